@@ -1,0 +1,51 @@
+//! zhiban-domain: the types and rules of duty-lawyer rostering, with no I/O.
+//!
+//! Modules:
+//! - [`ids`]: identifier codes (`CentreId`, `StationId`, `FirmId`, `LawyerId`);
+//! - [`centre`]: legal-aid centres and law firms;
+//! - [`station`]: stations, their kinds, half-day templates and weekly demand;
+//! - [`lawyer`]: panel lawyers, limits, weekly unavailability, leave and preferences;
+//! - [`calendar`]: the working-day calendar (holidays, make-up working days);
+//! - [`dataset`]: a whole data set, validated as a whole;
+//! - [`problem`]: slots and the [`RosterProblem`] a solver consumes;
+//! - [`geo`], [`time`]: coordinates, half-days and weekdays.
+//!
+//! Every check returns a [`ValidationError`] naming the record and field at fault.
+//!
+//! ```
+//! use zhiban_domain::{WorkingCalendar, HalfDay};
+//! use chrono::NaiveDate;
+//!
+//! let cal = WorkingCalendar::cn_2026();
+//! let make_up_saturday = NaiveDate::from_ymd_opt(2026, 2, 14).unwrap();
+//! assert!(cal.is_working_day(make_up_saturday));
+//! assert!(cal.is_holiday(NaiveDate::from_ymd_opt(2026, 10, 5).unwrap()));
+//! assert_eq!(HalfDay::parse("上午").unwrap(), HalfDay::Am);
+//! ```
+
+pub mod calendar;
+pub mod centre;
+pub mod dataset;
+pub mod error;
+pub mod geo;
+pub mod ids;
+pub mod lawyer;
+pub mod problem;
+pub mod station;
+pub mod time;
+
+#[cfg(test)]
+mod testkit;
+
+pub use calendar::{CalendarDay, DayKind, WorkingCalendar};
+pub use centre::{Centre, DEFAULT_TIME_ZONE, Firm, parse_time_zone};
+pub use dataset::{Dataset, DatasetError, RuleSettings, Settings, Table};
+pub use error::ValidationError;
+pub use geo::Coordinates;
+pub use ids::{CentreId, FirmId, LawyerId, StationId};
+pub use lawyer::{Lawyer, Leave, Limits, Preference, PreferenceTarget, WeeklyUnavailability};
+pub use problem::{
+    PastDuty, ProblemError, ProblemLawyer, ProblemStation, RosterProblem, Slot, pool_of,
+};
+pub use station::{DemandRule, Station, StationKind};
+pub use time::{HalfDay, HalfDayTemplate, parse_time, parse_weekday, weekday_code};

@@ -1,0 +1,549 @@
+//! Slots and the `RosterProblem` a solver consumes.
+
+use crate::{
+    CentreId, Coordinates, Dataset, FirmId, HalfDay, LawyerId, Limits, RuleSettings, StationId,
+    StationKind,
+};
+use chrono::TimeZone;
+use chrono::offset::LocalResult;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A duty already done (from earlier published rosters), counted toward fairness.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PastDuty {
+    /// Who.
+    pub lawyer_id: LawyerId,
+    /// Where.
+    pub station_id: StationId,
+    /// Local date.
+    pub date: NaiveDate,
+    /// Half-day.
+    pub half_day: HalfDay,
+}
+
+/// A station as the solver sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProblemStation {
+    /// Its code.
+    pub id: StationId,
+    /// Its centre.
+    pub centre_id: CentreId,
+    /// Its kind.
+    pub kind: StationKind,
+    /// Coverage priority, higher first.
+    pub priority: u32,
+    /// Where it is.
+    pub location: Coordinates,
+}
+
+/// A lawyer as the solver sees them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProblemLawyer {
+    /// Their code.
+    pub id: LawyerId,
+    /// Their firm.
+    pub firm_id: FirmId,
+    /// Their home centre.
+    pub home_centre_id: CentreId,
+    /// Half-day limits.
+    pub limits: Limits,
+    /// Where they start from.
+    pub base: Coordinates,
+    /// Half-days in the period on which they are unavailable (weekly pattern and leave).
+    pub unavailable: BTreeSet<(NaiveDate, HalfDay)>,
+    /// Preference score per (station, weekday): +1 wished, -1 avoided; absent is neutral.
+    pub preferences: BTreeMap<(StationId, u32), i32>,
+}
+
+impl ProblemLawyer {
+    /// Whether the lawyer can be on duty on that half-day.
+    pub fn is_available(&self, date: NaiveDate, half_day: HalfDay) -> bool {
+        !self.unavailable.contains(&(date, half_day))
+    }
+
+    /// The preference score of a duty at `station` on `weekday`.
+    pub fn preference(&self, station: &StationId, weekday: Weekday) -> i32 {
+        self.preferences
+            .get(&(station.clone(), weekday.num_days_from_monday()))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// One half-day of demand at one station.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Slot {
+    /// Index into `RosterProblem::stations`.
+    pub station: usize,
+    /// The station's code.
+    pub station_id: StationId,
+    /// Local date.
+    pub date: NaiveDate,
+    /// Half-day.
+    pub half_day: HalfDay,
+    /// Local start.
+    pub start_local: NaiveDateTime,
+    /// Local end.
+    pub end_local: NaiveDateTime,
+    /// Start as an instant.
+    pub start: DateTime<Utc>,
+    /// End as an instant.
+    pub end: DateTime<Utc>,
+    /// Primary posts to fill.
+    pub lawyers: u32,
+    /// Named backups wanted.
+    pub backups: u32,
+    /// Whether the date is a public holiday (only holiday-duty stations have such slots).
+    pub holiday: bool,
+    /// Indices into `RosterProblem::lawyers` of everyone eligible: active, in the station's
+    /// pool, of a contracted firm where the station has contracts, with the skills,
+    /// languages and years needed. Availability is not part of eligibility.
+    pub eligible: Vec<usize>,
+}
+
+/// Everything a solver needs to roster one or more centres over a period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RosterProblem {
+    /// First day, inclusive.
+    pub from: NaiveDate,
+    /// Last day, inclusive.
+    pub to: NaiveDate,
+    /// The centres whose stations are rostered.
+    pub centres: Vec<CentreId>,
+    /// The stations.
+    pub stations: Vec<ProblemStation>,
+    /// Every lawyer eligible for at least one slot.
+    pub lawyers: Vec<ProblemLawyer>,
+    /// The slots, ordered by date, half-day and station.
+    pub slots: Vec<Slot>,
+    /// Duties already done within the history window, for fairness.
+    pub history: Vec<PastDuty>,
+    /// Active panel size per firm (all firms with a lawyer in `lawyers`).
+    pub firm_panel_sizes: BTreeMap<FirmId, u32>,
+    /// Rules of the data set.
+    pub rules: RuleSettings,
+}
+
+/// Why a problem could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProblemError {
+    /// A centre asked for is not in the data set.
+    #[error("no centre with id {0}")]
+    UnknownCentre(CentreId),
+    /// The period is empty or too long.
+    #[error("{0}")]
+    BadPeriod(String),
+    /// A half-day does not exist in the local time zone (a DST gap).
+    #[error("station {station}: {date} {half_day} does not exist in its time zone")]
+    NoSuchLocalTime {
+        /// Station.
+        station: StationId,
+        /// Date.
+        date: NaiveDate,
+        /// Half-day.
+        half_day: HalfDay,
+    },
+}
+
+/// The centres whose lawyers may staff stations of `centre`: itself, and, when it shares its
+/// pool, every sibling centre (same parent) that shares too.
+pub fn pool_of(ds: &Dataset, centre: &CentreId) -> BTreeSet<CentreId> {
+    let mut pool = BTreeSet::from([centre.clone()]);
+    if let Some(c) = ds.centre(centre) {
+        if c.shares_pool {
+            for s in &ds.centres {
+                if s.shares_pool && s.parent_id == c.parent_id && s.parent_id.is_some() {
+                    pool.insert(s.id.clone());
+                }
+            }
+        }
+    }
+    pool
+}
+
+impl RosterProblem {
+    /// Builds the problem for `centres` over `weeks` weeks from `from`.
+    pub fn build(
+        ds: &Dataset,
+        centres: &[CentreId],
+        from: NaiveDate,
+        weeks: u32,
+        history: Vec<PastDuty>,
+    ) -> Result<Self, ProblemError> {
+        if weeks == 0 || weeks > 26 {
+            return Err(ProblemError::BadPeriod(format!(
+                "weeks must be 1 to 26, got {weeks}"
+            )));
+        }
+        let to = from + Duration::days(i64::from(weeks) * 7 - 1);
+        let mut wanted = BTreeSet::new();
+        for c in centres {
+            if ds.centre(c).is_none() {
+                return Err(ProblemError::UnknownCentre(c.clone()));
+            }
+            wanted.insert(c.clone());
+        }
+
+        let stations: Vec<&crate::Station> = ds
+            .stations
+            .iter()
+            .filter(|s| wanted.contains(&s.centre_id))
+            .collect();
+        let pools: BTreeMap<&CentreId, BTreeSet<CentreId>> =
+            wanted.iter().map(|c| (c, pool_of(ds, c))).collect();
+
+        // Candidate lawyers: active and in the pool of some wanted centre.
+        let all_pools: BTreeSet<&CentreId> = pools.values().flatten().collect();
+        let lawyers: Vec<&crate::Lawyer> = ds
+            .lawyers
+            .iter()
+            .filter(|l| l.active && all_pools.contains(&l.home_centre_id))
+            .collect();
+
+        let mut slots = Vec::new();
+        let mut date = from;
+        while date <= to {
+            for half_day in HalfDay::ALL {
+                for (si, st) in stations.iter().enumerate() {
+                    let holiday = ds.calendar.is_holiday(date);
+                    let pattern_day = if st.holiday_duty {
+                        Some(date.weekday())
+                    } else {
+                        ds.calendar.pattern_weekday(date)
+                    };
+                    let Some(pattern_day) = pattern_day else {
+                        continue;
+                    };
+                    let Some(rule) = ds.demand.iter().find(|d| {
+                        d.station_id == st.id && d.weekday == pattern_day && d.half_day == half_day
+                    }) else {
+                        continue;
+                    };
+                    if rule.lawyers == 0 {
+                        continue;
+                    }
+                    let tz = ds
+                        .centre(&st.centre_id)
+                        .map(|c| c.time_zone)
+                        .unwrap_or(crate::DEFAULT_TIME_ZONE);
+                    let t = st.template(half_day);
+                    let start_local = date.and_time(t.start);
+                    let end_local = date.and_time(t.end);
+                    let to_utc = |local: NaiveDateTime| match tz.from_local_datetime(&local) {
+                        LocalResult::Single(x) | LocalResult::Ambiguous(x, _) => {
+                            Ok(x.with_timezone(&Utc))
+                        }
+                        LocalResult::None => Err(ProblemError::NoSuchLocalTime {
+                            station: st.id.clone(),
+                            date,
+                            half_day,
+                        }),
+                    };
+                    let min_years = st.min_years.max(rule.min_years);
+                    let pool = &pools[&st.centre_id];
+                    let eligible = lawyers
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, l)| {
+                            pool.contains(&l.home_centre_id)
+                                && (st.contracted_firms.is_empty()
+                                    || st.contracted_firms.contains(&l.firm_id))
+                                && l.has_skills(&st.skills)
+                                && l.has_skills(&rule.skills)
+                                && l.speaks(&rule.languages)
+                                && l.years_of_practice(date) >= min_years
+                        })
+                        .map(|(i, _)| i)
+                        .collect();
+                    slots.push(Slot {
+                        station: si,
+                        station_id: st.id.clone(),
+                        date,
+                        half_day,
+                        start_local,
+                        end_local,
+                        start: to_utc(start_local)?,
+                        end: to_utc(end_local)?,
+                        lawyers: rule.lawyers,
+                        backups: rule.backups,
+                        holiday,
+                        eligible,
+                    });
+                }
+            }
+            date += Duration::days(1);
+        }
+
+        // Keep only lawyers eligible somewhere, and renumber.
+        let used: BTreeSet<usize> = slots
+            .iter()
+            .flat_map(|s| s.eligible.iter().copied())
+            .collect();
+        let renumber: BTreeMap<usize, usize> = used
+            .iter()
+            .enumerate()
+            .map(|(new, &old)| (old, new))
+            .collect();
+        for s in &mut slots {
+            for e in &mut s.eligible {
+                *e = renumber[e];
+            }
+        }
+        let problem_lawyers: Vec<ProblemLawyer> = used
+            .iter()
+            .map(|&i| {
+                let l = lawyers[i];
+                let mut unavailable = BTreeSet::new();
+                let mut d = from;
+                while d <= to {
+                    for h in HalfDay::ALL {
+                        let weekly = ds.unavailability.iter().any(|u| {
+                            u.lawyer_id == l.id && u.weekday == d.weekday() && u.half_day == h
+                        });
+                        let leave = ds
+                            .leave
+                            .iter()
+                            .any(|v| v.lawyer_id == l.id && v.covers(d, h));
+                        if weekly || leave {
+                            unavailable.insert((d, h));
+                        }
+                    }
+                    d += Duration::days(1);
+                }
+                let mut preferences = BTreeMap::new();
+                for p in ds.preferences.iter().filter(|p| p.lawyer_id == l.id) {
+                    for st in &stations {
+                        for wd in 0..7u32 {
+                            let day = weekday_from_index(wd);
+                            let score = p.score(&st.id, day);
+                            if score != 0 {
+                                *preferences.entry((st.id.clone(), wd)).or_insert(0) += score;
+                            }
+                        }
+                    }
+                }
+                ProblemLawyer {
+                    id: l.id.clone(),
+                    firm_id: l.firm_id.clone(),
+                    home_centre_id: l.home_centre_id.clone(),
+                    limits: l.limits,
+                    base: l.base,
+                    unavailable,
+                    preferences,
+                }
+            })
+            .collect();
+
+        let firms: BTreeSet<&FirmId> = problem_lawyers.iter().map(|l| &l.firm_id).collect();
+        let firm_panel_sizes = ds
+            .active_panel_sizes()
+            .into_iter()
+            .filter(|(f, _)| firms.contains(f))
+            .collect();
+        let window_start = from - Duration::weeks(i64::from(ds.settings.rules.history_weeks));
+        let history = history
+            .into_iter()
+            .filter(|h| h.date >= window_start && h.date < from)
+            .collect();
+
+        Ok(RosterProblem {
+            from,
+            to,
+            centres: wanted.into_iter().collect(),
+            stations: stations
+                .iter()
+                .map(|s| ProblemStation {
+                    id: s.id.clone(),
+                    centre_id: s.centre_id.clone(),
+                    kind: s.kind,
+                    priority: s.priority,
+                    location: s.location,
+                })
+                .collect(),
+            lawyers: problem_lawyers,
+            slots,
+            history,
+            firm_panel_sizes,
+            rules: ds.settings.rules.clone(),
+        })
+    }
+
+    /// Total primary posts demanded.
+    pub fn demanded_posts(&self) -> u32 {
+        self.slots.iter().map(|s| s.lawyers).sum()
+    }
+}
+
+fn weekday_from_index(i: u32) -> Weekday {
+    match i {
+        0 => Weekday::Mon,
+        1 => Weekday::Tue,
+        2 => Weekday::Wed,
+        3 => Weekday::Thu,
+        4 => Weekday::Fri,
+        5 => Weekday::Sat,
+        _ => Weekday::Sun,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{d, dataset};
+
+    fn ids(p: &RosterProblem, slot: &Slot) -> Vec<String> {
+        slot.eligible
+            .iter()
+            .map(|&i| p.lawyers[i].id.to_string())
+            .collect()
+    }
+
+    fn c(id: &str) -> CentreId {
+        CentreId::parse(id).unwrap()
+    }
+
+    #[test]
+    fn slots_follow_the_weekly_pattern_on_working_days() {
+        // Mon 2026-11-23 .. Sun 2026-11-29: an ordinary week.
+        let p = RosterProblem::build(&dataset(), &[c("C1")], d("2026-11-23"), 1, vec![]).unwrap();
+        let summary: Vec<(String, String, HalfDay)> = p
+            .slots
+            .iter()
+            .map(|s| (s.station_id.to_string(), s.date.to_string(), s.half_day))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("S-KSS".into(), "2026-11-23".into(), HalfDay::Am),
+                ("S-COURT".into(), "2026-11-23".into(), HalfDay::Am),
+                ("S-COURT".into(), "2026-11-25".into(), HalfDay::Am),
+                ("S-KSS".into(), "2026-11-26".into(), HalfDay::Pm),
+                ("S-COURT".into(), "2026-11-27".into(), HalfDay::Pm),
+                ("S-KSS".into(), "2026-11-28".into(), HalfDay::Am),
+            ]
+        );
+        assert_eq!(p.demanded_posts(), 7);
+        let first = &p.slots[0];
+        assert_eq!(first.start.to_rfc3339(), "2026-11-23T01:00:00+00:00");
+        assert_eq!(first.end.to_rfc3339(), "2026-11-23T04:00:00+00:00");
+    }
+
+    #[test]
+    fn holidays_close_courts_but_not_holiday_duty_detention_centres() {
+        // Mon 2026-10-05 is a National Day holiday; Sat 2026-10-10 works as a Friday.
+        let p = RosterProblem::build(&dataset(), &[c("C1")], d("2026-10-05"), 1, vec![]).unwrap();
+        let on = |date: &str| -> Vec<String> {
+            p.slots
+                .iter()
+                .filter(|s| s.date == d(date))
+                .map(|s| format!("{}/{}", s.station_id, s.half_day))
+                .collect()
+        };
+        assert_eq!(
+            on("2026-10-05"),
+            vec!["S-KSS/am"],
+            "detention centre keeps its Monday duty"
+        );
+        assert!(
+            p.slots
+                .iter()
+                .find(|s| s.date == d("2026-10-05"))
+                .unwrap()
+                .holiday
+        );
+        assert!(
+            on("2026-10-07").is_empty(),
+            "court closed on a holiday Wednesday"
+        );
+        assert_eq!(
+            on("2026-10-10"),
+            vec!["S-KSS/am", "S-COURT/pm"],
+            "make-up Saturday works as Friday"
+        );
+    }
+
+    #[test]
+    fn eligibility_applies_pool_years_skills_languages_contracts_and_active_flag() {
+        let p = RosterProblem::build(&dataset(), &[c("C0"), c("C1")], d("2026-11-23"), 1, vec![])
+            .unwrap();
+        let slot = |station: &str, date: &str| {
+            p.slots
+                .iter()
+                .find(|s| s.station_id.as_str() == station && s.date == d(date))
+                .unwrap()
+        };
+        // C1 shares with C2 (siblings that share), not with C3 or the city C0. L5 is inactive.
+        assert_eq!(
+            ids(&p, slot("S-KSS", "2026-11-23")),
+            vec!["L1", "L2", "L4", "L6"]
+        );
+        // The court needs 3 years: L4 (licensed 2025) is out.
+        assert_eq!(
+            ids(&p, slot("S-COURT", "2026-11-23")),
+            vec!["L1", "L2", "L6"]
+        );
+        // Wednesday's juvenile half-day needs the skill (and overrides no station minimum: 3 years stays).
+        assert!(ids(&p, slot("S-COURT", "2026-11-25")).is_empty());
+        // Thursday PM at the detention centre needs Cantonese.
+        assert_eq!(ids(&p, slot("S-KSS", "2026-11-26")), vec!["L6"]);
+        // The city court is staffed only by its contracted firm F0.
+        assert_eq!(ids(&p, slot("S-CITY", "2026-11-24")), vec!["L0"]);
+    }
+
+    #[test]
+    fn weekly_unavailability_and_leave_mark_half_days_unavailable() {
+        let p = RosterProblem::build(&dataset(), &[c("C1")], d("2026-10-05"), 1, vec![]).unwrap();
+        let l1 = p.lawyers.iter().find(|l| l.id.as_str() == "L1").unwrap();
+        assert!(!l1.is_available(d("2026-10-05"), HalfDay::Am));
+        assert!(l1.is_available(d("2026-10-05"), HalfDay::Pm));
+        let l2 = p.lawyers.iter().find(|l| l.id.as_str() == "L2").unwrap();
+        assert!(!l2.is_available(d("2026-10-08"), HalfDay::Pm));
+        assert!(!l2.is_available(d("2026-10-09"), HalfDay::Am));
+        assert!(l2.is_available(d("2026-10-10"), HalfDay::Am));
+        assert_eq!(
+            l2.preference(&StationId::parse("S-KSS").unwrap(), Weekday::Mon),
+            -1
+        );
+    }
+
+    #[test]
+    fn history_outside_the_window_is_dropped() {
+        let past = |date: &str| PastDuty {
+            lawyer_id: LawyerId::parse("L1").unwrap(),
+            station_id: StationId::parse("S-KSS").unwrap(),
+            date: d(date),
+            half_day: HalfDay::Am,
+        };
+        let history = vec![past("2026-08-01"), past("2026-11-16"), past("2026-11-23")];
+        let p = RosterProblem::build(&dataset(), &[c("C1")], d("2026-11-23"), 1, history).unwrap();
+        assert_eq!(p.history, vec![past("2026-11-16")]);
+    }
+
+    #[test]
+    fn unknown_centres_and_bad_periods_are_errors() {
+        let ds = dataset();
+        assert!(matches!(
+            RosterProblem::build(&ds, &[c("ZZ")], d("2026-11-23"), 1, vec![]),
+            Err(ProblemError::UnknownCentre(_))
+        ));
+        assert!(matches!(
+            RosterProblem::build(&ds, &[c("C1")], d("2026-11-23"), 0, vec![]),
+            Err(ProblemError::BadPeriod(_))
+        ));
+    }
+
+    #[test]
+    fn firm_panel_sizes_count_active_lawyers() {
+        let p = RosterProblem::build(&dataset(), &[c("C1")], d("2026-11-23"), 1, vec![]).unwrap();
+        assert_eq!(
+            p.firm_panel_sizes.get(&FirmId::parse("F1").unwrap()),
+            Some(&3)
+        );
+        assert_eq!(
+            p.firm_panel_sizes.get(&FirmId::parse("F2").unwrap()),
+            Some(&1)
+        );
+    }
+}
