@@ -1,0 +1,70 @@
+//! zhiban-dataset: the data-set folder a coordinator keeps, read and written.
+//!
+//! A data set is one folder with a CSV file per table (UTF-8, a header row, an optional
+//! byte-order mark as Excel and WPS write it) and `settings.toml`:
+//!
+//! | file | columns |
+//! |---|---|
+//! | `centres.csv` | id, name, parent_id, time_zone, shares_pool |
+//! | `firms.csv` | id, name, centre_id |
+//! | `stations.csv` | id, centre_id, name, kind, address, phone, lat, lon, geofence_m, am_start, am_end, pm_start, pm_end, min_years, skills, contracted_firms, holiday_duty, priority |
+//! | `demand.csv` | station_id, weekday, half_day, lawyers, backups, skills, languages, min_years |
+//! | `lawyers.csv` | id, name, phone, firm_id, home_centre_id, licence_date, skills, languages, max_per_day, max_per_week, max_per_month, lat, lon, active |
+//! | `unavailability.csv` | lawyer_id, weekday, half_day |
+//! | `leave.csv` | lawyer_id, start_date, end_date, half_day, reason |
+//! | `preferences.csv` | lawyer_id, kind, target |
+//! | `calendar.csv` | date, kind, name, works_as |
+//!
+//! Lists (skills, languages, contracted firms) are separated by `;`. Booleans are
+//! `true`/`false` (also `yes`/`no`, `1`/`0`, `是`/`否`). Dates are `YYYY-MM-DD`, times
+//! `HH:MM`. `unavailability.csv`, `leave.csv` and `preferences.csv` may be left out
+//! (empty); without `calendar.csv` the shipped 2026 calendar is used.
+//!
+//! Every error names the file, the row (the line number a spreadsheet shows, header = 1)
+//! and the column:
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! let mut files = BTreeMap::new();
+//! files.insert("settings.toml".to_string(), "name = \"x\"".to_string());
+//! files.insert("centres.csv".to_string(), "id,name,parent_id,time_zone,shares_pool\nC1,中心,,Asia/Shanghai,maybe\n".to_string());
+//! let err = zhiban_dataset::from_files(&files, chrono::NaiveDate::MIN).unwrap_err();
+//! assert_eq!(err.to_string(), "centres.csv row 2, column shares_pool: expected true or false, got \"maybe\"");
+//! ```
+
+mod read;
+mod write;
+
+pub use read::{from_files, read_dir};
+pub use write::{to_files, write_dir};
+
+use std::fmt;
+
+/// The name of the settings file.
+pub const SETTINGS_FILE: &str = "settings.toml";
+
+/// A data set could not be read: which file, row and column, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ImportError {
+    /// The file, e.g. `lawyers.csv`.
+    pub file: String,
+    /// The row as a spreadsheet numbers it (the header is row 1); 0 for the whole file.
+    pub row: u64,
+    /// The column, or empty when the error is about the whole row or file.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if self.row > 0 {
+            write!(f, " row {}", self.row)?;
+        }
+        if !self.field.is_empty() {
+            write!(f, ", column {}", self.field)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
