@@ -1,0 +1,259 @@
+//! The SQLite implementation of [`Store`](crate::Store).
+
+pub mod calendar;
+pub mod centres;
+pub mod firms;
+pub mod lawyers;
+pub mod settings;
+pub mod stations;
+
+use crate::{Counts, Store, StoreError};
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqliteConnection, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+use zhiban_domain::*;
+
+/// A SQLite database file (or in-memory database).
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at a `sqlite:` URL and migrates it.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::InvalidUrl {
+                url: url.into(),
+                message: e.to_string(),
+            })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a committed transaction survives power loss, not only a process crash.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let memory = url.contains(":memory:");
+        let pool = SqlitePoolOptions::new()
+            // An in-memory database lives in one connection.
+            .max_connections(if memory { 1 } else { 8 })
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// The connection pool, for tests and tools.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Every row of every table, as text, in key order: two databases with equal dumps
+    /// hold the same content.
+    pub async fn dump(&self) -> Result<String, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name <> '_sqlx_migrations' ORDER BY name",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut out = String::new();
+        for t in tables {
+            let cols: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
+                    .bind(&t)
+                    .fetch_all(&mut *conn)
+                    .await?;
+            // Table and column names come from the schema itself, not from input.
+            let expr = cols
+                .iter()
+                .map(|c| format!("quote(\"{c}\")"))
+                .collect::<Vec<_>>()
+                .join(" || '|' || ");
+            let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT {expr} FROM \"{t}\" ORDER BY 1"
+            )))
+            .fetch_all(&mut *conn)
+            .await?;
+            out.push_str(&format!("## {t} ({})\n", cols.join(", ")));
+            for r in rows {
+                out.push_str(&r);
+                out.push('\n');
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs SQLite's integrity check; `Ok` holds its report (`"ok"` when sound).
+    pub async fn integrity_check(&self) -> Result<String, StoreError> {
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.join("\n"))
+    }
+}
+
+/// Tags as a JSON array.
+pub(crate) fn tags_to_json(tags: &[String]) -> String {
+    serde_json::to_string(tags).expect("strings serialise")
+}
+
+/// A JSON array of tags.
+pub(crate) fn tags_from_json(
+    table: &'static str,
+    key: &str,
+    raw: &str,
+) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(raw).map_err(|e| corrupt(table, key, format!("tags {raw:?}: {e}")))
+}
+
+pub(crate) fn corrupt(table: &'static str, key: &str, message: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        table,
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+/// Weekday as stored: 1 = Monday .. 7 = Sunday.
+pub(crate) fn weekday_to_db(d: chrono::Weekday) -> i64 {
+    i64::from(d.number_from_monday())
+}
+
+pub(crate) fn weekday_from_db(
+    table: &'static str,
+    key: &str,
+    n: i64,
+) -> Result<chrono::Weekday, StoreError> {
+    parse_weekday(&n.to_string()).map_err(|m| corrupt(table, key, m))
+}
+
+pub(crate) fn u32_from_db(
+    table: &'static str,
+    key: &str,
+    field: &str,
+    n: i64,
+) -> Result<u32, StoreError> {
+    u32::try_from(n).map_err(|_| corrupt(table, key, format!("{field} {n} out of range")))
+}
+
+async fn counts_on(conn: &mut SqliteConnection) -> Result<Counts, StoreError> {
+    let r = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM centres), (SELECT COUNT(*) FROM firms), \
+         (SELECT COUNT(*) FROM stations), (SELECT COUNT(*) FROM demand_rules), \
+         (SELECT COUNT(*) FROM lawyers), (SELECT COUNT(*) FROM lawyer_unavailability), \
+         (SELECT COUNT(*) FROM lawyer_leave), (SELECT COUNT(*) FROM lawyer_preferences), \
+         (SELECT COUNT(*) FROM calendar_days)",
+    )
+    .fetch_one(conn)
+    .await?;
+    let n = |i: usize| -> Result<u64, StoreError> {
+        Ok(u64::try_from(r.try_get::<i64, _>(i)?).unwrap_or(0))
+    };
+    Ok(Counts {
+        centres: n(0)?,
+        firms: n(1)?,
+        stations: n(2)?,
+        demand: n(3)?,
+        lawyers: n(4)?,
+        unavailability: n(5)?,
+        leave: n(6)?,
+        preferences: n(7)?,
+        calendar: n(8)?,
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn import_dataset(&self, ds: &Dataset) -> Result<Counts, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        settings::put_settings(&mut tx, &ds.settings).await?;
+        for c in &ds.centres {
+            centres::upsert_centre(&mut tx, c).await?;
+        }
+        for f in &ds.firms {
+            firms::upsert_firm(&mut tx, f).await?;
+        }
+        for s in &ds.stations {
+            stations::upsert_station(&mut tx, s).await?;
+            stations::replace_demand(
+                &mut tx,
+                &s.id,
+                ds.demand.iter().filter(|d| d.station_id == s.id),
+            )
+            .await?;
+        }
+        for l in &ds.lawyers {
+            lawyers::upsert_lawyer(&mut tx, l).await?;
+            lawyers::replace_availability(
+                &mut tx,
+                &l.id,
+                ds.unavailability.iter().filter(|u| u.lawyer_id == l.id),
+                ds.leave.iter().filter(|v| v.lawyer_id == l.id),
+                ds.preferences.iter().filter(|p| p.lawyer_id == l.id),
+            )
+            .await?;
+        }
+        calendar::replace_years(&mut tx, &ds.calendar).await?;
+        let counts = counts_on(&mut tx).await?;
+        tx.commit().await?;
+        Ok(counts)
+    }
+
+    async fn export_dataset(&self) -> Result<Dataset, StoreError> {
+        // One read transaction, so the export is a consistent snapshot.
+        let mut tx = self.pool.begin().await?;
+        let settings = settings::get_settings(&mut tx).await?.unwrap_or(Settings {
+            name: "zhiban".into(),
+            description: String::new(),
+            rules: RuleSettings::default(),
+        });
+        let ds = Dataset {
+            settings,
+            centres: centres::list_centres(&mut tx).await?,
+            firms: firms::list_firms(&mut tx).await?,
+            stations: stations::list_stations(&mut tx, None).await?,
+            demand: stations::list_demand(&mut tx).await?,
+            lawyers: lawyers::list_lawyers(&mut tx, None).await?,
+            unavailability: lawyers::list_unavailability(&mut tx).await?,
+            leave: lawyers::list_leave(&mut tx).await?,
+            preferences: lawyers::list_preferences(&mut tx).await?,
+            calendar: calendar::get_calendar(&mut tx).await?,
+        };
+        tx.commit().await?;
+        Ok(ds)
+    }
+
+    async fn counts(&self) -> Result<Counts, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        counts_on(&mut conn).await
+    }
+
+    async fn list_centres(&self) -> Result<Vec<Centre>, StoreError> {
+        centres::list_centres(&mut *self.pool.acquire().await?).await
+    }
+
+    async fn list_firms(&self) -> Result<Vec<Firm>, StoreError> {
+        firms::list_firms(&mut *self.pool.acquire().await?).await
+    }
+
+    async fn list_stations(&self, centre: Option<&CentreId>) -> Result<Vec<Station>, StoreError> {
+        stations::list_stations(&mut *self.pool.acquire().await?, centre).await
+    }
+
+    async fn list_lawyers(&self, centre: Option<&CentreId>) -> Result<Vec<Lawyer>, StoreError> {
+        lawyers::list_lawyers(&mut *self.pool.acquire().await?, centre).await
+    }
+
+    async fn calendar(&self) -> Result<WorkingCalendar, StoreError> {
+        calendar::get_calendar(&mut *self.pool.acquire().await?).await
+    }
+}
