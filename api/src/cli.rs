@@ -1,0 +1,310 @@
+//! The `zhiban` command line.
+
+use crate::{AppState, app};
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+use zhiban_store::Counts;
+
+/// Duty-lawyer rosters for legal-aid centres (值班律师排班).
+#[derive(Debug, Parser)]
+#[command(
+    name = "zhiban",
+    version,
+    about = "zhiban (值班): duty-lawyer rosters for legal-aid centres",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, Args)]
+pub struct Db {
+    /// Database URL: sqlite://PATH (created if missing) or sqlite::memory:.
+    #[arg(
+        long,
+        env = "ZHIBAN_DATABASE_URL",
+        default_value = "sqlite://zhiban.db"
+    )]
+    pub database_url: String,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import a data-set folder (CSV files and settings.toml) in one transaction: a bad
+    /// row rejects the whole import, naming file, row and column, and changes nothing.
+    Import {
+        /// The folder, e.g. fixtures/guangzhou.
+        dir: PathBuf,
+        #[allow(missing_docs)]
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Export the whole panel, demand, availability and calendar to a data-set folder.
+    Export {
+        /// The folder to write (created if missing).
+        dir: PathBuf,
+        /// Overwrite files in a folder that is not empty.
+        #[arg(long)]
+        force: bool,
+        #[allow(missing_docs)]
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Run the HTTP service.
+    Serve {
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, env = "ZHIBAN_ADDR", default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Import the Guangzhou demo data set when the database is empty.
+        #[arg(long)]
+        demo: bool,
+        #[allow(missing_docs)]
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Synthetic data sets.
+    Fixtures {
+        /// What to do with fixtures.
+        #[command(subcommand)]
+        command: FixturesCommand,
+    },
+}
+
+/// Fixture commands.
+#[derive(Debug, Subcommand)]
+pub enum FixturesCommand {
+    /// Write a deterministic synthetic data set: the same arguments always give the same files.
+    Generate {
+        /// Which data set: a province-scale one from the numbers below, or a committed profile.
+        #[arg(long, value_enum, default_value_t = Profile::Province)]
+        profile: Profile,
+        /// Legal-aid centres (province profile).
+        #[arg(long, required_if_eq("profile", "province"))]
+        centres: Option<u32>,
+        /// Panel lawyers (province profile).
+        #[arg(long, required_if_eq("profile", "province"))]
+        lawyers: Option<u32>,
+        /// Stations (province profile; default ten per centre).
+        #[arg(long)]
+        stations: Option<u32>,
+        /// Random seed (province profile).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The folder to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Overwrite files in a folder that is not empty.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Data-set profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Profile {
+    /// Generated from --centres, --lawyers, --stations and --seed.
+    Province,
+    /// fixtures/guangzhou.
+    Guangzhou,
+    /// fixtures/baotou.
+    Baotou,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ZHIBAN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli, &mut std::io::stdout())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Today in China, for validating licence dates.
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&zhiban_domain::DEFAULT_TIME_ZONE)
+        .date_naive()
+}
+
+/// Runs one command, writing its report to `out`.
+pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Import { dir, db } => {
+            let started = Instant::now();
+            let ds = zhiban_dataset::read_dir(&dir, today())
+                .map_err(|e| anyhow::anyhow!("import rejected, nothing was changed: {e}"))?;
+            let store = zhiban_store::connect(&db.database_url).await?;
+            let counts = store
+                .import_dataset(&ds)
+                .await
+                .context("import rejected, nothing was changed")?;
+            writeln!(
+                out,
+                "imported {} ({}) in {:.2}s; the database now holds {}",
+                dir.display(),
+                ds.settings.name,
+                started.elapsed().as_secs_f64(),
+                summary(&counts)
+            )?;
+        }
+        Command::Export { dir, force, db } => {
+            ensure_writable(&dir, force)?;
+            let store = zhiban_store::connect(&db.database_url).await?;
+            let ds = store.export_dataset().await?;
+            zhiban_dataset::write_dir(&ds, &dir)
+                .with_context(|| format!("writing {}", dir.display()))?;
+            writeln!(
+                out,
+                "exported {} to {}",
+                summary(&store.counts().await?),
+                dir.display()
+            )?;
+        }
+        Command::Serve { addr, demo, db } => {
+            let store = zhiban_store::connect(&db.database_url).await?;
+            if demo {
+                let counts = store.counts().await?;
+                if counts.is_empty() {
+                    let ds = zhiban_fixtures::guangzhou();
+                    let counts = store.import_dataset(&ds).await?;
+                    writeln!(
+                        out,
+                        "demo: imported the Guangzhou data set: {}",
+                        summary(&counts)
+                    )?;
+                } else {
+                    writeln!(
+                        out,
+                        "demo: the database already holds data ({}); not importing",
+                        summary(&counts)
+                    )?;
+                }
+            }
+            let listener = tokio::net::TcpListener::bind(&addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let local = listener.local_addr()?;
+            writeln!(
+                out,
+                "zhiban listening on http://{local} (database {})",
+                zhiban_store::redact(&db.database_url)
+            )?;
+            out.flush()?;
+            tracing::info!(%local, "listening");
+            axum::serve(listener, app(AppState { store }))
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
+            writeln!(out, "zhiban stopped")?;
+        }
+        Command::Fixtures {
+            command:
+                FixturesCommand::Generate {
+                    profile,
+                    centres,
+                    lawyers,
+                    stations,
+                    seed,
+                    out: dir,
+                    force,
+                },
+        } => {
+            ensure_writable(&dir, force)?;
+            let ds = match profile {
+                Profile::Guangzhou => zhiban_fixtures::guangzhou(),
+                Profile::Baotou => zhiban_fixtures::baotou(),
+                Profile::Province => zhiban_fixtures::province(zhiban_fixtures::ProvinceSpec {
+                    centres: centres.context("--centres is required")?,
+                    lawyers: lawyers.context("--lawyers is required")?,
+                    stations,
+                    seed,
+                })?,
+            };
+            zhiban_dataset::write_dir(&ds, &dir)
+                .with_context(|| format!("writing {}", dir.display()))?;
+            writeln!(
+                out,
+                "wrote {} to {}: {} centres, {} stations, {} firms, {} lawyers",
+                ds.settings.name,
+                dir.display(),
+                ds.centres.len(),
+                ds.stations.len(),
+                ds.firms.len(),
+                ds.lawyers.len()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn summary(c: &Counts) -> String {
+    format!(
+        "{} centres, {} firms, {} stations, {} demand rules, {} lawyers, {} leave records, {} calendar days",
+        c.centres, c.firms, c.stations, c.demand, c.lawyers, c.leave, c.calendar
+    )
+}
+
+fn ensure_writable(dir: &Path, force: bool) -> anyhow::Result<()> {
+    if dir.exists() {
+        if !dir.is_dir() {
+            bail!("{} exists and is not a folder", dir.display());
+        }
+        let non_empty = std::fs::read_dir(dir)?.next().is_some();
+        if non_empty && !force {
+            bail!(
+                "{} is not empty; pass --force to overwrite its files",
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,5 @@
+//! The `zhiban` command: see `zhiban --help`.
+
+fn main() -> std::process::ExitCode {
+    zhiban_api::cli::main()
+}

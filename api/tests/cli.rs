@@ -1,0 +1,275 @@
+//! The `zhiban` command, run as a real process against real SQLite files.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn zhiban() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_zhiban"));
+    c.env_remove("ZHIBAN_DATABASE_URL")
+        .env("ZHIBAN_LOG", "warn");
+    c
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures")
+        .join(name)
+}
+
+fn db_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("z.db").display())
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let out = zhiban().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "zhiban {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn run_err(args: &[&str]) -> String {
+    let out = zhiban().args(args).output().unwrap();
+    assert!(!out.status.success(), "zhiban {args:?} should fail");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+async fn dump(url: &str) -> String {
+    let store = zhiban_store::sqlite::SqliteStore::open(url).await.unwrap();
+    store.dump().await.unwrap()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+    }
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["import", "--help"],
+        vec!["export", "--help"],
+        vec!["serve", "--help"],
+        vec!["fixtures", "--help"],
+        vec!["fixtures", "generate", "--help"],
+    ] {
+        let out = run_ok(&args);
+        assert!(out.contains("Usage: zhiban"), "{args:?}: {out}");
+    }
+    assert!(run_ok(&["serve", "--help"]).contains("--database-url"));
+    assert!(run_ok(&["serve", "--help"]).contains("ZHIBAN_DATABASE_URL"));
+}
+
+#[tokio::test]
+async fn every_fixture_round_trips_import_export_import() {
+    for name in ["small", "guangzhou", "baotou"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = db_url(tmp.path());
+        let out = run_ok(&[
+            "import",
+            fixture(name).to_str().unwrap(),
+            "--database-url",
+            &a,
+        ]);
+        assert!(out.contains("imported"), "{out}");
+        let exported = tmp.path().join("export");
+        run_ok(&["export", exported.to_str().unwrap(), "--database-url", &a]);
+        let b = format!("sqlite://{}", tmp.path().join("b.db").display());
+        run_ok(&["import", exported.to_str().unwrap(), "--database-url", &b]);
+        assert_eq!(dump(&a).await, dump(&b).await, "{name}");
+        // The exported files equal the committed fixture's, for generated fixtures byte for byte.
+        if name != "small" {
+            for f in std::fs::read_dir(fixture(name)).unwrap() {
+                let p = f.unwrap().path();
+                let file = p.file_name().unwrap();
+                assert_eq!(
+                    std::fs::read_to_string(&p).unwrap(),
+                    std::fs::read_to_string(exported.join(file)).unwrap(),
+                    "{name}/{file:?}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_broken_file_is_rejected_and_the_database_is_unchanged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = db_url(tmp.path());
+    run_ok(&[
+        "import",
+        fixture("small").to_str().unwrap(),
+        "--database-url",
+        &url,
+    ]);
+    let before = dump(&url).await;
+
+    // Guangzhou with one bad licence date on the last row of lawyers.csv.
+    let broken = tmp.path().join("broken");
+    copy_dir(&fixture("guangzhou"), &broken);
+    let lawyers = std::fs::read_to_string(broken.join("lawyers.csv")).unwrap();
+    let mut lines: Vec<String> = lawyers.lines().map(String::from).collect();
+    let last = lines.len() - 1;
+    let mut cols: Vec<String> = lines[last].split(',').map(String::from).collect();
+    cols[5] = "2019-02-30".into();
+    lines[last] = cols.join(",");
+    std::fs::write(broken.join("lawyers.csv"), lines.join("\n") + "\n").unwrap();
+
+    let err = run_err(&["import", broken.to_str().unwrap(), "--database-url", &url]);
+    assert!(
+        err.contains(
+            "import rejected, nothing was changed: lawyers.csv row 788, column licence_date"
+        ),
+        "{err}"
+    );
+    // Every row of every table is as it was.
+    assert!(dump(&url).await == before, "the database changed");
+}
+
+#[test]
+fn export_refuses_to_overwrite_a_folder_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = db_url(tmp.path());
+    run_ok(&[
+        "import",
+        fixture("small").to_str().unwrap(),
+        "--database-url",
+        &url,
+    ]);
+    let dir = tmp.path().join("out");
+    run_ok(&["export", dir.to_str().unwrap(), "--database-url", &url]);
+    let err = run_err(&["export", dir.to_str().unwrap(), "--database-url", &url]);
+    assert!(err.contains("--force"), "{err}");
+    run_ok(&[
+        "export",
+        dir.to_str().unwrap(),
+        "--force",
+        "--database-url",
+        &url,
+    ]);
+}
+
+#[test]
+fn fixtures_generate_is_deterministic_and_imports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = |out: &Path| {
+        vec![
+            "fixtures".to_string(),
+            "generate".into(),
+            "--centres".into(),
+            "20".into(),
+            "--lawyers".into(),
+            "600".into(),
+            "--seed".into(),
+            "42".into(),
+            "--out".into(),
+            out.display().to_string(),
+        ]
+    };
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    let out = run_ok(&args(&a).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.contains("20 centres, 200 stations"), "{out}");
+    run_ok(&args(&b).iter().map(String::as_str).collect::<Vec<_>>());
+    for f in std::fs::read_dir(&a).unwrap() {
+        let p = f.unwrap().path();
+        assert_eq!(
+            std::fs::read(&p).unwrap(),
+            std::fs::read(b.join(p.file_name().unwrap())).unwrap()
+        );
+    }
+    run_ok(&[
+        "import",
+        a.to_str().unwrap(),
+        "--database-url",
+        &db_url(tmp.path()),
+    ]);
+    let err = run_err(&[
+        "fixtures",
+        "generate",
+        "--centres",
+        "5",
+        "--out",
+        tmp.path().join("c").to_str().unwrap(),
+    ]);
+    assert!(err.contains("--lawyers"), "{err}");
+}
+
+fn get(addr: &str, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp[9..12].parse().unwrap();
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|x| x.1.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn serve_demo_imports_guangzhou_once_and_answers_healthz() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = db_url(tmp.path());
+    for round in 0..2 {
+        let mut child = zhiban()
+            .args([
+                "serve",
+                "--demo",
+                "--addr",
+                "127.0.0.1:0",
+                "--database-url",
+                &url,
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        if round == 0 {
+            assert!(
+                first.contains("demo: imported the Guangzhou data set: 12 centres"),
+                "{first}"
+            );
+        } else {
+            assert!(first.contains("not importing"), "{first}");
+        }
+        let listening = lines.next().unwrap().unwrap();
+        let addr = listening
+            .split("http://")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .unwrap()
+            .to_string();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let (status, body) = loop {
+            match std::panic::catch_unwind(|| get(&addr, "/healthz")) {
+                Ok(r) => break r,
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                Err(e) => std::panic::resume_unwind(e),
+            }
+        };
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("\"lawyers\":787"), "{body}");
+        let (status, _) = get(&addr, "/no-such-page");
+        assert_eq!(status, 404);
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
