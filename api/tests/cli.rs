@@ -1,5 +1,7 @@
 //! The `zhiban` command, run as a real process against real SQLite files.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,7 @@
 //! Reading and writing data-set folders.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use std::collections::BTreeMap;

@@ -217,15 +217,15 @@ impl Dataset {
         )?;
         for (i, c) in self.centres.iter().enumerate() {
             c.validate().map_err(at(Table::Centres, i))?;
-            if let Some(p) = &c.parent_id {
-                if !centre_ids.contains(p) {
-                    return Err(at(Table::Centres, i)(unknown(
-                        c.record(),
-                        "parent_id",
-                        "centre",
-                        p,
-                    )));
-                }
+            if let Some(p) = &c.parent_id
+                && !centre_ids.contains(p)
+            {
+                return Err(at(Table::Centres, i)(unknown(
+                    c.record(),
+                    "parent_id",
+                    "centre",
+                    p,
+                )));
             }
         }
         let parents: BTreeMap<&CentreId, Option<&CentreId>> = self
@@ -393,15 +393,14 @@ impl Dataset {
             }
             if let PreferenceTarget::PreferStation(s) | PreferenceTarget::AvoidStation(s) =
                 &p.target
+                && !station_ids.contains(s)
             {
-                if !station_ids.contains(s) {
-                    return Err(at(Table::Preferences, i)(unknown(
-                        p.record(),
-                        "target",
-                        "station",
-                        s,
-                    )));
-                }
+                return Err(at(Table::Preferences, i)(unknown(
+                    p.record(),
+                    "target",
+                    "station",
+                    s,
+                )));
             }
             if !keys.insert((&p.lawyer_id, &p.target)) {
                 return Err(at(Table::Preferences, i)(ValidationError::new(

@@ -151,12 +151,12 @@ pub enum ProblemError {
 /// pool, every sibling centre (same parent) that shares too.
 pub fn pool_of(ds: &Dataset, centre: &CentreId) -> BTreeSet<CentreId> {
     let mut pool = BTreeSet::from([centre.clone()]);
-    if let Some(c) = ds.centre(centre) {
-        if c.shares_pool {
-            for s in &ds.centres {
-                if s.shares_pool && s.parent_id == c.parent_id && s.parent_id.is_some() {
-                    pool.insert(s.id.clone());
-                }
+    if let Some(c) = ds.centre(centre)
+        && c.shares_pool
+    {
+        for s in &ds.centres {
+            if s.shares_pool && s.parent_id == c.parent_id && s.parent_id.is_some() {
+                pool.insert(s.id.clone());
             }
         }
     }

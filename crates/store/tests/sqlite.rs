@@ -1,5 +1,7 @@
 //! The SQLite store against real database files.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chrono::NaiveDate;
 use sqlx::Row;
 use std::path::{Path, PathBuf};
