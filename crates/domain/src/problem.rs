@@ -1,8 +1,8 @@
 //! Slots and the `RosterProblem` a solver consumes.
 
 use crate::{
-    CentreId, Coordinates, Dataset, FirmId, HalfDay, LawyerId, Limits, RuleSettings, StationId,
-    StationKind,
+    CentreId, Coordinates, Dataset, FirmId, HalfDay, LawyerId, Limits, PreferenceTarget,
+    RuleSettings, StationId, StationKind,
 };
 use chrono::TimeZone;
 use chrono::offset::LocalResult;
@@ -53,8 +53,14 @@ pub struct ProblemLawyer {
     pub base: Coordinates,
     /// Half-days in the period on which they are unavailable (weekly pattern and leave).
     pub unavailable: BTreeSet<(NaiveDate, HalfDay)>,
-    /// Preference score per (station, weekday): +1 wished, -1 avoided; absent is neutral.
-    pub preferences: BTreeMap<(StationId, u32), i32>,
+    /// Stations the lawyer would like.
+    pub prefer_stations: BTreeSet<StationId>,
+    /// Stations the lawyer would rather avoid.
+    pub avoid_stations: BTreeSet<StationId>,
+    /// Weekdays (0 = Monday) the lawyer would like.
+    pub prefer_weekdays: BTreeSet<u32>,
+    /// Weekdays (0 = Monday) the lawyer would rather avoid.
+    pub avoid_weekdays: BTreeSet<u32>,
 }
 
 impl ProblemLawyer {
@@ -63,12 +69,15 @@ impl ProblemLawyer {
         !self.unavailable.contains(&(date, half_day))
     }
 
-    /// The preference score of a duty at `station` on `weekday`.
-    pub fn preference(&self, station: &StationId, weekday: Weekday) -> i32 {
-        self.preferences
-            .get(&(station.clone(), weekday.num_days_from_monday()))
-            .copied()
-            .unwrap_or(0)
+    /// How many of the lawyer's wishes a duty at `station` on `weekday` goes against: an
+    /// avoided station or weekday, or, for a lawyer who named stations (weekdays) they
+    /// would like, any other station (weekday). 0 when it goes against none.
+    pub fn unmet_wishes(&self, station: &StationId, weekday: Weekday) -> u32 {
+        let day = weekday.num_days_from_monday();
+        u32::from(self.avoid_stations.contains(station))
+            + u32::from(self.avoid_weekdays.contains(&day))
+            + u32::from(!self.prefer_stations.is_empty() && !self.prefer_stations.contains(station))
+            + u32::from(!self.prefer_weekdays.is_empty() && !self.prefer_weekdays.contains(&day))
     }
 }
 
@@ -312,15 +321,23 @@ impl RosterProblem {
                     }
                     d += Duration::days(1);
                 }
-                let mut preferences = BTreeMap::new();
+                let mut prefer_stations = BTreeSet::new();
+                let mut avoid_stations = BTreeSet::new();
+                let mut prefer_weekdays = BTreeSet::new();
+                let mut avoid_weekdays = BTreeSet::new();
                 for p in ds.preferences.iter().filter(|p| p.lawyer_id == l.id) {
-                    for st in &stations {
-                        for wd in 0..7u32 {
-                            let day = weekday_from_index(wd);
-                            let score = p.score(&st.id, day);
-                            if score != 0 {
-                                *preferences.entry((st.id.clone(), wd)).or_insert(0) += score;
-                            }
+                    match &p.target {
+                        PreferenceTarget::PreferStation(s) => {
+                            prefer_stations.insert(s.clone());
+                        }
+                        PreferenceTarget::AvoidStation(s) => {
+                            avoid_stations.insert(s.clone());
+                        }
+                        PreferenceTarget::PreferWeekday(d) => {
+                            prefer_weekdays.insert(d.num_days_from_monday());
+                        }
+                        PreferenceTarget::AvoidWeekday(d) => {
+                            avoid_weekdays.insert(d.num_days_from_monday());
                         }
                     }
                 }
@@ -331,7 +348,10 @@ impl RosterProblem {
                     limits: l.limits,
                     base: l.base,
                     unavailable,
-                    preferences,
+                    prefer_stations,
+                    avoid_stations,
+                    prefer_weekdays,
+                    avoid_weekdays,
                 }
             })
             .collect();
@@ -373,18 +393,6 @@ impl RosterProblem {
     /// Total primary posts demanded.
     pub fn demanded_posts(&self) -> u32 {
         self.slots.iter().map(|s| s.lawyers).sum()
-    }
-}
-
-fn weekday_from_index(i: u32) -> Weekday {
-    match i {
-        0 => Weekday::Mon,
-        1 => Weekday::Tue,
-        2 => Weekday::Wed,
-        3 => Weekday::Thu,
-        4 => Weekday::Fri,
-        5 => Weekday::Sat,
-        _ => Weekday::Sun,
     }
 }
 
@@ -502,9 +510,11 @@ mod tests {
         assert!(!l2.is_available(d("2026-10-08"), HalfDay::Pm));
         assert!(!l2.is_available(d("2026-10-09"), HalfDay::Am));
         assert!(l2.is_available(d("2026-10-10"), HalfDay::Am));
+        let kss = StationId::parse("S-KSS").unwrap();
+        assert_eq!(l2.unmet_wishes(&kss, Weekday::Mon), 1);
         assert_eq!(
-            l2.preference(&StationId::parse("S-KSS").unwrap(), Weekday::Mon),
-            -1
+            l2.unmet_wishes(&StationId::parse("S-COURT").unwrap(), Weekday::Mon),
+            0
         );
     }
 

@@ -1,0 +1,263 @@
+//! An independent checker of hard rules. It shares no code with the model builder: it reads
+//! the problem's data and the roster and recounts everything itself, so a bug in the model
+//! shows up here as a violation.
+
+use crate::roster::{Assignment, Role, Roster};
+use chrono::Datelike;
+use serde::Serialize;
+use std::collections::HashMap;
+use zhiban_domain::RosterProblem;
+
+/// A broken hard rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Violation {
+    /// The assignment is for a half-day and station with no demand in the period.
+    NoSuchSlot {
+        /// The assignment.
+        assignment: Assignment,
+    },
+    /// The lawyer is not on the problem's panel.
+    UnknownLawyer {
+        /// The assignment.
+        assignment: Assignment,
+    },
+    /// Skills, languages, years, pool or contracted firm rule the lawyer out.
+    NotEligible {
+        /// The assignment.
+        assignment: Assignment,
+    },
+    /// Weekly pattern, leave or an imported busy time rules the lawyer out.
+    Unavailable {
+        /// The assignment.
+        assignment: Assignment,
+    },
+    /// More lawyers than posts in one role.
+    OverFilled {
+        /// Station.
+        station: String,
+        /// When.
+        date: String,
+        /// Half-day.
+        half_day: String,
+        /// Role.
+        role: Role,
+        /// Assigned.
+        assigned: u32,
+        /// Posts.
+        posts: u32,
+    },
+    /// A lawyer in two places (or two roles) on one half-day.
+    DoubleBooked {
+        /// Lawyer.
+        lawyer: String,
+        /// When.
+        date: String,
+        /// Half-day.
+        half_day: String,
+    },
+    /// Over the per-day, per-week or per-month limit (history included).
+    OverLimit {
+        /// Lawyer.
+        lawyer: String,
+        /// `day`, `week` or `month`.
+        period: &'static str,
+        /// Which day, week or month.
+        key: String,
+        /// Duties.
+        count: u32,
+        /// Limit.
+        limit: u32,
+    },
+    /// AM and PM on one day at stations farther apart than allowed.
+    TooFarApart {
+        /// Lawyer.
+        lawyer: String,
+        /// Day.
+        date: String,
+        /// Distance in km.
+        km: f64,
+    },
+    /// A pinned assignment is missing.
+    PinDropped {
+        /// The pin.
+        assignment: Assignment,
+    },
+}
+
+/// Every hard rule `roster` breaks in `problem`.
+pub fn check(problem: &RosterProblem, roster: &Roster) -> Vec<Violation> {
+    check_with_pins(problem, roster, &[])
+}
+
+/// Like [`check`], and also that every pin is in the roster.
+pub fn check_with_pins(
+    problem: &RosterProblem,
+    roster: &Roster,
+    pins: &[Assignment],
+) -> Vec<Violation> {
+    let mut out = vec![];
+    let mut per_slot: HashMap<(usize, Role), u32> = HashMap::new();
+    let mut per_half: HashMap<(String, chrono::NaiveDate, zhiban_domain::HalfDay), Vec<usize>> =
+        HashMap::new();
+    let mut per_day: HashMap<(usize, chrono::NaiveDate), u32> = HashMap::new();
+    let mut per_week: HashMap<(usize, i32, u32), u32> = HashMap::new();
+    let mut per_month: HashMap<(usize, i32, u32), u32> = HashMap::new();
+    for h in &problem.history {
+        if let Some(l) = problem.lawyers.iter().position(|x| x.id == h.lawyer_id) {
+            let w = h.date.iso_week();
+            *per_week.entry((l, w.year(), w.week())).or_default() += 1;
+            *per_month
+                .entry((l, h.date.year(), h.date.month()))
+                .or_default() += 1;
+        }
+    }
+    for a in &roster.assignments {
+        let Some(slot) = problem.slots.iter().position(|s| {
+            s.station_id == a.station_id && s.date == a.date && s.half_day == a.half_day
+        }) else {
+            out.push(Violation::NoSuchSlot {
+                assignment: a.clone(),
+            });
+            continue;
+        };
+        let Some(l) = problem.lawyers.iter().position(|x| x.id == a.lawyer_id) else {
+            out.push(Violation::UnknownLawyer {
+                assignment: a.clone(),
+            });
+            continue;
+        };
+        let s = &problem.slots[slot];
+        if !s.eligible.contains(&l) {
+            out.push(Violation::NotEligible {
+                assignment: a.clone(),
+            });
+        }
+        if problem.lawyers[l]
+            .unavailable
+            .contains(&(a.date, a.half_day))
+        {
+            out.push(Violation::Unavailable {
+                assignment: a.clone(),
+            });
+        }
+        *per_slot.entry((slot, a.role)).or_default() += 1;
+        per_half
+            .entry((a.lawyer_id.to_string(), a.date, a.half_day))
+            .or_default()
+            .push(slot);
+        *per_day.entry((l, a.date)).or_default() += 1;
+        let w = a.date.iso_week();
+        *per_week.entry((l, w.year(), w.week())).or_default() += 1;
+        *per_month
+            .entry((l, a.date.year(), a.date.month()))
+            .or_default() += 1;
+    }
+    let mut over: Vec<_> = per_slot.into_iter().collect();
+    over.sort_by_key(|((s, r), _)| (*s, *r));
+    for ((slot, role), n) in over {
+        let s = &problem.slots[slot];
+        let posts = if role == Role::Primary {
+            s.lawyers
+        } else {
+            s.backups
+        };
+        if n > posts {
+            out.push(Violation::OverFilled {
+                station: s.station_id.to_string(),
+                date: s.date.to_string(),
+                half_day: s.half_day.to_string(),
+                role,
+                assigned: n,
+                posts,
+            });
+        }
+    }
+    let mut halves: Vec<_> = per_half.iter().collect();
+    halves.sort_by(|a, b| a.0.cmp(b.0));
+    for ((lawyer, date, half), slots) in halves {
+        if slots.len() > 1 {
+            out.push(Violation::DoubleBooked {
+                lawyer: lawyer.clone(),
+                date: date.to_string(),
+                half_day: half.to_string(),
+            });
+        }
+    }
+    for ((l, date), n) in &per_day {
+        let limit = problem.lawyers[*l].limits.per_day;
+        if *n > limit {
+            out.push(Violation::OverLimit {
+                lawyer: problem.lawyers[*l].id.to_string(),
+                period: "day",
+                key: date.to_string(),
+                count: *n,
+                limit,
+            });
+        }
+    }
+    for ((l, y, w), n) in &per_week {
+        let limit = problem.lawyers[*l].limits.per_week;
+        // Weeks wholly before the period hold only history; they are not this roster's doing.
+        let in_period = problem
+            .slots
+            .iter()
+            .any(|s| s.date.iso_week().year() == *y && s.date.iso_week().week() == *w);
+        if in_period && *n > limit {
+            out.push(Violation::OverLimit {
+                lawyer: problem.lawyers[*l].id.to_string(),
+                period: "week",
+                key: format!("{y}-W{w:02}"),
+                count: *n,
+                limit,
+            });
+        }
+    }
+    for ((l, y, m), n) in &per_month {
+        let limit = problem.lawyers[*l].limits.per_month;
+        let in_period = problem
+            .slots
+            .iter()
+            .any(|s| s.date.year() == *y && s.date.month() == *m);
+        if in_period && *n > limit {
+            out.push(Violation::OverLimit {
+                lawyer: problem.lawyers[*l].id.to_string(),
+                period: "month",
+                key: format!("{y}-{m:02}"),
+                count: *n,
+                limit,
+            });
+        }
+    }
+    // AM/PM distance ban.
+    let max_m = f64::from(problem.rules.am_pm_max_distance_km) * 1000.0;
+    for ((lawyer, date, half), slots) in &per_half {
+        if *half != zhiban_domain::HalfDay::Am {
+            continue;
+        }
+        if let Some(pm) = per_half.get(&(lawyer.clone(), *date, zhiban_domain::HalfDay::Pm)) {
+            for &a in slots {
+                for &b in pm {
+                    let pa = problem.stations[problem.slots[a].station].location;
+                    let pb = problem.stations[problem.slots[b].station].location;
+                    let d = pa.distance_m(&pb);
+                    if d > max_m {
+                        out.push(Violation::TooFarApart {
+                            lawyer: lawyer.clone(),
+                            date: date.to_string(),
+                            km: d / 1000.0,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    for pin in pins {
+        if !roster.assignments.contains(pin) {
+            out.push(Violation::PinDropped {
+                assignment: pin.clone(),
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,47 @@
+//! zhiban-solver: duty rosters that are the best the rules allow, explained and repairable.
+//!
+//! A [`RosterProblem`](zhiban_domain::RosterProblem) becomes a mixed-integer programme
+//! (good_lp, solved by HiGHS): one binary variable per eligible, available
+//! (lawyer, slot, role) triple, hard rules as constraints, and the objectives of
+//! [`Weights`] in strict priority. The result is a [`Roster`] and a [`SolveReport`] with the
+//! solver's bound and gap, every term of the objective, every uncovered slot with its
+//! reason, and each lawyer's and firm's load against their fair share.
+//!
+//! Modules:
+//! - [`model`]: building and solving the MILP ([`solve`]);
+//! - [`fair`]: fair shares, history included;
+//! - [`report`]: scoring a roster and explaining its gaps;
+//! - [`check`]: an independent checker of the hard rules, sharing no code with the model;
+//! - [`greedy`]: the randomised greedy baseline (the UK MoJ rota tool's method);
+//! - [`repair`]: re-planning after a change with as few changes as possible;
+//! - [`roster`], [`settings`].
+//!
+//! ```
+//! use zhiban_solver::{solve, check, SolveInput, SolveSettings};
+//! let ds = zhiban_fixtures::baotou();
+//! let centre = zhiban_domain::CentreId::parse("BT-GY").unwrap();
+//! let from = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+//! let problem = zhiban_domain::RosterProblem::build(&ds, &[centre], from, 1, vec![]).unwrap();
+//! let solved = solve(SolveInput { problem: &problem, pins: &[], previous: None }, &SolveSettings::default()).unwrap();
+//! assert!(check(&problem, &solved.roster).is_empty());
+//! assert_eq!(solved.report.status, zhiban_solver::SolveStatus::Optimal);
+//! ```
+
+pub mod check;
+pub mod fair;
+pub mod greedy;
+pub mod model;
+pub mod repair;
+pub mod report;
+pub mod roster;
+pub mod settings;
+
+pub use check::{Violation, check, check_with_pins};
+pub use greedy::greedy;
+pub use model::{SolveError, SolveInput, Solved, solve};
+pub use repair::{Change, Repaired, repair};
+pub use report::{
+    Busy, Components, SolveReport, SolveStatus, Uncovered, UncoveredReason, build_report,
+};
+pub use roster::{Assignment, Diff, Role, Roster};
+pub use settings::{SolveSettings, Weights};

@@ -1,0 +1,128 @@
+//! Repair: re-plan a published roster after a change, touching as little as possible.
+
+use crate::model::{SolveError, SolveInput, Solved, solve};
+use crate::roster::{Assignment, Diff, Roster};
+use crate::settings::SolveSettings;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use zhiban_domain::{HalfDay, LawyerId, RosterProblem, StationId};
+
+/// Something that happened since the roster was published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    /// A lawyer cannot do any duty from `from` to `to` (sick, hearing, leave).
+    LawyerOut {
+        /// Who.
+        lawyer_id: LawyerId,
+        /// First day out.
+        from: NaiveDate,
+        /// Last day out.
+        to: NaiveDate,
+    },
+    /// More lawyers needed at a slot (e.g. 17 co-defendants at a detention centre tomorrow).
+    ExtraDemand {
+        /// Station.
+        station_id: StationId,
+        /// Day.
+        date: NaiveDate,
+        /// Half-day.
+        half_day: HalfDay,
+        /// Extra primary posts.
+        lawyers: u32,
+    },
+    /// Keep this assignment whatever happens.
+    Pin(Assignment),
+    /// Stop keeping this assignment.
+    Unpin(Assignment),
+}
+
+/// A repaired roster.
+#[derive(Debug, Clone)]
+pub struct Repaired {
+    /// The new roster, its report and the diff from the previous one.
+    pub solved: Solved,
+    /// What changed.
+    pub diff: Diff,
+    /// The problem after the changes.
+    pub problem: RosterProblem,
+    /// The pins after the changes.
+    pub pins: Vec<Assignment>,
+}
+
+/// Applies `changes` to `problem` and re-solves close to `previous`.
+pub fn repair(
+    problem: &RosterProblem,
+    previous: &Roster,
+    pins: &[Assignment],
+    changes: &[Change],
+    settings: &SolveSettings,
+) -> Result<Repaired, SolveError> {
+    let mut p = problem.clone();
+    let mut pins: Vec<Assignment> = pins.to_vec();
+    for change in changes {
+        match change {
+            Change::LawyerOut {
+                lawyer_id,
+                from,
+                to,
+            } => {
+                if to < from {
+                    return Err(SolveError::Settings(format!(
+                        "lawyer out from {from} to {to}: the end is before the start"
+                    )));
+                }
+                if let Some(l) = p.lawyers.iter_mut().find(|l| &l.id == lawyer_id) {
+                    let mut d = *from;
+                    while d <= *to {
+                        l.unavailable.insert((d, HalfDay::Am));
+                        l.unavailable.insert((d, HalfDay::Pm));
+                        d = d.succ_opt().unwrap_or(d);
+                        if d == NaiveDate::MAX {
+                            break;
+                        }
+                    }
+                }
+                pins.retain(|a| !(&a.lawyer_id == lawyer_id && a.date >= *from && a.date <= *to));
+            }
+            Change::ExtraDemand {
+                station_id,
+                date,
+                half_day,
+                lawyers,
+            } => {
+                let slot = p
+                    .slots
+                    .iter_mut()
+                    .find(|s| &s.station_id == station_id && s.date == *date && s.half_day == *half_day)
+                    .ok_or_else(|| {
+                        SolveError::Settings(format!(
+                            "{station_id} has no duty on {date} {half_day} in this roster; add the demand to the station first"
+                        ))
+                    })?;
+                slot.lawyers = slot.lawyers.saturating_add(*lawyers);
+            }
+            Change::Pin(a) => {
+                if !pins.contains(a) {
+                    pins.push(a.clone());
+                }
+            }
+            Change::Unpin(a) => pins.retain(|x| x != a),
+        }
+    }
+    let solved = solve(
+        SolveInput {
+            problem: &p,
+            pins: &pins,
+            previous: Some(previous),
+        },
+        settings,
+    )?;
+    let diff = Diff::between(previous, &solved.roster);
+    Ok(Repaired {
+        solved,
+        diff,
+        problem: p,
+        pins,
+    })
+}

@@ -1,0 +1,95 @@
+//! Solver settings and objective weights.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Objective weights. The objective is minimised; the tiers are kept apart by orders of
+/// magnitude so that, in practice, a higher tier is never traded for a lower one:
+///
+/// | tier | term | default |
+/// |---|---|---|
+/// | (a) coverage | per unfilled primary post, times (1 + station priority) | 10 000 |
+/// | (b) backups | per unnamed backup (AB岗) | 1 000 |
+/// | (g) stability (repair only) | per assignment changed against the previous version | 300 |
+/// | (c) lawyer fairness | worst deviation from fair share / total deviation | 40 / 8 |
+/// | (d) firm fairness | total deviation of firm loads from their panel-size share | 2 |
+/// | (e) preferences | per duty at an avoided (+) or wished-for (−) station or weekday | 1 |
+/// | (f) travel | per km from the lawyer's base to the station | 0.02 |
+/// | tie-break | a fixed pseudo-random cost in [0, 1) per choice | 0.01 |
+///
+/// Stability sits above fairness in repair mode: a repair should change as little as
+/// possible, and only coverage and backups may justify touching an unaffected duty.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Weights {
+    /// Per unfilled primary post; multiplied by 1 + the station's priority.
+    pub coverage: f64,
+    /// Per missing named backup.
+    pub backup: f64,
+    /// On the largest absolute deviation of any lawyer from their fair share.
+    pub fairness_max: f64,
+    /// On the sum of absolute deviations of lawyers from their fair share.
+    pub fairness_sum: f64,
+    /// On the sum of absolute deviations of firms from their share.
+    pub firm_fairness: f64,
+    /// Per stated wish a duty goes against.
+    pub preference: f64,
+    /// Per kilometre between a lawyer's base and the station.
+    pub distance_per_km: f64,
+    /// Per assignment added or removed against the previous version (repair mode).
+    pub stability: f64,
+    /// How much a backup duty counts toward a lawyer's load, against 1 for a primary. The
+    /// default, 1, reflects that a named backup must keep the half-day free; fractional
+    /// values are allowed but make fairness bands fractional and the solve much slower.
+    pub backup_load: f64,
+    /// Scale of a fixed pseudo-random cost in [0, 1) per (lawyer, slot, role) that breaks
+    /// ties between otherwise equal choices, making the optimum unique and reproducible.
+    pub tie_break: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Self {
+            coverage: 10_000.0,
+            backup: 1_000.0,
+            fairness_max: 40.0,
+            fairness_sum: 8.0,
+            firm_fairness: 2.0,
+            preference: 1.0,
+            distance_per_km: 0.02,
+            stability: 300.0,
+            backup_load: 1.0,
+            tie_break: 0.01,
+        }
+    }
+}
+
+/// How to solve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SolveSettings {
+    /// Stop after this long with the best roster found.
+    pub time_limit: Duration,
+    /// Stop when the relative gap between roster and bound is at most this (0.0001 = 0.01%).
+    pub gap: f64,
+    /// Solver threads (0: HiGHS decides).
+    pub threads: u32,
+    /// Objective weights.
+    pub weights: Weights,
+    /// Print HiGHS's progress log (incumbent, bound, gap, time) to the console.
+    pub log_to_console: bool,
+    /// Write the model to this MPS file before solving.
+    pub export_mps: Option<PathBuf>,
+}
+
+impl Default for SolveSettings {
+    fn default() -> Self {
+        Self {
+            time_limit: Duration::from_secs(60),
+            gap: 0.0001,
+            threads: 0,
+            weights: Weights::default(),
+            log_to_console: false,
+            export_mps: None,
+        }
+    }
+}
