@@ -1,0 +1,492 @@
+//! The solver on real fixtures and on hand-made cases; every roster goes through the
+//! independent checker.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::NaiveDate;
+use std::collections::BTreeSet;
+use zhiban_domain::*;
+use zhiban_solver::*;
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn fixture(name: &str) -> Dataset {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures")
+        .join(name);
+    zhiban_dataset::read_dir(&dir, d("2026-11-21")).unwrap()
+}
+
+fn all_centres(ds: &Dataset) -> Vec<CentreId> {
+    ds.centres.iter().map(|c| c.id.clone()).collect()
+}
+
+fn solve_ok(problem: &RosterProblem, pins: &[Assignment]) -> Solved {
+    let solved = solve(
+        SolveInput {
+            problem,
+            pins,
+            previous: None,
+        },
+        &SolveSettings::default(),
+    )
+    .unwrap();
+    let violations = check_with_pins(problem, &solved.roster, pins);
+    assert!(violations.is_empty(), "hard rules broken: {violations:#?}");
+    solved
+}
+
+fn lawyer(id: &str) -> LawyerId {
+    LawyerId::parse(id).unwrap()
+}
+
+#[test]
+fn small_four_weeks_is_optimal_fully_covered_and_its_report_adds_up() {
+    let ds = fixture("small");
+    let p = RosterProblem::build(&ds, &all_centres(&ds), d("2026-11-23"), 4, vec![]).unwrap();
+    let s = solve_ok(&p, &[]);
+    let r = &s.report;
+    assert_eq!(r.status, SolveStatus::Optimal);
+    assert_eq!((r.posts_filled, r.posts_wanted), (40, 40));
+    assert_eq!((r.backups_filled, r.backups_wanted), (8, 8));
+    assert!(r.uncovered.is_empty());
+    assert!(r.gap <= 1e-4, "{}", r.gap);
+    assert!((r.best_bound - r.solver_objective).abs() <= 1e-4 * r.solver_objective.abs().max(1.0));
+    // The objective recomputed from the roster equals the solver's.
+    assert!(
+        (r.components.total() - r.solver_objective).abs() < 1e-6 * r.solver_objective.max(1.0),
+        "{r:?}"
+    );
+    // Loads are reported for every lawyer and add up to the posts.
+    let duties: u32 = r.lawyers.iter().map(|l| l.primary).sum();
+    assert_eq!(duties, 40);
+    // The inactive lawyer never appears.
+    assert!(
+        s.roster
+            .assignments
+            .iter()
+            .all(|a| a.lawyer_id.as_str() != "CH-L09")
+    );
+    // Leave is honoured: CH-L02 is away 2026-11-30..12-04.
+    assert!(
+        !s.roster
+            .assignments
+            .iter()
+            .any(|a| a.lawyer_id.as_str() == "CH-L02"
+                && a.date >= d("2026-11-30")
+                && a.date <= d("2026-12-04"))
+    );
+}
+
+#[test]
+fn the_same_problem_gives_the_same_roster() {
+    let ds = fixture("baotou");
+    let p = RosterProblem::build(&ds, &all_centres(&ds), d("2026-11-23"), 1, vec![]).unwrap();
+    let a = solve_ok(&p, &[]);
+    let b = solve_ok(&p, &[]);
+    assert_eq!(a.roster, b.roster);
+}
+
+#[test]
+fn guangzhou_is_split_into_independent_parts_and_the_shared_pool_stays_together() {
+    let ds = fixture("guangzhou");
+    let p = RosterProblem::build(&ds, &all_centres(&ds), d("2026-11-23"), 1, vec![]).unwrap();
+    let parts = zhiban_solver::model::components(&p);
+    // The city, seven districts on their own, and the four central districts that share.
+    assert_eq!(parts.len(), 9);
+    let shared = parts
+        .iter()
+        .find(|q| {
+            q.slots
+                .iter()
+                .any(|s| s.station_id.as_str().starts_with("GZ-TH"))
+        })
+        .unwrap();
+    let centres: BTreeSet<&str> = shared
+        .slots
+        .iter()
+        .map(|s| shared.stations[s.station].centre_id.as_str())
+        .collect();
+    assert_eq!(
+        centres,
+        BTreeSet::from(["GZ-HZ", "GZ-LW", "GZ-TH", "GZ-YX"])
+    );
+    let s = solve_ok(&p, &[]);
+    assert_eq!(s.report.parts, 9);
+    assert_eq!(s.report.status, SolveStatus::Optimal);
+    assert_eq!(s.report.posts_filled, s.report.posts_wanted);
+}
+
+/// A one-centre data set built in code: two stations `far` km apart.
+fn two_stations(far_km: f64) -> Dataset {
+    let mut ds = fixture("small");
+    ds.normalize();
+    // Keep the court and the procuratorate.
+    ds.stations.retain(|s| s.id.as_str() != "CH-KSS");
+    let base = ds.stations[0].location;
+    ds.stations[1].location = Coordinates::new(base.lat + far_km / 111.0, base.lon).unwrap();
+    ds.stations[1].min_years = 0;
+    let ids: Vec<StationId> = ds.stations.iter().map(|s| s.id.clone()).collect();
+    ds.demand = vec![
+        DemandRule {
+            station_id: ids[0].clone(),
+            weekday: chrono::Weekday::Mon,
+            half_day: HalfDay::Am,
+            lawyers: 1,
+            backups: 0,
+            skills: vec![],
+            languages: vec![],
+            min_years: 0,
+        },
+        DemandRule {
+            station_id: ids[1].clone(),
+            weekday: chrono::Weekday::Mon,
+            half_day: HalfDay::Pm,
+            lawyers: 1,
+            backups: 0,
+            skills: vec![],
+            languages: vec![],
+            min_years: 0,
+        },
+    ];
+    // One lawyer only, who may do two half-days a day.
+    ds.lawyers.retain(|l| l.id.as_str() == "CH-L03");
+    ds.lawyers[0].limits.per_day = 2;
+    ds.unavailability.clear();
+    ds.leave.clear();
+    ds.preferences.clear();
+    ds
+}
+
+#[test]
+fn am_and_pm_at_stations_too_far_apart_are_never_combined() {
+    let near = two_stations(5.0);
+    let p = RosterProblem::build(&near, &all_centres(&near), d("2026-11-23"), 1, vec![]).unwrap();
+    assert_eq!(
+        solve_ok(&p, &[]).report.posts_filled,
+        2,
+        "5 km apart: both half-days"
+    );
+    let far = two_stations(40.0);
+    let p = RosterProblem::build(&far, &all_centres(&far), d("2026-11-23"), 1, vec![]).unwrap();
+    let s = solve_ok(&p, &[]);
+    assert_eq!(s.report.posts_filled, 1, "40 km apart: one of them");
+    match &s.report.uncovered[0].reason {
+        UncoveredReason::EligibleAtLimits { lawyers } => {
+            assert_eq!(lawyers, &vec![(lawyer("CH-L03"), Busy::TooFar)])
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn uncovered_slots_say_why() {
+    let mut ds = fixture("small");
+    ds.normalize();
+    // Wednesday PM at the procuratorate needs French: nobody speaks it.
+    for r in &mut ds.demand {
+        if r.station_id.as_str() == "CH-JCY"
+            && r.half_day == HalfDay::Pm
+            && r.weekday == chrono::Weekday::Wed
+        {
+            r.languages = vec!["fr".into()];
+        }
+        // Tuesday AM at the court needs 20 lawyers.
+        if r.station_id.as_str() == "CH-FY" && r.weekday == chrono::Weekday::Tue {
+            r.lawyers = 20;
+        }
+    }
+    // Everyone with the juvenile skill is away on Thursday 2026-11-26.
+    for l in ["CH-L01", "CH-L06", "CH-L10", "CH-L12"] {
+        ds.leave.push(Leave {
+            lawyer_id: lawyer(l),
+            from: d("2026-11-26"),
+            to: d("2026-11-26"),
+            half_day: None,
+            reason: "培训".into(),
+        });
+    }
+    let p = RosterProblem::build(&ds, &all_centres(&ds), d("2026-11-23"), 1, vec![]).unwrap();
+    let s = solve_ok(&p, &[]);
+    let why = |station: &str, date: &str| {
+        s.report
+            .uncovered
+            .iter()
+            .find(|u| u.station_id.as_str() == station && u.date == d(date))
+            .map(|u| u.reason.clone())
+    };
+    assert_eq!(
+        why("CH-JCY", "2026-11-25"),
+        Some(UncoveredReason::NoEligibleLawyer)
+    );
+    match why("CH-FY", "2026-11-26") {
+        Some(UncoveredReason::EligibleUnavailable { lawyers }) => assert_eq!(lawyers.len(), 4),
+        other => panic!("{other:?}"),
+    }
+    match why("CH-FY", "2026-11-24") {
+        Some(UncoveredReason::EligibleAtLimits { lawyers }) => {
+            // Nobody available is left idle: each is on duty elsewhere or at a limit.
+            assert!(!lawyers.is_empty());
+            assert!(
+                lawyers.iter().all(|(_, b)| *b != Busy::Other),
+                "{lawyers:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let u = s
+        .report
+        .uncovered
+        .iter()
+        .find(|u| u.station_id.as_str() == "CH-FY" && u.date == d("2026-11-24"))
+        .unwrap();
+    assert!(u.filled >= 5 && u.filled < 20, "{u:?}");
+}
+
+#[test]
+fn detention_centres_are_covered_before_courts_when_lawyers_run_short() {
+    let mut ds = fixture("small");
+    ds.normalize();
+    // Monday AM: the detention centre wants 1, and the court now wants 1 too; one lawyer can come.
+    ds.demand.push(DemandRule {
+        station_id: StationId::parse("CH-FY").unwrap(),
+        weekday: chrono::Weekday::Mon,
+        half_day: HalfDay::Am,
+        lawyers: 1,
+        backups: 0,
+        skills: vec![],
+        languages: vec![],
+        min_years: 0,
+    });
+    for r in &mut ds.demand {
+        r.backups = 0;
+    }
+    let keep = "CH-L11";
+    for l in &mut ds.lawyers {
+        l.active = l.id.as_str() == keep;
+        l.limits = Limits {
+            per_day: 1,
+            per_week: 14,
+            per_month: 62,
+        };
+    }
+    let p = RosterProblem::build(&ds, &all_centres(&ds), d("2026-11-23"), 1, vec![]).unwrap();
+    let s = solve_ok(&p, &[]);
+    let monday: Vec<&Assignment> = s
+        .roster
+        .assignments
+        .iter()
+        .filter(|a| a.date == d("2026-11-23") && a.half_day == HalfDay::Am)
+        .collect();
+    assert_eq!(monday.len(), 1);
+    assert_eq!(monday[0].station_id.as_str(), "CH-KSS");
+}
+
+#[test]
+fn history_counts_toward_fairness() {
+    let ds = fixture("small");
+    let p0 = RosterProblem::build(&ds, &all_centres(&ds), d("2026-11-23"), 2, vec![]).unwrap();
+    let first = solve_ok(&p0, &[]);
+    let busiest = first
+        .report
+        .lawyers
+        .iter()
+        .max_by_key(|l| l.primary + l.backup)
+        .unwrap()
+        .lawyer_id
+        .clone();
+    // Give that lawyer six duties in the previous fortnight.
+    let history: Vec<PastDuty> = (9..15)
+        .map(|day| PastDuty {
+            lawyer_id: busiest.clone(),
+            station_id: StationId::parse("CH-KSS").unwrap(),
+            date: d(&format!("2026-11-{day:02}")),
+            half_day: HalfDay::Am,
+        })
+        .collect();
+    let p1 = RosterProblem::build(&ds, &all_centres(&ds), d("2026-11-23"), 2, history).unwrap();
+    let second = solve_ok(&p1, &[]);
+    let load = |s: &Solved| {
+        s.report
+            .lawyers
+            .iter()
+            .find(|l| l.lawyer_id == busiest)
+            .map(|l| l.primary + l.backup)
+            .unwrap()
+    };
+    assert!(
+        load(&second) < load(&first),
+        "history of 6 should lower {busiest}'s duties: {} vs {}",
+        load(&second),
+        load(&first)
+    );
+    assert_eq!(
+        second
+            .report
+            .lawyers
+            .iter()
+            .find(|l| l.lawyer_id == busiest)
+            .unwrap()
+            .history,
+        6
+    );
+}
+
+#[test]
+fn pins_are_kept_and_impossible_pins_are_refused() {
+    let ds = fixture("small");
+    let p = RosterProblem::build(&ds, &all_centres(&ds), d("2026-11-23"), 1, vec![]).unwrap();
+    let free = solve_ok(&p, &[]);
+    // Pin someone the optimiser did not choose for the Friday detention-centre duty.
+    let slot = p
+        .slots
+        .iter()
+        .find(|s| s.station_id.as_str() == "CH-KSS" && s.date == d("2026-11-27"))
+        .unwrap();
+    let chosen: BTreeSet<&LawyerId> = free
+        .roster
+        .assignments
+        .iter()
+        .filter(|a| a.date == slot.date && a.station_id == slot.station_id)
+        .map(|a| &a.lawyer_id)
+        .collect();
+    let other = slot
+        .eligible
+        .iter()
+        .map(|&l| &p.lawyers[l])
+        .find(|l| !chosen.contains(&l.id) && l.is_available(slot.date, slot.half_day))
+        .unwrap();
+    let pin = Assignment {
+        date: slot.date,
+        half_day: slot.half_day,
+        station_id: slot.station_id.clone(),
+        lawyer_id: other.id.clone(),
+        role: Role::Primary,
+    };
+    let pinned = solve_ok(&p, std::slice::from_ref(&pin));
+    assert!(pinned.roster.assignments.contains(&pin));
+    // CH-L03 never works Monday mornings.
+    let bad = Assignment {
+        date: d("2026-11-23"),
+        half_day: HalfDay::Am,
+        station_id: StationId::parse("CH-KSS").unwrap(),
+        lawyer_id: lawyer("CH-L03"),
+        role: Role::Primary,
+    };
+    let err = solve(
+        SolveInput {
+            problem: &p,
+            pins: &[bad],
+            previous: None,
+        },
+        &SolveSettings::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("unavailable"), "{err}");
+}
+
+#[test]
+fn repair_after_a_week_out_touches_only_that_lawyers_duties() {
+    let ds = fixture("guangzhou");
+    let p = RosterProblem::build(&ds, &all_centres(&ds), d("2026-11-23"), 4, vec![]).unwrap();
+    let published = solve_ok(&p, &[]).roster;
+    // The lawyer with the most duties in the second week falls ill for that week.
+    let week2 = |a: &&Assignment| a.date >= d("2026-11-30") && a.date <= d("2026-12-06");
+    let mut counts = std::collections::BTreeMap::new();
+    for a in published.assignments.iter().filter(week2) {
+        *counts.entry(a.lawyer_id.clone()).or_insert(0) += 1;
+    }
+    let (sick, n) = counts.into_iter().max_by_key(|(_, n)| *n).unwrap();
+    assert!(n >= 1);
+    let change = Change::LawyerOut {
+        lawyer_id: sick.clone(),
+        from: d("2026-11-30"),
+        to: d("2026-12-06"),
+    };
+    let repaired = repair(&p, &published, &[], &[change], &SolveSettings::default()).unwrap();
+    assert!(check(&repaired.problem, &repaired.solved.roster).is_empty());
+    let diff = &repaired.diff;
+    assert_eq!(
+        diff.removed.len(),
+        n,
+        "exactly the sick lawyer's duties go: {diff:#?}"
+    );
+    assert!(diff.removed.iter().all(|a| a.lawyer_id == sick));
+    assert_eq!(
+        diff.added.len(),
+        n,
+        "each is replaced once, nothing else moves: {diff:#?}"
+    );
+    assert!(diff.added.iter().all(|a| a.lawyer_id != sick));
+    assert_eq!(
+        repaired.solved.report.posts_filled,
+        repaired.solved.report.posts_wanted
+    );
+}
+
+#[test]
+fn a_surge_draws_on_sibling_centres_only_where_the_pool_is_shared() {
+    let ds = fixture("guangzhou");
+    let p = RosterProblem::build(&ds, &all_centres(&ds), d("2026-11-23"), 1, vec![]).unwrap();
+    let published = solve_ok(&p, &[]).roster;
+    let surge_at = |station: &str| {
+        let slot = p
+            .slots
+            .iter()
+            .find(|s| s.station_id.as_str() == station)
+            .unwrap();
+        Change::ExtraDemand {
+            station_id: slot.station_id.clone(),
+            date: slot.date,
+            half_day: slot.half_day,
+            lawyers: 17,
+        }
+    };
+    let home = |id: &LawyerId| ds.lawyer(id).unwrap().home_centre_id.to_string();
+    // Tianhe shares its pool with Haizhu, Liwan and Yuexiu.
+    let r = repair(
+        &p,
+        &published,
+        &[],
+        &[surge_at("GZ-TH-KSS")],
+        &SolveSettings::default(),
+    )
+    .unwrap();
+    assert!(check(&r.problem, &r.solved.roster).is_empty());
+    let homes: BTreeSet<String> = r
+        .diff
+        .added
+        .iter()
+        .filter(|a| a.station_id.as_str() == "GZ-TH-KSS")
+        .map(|a| home(&a.lawyer_id))
+        .collect();
+    assert!(
+        homes.len() > 1,
+        "a surge of 17 needs the shared pool: {homes:?}"
+    );
+    assert!(
+        homes
+            .iter()
+            .all(|h| ["GZ-TH", "GZ-HZ", "GZ-LW", "GZ-YX"].contains(&h.as_str())),
+        "{homes:?}"
+    );
+    // Baiyun does not share: only its own lawyers come, and what cannot be met is explained.
+    let r = repair(
+        &p,
+        &published,
+        &[],
+        &[surge_at("GZ-BY-KSS")],
+        &SolveSettings::default(),
+    )
+    .unwrap();
+    let homes: BTreeSet<String> = r
+        .diff
+        .added
+        .iter()
+        .filter(|a| a.station_id.as_str() == "GZ-BY-KSS")
+        .map(|a| home(&a.lawyer_id))
+        .collect();
+    assert_eq!(homes, BTreeSet::from(["GZ-BY".to_string()]));
+}
