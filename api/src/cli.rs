@@ -70,12 +70,57 @@ pub enum Command {
         #[command(flatten)]
         db: Db,
     },
+    /// Make a roster: assign lawyers to every half-day slot of the period, optimally, and
+    /// explain what stays uncovered.
+    Solve(SolveArgs),
     /// Synthetic data sets.
     Fixtures {
         /// What to do with fixtures.
         #[command(subcommand)]
         command: FixturesCommand,
     },
+}
+
+/// Arguments of `zhiban solve`.
+#[derive(Debug, Args)]
+pub struct SolveArgs {
+    /// Read the panel from this data-set folder instead of the database.
+    #[arg(long, conflicts_with = "database_url")]
+    pub input: Option<PathBuf>,
+    /// Database URL (default sqlite://zhiban.db) when --input is not given.
+    #[arg(long, env = "ZHIBAN_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// First day of the roster (YYYY-MM-DD); usually a Monday.
+    #[arg(long)]
+    pub from: chrono::NaiveDate,
+    /// Number of weeks (1 to 26).
+    #[arg(long, default_value_t = 1)]
+    pub weeks: u32,
+    /// Only these centres (repeat the flag); all centres when left out.
+    #[arg(long = "centre")]
+    pub centres: Vec<String>,
+    /// Write the roster: FILE.json (roster and full report) or FILE.csv (one line per duty, Chinese headers).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write the whole model as an MPS file (solved as one model, not split into parts).
+    #[arg(long)]
+    pub export_mps: Option<PathBuf>,
+    /// Stop after this many seconds with the best roster found.
+    #[arg(long, default_value_t = 60.0)]
+    pub time_limit: f64,
+    /// Stop when within this relative gap of the proven bound (0.0001 = 0.01%).
+    #[arg(long, default_value_t = 0.0001)]
+    pub gap: f64,
+    /// Solver threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: u32,
+    /// Keep at most this many candidates per slot, nearest first (0: all). For province-scale
+    /// shared pools; the bound then covers only the kept candidates.
+    #[arg(long, default_value_t = 0)]
+    pub max_candidates: usize,
+    /// Do not print the solver's progress log.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Fixture commands.
@@ -148,7 +193,7 @@ pub fn main() -> ExitCode {
 }
 
 /// Today in China, for validating licence dates.
-fn today() -> chrono::NaiveDate {
+pub(crate) fn today() -> chrono::NaiveDate {
     chrono::Utc::now()
         .with_timezone(&zhiban_domain::DEFAULT_TIME_ZONE)
         .date_naive()
@@ -224,6 +269,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
                 .await?;
             writeln!(out, "zhiban stopped")?;
         }
+        Command::Solve(args) => crate::solve_cmd::run(args, out).await?,
         Command::Fixtures {
             command:
                 FixturesCommand::Generate {
@@ -264,7 +310,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn summary(c: &Counts) -> String {
+pub(crate) fn summary(c: &Counts) -> String {
     format!(
         "{} centres, {} firms, {} stations, {} demand rules, {} lawyers, {} leave records, {} calendar days",
         c.centres, c.firms, c.stations, c.demand, c.lawyers, c.leave, c.calendar

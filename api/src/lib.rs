@@ -1,7 +1,7 @@
 //! zhiban-api: the HTTP service and the `zhiban` command-line tool.
 //!
 //! Modules:
-//! - [`cli`]: the `zhiban` command (`import`, `export`, `serve`, `fixtures generate`);
+//! - [`cli`]: the `zhiban` command (`import`, `export`, `serve`, `solve`, `fixtures generate`);
 //! - [`error`]: [`ApiError`](error::ApiError), rendered as RFC 9457 `application/problem+json`;
 //! - [`health`]: `GET /healthz`.
 //!
@@ -23,6 +23,7 @@
 pub mod cli;
 pub mod error;
 pub mod health;
+mod solve_cmd;
 
 use axum::Router;
 use std::sync::Arc;

@@ -63,6 +63,7 @@ fn every_command_has_help() {
         vec!["serve", "--help"],
         vec!["fixtures", "--help"],
         vec!["fixtures", "generate", "--help"],
+        vec!["solve", "--help"],
     ] {
         let out = run_ok(&args);
         assert!(out.contains("Usage: zhiban"), "{args:?}: {out}");
@@ -274,4 +275,86 @@ fn serve_demo_imports_guangzhou_once_and_answers_healthz() {
         child.kill().unwrap();
         child.wait().unwrap();
     }
+}
+
+#[test]
+fn solve_writes_a_checked_roster_as_json_and_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let json = tmp.path().join("r.json");
+    let small = fixture("small");
+    let out = run_ok(&[
+        "solve",
+        "--input",
+        small.to_str().unwrap(),
+        "--from",
+        "2026-11-23",
+        "--weeks",
+        "2",
+        "--quiet",
+        "--out",
+        json.to_str().unwrap(),
+    ]);
+    assert!(out.contains("status Optimal"), "{out}");
+    assert!(out.contains("primary posts filled 20/20"), "{out}");
+    assert!(out.contains("hard-rule check: 0 violations"), "{out}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(v["roster"]["assignments"].as_array().unwrap().len(), 20 + 4);
+    assert_eq!(v["report"]["status"], "optimal");
+
+    // From the database, one centre, as CSV for Excel (UTF-8 with BOM, Chinese headers).
+    let url = db_url(tmp.path());
+    run_ok(&["import", small.to_str().unwrap(), "--database-url", &url]);
+    let csv = tmp.path().join("r.csv");
+    run_ok(&[
+        "solve",
+        "--database-url",
+        &url,
+        "--centre",
+        "CH",
+        "--from",
+        "2026-11-23",
+        "--quiet",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        text.starts_with("\u{feff}日期,时段,工作站编号,工作站,律师编号,律师,律所,岗位\n"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 1 + 10 + 2);
+    assert!(text.contains("备岗"));
+
+    let err = run_err(&[
+        "solve",
+        "--input",
+        small.to_str().unwrap(),
+        "--from",
+        "2026-11-23",
+        "--quiet",
+        "--out",
+        "x.txt",
+    ]);
+    assert!(err.contains(".json or .csv"), "{err}");
+    let err = run_err(&[
+        "solve",
+        "--input",
+        small.to_str().unwrap(),
+        "--from",
+        "2026-11-23",
+        "--centre",
+        "NOPE",
+    ]);
+    assert!(err.contains("no centre with id NOPE"), "{err}");
+    let err = run_err(&[
+        "solve",
+        "--input",
+        small.to_str().unwrap(),
+        "--from",
+        "23/11/2026",
+    ]);
+    assert!(err.contains("--from"), "{err}");
+    let empty = format!("sqlite://{}", tmp.path().join("empty.db").display());
+    let err = run_err(&["solve", "--database-url", &empty, "--from", "2026-11-23"]);
+    assert!(err.contains("zhiban import"), "{err}");
 }

@@ -66,7 +66,20 @@ pub(crate) struct Pair {
 }
 
 /// Accumulates variables, constraints and the objective.
+/// What a non-decision column holds, so a warm start can fill it in.
+enum StartCol {
+    /// Unfilled posts of one role at one slot.
+    Unmet { slot: usize, role: Role, posts: f64 },
+    /// The largest lawyer deviation.
+    Zmax,
+    /// Load above the band: `load - cap`.
+    Over { lawyers: Vec<usize>, cap: f64 },
+    /// Load below the band: `floor - load`.
+    Under { lawyers: Vec<usize>, floor: f64 },
+}
+
 struct Model {
+    starts: Vec<(usize, StartCol)>,
     vars: ProblemVariables,
     cols: usize,
     pairs: Vec<Pair>,
@@ -77,6 +90,7 @@ struct Model {
 impl Model {
     fn new() -> Self {
         Self {
+            starts: vec![],
             vars: ProblemVariables::new(),
             cols: 0,
             pairs: vec![],
@@ -202,12 +216,48 @@ fn solve_one(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
         .unwrap_or_default();
 
     let mut m = Model::new();
-    // Decision variables.
+    // Decision variables: eligible, available lawyers; on very large pools only the
+    // `max_candidates` nearest to the station (pinned and previous assignees always stay).
+    let mut pruned = 0usize;
     for (si, s) in p.slots.iter().enumerate() {
-        for &l in &s.eligible {
-            if !p.lawyers[l].is_available(s.date, s.half_day) {
-                continue;
-            }
+        let mut candidates: Vec<usize> = s
+            .eligible
+            .iter()
+            .copied()
+            .filter(|&l| p.lawyers[l].is_available(s.date, s.half_day))
+            .collect();
+        let k = settings.max_candidates;
+        if k > 0 && candidates.len() > k {
+            let at = p.stations[s.station].location;
+            let keep = |l: usize| {
+                [Role::Primary, Role::Backup]
+                    .iter()
+                    .any(|&r| pinned.contains(&(si, l, r)) || previous.contains(&(si, l, r)))
+            };
+            candidates.sort_by(|&a, &b| {
+                let key = |l: usize| {
+                    (
+                        !keep(l),
+                        p.lawyers[l].base.distance_m(&at),
+                        tie_break(
+                            &p.lawyers[l].id,
+                            &s.station_id,
+                            s.date,
+                            s.half_day,
+                            Role::Primary,
+                        ),
+                    )
+                };
+                key(a)
+                    .partial_cmp(&key(b))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+            let keep_n = k.max(candidates.iter().filter(|&&l| keep(l)).count());
+            pruned += candidates.len() - keep_n;
+            candidates.truncate(keep_n);
+            candidates.sort_unstable();
+        }
+        for l in candidates {
             m.add_pair(
                 l,
                 si,
@@ -231,12 +281,28 @@ fn solve_one(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
     // (a) coverage and (b) backups: filled + unmet = demand.
     for (si, s) in p.slots.iter().enumerate() {
         let priority = 1.0 + f64::from(p.stations[s.station].priority);
-        let (u, _) = m.add_var(variable().min(0.0).max(f64::from(s.lawyers)));
+        let (u, col) = m.add_var(variable().min(0.0).max(f64::from(s.lawyers)));
+        m.starts.push((
+            col,
+            StartCol::Unmet {
+                slot: si,
+                role: Role::Primary,
+                posts: f64::from(s.lawyers),
+            },
+        ));
         let filled = m.sum(&by_slot[si][0]);
         m.constraints.push((filled + u).eq(f64::from(s.lawyers)));
         m.objective += w.coverage * priority * u;
         if s.backups > 0 {
-            let (ub, _) = m.add_var(variable().min(0.0).max(f64::from(s.backups)));
+            let (ub, col) = m.add_var(variable().min(0.0).max(f64::from(s.backups)));
+            m.starts.push((
+                col,
+                StartCol::Unmet {
+                    slot: si,
+                    role: Role::Backup,
+                    posts: f64::from(s.backups),
+                },
+            ));
             let filled = m.sum(&by_slot[si][1]);
             m.constraints.push((filled + ub).eq(f64::from(s.backups)));
             m.objective += w.backup * ub;
@@ -352,7 +418,9 @@ fn solve_one(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
 
     // (c) lawyer fairness and (d) firm fairness.
     let shares = fair_shares(p, &w);
-    let (zmax, _) = m.add_var(variable().min(0.0));
+    let (zmax, zcol) = m.add_var(variable().min(0.0));
+    m.starts.push((zcol, StartCol::Zmax));
+    let mut firm_lawyers: BTreeMap<&zhiban_domain::FirmId, Vec<usize>> = BTreeMap::new();
     m.objective += w.fairness_max * zmax;
     let mut firm_load: BTreeMap<&zhiban_domain::FirmId, Expression> = BTreeMap::new();
     for (l, law) in p.lawyers.iter().enumerate() {
@@ -369,8 +437,23 @@ fn solve_one(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
             .sum();
         // Outside the fair band [floor, ceil] of the target, history included.
         let (lo, hi) = band(shares.lawyer_target[l]);
-        let (over, _) = m.add_var(variable().min(0.0));
-        let (under, _) = m.add_var(variable().min(0.0));
+        let (over, ocol) = m.add_var(variable().min(0.0));
+        let (under, ucol) = m.add_var(variable().min(0.0));
+        m.starts.push((
+            ocol,
+            StartCol::Over {
+                lawyers: vec![l],
+                cap: hi - shares.history[l],
+            },
+        ));
+        m.starts.push((
+            ucol,
+            StartCol::Under {
+                lawyers: vec![l],
+                floor: lo - shares.history[l],
+            },
+        ));
+        firm_lawyers.entry(&law.firm_id).or_default().push(l);
         m.constraints
             .push((load.clone() - over).leq(hi - shares.history[l]));
         m.constraints
@@ -384,8 +467,24 @@ fn solve_one(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
     }
     for (firm, load) in firm_load {
         let (lo, hi) = band(shares.firm_target[firm]);
-        let (over, _) = m.add_var(variable().min(0.0));
-        let (under, _) = m.add_var(variable().min(0.0));
+        let (over, ocol) = m.add_var(variable().min(0.0));
+        let (under, ucol) = m.add_var(variable().min(0.0));
+        let members = firm_lawyers.get(firm).cloned().unwrap_or_default();
+        let hist: f64 = members.iter().map(|&l| shares.history[l]).sum();
+        m.starts.push((
+            ocol,
+            StartCol::Over {
+                lawyers: members.clone(),
+                cap: hi - hist,
+            },
+        ));
+        m.starts.push((
+            ucol,
+            StartCol::Under {
+                lawyers: members,
+                floor: lo - hist,
+            },
+        ));
         m.constraints.push((load.clone() - over).leq(hi));
         m.constraints.push((load + under).geq(lo));
         m.objective += w.firm_fairness * (over + under);
@@ -419,6 +518,13 @@ fn solve_one(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
         }
     }
 
+    // A warm start from the greedy baseline: the solver begins with a complete roster and
+    // spends its time improving and proving, which matters on province-scale problems.
+    let start = if input.pins.is_empty() && input.previous.is_none() && settings.warm_start {
+        Some(warm_start(p, &m, &w))
+    } else {
+        None
+    };
     let variables = m.cols;
     let constraints_count = m.constraints.len();
     let Model {
@@ -450,6 +556,9 @@ fn solve_one(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
         model.set_option("write_model_file", path.display().to_string().as_str());
     }
     model.set_option("random_seed", 1);
+    if let Some(start) = &start {
+        model.set_solution(Some(start.as_slice()), None, None, None);
+    }
 
     let solved = model
         .try_solve()
@@ -509,7 +618,90 @@ fn solve_one(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
     report.solve_seconds = elapsed;
     report.variables = variables;
     report.constraints = constraints_count;
+    report.pruned_candidates = pruned;
     Ok(Solved { roster, report })
+}
+
+/// A complete start vector from a greedy roster.
+fn warm_start(p: &RosterProblem, m: &Model, w: &crate::settings::Weights) -> Vec<f64> {
+    let work: usize = p.slots.iter().map(|s| s.eligible.len()).sum();
+    let attempts = if work < 50_000 { 20 } else { 2 };
+    let roster = crate::greedy::greedy(p, attempts, 1, w);
+    let index: HashMap<
+        (
+            &zhiban_domain::StationId,
+            chrono::NaiveDate,
+            HalfDay,
+            &zhiban_domain::LawyerId,
+            Role,
+        ),
+        (),
+    > = roster
+        .assignments
+        .iter()
+        .map(|a| {
+            (
+                (&a.station_id, a.date, a.half_day, &a.lawyer_id, a.role),
+                (),
+            )
+        })
+        .collect();
+    let mut x = vec![0.0; m.cols];
+    let mut filled = vec![[0.0f64; 2]; p.slots.len()];
+    let mut load = vec![0.0f64; p.lawyers.len()];
+    for pr in &m.pairs {
+        let s = &p.slots[pr.slot];
+        if index.contains_key(&(
+            &s.station_id,
+            s.date,
+            s.half_day,
+            &p.lawyers[pr.lawyer].id,
+            pr.role,
+        )) {
+            x[pr.col] = 1.0;
+            filled[pr.slot][usize::from(pr.role == Role::Backup)] += 1.0;
+            load[pr.lawyer] += if pr.role == Role::Primary {
+                1.0
+            } else {
+                w.backup_load
+            };
+        }
+    }
+    let mut zmax: f64 = 0.0;
+    let mut zcol = None;
+    let mut per_lawyer = vec![0.0f64; p.lawyers.len()];
+    for (col, kind) in &m.starts {
+        x[*col] = match kind {
+            StartCol::Unmet { slot, role, posts } => {
+                posts - filled[*slot][usize::from(*role == Role::Backup)]
+            }
+            StartCol::Zmax => {
+                zcol = Some(*col);
+                0.0
+            }
+            StartCol::Over { lawyers, cap } => {
+                let v = (lawyers.iter().map(|&l| load[l]).sum::<f64>() - cap).max(0.0);
+                if lawyers.len() == 1 {
+                    per_lawyer[lawyers[0]] += v;
+                }
+                v
+            }
+            StartCol::Under { lawyers, floor } => {
+                let v = (floor - lawyers.iter().map(|&l| load[l]).sum::<f64>()).max(0.0);
+                if lawyers.len() == 1 {
+                    per_lawyer[lawyers[0]] += v;
+                }
+                v
+            }
+        };
+    }
+    for v in per_lawyer {
+        zmax = zmax.max(v);
+    }
+    if let Some(c) = zcol {
+        x[c] = zmax;
+    }
+    x
 }
 
 /// A fixed pseudo-random number in [0, 1) per (lawyer, slot, role). Equal choices (two
@@ -601,7 +793,11 @@ pub fn components(problem: &RosterProblem) -> Vec<RosterProblem> {
 /// Solves a roster problem: independent parts in parallel, then one roster and one report.
 pub fn solve(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, SolveError> {
     let started = Instant::now();
-    let parts = components(input.problem);
+    let parts = if settings.decompose && settings.export_mps.is_none() {
+        components(input.problem)
+    } else {
+        vec![input.problem.clone()]
+    };
     let workers = if settings.threads > 0 {
         settings.threads as usize
     } else {
@@ -658,7 +854,7 @@ pub fn solve(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
         .map_err(|_| SolveError::Solver("a solver thread panicked".into()))?;
     let mut assignments = vec![];
     let (mut objective, mut bound) = (0.0, 0.0);
-    let (mut variables, mut constraints) = (0, 0);
+    let (mut variables, mut constraints, mut pruned) = (0, 0, 0);
     let mut status = SolveStatus::Optimal;
     for r in results {
         let solved = r.ok_or_else(|| SolveError::Solver("a part was not solved".into()))??;
@@ -666,6 +862,7 @@ pub fn solve(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
         objective += solved.report.solver_objective;
         bound += solved.report.best_bound;
         variables += solved.report.variables;
+        pruned += solved.report.pruned_candidates;
         constraints += solved.report.constraints;
         if solved.report.status != SolveStatus::Optimal {
             status = solved.report.status;
@@ -685,5 +882,6 @@ pub fn solve(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
     report.variables = variables;
     report.constraints = constraints;
     report.parts = parts.len();
+    report.pruned_candidates = pruned;
     Ok(Solved { roster, report })
 }

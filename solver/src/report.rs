@@ -170,6 +170,10 @@ pub struct SolveReport {
     pub constraints: usize,
     /// Independent parts (groups of centres sharing no lawyer) solved separately.
     pub parts: usize,
+    /// (lawyer, slot) candidates left out because the slot had more than
+    /// `max_candidates` eligible lawyers; when not 0, `best_bound` and `gap` are those of
+    /// the model over the nearest candidates, not of every possible roster.
+    pub pruned_candidates: usize,
     /// Slots in the period.
     pub slots: usize,
     /// Primary posts wanted.
@@ -402,6 +406,7 @@ pub fn build_report(
         variables: 0,
         constraints: 0,
         parts: 0,
+        pruned_candidates: 0,
         slots: p.slots.len(),
         posts_wanted: p.slots.iter().map(|s| s.lawyers).sum(),
         posts_filled: filled.iter().map(|f| f[0]).sum(),

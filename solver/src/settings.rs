@@ -77,8 +77,17 @@ pub struct SolveSettings {
     pub weights: Weights,
     /// Print HiGHS's progress log (incumbent, bound, gap, time) to the console.
     pub log_to_console: bool,
-    /// Write the model to this MPS file before solving.
+    /// Write the model to this MPS file before solving (the problem is then solved as one
+    /// model, not split into independent parts, so the file holds all of it).
     pub export_mps: Option<PathBuf>,
+    /// Solve parts that share no lawyer separately and in parallel (much faster; the
+    /// result is the same optimum).
+    pub decompose: bool,
+    /// Start the solver from the greedy baseline's roster (not used with pins or in repair).
+    pub warm_start: bool,
+    /// At most this many candidates per slot, nearest first (0: no limit). Only very large
+    /// shared pools reach it; the report then says how many pairs were left out.
+    pub max_candidates: usize,
 }
 
 impl Default for SolveSettings {
@@ -90,6 +99,9 @@ impl Default for SolveSettings {
             weights: Weights::default(),
             log_to_console: false,
             export_mps: None,
+            decompose: true,
+            warm_start: true,
+            max_candidates: 0,
         }
     }
 }

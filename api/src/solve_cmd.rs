@@ -1,0 +1,269 @@
+//! `zhiban solve`: a roster from a data-set folder or the database, with a readable summary.
+
+use crate::cli::{SolveArgs, today};
+use anyhow::{Context, bail};
+use std::io::Write;
+use std::time::Duration;
+use zhiban_domain::{CentreId, Dataset, RosterProblem};
+use zhiban_solver::{Busy, Role, SolveInput, SolveSettings, UncoveredReason, check, solve};
+
+pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    if !(args.time_limit > 0.0 && args.time_limit.is_finite()) {
+        bail!("--time-limit must be a positive number of seconds");
+    }
+    let ds: Dataset = match &args.input {
+        Some(dir) => zhiban_dataset::read_dir(dir, today()).map_err(|e| anyhow::anyhow!("{e}"))?,
+        None => {
+            let url = args
+                .database_url
+                .clone()
+                .unwrap_or_else(|| "sqlite://zhiban.db".into());
+            let store = zhiban_store::connect(&url).await?;
+            let ds = store.export_dataset().await?;
+            if ds.centres.is_empty() {
+                bail!(
+                    "the database {} holds no centres; run `zhiban import DIR` first",
+                    zhiban_store::redact(&url)
+                );
+            }
+            ds
+        }
+    };
+    let centres: Vec<CentreId> = if args.centres.is_empty() {
+        ds.centres.iter().map(|c| c.id.clone()).collect()
+    } else {
+        args.centres
+            .iter()
+            .map(|c| CentreId::parse(c).map_err(|m| anyhow::anyhow!("--centre {c:?}: {m}")))
+            .collect::<anyhow::Result<_>>()?
+    };
+    // Published history comes with roster versions (issue 4); none is stored yet.
+    let problem = RosterProblem::build(&ds, &centres, args.from, args.weeks, vec![])?;
+    let years = ds.calendar.years();
+    let last_year = chrono::Datelike::year(&problem.to);
+    for y in chrono::Datelike::year(&problem.from)..=last_year {
+        if !years.contains(&y) {
+            writeln!(
+                out,
+                "warning: the calendar lists no holidays for {y}; every Monday to Friday counts as a working day"
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "solving {}: {} .. {} ({} week{}), {} centres, {} stations, {} slots, {} lawyers",
+        ds.settings.name,
+        problem.from,
+        problem.to,
+        args.weeks,
+        if args.weeks == 1 { "" } else { "s" },
+        problem.centres.len(),
+        problem.stations.len(),
+        problem.slots.len(),
+        problem.lawyers.len()
+    )?;
+    out.flush()?;
+    let settings = SolveSettings {
+        time_limit: Duration::from_secs_f64(args.time_limit),
+        gap: args.gap,
+        threads: args.threads,
+        log_to_console: !args.quiet,
+        export_mps: args.export_mps.clone(),
+        max_candidates: args.max_candidates,
+        ..SolveSettings::default()
+    };
+    let problem_ref = &problem;
+    let solved = tokio::task::spawn_blocking({
+        let problem = problem_ref.clone();
+        move || {
+            solve(
+                SolveInput {
+                    problem: &problem,
+                    pins: &[],
+                    previous: None,
+                },
+                &settings,
+            )
+        }
+    })
+    .await
+    .context("the solver stopped unexpectedly")??;
+    let r = &solved.report;
+    let violations = check(&problem, &solved.roster);
+
+    writeln!(out)?;
+    writeln!(
+        out,
+        "status {:?} in {:.2} s ({} independent part{}, {} variables, {} constraints)",
+        r.status,
+        r.solve_seconds,
+        r.parts,
+        if r.parts == 1 { "" } else { "s" },
+        r.variables,
+        r.constraints
+    )?;
+    writeln!(
+        out,
+        "objective {:.3}, best bound {:.3}, gap {:.4}%",
+        r.solver_objective,
+        r.best_bound,
+        r.gap * 100.0
+    )?;
+    if r.pruned_candidates > 0 {
+        writeln!(
+            out,
+            "note: slots with more than {} eligible lawyers kept the nearest; {} farther (lawyer, slot) pairs were left out, and the bound is over the rest",
+            args.max_candidates, r.pruned_candidates
+        )?;
+    }
+    writeln!(
+        out,
+        "primary posts filled {}/{}; backups named {}/{}",
+        r.posts_filled, r.posts_wanted, r.backups_filled, r.backups_wanted
+    )?;
+    let c = &r.components;
+    writeln!(
+        out,
+        "terms: coverage {:.1}, backups {:.1}, fairness worst {:.1} / total {:.1}, firms {:.1}, wishes {:.1}, travel {:.1}",
+        c.coverage,
+        c.backups,
+        c.fairness_max,
+        c.fairness_sum,
+        c.firm_fairness,
+        c.preference,
+        c.distance
+    )?;
+    let on_duty = r
+        .lawyers
+        .iter()
+        .filter(|l| l.primary + l.backup > 0)
+        .count();
+    let worst = r
+        .lawyers
+        .iter()
+        .map(|l| l.deviation.abs())
+        .fold(0.0_f64, f64::max);
+    writeln!(
+        out,
+        "lawyers on duty {on_duty} of {}; largest distance from a fair share {worst:.2} duties",
+        r.lawyers.len()
+    )?;
+    if r.uncovered.is_empty() {
+        writeln!(out, "every slot is covered")?;
+    } else {
+        writeln!(out, "{} slots not fully covered:", r.uncovered.len())?;
+        for u in r.uncovered.iter().take(20) {
+            let why = match &u.reason {
+                UncoveredReason::NoEligibleLawyer => {
+                    "no lawyer in the pool has the skills, languages, years or firm it needs"
+                        .to_string()
+                }
+                UncoveredReason::EligibleUnavailable { lawyers } => {
+                    format!("all {} eligible lawyers are unavailable", lawyers.len())
+                }
+                UncoveredReason::EligibleAtLimits { lawyers } => {
+                    let names: Vec<String> = lawyers
+                        .iter()
+                        .take(6)
+                        .map(|(l, b)| format!("{l} ({})", busy(*b)))
+                        .collect();
+                    format!(
+                        "eligible lawyers are busy or at their limits: {}{}",
+                        names.join(", "),
+                        if lawyers.len() > 6 { ", ..." } else { "" }
+                    )
+                }
+            };
+            writeln!(
+                out,
+                "  {} {} {}: {}/{} posts, {}/{} backups; {why}",
+                u.date,
+                u.half_day,
+                u.station_id,
+                u.filled,
+                u.wanted,
+                u.backups_filled,
+                u.backups_wanted
+            )?;
+        }
+        if r.uncovered.len() > 20 {
+            writeln!(
+                out,
+                "  ... and {} more (see --out FILE.json)",
+                r.uncovered.len() - 20
+            )?;
+        }
+    }
+    writeln!(out, "hard-rule check: {} violations", violations.len())?;
+    if !violations.is_empty() {
+        bail!("the roster breaks hard rules: {violations:?}");
+    }
+    if let Some(path) = &args.export_mps {
+        writeln!(out, "wrote the model to {}", path.display())?;
+    }
+    if let Some(path) = &args.out {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => {
+                let json = serde_json::json!({ "roster": solved.roster, "report": solved.report });
+                std::fs::write(path, serde_json::to_vec_pretty(&json)?)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            Some("csv") => write_csv(path, &ds, &solved.roster)?,
+            _ => bail!("--out must end in .json or .csv"),
+        }
+        writeln!(out, "wrote {}", path.display())?;
+    }
+    Ok(())
+}
+
+fn busy(b: Busy) -> &'static str {
+    match b {
+        Busy::SameHalfDay => "on duty elsewhere",
+        Busy::DayLimit => "day limit",
+        Busy::WeekLimit => "week limit",
+        Busy::MonthLimit => "month limit",
+        Busy::TooFar => "other half-day too far",
+        Busy::Other => "free",
+    }
+}
+
+/// The roster as CSV in UTF-8 with a byte-order mark and Chinese headers, for Excel and WPS.
+fn write_csv(
+    path: &std::path::Path,
+    ds: &Dataset,
+    roster: &zhiban_solver::Roster,
+) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    w.write_record([
+        "日期",
+        "时段",
+        "工作站编号",
+        "工作站",
+        "律师编号",
+        "律师",
+        "律所",
+        "岗位",
+    ])?;
+    for a in &roster.assignments {
+        let station = ds.station(&a.station_id);
+        let lawyer = ds.lawyer(&a.lawyer_id);
+        let firm = lawyer.and_then(|l| ds.firms.iter().find(|f| f.id == l.firm_id));
+        w.write_record([
+            a.date.to_string().as_str(),
+            a.half_day.label_zh(),
+            a.station_id.as_str(),
+            station.map(|s| s.name.as_str()).unwrap_or(""),
+            a.lawyer_id.as_str(),
+            lawyer.map(|l| l.name.as_str()).unwrap_or(""),
+            firm.map(|f| f.name.as_str()).unwrap_or(""),
+            if a.role == Role::Primary {
+                "值班"
+            } else {
+                "备岗"
+            },
+        ])?;
+    }
+    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
