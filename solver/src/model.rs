@@ -53,6 +53,9 @@ pub enum SolveError {
     /// Bad settings.
     #[error("bad setting: {0}")]
     Settings(String),
+    /// The model was written to the MPS file and not solved (internal to [`solve`]).
+    #[error("the model was exported, not solved")]
+    Exported,
 }
 
 /// One decision variable: lawyer `lawyer` takes role `role` at slot `slot`.
@@ -563,6 +566,10 @@ fn solve_one(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
     let solved = model
         .try_solve()
         .map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+    if settings.export_mps.is_some() {
+        // With write_model_to_file HiGHS writes the model and stops; the caller solves again.
+        return Err(SolveError::Exported);
+    }
     let status = solved.status();
     let elapsed = started.elapsed().as_secs_f64();
     let has_solution = solved.primal_solution_status() == highs::HighsSolutionStatus::Feasible;
@@ -834,14 +841,40 @@ pub fn solve(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
                     let previous = input
                         .previous
                         .map(|r| Roster::new(r.assignments.iter().filter(mine).cloned()));
-                    let r = solve_one(
-                        SolveInput {
-                            problem: part,
-                            pins: &pins,
-                            previous: previous.as_ref(),
+                    let input = SolveInput {
+                        problem: part,
+                        pins: &pins,
+                        previous: previous.as_ref(),
+                    };
+                    // HiGHS's progress log, when asked for, follows the largest part only; all
+                    // parts share one deadline.
+                    let left = settings
+                        .time_limit
+                        .saturating_sub(started.elapsed())
+                        .max(std::time::Duration::from_millis(200));
+                    let part_settings = SolveSettings {
+                        log_to_console: part_settings.log_to_console && k == 0,
+                        time_limit: left,
+                        ..part_settings.clone()
+                    };
+                    // A panic inside the solver bindings becomes an error, never a crash.
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+                        || match solve_one(input, &part_settings) {
+                            Err(SolveError::Exported) => solve_one(
+                                input,
+                                &SolveSettings {
+                                    export_mps: None,
+                                    ..part_settings.clone()
+                                },
+                            ),
+                            other => other,
                         },
-                        &part_settings,
-                    );
+                    ))
+                    .unwrap_or_else(|_| {
+                        Err(SolveError::Solver(
+                            "the solver panicked on this problem".into(),
+                        ))
+                    });
                     if let Ok(mut all) = results.lock() {
                         all[i] = Some(r);
                     }

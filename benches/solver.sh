@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Solver benchmarks: time to a proven (or time-limited) roster, gap, coverage and peak memory,
+# on the committed fixtures and a generated province set; then a repair.
+# Usage: benches/solver.sh   (builds release binaries first; takes about 5 minutes)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --locked -p zhiban-api -p zhiban-solver --examples >/dev/null 2>&1
+cargo build --release --locked -p zhiban-api >/dev/null 2>&1
+bin=./target/release/zhiban
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$bin" fixtures generate --centres 120 --lawyers 8000 --stations 1200 --seed 7 --out "$work/province" >/dev/null
+
+run() { # name, dir, weeks, extra args...
+  local name=$1 dir=$2 weeks=$3; shift 3
+  /usr/bin/time -f "%M" -o "$work/mem" "$bin" solve --input "$dir" --from 2026-11-23 --weeks "$weeks" --quiet "$@" >"$work/out" 2>&1 || true
+  local status gap filled
+  status=$(grep -oE '^status [A-Za-z]+ in [0-9.]+ s' "$work/out" | sed 's/^status //')
+  gap=$(grep -oE 'gap [0-9.]+%' "$work/out" | head -1)
+  filled=$(grep -oE 'primary posts filled [0-9/]+' "$work/out" | sed 's/primary posts filled //')
+  printf '%-28s %-26s %-12s posts %-12s peak %6d MiB\n' "$name" "$status" "$gap" "$filled" "$(( $(cat "$work/mem") / 1024 ))"
+}
+
+run "guangzhou 1 week" fixtures/guangzhou 1 --gap 0.0001
+run "guangzhou 4 weeks" fixtures/guangzhou 4 --gap 0.005 --time-limit 20
+run "baotou 4 weeks" fixtures/baotou 4 --gap 0.0001
+run "province 4 weeks (all cand.)" "$work/province" 4 --gap 0.01 --time-limit 120
+run "province 4 weeks (60 cand.)" "$work/province" 4 --gap 0.01 --time-limit 120 --max-candidates 60
+./target/release/examples/repair_bench
