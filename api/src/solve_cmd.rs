@@ -102,13 +102,21 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
         r.variables,
         r.constraints
     )?;
-    writeln!(
-        out,
-        "objective {:.3}, best bound {:.3}, gap {:.4}%",
-        r.solver_objective,
-        r.best_bound,
-        r.gap * 100.0
-    )?;
+    if r.best_bound.is_finite() && r.gap.is_finite() {
+        writeln!(
+            out,
+            "objective {:.3}, best bound {:.3}, gap {:.4}%",
+            r.solver_objective,
+            r.best_bound,
+            r.gap * 100.0
+        )?;
+    } else {
+        writeln!(
+            out,
+            "objective {:.3}, no bound proven yet (a part stopped before its first bound)",
+            r.solver_objective
+        )?;
+    }
     if r.pruned_candidates > 0 {
         writeln!(
             out,

@@ -528,6 +528,10 @@ fn solve_one(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
     } else {
         None
     };
+    let (start, greedy_roster) = match start {
+        Some((x, r)) => (Some(x), Some(r)),
+        None => (None, None),
+    };
     let variables = m.cols;
     let constraints_count = m.constraints.len();
     let Model {
@@ -585,6 +589,7 @@ fn solve_one(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
         {
             SolveStatus::TimeLimit
         }
+        HighsModelStatus::ReachedTimeLimit if greedy_roster.is_some() => SolveStatus::TimeLimit,
         HighsModelStatus::ReachedTimeLimit => {
             return Err(SolveError::NoSolutionInTime(
                 settings.time_limit.as_secs_f64(),
@@ -604,24 +609,49 @@ fn solve_one(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
     let bound = solved
         .double_info_value(c"mip_dual_bound")
         .unwrap_or(f64::NAN);
-    let objective = solved.objective_value();
+    let mut objective = solved.objective_value();
     let columns = solved.get_solution().columns().to_vec();
 
-    let roster = Roster::new(pairs.iter().filter(|pr| columns[pr.col] > 0.5).map(|pr| {
-        let s = &p.slots[pr.slot];
-        Assignment {
-            date: s.date,
-            half_day: s.half_day,
-            station_id: s.station_id.clone(),
-            lawyer_id: p.lawyers[pr.lawyer].id.clone(),
-            role: pr.role,
+    let mut roster = Roster::new(
+        pairs
+            .iter()
+            .filter(|_| has_solution)
+            .filter(|pr| columns[pr.col] > 0.5)
+            .map(|pr| {
+                let s = &p.slots[pr.slot];
+                Assignment {
+                    date: s.date,
+                    half_day: s.half_day,
+                    station_id: s.station_id.clone(),
+                    lawyer_id: p.lawyers[pr.lawyer].id.clone(),
+                    role: pr.role,
+                }
+            }),
+    );
+    // Stopped early: never return anything worse than the greedy roster the solver started from.
+    if let Some(g) = greedy_roster
+        && solve_status != SolveStatus::Optimal
+    {
+        let greedy_total = build_report(p, &g, input.previous, &w).components.total();
+        let ours = build_report(p, &roster, input.previous, &w)
+            .components
+            .total();
+        if !has_solution || greedy_total < ours {
+            roster = g;
+            objective = greedy_total;
         }
-    }));
+    }
     let mut report = build_report(p, &roster, input.previous, &w);
     report.status = solve_status;
     report.solver_objective = objective;
     report.best_bound = bound;
-    report.gap = if gap.is_finite() { gap } else { 0.0 };
+    report.gap = if gap.is_finite() {
+        gap
+    } else if solve_status == SolveStatus::Optimal {
+        0.0
+    } else {
+        f64::INFINITY
+    };
     report.solve_seconds = elapsed;
     report.variables = variables;
     report.constraints = constraints_count;
@@ -630,7 +660,7 @@ fn solve_one(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
 }
 
 /// A complete start vector from a greedy roster.
-fn warm_start(p: &RosterProblem, m: &Model, w: &crate::settings::Weights) -> Vec<f64> {
+fn warm_start(p: &RosterProblem, m: &Model, w: &crate::settings::Weights) -> (Vec<f64>, Roster) {
     let work: usize = p.slots.iter().map(|s| s.eligible.len()).sum();
     let attempts = if work < 50_000 { 20 } else { 2 };
     let roster = crate::greedy::greedy(p, attempts, 1, w);
@@ -708,7 +738,7 @@ fn warm_start(p: &RosterProblem, m: &Model, w: &crate::settings::Weights) -> Vec
     if let Some(c) = zcol {
         x[c] = zmax;
     }
-    x
+    (x, roster)
 }
 
 /// A fixed pseudo-random number in [0, 1) per (lawyer, slot, role). Equal choices (two
