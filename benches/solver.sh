@@ -15,9 +15,10 @@ run() { # name, dir, weeks, extra args...
   local name=$1 dir=$2 weeks=$3; shift 3
   /usr/bin/time -f "%M" -o "$work/mem" "$bin" solve --input "$dir" --from 2026-11-23 --weeks "$weeks" --quiet "$@" >"$work/out" 2>&1 || true
   local status gap filled
-  status=$(grep -oE '^status [A-Za-z]+ in [0-9.]+ s' "$work/out" | sed 's/^status //')
-  gap=$(grep -oE 'gap [0-9.]+%' "$work/out" | head -1)
-  filled=$(grep -oE 'primary posts filled [0-9/]+' "$work/out" | sed 's/primary posts filled //')
+  status=$(grep -oE '^status [A-Za-z]+ in [0-9.]+ s' "$work/out" | sed 's/^status //' || true)
+  gap=$(grep -oE 'gap [0-9.]+%|no bound proven yet' "$work/out" | head -1 || true)
+  filled=$(grep -oE 'primary posts filled [0-9/]+' "$work/out" | sed 's/primary posts filled //' || true)
+  [ -n "$status" ] || status="failed: $(tail -1 "$work/out")"
   printf '%-28s %-26s %-12s posts %-12s peak %6d MiB\n' "$name" "$status" "$gap" "$filled" "$(( $(cat "$work/mem") / 1024 ))"
 }
 
