@@ -51,6 +51,11 @@ pub struct Repaired {
 }
 
 /// Applies `changes` to `problem` and re-solves close to `previous`.
+///
+/// Only the independent parts a change touches are re-solved (with the stability weight
+/// keeping them close to `previous`); every other duty is kept as it was. In the report,
+/// `parts`, `solver_objective`, `best_bound` and `gap` describe the re-solved parts, while
+/// coverage, loads and objective terms describe the whole roster.
 pub fn repair(
     problem: &RosterProblem,
     previous: &Roster,
@@ -110,14 +115,80 @@ pub fn repair(
             Change::Unpin(a) => pins.retain(|x| x != a),
         }
     }
-    let solved = solve(
-        SolveInput {
-            problem: &p,
-            pins: &pins,
-            previous: Some(previous),
-        },
-        settings,
-    )?;
+    // Only the parts (groups of centres sharing no lawyer) that a change touches are
+    // re-solved; every other duty stays exactly as published.
+    let parts = crate::model::components(&p);
+    let touches = |part: &RosterProblem| {
+        changes.iter().any(|c| match c {
+            Change::LawyerOut { lawyer_id, .. } => part.lawyers.iter().any(|l| &l.id == lawyer_id),
+            Change::ExtraDemand {
+                station_id,
+                date,
+                half_day,
+                ..
+            } => part
+                .slots
+                .iter()
+                .any(|s| &s.station_id == station_id && s.date == *date && s.half_day == *half_day),
+            Change::Pin(a) | Change::Unpin(a) => part.slots.iter().any(|s| {
+                s.station_id == a.station_id && s.date == a.date && s.half_day == a.half_day
+            }),
+        })
+    };
+    let in_part = |part: &RosterProblem, a: &Assignment| {
+        part.slots
+            .iter()
+            .any(|s| s.station_id == a.station_id && s.date == a.date && s.half_day == a.half_day)
+    };
+    let started = std::time::Instant::now();
+    let mut assignments: Vec<Assignment> = vec![];
+    let mut solved_parts = vec![];
+    for part in &parts {
+        if touches(part) {
+            let old = Roster::new(
+                previous
+                    .assignments
+                    .iter()
+                    .filter(|a| in_part(part, a))
+                    .cloned(),
+            );
+            let part_pins: Vec<Assignment> =
+                pins.iter().filter(|a| in_part(part, a)).cloned().collect();
+            let s = solve(
+                SolveInput {
+                    problem: part,
+                    pins: &part_pins,
+                    previous: Some(&old),
+                },
+                settings,
+            )?;
+            assignments.extend(s.roster.assignments.iter().cloned());
+            solved_parts.push(s.report);
+        } else {
+            assignments.extend(
+                previous
+                    .assignments
+                    .iter()
+                    .filter(|a| in_part(part, a))
+                    .cloned(),
+            );
+        }
+    }
+    let roster = Roster::new(assignments);
+    let mut report = crate::report::build_report(&p, &roster, Some(previous), &settings.weights);
+    report.status = solved_parts
+        .iter()
+        .map(|r| r.status)
+        .find(|s| *s != crate::report::SolveStatus::Optimal)
+        .unwrap_or(crate::report::SolveStatus::Optimal);
+    report.solver_objective = solved_parts.iter().map(|r| r.solver_objective).sum();
+    report.best_bound = solved_parts.iter().map(|r| r.best_bound).sum();
+    report.gap = solved_parts.iter().map(|r| r.gap).fold(0.0, f64::max);
+    report.variables = solved_parts.iter().map(|r| r.variables).sum();
+    report.constraints = solved_parts.iter().map(|r| r.constraints).sum();
+    report.parts = solved_parts.len();
+    report.solve_seconds = started.elapsed().as_secs_f64();
+    let solved = Solved { roster, report };
     let diff = Diff::between(previous, &solved.roster);
     Ok(Repaired {
         solved,
