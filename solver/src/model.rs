@@ -548,7 +548,12 @@ fn solve_one(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
     let mut model = lp
         .try_into_inner()
         .map_err(|e| SolveError::Solver(e.to_string()))?;
-    model.set_option("time_limit", settings.time_limit.as_secs_f64());
+    // The limit covers building the model and the warm start too, not only HiGHS.
+    let left = settings
+        .time_limit
+        .saturating_sub(started.elapsed())
+        .max(std::time::Duration::from_millis(100));
+    model.set_option("time_limit", left.as_secs_f64());
     model.set_option("mip_rel_gap", settings.gap);
     if settings.threads > 0 {
         model.set_option(
