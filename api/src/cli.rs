@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
-use zhiban_store::Counts;
+use zhiban_store::{Counts, TokenRole};
 
 /// Duty-lawyer rosters for legal-aid centres (值班律师排班).
 #[derive(Debug, Parser)]
@@ -73,12 +73,84 @@ pub enum Command {
     /// Make a roster: assign lawyers to every half-day slot of the period, optimally, and
     /// explain what stays uncovered.
     Solve(SolveArgs),
+    /// API tokens: create (printed once, stored hashed) and revoke.
+    Token {
+        /// What to do with tokens.
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Synthetic data sets.
     Fixtures {
         /// What to do with fixtures.
         #[command(subcommand)]
         command: FixturesCommand,
     },
+}
+
+/// Token commands.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it once; only its hash is stored.
+    Create {
+        /// admin, coordinator, finance or lawyer.
+        #[arg(long)]
+        role: String,
+        /// The centre of a coordinator or finance token.
+        #[arg(long)]
+        centre: Option<String>,
+        /// The lawyer of a lawyer token.
+        #[arg(long)]
+        lawyer: Option<String>,
+        /// Whose token it is (shown in the audit log).
+        #[arg(long, default_value = "")]
+        label: String,
+        #[allow(missing_docs)]
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Revoke a token by its id (its holder gets 401 at once).
+    Revoke {
+        /// The token's id, as printed by `token create`.
+        id: i64,
+        #[allow(missing_docs)]
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+/// Creates a token; returns the token text (shown once).
+pub async fn create_token(
+    store: &std::sync::Arc<dyn zhiban_store::Store>,
+    role: TokenRole,
+    centre: Option<zhiban_domain::CentreId>,
+    lawyer: Option<zhiban_domain::LawyerId>,
+    label: &str,
+) -> anyhow::Result<String> {
+    let token = crate::auth::generate_token()?;
+    let label = if label.trim().is_empty() {
+        role.code().to_string()
+    } else {
+        label.trim().to_string()
+    };
+    let rec = store
+        .create_token(
+            &zhiban_store::NewToken {
+                hash: crate::auth::hash_token(&token),
+                role,
+                centre_id: centre.clone(),
+                lawyer_id: lawyer,
+                label: label.clone(),
+            },
+            &zhiban_store::Audit {
+                actor: "cli".into(),
+                centre_id: centre,
+                action: "token.create".into(),
+                target: String::new(),
+                detail: serde_json::json!({"role": role.code(), "label": label}),
+            },
+        )
+        .await?;
+    Ok(format!("{token}\t(id {})", rec.id))
 }
 
 /// Arguments of `zhiban solve`.
@@ -264,12 +336,87 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
             )?;
             out.flush()?;
             tracing::info!(%local, "listening");
-            axum::serve(listener, app(AppState { store }))
+            let failed = store
+                .fail_unfinished_jobs("interrupted: the server stopped while it ran; start it again")
+                .await?;
+            if failed > 0 {
+                writeln!(out, "{failed} unfinished solve job(s) from before the restart marked failed")?;
+            }
+            if demo {
+                let token = create_token(&store, TokenRole::Admin, None, None, "demo admin").await?;
+                writeln!(out, "demo: admin token (shown once): {token}")?;
+            }
+            axum::serve(
+                listener,
+                app(AppState::new(store))
+                    .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
                 .with_graceful_shutdown(shutdown_signal())
                 .await?;
             writeln!(out, "zhiban stopped")?;
         }
         Command::Solve(args) => crate::solve_cmd::run(args, out).await?,
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    role,
+                    centre,
+                    lawyer,
+                    label,
+                    db,
+                },
+        } => {
+            let role = TokenRole::parse(&role).map_err(|m| anyhow::anyhow!("--role: {m}"))?;
+            let store = zhiban_store::connect(&db.database_url).await?;
+            let centre = centre
+                .map(|c| zhiban_domain::CentreId::parse(&c).map_err(|m| anyhow::anyhow!("--centre: {m}")))
+                .transpose()?;
+            let lawyer = lawyer
+                .map(|c| zhiban_domain::LawyerId::parse(&c).map_err(|m| anyhow::anyhow!("--lawyer: {m}")))
+                .transpose()?;
+            match role {
+                TokenRole::Coordinator | TokenRole::Finance if centre.is_none() => {
+                    bail!("a {} token needs --centre", role.code())
+                }
+                TokenRole::Lawyer if lawyer.is_none() => bail!("a lawyer token needs --lawyer"),
+                TokenRole::Admin | TokenRole::Lawyer if centre.is_some() => {
+                    bail!("--centre is only for coordinator and finance tokens")
+                }
+                TokenRole::Admin | TokenRole::Coordinator | TokenRole::Finance if lawyer.is_some() => {
+                    bail!("--lawyer is only for lawyer tokens")
+                }
+                _ => {}
+            }
+            if let Some(c) = &centre
+                && store.list_centres().await?.iter().all(|x| &x.id != c)
+            {
+                bail!("--centre: no centre {c}");
+            }
+            if let Some(l) = &lawyer
+                && store.list_lawyers(None).await?.iter().all(|x| &x.id != l)
+            {
+                bail!("--lawyer: no lawyer {l}");
+            }
+            let token = create_token(&store, role, centre, lawyer, &label).await?;
+            writeln!(out, "{token}")?;
+            writeln!(out, "keep it safe: it is shown only now (the database keeps only its hash)")?;
+        }
+        Command::Token {
+            command: TokenCommand::Revoke { id, db },
+        } => {
+            let store = zhiban_store::connect(&db.database_url).await?;
+            let audit = zhiban_store::Audit {
+                actor: "cli".into(),
+                centre_id: None,
+                action: "token.revoke".into(),
+                target: format!("token/{id}"),
+                detail: serde_json::json!({}),
+            };
+            if !store.revoke_token(id, &audit).await? {
+                bail!("no live token with id {id}");
+            }
+            writeln!(out, "token {id} revoked")?;
+        }
         Command::Fixtures {
             command:
                 FixturesCommand::Generate {

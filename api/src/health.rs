@@ -3,12 +3,13 @@
 use crate::AppState;
 use crate::error::ApiError;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The health report.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Health {
     /// `ok`.
     pub status: &'static str,
@@ -21,10 +22,13 @@ pub struct Health {
 }
 
 /// The routes of this module.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(healthz))
 }
 
+/// The service and its database answer; no token needed.
+#[utoipa::path(get, path = "/healthz", tag = "health", security(()),
+    responses((status = 200, body = Health), (status = 503, body = crate::error::Problem)))]
 async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     state
         .store

@@ -1,9 +1,14 @@
 //! zhiban-api: the HTTP service and the `zhiban` command-line tool.
 //!
 //! Modules:
-//! - [`cli`]: the `zhiban` command (`import`, `export`, `serve`, `solve`, `fixtures generate`);
+//! - [`cli`]: the `zhiban` command (`import`, `export`, `serve`, `solve`, `token`, `fixtures`);
 //! - [`error`]: [`ApiError`](error::ApiError), rendered as RFC 9457 `application/problem+json`;
-//! - [`health`]: `GET /healthz`.
+//! - [`auth`]: bearer tokens (random, stored hashed) and role scoping;
+//! - [`health`]: `GET /healthz`;
+//! - `panel`, `rosters`, `swaps`, `audit`: the JSON API under `/api/v1`, described by the
+//!   OpenAPI 3.1 document at `/api/v1/openapi.json`;
+//! - `jobs`: solve and repair jobs run in the background; `planning`: problems, checks and
+//!   suggestions shared by the handlers.
 //!
 //! [`app`] builds the router from an [`AppState`]; tests drive it without a socket:
 //!
@@ -11,7 +16,7 @@
 //! # async fn demo() {
 //! use tower::ServiceExt;
 //! let store = zhiban_store::connect("sqlite::memory:").await.unwrap();
-//! let app = zhiban_api::app(zhiban_api::AppState { store });
+//! let app = zhiban_api::app(zhiban_api::AppState::new(store));
 //! let res = app
 //!     .oneshot(axum::http::Request::get("/healthz").body(axum::body::Body::empty()).unwrap())
 //!     .await
@@ -20,17 +25,31 @@
 //! # }
 //! ```
 
+pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod health;
+
+mod audit;
+mod jobs;
+mod pages;
+mod panel;
+mod planning;
+mod rosters;
 mod solve_cmd;
+mod swaps;
 
 use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
 use zhiban_store::Store;
 
 /// Largest request body accepted (a whole data-set upload stays well under this).
@@ -41,15 +60,112 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 pub struct AppState {
     /// The database.
     pub store: Arc<dyn Store>,
+    /// Failed token attempts per client, for rate limiting.
+    pub failed_attempts: Arc<auth::FailedAttempts>,
+    /// Serialises publishing (and swaps that publish) within this process.
+    pub publish_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Default time limit of solves started through the API.
+    pub solve_time_limit: Duration,
+}
+
+impl AppState {
+    /// State over a store, with a 60-second default solve limit.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            failed_attempts: Arc::default(),
+            publish_lock: Arc::default(),
+            solve_time_limit: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "zhiban",
+        description = "Duty-lawyer rosters for legal-aid centres (值班律师排班). Every route but \
+                       /healthz needs `Authorization: Bearer TOKEN`; errors are RFC 9457 \
+                       application/problem+json.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "panel", description = "Centres, stations, firms, lawyers, availability, calendar, 名册"),
+        (name = "rosters", description = "Generate, read, edit, publish, repair and compare rosters"),
+        (name = "swaps", description = "Lawyers hand duties to each other"),
+        (name = "audit", description = "Who changed what, when"),
+        (name = "health", description = "Liveness"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The routes and the OpenAPI document describing them.
+fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::router())
+        .merge(panel::router())
+        .merge(rosters::router())
+        .merge(swaps::router())
+        .merge(audit::router())
+        .split_for_parts()
+}
+
+/// The OpenAPI 3.1 document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().1
+}
+
+async fn not_found() -> error::ApiError {
+    error::ApiError::NotFound("no such route".into())
+}
+
+async fn method_not_allowed() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let body = serde_json::json!({
+        "type": "https://zhiban.invalid/problems/method-not-allowed",
+        "title": "Method not allowed",
+        "status": 405,
+        "detail": "this route does not accept that method",
+    });
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        [(axum::http::header::CONTENT_TYPE, error::PROBLEM_JSON)],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// The whole HTTP service.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .merge(health::router())
+    let (router, doc) = routes();
+    let doc = Arc::new(doc);
+    router
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
+            StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
         .layer(TraceLayer::new_for_http())

@@ -15,7 +15,7 @@ async fn healthz_reports_the_database_and_its_counts() {
         .import_dataset(&zhiban_fixtures::baotou())
         .await
         .unwrap();
-    let res = app(AppState { store })
+    let res = app(AppState::new(store))
         .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
         .await
         .unwrap();
@@ -34,9 +34,7 @@ async fn a_closed_database_answers_503_problem_json() {
     let url = format!("sqlite://{}", tmp.path().join("z.db").display());
     let store = zhiban_store::sqlite::SqliteStore::open(&url).await.unwrap();
     store.pool().close().await;
-    let res = app(AppState {
-        store: std::sync::Arc::new(store),
-    })
+    let res = app(AppState::new(std::sync::Arc::new(store)))
     .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
     .await
     .unwrap();

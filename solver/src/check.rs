@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use zhiban_domain::RosterProblem;
 
 /// A broken hard rule.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Violation {
     /// The assignment is for a half-day and station with no demand in the period.

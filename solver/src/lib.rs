@@ -14,7 +14,8 @@
 //! - [`check`]: an independent checker of the hard rules, sharing no code with the model;
 //! - [`greedy`]: the randomised greedy baseline (the UK MoJ rota tool's method);
 //! - [`repair`]: re-planning after a change with as few changes as possible;
-//! - [`roster`], [`settings`].
+//! - [`settings`]; rosters themselves ([`Roster`], [`Assignment`], [`Diff`]) live in
+//!   `zhiban-domain` and are re-exported here.
 //!
 //! ```
 //! use zhiban_solver::{solve, check, SolveInput, SolveSettings};
@@ -33,15 +34,18 @@ pub mod greedy;
 pub mod model;
 pub mod repair;
 pub mod report;
-pub mod roster;
 pub mod settings;
 
 pub use check::{Violation, check, check_with_pins};
 pub use greedy::greedy;
-pub use model::{SolveError, SolveInput, Solved, solve};
+pub use model::{Progress, SolveError, SolveInput, Solved, solve, solve_with_progress};
 pub use repair::{Change, Repaired, repair};
 pub use report::{
     Busy, Components, SolveReport, SolveStatus, Uncovered, UncoveredReason, build_report,
 };
-pub use roster::{Assignment, Diff, Role, Roster};
+pub use zhiban_domain::roster::{Assignment, Diff, Role, Roster};
+/// Rosters, re-exported from `zhiban-domain`.
+pub mod roster {
+    pub use zhiban_domain::roster::*;
+}
 pub use settings::{SolveSettings, Weights};

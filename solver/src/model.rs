@@ -9,6 +9,7 @@ use good_lp::solvers::highs::highs;
 use good_lp::{Constraint, Expression, ProblemVariables, Variable, variable};
 use highs::HighsModelStatus;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use serde::Serialize;
 use std::time::Instant;
 use zhiban_domain::{HalfDay, RosterProblem};
 
@@ -832,8 +833,35 @@ pub fn components(problem: &RosterProblem) -> Vec<RosterProblem> {
         .collect()
 }
 
+/// Progress of a solve, reported as each independent part finishes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Progress {
+    /// Independent parts in the problem.
+    pub parts_total: usize,
+    /// Parts solved so far.
+    pub parts_done: usize,
+    /// Objective of the rosters found for the finished parts.
+    pub incumbent: f64,
+    /// Proven bound for the finished parts.
+    pub bound: f64,
+    /// Relative gap between the two over the finished parts.
+    pub gap: f64,
+    /// Seconds since the solve started.
+    pub elapsed_seconds: f64,
+}
+
 /// Solves a roster problem: independent parts in parallel, then one roster and one report.
 pub fn solve(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, SolveError> {
+    solve_with_progress(input, settings, &|_| {})
+}
+
+/// Like [`solve`], calling `on_progress` each time an independent part is solved (HiGHS's
+/// own progress inside a part is shown in its console log only).
+pub fn solve_with_progress(
+    input: SolveInput<'_>,
+    settings: &SolveSettings,
+    on_progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Solved, SolveError> {
     let started = Instant::now();
     let parts = if settings.decompose && settings.export_mps.is_none() {
         components(input.problem)
@@ -912,6 +940,24 @@ pub fn solve(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
                     });
                     if let Ok(mut all) = results.lock() {
                         all[i] = Some(r);
+                        let (mut done, mut inc, mut bound) = (0, 0.0, 0.0);
+                        for s in all.iter().flatten().flatten() {
+                            done += 1;
+                            inc += s.report.solver_objective;
+                            bound += s.report.best_bound;
+                        }
+                        on_progress(Progress {
+                            parts_total: parts.len(),
+                            parts_done: done,
+                            incumbent: inc,
+                            bound,
+                            gap: if inc.abs() > 1e-9 {
+                                ((inc - bound) / inc.abs()).max(0.0)
+                            } else {
+                                0.0
+                            },
+                            elapsed_seconds: started.elapsed().as_secs_f64(),
+                        });
                     }
                 }
             });

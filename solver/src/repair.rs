@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use zhiban_domain::{HalfDay, LawyerId, RosterProblem, StationId};
 
 /// Something that happened since the roster was published.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
     /// A lawyer cannot do any duty from `from` to `to` (sick, hearing, leave).

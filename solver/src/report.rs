@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use zhiban_domain::{FirmId, HalfDay, LawyerId, RosterProblem, StationId};
 
 /// How the solve ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SolveStatus {
     /// Proven optimal within the gap target.
@@ -23,7 +23,7 @@ pub enum SolveStatus {
 }
 
 /// The objective, term by term (already weighted, except where noted).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Components {
     /// (a) unfilled primary posts, weighted by station priority.
     pub coverage: f64,
@@ -61,7 +61,7 @@ impl Components {
 }
 
 /// Why a slot is not fully covered.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum UncoveredReason {
     /// No lawyer in the pool has the skills, languages, years or firm the slot needs.
@@ -79,7 +79,7 @@ pub enum UncoveredReason {
 }
 
 /// What keeps an available, eligible lawyer from a slot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Busy {
     /// On duty elsewhere (or as backup here) that half-day.
@@ -97,7 +97,7 @@ pub enum Busy {
 }
 
 /// A slot left short.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Uncovered {
     /// Station.
     pub station_id: StationId,
@@ -118,7 +118,7 @@ pub struct Uncovered {
 }
 
 /// One lawyer's load.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LawyerLoad {
     /// Lawyer.
     pub lawyer_id: LawyerId,
@@ -137,7 +137,7 @@ pub struct LawyerLoad {
 }
 
 /// One firm's load.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FirmLoad {
     /// Firm.
     pub firm_id: FirmId,
@@ -150,7 +150,7 @@ pub struct FirmLoad {
 }
 
 /// Everything a coordinator needs to trust a roster.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SolveReport {
     /// How the solve ended.
     pub status: SolveStatus,

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const CN_2026_CSV: &str = include_str!("../data/calendar-cn-2026.csv");
 
 /// What a listed date is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DayKind {
     /// A public holiday: courts and procuratorates are closed.
@@ -40,7 +40,7 @@ impl DayKind {
 }
 
 /// One listed date.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CalendarDay {
     /// The date.
     pub date: NaiveDate,
@@ -49,6 +49,7 @@ pub struct CalendarDay {
     /// The holiday's name, e.g. 国庆节.
     pub name: String,
     /// For a make-up working day: whose weekday's demand pattern applies (default Monday).
+    #[schema(value_type = Option<String>, example = "Sat")]
     pub works_as: Option<Weekday>,
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_TIME_ZONE: Tz = chrono_tz::Asia::Shanghai;
 
 /// A legal-aid centre: one per city and per district or county.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Centre {
     /// Its code.
     pub id: CentreId,
@@ -17,6 +17,7 @@ pub struct Centre {
     /// The city centre above a district centre; `None` for the top of a hierarchy.
     pub parent_id: Option<CentreId>,
     /// Local time zone of its stations (IANA name).
+    #[schema(value_type = String, example = "Asia/Shanghai")]
     pub time_zone: Tz,
     /// Whether its lawyers may be rostered at sibling centres that also share, and theirs here.
     pub shares_pool: bool,
@@ -59,7 +60,7 @@ pub fn parse_time_zone(raw: &str) -> Result<Tz, String> {
 }
 
 /// A law firm whose lawyers sit on the panel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Firm {
     /// Its code.
     pub id: FirmId,

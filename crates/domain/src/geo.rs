@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A WGS-84 point.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Coordinates {
     /// Latitude in degrees, -90..=90.
     pub lat: f64,

@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 
 /// How many half-days a lawyer may be on duty.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Limits {
     /// Per day: 1 or 2.
     pub per_day: u32,
@@ -18,7 +18,7 @@ pub struct Limits {
 }
 
 /// A panel lawyer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Lawyer {
     /// Its code.
     pub id: LawyerId,
@@ -134,11 +134,12 @@ pub fn years_between(from: NaiveDate, to: NaiveDate) -> u32 {
 }
 
 /// A weekly half-day on which a lawyer is never available (e.g. every Monday morning).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WeeklyUnavailability {
     /// The lawyer.
     pub lawyer_id: LawyerId,
     /// The weekday.
+    #[schema(value_type = String, example = "Mon")]
     pub weekday: Weekday,
     /// Morning or afternoon.
     pub half_day: HalfDay,
@@ -157,7 +158,7 @@ impl WeeklyUnavailability {
 }
 
 /// Dated leave or other unavailability, both ends inclusive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Leave {
     /// The lawyer.
     pub lawyer_id: LawyerId,
@@ -203,7 +204,7 @@ impl Leave {
 }
 
 /// What a preference is about.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", content = "target", rename_all = "snake_case")]
 pub enum PreferenceTarget {
     /// Would like duty at this station.
@@ -211,8 +212,10 @@ pub enum PreferenceTarget {
     /// Would rather not be at this station.
     AvoidStation(StationId),
     /// Would like duty on this weekday.
+    #[schema(value_type = String)]
     PreferWeekday(Weekday),
     /// Would rather not have duty on this weekday.
+    #[schema(value_type = String)]
     AvoidWeekday(Weekday),
 }
 
@@ -239,7 +242,7 @@ impl PreferenceTarget {
 }
 
 /// A soft wish of a lawyer; the solver honours it when it costs no coverage or fairness.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Preference {
     /// The lawyer.
     pub lawyer_id: LawyerId,

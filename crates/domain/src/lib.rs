@@ -8,6 +8,7 @@
 //! - [`calendar`]: the working-day calendar (holidays, make-up working days);
 //! - [`dataset`]: a whole data set, validated as a whole;
 //! - [`problem`]: slots and the [`RosterProblem`] a solver consumes;
+//! - [`roster`]: rosters (who is on duty where, primary or backup) and their differences;
 //! - [`geo`], [`time`]: coordinates, half-days and weekdays.
 //!
 //! Every check returns a [`ValidationError`] naming the record and field at fault.
@@ -31,6 +32,7 @@ pub mod geo;
 pub mod ids;
 pub mod lawyer;
 pub mod problem;
+pub mod roster;
 pub mod station;
 pub mod time;
 
@@ -47,5 +49,6 @@ pub use lawyer::{Lawyer, Leave, Limits, Preference, PreferenceTarget, WeeklyUnav
 pub use problem::{
     PastDuty, ProblemError, ProblemLawyer, ProblemStation, RosterProblem, Slot, pool_of,
 };
+pub use roster::{Assignment, Diff, Role, Roster};
 pub use station::{DemandRule, Station, StationKind};
 pub use time::{HalfDay, HalfDayTemplate, parse_time, parse_weekday, weekday_code};

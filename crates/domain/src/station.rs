@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Where a station sits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StationKind {
     /// 看守所.
@@ -64,7 +64,7 @@ impl fmt::Display for StationKind {
 }
 
 /// A legal-aid workstation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Station {
     /// Its code.
     pub id: StationId,
@@ -186,11 +186,12 @@ pub(crate) fn check_tags(
 }
 
 /// Demand at a station for one weekday half-day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DemandRule {
     /// The station.
     pub station_id: StationId,
     /// The weekday.
+    #[schema(value_type = String, example = "Mon")]
     pub weekday: Weekday,
     /// Morning or afternoon.
     pub half_day: HalfDay,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A half-day: morning (上午) or afternoon (下午).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum HalfDay {
     /// Morning, 上午.
@@ -92,7 +92,7 @@ pub fn parse_time(raw: &str) -> Result<NaiveTime, String> {
 }
 
 /// The local start and end of one half-day at a station.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HalfDayTemplate {
     /// Local start time.
     pub start: NaiveTime,

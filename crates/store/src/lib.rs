@@ -19,12 +19,19 @@
 //! # Ok(()) }
 //! ```
 
+pub mod records;
 pub mod sqlite;
+
+pub use records::*;
 
 use async_trait::async_trait;
 use serde::Serialize;
 use std::sync::Arc;
-use zhiban_domain::{Centre, CentreId, Dataset, Firm, Lawyer, Station, WorkingCalendar};
+use std::collections::BTreeSet;
+use zhiban_domain::{
+    Assignment, Centre, CentreId, Dataset, Firm, Lawyer, LawyerId, Leave, Preference, Station,
+    WeeklyUnavailability, WorkingCalendar,
+};
 
 /// What the store could not do.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +50,12 @@ pub enum StoreError {
     /// Migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The change conflicts with the current state (a published version, a running job).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A record the change refers to does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
     /// A stored row does not decode into a valid domain value.
     #[error("stored {table} row {key}: {message}")]
     Corrupt {
@@ -56,7 +69,7 @@ pub enum StoreError {
 }
 
 /// Rows of each table after an import.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Counts {
     /// Centres.
     pub centres: u64,
@@ -118,6 +131,141 @@ pub trait Store: Send + Sync + 'static {
 
     /// The working-day calendar.
     async fn calendar(&self) -> Result<WorkingCalendar, StoreError>;
+
+    /// Stores a new token's hash.
+    async fn create_token(&self, t: &NewToken, audit: &Audit) -> Result<TokenRecord, StoreError>;
+
+    /// The live token with this hash.
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// Revokes a token; false when no live token has that id.
+    async fn revoke_token(&self, id: i64, audit: &Audit) -> Result<bool, StoreError>;
+
+    /// The audit log of one centre (or all), newest first.
+    async fn list_audit(
+        &self,
+        centre: Option<&CentreId>,
+        page: Page,
+    ) -> Result<Paged<AuditEntry>, StoreError>;
+
+    /// Replaces one lawyer's weekly unavailability, leave and preferences.
+    async fn replace_lawyer_availability(
+        &self,
+        lawyer: &LawyerId,
+        weekly: &[WeeklyUnavailability],
+        leave: &[Leave],
+        preferences: &[Preference],
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
+
+    /// A centre's policy (the default when none was set).
+    async fn centre_policy(&self, centre: &CentreId) -> Result<CentrePolicy, StoreError>;
+
+    /// Sets a centre's policy.
+    async fn put_centre_policy(
+        &self,
+        centre: &CentreId,
+        policy: &CentrePolicy,
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
+
+    /// A roster series.
+    async fn get_roster(&self, id: i64) -> Result<Option<RosterRecord>, StoreError>;
+
+    /// Roster series of some centres (None: all), newest period first.
+    async fn list_rosters(
+        &self,
+        centres: Option<&[CentreId]>,
+        page: Page,
+    ) -> Result<Paged<RosterRecord>, StoreError>;
+
+    /// The versions of a series, oldest first.
+    async fn list_versions(&self, roster: i64) -> Result<Vec<VersionRecord>, StoreError>;
+
+    /// A version with its assignments.
+    async fn get_version(&self, id: i64) -> Result<Option<StoredVersion>, StoreError>;
+
+    /// Stores a new version (publishing it at once if asked); its id. An empty
+    /// `audit.target` is filled in with the new version.
+    async fn create_version(&self, v: &NewVersion, audit: &Audit) -> Result<i64, StoreError>;
+
+    /// Replaces a draft's assignments if it is still at `revision`; a conflict otherwise,
+    /// or if it is not a draft.
+    async fn update_draft(
+        &self,
+        id: i64,
+        revision: i64,
+        assignments: &[Assignment],
+        pins: &BTreeSet<Assignment>,
+        report: &serde_json::Value,
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
+
+    /// Publishes a draft, superseding the series' published version; a conflict if it is not
+    /// a draft or another published roster of the centre overlaps its period.
+    async fn publish_version(&self, id: i64, audit: &Audit) -> Result<(), StoreError>;
+
+    /// Duties of published versions.
+    async fn list_duties(&self, q: &DutyQuery, page: Page) -> Result<Paged<Duty>, StoreError>;
+
+    /// Queues a solve or repair job; a conflict if the centre has one queued or running.
+    async fn create_job(
+        &self,
+        centre: &CentreId,
+        kind: JobKind,
+        request: &serde_json::Value,
+        roster_id: Option<i64>,
+        audit: &Audit,
+    ) -> Result<i64, StoreError>;
+
+    /// A job.
+    async fn get_job(&self, id: i64) -> Result<Option<JobRecord>, StoreError>;
+
+    /// Takes a queued job; false if it was not queued.
+    async fn claim_job(&self, id: i64) -> Result<bool, StoreError>;
+
+    /// Records a running job's progress.
+    async fn set_job_progress(
+        &self,
+        id: i64,
+        progress: &serde_json::Value,
+    ) -> Result<(), StoreError>;
+
+    /// Ends a job, storing its version in the same transaction; the version's id.
+    async fn finish_job(
+        &self,
+        id: i64,
+        result: Result<&NewVersion, &str>,
+        audit: &Audit,
+    ) -> Result<Option<i64>, StoreError>;
+
+    /// Fails every queued or running job (at start-up: no worker holds them any more).
+    async fn fail_unfinished_jobs(&self, reason: &str) -> Result<u64, StoreError>;
+
+    /// Stores a swap offer.
+    async fn create_swap(&self, s: &NewSwap, audit: &Audit) -> Result<i64, StoreError>;
+
+    /// A swap.
+    async fn get_swap(&self, id: i64) -> Result<Option<SwapRecord>, StoreError>;
+
+    /// Swaps of some centres and/or one lawyer, newest first.
+    async fn list_swaps(
+        &self,
+        centres: Option<&[CentreId]>,
+        lawyer: Option<&LawyerId>,
+        page: Page,
+    ) -> Result<Paged<SwapRecord>, StoreError>;
+
+    /// Moves a swap from one of `from` to `to`, storing `result` (a version published at
+    /// once) in the same transaction; the new version's id.
+    async fn set_swap_status(
+        &self,
+        id: i64,
+        from: &[SwapStatus],
+        to: SwapStatus,
+        result: Option<&NewVersion>,
+        audit: &Audit,
+    ) -> Result<Option<i64>, StoreError>;
 }
 
 /// Opens the database at `url` and brings its schema up to date.

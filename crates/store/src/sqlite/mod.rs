@@ -1,13 +1,17 @@
 //! The SQLite implementation of [`Store`](crate::Store).
 
+pub mod audit;
 pub mod calendar;
 pub mod centres;
 pub mod firms;
 pub mod lawyers;
+pub mod rosters;
 pub mod settings;
 pub mod stations;
 
+use crate::records::*;
 use crate::{Counts, Store, StoreError};
+use std::collections::BTreeSet;
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqliteConnection, SqlitePool};
@@ -94,6 +98,22 @@ impl SqliteStore {
             .await?;
         Ok(rows.join("\n"))
     }
+}
+
+/// An instant as stored: RFC 3339, UTC, milliseconds.
+pub(crate) fn to_instant(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A stored instant.
+pub(crate) fn parse_instant(
+    table: &'static str,
+    key: &str,
+    raw: &str,
+) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
+    chrono::DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| corrupt(table, key, format!("instant {raw:?}: {e}")))
 }
 
 /// Tags as a JSON array.
@@ -255,5 +275,240 @@ impl Store for SqliteStore {
 
     async fn calendar(&self) -> Result<WorkingCalendar, StoreError> {
         calendar::get_calendar(&mut *self.pool.acquire().await?).await
+    }
+
+    async fn create_token(&self, t: &NewToken, a: &Audit) -> Result<TokenRecord, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let rec = audit::insert_token(&mut tx, t).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(rec)
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        audit::find_token(&mut *self.pool.acquire().await?, hash).await
+    }
+
+    async fn revoke_token(&self, id: i64, a: &Audit) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = audit::revoke_token(&mut tx, id).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    async fn list_audit(
+        &self,
+        centre: Option<&CentreId>,
+        page: Page,
+    ) -> Result<Paged<AuditEntry>, StoreError> {
+        audit::list_audit(&mut *self.pool.acquire().await?, centre, page).await
+    }
+
+    async fn replace_lawyer_availability(
+        &self,
+        lawyer: &LawyerId,
+        weekly: &[WeeklyUnavailability],
+        leave: &[Leave],
+        preferences: &[Preference],
+        a: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        lawyers::replace_availability(
+            &mut tx,
+            lawyer,
+            weekly.iter(),
+            leave.iter(),
+            preferences.iter(),
+        )
+        .await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn centre_policy(&self, centre: &CentreId) -> Result<CentrePolicy, StoreError> {
+        audit::get_policy(&mut *self.pool.acquire().await?, centre).await
+    }
+
+    async fn put_centre_policy(
+        &self,
+        centre: &CentreId,
+        policy: &CentrePolicy,
+        a: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        audit::put_policy(&mut tx, centre, policy).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_roster(&self, id: i64) -> Result<Option<RosterRecord>, StoreError> {
+        rosters::get_roster(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn list_rosters(
+        &self,
+        centres: Option<&[CentreId]>,
+        page: Page,
+    ) -> Result<Paged<RosterRecord>, StoreError> {
+        rosters::list_rosters(&mut *self.pool.acquire().await?, centres, page).await
+    }
+
+    async fn list_versions(&self, roster: i64) -> Result<Vec<VersionRecord>, StoreError> {
+        rosters::list_versions(&mut *self.pool.acquire().await?, roster).await
+    }
+
+    async fn get_version(&self, id: i64) -> Result<Option<StoredVersion>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let v = rosters::get_version(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(v)
+    }
+
+    async fn create_version(&self, v: &NewVersion, a: &Audit) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id = rosters::insert_version(&mut tx, v).await?;
+        let mut a = a.clone();
+        if a.target.is_empty() {
+            a.target = format!("roster_version/{id}");
+        }
+        audit::insert_audit(&mut tx, &a).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn update_draft(
+        &self,
+        id: i64,
+        revision: i64,
+        assignments: &[zhiban_domain::Assignment],
+        pins: &BTreeSet<zhiban_domain::Assignment>,
+        report: &serde_json::Value,
+        a: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        rosters::update_draft(&mut tx, id, revision, assignments, pins, report).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn publish_version(&self, id: i64, a: &Audit) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        rosters::publish_version(&mut tx, id, &a.actor).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_duties(&self, q: &DutyQuery, page: Page) -> Result<Paged<Duty>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let d = rosters::list_duties(&mut tx, q, page).await?;
+        tx.commit().await?;
+        Ok(d)
+    }
+
+    async fn create_job(
+        &self,
+        centre: &CentreId,
+        kind: JobKind,
+        request: &serde_json::Value,
+        roster_id: Option<i64>,
+        a: &Audit,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id = rosters::insert_job(&mut tx, centre, kind, request, roster_id, &a.actor).await?;
+        let mut a = a.clone();
+        a.target = format!("job/{id}");
+        audit::insert_audit(&mut tx, &a).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn get_job(&self, id: i64) -> Result<Option<JobRecord>, StoreError> {
+        rosters::get_job(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn claim_job(&self, id: i64) -> Result<bool, StoreError> {
+        rosters::claim_job(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn set_job_progress(
+        &self,
+        id: i64,
+        progress: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        rosters::set_job_progress(&mut *self.pool.acquire().await?, id, progress).await
+    }
+
+    async fn finish_job(
+        &self,
+        id: i64,
+        result: Result<&NewVersion, &str>,
+        a: &Audit,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let version = match result {
+            Ok(v) => {
+                let vid = rosters::insert_version(&mut tx, v).await?;
+                rosters::finish_job(&mut tx, id, Ok(vid)).await?;
+                Some(vid)
+            }
+            Err(e) => {
+                rosters::finish_job(&mut tx, id, Err(e)).await?;
+                None
+            }
+        };
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    async fn fail_unfinished_jobs(&self, reason: &str) -> Result<u64, StoreError> {
+        rosters::fail_unfinished_jobs(&mut *self.pool.acquire().await?, reason).await
+    }
+
+    async fn create_swap(&self, s: &NewSwap, a: &Audit) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id = rosters::insert_swap(&mut tx, s).await?;
+        let mut a = a.clone();
+        a.target = format!("swap/{id}");
+        audit::insert_audit(&mut tx, &a).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn get_swap(&self, id: i64) -> Result<Option<SwapRecord>, StoreError> {
+        rosters::get_swap(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn list_swaps(
+        &self,
+        centres: Option<&[CentreId]>,
+        lawyer: Option<&LawyerId>,
+        page: Page,
+    ) -> Result<Paged<SwapRecord>, StoreError> {
+        rosters::list_swaps(&mut *self.pool.acquire().await?, centres, lawyer, page).await
+    }
+
+    async fn set_swap_status(
+        &self,
+        id: i64,
+        from: &[SwapStatus],
+        to: SwapStatus,
+        result: Option<&NewVersion>,
+        a: &Audit,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let version = match result {
+            Some(v) => Some(rosters::insert_version(&mut tx, v).await?),
+            None => None,
+        };
+        rosters::set_swap_status(&mut tx, id, from, to, &a.actor, version).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(version)
     }
 }

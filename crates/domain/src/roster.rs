@@ -3,10 +3,10 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use zhiban_domain::{HalfDay, LawyerId, RosterProblem, StationId};
+use crate::{HalfDay, LawyerId, RosterProblem, StationId};
 
 /// Primary post or named backup (AB岗).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// On duty.
@@ -15,8 +15,35 @@ pub enum Role {
     Backup,
 }
 
+impl Role {
+    /// `primary` or `backup`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Primary => "primary",
+            Role::Backup => "backup",
+        }
+    }
+
+    /// Parses `primary` or `backup`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "primary" => Ok(Role::Primary),
+            "backup" => Ok(Role::Backup),
+            other => Err(format!("expected `primary` or `backup`, got {other:?}")),
+        }
+    }
+
+    /// The Chinese label: 值班 or 备岗.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Role::Primary => "值班",
+            Role::Backup => "备岗",
+        }
+    }
+}
+
 /// One lawyer on one half-day at one station.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Assignment {
     /// Local date.
     pub date: NaiveDate,
@@ -40,7 +67,7 @@ impl Assignment {
 }
 
 /// A roster: a set of assignments, kept sorted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Roster {
     /// Assignments, sorted by date, half-day, station, lawyer.
     pub assignments: Vec<Assignment>,
@@ -65,7 +92,7 @@ impl Roster {
 }
 
 /// What changed from one roster to another.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Diff {
     /// In the new roster only.
     pub added: Vec<Assignment>,

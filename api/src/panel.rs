@@ -1,0 +1,506 @@
+//! The panel: centres and their policies, stations with demand, firms, lawyers with their
+//! availability, the working-day calendar, and the published panel list (名册).
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, Body, Path, Query};
+use crate::pages::{PageOut, page};
+use axum::Json;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use zhiban_domain::{
+    CalendarDay, Centre, CentreId, DemandRule, Firm, Lawyer, LawyerId, Leave, Preference, Station,
+    StationId, WeeklyUnavailability, pool_of,
+};
+use zhiban_store::{CentrePolicy, TokenRole};
+
+/// The routes of this module.
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_centres))
+        .routes(routes!(get_centre))
+        .routes(routes!(get_policy, put_policy))
+        .routes(routes!(list_stations))
+        .routes(routes!(get_station))
+        .routes(routes!(list_firms))
+        .routes(routes!(list_lawyers))
+        .routes(routes!(get_lawyer))
+        .routes(routes!(get_availability, put_availability))
+        .routes(routes!(get_calendar))
+        .routes(routes!(panel_list))
+        .routes(routes!(panel_csv))
+}
+
+/// Centres the token may see, by code.
+#[utoipa::path(get, path = "/api/v1/centres", tag = "panel",
+    responses((status = 200, body = Vec<Centre>), (status = 401, body = crate::error::Problem)))]
+async fn list_centres(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<Json<Vec<Centre>>, ApiError> {
+    let all = state.store.list_centres().await?;
+    let home = match who.lawyer() {
+        Some(l) => state
+            .store
+            .export_dataset()
+            .await?
+            .lawyer(l)
+            .map(|x| x.home_centre_id.clone()),
+        None => None,
+    };
+    Ok(Json(
+        all.into_iter()
+            .filter(|c| who.sees_centre(&c.id) || home.as_ref() == Some(&c.id))
+            .collect(),
+    ))
+}
+
+async fn centre_of(state: &AppState, who: &Principal, id: &str) -> Result<Centre, ApiError> {
+    let id = CentreId::parse(id).map_err(|m| ApiError::field("id", m))?;
+    let c = state
+        .store
+        .list_centres()
+        .await?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| ApiError::not_found("centre", &id))?;
+    who.require_centre(&c.id, &format!("centre {id}"))?;
+    Ok(c)
+}
+
+/// One centre.
+#[utoipa::path(get, path = "/api/v1/centres/{id}", tag = "panel",
+    params(("id" = String, Path, description = "centre code")),
+    responses((status = 200, body = Centre), (status = 404, body = crate::error::Problem)))]
+async fn get_centre(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Centre>, ApiError> {
+    Ok(Json(centre_of(&state, &who, &id).await?))
+}
+
+/// A centre's swap policy.
+#[utoipa::path(get, path = "/api/v1/centres/{id}/policy", tag = "panel",
+    params(("id" = String, Path, description = "centre code")),
+    responses((status = 200, body = CentrePolicy), (status = 404, body = crate::error::Problem)))]
+async fn get_policy(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<CentrePolicy>, ApiError> {
+    let c = centre_of(&state, &who, &id).await?;
+    Ok(Json(state.store.centre_policy(&c.id).await?))
+}
+
+/// Sets a centre's swap policy (coordinators and admins).
+#[utoipa::path(put, path = "/api/v1/centres/{id}/policy", tag = "panel",
+    params(("id" = String, Path, description = "centre code")), request_body = CentrePolicy,
+    responses((status = 200, body = CentrePolicy), (status = 400, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+async fn put_policy(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    Body(policy): Body<CentrePolicy>,
+) -> Result<Json<CentrePolicy>, ApiError> {
+    let c = centre_of(&state, &who, &id).await?;
+    who.require_coordinator_of(&c.id, &format!("centre {}", c.id))?;
+    if policy.swap_min_hours > 24 * 30 {
+        return Err(ApiError::invalid(
+            "swap_min_hours",
+            "at most 720 hours (30 days)",
+        ));
+    }
+    let audit = who.audit(
+        Some(&c.id),
+        "centre.policy",
+        format!("centre/{}", c.id),
+        serde_json::to_value(policy).unwrap_or_default(),
+    );
+    state.store.put_centre_policy(&c.id, &policy, &audit).await?;
+    Ok(Json(policy))
+}
+
+/// Filter by centre.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CentreFilter {
+    /// Only this centre's.
+    centre_id: Option<String>,
+    /// Page size (1 to 500, default 100).
+    limit: Option<u32>,
+    /// Items to skip.
+    offset: Option<u64>,
+}
+
+fn parse_centre(raw: &Option<String>) -> Result<Option<CentreId>, ApiError> {
+    raw.as_deref()
+        .map(|c| CentreId::parse(c).map_err(|m| ApiError::field("centre_id", m)))
+        .transpose()
+}
+
+/// Stations the token may see.
+#[utoipa::path(get, path = "/api/v1/stations", tag = "panel", params(CentreFilter),
+    responses((status = 200, body = PageOut<Station>), (status = 400, body = crate::error::Problem)))]
+async fn list_stations(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(q): Query<CentreFilter>,
+) -> Result<Json<PageOut<Station>>, ApiError> {
+    who.require_role(&[TokenRole::Admin, TokenRole::Coordinator, TokenRole::Finance])?;
+    let centre = parse_centre(&q.centre_id)?;
+    let all = state.store.list_stations(centre.as_ref()).await?;
+    let visible: Vec<Station> = all
+        .into_iter()
+        .filter(|s| who.sees_centre(&s.centre_id))
+        .collect();
+    page(visible, q.limit, q.offset)
+}
+
+/// A station with its weekly demand.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct StationOut {
+    /// The station.
+    station: Station,
+    /// Its weekly demand pattern.
+    demand: Vec<DemandRule>,
+}
+
+/// One station with its weekly demand.
+#[utoipa::path(get, path = "/api/v1/stations/{id}", tag = "panel",
+    params(("id" = String, Path, description = "station code")),
+    responses((status = 200, body = StationOut), (status = 404, body = crate::error::Problem)))]
+async fn get_station(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<StationOut>, ApiError> {
+    let id = StationId::parse(&id).map_err(|m| ApiError::field("id", m))?;
+    let ds = state.store.export_dataset().await?;
+    let station = ds
+        .station(&id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("station", &id))?;
+    who.require_centre(&station.centre_id, &format!("station {id}"))?;
+    let demand = ds
+        .demand
+        .iter()
+        .filter(|d| d.station_id == id)
+        .cloned()
+        .collect();
+    Ok(Json(StationOut { station, demand }))
+}
+
+/// All firms on the panel.
+#[utoipa::path(get, path = "/api/v1/firms", tag = "panel",
+    responses((status = 200, body = Vec<Firm>), (status = 401, body = crate::error::Problem)))]
+async fn list_firms(
+    State(state): State<AppState>,
+    _who: Principal,
+) -> Result<Json<Vec<Firm>>, ApiError> {
+    Ok(Json(state.store.list_firms().await?))
+}
+
+/// Whether `who` may see lawyer `l`: themselves, or staff of a centre whose pool holds them.
+fn sees_lawyer(who: &Principal, ds: &zhiban_domain::Dataset, l: &Lawyer) -> bool {
+    if let Some(me) = who.lawyer() {
+        return me == &l.id;
+    }
+    match who.centre_scope() {
+        None => true,
+        Some(centres) => centres
+            .iter()
+            .any(|c| pool_of(ds, c).contains(&l.home_centre_id)),
+    }
+}
+
+async fn lawyer_of(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+) -> Result<(zhiban_domain::Dataset, Lawyer), ApiError> {
+    let id = LawyerId::parse(id).map_err(|m| ApiError::field("id", m))?;
+    let ds = state.store.export_dataset().await?;
+    let l = ds
+        .lawyer(&id)
+        .cloned()
+        .filter(|l| sees_lawyer(who, &ds, l))
+        .ok_or_else(|| ApiError::not_found("lawyer", &id))?;
+    Ok((ds, l))
+}
+
+/// Lawyers the token may see (staff: their centre's pool; a lawyer: themselves).
+#[utoipa::path(get, path = "/api/v1/lawyers", tag = "panel", params(CentreFilter),
+    responses((status = 200, body = PageOut<Lawyer>), (status = 400, body = crate::error::Problem)))]
+async fn list_lawyers(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(q): Query<CentreFilter>,
+) -> Result<Json<PageOut<Lawyer>>, ApiError> {
+    let centre = parse_centre(&q.centre_id)?;
+    let ds = state.store.export_dataset().await?;
+    let visible: Vec<Lawyer> = ds
+        .lawyers
+        .iter()
+        .filter(|l| centre.as_ref().is_none_or(|c| &l.home_centre_id == c))
+        .filter(|l| sees_lawyer(&who, &ds, l))
+        .cloned()
+        .collect();
+    page(visible, q.limit, q.offset)
+}
+
+/// One lawyer.
+#[utoipa::path(get, path = "/api/v1/lawyers/{id}", tag = "panel",
+    params(("id" = String, Path, description = "lawyer code")),
+    responses((status = 200, body = Lawyer), (status = 404, body = crate::error::Problem)))]
+async fn get_lawyer(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Lawyer>, ApiError> {
+    Ok(Json(lawyer_of(&state, &who, &id).await?.1))
+}
+
+/// A lawyer's availability: weekly pattern, dated leave and wishes.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Availability {
+    /// Weekly half-days never available.
+    weekly: Vec<WeeklyUnavailability>,
+    /// Dated leave.
+    leave: Vec<Leave>,
+    /// Wishes.
+    preferences: Vec<Preference>,
+}
+
+/// A lawyer's availability and wishes.
+#[utoipa::path(get, path = "/api/v1/lawyers/{id}/availability", tag = "panel",
+    params(("id" = String, Path, description = "lawyer code")),
+    responses((status = 200, body = Availability), (status = 404, body = crate::error::Problem)))]
+async fn get_availability(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Availability>, ApiError> {
+    let (ds, l) = lawyer_of(&state, &who, &id).await?;
+    Ok(Json(Availability {
+        weekly: ds
+            .unavailability
+            .into_iter()
+            .filter(|u| u.lawyer_id == l.id)
+            .collect(),
+        leave: ds.leave.into_iter().filter(|u| u.lawyer_id == l.id).collect(),
+        preferences: ds
+            .preferences
+            .into_iter()
+            .filter(|u| u.lawyer_id == l.id)
+            .collect(),
+    }))
+}
+
+/// Replaces a lawyer's availability and wishes: the lawyer themselves, or a coordinator of
+/// their centre's pool. Every item must name this lawyer.
+#[utoipa::path(put, path = "/api/v1/lawyers/{id}/availability", tag = "panel",
+    params(("id" = String, Path, description = "lawyer code")), request_body = Availability,
+    responses((status = 200, body = Availability), (status = 400, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+async fn put_availability(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    Body(a): Body<Availability>,
+) -> Result<Json<Availability>, ApiError> {
+    let (ds, l) = lawyer_of(&state, &who, &id).await?;
+    who.require_role(&[TokenRole::Admin, TokenRole::Coordinator, TokenRole::Lawyer])?;
+    for (i, u) in a.weekly.iter().enumerate() {
+        if u.lawyer_id != l.id {
+            return Err(ApiError::invalid(
+                format!("weekly[{i}].lawyer_id"),
+                format!("must be {}", l.id),
+            ));
+        }
+    }
+    for (i, v) in a.leave.iter().enumerate() {
+        if v.lawyer_id != l.id {
+            return Err(ApiError::invalid(
+                format!("leave[{i}].lawyer_id"),
+                format!("must be {}", l.id),
+            ));
+        }
+        v.validate().map_err(|e| {
+            let field = match e.field.as_str() {
+                "end_date" => "to",
+                "start_date" => "from",
+                other => other,
+            };
+            ApiError::invalid(format!("leave[{i}].{field}"), e.message)
+        })?;
+    }
+    for (i, p) in a.preferences.iter().enumerate() {
+        if p.lawyer_id != l.id {
+            return Err(ApiError::invalid(
+                format!("preferences[{i}].lawyer_id"),
+                format!("must be {}", l.id),
+            ));
+        }
+        if let zhiban_domain::PreferenceTarget::PreferStation(s)
+        | zhiban_domain::PreferenceTarget::AvoidStation(s) = &p.target
+            && ds.station(s).is_none()
+        {
+            return Err(ApiError::invalid(
+                format!("preferences[{i}].target"),
+                format!("no station {s}"),
+            ));
+        }
+    }
+    let audit = who.audit(
+        Some(&l.home_centre_id),
+        "lawyer.availability",
+        format!("lawyer/{}", l.id),
+        serde_json::json!({"weekly": a.weekly.len(), "leave": a.leave.len(), "preferences": a.preferences.len()}),
+    );
+    state
+        .store
+        .replace_lawyer_availability(&l.id, &a.weekly, &a.leave, &a.preferences, &audit)
+        .await?;
+    Ok(Json(a))
+}
+
+/// Which year.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct YearFilter {
+    /// Only this year's entries.
+    year: Option<i32>,
+}
+
+/// The working-day calendar: public holidays and make-up working days.
+#[utoipa::path(get, path = "/api/v1/calendar", tag = "panel", params(YearFilter),
+    responses((status = 200, body = Vec<CalendarDay>), (status = 401, body = crate::error::Problem)))]
+async fn get_calendar(
+    State(state): State<AppState>,
+    _who: Principal,
+    Query(q): Query<YearFilter>,
+) -> Result<Json<Vec<CalendarDay>>, ApiError> {
+    use chrono::Datelike;
+    let cal = state.store.calendar().await?;
+    Ok(Json(
+        cal.days()
+            .filter(|d| q.year.is_none_or(|y| d.date.year() == y))
+            .cloned()
+            .collect(),
+    ))
+}
+
+/// One line of the published panel list (名册).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PanelEntry {
+    /// Lawyer code.
+    lawyer_id: LawyerId,
+    /// Name.
+    name: String,
+    /// Firm code.
+    firm_id: String,
+    /// Firm name.
+    firm_name: String,
+    /// Years of practice today.
+    years_of_practice: u32,
+    /// Skills.
+    skills: Vec<String>,
+    /// Languages.
+    languages: Vec<String>,
+}
+
+async fn panel_entries(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+) -> Result<(Centre, Vec<PanelEntry>), ApiError> {
+    let c = centre_of(state, who, id).await?;
+    let ds = state.store.export_dataset().await?;
+    let today = chrono::Utc::now()
+        .with_timezone(&c.time_zone)
+        .date_naive();
+    let mut out: Vec<PanelEntry> = ds
+        .lawyers
+        .iter()
+        .filter(|l| l.active && l.home_centre_id == c.id)
+        .map(|l| PanelEntry {
+            lawyer_id: l.id.clone(),
+            name: l.name.clone(),
+            firm_id: l.firm_id.to_string(),
+            firm_name: ds
+                .firms
+                .iter()
+                .find(|f| f.id == l.firm_id)
+                .map(|f| f.name.clone())
+                .unwrap_or_default(),
+            years_of_practice: l.years_of_practice(today),
+            skills: l.skills.clone(),
+            languages: l.languages.clone(),
+        })
+        .collect();
+    out.sort_by(|a, b| a.firm_id.cmp(&b.firm_id).then(a.lawyer_id.cmp(&b.lawyer_id)));
+    Ok((c, out))
+}
+
+/// The centre's published panel list (名册): its active lawyers with firm and years.
+#[utoipa::path(get, path = "/api/v1/centres/{id}/panel", tag = "panel",
+    params(("id" = String, Path, description = "centre code")),
+    responses((status = 200, body = Vec<PanelEntry>), (status = 404, body = crate::error::Problem)))]
+async fn panel_list(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<PanelEntry>>, ApiError> {
+    Ok(Json(panel_entries(&state, &who, &id).await?.1))
+}
+
+/// The panel list as CSV (UTF-8 with BOM, Chinese headers; opens in Excel and WPS).
+#[utoipa::path(get, path = "/api/v1/centres/{id}/panel.csv", tag = "panel",
+    params(("id" = String, Path, description = "centre code")),
+    responses((status = 200, content_type = "text/csv", body = String),
+        (status = 404, body = crate::error::Problem)))]
+async fn panel_csv(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (c, entries) = panel_entries(&state, &who, &id).await?;
+    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    let csv_err = |e: csv::Error| ApiError::Internal(e.into());
+    w.write_record(["律师编号", "姓名", "律师事务所", "执业年限", "专长", "语言"])
+        .map_err(csv_err)?;
+    for e in &entries {
+        w.write_record([
+            e.lawyer_id.as_str(),
+            &e.name,
+            &e.firm_name,
+            &e.years_of_practice.to_string(),
+            &e.skills.join("、"),
+            &e.languages.join("、"),
+        ])
+        .map_err(csv_err)?;
+    }
+    let body = w
+        .into_inner()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+    let disposition = format!("attachment; filename=\"panel-{}.csv\"", c.id);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -1,0 +1,456 @@
+//! Swaps: a lawyer offers a published duty to another; the taker accepts; the coordinator
+//! approves (or the centre approves valid swaps itself). Every step re-checks the rules, and
+//! an approved swap becomes a new published version.
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, Body, Path, Query};
+use crate::pages::{PageOut, store_page};
+use crate::planning::{ALL, new_violations, problem_for, report_json, violations_json};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use zhiban_domain::{Assignment, HalfDay, LawyerId, Role, Roster, StationId};
+use zhiban_store::{
+    DutyQuery, NewSwap, NewVersion, RosterRef, SwapRecord, SwapStatus, VersionStatus,
+};
+
+/// The routes of this module.
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(offer, list_swaps))
+        .routes(routes!(get_swap))
+        .routes(routes!(accept))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
+        .routes(routes!(cancel))
+}
+
+/// A duty to hand over.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OfferSwap {
+    /// Station of the duty.
+    station_id: StationId,
+    /// Day of the duty.
+    date: NaiveDate,
+    /// Half-day of the duty.
+    half_day: HalfDay,
+    /// Primary (default) or backup.
+    role: Option<Role>,
+    /// The lawyer to take it.
+    to_lawyer_id: LawyerId,
+    /// A note for the taker and the coordinator.
+    #[serde(default)]
+    note: String,
+}
+
+/// Checks a swap against the rules as they stand now; the roster after it.
+async fn validate(
+    state: &AppState,
+    duty: &Assignment,
+    to: &LawyerId,
+    roster_id: i64,
+) -> Result<(i64, Roster, serde_json::Value), ApiError> {
+    let roster = state
+        .store
+        .get_roster(roster_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("roster", roster_id))?;
+    let versions = state.store.list_versions(roster_id).await?;
+    let published = versions
+        .iter()
+        .find(|v| v.status == VersionStatus::Published)
+        .ok_or_else(|| ApiError::Conflict("the roster has no published version".into()))?;
+    let current = state
+        .store
+        .get_version(published.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("version", published.id))?;
+    if !current.assignments.contains(duty) {
+        return Err(ApiError::Conflict(format!(
+            "{} no longer holds this duty in the published roster",
+            duty.lawyer_id
+        )));
+    }
+    if &duty.lawyer_id == to {
+        return Err(ApiError::invalid("to_lawyer_id", "cannot swap a duty with oneself"));
+    }
+    let policy = state.store.centre_policy(&roster.centre_id).await?;
+    let (ds, problem) = problem_for(
+        state,
+        &roster.centre_id,
+        roster.from,
+        roster.weeks,
+        Some(roster.id),
+    )
+    .await?;
+    let giver = ds
+        .lawyer(&duty.lawyer_id)
+        .ok_or_else(|| ApiError::not_found("lawyer", &duty.lawyer_id))?;
+    let taker = ds
+        .lawyer(to)
+        .ok_or_else(|| ApiError::invalid("to_lawyer_id", format!("no lawyer {to}")))?;
+    if policy.swap_same_firm && giver.firm_id != taker.firm_id {
+        return Err(ApiError::invalid(
+            "to_lawyer_id",
+            format!(
+                "centre {} allows swaps only within one firm: {} is at {}, {} at {}",
+                roster.centre_id, giver.id, giver.firm_id, taker.id, taker.firm_id
+            ),
+        ));
+    }
+    let slot = problem
+        .slots
+        .iter()
+        .find(|s| {
+            s.station_id == duty.station_id && s.date == duty.date && s.half_day == duty.half_day
+        })
+        .ok_or_else(|| ApiError::Conflict("the duty's slot is no longer in the roster".into()))?;
+    let hours = (slot.start - Utc::now()).num_minutes() as f64 / 60.0;
+    if hours < f64::from(policy.swap_min_hours) {
+        return Err(ApiError::invalid(
+            "date",
+            format!(
+                "swaps must be made at least {} hours before the duty starts ({}); it starts in {:.1} hours",
+                policy.swap_min_hours, slot.start, hours
+            ),
+        ));
+    }
+    let before = Roster::new(current.assignments.clone());
+    let after = Roster::new(current.assignments.iter().map(|a| {
+        if a == duty {
+            Assignment {
+                lawyer_id: to.clone(),
+                ..a.clone()
+            }
+        } else {
+            a.clone()
+        }
+    }));
+    let pins: Vec<Assignment> = current.pins.iter().filter(|p| *p != duty).cloned().collect();
+    let broken = new_violations(&problem, &before, &after, &pins);
+    if !broken.is_empty() {
+        return Err(ApiError::Unprocessable {
+            detail: format!(
+                "{to} cannot take this duty: the swap breaks {} hard rule(s) (eligibility, availability, double booking or limits)",
+                broken.len()
+            ),
+            errors: vec![],
+            violations: violations_json(&broken),
+        });
+    }
+    let report = report_json(&problem, &after, Some(&before));
+    Ok((current.version.id, after, report))
+}
+
+/// Offers one of the calling lawyer's published duties to another lawyer.
+#[utoipa::path(post, path = "/api/v1/swaps", tag = "swaps", request_body = OfferSwap,
+    responses((status = 201, body = SwapRecord), (status = 400, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn offer(
+    State(state): State<AppState>,
+    who: Principal,
+    Body(req): Body<OfferSwap>,
+) -> Result<Response, ApiError> {
+    let me = who
+        .lawyer()
+        .cloned()
+        .ok_or_else(|| ApiError::Forbidden("only the lawyer on duty may offer a swap".into()))?;
+    if req.note.chars().count() > 500 {
+        return Err(ApiError::field("note", "at most 500 characters"));
+    }
+    let duty = Assignment {
+        date: req.date,
+        half_day: req.half_day,
+        station_id: req.station_id.clone(),
+        lawyer_id: me.clone(),
+        role: req.role.unwrap_or(Role::Primary),
+    };
+    let found = state
+        .store
+        .list_duties(
+            &DutyQuery {
+                lawyer: Some(me.clone()),
+                station: Some(req.station_id.clone()),
+                from: Some(req.date),
+                to: Some(req.date),
+                ..DutyQuery::default()
+            },
+            ALL,
+        )
+        .await?;
+    let held = found
+        .items
+        .into_iter()
+        .find(|d| d.assignment == duty)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "you hold no published {} duty at {} on {} {}",
+                duty.role.code(),
+                duty.station_id,
+                duty.date,
+                duty.half_day
+            ))
+        })?;
+    validate(&state, &duty, &req.to_lawyer_id, held.roster_id).await?;
+    let audit = who.audit(
+        Some(&held.centre_id),
+        "swap.offer",
+        "",
+        serde_json::json!({"duty": duty, "to": req.to_lawyer_id}),
+    );
+    let id = state
+        .store
+        .create_swap(
+            &NewSwap {
+                roster_id: held.roster_id,
+                version_id: held.version_id,
+                duty,
+                to_lawyer: req.to_lawyer_id,
+                note: req.note,
+            },
+            &audit,
+        )
+        .await?;
+    let swap = state
+        .store
+        .get_swap(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("swap", id))?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/v1/swaps/{id}"))],
+        Json(swap),
+    )
+        .into_response())
+}
+
+async fn swap_of(state: &AppState, who: &Principal, id: i64) -> Result<(SwapRecord, zhiban_domain::CentreId), ApiError> {
+    let s = state
+        .store
+        .get_swap(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("swap", id))?;
+    let roster = state
+        .store
+        .get_roster(s.roster_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("swap", id))?;
+    let visible = match who.lawyer() {
+        Some(me) => me == &s.from_lawyer || me == &s.to_lawyer,
+        None => who.sees_centre(&roster.centre_id),
+    };
+    if !visible {
+        return Err(ApiError::not_found("swap", id));
+    }
+    Ok((s, roster.centre_id))
+}
+
+/// Filter of swaps.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SwapFilter {
+    /// Page size (1 to 500, default 100).
+    limit: Option<u32>,
+    /// Items to skip.
+    offset: Option<u64>,
+}
+
+/// Swaps the token may see: a lawyer's own, or the centre's.
+#[utoipa::path(get, path = "/api/v1/swaps", tag = "swaps", params(SwapFilter),
+    responses((status = 200, body = PageOut<SwapRecord>), (status = 400, body = crate::error::Problem)))]
+async fn list_swaps(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(q): Query<SwapFilter>,
+) -> Result<Json<PageOut<SwapRecord>>, ApiError> {
+    let page = store_page(q.limit, q.offset)?;
+    let r = match who.lawyer() {
+        Some(me) => state.store.list_swaps(None, Some(me), page).await?,
+        None => {
+            let scope = who.centre_scope();
+            state.store.list_swaps(scope.as_deref(), None, page).await?
+        }
+    };
+    Ok(Json(PageOut {
+        items: r.items,
+        total: r.total,
+        limit: page.limit,
+        offset: page.offset,
+    }))
+}
+
+/// One swap.
+#[utoipa::path(get, path = "/api/v1/swaps/{id}", tag = "swaps",
+    params(("id" = i64, Path, description = "swap id")),
+    responses((status = 200, body = SwapRecord), (status = 404, body = crate::error::Problem)))]
+async fn get_swap(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> Result<Json<SwapRecord>, ApiError> {
+    Ok(Json(swap_of(&state, &who, id).await?.0))
+}
+
+/// Applies a valid swap as a new published version.
+async fn apply(
+    state: &AppState,
+    who: &Principal,
+    s: &SwapRecord,
+    centre: &zhiban_domain::CentreId,
+    from: &[SwapStatus],
+) -> Result<(), ApiError> {
+    let _guard = state.publish_lock.lock().await;
+    let (current, after, report) = validate(state, &s.duty(), &s.to_lawyer, s.roster_id).await?;
+    let pins = state
+        .store
+        .get_version(current)
+        .await?
+        .map(|v| v.pins.into_iter().filter(|p| p != &s.duty()).collect())
+        .unwrap_or_default();
+    let v = NewVersion {
+        roster: RosterRef::Existing(s.roster_id),
+        based_on: Some(current),
+        origin: "swap".into(),
+        report,
+        assignments: after.assignments,
+        pins,
+        publish: true,
+        created_by: who.actor(),
+    };
+    let audit = who.audit(
+        Some(centre),
+        "swap.approve",
+        format!("swap/{}", s.id),
+        serde_json::json!({"duty": s.duty(), "to": s.to_lawyer}),
+    );
+    state
+        .store
+        .set_swap_status(s.id, from, SwapStatus::Approved, Some(&v), &audit)
+        .await?;
+    Ok(())
+}
+
+/// The taker accepts. Where the centre approves valid swaps itself, the swap takes effect
+/// at once (a new published version); otherwise it waits for the coordinator.
+#[utoipa::path(post, path = "/api/v1/swaps/{id}/accept", tag = "swaps",
+    params(("id" = i64, Path, description = "swap id")),
+    responses((status = 200, body = SwapRecord), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+async fn accept(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> Result<Json<SwapRecord>, ApiError> {
+    let (s, centre) = swap_of(&state, &who, id).await?;
+    if who.lawyer() != Some(&s.to_lawyer) {
+        return Err(ApiError::Forbidden(
+            "only the lawyer the duty is offered to may accept it".into(),
+        ));
+    }
+    let policy = state.store.centre_policy(&centre).await?;
+    if policy.swap_auto_approve {
+        apply(&state, &who, &s, &centre, &[SwapStatus::Offered]).await?;
+    } else {
+        validate(&state, &s.duty(), &s.to_lawyer, s.roster_id).await?;
+        let audit = who.audit(Some(&centre), "swap.accept", format!("swap/{id}"), serde_json::json!({}));
+        state
+            .store
+            .set_swap_status(id, &[SwapStatus::Offered], SwapStatus::Accepted, None, &audit)
+            .await?;
+    }
+    Ok(Json(swap_of(&state, &who, id).await?.0))
+}
+
+/// The coordinator approves an accepted swap: the rules are checked again and a new
+/// published version carries it.
+#[utoipa::path(post, path = "/api/v1/swaps/{id}/approve", tag = "swaps",
+    params(("id" = i64, Path, description = "swap id")),
+    responses((status = 200, body = SwapRecord), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+async fn approve(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> Result<Json<SwapRecord>, ApiError> {
+    let (s, centre) = swap_of(&state, &who, id).await?;
+    who.require_coordinator_of(&centre, &format!("swap {id}"))?;
+    apply(&state, &who, &s, &centre, &[SwapStatus::Accepted]).await?;
+    Ok(Json(swap_of(&state, &who, id).await?.0))
+}
+
+/// The taker or the coordinator refuses the swap.
+#[utoipa::path(post, path = "/api/v1/swaps/{id}/reject", tag = "swaps",
+    params(("id" = i64, Path, description = "swap id")),
+    responses((status = 200, body = SwapRecord), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+async fn reject(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> Result<Json<SwapRecord>, ApiError> {
+    let (s, centre) = swap_of(&state, &who, id).await?;
+    match who.lawyer() {
+        Some(me) if me == &s.to_lawyer => {}
+        Some(_) => {
+            return Err(ApiError::Forbidden(
+                "only the taker or a coordinator may reject a swap; the offering lawyer cancels it".into(),
+            ));
+        }
+        None => who.require_coordinator_of(&centre, &format!("swap {id}"))?,
+    }
+    let audit = who.audit(Some(&centre), "swap.reject", format!("swap/{id}"), serde_json::json!({}));
+    state
+        .store
+        .set_swap_status(
+            id,
+            &[SwapStatus::Offered, SwapStatus::Accepted],
+            SwapStatus::Rejected,
+            None,
+            &audit,
+        )
+        .await?;
+    Ok(Json(swap_of(&state, &who, id).await?.0))
+}
+
+/// The offering lawyer withdraws the swap before it is approved.
+#[utoipa::path(post, path = "/api/v1/swaps/{id}/cancel", tag = "swaps",
+    params(("id" = i64, Path, description = "swap id")),
+    responses((status = 200, body = SwapRecord), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+async fn cancel(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> Result<Json<SwapRecord>, ApiError> {
+    let (s, centre) = swap_of(&state, &who, id).await?;
+    if who.lawyer() != Some(&s.from_lawyer) {
+        return Err(ApiError::Forbidden(
+            "only the lawyer who offered the swap may cancel it".into(),
+        ));
+    }
+    let audit = who.audit(Some(&centre), "swap.cancel", format!("swap/{id}"), serde_json::json!({}));
+    state
+        .store
+        .set_swap_status(
+            id,
+            &[SwapStatus::Offered, SwapStatus::Accepted],
+            SwapStatus::Cancelled,
+            None,
+            &audit,
+        )
+        .await?;
+    Ok(Json(swap_of(&state, &who, id).await?.0))
+}
+

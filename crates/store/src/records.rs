@@ -1,0 +1,499 @@
+//! Records the store keeps beyond the panel: tokens, policies, rosters and their versions,
+//! jobs, swaps and the audit log. Backend-neutral; each backend maps them to its tables.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use zhiban_domain::{Assignment, CentreId, HalfDay, LawyerId, Role, StationId};
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenRole {
+    /// Everything, every centre.
+    Admin,
+    /// Panel, rosters and swaps of one centre.
+    Coordinator,
+    /// Subsidies of one centre; reads its rosters.
+    Finance,
+    /// One lawyer: their duties, availability and swaps.
+    Lawyer,
+}
+
+impl TokenRole {
+    /// `admin`, `coordinator`, `finance` or `lawyer`.
+    pub fn code(self) -> &'static str {
+        match self {
+            TokenRole::Admin => "admin",
+            TokenRole::Coordinator => "coordinator",
+            TokenRole::Finance => "finance",
+            TokenRole::Lawyer => "lawyer",
+        }
+    }
+
+    /// Parses a role code.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim() {
+            "admin" => Ok(TokenRole::Admin),
+            "coordinator" => Ok(TokenRole::Coordinator),
+            "finance" => Ok(TokenRole::Finance),
+            "lawyer" => Ok(TokenRole::Lawyer),
+            other => Err(format!(
+                "expected one of admin, coordinator, finance, lawyer; got {other:?}"
+            )),
+        }
+    }
+}
+
+/// A token to store: only its hash.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    /// Hex SHA-256 of the token.
+    pub hash: String,
+    /// Role.
+    pub role: TokenRole,
+    /// Centre, for coordinators and finance.
+    pub centre_id: Option<CentreId>,
+    /// Lawyer, for lawyer tokens.
+    pub lawyer_id: Option<LawyerId>,
+    /// A note saying whose token it is.
+    pub label: String,
+}
+
+/// A stored token (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct TokenRecord {
+    /// Row id.
+    pub id: i64,
+    /// Role.
+    pub role: TokenRole,
+    /// Centre, for coordinators and finance.
+    pub centre_id: Option<CentreId>,
+    /// Lawyer, for lawyer tokens.
+    pub lawyer_id: Option<LawyerId>,
+    /// A note saying whose token it is.
+    pub label: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Who did what, written with the change it describes.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    /// Who (token label and id).
+    pub actor: String,
+    /// The centre concerned, if any.
+    pub centre_id: Option<CentreId>,
+    /// What, e.g. `roster.publish`.
+    pub action: String,
+    /// On what, e.g. `roster_version/12`.
+    pub target: String,
+    /// Details.
+    pub detail: serde_json::Value,
+}
+
+/// An audit-log entry.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    /// Row id, increasing.
+    pub id: i64,
+    /// When (UTC).
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// The centre concerned.
+    pub centre_id: Option<CentreId>,
+    /// What.
+    pub action: String,
+    /// On what.
+    pub target: String,
+    /// Details.
+    pub detail: serde_json::Value,
+}
+
+/// A centre's rules for swaps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CentrePolicy {
+    /// Swaps only between lawyers of one firm.
+    pub swap_same_firm: bool,
+    /// A swap must be made at least this many hours before the duty starts.
+    pub swap_min_hours: u32,
+    /// Valid swaps take effect without a coordinator's approval.
+    pub swap_auto_approve: bool,
+}
+
+impl Default for CentrePolicy {
+    fn default() -> Self {
+        Self {
+            swap_same_firm: false,
+            swap_min_hours: 24,
+            swap_auto_approve: false,
+        }
+    }
+}
+
+/// A roster series: one centre, one period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RosterRecord {
+    /// Row id.
+    pub id: i64,
+    /// Centre.
+    pub centre_id: CentreId,
+    /// First day.
+    pub from: NaiveDate,
+    /// Weeks.
+    pub weeks: u32,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// By whom.
+    pub created_by: String,
+}
+
+impl RosterRecord {
+    /// Last day, inclusive.
+    pub fn to(&self) -> NaiveDate {
+        self.from + chrono::Duration::days(i64::from(self.weeks) * 7 - 1)
+    }
+}
+
+/// Where a version stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum VersionStatus {
+    /// Editable.
+    Draft,
+    /// In force; never changes again.
+    Published,
+    /// Was published; a newer published version replaced it.
+    Superseded,
+}
+
+impl VersionStatus {
+    /// Code as stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            VersionStatus::Draft => "draft",
+            VersionStatus::Published => "published",
+            VersionStatus::Superseded => "superseded",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "draft" => Ok(VersionStatus::Draft),
+            "published" => Ok(VersionStatus::Published),
+            "superseded" => Ok(VersionStatus::Superseded),
+            other => Err(format!("unknown version status {other:?}")),
+        }
+    }
+}
+
+/// One version of a roster, without its assignments.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct VersionRecord {
+    /// Row id.
+    pub id: i64,
+    /// The roster series.
+    pub roster_id: i64,
+    /// 1, 2, … within the series.
+    pub number: u32,
+    /// Draft, published or superseded.
+    pub status: VersionStatus,
+    /// The version it was made from.
+    pub based_on: Option<i64>,
+    /// How it came about: `solve`, `edit`, `repair`, `swap`.
+    pub origin: String,
+    /// The solver's report on it.
+    pub report: serde_json::Value,
+    /// Increases with every edit of a draft.
+    pub revision: i64,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// By whom.
+    pub created_by: String,
+    /// When it was published.
+    pub published_at: Option<DateTime<Utc>>,
+    /// By whom.
+    pub published_by: Option<String>,
+}
+
+/// A version with its roster and assignments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredVersion {
+    /// The series.
+    pub roster: RosterRecord,
+    /// The version.
+    pub version: VersionRecord,
+    /// Its assignments, sorted.
+    pub assignments: Vec<Assignment>,
+    /// The assignments that are pinned.
+    pub pins: BTreeSet<Assignment>,
+}
+
+/// Which series a new version belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RosterRef {
+    /// An existing series.
+    Existing(i64),
+    /// A new series for a centre and period.
+    New {
+        /// Centre.
+        centre_id: CentreId,
+        /// First day.
+        from: NaiveDate,
+        /// Weeks.
+        weeks: u32,
+    },
+}
+
+/// A version to store.
+#[derive(Debug, Clone)]
+pub struct NewVersion {
+    /// Series.
+    pub roster: RosterRef,
+    /// The version it was made from.
+    pub based_on: Option<i64>,
+    /// `solve`, `edit`, `repair` or `swap`.
+    pub origin: String,
+    /// The report.
+    pub report: serde_json::Value,
+    /// Assignments.
+    pub assignments: Vec<Assignment>,
+    /// Pinned assignments (a subset of `assignments`).
+    pub pins: BTreeSet<Assignment>,
+    /// Publish it at once, superseding the published version it is based on (swaps).
+    pub publish: bool,
+    /// Who.
+    pub created_by: String,
+}
+
+/// Kind of job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    /// Generate a roster.
+    Solve,
+    /// Repair a roster after a change.
+    Repair,
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    /// Waiting for a worker.
+    Queued,
+    /// Being solved.
+    Running,
+    /// Done: `version_id` holds the result.
+    Succeeded,
+    /// Failed: `error` says why.
+    Failed,
+}
+
+impl JobStatus {
+    /// Code as stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Succeeded => "succeeded",
+            JobStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "queued" => Ok(JobStatus::Queued),
+            "running" => Ok(JobStatus::Running),
+            "succeeded" => Ok(JobStatus::Succeeded),
+            "failed" => Ok(JobStatus::Failed),
+            other => Err(format!("unknown job status {other:?}")),
+        }
+    }
+}
+
+/// A solve or repair job.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct JobRecord {
+    /// Row id.
+    pub id: i64,
+    /// Centre.
+    pub centre_id: CentreId,
+    /// Solve or repair.
+    pub kind: JobKind,
+    /// Status.
+    pub status: JobStatus,
+    /// What was asked.
+    pub request: serde_json::Value,
+    /// Latest progress (incumbent, bound, gap, elapsed).
+    pub progress: Option<serde_json::Value>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// The roster series (known at once for repairs, at the end for solves).
+    pub roster_id: Option<i64>,
+    /// The version it produced.
+    pub version_id: Option<i64>,
+    /// When it was asked for.
+    pub created_at: DateTime<Utc>,
+    /// By whom.
+    pub created_by: String,
+    /// When a worker took it.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// Where a swap stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SwapStatus {
+    /// Offered by the lawyer on duty, waiting for the taker.
+    Offered,
+    /// The taker agreed; waiting for the coordinator.
+    Accepted,
+    /// In force: a new published version carries it.
+    Approved,
+    /// Refused by the taker or the coordinator, or no longer valid.
+    Rejected,
+    /// Withdrawn by the lawyer who offered it.
+    Cancelled,
+}
+
+impl SwapStatus {
+    /// Code as stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            SwapStatus::Offered => "offered",
+            SwapStatus::Accepted => "accepted",
+            SwapStatus::Approved => "approved",
+            SwapStatus::Rejected => "rejected",
+            SwapStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "offered" => Ok(SwapStatus::Offered),
+            "accepted" => Ok(SwapStatus::Accepted),
+            "approved" => Ok(SwapStatus::Approved),
+            "rejected" => Ok(SwapStatus::Rejected),
+            "cancelled" => Ok(SwapStatus::Cancelled),
+            other => Err(format!("unknown swap status {other:?}")),
+        }
+    }
+}
+
+/// A swap to store.
+#[derive(Debug, Clone)]
+pub struct NewSwap {
+    /// Series.
+    pub roster_id: i64,
+    /// The published version the duty is in.
+    pub version_id: i64,
+    /// The duty offered (its `lawyer_id` is the lawyer offering it).
+    pub duty: Assignment,
+    /// Who is to take it.
+    pub to_lawyer: LawyerId,
+    /// A note from the lawyer offering it.
+    pub note: String,
+}
+
+/// A swap.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct SwapRecord {
+    /// Row id.
+    pub id: i64,
+    /// Series.
+    pub roster_id: i64,
+    /// Version the duty was in when offered.
+    pub version_id: i64,
+    /// Station.
+    pub station_id: StationId,
+    /// Day.
+    pub date: NaiveDate,
+    /// Half-day.
+    pub half_day: HalfDay,
+    /// Role.
+    pub role: Role,
+    /// Lawyer offering the duty.
+    pub from_lawyer: LawyerId,
+    /// Lawyer taking it.
+    pub to_lawyer: LawyerId,
+    /// Status.
+    pub status: SwapStatus,
+    /// Note.
+    pub note: String,
+    /// When offered.
+    pub created_at: DateTime<Utc>,
+    /// When last decided.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// By whom.
+    pub decided_by: Option<String>,
+    /// The published version that carries the swap.
+    pub result_version_id: Option<i64>,
+}
+
+impl SwapRecord {
+    /// The duty as it was before the swap.
+    pub fn duty(&self) -> Assignment {
+        Assignment {
+            date: self.date,
+            half_day: self.half_day,
+            station_id: self.station_id.clone(),
+            lawyer_id: self.from_lawyer.clone(),
+            role: self.role,
+        }
+    }
+}
+
+/// A slice of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// At most this many.
+    pub limit: u32,
+    /// Skip this many.
+    pub offset: u64,
+}
+
+/// A slice of a list and the list's length.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Paged<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// How many match in all.
+    pub total: u64,
+}
+
+/// A duty in a published version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Duty {
+    /// Series.
+    pub roster_id: i64,
+    /// Published version.
+    pub version_id: i64,
+    /// Centre of the roster.
+    pub centre_id: CentreId,
+    /// The assignment.
+    pub assignment: Assignment,
+}
+
+/// Which published duties to list.
+#[derive(Debug, Clone, Default)]
+pub struct DutyQuery {
+    /// Rosters of these centres only (None: all).
+    pub centres: Option<Vec<CentreId>>,
+    /// One lawyer's.
+    pub lawyer: Option<LawyerId>,
+    /// One station's.
+    pub station: Option<StationId>,
+    /// From this day.
+    pub from: Option<NaiveDate>,
+    /// To this day, inclusive.
+    pub to: Option<NaiveDate>,
+    /// Leave out rosters of this series (its own duties, when re-planning it).
+    pub except_roster: Option<i64>,
+}

@@ -1,0 +1,190 @@
+//! The audit log, and tokens and centre policies (small aggregates written with it).
+
+use super::{corrupt, parse_instant, to_instant};
+use crate::StoreError;
+use crate::records::*;
+use chrono::Utc;
+use sqlx::{Row, SqliteConnection};
+use zhiban_domain::{CentreId, LawyerId};
+
+/// Appends an audit entry; call it in the transaction of the change it records.
+pub async fn insert_audit(conn: &mut SqliteConnection, a: &Audit) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, centre_id, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(to_instant(Utc::now()))
+    .bind(&a.actor)
+    .bind(a.centre_id.as_ref().map(|c| c.as_str()))
+    .bind(&a.action)
+    .bind(&a.target)
+    .bind(a.detail.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Audit entries, newest first, of some centres (None: all).
+pub async fn list_audit(
+    conn: &mut SqliteConnection,
+    centre: Option<&CentreId>,
+    page: Page,
+) -> Result<Paged<AuditEntry>, StoreError> {
+    let c = centre.map(|c| c.as_str().to_string());
+    let total: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE (?1 IS NULL OR centre_id = ?1)")
+            .bind(&c)
+            .fetch_one(&mut *conn)
+            .await?;
+    let rows = sqlx::query(
+        "SELECT id, at, actor, centre_id, action, target, detail FROM audit_log \
+         WHERE (?1 IS NULL OR centre_id = ?1) ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+    )
+    .bind(&c)
+    .bind(i64::from(page.limit))
+    .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
+    .fetch_all(&mut *conn)
+    .await?;
+    let items = rows
+        .iter()
+        .map(|r| {
+            let id: i64 = r.try_get("id")?;
+            let key = id.to_string();
+            let bad = |m: String| corrupt("audit_log", &key, m);
+            Ok(AuditEntry {
+                id,
+                at: parse_instant("audit_log", &key, &r.try_get::<String, _>("at")?)?,
+                actor: r.try_get("actor")?,
+                centre_id: r
+                    .try_get::<Option<String>, _>("centre_id")?
+                    .map(|c| CentreId::parse(&c))
+                    .transpose()
+                    .map_err(bad)?,
+                action: r.try_get("action")?,
+                target: r.try_get("target")?,
+                detail: serde_json::from_str(&r.try_get::<String, _>("detail")?)
+                    .map_err(|e| corrupt("audit_log", &key, e.to_string()))?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Paged {
+        items,
+        total: u64::try_from(total).unwrap_or(0),
+    })
+}
+
+/// Stores a token's hash.
+pub async fn insert_token(
+    conn: &mut SqliteConnection,
+    t: &NewToken,
+) -> Result<TokenRecord, StoreError> {
+    let now = Utc::now();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO api_tokens (token_hash, role, centre_id, lawyer_id, label, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(&t.hash)
+    .bind(t.role.code())
+    .bind(t.centre_id.as_ref().map(|c| c.as_str()))
+    .bind(t.lawyer_id.as_ref().map(|l| l.as_str()))
+    .bind(&t.label)
+    .bind(to_instant(now))
+    .fetch_one(conn)
+    .await?;
+    Ok(TokenRecord {
+        id,
+        role: t.role,
+        centre_id: t.centre_id.clone(),
+        lawyer_id: t.lawyer_id.clone(),
+        label: t.label.clone(),
+        created_at: now,
+    })
+}
+
+/// The live (not revoked) token with this hash.
+pub async fn find_token(
+    conn: &mut SqliteConnection,
+    hash: &str,
+) -> Result<Option<TokenRecord>, StoreError> {
+    let Some(r) = sqlx::query(
+        "SELECT id, role, centre_id, lawyer_id, label, created_at FROM api_tokens \
+         WHERE token_hash = ? AND revoked_at IS NULL",
+    )
+    .bind(hash)
+    .fetch_optional(conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let id: i64 = r.try_get("id")?;
+    let key = id.to_string();
+    let bad = |m: String| corrupt("api_tokens", &key, m);
+    Ok(Some(TokenRecord {
+        id,
+        role: TokenRole::parse(&r.try_get::<String, _>("role")?).map_err(bad)?,
+        centre_id: r
+            .try_get::<Option<String>, _>("centre_id")?
+            .map(|c| CentreId::parse(&c))
+            .transpose()
+            .map_err(bad)?,
+        lawyer_id: r
+            .try_get::<Option<String>, _>("lawyer_id")?
+            .map(|c| LawyerId::parse(&c))
+            .transpose()
+            .map_err(bad)?,
+        label: r.try_get("label")?,
+        created_at: parse_instant("api_tokens", &key, &r.try_get::<String, _>("created_at")?)?,
+    }))
+}
+
+/// Revokes a token; false when there is no live token with that id.
+pub async fn revoke_token(conn: &mut SqliteConnection, id: i64) -> Result<bool, StoreError> {
+    let n = sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        .bind(to_instant(Utc::now()))
+        .bind(id)
+        .execute(conn)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}
+
+/// A centre's policy, or the default.
+pub async fn get_policy(
+    conn: &mut SqliteConnection,
+    centre: &CentreId,
+) -> Result<CentrePolicy, StoreError> {
+    let row = sqlx::query(
+        "SELECT swap_same_firm, swap_min_hours, swap_auto_approve FROM centre_policies WHERE centre_id = ?",
+    )
+    .bind(centre.as_str())
+    .fetch_optional(conn)
+    .await?;
+    Ok(match row {
+        None => CentrePolicy::default(),
+        Some(r) => CentrePolicy {
+            swap_same_firm: r.try_get("swap_same_firm")?,
+            swap_min_hours: u32::try_from(r.try_get::<i64, _>("swap_min_hours")?).unwrap_or(0),
+            swap_auto_approve: r.try_get("swap_auto_approve")?,
+        },
+    })
+}
+
+/// Sets a centre's policy.
+pub async fn put_policy(
+    conn: &mut SqliteConnection,
+    centre: &CentreId,
+    p: &CentrePolicy,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO centre_policies (centre_id, swap_same_firm, swap_min_hours, swap_auto_approve) \
+         VALUES (?, ?, ?, ?) ON CONFLICT(centre_id) DO UPDATE SET \
+         swap_same_firm = excluded.swap_same_firm, swap_min_hours = excluded.swap_min_hours, \
+         swap_auto_approve = excluded.swap_auto_approve",
+    )
+    .bind(centre.as_str())
+    .bind(p.swap_same_firm)
+    .bind(i64::from(p.swap_min_hours))
+    .bind(p.swap_auto_approve)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,735 @@
+//! Rosters: series, versions with their assignments, published duties, jobs and swaps.
+
+use super::{corrupt, parse_instant, to_instant};
+use crate::StoreError;
+use crate::records::*;
+use chrono::{NaiveDate, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+use std::collections::BTreeSet;
+use zhiban_domain::{Assignment, CentreId, HalfDay, LawyerId, Role, StationId};
+
+fn opt_instant(
+    table: &'static str,
+    key: &str,
+    raw: Option<String>,
+) -> Result<Option<chrono::DateTime<Utc>>, StoreError> {
+    raw.map(|s| parse_instant(table, key, &s)).transpose()
+}
+
+fn roster_from_row(r: &SqliteRow) -> Result<RosterRecord, StoreError> {
+    let id: i64 = r.try_get("id")?;
+    let key = id.to_string();
+    let bad = |m: String| corrupt("rosters", &key, m);
+    Ok(RosterRecord {
+        id,
+        centre_id: CentreId::parse(&r.try_get::<String, _>("centre_id")?).map_err(bad)?,
+        from: r.try_get("from_date")?,
+        weeks: u32::try_from(r.try_get::<i64, _>("weeks")?).unwrap_or(0),
+        created_at: parse_instant("rosters", &key, &r.try_get::<String, _>("created_at")?)?,
+        created_by: r.try_get("created_by")?,
+    })
+}
+
+const ROSTER_COLS: &str = "id, centre_id, from_date, weeks, created_at, created_by";
+const VERSION_COLS: &str = "id, roster_id, number, status, based_on, origin, report, revision, \
+                            created_at, created_by, published_at, published_by";
+
+fn version_from_row(r: &SqliteRow) -> Result<VersionRecord, StoreError> {
+    let id: i64 = r.try_get("id")?;
+    let key = id.to_string();
+    let t = "roster_versions";
+    Ok(VersionRecord {
+        id,
+        roster_id: r.try_get("roster_id")?,
+        number: u32::try_from(r.try_get::<i64, _>("number")?).unwrap_or(0),
+        status: VersionStatus::parse(&r.try_get::<String, _>("status")?)
+            .map_err(|m| corrupt(t, &key, m))?,
+        based_on: r.try_get("based_on")?,
+        origin: r.try_get("origin")?,
+        report: serde_json::from_str(&r.try_get::<String, _>("report")?)
+            .map_err(|e| corrupt(t, &key, e.to_string()))?,
+        revision: r.try_get("revision")?,
+        created_at: parse_instant(t, &key, &r.try_get::<String, _>("created_at")?)?,
+        created_by: r.try_get("created_by")?,
+        published_at: opt_instant(t, &key, r.try_get("published_at")?)?,
+        published_by: r.try_get("published_by")?,
+    })
+}
+
+fn assignment_from_row(r: &SqliteRow) -> Result<(Assignment, bool), StoreError> {
+    let key = format!(
+        "{}/{}",
+        r.try_get::<String, _>("station_id")?,
+        r.try_get::<String, _>("date")?
+    );
+    let bad = |m: String| corrupt("assignments", &key, m);
+    Ok((
+        Assignment {
+            date: r.try_get("date")?,
+            half_day: HalfDay::parse(&r.try_get::<String, _>("half_day")?).map_err(bad)?,
+            station_id: StationId::parse(&r.try_get::<String, _>("station_id")?).map_err(bad)?,
+            lawyer_id: LawyerId::parse(&r.try_get::<String, _>("lawyer_id")?).map_err(bad)?,
+            role: Role::parse(&r.try_get::<String, _>("role")?).map_err(bad)?,
+        },
+        r.try_get("pinned")?,
+    ))
+}
+
+/// A roster series.
+pub async fn get_roster(
+    conn: &mut SqliteConnection,
+    id: i64,
+) -> Result<Option<RosterRecord>, StoreError> {
+    let sql = format!("SELECT {ROSTER_COLS} FROM rosters WHERE id = ?");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(roster_from_row)
+        .transpose()
+}
+
+/// Roster series of some centres (None: all), newest period first.
+pub async fn list_rosters(
+    conn: &mut SqliteConnection,
+    centres: Option<&[CentreId]>,
+    page: Page,
+) -> Result<Paged<RosterRecord>, StoreError> {
+    let filter = centres.map(|cs| {
+        serde_json::Value::from(cs.iter().map(|c| c.as_str()).collect::<Vec<_>>()).to_string()
+    });
+    let total: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM rosters WHERE (?1 IS NULL OR centre_id IN (SELECT value FROM json_each(?1)))",
+    )
+    .bind(&filter)
+    .fetch_one(&mut *conn)
+    .await?;
+    let sql = format!(
+        "SELECT {ROSTER_COLS} FROM rosters WHERE (?1 IS NULL OR centre_id IN \
+         (SELECT value FROM json_each(?1))) ORDER BY from_date DESC, id DESC LIMIT ?2 OFFSET ?3"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&filter)
+        .bind(i64::from(page.limit))
+        .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(Paged {
+        items: rows.iter().map(roster_from_row).collect::<Result<_, _>>()?,
+        total: u64::try_from(total).unwrap_or(0),
+    })
+}
+
+/// Versions of a series, oldest first.
+pub async fn list_versions(
+    conn: &mut SqliteConnection,
+    roster: i64,
+) -> Result<Vec<VersionRecord>, StoreError> {
+    let sql = format!("SELECT {VERSION_COLS} FROM roster_versions WHERE roster_id = ? ORDER BY number");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(roster)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(version_from_row).collect()
+}
+
+async fn version_record(
+    conn: &mut SqliteConnection,
+    id: i64,
+) -> Result<Option<VersionRecord>, StoreError> {
+    let sql = format!("SELECT {VERSION_COLS} FROM roster_versions WHERE id = ?");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(version_from_row)
+        .transpose()
+}
+
+/// A version with its series and assignments.
+pub async fn get_version(
+    conn: &mut SqliteConnection,
+    id: i64,
+) -> Result<Option<StoredVersion>, StoreError> {
+    let Some(version) = version_record(&mut *conn, id).await? else {
+        return Ok(None);
+    };
+    let roster = get_roster(&mut *conn, version.roster_id)
+        .await?
+        .ok_or_else(|| corrupt("roster_versions", &id.to_string(), "its roster is missing"))?;
+    let rows = sqlx::query(
+        "SELECT station_id, date, half_day, lawyer_id, role, pinned FROM assignments \
+         WHERE version_id = ?",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut all = BTreeSet::new();
+    let mut pins = BTreeSet::new();
+    for r in &rows {
+        let (a, pinned) = assignment_from_row(r)?;
+        if pinned {
+            pins.insert(a.clone());
+        }
+        all.insert(a);
+    }
+    Ok(Some(StoredVersion {
+        roster,
+        version,
+        assignments: all.into_iter().collect(),
+        pins,
+    }))
+}
+
+async fn insert_assignments(
+    conn: &mut SqliteConnection,
+    version: i64,
+    assignments: &[Assignment],
+    pins: &BTreeSet<Assignment>,
+) -> Result<(), StoreError> {
+    for a in assignments {
+        sqlx::query(
+            "INSERT INTO assignments (version_id, station_id, date, half_day, lawyer_id, role, pinned) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(version)
+        .bind(a.station_id.as_str())
+        .bind(a.date)
+        .bind(a.half_day.code())
+        .bind(a.lawyer_id.as_str())
+        .bind(a.role.code())
+        .bind(pins.contains(a))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Marks `version` published and the series' earlier published version superseded. Refuses
+/// a version that is not a draft, and a period overlapping another published roster of the
+/// same centre (its duties would be rostered twice).
+async fn publish_on(
+    conn: &mut SqliteConnection,
+    version: &VersionRecord,
+    by: &str,
+) -> Result<(), StoreError> {
+    if version.status != VersionStatus::Draft {
+        return Err(StoreError::Conflict(format!(
+            "version {} is {}, only a draft can be published",
+            version.id,
+            version.status.code()
+        )));
+    }
+    let roster = get_roster(&mut *conn, version.roster_id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("roster {}", version.roster_id)))?;
+    let clash: Option<i64> = sqlx::query_scalar(
+        "SELECT r.id FROM rosters r JOIN roster_versions v ON v.roster_id = r.id \
+         WHERE v.status = 'published' AND r.centre_id = ? AND r.id <> ? \
+         AND r.from_date <= ? AND date(r.from_date, '+' || (r.weeks * 7 - 1) || ' days') >= ? LIMIT 1",
+    )
+    .bind(roster.centre_id.as_str())
+    .bind(roster.id)
+    .bind(roster.to())
+    .bind(roster.from)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(other) = clash {
+        return Err(StoreError::Conflict(format!(
+            "roster {other} of centre {} is already published for an overlapping period",
+            roster.centre_id
+        )));
+    }
+    sqlx::query(
+        "UPDATE roster_versions SET status = 'superseded' WHERE roster_id = ? AND status = 'published'",
+    )
+    .bind(version.roster_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE roster_versions SET status = 'published', published_at = ?, published_by = ? WHERE id = ?",
+    )
+    .bind(to_instant(Utc::now()))
+    .bind(by)
+    .bind(version.id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Stores a new version (and a new series if asked); returns its id.
+pub async fn insert_version(
+    conn: &mut SqliteConnection,
+    v: &NewVersion,
+) -> Result<i64, StoreError> {
+    let now = to_instant(Utc::now());
+    let roster_id = match &v.roster {
+        RosterRef::Existing(id) => {
+            get_roster(&mut *conn, *id)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("roster {id}")))?;
+            *id
+        }
+        RosterRef::New {
+            centre_id,
+            from,
+            weeks,
+        } => {
+            sqlx::query_scalar(
+                "INSERT INTO rosters (centre_id, from_date, weeks, created_at, created_by) \
+                 VALUES (?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(centre_id.as_str())
+            .bind(from)
+            .bind(i64::from(*weeks))
+            .bind(&now)
+            .bind(&v.created_by)
+            .fetch_one(&mut *conn)
+            .await?
+        }
+    };
+    if v.publish {
+        // Publishing at once (a swap) must start from the version now in force.
+        let current: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM roster_versions WHERE roster_id = ? AND status = 'published'",
+        )
+        .bind(roster_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if current != v.based_on {
+            return Err(StoreError::Conflict(
+                "the published version changed in the meantime".into(),
+            ));
+        }
+    }
+    let number: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(MAX(number), 0) + 1 FROM roster_versions WHERE roster_id = ?",
+    )
+    .bind(roster_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO roster_versions (roster_id, number, status, based_on, origin, report, \
+         created_at, created_by) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(roster_id)
+    .bind(number)
+    .bind(v.based_on)
+    .bind(&v.origin)
+    .bind(v.report.to_string())
+    .bind(&now)
+    .bind(&v.created_by)
+    .fetch_one(&mut *conn)
+    .await?;
+    insert_assignments(&mut *conn, id, &v.assignments, &v.pins).await?;
+    if v.publish {
+        let rec = version_record(&mut *conn, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("version {id}")))?;
+        publish_on(&mut *conn, &rec, &v.created_by).await?;
+    }
+    Ok(id)
+}
+
+/// Replaces a draft's assignments and report, if it is still at `revision`.
+pub async fn update_draft(
+    conn: &mut SqliteConnection,
+    id: i64,
+    revision: i64,
+    assignments: &[Assignment],
+    pins: &BTreeSet<Assignment>,
+    report: &serde_json::Value,
+) -> Result<(), StoreError> {
+    let v = version_record(&mut *conn, id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("version {id}")))?;
+    if v.status != VersionStatus::Draft {
+        return Err(StoreError::Conflict(format!(
+            "version {id} is {}; published versions never change, edit a new version instead",
+            v.status.code()
+        )));
+    }
+    if v.revision != revision {
+        return Err(StoreError::Conflict(format!(
+            "version {id} was changed by someone else (revision {} now, {revision} expected)",
+            v.revision
+        )));
+    }
+    sqlx::query("DELETE FROM assignments WHERE version_id = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    insert_assignments(&mut *conn, id, assignments, pins).await?;
+    sqlx::query("UPDATE roster_versions SET report = ?, revision = revision + 1 WHERE id = ?")
+        .bind(report.to_string())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Publishes a draft.
+pub async fn publish_version(
+    conn: &mut SqliteConnection,
+    id: i64,
+    by: &str,
+) -> Result<(), StoreError> {
+    let v = version_record(&mut *conn, id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("version {id}")))?;
+    publish_on(conn, &v, by).await
+}
+
+/// Duties of published versions matching `q`, by date, half-day, station.
+pub async fn list_duties(
+    conn: &mut SqliteConnection,
+    q: &DutyQuery,
+    page: Page,
+) -> Result<Paged<Duty>, StoreError> {
+    let centres = q.centres.as_ref().map(|cs| {
+        serde_json::Value::from(cs.iter().map(|c| c.as_str()).collect::<Vec<_>>()).to_string()
+    });
+    let from = q.from.unwrap_or(NaiveDate::MIN);
+    let to = q.to.unwrap_or(NaiveDate::MAX);
+    let filter = "FROM assignments a JOIN roster_versions v ON v.id = a.version_id \
+         JOIN rosters r ON r.id = v.roster_id WHERE v.status = 'published' \
+         AND (?1 IS NULL OR r.centre_id IN (SELECT value FROM json_each(?1))) \
+         AND (?2 IS NULL OR a.lawyer_id = ?2) AND (?3 IS NULL OR a.station_id = ?3) \
+         AND a.date >= ?4 AND a.date <= ?5 AND (?6 IS NULL OR r.id <> ?6)";
+    let bind = |sql: String| {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(centres.clone())
+            .bind(q.lawyer.as_ref().map(|l| l.as_str().to_string()))
+            .bind(q.station.as_ref().map(|s| s.as_str().to_string()))
+            .bind(from)
+            .bind(to)
+            .bind(q.except_roster)
+    };
+    let total: i64 = bind(format!("SELECT COUNT(*) {filter}"))
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    let rows = bind(format!(
+        "SELECT r.id AS roster_id, v.id AS vid, r.centre_id, a.station_id, a.date, a.half_day, \
+         a.lawyer_id, a.role, a.pinned {filter} \
+         ORDER BY a.date, a.half_day, a.station_id, a.role, a.lawyer_id LIMIT ?7 OFFSET ?8"
+    ))
+    .bind(i64::from(page.limit))
+    .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
+    .fetch_all(&mut *conn)
+    .await?;
+    let items = rows
+        .iter()
+        .map(|r| {
+            let (assignment, _) = assignment_from_row(r)?;
+            let centre: String = r.try_get("centre_id")?;
+            Ok(Duty {
+                roster_id: r.try_get("roster_id")?,
+                version_id: r.try_get("vid")?,
+                centre_id: CentreId::parse(&centre).map_err(|m| corrupt("rosters", &centre, m))?,
+                assignment,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(Paged {
+        items,
+        total: u64::try_from(total).unwrap_or(0),
+    })
+}
+
+// ---- jobs ----
+
+const JOB_COLS: &str = "id, centre_id, kind, status, request, progress, error, roster_id, \
+                        version_id, created_at, created_by, started_at, finished_at";
+
+fn job_from_row(r: &SqliteRow) -> Result<JobRecord, StoreError> {
+    let id: i64 = r.try_get("id")?;
+    let key = id.to_string();
+    let t = "jobs";
+    let json = |raw: String| {
+        serde_json::from_str::<serde_json::Value>(&raw).map_err(|e| corrupt(t, &key, e.to_string()))
+    };
+    Ok(JobRecord {
+        id,
+        centre_id: CentreId::parse(&r.try_get::<String, _>("centre_id")?)
+            .map_err(|m| corrupt(t, &key, m))?,
+        kind: match r.try_get::<String, _>("kind")?.as_str() {
+            "solve" => JobKind::Solve,
+            "repair" => JobKind::Repair,
+            other => return Err(corrupt(t, &key, format!("unknown kind {other:?}"))),
+        },
+        status: JobStatus::parse(&r.try_get::<String, _>("status")?)
+            .map_err(|m| corrupt(t, &key, m))?,
+        request: json(r.try_get("request")?)?,
+        progress: r
+            .try_get::<Option<String>, _>("progress")?
+            .map(json)
+            .transpose()?,
+        error: r.try_get("error")?,
+        roster_id: r.try_get("roster_id")?,
+        version_id: r.try_get("version_id")?,
+        created_at: parse_instant(t, &key, &r.try_get::<String, _>("created_at")?)?,
+        created_by: r.try_get("created_by")?,
+        started_at: opt_instant(t, &key, r.try_get("started_at")?)?,
+        finished_at: opt_instant(t, &key, r.try_get("finished_at")?)?,
+    })
+}
+
+/// A job.
+pub async fn get_job(conn: &mut SqliteConnection, id: i64) -> Result<Option<JobRecord>, StoreError> {
+    let sql = format!("SELECT {JOB_COLS} FROM jobs WHERE id = ?");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(job_from_row)
+        .transpose()
+}
+
+/// Queues a job; a centre with a queued or running job gets a conflict.
+pub async fn insert_job(
+    conn: &mut SqliteConnection,
+    centre: &CentreId,
+    kind: JobKind,
+    request: &serde_json::Value,
+    roster_id: Option<i64>,
+    by: &str,
+) -> Result<i64, StoreError> {
+    let kind = match kind {
+        JobKind::Solve => "solve",
+        JobKind::Repair => "repair",
+    };
+    let r = sqlx::query_scalar(
+        "INSERT INTO jobs (centre_id, kind, status, request, roster_id, created_at, created_by) \
+         VALUES (?, ?, 'queued', ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(centre.as_str())
+    .bind(kind)
+    .bind(request.to_string())
+    .bind(roster_id)
+    .bind(to_instant(Utc::now()))
+    .bind(by)
+    .fetch_one(conn)
+    .await;
+    match r {
+        Ok(id) => Ok(id),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Conflict(
+            format!("centre {centre} already has a roster being solved; wait for it to finish"),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Moves a queued job to running; false if it was not queued.
+pub async fn claim_job(conn: &mut SqliteConnection, id: i64) -> Result<bool, StoreError> {
+    let n = sqlx::query(
+        "UPDATE jobs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'",
+    )
+    .bind(to_instant(Utc::now()))
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Records a running job's progress.
+pub async fn set_job_progress(
+    conn: &mut SqliteConnection,
+    id: i64,
+    progress: &serde_json::Value,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE jobs SET progress = ? WHERE id = ? AND status = 'running'")
+        .bind(progress.to_string())
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends a job: succeeded with a version, or failed with a reason.
+pub async fn finish_job(
+    conn: &mut SqliteConnection,
+    id: i64,
+    result: Result<i64, &str>,
+) -> Result<(), StoreError> {
+    let (status, version, error) = match result {
+        Ok(v) => ("succeeded", Some(v), None),
+        Err(e) => ("failed", None, Some(e)),
+    };
+    let roster: Option<i64> = match version {
+        Some(v) => {
+            sqlx::query_scalar("SELECT roster_id FROM roster_versions WHERE id = ?")
+                .bind(v)
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+        None => None,
+    };
+    sqlx::query(
+        "UPDATE jobs SET status = ?, version_id = ?, roster_id = COALESCE(?, roster_id), \
+         error = ?, finished_at = ? WHERE id = ?",
+    )
+    .bind(status)
+    .bind(version)
+    .bind(roster)
+    .bind(error)
+    .bind(to_instant(Utc::now()))
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks every queued or running job failed (after a restart, nothing is working on them).
+pub async fn fail_unfinished_jobs(
+    conn: &mut SqliteConnection,
+    reason: &str,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE jobs SET status = 'failed', error = ?, finished_at = ? \
+         WHERE status IN ('queued', 'running')",
+    )
+    .bind(reason)
+    .bind(to_instant(Utc::now()))
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+// ---- swaps ----
+
+const SWAP_COLS: &str = "id, roster_id, version_id, station_id, date, half_day, role, from_lawyer, \
+                         to_lawyer, status, note, created_at, decided_at, decided_by, result_version_id";
+
+fn swap_from_row(r: &SqliteRow) -> Result<SwapRecord, StoreError> {
+    let id: i64 = r.try_get("id")?;
+    let key = id.to_string();
+    let t = "swaps";
+    let bad = |m: String| corrupt(t, &key, m);
+    Ok(SwapRecord {
+        id,
+        roster_id: r.try_get("roster_id")?,
+        version_id: r.try_get("version_id")?,
+        station_id: StationId::parse(&r.try_get::<String, _>("station_id")?).map_err(bad)?,
+        date: r.try_get("date")?,
+        half_day: HalfDay::parse(&r.try_get::<String, _>("half_day")?).map_err(bad)?,
+        role: Role::parse(&r.try_get::<String, _>("role")?).map_err(bad)?,
+        from_lawyer: LawyerId::parse(&r.try_get::<String, _>("from_lawyer")?).map_err(bad)?,
+        to_lawyer: LawyerId::parse(&r.try_get::<String, _>("to_lawyer")?).map_err(bad)?,
+        status: SwapStatus::parse(&r.try_get::<String, _>("status")?).map_err(bad)?,
+        note: r.try_get("note")?,
+        created_at: parse_instant(t, &key, &r.try_get::<String, _>("created_at")?)?,
+        decided_at: opt_instant(t, &key, r.try_get("decided_at")?)?,
+        decided_by: r.try_get("decided_by")?,
+        result_version_id: r.try_get("result_version_id")?,
+    })
+}
+
+/// A swap.
+pub async fn get_swap(conn: &mut SqliteConnection, id: i64) -> Result<Option<SwapRecord>, StoreError> {
+    let sql = format!("SELECT {SWAP_COLS} FROM swaps WHERE id = ?");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(swap_from_row)
+        .transpose()
+}
+
+/// Swaps of some centres' rosters and/or involving one lawyer, newest first.
+pub async fn list_swaps(
+    conn: &mut SqliteConnection,
+    centres: Option<&[CentreId]>,
+    lawyer: Option<&LawyerId>,
+    page: Page,
+) -> Result<Paged<SwapRecord>, StoreError> {
+    let centres = centres.map(|cs| {
+        serde_json::Value::from(cs.iter().map(|c| c.as_str()).collect::<Vec<_>>()).to_string()
+    });
+    let lawyer = lawyer.map(|l| l.as_str().to_string());
+    let filter = "FROM swaps s JOIN rosters r ON r.id = s.roster_id \
+        WHERE (?1 IS NULL OR r.centre_id IN (SELECT value FROM json_each(?1))) \
+        AND (?2 IS NULL OR s.from_lawyer = ?2 OR s.to_lawyer = ?2)";
+    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {filter}")))
+        .bind(&centres)
+        .bind(&lawyer)
+        .fetch_one(&mut *conn)
+        .await?;
+    let cols = SWAP_COLS
+        .split(", ")
+        .map(|c| format!("s.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {cols} {filter} ORDER BY s.id DESC LIMIT ?3 OFFSET ?4"
+    )))
+    .bind(&centres)
+    .bind(&lawyer)
+    .bind(i64::from(page.limit))
+    .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Paged {
+        items: rows.iter().map(swap_from_row).collect::<Result<_, _>>()?,
+        total: u64::try_from(total).unwrap_or(0),
+    })
+}
+
+/// Stores a new swap offer.
+pub async fn insert_swap(conn: &mut SqliteConnection, s: &NewSwap) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO swaps (roster_id, version_id, station_id, date, half_day, role, from_lawyer, \
+         to_lawyer, status, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'offered', ?, ?) RETURNING id",
+    )
+    .bind(s.roster_id)
+    .bind(s.version_id)
+    .bind(s.duty.station_id.as_str())
+    .bind(s.duty.date)
+    .bind(s.duty.half_day.code())
+    .bind(s.duty.role.code())
+    .bind(s.duty.lawyer_id.as_str())
+    .bind(s.to_lawyer.as_str())
+    .bind(&s.note)
+    .bind(to_instant(Utc::now()))
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Moves a swap from one of `from` to `to`; a conflict if it is in neither.
+pub async fn set_swap_status(
+    conn: &mut SqliteConnection,
+    id: i64,
+    from: &[SwapStatus],
+    to: SwapStatus,
+    by: &str,
+    result_version: Option<i64>,
+) -> Result<(), StoreError> {
+    let current = get_swap(&mut *conn, id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("swap {id}")))?;
+    if !from.contains(&current.status) {
+        return Err(StoreError::Conflict(format!(
+            "swap {id} is {}, it cannot become {}",
+            current.status.code(),
+            to.code()
+        )));
+    }
+    sqlx::query(
+        "UPDATE swaps SET status = ?, decided_at = ?, decided_by = ?, \
+         result_version_id = COALESCE(?, result_version_id) WHERE id = ?",
+    )
+    .bind(to.code())
+    .bind(to_instant(Utc::now()))
+    .bind(by)
+    .bind(result_version)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
