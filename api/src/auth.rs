@@ -141,7 +141,11 @@ impl Principal {
             Err(ApiError::Forbidden(format!(
                 "a {} token may not do this; it needs one of: {}",
                 self.token.role.code(),
-                roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(", ")
+                roles
+                    .iter()
+                    .map(|r| r.code())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )))
         }
     }

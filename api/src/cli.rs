@@ -337,13 +337,19 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
             out.flush()?;
             tracing::info!(%local, "listening");
             let failed = store
-                .fail_unfinished_jobs("interrupted: the server stopped while it ran; start it again")
+                .fail_unfinished_jobs(
+                    "interrupted: the server stopped while it ran; start it again",
+                )
                 .await?;
             if failed > 0 {
-                writeln!(out, "{failed} unfinished solve job(s) from before the restart marked failed")?;
+                writeln!(
+                    out,
+                    "{failed} unfinished solve job(s) from before the restart marked failed"
+                )?;
             }
             if demo {
-                let token = create_token(&store, TokenRole::Admin, None, None, "demo admin").await?;
+                let token =
+                    create_token(&store, TokenRole::Admin, None, None, "demo admin").await?;
                 writeln!(out, "demo: admin token (shown once): {token}")?;
             }
             axum::serve(
@@ -351,8 +357,8 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
                 app(AppState::new(store))
                     .into_make_service_with_connect_info::<std::net::SocketAddr>(),
             )
-                .with_graceful_shutdown(shutdown_signal())
-                .await?;
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
             writeln!(out, "zhiban stopped")?;
         }
         Command::Solve(args) => crate::solve_cmd::run(args, out).await?,
@@ -369,10 +375,14 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
             let role = TokenRole::parse(&role).map_err(|m| anyhow::anyhow!("--role: {m}"))?;
             let store = zhiban_store::connect(&db.database_url).await?;
             let centre = centre
-                .map(|c| zhiban_domain::CentreId::parse(&c).map_err(|m| anyhow::anyhow!("--centre: {m}")))
+                .map(|c| {
+                    zhiban_domain::CentreId::parse(&c).map_err(|m| anyhow::anyhow!("--centre: {m}"))
+                })
                 .transpose()?;
             let lawyer = lawyer
-                .map(|c| zhiban_domain::LawyerId::parse(&c).map_err(|m| anyhow::anyhow!("--lawyer: {m}")))
+                .map(|c| {
+                    zhiban_domain::LawyerId::parse(&c).map_err(|m| anyhow::anyhow!("--lawyer: {m}"))
+                })
                 .transpose()?;
             match role {
                 TokenRole::Coordinator | TokenRole::Finance if centre.is_none() => {
@@ -382,7 +392,9 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
                 TokenRole::Admin | TokenRole::Lawyer if centre.is_some() => {
                     bail!("--centre is only for coordinator and finance tokens")
                 }
-                TokenRole::Admin | TokenRole::Coordinator | TokenRole::Finance if lawyer.is_some() => {
+                TokenRole::Admin | TokenRole::Coordinator | TokenRole::Finance
+                    if lawyer.is_some() =>
+                {
                     bail!("--lawyer is only for lawyer tokens")
                 }
                 _ => {}
@@ -399,7 +411,10 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
             }
             let token = create_token(&store, role, centre, lawyer, &label).await?;
             writeln!(out, "{token}")?;
-            writeln!(out, "keep it safe: it is shown only now (the database keeps only its hash)")?;
+            writeln!(
+                out,
+                "keep it safe: it is shown only now (the database keeps only its hash)"
+            )?;
         }
         Command::Token {
             command: TokenCommand::Revoke { id, db },

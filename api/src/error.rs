@@ -217,9 +217,19 @@ impl From<JsonRejection> for ApiError {
                 .unwrap_or_else(|| "body".into()),
             _ => "body".into(),
         };
-        ApiError::BadRequest {
-            detail: text.clone(),
-            errors: vec![FieldError::new(field, text)],
+        let errors = vec![FieldError::new(field, text.clone())];
+        // A well-formed body with a wrong value is 422 (as axum answers); bad JSON is 400.
+        if matches!(r, JsonRejection::JsonDataError(_)) {
+            ApiError::Unprocessable {
+                detail: text,
+                errors,
+                violations: vec![],
+            }
+        } else {
+            ApiError::BadRequest {
+                detail: text,
+                errors,
+            }
         }
     }
 }

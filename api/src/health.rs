@@ -2,8 +2,8 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use axum::extract::State;
 use axum::Json;
+use axum::extract::State;
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

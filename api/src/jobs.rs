@@ -74,8 +74,9 @@ async fn run(state: &AppState, job_id: i64, work: Work, actor: &str) -> Result<(
         }
         Err(e) => {
             let msg = match &e {
-                ApiError::Internal(_) => "an internal error stopped the job; it has been logged"
-                    .to_string(),
+                ApiError::Internal(_) => {
+                    "an internal error stopped the job; it has been logged".to_string()
+                }
                 other => other.to_string(),
             };
             tracing::warn!(job = job_id, error = %e, "job failed");
@@ -198,7 +199,14 @@ async fn compute(
                 report.as_object_mut(),
                 serde_json::to_value(&r.solved.report),
             ) {
-                for k in ["status", "solver_objective", "best_bound", "gap", "solve_seconds", "parts"] {
+                for k in [
+                    "status",
+                    "solver_objective",
+                    "best_bound",
+                    "gap",
+                    "solve_seconds",
+                    "parts",
+                ] {
                     if let Some(x) = solver.get(k) {
                         obj.insert(k.into(), x.clone());
                     }

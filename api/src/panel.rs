@@ -123,7 +123,10 @@ async fn put_policy(
         format!("centre/{}", c.id),
         serde_json::to_value(policy).unwrap_or_default(),
     );
-    state.store.put_centre_policy(&c.id, &policy, &audit).await?;
+    state
+        .store
+        .put_centre_policy(&c.id, &policy, &audit)
+        .await?;
     Ok(Json(policy))
 }
 
@@ -296,7 +299,11 @@ async fn get_availability(
             .into_iter()
             .filter(|u| u.lawyer_id == l.id)
             .collect(),
-        leave: ds.leave.into_iter().filter(|u| u.lawyer_id == l.id).collect(),
+        leave: ds
+            .leave
+            .into_iter()
+            .filter(|u| u.lawyer_id == l.id)
+            .collect(),
         preferences: ds
             .preferences
             .into_iter()
@@ -427,9 +434,7 @@ async fn panel_entries(
 ) -> Result<(Centre, Vec<PanelEntry>), ApiError> {
     let c = centre_of(state, who, id).await?;
     let ds = state.store.export_dataset().await?;
-    let today = chrono::Utc::now()
-        .with_timezone(&c.time_zone)
-        .date_naive();
+    let today = chrono::Utc::now().with_timezone(&c.time_zone).date_naive();
     let mut out: Vec<PanelEntry> = ds
         .lawyers
         .iter()
@@ -449,7 +454,11 @@ async fn panel_entries(
             languages: l.languages.clone(),
         })
         .collect();
-    out.sort_by(|a, b| a.firm_id.cmp(&b.firm_id).then(a.lawyer_id.cmp(&b.lawyer_id)));
+    out.sort_by(|a, b| {
+        a.firm_id
+            .cmp(&b.firm_id)
+            .then(a.lawyer_id.cmp(&b.lawyer_id))
+    });
     Ok((c, out))
 }
 

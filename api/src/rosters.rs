@@ -7,7 +7,9 @@ use crate::auth::Principal;
 use crate::error::{ApiError, Body, Path, Query};
 use crate::jobs::{self, Work};
 use crate::pages::{PageOut, store_page};
-use crate::planning::{Suggestion, new_violations, problem_for, report_json, suggestions, violations_json};
+use crate::planning::{
+    Suggestion, new_violations, problem_for, report_json, suggestions, violations_json,
+};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -85,7 +87,13 @@ async fn create_roster(
 ) -> Result<Response, ApiError> {
     let what = format!("centre {}", req.centre_id);
     who.require_coordinator_of(&req.centre_id, &what)?;
-    if state.store.list_centres().await?.iter().all(|c| c.id != req.centre_id) {
+    if state
+        .store
+        .list_centres()
+        .await?
+        .iter()
+        .all(|c| c.id != req.centre_id)
+    {
         return Err(ApiError::not_found("centre", &req.centre_id));
     }
     if !(1..=26).contains(&req.weeks) {
@@ -123,7 +131,13 @@ async fn create_roster(
     let audit = who.audit(Some(&req.centre_id), "roster.generate", "", request.clone());
     let job_id = state
         .store
-        .create_job(&req.centre_id, JobKind::Solve, &request, req.roster_id, &audit)
+        .create_job(
+            &req.centre_id,
+            JobKind::Solve,
+            &request,
+            req.roster_id,
+            &audit,
+        )
         .await?;
     jobs::spawn(state.clone(), job_id, work, who.actor());
     accepted(&state, job_id).await
@@ -232,11 +246,7 @@ async fn get_roster(
     Ok(Json(RosterDetail { roster, versions }))
 }
 
-async fn version_of(
-    state: &AppState,
-    who: &Principal,
-    id: i64,
-) -> Result<StoredVersion, ApiError> {
+async fn version_of(state: &AppState, who: &Principal, id: i64) -> Result<StoredVersion, ApiError> {
     state
         .store
         .get_version(id)
@@ -772,7 +782,10 @@ async fn start_repair(
                 ));
             }
             Change::ExtraDemand { date, lawyers, .. }
-                if *date < v.roster.from || *date > v.roster.to() || *lawyers == 0 || *lawyers > 100 =>
+                if *date < v.roster.from
+                    || *date > v.roster.to()
+                    || *lawyers == 0
+                    || *lawyers > 100 =>
             {
                 return Err(ApiError::invalid(
                     format!("changes[{i}]"),
@@ -789,7 +802,12 @@ async fn start_repair(
         time_limit_seconds: limit,
     };
     let request = serde_json::to_value(&work).unwrap_or_default();
-    let audit = who.audit(Some(&v.roster.centre_id), "roster.repair", "", request.clone());
+    let audit = who.audit(
+        Some(&v.roster.centre_id),
+        "roster.repair",
+        "",
+        request.clone(),
+    );
     let job_id = state
         .store
         .create_job(
@@ -841,7 +859,10 @@ async fn diff(
 ) -> Result<Json<DiffOut>, ApiError> {
     let new = version_of(&state, &who, id).await?;
     let against = q.against.or(new.version.based_on).ok_or_else(|| {
-        ApiError::field("against", "this version is based on none; name one to compare with")
+        ApiError::field(
+            "against",
+            "this version is based on none; name one to compare with",
+        )
     })?;
     let old = version_of(&state, &who, against).await?;
     if old.roster.id != new.roster.id {
@@ -961,7 +982,10 @@ async fn my_duties(
     let page = store_page(q.limit, q.offset)?;
     let mut dq = duty_query(&q)?;
     if dq.lawyer.as_ref().is_some_and(|l| l != &me) {
-        return Err(ApiError::field("lawyer_id", "a lawyer sees only their own duties"));
+        return Err(ApiError::field(
+            "lawyer_id",
+            "a lawyer sees only their own duties",
+        ));
     }
     dq.lawyer = Some(me);
     let r = state.store.list_duties(&dq, page).await?;

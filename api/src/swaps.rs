@@ -80,7 +80,10 @@ async fn validate(
         )));
     }
     if &duty.lawyer_id == to {
-        return Err(ApiError::invalid("to_lawyer_id", "cannot swap a duty with oneself"));
+        return Err(ApiError::invalid(
+            "to_lawyer_id",
+            "cannot swap a duty with oneself",
+        ));
     }
     let policy = state.store.centre_policy(&roster.centre_id).await?;
     let (ds, problem) = problem_for(
@@ -134,7 +137,12 @@ async fn validate(
             a.clone()
         }
     }));
-    let pins: Vec<Assignment> = current.pins.iter().filter(|p| *p != duty).cloned().collect();
+    let pins: Vec<Assignment> = current
+        .pins
+        .iter()
+        .filter(|p| *p != duty)
+        .cloned()
+        .collect();
     let broken = new_violations(&problem, &before, &after, &pins);
     if !broken.is_empty() {
         return Err(ApiError::Unprocessable {
@@ -233,7 +241,11 @@ async fn offer(
         .into_response())
 }
 
-async fn swap_of(state: &AppState, who: &Principal, id: i64) -> Result<(SwapRecord, zhiban_domain::CentreId), ApiError> {
+async fn swap_of(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+) -> Result<(SwapRecord, zhiban_domain::CentreId), ApiError> {
     let s = state
         .store
         .get_swap(id)
@@ -363,10 +375,21 @@ async fn accept(
         apply(&state, &who, &s, &centre, &[SwapStatus::Offered]).await?;
     } else {
         validate(&state, &s.duty(), &s.to_lawyer, s.roster_id).await?;
-        let audit = who.audit(Some(&centre), "swap.accept", format!("swap/{id}"), serde_json::json!({}));
+        let audit = who.audit(
+            Some(&centre),
+            "swap.accept",
+            format!("swap/{id}"),
+            serde_json::json!({}),
+        );
         state
             .store
-            .set_swap_status(id, &[SwapStatus::Offered], SwapStatus::Accepted, None, &audit)
+            .set_swap_status(
+                id,
+                &[SwapStatus::Offered],
+                SwapStatus::Accepted,
+                None,
+                &audit,
+            )
             .await?;
     }
     Ok(Json(swap_of(&state, &who, id).await?.0))
@@ -405,12 +428,18 @@ async fn reject(
         Some(me) if me == &s.to_lawyer => {}
         Some(_) => {
             return Err(ApiError::Forbidden(
-                "only the taker or a coordinator may reject a swap; the offering lawyer cancels it".into(),
+                "only the taker or a coordinator may reject a swap; the offering lawyer cancels it"
+                    .into(),
             ));
         }
         None => who.require_coordinator_of(&centre, &format!("swap {id}"))?,
     }
-    let audit = who.audit(Some(&centre), "swap.reject", format!("swap/{id}"), serde_json::json!({}));
+    let audit = who.audit(
+        Some(&centre),
+        "swap.reject",
+        format!("swap/{id}"),
+        serde_json::json!({}),
+    );
     state
         .store
         .set_swap_status(
@@ -440,7 +469,12 @@ async fn cancel(
             "only the lawyer who offered the swap may cancel it".into(),
         ));
     }
-    let audit = who.audit(Some(&centre), "swap.cancel", format!("swap/{id}"), serde_json::json!({}));
+    let audit = who.audit(
+        Some(&centre),
+        "swap.cancel",
+        format!("swap/{id}"),
+        serde_json::json!({}),
+    );
     state
         .store
         .set_swap_status(
@@ -453,4 +487,3 @@ async fn cancel(
         .await?;
     Ok(Json(swap_of(&state, &who, id).await?.0))
 }
-

@@ -35,9 +35,9 @@ async fn a_closed_database_answers_503_problem_json() {
     let store = zhiban_store::sqlite::SqliteStore::open(&url).await.unwrap();
     store.pool().close().await;
     let res = app(AppState::new(std::sync::Arc::new(store)))
-    .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
-    .await
-    .unwrap();
+        .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     let body: serde_json::Value =

@@ -8,8 +8,8 @@ use chrono::Datelike;
 use good_lp::solvers::highs::highs;
 use good_lp::{Constraint, Expression, ProblemVariables, Variable, variable};
 use highs::HighsModelStatus;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
 use zhiban_domain::{HalfDay, RosterProblem};
 

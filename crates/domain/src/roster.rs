@@ -1,12 +1,24 @@
 //! Rosters: who is on duty where, and how two rosters differ.
 
+use crate::{HalfDay, LawyerId, RosterProblem, StationId};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use crate::{HalfDay, LawyerId, RosterProblem, StationId};
 
 /// Primary post or named backup (AB岗).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// On duty.
@@ -43,7 +55,9 @@ impl Role {
 }
 
 /// One lawyer on one half-day at one station.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 pub struct Assignment {
     /// Local date.
     pub date: NaiveDate,

@@ -26,8 +26,8 @@ pub use records::*;
 
 use async_trait::async_trait;
 use serde::Serialize;
-use std::sync::Arc;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use zhiban_domain::{
     Assignment, Centre, CentreId, Dataset, Firm, Lawyer, LawyerId, Leave, Preference, Station,
     WeeklyUnavailability, WorkingCalendar,

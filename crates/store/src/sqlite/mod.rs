@@ -11,10 +11,10 @@ pub mod stations;
 
 use crate::records::*;
 use crate::{Counts, Store, StoreError};
-use std::collections::BTreeSet;
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqliteConnection, SqlitePool};
+use std::collections::BTreeSet;
 use std::str::FromStr;
 use std::time::Duration;
 use zhiban_domain::*;

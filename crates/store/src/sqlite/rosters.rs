@@ -127,7 +127,8 @@ pub async fn list_versions(
     conn: &mut SqliteConnection,
     roster: i64,
 ) -> Result<Vec<VersionRecord>, StoreError> {
-    let sql = format!("SELECT {VERSION_COLS} FROM roster_versions WHERE roster_id = ? ORDER BY number");
+    let sql =
+        format!("SELECT {VERSION_COLS} FROM roster_versions WHERE roster_id = ? ORDER BY number");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(roster)
         .fetch_all(conn)
@@ -392,8 +393,13 @@ pub async fn list_duties(
     let centres = q.centres.as_ref().map(|cs| {
         serde_json::Value::from(cs.iter().map(|c| c.as_str()).collect::<Vec<_>>()).to_string()
     });
-    let from = q.from.unwrap_or(NaiveDate::MIN);
-    let to = q.to.unwrap_or(NaiveDate::MAX);
+    // Dates are stored as YYYY-MM-DD text: open ends are four-digit years, so that they
+    // compare as text the way they do as dates (NaiveDate::MAX prints as +262142-12-31).
+    let from = q
+        .from
+        .unwrap_or(NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default());
+    let to =
+        q.to.unwrap_or(NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default());
     let filter = "FROM assignments a JOIN roster_versions v ON v.id = a.version_id \
          JOIN rosters r ON r.id = v.roster_id WHERE v.status = 'published' \
          AND (?1 IS NULL OR r.centre_id IN (SELECT value FROM json_each(?1))) \
@@ -479,7 +485,10 @@ fn job_from_row(r: &SqliteRow) -> Result<JobRecord, StoreError> {
 }
 
 /// A job.
-pub async fn get_job(conn: &mut SqliteConnection, id: i64) -> Result<Option<JobRecord>, StoreError> {
+pub async fn get_job(
+    conn: &mut SqliteConnection,
+    id: i64,
+) -> Result<Option<JobRecord>, StoreError> {
     let sql = format!("SELECT {JOB_COLS} FROM jobs WHERE id = ?");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -631,7 +640,10 @@ fn swap_from_row(r: &SqliteRow) -> Result<SwapRecord, StoreError> {
 }
 
 /// A swap.
-pub async fn get_swap(conn: &mut SqliteConnection, id: i64) -> Result<Option<SwapRecord>, StoreError> {
+pub async fn get_swap(
+    conn: &mut SqliteConnection,
+    id: i64,
+) -> Result<Option<SwapRecord>, StoreError> {
     let sql = format!("SELECT {SWAP_COLS} FROM swaps WHERE id = ?");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
