@@ -1,9 +1,9 @@
 # Shared by scripts/demo and scripts/test: install what a fresh Debian machine lacks.
 # shellcheck shell=bash
 
-# Debian packages the build needs: a C toolchain for the bundled SQLite, and cmake and
-# libclang for the HiGHS solver.
-ZHIBAN_APT_PACKAGES=(build-essential pkg-config cmake libclang-dev)
+# Debian packages the build needs: a C toolchain for the bundled SQLite, cmake and
+# libclang for the HiGHS solver, and Python for the independent checkers the tests run.
+ZHIBAN_APT_PACKAGES=(build-essential pkg-config cmake libclang-dev python3 python3-venv)
 
 ensure_system_packages() {
   local missing=()
@@ -21,4 +21,20 @@ ensure_system_packages() {
     echo "error: cargo is not installed. zhiban needs Rust 1.94 or later: install it with rustup (https://rustup.rs)." >&2
     exit 1
   fi
+}
+
+# Python tools the tests use as independent checkers (the OpenAPI validator), in a venv
+# under target/ so nothing is installed system-wide. Exports ZHIBAN_PYTHON for the tests.
+ensure_python_tools() {
+  local venv=target/pytools
+  if [ ! -x "$venv/bin/python" ]; then
+    echo "==> creating $venv"
+    python3 -m venv "$venv"
+  fi
+  if ! "$venv/bin/python" -c "import openapi_spec_validator" >/dev/null 2>&1; then
+    echo "==> installing Python test tools into $venv"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check "openapi-spec-validator>=0.7,<0.9"
+  fi
+  ZHIBAN_PYTHON="$PWD/$venv/bin/python"
+  export ZHIBAN_PYTHON
 }
