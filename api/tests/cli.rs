@@ -358,3 +358,103 @@ fn solve_writes_a_checked_roster_as_json_and_csv() {
     let err = run_err(&["solve", "--database-url", &empty, "--from", "2026-11-23"]);
     assert!(err.contains("zhiban import"), "{err}");
 }
+
+fn get_with_token(addr: &str, path: &str, token: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp[9..12].parse().unwrap();
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|x| x.1.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn token_create_prints_a_token_once_that_the_server_accepts_until_revoked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = db_url(tmp.path());
+    run_ok(&[
+        "import",
+        fixture("small").to_str().unwrap(),
+        "--database-url",
+        &url,
+    ]);
+    let err = run_err(&[
+        "token",
+        "create",
+        "--role",
+        "coordinator",
+        "--database-url",
+        &url,
+    ]);
+    assert!(err.contains("--centre"), "{err}");
+    let err = run_err(&[
+        "token",
+        "create",
+        "--role",
+        "coordinator",
+        "--centre",
+        "NOPE",
+        "--database-url",
+        &url,
+    ]);
+    assert!(err.contains("no centre NOPE"), "{err}");
+    let out = run_ok(&[
+        "token",
+        "create",
+        "--role",
+        "coordinator",
+        "--centre",
+        "CH",
+        "--label",
+        "王协调员",
+        "--database-url",
+        &url,
+    ]);
+    let first = out.lines().next().unwrap();
+    let token = first.split('\t').next().unwrap().to_string();
+    let id: String = first
+        .split("(id ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(')')
+        .to_string();
+    assert!(token.starts_with("zb_") && token.len() == 67, "{out}");
+    // Only the hash is stored.
+    let db = std::fs::read(tmp.path().join("z.db")).unwrap();
+    let wal = std::fs::read(tmp.path().join("z.db-wal")).unwrap_or_default();
+    let needle = token.as_bytes();
+    for bytes in [&db, &wal] {
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle));
+    }
+    let mut child = zhiban()
+        .args(["serve", "--addr", "127.0.0.1:0", "--database-url", &url])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let listening = lines.next().unwrap().unwrap();
+    let addr = listening
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let (status, body) = get_with_token(&addr, "/api/v1/centres", &token);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"id\":\"CH\""), "{body}");
+    let (status, _) = get_with_token(&addr, "/api/v1/centres", "zb_wrong");
+    assert_eq!(status, 401);
+    run_ok(&["token", "revoke", &id, "--database-url", &url]);
+    let (status, _) = get_with_token(&addr, "/api/v1/centres", &token);
+    assert_eq!(status, 401, "a revoked token is refused at once");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

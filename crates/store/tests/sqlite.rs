@@ -189,3 +189,189 @@ async fn a_postgres_url_is_refused_with_a_clear_message() {
         "{msg}"
     );
 }
+
+fn audit(action: &str) -> zhiban_store::Audit {
+    zhiban_store::Audit {
+        actor: "test".into(),
+        centre_id: Some(zhiban_domain::CentreId::parse("CH").unwrap()),
+        action: action.into(),
+        target: String::new(),
+        detail: serde_json::json!({}),
+    }
+}
+
+fn duty(day: u32, lawyer: &str) -> zhiban_domain::Assignment {
+    zhiban_domain::Assignment {
+        date: NaiveDate::from_ymd_opt(2026, 11, day).unwrap(),
+        half_day: HalfDay::Am,
+        station_id: zhiban_domain::StationId::parse("CH-KSS").unwrap(),
+        lawyer_id: LawyerId::parse(lawyer).unwrap(),
+        role: zhiban_domain::Role::Primary,
+    }
+}
+
+fn new_version(roster: zhiban_store::RosterRef, lawyers: &[&str]) -> zhiban_store::NewVersion {
+    zhiban_store::NewVersion {
+        roster,
+        based_on: None,
+        origin: "solve".into(),
+        report: serde_json::json!({"posts_filled": lawyers.len()}),
+        assignments: lawyers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| duty(23 + i as u32, l))
+            .collect(),
+        pins: Default::default(),
+        publish: false,
+        created_by: "test".into(),
+    }
+}
+
+#[tokio::test]
+async fn roster_versions_publish_once_and_published_ones_never_change() {
+    use zhiban_store::{RosterRef, StoreError, VersionStatus};
+    let tmp = tempfile::tempdir().unwrap();
+    let store = open(tmp.path(), "r.db").await;
+    store.import_dataset(&fixture("small")).await.unwrap();
+    let centre = zhiban_domain::CentreId::parse("CH").unwrap();
+    let from = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let new = RosterRef::New {
+        centre_id: centre.clone(),
+        from,
+        weeks: 1,
+    };
+    let v1 = store
+        .create_version(
+            &new_version(new.clone(), &["CH-L01", "CH-L02"]),
+            &audit("create"),
+        )
+        .await
+        .unwrap();
+    let got = store.get_version(v1).await.unwrap().unwrap();
+    assert_eq!(got.version.status, VersionStatus::Draft);
+    assert_eq!(got.assignments.len(), 2);
+    assert_eq!(
+        got.roster.to(),
+        NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
+    );
+    // A draft changes at its revision only.
+    let edited = vec![duty(23, "CH-L03")];
+    let err = store
+        .update_draft(
+            v1,
+            7,
+            &edited,
+            &Default::default(),
+            &serde_json::json!({}),
+            &audit("edit"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    store
+        .update_draft(
+            v1,
+            1,
+            &edited,
+            &Default::default(),
+            &serde_json::json!({}),
+            &audit("edit"),
+        )
+        .await
+        .unwrap();
+    store.publish_version(v1, &audit("publish")).await.unwrap();
+    let err = store
+        .publish_version(v1, &audit("publish"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    let err = store
+        .update_draft(
+            v1,
+            2,
+            &[],
+            &Default::default(),
+            &serde_json::json!({}),
+            &audit("edit"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    // A second roster of the centre over an overlapping period cannot be published.
+    let other = store
+        .create_version(&new_version(new, &["CH-L04"]), &audit("create"))
+        .await
+        .unwrap();
+    let err = store
+        .publish_version(other, &audit("publish"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict(ref m) if m.contains("overlapping")),
+        "{err}"
+    );
+    // Published duties are listed; the refused steps left no audit entries behind.
+    let duties = store
+        .list_duties(
+            &zhiban_store::DutyQuery::default(),
+            zhiban_store::Page {
+                limit: 10,
+                offset: 0,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(duties.total, 1);
+    assert_eq!(duties.items[0].assignment.lawyer_id.as_str(), "CH-L03");
+    let log = store
+        .list_audit(
+            Some(&centre),
+            zhiban_store::Page {
+                limit: 100,
+                offset: 0,
+            },
+        )
+        .await
+        .unwrap();
+    let actions: Vec<&str> = log.items.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["create", "publish", "edit", "create"]);
+    assert_eq!(store.integrity_check().await.unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn a_centre_has_one_active_job_and_a_restart_fails_unfinished_ones() {
+    use zhiban_store::{JobKind, JobStatus, StoreError};
+    let tmp = tempfile::tempdir().unwrap();
+    let store = open(tmp.path(), "j.db").await;
+    store.import_dataset(&fixture("small")).await.unwrap();
+    let centre = zhiban_domain::CentreId::parse("CH").unwrap();
+    let req = serde_json::json!({"weeks": 1});
+    let job = store
+        .create_job(&centre, JobKind::Solve, &req, None, &audit("job"))
+        .await
+        .unwrap();
+    let err = store
+        .create_job(&centre, JobKind::Solve, &req, None, &audit("job"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    assert!(store.claim_job(job).await.unwrap());
+    assert!(
+        !store.claim_job(job).await.unwrap(),
+        "a job is claimed once"
+    );
+    store
+        .set_job_progress(job, &serde_json::json!({"parts_done": 1}))
+        .await
+        .unwrap();
+    assert_eq!(store.fail_unfinished_jobs("restarted").await.unwrap(), 1);
+    let j = store.get_job(job).await.unwrap().unwrap();
+    assert_eq!(j.status, JobStatus::Failed);
+    assert_eq!(j.error.as_deref(), Some("restarted"));
+    assert_eq!(j.progress.unwrap()["parts_done"], 1);
+    // The centre may solve again.
+    store
+        .create_job(&centre, JobKind::Solve, &req, None, &audit("job"))
+        .await
+        .unwrap();
+}

@@ -49,6 +49,12 @@ impl SqliteStore {
         Ok(Self { pool })
     }
 
+    /// A write transaction. `BEGIN IMMEDIATE` takes the write lock at once, so two writers
+    /// queue on the busy timeout instead of one failing when it upgrades a read lock.
+    async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     /// The connection pool, for tests and tools.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
@@ -194,7 +200,7 @@ impl Store for SqliteStore {
     }
 
     async fn import_dataset(&self, ds: &Dataset) -> Result<Counts, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         settings::put_settings(&mut tx, &ds.settings).await?;
         for c in &ds.centres {
             centres::upsert_centre(&mut tx, c).await?;
@@ -278,7 +284,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_token(&self, t: &NewToken, a: &Audit) -> Result<TokenRecord, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let rec = audit::insert_token(&mut tx, t).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
@@ -290,7 +296,7 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_token(&self, id: i64, a: &Audit) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let done = audit::revoke_token(&mut tx, id).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
@@ -313,7 +319,7 @@ impl Store for SqliteStore {
         preferences: &[Preference],
         a: &Audit,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         lawyers::replace_availability(
             &mut tx,
             lawyer,
@@ -337,7 +343,7 @@ impl Store for SqliteStore {
         policy: &CentrePolicy,
         a: &Audit,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         audit::put_policy(&mut tx, centre, policy).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
@@ -368,7 +374,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_version(&self, v: &NewVersion, a: &Audit) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let id = rosters::insert_version(&mut tx, v).await?;
         let mut a = a.clone();
         if a.target.is_empty() {
@@ -388,7 +394,7 @@ impl Store for SqliteStore {
         report: &serde_json::Value,
         a: &Audit,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         rosters::update_draft(&mut tx, id, revision, assignments, pins, report).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
@@ -396,7 +402,7 @@ impl Store for SqliteStore {
     }
 
     async fn publish_version(&self, id: i64, a: &Audit) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         rosters::publish_version(&mut tx, id, &a.actor).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
@@ -418,7 +424,7 @@ impl Store for SqliteStore {
         roster_id: Option<i64>,
         a: &Audit,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let id = rosters::insert_job(&mut tx, centre, kind, request, roster_id, &a.actor).await?;
         let mut a = a.clone();
         a.target = format!("job/{id}");
@@ -449,7 +455,7 @@ impl Store for SqliteStore {
         result: Result<&NewVersion, &str>,
         a: &Audit,
     ) -> Result<Option<i64>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let version = match result {
             Ok(v) => {
                 let vid = rosters::insert_version(&mut tx, v).await?;
@@ -471,7 +477,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_swap(&self, s: &NewSwap, a: &Audit) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let id = rosters::insert_swap(&mut tx, s).await?;
         let mut a = a.clone();
         a.target = format!("swap/{id}");
@@ -501,7 +507,7 @@ impl Store for SqliteStore {
         result: Option<&NewVersion>,
         a: &Audit,
     ) -> Result<Option<i64>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let version = match result {
             Some(v) => Some(rosters::insert_version(&mut tx, v).await?),
             None => None,
