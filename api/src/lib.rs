@@ -5,7 +5,8 @@
 //! - [`error`]: [`ApiError`](error::ApiError), rendered as RFC 9457 `application/problem+json`;
 //! - [`auth`]: bearer tokens (random, stored hashed) and role scoping;
 //! - [`health`]: `GET /healthz`;
-//! - `panel`, `rosters`, `swaps`, `audit`: the JSON API under `/api/v1`, described by the
+//! - `panel`, `rosters`, `swaps`, `audit`, `attendance`, `finance`: the JSON API under
+//!   `/api/v1`, described by the
 //!   OpenAPI 3.1 document at `/api/v1/openapi.json`;
 //! - `jobs`: solve and repair jobs run in the background; `planning`: problems, checks and
 //!   suggestions shared by the handlers.
@@ -30,7 +31,9 @@ pub mod cli;
 pub mod error;
 pub mod health;
 
+mod attendance;
 mod audit;
+mod finance;
 mod jobs;
 mod pages;
 mod panel;
@@ -66,7 +69,12 @@ pub struct AppState {
     pub publish_lock: Arc<tokio::sync::Mutex<()>>,
     /// Default time limit of solves started through the API.
     pub solve_time_limit: Duration,
+    /// The server's clock: check-ins are timestamped with it (tests set their own).
+    pub clock: Clock,
 }
+
+/// A source of the current instant.
+pub type Clock = Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
 
 impl AppState {
     /// State over a store, with a 60-second default solve limit.
@@ -76,7 +84,13 @@ impl AppState {
             failed_attempts: Arc::default(),
             publish_lock: Arc::default(),
             solve_time_limit: Duration::from_secs(60),
+            clock: Arc::new(chrono::Utc::now),
         }
+    }
+
+    /// Now, by the server's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        (self.clock)()
     }
 }
 
@@ -96,6 +110,8 @@ impl AppState {
         (name = "rosters", description = "Generate, read, edit, publish, repair and compare rosters"),
         (name = "swaps", description = "Lawyers hand duties to each other"),
         (name = "audit", description = "Who changed what, when"),
+        (name = "attendance", description = "Check-in and check-out (签到), absences, the duty ledger (台账)"),
+        (name = "finance", description = "Subsidy policies, monthly statements (值班补贴), approval, exports"),
         (name = "health", description = "Liveness"),
     )
 )]
@@ -121,6 +137,8 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(rosters::router())
         .merge(swaps::router())
         .merge(audit::router())
+        .merge(attendance::router())
+        .merge(finance::router())
         .split_for_parts()
 }
 

@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -116,7 +116,7 @@ async fn validate(
             s.station_id == duty.station_id && s.date == duty.date && s.half_day == duty.half_day
         })
         .ok_or_else(|| ApiError::Conflict("the duty's slot is no longer in the roster".into()))?;
-    let hours = (slot.start - Utc::now()).num_minutes() as f64 / 60.0;
+    let hours = (slot.start - state.now()).num_minutes() as f64 / 60.0;
     if hours < f64::from(policy.swap_min_hours) {
         return Err(ApiError::invalid(
             "date",

@@ -338,6 +338,8 @@ pub(crate) fn columns(table: Table) -> &'static [&'static str] {
         Table::Leave => &["lawyer_id", "start_date", "end_date", "half_day", "reason"],
         Table::Preferences => &["lawyer_id", "kind", "target"],
         Table::Calendar => &["date", "kind", "name", "works_as"],
+        // Subsidy policies live in settings.toml, not in a CSV table.
+        Table::Subsidy => &[],
     }
 }
 

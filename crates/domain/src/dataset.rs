@@ -49,6 +49,9 @@ pub struct Settings {
     /// Rules that hold across the data set.
     #[serde(default)]
     pub rules: RuleSettings,
+    /// Subsidy policies of the centres, each version from its effective date.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subsidy: Vec<crate::SubsidyPolicy>,
 }
 
 /// The tables of a data set, in import order.
@@ -72,6 +75,8 @@ pub enum Table {
     Preferences,
     /// calendar.csv
     Calendar,
+    /// The `[[subsidy]]` policies in settings.toml.
+    Subsidy,
 }
 
 impl Table {
@@ -100,6 +105,7 @@ impl Table {
             Table::Leave => "leave.csv",
             Table::Preferences => "preferences.csv",
             Table::Calendar => "calendar.csv",
+            Table::Subsidy => "settings.toml",
         }
     }
 }
@@ -245,6 +251,27 @@ impl Dataset {
                     )));
                 }
                 cur = parents.get(p).copied().flatten();
+            }
+        }
+
+        // Subsidy policies: valid, of known centres, one per centre and effective date.
+        let mut seen = BTreeSet::new();
+        for (i, p) in self.settings.subsidy.iter().enumerate() {
+            p.validate().map_err(at(Table::Subsidy, i))?;
+            if !centre_ids.contains(&p.centre_id) {
+                return Err(at(Table::Subsidy, i)(unknown(
+                    p.record(),
+                    "centre_id",
+                    "centre",
+                    &p.centre_id,
+                )));
+            }
+            if !seen.insert((&p.centre_id, p.effective_from)) {
+                return Err(at(Table::Subsidy, i)(ValidationError::new(
+                    p.record(),
+                    "effective_from",
+                    "a second policy of this centre from the same date",
+                )));
             }
         }
 

@@ -9,6 +9,7 @@
 //! - [`dataset`]: a whole data set, validated as a whole;
 //! - [`problem`]: slots and the [`RosterProblem`] a solver consumes;
 //! - [`roster`]: rosters (who is on duty where, primary or backup) and their differences;
+//! - [`subsidy`]: subsidy policies and the arithmetic of statements (integer fen);
 //! - [`geo`], [`time`]: coordinates, half-days and weekdays.
 //!
 //! Every check returns a [`ValidationError`] naming the record and field at fault.
@@ -34,6 +35,7 @@ pub mod lawyer;
 pub mod problem;
 pub mod roster;
 pub mod station;
+pub mod subsidy;
 pub mod time;
 
 #[cfg(test)]
@@ -51,4 +53,5 @@ pub use problem::{
 };
 pub use roster::{Assignment, Diff, Role, Roster};
 pub use station::{DemandRule, Station, StationKind};
+pub use subsidy::SubsidyPolicy;
 pub use time::{HalfDay, HalfDayTemplate, parse_time, parse_weekday, weekday_code};

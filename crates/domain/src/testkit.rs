@@ -103,6 +103,7 @@ pub(crate) fn dataset() -> Dataset {
             name: "unit".into(),
             description: String::new(),
             rules: RuleSettings::default(),
+            subsidy: vec![],
         },
         centres: vec![
             centre("C0", None, false),

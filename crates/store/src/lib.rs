@@ -266,6 +266,76 @@ pub trait Store: Send + Sync + 'static {
         result: Option<&NewVersion>,
         audit: &Audit,
     ) -> Result<Option<i64>, StoreError>;
+    /// Stores an attendance record. With an idempotency key the lawyer used before, returns
+    /// that record unchanged (`false`: nothing new); a conflict if the duty has a record.
+    async fn create_attendance(
+        &self,
+        a: &NewAttendance,
+        audit: &Audit,
+    ) -> Result<(AttendanceRecord, bool), StoreError>;
+
+    /// The record a lawyer made with an idempotency key.
+    async fn attendance_by_key(
+        &self,
+        lawyer: &LawyerId,
+        key: &str,
+    ) -> Result<Option<AttendanceRecord>, StoreError>;
+
+    /// One attendance record.
+    async fn get_attendance(&self, id: i64) -> Result<Option<AttendanceRecord>, StoreError>;
+
+    /// Checks out; a conflict unless checked in.
+    async fn check_out(
+        &self,
+        id: i64,
+        at: chrono::DateTime<chrono::Utc>,
+        audit: &Audit,
+    ) -> Result<AttendanceRecord, StoreError>;
+
+    /// Approves an outside-geofence check-in.
+    async fn approve_attendance(
+        &self,
+        id: i64,
+        audit: &Audit,
+    ) -> Result<AttendanceRecord, StoreError>;
+
+    /// Attendance records of a centre's duties between two days.
+    async fn list_attendance(
+        &self,
+        centre: &CentreId,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<AttendanceRecord>, StoreError>;
+
+    /// Replaces a duty's ledger entry.
+    async fn put_ledger(&self, e: &LedgerEntry, audit: &Audit) -> Result<(), StoreError>;
+
+    /// Ledger entries of a centre between two days.
+    async fn list_ledger(
+        &self,
+        centre: &CentreId,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<LedgerEntry>, StoreError>;
+
+    /// Months of a centre finance approved, oldest first.
+    async fn locked_months(&self, centre: &CentreId) -> Result<Vec<LockedMonth>, StoreError>;
+
+    /// Approves (locks) a month with its statement; a conflict if locked already.
+    async fn lock_month(
+        &self,
+        centre: &CentreId,
+        month: &str,
+        statement: &serde_json::Value,
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
+
+    /// Adds a subsidy policy version, or replaces the one of the same centre and date.
+    async fn put_subsidy_policy(
+        &self,
+        policy: &zhiban_domain::SubsidyPolicy,
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
 }
 
 /// Opens the database at `url` and brings its schema up to date.

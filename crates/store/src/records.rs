@@ -120,6 +120,20 @@ pub struct CentrePolicy {
     pub swap_min_hours: u32,
     /// Valid swaps take effect without a coordinator's approval.
     pub swap_auto_approve: bool,
+    /// Check-in opens this many minutes before a duty starts (default 30).
+    #[serde(default = "default_early")]
+    pub checkin_early_minutes: u32,
+    /// A check-in later than the start plus this many minutes is late (default 10).
+    #[serde(default = "default_grace")]
+    pub late_grace_minutes: u32,
+}
+
+fn default_early() -> u32 {
+    30
+}
+
+fn default_grace() -> u32 {
+    10
 }
 
 impl Default for CentrePolicy {
@@ -128,6 +142,8 @@ impl Default for CentrePolicy {
             swap_same_firm: false,
             swap_min_hours: 24,
             swap_auto_approve: false,
+            checkin_early_minutes: default_early(),
+            late_grace_minutes: default_grace(),
         }
     }
 }
@@ -496,4 +512,200 @@ pub struct DutyQuery {
     pub to: Option<NaiveDate>,
     /// Leave out rosters of this series (its own duties, when re-planning it).
     pub except_roster: Option<i64>,
+}
+
+/// Where a duty's attendance stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttendanceStatus {
+    /// Checked in, not yet out.
+    CheckedIn,
+    /// Checked in and out.
+    Attended,
+    /// Absent, excused by a coordinator.
+    Excused,
+}
+
+impl AttendanceStatus {
+    /// Code as stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            AttendanceStatus::CheckedIn => "checked_in",
+            AttendanceStatus::Attended => "attended",
+            AttendanceStatus::Excused => "excused",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "checked_in" => Ok(AttendanceStatus::CheckedIn),
+            "attended" => Ok(AttendanceStatus::Attended),
+            "excused" => Ok(AttendanceStatus::Excused),
+            other => Err(format!("unknown attendance status {other:?}")),
+        }
+    }
+}
+
+/// How a lawyer checked in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckInMethod {
+    /// The lawyer's phone, with its position.
+    App,
+    /// The QR code posted at the station.
+    Qr,
+    /// Entered by a coordinator, with a reason.
+    Manual,
+}
+
+impl CheckInMethod {
+    /// Code as stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            CheckInMethod::App => "app",
+            CheckInMethod::Qr => "qr",
+            CheckInMethod::Manual => "manual",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "app" => Ok(CheckInMethod::App),
+            "qr" => Ok(CheckInMethod::Qr),
+            "manual" => Ok(CheckInMethod::Manual),
+            other => Err(format!("unknown check-in method {other:?}")),
+        }
+    }
+}
+
+/// A duty's attendance record.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct AttendanceRecord {
+    /// Row id.
+    pub id: i64,
+    /// Centre of the roster.
+    pub centre_id: CentreId,
+    /// Roster series.
+    pub roster_id: i64,
+    /// The duty.
+    pub duty: Assignment,
+    /// Status.
+    pub status: AttendanceStatus,
+    /// How the lawyer checked in (none for an excused absence).
+    pub method: Option<CheckInMethod>,
+    /// Server time of the check-in (UTC).
+    pub check_in_at: Option<DateTime<Utc>>,
+    /// Server time of the check-out (UTC).
+    pub check_out_at: Option<DateTime<Utc>>,
+    /// Position sent with the check-in.
+    pub check_in_lat: Option<f64>,
+    /// Position sent with the check-in.
+    pub check_in_lon: Option<f64>,
+    /// Metres from the station.
+    pub distance_m: Option<f64>,
+    /// Minutes after the start.
+    pub minutes_late: u32,
+    /// Later than the grace period.
+    pub late: bool,
+    /// Checked in outside the station's geofence.
+    pub outside_geofence: bool,
+    /// Counts for pay (false until a coordinator approves an outside-geofence check-in).
+    pub approved: bool,
+    /// Reason of a manual entry or an excuse.
+    pub reason: String,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A check-in (or a manual or excused record) to store.
+#[derive(Debug, Clone)]
+pub struct NewAttendance {
+    /// Centre of the roster.
+    pub centre_id: CentreId,
+    /// Roster series.
+    pub roster_id: i64,
+    /// The duty.
+    pub duty: Assignment,
+    /// Status.
+    pub status: AttendanceStatus,
+    /// Method.
+    pub method: Option<CheckInMethod>,
+    /// Check-in time.
+    pub check_in_at: Option<DateTime<Utc>>,
+    /// Check-out time (manual entries).
+    pub check_out_at: Option<DateTime<Utc>>,
+    /// Position.
+    pub lat: Option<f64>,
+    /// Position.
+    pub lon: Option<f64>,
+    /// Metres from the station.
+    pub distance_m: Option<f64>,
+    /// Minutes late.
+    pub minutes_late: u32,
+    /// Late beyond the grace period.
+    pub late: bool,
+    /// Outside the geofence.
+    pub outside_geofence: bool,
+    /// Reason (manual entries, excuses).
+    pub reason: String,
+    /// The client's `Idempotency-Key`.
+    pub idempotency_key: Option<String>,
+}
+
+/// A legal-aid application received on a duty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerApplication {
+    /// Who applied (name, as the ledger records it).
+    pub applicant: String,
+    /// When it was received (UTC).
+    pub received_at: DateTime<Utc>,
+    /// When it was forwarded to the centre (UTC); due within 24 hours.
+    pub forwarded_at: Option<DateTime<Utc>>,
+}
+
+/// The ledger (台账) of one duty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct LedgerEntry {
+    /// Centre of the station.
+    pub centre_id: CentreId,
+    /// Station.
+    pub station_id: StationId,
+    /// Day.
+    pub date: NaiveDate,
+    /// Half-day.
+    pub half_day: HalfDay,
+    /// Lawyer.
+    pub lawyer_id: LawyerId,
+    /// Consultations given.
+    pub consultations: u32,
+    /// Plea agreements (认罪认罚具结书) signed with the lawyer present.
+    pub plea_signings: u32,
+    /// Quality rating by the coordinator (a key of the subsidy policy's ratings).
+    pub quality: Option<String>,
+    /// Notes.
+    pub notes: String,
+    /// Applications received.
+    pub applications: Vec<LedgerApplication>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// By whom.
+    pub updated_by: String,
+}
+
+/// A month finance approved.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct LockedMonth {
+    /// Centre.
+    pub centre_id: CentreId,
+    /// `YYYY-MM`.
+    pub month: String,
+    /// When.
+    pub locked_at: DateTime<Utc>,
+    /// By whom.
+    pub locked_by: String,
+    /// The statement as approved.
+    pub statement: serde_json::Value,
 }

@@ -22,7 +22,10 @@ CREATE TABLE centre_policies (
     centre_id         TEXT PRIMARY KEY REFERENCES centres(id),
     swap_same_firm    INTEGER NOT NULL CHECK (swap_same_firm IN (0, 1)),
     swap_min_hours    INTEGER NOT NULL CHECK (swap_min_hours >= 0),
-    swap_auto_approve INTEGER NOT NULL CHECK (swap_auto_approve IN (0, 1))
+    swap_auto_approve INTEGER NOT NULL CHECK (swap_auto_approve IN (0, 1)),
+    -- Check-in opens this long before a duty starts; later than start + grace is late.
+    checkin_early_minutes INTEGER NOT NULL DEFAULT 30 CHECK (checkin_early_minutes >= 0),
+    late_grace_minutes    INTEGER NOT NULL DEFAULT 10 CHECK (late_grace_minutes >= 0)
 ) STRICT;
 
 -- A roster series: one centre, one period. Its content lives in versions.

@@ -153,7 +153,8 @@ pub async fn get_policy(
     centre: &CentreId,
 ) -> Result<CentrePolicy, StoreError> {
     let row = sqlx::query(
-        "SELECT swap_same_firm, swap_min_hours, swap_auto_approve FROM centre_policies WHERE centre_id = ?",
+        "SELECT swap_same_firm, swap_min_hours, swap_auto_approve, checkin_early_minutes, \
+         late_grace_minutes FROM centre_policies WHERE centre_id = ?",
     )
     .bind(centre.as_str())
     .fetch_optional(conn)
@@ -164,6 +165,10 @@ pub async fn get_policy(
             swap_same_firm: r.try_get("swap_same_firm")?,
             swap_min_hours: u32::try_from(r.try_get::<i64, _>("swap_min_hours")?).unwrap_or(0),
             swap_auto_approve: r.try_get("swap_auto_approve")?,
+            checkin_early_minutes: u32::try_from(r.try_get::<i64, _>("checkin_early_minutes")?)
+                .unwrap_or(30),
+            late_grace_minutes: u32::try_from(r.try_get::<i64, _>("late_grace_minutes")?)
+                .unwrap_or(10),
         },
     })
 }
@@ -175,15 +180,20 @@ pub async fn put_policy(
     p: &CentrePolicy,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO centre_policies (centre_id, swap_same_firm, swap_min_hours, swap_auto_approve) \
-         VALUES (?, ?, ?, ?) ON CONFLICT(centre_id) DO UPDATE SET \
+        "INSERT INTO centre_policies (centre_id, swap_same_firm, swap_min_hours, swap_auto_approve, \
+         checkin_early_minutes, late_grace_minutes) VALUES (?, ?, ?, ?, ?, ?) \
+         ON CONFLICT(centre_id) DO UPDATE SET \
          swap_same_firm = excluded.swap_same_firm, swap_min_hours = excluded.swap_min_hours, \
-         swap_auto_approve = excluded.swap_auto_approve",
+         swap_auto_approve = excluded.swap_auto_approve, \
+         checkin_early_minutes = excluded.checkin_early_minutes, \
+         late_grace_minutes = excluded.late_grace_minutes",
     )
     .bind(centre.as_str())
     .bind(p.swap_same_firm)
     .bind(i64::from(p.swap_min_hours))
     .bind(p.swap_auto_approve)
+    .bind(i64::from(p.checkin_early_minutes))
+    .bind(i64::from(p.late_grace_minutes))
     .execute(conn)
     .await?;
     Ok(())

@@ -1,5 +1,6 @@
 //! The SQLite implementation of [`Store`](crate::Store).
 
+pub mod attendance;
 pub mod audit;
 pub mod calendar;
 pub mod centres;
@@ -241,6 +242,7 @@ impl Store for SqliteStore {
             name: "zhiban".into(),
             description: String::new(),
             rules: RuleSettings::default(),
+            subsidy: vec![],
         });
         let ds = Dataset {
             settings,
@@ -516,5 +518,135 @@ impl Store for SqliteStore {
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(version)
+    }
+
+    async fn create_attendance(
+        &self,
+        a: &NewAttendance,
+        audit_entry: &Audit,
+    ) -> Result<(AttendanceRecord, bool), StoreError> {
+        let mut tx = self.write().await?;
+        if let Some(key) = &a.idempotency_key
+            && let Some(done) =
+                attendance::by_idempotency_key(&mut tx, &a.duty.lawyer_id, key).await?
+        {
+            tx.commit().await?;
+            return Ok((done, false));
+        }
+        let id = attendance::insert_attendance(&mut tx, a).await?;
+        let mut au = audit_entry.clone();
+        au.target = format!("attendance/{id}");
+        audit::insert_audit(&mut tx, &au).await?;
+        let rec = attendance::get_attendance(&mut tx, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("attendance {id}")))?;
+        tx.commit().await?;
+        Ok((rec, true))
+    }
+
+    async fn attendance_by_key(
+        &self,
+        lawyer: &LawyerId,
+        key: &str,
+    ) -> Result<Option<AttendanceRecord>, StoreError> {
+        attendance::by_idempotency_key(&mut *self.pool.acquire().await?, lawyer, key).await
+    }
+
+    async fn get_attendance(&self, id: i64) -> Result<Option<AttendanceRecord>, StoreError> {
+        attendance::get_attendance(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn check_out(
+        &self,
+        id: i64,
+        at: chrono::DateTime<chrono::Utc>,
+        a: &Audit,
+    ) -> Result<AttendanceRecord, StoreError> {
+        let mut tx = self.write().await?;
+        attendance::check_out(&mut tx, id, at).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        let rec = attendance::get_attendance(&mut tx, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("attendance {id}")))?;
+        tx.commit().await?;
+        Ok(rec)
+    }
+
+    async fn approve_attendance(&self, id: i64, a: &Audit) -> Result<AttendanceRecord, StoreError> {
+        let mut tx = self.write().await?;
+        attendance::approve(&mut tx, id).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        let rec = attendance::get_attendance(&mut tx, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("attendance {id}")))?;
+        tx.commit().await?;
+        Ok(rec)
+    }
+
+    async fn list_attendance(
+        &self,
+        centre: &CentreId,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<AttendanceRecord>, StoreError> {
+        attendance::list_attendance(&mut *self.pool.acquire().await?, centre, from, to).await
+    }
+
+    async fn put_ledger(&self, e: &LedgerEntry, a: &Audit) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        attendance::put_ledger(&mut tx, e).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_ledger(
+        &self,
+        centre: &CentreId,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<LedgerEntry>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let l = attendance::list_ledger(&mut tx, centre, from, to).await?;
+        tx.commit().await?;
+        Ok(l)
+    }
+
+    async fn locked_months(&self, centre: &CentreId) -> Result<Vec<LockedMonth>, StoreError> {
+        attendance::locked_months(&mut *self.pool.acquire().await?, centre).await
+    }
+
+    async fn lock_month(
+        &self,
+        centre: &CentreId,
+        month: &str,
+        statement: &serde_json::Value,
+        a: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        attendance::lock_month(&mut tx, centre, month, &a.actor, statement).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn put_subsidy_policy(&self, p: &SubsidyPolicy, a: &Audit) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let mut s = settings::get_settings(&mut tx).await?.unwrap_or(Settings {
+            name: "zhiban".into(),
+            description: String::new(),
+            rules: RuleSettings::default(),
+            subsidy: vec![],
+        });
+        s.subsidy
+            .retain(|x| !(x.centre_id == p.centre_id && x.effective_from == p.effective_from));
+        s.subsidy.push(p.clone());
+        s.subsidy.sort_by(|a, b| {
+            (&a.centre_id, a.effective_from).cmp(&(&b.centre_id, b.effective_from))
+        });
+        settings::put_settings(&mut tx, &s).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -1,0 +1,806 @@
+//! Check-in and check-out (签到) on published duties, absences, and the duty ledger (台账).
+//!
+//! Times are the server's: a check-in opens `checkin_early_minutes` before the duty starts
+//! (30 by default) and closes at its end; later than the start plus `late_grace_minutes` (10)
+//! is late. A check-in outside the station's geofence is recorded but pays only once a
+//! coordinator approves it. A duty with no check-in by its end is a no-show, which a
+//! coordinator may excuse with a reason. Retrying a check-in with the same `Idempotency-Key`
+//! returns the same record.
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, Body, Path, Query};
+use crate::planning::ALL;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use zhiban_domain::{
+    Assignment, Coordinates, Dataset, HalfDay, LawyerId, Role, Station, StationId,
+};
+use zhiban_store::{
+    AttendanceRecord, AttendanceStatus, CheckInMethod, Duty, DutyQuery, LedgerApplication,
+    LedgerEntry, NewAttendance, TokenRole,
+};
+
+/// The routes of this module.
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(check_in))
+        .routes(routes!(check_out))
+        .routes(routes!(manual_entry))
+        .routes(routes!(approve))
+        .routes(routes!(excuse))
+        .routes(routes!(list_attendance))
+        .routes(routes!(put_ledger, list_ledger))
+        .routes(routes!(ledger_csv))
+}
+
+/// Which duty.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub(crate) struct DutyRef {
+    /// Station.
+    station_id: StationId,
+    /// Day.
+    date: NaiveDate,
+    /// Half-day.
+    half_day: HalfDay,
+    /// Primary (default) or backup.
+    role: Option<Role>,
+}
+
+/// The published duty of `lawyer` matching `r`.
+async fn find_duty(state: &AppState, r: &DutyRef, lawyer: &LawyerId) -> Result<Duty, ApiError> {
+    let role = r.role.unwrap_or(Role::Primary);
+    let found = state
+        .store
+        .list_duties(
+            &DutyQuery {
+                lawyer: Some(lawyer.clone()),
+                station: Some(r.station_id.clone()),
+                from: Some(r.date),
+                to: Some(r.date),
+                ..DutyQuery::default()
+            },
+            ALL,
+        )
+        .await?;
+    found
+        .items
+        .into_iter()
+        .find(|d| d.assignment.half_day == r.half_day && d.assignment.role == role)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "{lawyer} has no published {} duty at {} on {} {}",
+                role.code(),
+                r.station_id,
+                r.date,
+                r.half_day
+            ))
+        })
+}
+
+/// A duty's station and its start and end as instants.
+fn window(
+    ds: &Dataset,
+    a: &Assignment,
+) -> Result<(Station, DateTime<Utc>, DateTime<Utc>), ApiError> {
+    let st = ds
+        .station(&a.station_id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("station", &a.station_id))?;
+    let tz = ds
+        .centre(&st.centre_id)
+        .map(|c| c.time_zone)
+        .unwrap_or(zhiban_domain::DEFAULT_TIME_ZONE);
+    let t = st.template(a.half_day);
+    let at = |time| {
+        tz.from_local_datetime(&a.date.and_time(time))
+            .earliest()
+            .map(|x| x.with_timezone(&Utc))
+            .ok_or_else(|| ApiError::invalid("date", "the duty's time does not exist locally"))
+    };
+    let (start, end) = (at(t.start)?, at(t.end)?);
+    Ok((st, start, end))
+}
+
+/// A check-in from the lawyer's phone.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct CheckIn {
+    /// The duty.
+    #[serde(flatten)]
+    duty: DutyRef,
+    /// `app` (default) or `qr`.
+    method: Option<CheckInMethod>,
+    /// Where the phone is.
+    lat: f64,
+    /// Where the phone is.
+    lon: f64,
+}
+
+/// Checks the calling lawyer in to one of their published duties, timestamped by the server.
+/// Send an `Idempotency-Key` header: a retry with the same key returns the same record (200).
+#[utoipa::path(post, path = "/api/v1/checkins", tag = "attendance", request_body = CheckIn,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, body = AttendanceRecord), (status = 200, body = AttendanceRecord),
+        (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+async fn check_in(
+    State(state): State<AppState>,
+    who: Principal,
+    headers: HeaderMap,
+    Body(req): Body<CheckIn>,
+) -> Result<Response, ApiError> {
+    let me = who
+        .lawyer()
+        .cloned()
+        .ok_or_else(|| ApiError::Forbidden("only the lawyer on duty checks in".into()))?;
+    let key = idempotency_key(&headers)?;
+    if let Some(k) = &key
+        && let Some(done) = state.store.attendance_by_key(&me, k).await?
+    {
+        return Ok((StatusCode::OK, Json(done)).into_response());
+    }
+    let method = req.method.unwrap_or(CheckInMethod::App);
+    if method == CheckInMethod::Manual {
+        return Err(ApiError::invalid(
+            "method",
+            "manual entries are made by a coordinator",
+        ));
+    }
+    let here = Coordinates::new(req.lat, req.lon).map_err(|m| ApiError::invalid("lat", m))?;
+    let duty = find_duty(&state, &req.duty, &me).await?;
+    let ds = state.store.export_dataset().await?;
+    let (station, start, end) = window(&ds, &duty.assignment)?;
+    let policy = state.store.centre_policy(&duty.centre_id).await?;
+    let now = state.now();
+    let opens = start - chrono::Duration::minutes(i64::from(policy.checkin_early_minutes));
+    if now < opens || now > end {
+        return Err(ApiError::invalid(
+            "date",
+            format!("check-in for this duty is open from {opens} to {end} (UTC); it is {now}"),
+        ));
+    }
+    let minutes_late = u32::try_from((now - start).num_minutes().max(0)).unwrap_or(u32::MAX);
+    let distance = here.distance_m(&station.location);
+    let record = NewAttendance {
+        centre_id: duty.centre_id.clone(),
+        roster_id: duty.roster_id,
+        duty: duty.assignment.clone(),
+        status: AttendanceStatus::CheckedIn,
+        method: Some(method),
+        check_in_at: Some(now),
+        check_out_at: None,
+        lat: Some(req.lat),
+        lon: Some(req.lon),
+        distance_m: Some(distance.round()),
+        minutes_late,
+        late: minutes_late > policy.late_grace_minutes,
+        outside_geofence: distance > f64::from(station.geofence_m),
+        reason: String::new(),
+        idempotency_key: key,
+    };
+    let audit = who.audit(
+        Some(&duty.centre_id),
+        "attendance.check_in",
+        "",
+        serde_json::json!({"duty": duty.assignment, "late": record.late, "outside_geofence": record.outside_geofence}),
+    );
+    let (rec, new) = state.store.create_attendance(&record, &audit).await?;
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(rec)).into_response())
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => {
+            let k = v
+                .to_str()
+                .map_err(|_| ApiError::field("Idempotency-Key", "must be ASCII"))?
+                .trim();
+            if k.is_empty() || k.len() > 200 {
+                return Err(ApiError::field("Idempotency-Key", "1 to 200 characters"));
+            }
+            Ok(Some(k.to_string()))
+        }
+    }
+}
+
+async fn record_of(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+) -> Result<AttendanceRecord, ApiError> {
+    let rec = state
+        .store
+        .get_attendance(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("attendance record", id))?;
+    let visible = match who.lawyer() {
+        Some(me) => me == &rec.duty.lawyer_id,
+        None => who.sees_centre(&rec.centre_id),
+    };
+    if visible {
+        Ok(rec)
+    } else {
+        Err(ApiError::not_found("attendance record", id))
+    }
+}
+
+/// Checks the lawyer out (the duty then counts as attended).
+#[utoipa::path(post, path = "/api/v1/checkins/{id}/checkout", tag = "attendance",
+    params(("id" = i64, Path, description = "attendance record id")),
+    responses((status = 200, body = AttendanceRecord), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+async fn check_out(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> Result<Json<AttendanceRecord>, ApiError> {
+    let rec = record_of(&state, &who, id).await?;
+    if who.lawyer() != Some(&rec.duty.lawyer_id) {
+        return Err(ApiError::Forbidden(
+            "only the lawyer on duty checks out".into(),
+        ));
+    }
+    let audit = who.audit(
+        Some(&rec.centre_id),
+        "attendance.check_out",
+        format!("attendance/{id}"),
+        serde_json::json!({}),
+    );
+    Ok(Json(state.store.check_out(id, state.now(), &audit).await?))
+}
+
+/// A coordinator's manual entry of an attended duty.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct ManualEntry {
+    /// The duty.
+    #[serde(flatten)]
+    duty: DutyRef,
+    /// The lawyer.
+    lawyer_id: LawyerId,
+    /// When they arrived (UTC).
+    check_in_at: DateTime<Utc>,
+    /// When they left (UTC).
+    check_out_at: DateTime<Utc>,
+    /// Why it is entered by hand (required).
+    reason: String,
+}
+
+/// Enters an attended duty by hand (the lawyer's phone failed, paper sign-in sheet).
+#[utoipa::path(post, path = "/api/v1/checkins/manual", tag = "attendance", request_body = ManualEntry,
+    responses((status = 201, body = AttendanceRecord), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+async fn manual_entry(
+    State(state): State<AppState>,
+    who: Principal,
+    Body(req): Body<ManualEntry>,
+) -> Result<Response, ApiError> {
+    let duty = find_duty(&state, &req.duty, &req.lawyer_id).await?;
+    who.require_coordinator_of(&duty.centre_id, "duty")?;
+    if req.reason.trim().is_empty() {
+        return Err(ApiError::invalid("reason", "a manual entry needs a reason"));
+    }
+    if req.check_out_at <= req.check_in_at {
+        return Err(ApiError::invalid(
+            "check_out_at",
+            "must be after check_in_at",
+        ));
+    }
+    if req.check_in_at > state.now() {
+        return Err(ApiError::invalid("check_in_at", "is in the future"));
+    }
+    let ds = state.store.export_dataset().await?;
+    let (_, start, _) = window(&ds, &duty.assignment)?;
+    let policy = state.store.centre_policy(&duty.centre_id).await?;
+    let minutes_late =
+        u32::try_from((req.check_in_at - start).num_minutes().max(0)).unwrap_or(u32::MAX);
+    let record = NewAttendance {
+        centre_id: duty.centre_id.clone(),
+        roster_id: duty.roster_id,
+        duty: duty.assignment.clone(),
+        status: AttendanceStatus::Attended,
+        method: Some(CheckInMethod::Manual),
+        check_in_at: Some(req.check_in_at),
+        check_out_at: Some(req.check_out_at),
+        lat: None,
+        lon: None,
+        distance_m: None,
+        minutes_late,
+        late: minutes_late > policy.late_grace_minutes,
+        outside_geofence: false,
+        reason: req.reason.trim().to_string(),
+        idempotency_key: None,
+    };
+    let audit = who.audit(
+        Some(&duty.centre_id),
+        "attendance.manual",
+        "",
+        serde_json::json!({"duty": duty.assignment, "reason": record.reason}),
+    );
+    let (rec, _) = state.store.create_attendance(&record, &audit).await?;
+    Ok((StatusCode::CREATED, Json(rec)).into_response())
+}
+
+/// Approves a check-in made outside the station's geofence, so it counts for pay.
+#[utoipa::path(post, path = "/api/v1/checkins/{id}/approve", tag = "attendance",
+    params(("id" = i64, Path, description = "attendance record id")),
+    responses((status = 200, body = AttendanceRecord), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+async fn approve(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> Result<Json<AttendanceRecord>, ApiError> {
+    let rec = record_of(&state, &who, id).await?;
+    who.require_coordinator_of(&rec.centre_id, &format!("attendance record {id}"))?;
+    let audit = who.audit(
+        Some(&rec.centre_id),
+        "attendance.approve",
+        format!("attendance/{id}"),
+        serde_json::json!({"distance_m": rec.distance_m}),
+    );
+    Ok(Json(state.store.approve_attendance(id, &audit).await?))
+}
+
+/// A coordinator excuses a missed duty.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct Excuse {
+    /// The duty.
+    #[serde(flatten)]
+    duty: DutyRef,
+    /// The lawyer.
+    lawyer_id: LawyerId,
+    /// Why (required), e.g. 法院临时取消.
+    reason: String,
+}
+
+/// Excuses an absence: the duty counts as attended for pay, with the reason on record.
+#[utoipa::path(post, path = "/api/v1/absences/excuse", tag = "attendance", request_body = Excuse,
+    responses((status = 201, body = AttendanceRecord), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+async fn excuse(
+    State(state): State<AppState>,
+    who: Principal,
+    Body(req): Body<Excuse>,
+) -> Result<Response, ApiError> {
+    let duty = find_duty(&state, &req.duty, &req.lawyer_id).await?;
+    who.require_coordinator_of(&duty.centre_id, "duty")?;
+    if req.reason.trim().is_empty() {
+        return Err(ApiError::invalid("reason", "an excuse needs a reason"));
+    }
+    let record = NewAttendance {
+        centre_id: duty.centre_id.clone(),
+        roster_id: duty.roster_id,
+        duty: duty.assignment.clone(),
+        status: AttendanceStatus::Excused,
+        method: None,
+        check_in_at: None,
+        check_out_at: None,
+        lat: None,
+        lon: None,
+        distance_m: None,
+        minutes_late: 0,
+        late: false,
+        outside_geofence: false,
+        reason: req.reason.trim().to_string(),
+        idempotency_key: None,
+    };
+    let audit = who.audit(
+        Some(&duty.centre_id),
+        "attendance.excuse",
+        "",
+        serde_json::json!({"duty": duty.assignment, "reason": record.reason}),
+    );
+    let (rec, _) = state.store.create_attendance(&record, &audit).await?;
+    Ok((StatusCode::CREATED, Json(rec)).into_response())
+}
+
+/// A published duty and what became of it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct DutyAttendance {
+    /// The duty.
+    duty: Assignment,
+    /// Start (UTC).
+    start: DateTime<Utc>,
+    /// End (UTC).
+    end: DateTime<Utc>,
+    /// `upcoming`, `checked_in`, `attended`, `excused`, `no_show` (ended without a
+    /// check-in), `needs_approval` (attended outside the geofence) or `standby` (a backup
+    /// who was not called).
+    state: String,
+    /// The record, if any.
+    record: Option<AttendanceRecord>,
+}
+
+/// Which centre and days.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CentreDays {
+    /// Centre.
+    centre_id: String,
+    /// First day.
+    from: NaiveDate,
+    /// Last day, inclusive.
+    to: NaiveDate,
+}
+
+/// Every published duty of a centre between two days with its attendance; duties that
+/// ended with no check-in show as no-shows.
+#[utoipa::path(get, path = "/api/v1/attendance", tag = "attendance", params(CentreDays),
+    responses((status = 200, body = Vec<DutyAttendance>), (status = 400, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)))]
+async fn list_attendance(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(q): Query<CentreDays>,
+) -> Result<Json<Vec<DutyAttendance>>, ApiError> {
+    let centre = zhiban_domain::CentreId::parse(&q.centre_id)
+        .map_err(|m| ApiError::field("centre_id", m))?;
+    who.require_role(&[TokenRole::Admin, TokenRole::Coordinator, TokenRole::Finance])?;
+    who.require_centre(&centre, &format!("centre {centre}"))?;
+    if q.to < q.from || (q.to - q.from).num_days() > 92 {
+        return Err(ApiError::field(
+            "to",
+            "must be on or after from, at most 92 days later",
+        ));
+    }
+    Ok(Json(duty_attendance(&state, &centre, q.from, q.to).await?))
+}
+
+/// Published duties of a centre with their attendance and state.
+pub(crate) async fn duty_attendance(
+    state: &AppState,
+    centre: &zhiban_domain::CentreId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<DutyAttendance>, ApiError> {
+    let duties = state
+        .store
+        .list_duties(
+            &DutyQuery {
+                centres: Some(vec![centre.clone()]),
+                from: Some(from),
+                to: Some(to),
+                ..DutyQuery::default()
+            },
+            ALL,
+        )
+        .await?;
+    let records = state.store.list_attendance(centre, from, to).await?;
+    let ds = state.store.export_dataset().await?;
+    let now = state.now();
+    let mut out = vec![];
+    for d in duties.items {
+        let (_, start, end) = window(&ds, &d.assignment)?;
+        let record = records.iter().find(|r| r.duty == d.assignment).cloned();
+        let st = match &record {
+            // A named backup comes only when called; no record is no absence.
+            None if d.assignment.role == Role::Backup => "standby",
+            None if now > end => "no_show",
+            None => "upcoming",
+            Some(r) => match r.status {
+                AttendanceStatus::CheckedIn => "checked_in",
+                AttendanceStatus::Excused => "excused",
+                AttendanceStatus::Attended if !r.approved => "needs_approval",
+                AttendanceStatus::Attended => "attended",
+            },
+        };
+        out.push(DutyAttendance {
+            duty: d.assignment,
+            start,
+            end,
+            state: st.into(),
+            record,
+        });
+    }
+    Ok(out)
+}
+
+/// What happened on a duty.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct LedgerIn {
+    /// The duty.
+    #[serde(flatten)]
+    duty: DutyRef,
+    /// The lawyer (default: the calling lawyer).
+    lawyer_id: Option<LawyerId>,
+    /// Consultations given.
+    consultations: u32,
+    /// Plea agreements signed with the lawyer present.
+    plea_signings: u32,
+    /// Quality rating (coordinators only), a key of the subsidy policy's ratings.
+    quality: Option<String>,
+    /// Notes.
+    #[serde(default)]
+    notes: String,
+    /// Legal-aid applications received.
+    #[serde(default)]
+    applications: Vec<LedgerApplication>,
+}
+
+/// A ledger entry with its deadlines checked.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct LedgerOut {
+    /// The entry.
+    #[serde(flatten)]
+    entry: LedgerEntry,
+    /// Applications not forwarded within 24 hours of receipt (or still waiting past it).
+    overdue_applications: u32,
+}
+
+fn overdue(e: &LedgerEntry, now: DateTime<Utc>) -> u32 {
+    e.applications
+        .iter()
+        .filter(|a| {
+            let due = a.received_at + chrono::Duration::hours(24);
+            a.forwarded_at.map_or(now > due, |f| f > due)
+        })
+        .count() as u32
+}
+
+/// Writes the ledger of a duty: the lawyer on duty, or a coordinator (who alone rates
+/// quality).
+#[utoipa::path(put, path = "/api/v1/ledger", tag = "attendance", request_body = LedgerIn,
+    responses((status = 200, body = LedgerOut), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn put_ledger(
+    State(state): State<AppState>,
+    who: Principal,
+    Body(req): Body<LedgerIn>,
+) -> Result<Json<LedgerOut>, ApiError> {
+    let lawyer = match (who.lawyer(), &req.lawyer_id) {
+        (Some(me), Some(l)) if me != l => {
+            return Err(ApiError::Forbidden(
+                "a lawyer writes only their own ledger".into(),
+            ));
+        }
+        (Some(me), _) => me.clone(),
+        (None, Some(l)) => l.clone(),
+        (None, None) => return Err(ApiError::field("lawyer_id", "required for staff")),
+    };
+    let duty = find_duty(&state, &req.duty, &lawyer).await?;
+    if who.lawyer().is_none() {
+        who.require_coordinator_of(&duty.centre_id, "duty")?;
+    } else if req.quality.is_some() {
+        return Err(ApiError::Forbidden(
+            "quality is rated by the coordinator".into(),
+        ));
+    }
+    if req.consultations > 500 || req.plea_signings > 500 {
+        return Err(ApiError::invalid("consultations", "at most 500 per duty"));
+    }
+    if req.notes.chars().count() > 2000 {
+        return Err(ApiError::invalid("notes", "at most 2000 characters"));
+    }
+    for (i, a) in req.applications.iter().enumerate() {
+        if a.applicant.trim().is_empty() {
+            return Err(ApiError::invalid(
+                format!("applications[{i}].applicant"),
+                "must not be empty",
+            ));
+        }
+        if a.forwarded_at.is_some_and(|f| f < a.received_at) {
+            return Err(ApiError::invalid(
+                format!("applications[{i}].forwarded_at"),
+                "is before received_at",
+            ));
+        }
+    }
+    let ds = state.store.export_dataset().await?;
+    if let Some(q) = &req.quality {
+        let known = zhiban_domain::subsidy::policy_on(
+            &ds.settings.subsidy,
+            &duty.centre_id,
+            duty.assignment.date,
+        )
+        .is_some_and(|p| p.quality_pct.contains_key(q));
+        if !known {
+            return Err(ApiError::invalid(
+                "quality",
+                format!("{q:?} is not a rating of the centre's subsidy policy"),
+            ));
+        }
+    }
+    // Keep the coordinator's rating when the lawyer updates their counts.
+    let existing = state
+        .store
+        .list_ledger(&duty.centre_id, duty.assignment.date, duty.assignment.date)
+        .await?
+        .into_iter()
+        .find(|e| {
+            e.station_id == duty.assignment.station_id
+                && e.half_day == duty.assignment.half_day
+                && e.lawyer_id == lawyer
+        });
+    let entry = LedgerEntry {
+        centre_id: duty.centre_id.clone(),
+        station_id: duty.assignment.station_id.clone(),
+        date: duty.assignment.date,
+        half_day: duty.assignment.half_day,
+        lawyer_id: lawyer,
+        consultations: req.consultations,
+        plea_signings: req.plea_signings,
+        quality: if who.lawyer().is_some() {
+            existing.and_then(|e| e.quality)
+        } else {
+            req.quality.clone()
+        },
+        notes: req.notes,
+        applications: req.applications,
+        updated_at: state.now(),
+        updated_by: who.actor(),
+    };
+    let audit = who.audit(
+        Some(&duty.centre_id),
+        "ledger.put",
+        format!("ledger/{}/{}/{}/{}", entry.station_id, entry.date, entry.half_day, entry.lawyer_id),
+        serde_json::json!({"consultations": entry.consultations, "plea_signings": entry.plea_signings, "quality": entry.quality}),
+    );
+    state.store.put_ledger(&entry, &audit).await?;
+    let overdue_applications = overdue(&entry, state.now());
+    Ok(Json(LedgerOut {
+        entry,
+        overdue_applications,
+    }))
+}
+
+/// Which centre, month and station.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LedgerQuery {
+    /// Centre.
+    centre_id: String,
+    /// `YYYY-MM`.
+    month: String,
+    /// Only this station.
+    station_id: Option<String>,
+}
+
+/// Parses `YYYY-MM` into its first and last day.
+pub(crate) fn month_range(raw: &str) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let bad = || {
+        ApiError::field(
+            "month",
+            format!("expected YYYY-MM such as 2026-11, got {raw:?}"),
+        )
+    };
+    let (y, m) = raw.split_once('-').ok_or_else(bad)?;
+    let (y, m): (i32, u32) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if raw.len() != 7 {
+        return Err(bad());
+    }
+    let first = NaiveDate::from_ymd_opt(y, m, 1).ok_or_else(bad)?;
+    let next = if m == 12 {
+        NaiveDate::from_ymd_opt(y + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(y, m + 1, 1)
+    }
+    .ok_or_else(bad)?;
+    Ok((first, next.pred_opt().ok_or_else(bad)?))
+}
+
+async fn ledger_for(
+    state: &AppState,
+    who: &Principal,
+    q: &LedgerQuery,
+) -> Result<(zhiban_domain::CentreId, Vec<LedgerOut>), ApiError> {
+    let centre = zhiban_domain::CentreId::parse(&q.centre_id)
+        .map_err(|m| ApiError::field("centre_id", m))?;
+    who.require_role(&[TokenRole::Admin, TokenRole::Coordinator, TokenRole::Finance])?;
+    who.require_centre(&centre, &format!("centre {centre}"))?;
+    let (from, to) = month_range(&q.month)?;
+    let station = q
+        .station_id
+        .as_deref()
+        .map(|s| StationId::parse(s).map_err(|m| ApiError::field("station_id", m)))
+        .transpose()?;
+    let now = state.now();
+    let entries = state
+        .store
+        .list_ledger(&centre, from, to)
+        .await?
+        .into_iter()
+        .filter(|e| station.as_ref().is_none_or(|s| &e.station_id == s))
+        .map(|entry| LedgerOut {
+            overdue_applications: overdue(&entry, now),
+            entry,
+        })
+        .collect();
+    Ok((centre, entries))
+}
+
+/// A centre's ledger for a month (optionally one station), with overdue applications flagged.
+#[utoipa::path(get, path = "/api/v1/ledger", tag = "attendance", params(LedgerQuery),
+    responses((status = 200, body = Vec<LedgerOut>), (status = 400, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)))]
+async fn list_ledger(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(q): Query<LedgerQuery>,
+) -> Result<Json<Vec<LedgerOut>>, ApiError> {
+    Ok(Json(ledger_for(&state, &who, &q).await?.1))
+}
+
+/// The ledger as CSV (UTF-8 with BOM, Chinese headers) for a month and optionally a station.
+#[utoipa::path(get, path = "/api/v1/ledger.csv", tag = "attendance", params(LedgerQuery),
+    responses((status = 200, content_type = "text/csv", body = String),
+        (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+async fn ledger_csv(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(q): Query<LedgerQuery>,
+) -> Result<Response, ApiError> {
+    let (centre, entries) = ledger_for(&state, &who, &q).await?;
+    let ds = state.store.export_dataset().await?;
+    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    let err = |e: csv::Error| ApiError::Internal(e.into());
+    w.write_record([
+        "日期",
+        "时段",
+        "工作站",
+        "律师编号",
+        "律师",
+        "咨询人次",
+        "认罪认罚具结",
+        "法援申请",
+        "逾期未转交",
+        "质量评价",
+        "备注",
+    ])
+    .map_err(err)?;
+    for e in &entries {
+        let station = ds
+            .station(&e.entry.station_id)
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        let name = ds
+            .lawyer(&e.entry.lawyer_id)
+            .map(|l| l.name.clone())
+            .unwrap_or_default();
+        w.write_record([
+            e.entry.date.to_string(),
+            e.entry.half_day.label_zh().to_string(),
+            station,
+            e.entry.lawyer_id.to_string(),
+            name,
+            e.entry.consultations.to_string(),
+            e.entry.plea_signings.to_string(),
+            e.entry.applications.len().to_string(),
+            e.overdue_applications.to_string(),
+            e.entry.quality.clone().unwrap_or_default(),
+            e.entry.notes.clone(),
+        ])
+        .map_err(err)?;
+    }
+    let body = w
+        .into_inner()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"ledger-{centre}-{}.csv\"", q.month),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -1,0 +1,377 @@
+//! Attendance, the duty ledger and locked subsidy months.
+
+use super::{corrupt, parse_instant, to_instant};
+use crate::StoreError;
+use crate::records::*;
+use chrono::{NaiveDate, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+use zhiban_domain::{Assignment, CentreId, HalfDay, LawyerId, Role, StationId};
+
+const COLS: &str = "id, centre_id, roster_id, station_id, date, half_day, lawyer_id, role, status, \
+    method, check_in_at, check_out_at, check_in_lat, check_in_lon, distance_m, minutes_late, late, \
+    outside_geofence, approved, reason, updated_at";
+
+fn from_row(r: &SqliteRow) -> Result<AttendanceRecord, StoreError> {
+    let id: i64 = r.try_get("id")?;
+    let key = id.to_string();
+    let t = "attendance";
+    let bad = |m: String| corrupt(t, &key, m);
+    let opt = |raw: Option<String>| raw.map(|s| parse_instant(t, &key, &s)).transpose();
+    Ok(AttendanceRecord {
+        id,
+        centre_id: CentreId::parse(&r.try_get::<String, _>("centre_id")?).map_err(bad)?,
+        roster_id: r.try_get("roster_id")?,
+        duty: Assignment {
+            date: r.try_get("date")?,
+            half_day: HalfDay::parse(&r.try_get::<String, _>("half_day")?).map_err(bad)?,
+            station_id: StationId::parse(&r.try_get::<String, _>("station_id")?).map_err(bad)?,
+            lawyer_id: LawyerId::parse(&r.try_get::<String, _>("lawyer_id")?).map_err(bad)?,
+            role: Role::parse(&r.try_get::<String, _>("role")?).map_err(bad)?,
+        },
+        status: AttendanceStatus::parse(&r.try_get::<String, _>("status")?).map_err(bad)?,
+        method: r
+            .try_get::<Option<String>, _>("method")?
+            .map(|m| CheckInMethod::parse(&m))
+            .transpose()
+            .map_err(bad)?,
+        check_in_at: opt(r.try_get("check_in_at")?)?,
+        check_out_at: opt(r.try_get("check_out_at")?)?,
+        check_in_lat: r.try_get("check_in_lat")?,
+        check_in_lon: r.try_get("check_in_lon")?,
+        distance_m: r.try_get("distance_m")?,
+        minutes_late: u32::try_from(r.try_get::<i64, _>("minutes_late")?).unwrap_or(0),
+        late: r.try_get("late")?,
+        outside_geofence: r.try_get("outside_geofence")?,
+        approved: r.try_get("approved")?,
+        reason: r.try_get("reason")?,
+        updated_at: parse_instant(t, &key, &r.try_get::<String, _>("updated_at")?)?,
+    })
+}
+
+/// One record.
+pub async fn get_attendance(
+    conn: &mut SqliteConnection,
+    id: i64,
+) -> Result<Option<AttendanceRecord>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM attendance WHERE id = ?"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
+/// The record a lawyer made with an idempotency key.
+pub async fn by_idempotency_key(
+    conn: &mut SqliteConnection,
+    lawyer: &LawyerId,
+    key: &str,
+) -> Result<Option<AttendanceRecord>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM attendance WHERE lawyer_id = ? AND idempotency_key = ?"
+    )))
+    .bind(lawyer.as_str())
+    .bind(key)
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
+/// The record of a duty.
+pub async fn by_duty(
+    conn: &mut SqliteConnection,
+    duty: &Assignment,
+) -> Result<Option<AttendanceRecord>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM attendance WHERE station_id = ? AND date = ? AND half_day = ? \
+         AND lawyer_id = ? AND role = ?"
+    )))
+    .bind(duty.station_id.as_str())
+    .bind(duty.date)
+    .bind(duty.half_day.code())
+    .bind(duty.lawyer_id.as_str())
+    .bind(duty.role.code())
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
+/// Stores a new record; a conflict if the duty has one already.
+pub async fn insert_attendance(
+    conn: &mut SqliteConnection,
+    a: &NewAttendance,
+) -> Result<i64, StoreError> {
+    if let Some(existing) = by_duty(&mut *conn, &a.duty).await? {
+        return Err(StoreError::Conflict(format!(
+            "this duty already has an attendance record ({}, id {})",
+            existing.status.code(),
+            existing.id
+        )));
+    }
+    Ok(sqlx::query_scalar(
+        "INSERT INTO attendance (centre_id, roster_id, station_id, date, half_day, lawyer_id, role, \
+         status, method, check_in_at, check_out_at, check_in_lat, check_in_lon, distance_m, \
+         minutes_late, late, outside_geofence, approved, reason, idempotency_key, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(a.centre_id.as_str())
+    .bind(a.roster_id)
+    .bind(a.duty.station_id.as_str())
+    .bind(a.duty.date)
+    .bind(a.duty.half_day.code())
+    .bind(a.duty.lawyer_id.as_str())
+    .bind(a.duty.role.code())
+    .bind(a.status.code())
+    .bind(a.method.map(|m| m.code()))
+    .bind(a.check_in_at.map(to_instant))
+    .bind(a.check_out_at.map(to_instant))
+    .bind(a.lat)
+    .bind(a.lon)
+    .bind(a.distance_m)
+    .bind(i64::from(a.minutes_late))
+    .bind(a.late)
+    .bind(a.outside_geofence)
+    .bind(!a.outside_geofence)
+    .bind(&a.reason)
+    .bind(&a.idempotency_key)
+    .bind(to_instant(Utc::now()))
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Checks a lawyer out; a conflict unless they are checked in.
+pub async fn check_out(
+    conn: &mut SqliteConnection,
+    id: i64,
+    at: chrono::DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let n = sqlx::query(
+        "UPDATE attendance SET status = 'attended', check_out_at = ?, updated_at = ? \
+         WHERE id = ? AND status = 'checked_in'",
+    )
+    .bind(to_instant(at))
+    .bind(to_instant(Utc::now()))
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!(
+            "attendance {id} is not checked in (already out, or excused)"
+        )))
+    }
+}
+
+/// Approves an outside-geofence check-in.
+pub async fn approve(conn: &mut SqliteConnection, id: i64) -> Result<(), StoreError> {
+    let n = sqlx::query(
+        "UPDATE attendance SET approved = 1, updated_at = ? WHERE id = ? AND approved = 0",
+    )
+    .bind(to_instant(Utc::now()))
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!(
+            "attendance {id} needs no approval"
+        )))
+    }
+}
+
+/// Records of a centre's duties between two days.
+pub async fn list_attendance(
+    conn: &mut SqliteConnection,
+    centre: &CentreId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<AttendanceRecord>, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM attendance WHERE centre_id = ? AND date >= ? AND date <= ? \
+         ORDER BY date, half_day, station_id, lawyer_id"
+    )))
+    .bind(centre.as_str())
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Replaces a duty's ledger entry and its applications.
+pub async fn put_ledger(conn: &mut SqliteConnection, e: &LedgerEntry) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO ledger_entries (station_id, date, half_day, lawyer_id, centre_id, consultations, \
+         plea_signings, quality, notes, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (station_id, date, half_day, lawyer_id) DO UPDATE SET \
+         consultations = excluded.consultations, plea_signings = excluded.plea_signings, \
+         quality = excluded.quality, notes = excluded.notes, updated_at = excluded.updated_at, \
+         updated_by = excluded.updated_by",
+    )
+    .bind(e.station_id.as_str())
+    .bind(e.date)
+    .bind(e.half_day.code())
+    .bind(e.lawyer_id.as_str())
+    .bind(e.centre_id.as_str())
+    .bind(i64::from(e.consultations))
+    .bind(i64::from(e.plea_signings))
+    .bind(&e.quality)
+    .bind(&e.notes)
+    .bind(to_instant(e.updated_at))
+    .bind(&e.updated_by)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "DELETE FROM ledger_applications WHERE station_id = ? AND date = ? AND half_day = ? AND lawyer_id = ?",
+    )
+    .bind(e.station_id.as_str())
+    .bind(e.date)
+    .bind(e.half_day.code())
+    .bind(e.lawyer_id.as_str())
+    .execute(&mut *conn)
+    .await?;
+    for a in &e.applications {
+        sqlx::query(
+            "INSERT INTO ledger_applications (station_id, date, half_day, lawyer_id, applicant, \
+             received_at, forwarded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(e.station_id.as_str())
+        .bind(e.date)
+        .bind(e.half_day.code())
+        .bind(e.lawyer_id.as_str())
+        .bind(&a.applicant)
+        .bind(to_instant(a.received_at))
+        .bind(a.forwarded_at.map(to_instant))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Ledger entries of a centre between two days, with their applications.
+pub async fn list_ledger(
+    conn: &mut SqliteConnection,
+    centre: &CentreId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<LedgerEntry>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT station_id, date, half_day, lawyer_id, centre_id, consultations, plea_signings, \
+         quality, notes, updated_at, updated_by FROM ledger_entries \
+         WHERE centre_id = ? AND date >= ? AND date <= ? ORDER BY date, half_day, station_id, lawyer_id",
+    )
+    .bind(centre.as_str())
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = vec![];
+    for r in &rows {
+        let station: String = r.try_get("station_id")?;
+        let t = "ledger_entries";
+        let bad = |m: String| corrupt(t, &station, m);
+        let mut e = LedgerEntry {
+            centre_id: CentreId::parse(&r.try_get::<String, _>("centre_id")?).map_err(bad)?,
+            station_id: StationId::parse(&station).map_err(bad)?,
+            date: r.try_get("date")?,
+            half_day: HalfDay::parse(&r.try_get::<String, _>("half_day")?).map_err(bad)?,
+            lawyer_id: LawyerId::parse(&r.try_get::<String, _>("lawyer_id")?).map_err(bad)?,
+            consultations: u32::try_from(r.try_get::<i64, _>("consultations")?).unwrap_or(0),
+            plea_signings: u32::try_from(r.try_get::<i64, _>("plea_signings")?).unwrap_or(0),
+            quality: r.try_get("quality")?,
+            notes: r.try_get("notes")?,
+            applications: vec![],
+            updated_at: parse_instant(t, &station, &r.try_get::<String, _>("updated_at")?)?,
+            updated_by: r.try_get("updated_by")?,
+        };
+        let apps = sqlx::query(
+            "SELECT applicant, received_at, forwarded_at FROM ledger_applications \
+             WHERE station_id = ? AND date = ? AND half_day = ? AND lawyer_id = ? ORDER BY id",
+        )
+        .bind(e.station_id.as_str())
+        .bind(e.date)
+        .bind(e.half_day.code())
+        .bind(e.lawyer_id.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+        for a in &apps {
+            e.applications.push(LedgerApplication {
+                applicant: a.try_get("applicant")?,
+                received_at: parse_instant(t, &station, &a.try_get::<String, _>("received_at")?)?,
+                forwarded_at: a
+                    .try_get::<Option<String>, _>("forwarded_at")?
+                    .map(|s| parse_instant(t, &station, &s))
+                    .transpose()?,
+            });
+        }
+        out.push(e);
+    }
+    Ok(out)
+}
+
+/// Locked months of a centre, oldest first.
+pub async fn locked_months(
+    conn: &mut SqliteConnection,
+    centre: &CentreId,
+) -> Result<Vec<LockedMonth>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT centre_id, month, locked_at, locked_by, statement FROM subsidy_months \
+         WHERE centre_id = ? ORDER BY month",
+    )
+    .bind(centre.as_str())
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let month: String = r.try_get("month")?;
+            let t = "subsidy_months";
+            Ok(LockedMonth {
+                centre_id: centre.clone(),
+                locked_at: parse_instant(t, &month, &r.try_get::<String, _>("locked_at")?)?,
+                locked_by: r.try_get("locked_by")?,
+                statement: serde_json::from_str(&r.try_get::<String, _>("statement")?)
+                    .map_err(|e| corrupt(t, &month, e.to_string()))?,
+                month,
+            })
+        })
+        .collect()
+}
+
+/// Locks a month with its statement; a conflict if it is locked already.
+pub async fn lock_month(
+    conn: &mut SqliteConnection,
+    centre: &CentreId,
+    month: &str,
+    by: &str,
+    statement: &serde_json::Value,
+) -> Result<(), StoreError> {
+    let r = sqlx::query(
+        "INSERT INTO subsidy_months (centre_id, month, locked_at, locked_by, statement) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(centre.as_str())
+    .bind(month)
+    .bind(to_instant(Utc::now()))
+    .bind(by)
+    .bind(statement.to_string())
+    .execute(conn)
+    .await;
+    match r {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Conflict(
+            format!("{month} of centre {centre} is approved already; it never changes"),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
