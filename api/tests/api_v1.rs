@@ -1039,9 +1039,8 @@ async fn a_month_of_check_ins_becomes_a_statement_equal_to_hand_computed_totals(
     let mut tokens = std::collections::BTreeMap::new();
     for d in &duties {
         let l = s(&d["lawyer_id"]);
-        if !tokens.contains_key(&l) {
-            let tok = t.token(TokenRole::Lawyer, None, Some(&l)).await;
-            tokens.insert(l, tok);
+        if let std::collections::btree_map::Entry::Vacant(e) = tokens.entry(l.clone()) {
+            e.insert(t.token(TokenRole::Lawyer, None, Some(&l)).await);
         }
     }
     let body = |d: &Value, lat: f64, lon: f64| {
