@@ -34,7 +34,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(check_in))
         .routes(routes!(check_out))
         .routes(routes!(manual_entry))
-        .routes(routes!(approve))
+        .routes(routes!(approve_check_in))
         .routes(routes!(excuse))
         .routes(routes!(list_attendance))
         .routes(routes!(put_ledger, list_ledger))
@@ -340,7 +340,7 @@ async fn manual_entry(
     params(("id" = i64, Path, description = "attendance record id")),
     responses((status = 200, body = AttendanceRecord), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
-async fn approve(
+async fn approve_check_in(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,

@@ -30,7 +30,7 @@ use zhiban_store::{AttendanceStatus, TokenRole};
 /// The routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_policies, put_policy))
+        .routes(routes!(list_subsidy_policies, put_subsidy_policy))
         .routes(routes!(get_statement))
         .routes(routes!(approve_month))
         .routes(routes!(statement_csv))
@@ -45,7 +45,7 @@ fn centre_id(raw: &str) -> Result<CentreId, ApiError> {
 #[utoipa::path(get, path = "/api/v1/centres/{id}/subsidy-policies", tag = "finance",
     params(("id" = String, Path, description = "centre code")),
     responses((status = 200, body = Vec<SubsidyPolicy>), (status = 404, body = crate::error::Problem)))]
-async fn list_policies(
+async fn list_subsidy_policies(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<String>,
@@ -68,7 +68,7 @@ async fn list_policies(
     params(("id" = String, Path, description = "centre code")), request_body = SubsidyPolicy,
     responses((status = 200, body = SubsidyPolicy), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn put_policy(
+async fn put_subsidy_policy(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<String>,

@@ -33,6 +33,7 @@ pub mod health;
 
 mod attendance;
 mod audit;
+mod feeds;
 mod finance;
 mod jobs;
 mod pages;
@@ -112,6 +113,7 @@ impl AppState {
         (name = "audit", description = "Who changed what, when"),
         (name = "attendance", description = "Check-in and check-out (签到), absences, the duty ledger (台账)"),
         (name = "finance", description = "Subsidy policies, monthly statements (值班补贴), approval, exports"),
+        (name = "feeds", description = "iCal feeds for lawyers and stations; lawyers' busy calendars"),
         (name = "health", description = "Liveness"),
     )
 )]
@@ -139,6 +141,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(audit::router())
         .merge(attendance::router())
         .merge(finance::router())
+        .merge(feeds::router())
         .split_for_parts()
 }
 

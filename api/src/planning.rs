@@ -72,6 +72,35 @@ pub(crate) async fn problem_for(
             ALL,
         )
         .await?;
+    // Lawyers' own commitments (imported calendars) rule out every half-day they overlap.
+    if let (Some(first), Some(last)) = (
+        problem.slots.iter().map(|s| s.start).min(),
+        problem.slots.iter().map(|s| s.end).max(),
+    ) {
+        let commitments = state.store.list_busy_times(None, first, last).await?;
+        if !commitments.is_empty() {
+            let index: std::collections::HashMap<&LawyerId, usize> = problem
+                .lawyers
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (&l.id, i))
+                .collect();
+            let mut marks = vec![];
+            for s in &problem.slots {
+                for b in &commitments {
+                    if b.starts_at < s.end
+                        && b.ends_at > s.start
+                        && let Some(&l) = index.get(&b.lawyer_id)
+                    {
+                        marks.push((l, s.date, s.half_day));
+                    }
+                }
+            }
+            for (l, d, h) in marks {
+                problem.lawyers[l].unavailable.insert((d, h));
+            }
+        }
+    }
     for d in busy.items {
         if let Some(l) = problem
             .lawyers

@@ -24,12 +24,12 @@ use zhiban_store::{
 /// The routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(offer, list_swaps))
+        .routes(routes!(offer_swap, list_swaps))
         .routes(routes!(get_swap))
-        .routes(routes!(accept))
-        .routes(routes!(approve))
-        .routes(routes!(reject))
-        .routes(routes!(cancel))
+        .routes(routes!(accept_swap))
+        .routes(routes!(approve_swap))
+        .routes(routes!(reject_swap))
+        .routes(routes!(cancel_swap))
 }
 
 /// A duty to hand over.
@@ -163,7 +163,7 @@ async fn validate(
     responses((status = 201, body = SwapRecord), (status = 400, body = crate::error::Problem),
         (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
         (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn offer(
+async fn offer_swap(
     State(state): State<AppState>,
     who: Principal,
     Body(req): Body<OfferSwap>,
@@ -359,7 +359,7 @@ async fn apply(
     responses((status = 200, body = SwapRecord), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
         (status = 422, body = crate::error::Problem)))]
-async fn accept(
+async fn accept_swap(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,
@@ -402,7 +402,7 @@ async fn accept(
     responses((status = 200, body = SwapRecord), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
         (status = 422, body = crate::error::Problem)))]
-async fn approve(
+async fn approve_swap(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,
@@ -418,7 +418,7 @@ async fn approve(
     params(("id" = i64, Path, description = "swap id")),
     responses((status = 200, body = SwapRecord), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
-async fn reject(
+async fn reject_swap(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,
@@ -458,7 +458,7 @@ async fn reject(
     params(("id" = i64, Path, description = "swap id")),
     responses((status = 200, body = SwapRecord), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
-async fn cancel(
+async fn cancel_swap(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,

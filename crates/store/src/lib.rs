@@ -336,6 +336,42 @@ pub trait Store: Send + Sync + 'static {
         policy: &zhiban_domain::SubsidyPolicy,
         audit: &Audit,
     ) -> Result<(), StoreError>;
+    /// Makes a new feed token for a lawyer or station, revoking the old one.
+    async fn rotate_feed_token(
+        &self,
+        kind: FeedKind,
+        subject: &str,
+        hash: &str,
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
+
+    /// Whose feed a live token (by hash) opens.
+    async fn feed_subject(&self, hash: &str) -> Result<Option<(FeedKind, String)>, StoreError>;
+
+    /// Replaces a lawyer's busy times.
+    async fn replace_busy_times(
+        &self,
+        lawyer: &LawyerId,
+        busy: &[BusyTime],
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
+
+    /// Busy times overlapping `[from, to)`, of one lawyer or all.
+    async fn list_busy_times(
+        &self,
+        lawyer: Option<&LawyerId>,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<BusyTime>, StoreError>;
+
+    /// Published and superseded versions with matching duties in `[from, to]`, and those duties.
+    async fn duty_history(
+        &self,
+        lawyer: Option<&LawyerId>,
+        station: Option<&zhiban_domain::StationId>,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<(Vec<PublishedVersion>, Vec<DutyVersion>), StoreError>;
 }
 
 /// Opens the database at `url` and brings its schema up to date.

@@ -709,3 +709,70 @@ pub struct LockedMonth {
     /// The statement as approved.
     pub statement: serde_json::Value,
 }
+
+/// Whose feed a token opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedKind {
+    /// A lawyer's own duties.
+    Lawyer,
+    /// Who is on duty at a station.
+    Station,
+}
+
+impl FeedKind {
+    /// Code as stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            FeedKind::Lawyer => "lawyer",
+            FeedKind::Station => "station",
+        }
+    }
+}
+
+/// A busy time of a lawyer (UTC), from their own calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BusyTime {
+    /// The lawyer.
+    pub lawyer_id: LawyerId,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End (exclusive).
+    pub ends_at: DateTime<Utc>,
+    /// The event's summary.
+    pub summary: String,
+    /// The event's UID in the imported file.
+    pub source_uid: String,
+}
+
+/// One duty as it stood in one published (or since superseded) version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DutyVersion {
+    /// Series.
+    pub roster_id: i64,
+    /// Version id.
+    pub version_id: i64,
+    /// Version number within the series.
+    pub number: u32,
+    /// When that version was published.
+    pub published_at: Option<DateTime<Utc>>,
+    /// Whether it is the version in force.
+    pub current: bool,
+    /// The duty.
+    pub assignment: Assignment,
+}
+
+/// A published (or superseded) version of a series, for feeds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublishedVersion {
+    /// Series.
+    pub roster_id: i64,
+    /// Version id.
+    pub version_id: i64,
+    /// Number.
+    pub number: u32,
+    /// When it was published.
+    pub published_at: Option<DateTime<Utc>>,
+    /// Whether it is the version in force.
+    pub current: bool,
+}

@@ -4,6 +4,7 @@ pub mod attendance;
 pub mod audit;
 pub mod calendar;
 pub mod centres;
+pub mod feeds;
 pub mod firms;
 pub mod lawyers;
 pub mod rosters;
@@ -648,5 +649,58 @@ impl Store for SqliteStore {
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn rotate_feed_token(
+        &self,
+        kind: FeedKind,
+        subject: &str,
+        hash: &str,
+        a: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        feeds::rotate_feed_token(&mut tx, kind, subject, hash).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn feed_subject(&self, hash: &str) -> Result<Option<(FeedKind, String)>, StoreError> {
+        feeds::feed_subject(&mut *self.pool.acquire().await?, hash).await
+    }
+
+    async fn replace_busy_times(
+        &self,
+        lawyer: &LawyerId,
+        busy: &[BusyTime],
+        a: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        feeds::replace_busy(&mut tx, lawyer, busy).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_busy_times(
+        &self,
+        lawyer: Option<&LawyerId>,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<BusyTime>, StoreError> {
+        feeds::list_busy(&mut *self.pool.acquire().await?, lawyer, from, to).await
+    }
+
+    async fn duty_history(
+        &self,
+        lawyer: Option<&LawyerId>,
+        station: Option<&StationId>,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<(Vec<PublishedVersion>, Vec<DutyVersion>), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let r = feeds::duty_history(&mut tx, lawyer, station, from, to).await?;
+        tx.commit().await?;
+        Ok(r)
     }
 }
