@@ -132,7 +132,11 @@ impl Model {
 }
 
 /// Solves one connected problem.
-fn solve_one(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, SolveError> {
+fn solve_one(
+    input: SolveInput<'_>,
+    settings: &SolveSettings,
+    live: Option<&(dyn Fn(f64, f64) + Sync)>,
+) -> Result<Solved, SolveError> {
     let started = Instant::now();
     let p = input.problem;
     let w = settings.weights;
@@ -562,8 +566,21 @@ fn solve_one(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
             i32::try_from(settings.threads).unwrap_or(i32::MAX),
         );
     }
-    model.set_option("output_flag", settings.log_to_console);
+    // Live progress: HiGHS writes its MIP log to a file that a watcher thread reads, as
+    // bindings to its callbacks would need unsafe code.
+    let log_path = live.map(|_| {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        std::env::temp_dir().join(format!(
+            "zhiban-highs-{}-{}.log",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        ))
+    });
+    model.set_option("output_flag", settings.log_to_console || log_path.is_some());
     model.set_option("log_to_console", settings.log_to_console);
+    if let Some(path) = &log_path {
+        model.set_option("log_file", path.display().to_string().as_str());
+    }
     if let Some(path) = &settings.export_mps {
         model.set_option("write_model_to_file", true);
         model.set_option("write_model_file", path.display().to_string().as_str());
@@ -573,9 +590,21 @@ fn solve_one(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
         model.set_solution(Some(start.as_slice()), None, None, None);
     }
 
-    let solved = model
-        .try_solve()
-        .map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let solved = std::thread::scope(|scope| {
+        if let (Some(path), Some(live)) = (&log_path, live) {
+            let stop = &stop;
+            scope.spawn(move || watch_log(path, live, stop));
+        }
+        let r = model.try_solve();
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        r
+    })
+    .map_err(|e| SolveError::Solver(format!("{e:?}")));
+    if let Some(path) = &log_path {
+        let _ = std::fs::remove_file(path);
+    }
+    let solved = solved?;
     if settings.export_mps.is_some() {
         // With write_model_to_file HiGHS writes the model and stops; the caller solves again.
         return Err(SolveError::Exported);
@@ -663,6 +692,56 @@ fn solve_one(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
     report.constraints = constraints_count;
     report.pruned_candidates = pruned;
     Ok(Solved { roster, report })
+}
+
+/// Follows a HiGHS log file, calling `live(incumbent, bound)` for each progress line,
+/// until `stop` is set.
+fn watch_log(
+    path: &std::path::Path,
+    live: &(dyn Fn(f64, f64) + Sync),
+    stop: &std::sync::atomic::AtomicBool,
+) {
+    let mut seen = 0usize;
+    loop {
+        let done = stop.load(std::sync::atomic::Ordering::SeqCst);
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let complete = text.rfind('\n').map_or(0, |i| i + 1);
+            if complete > seen {
+                for line in text[seen..complete].lines() {
+                    if let Some((bound, incumbent)) = parse_progress_line(line) {
+                        live(incumbent, bound);
+                    }
+                }
+                seen = complete;
+            }
+        }
+        if done {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// (best bound, best solution) from one line of HiGHS's MIP progress table, e.g.
+/// ` R       0       0         0   0.00%   48.12    52.1     7.63%   0 0 0   1234   0.3s`
+/// (the solution is infinite until one is found).
+pub(crate) fn parse_progress_line(line: &str) -> Option<(f64, f64)> {
+    let t: Vec<&str> = line.split_whitespace().collect();
+    if !t.last()?.ends_with('s') || t.len() < 10 {
+        return None;
+    }
+    let explored = t.iter().position(|x| x.ends_with('%'))?;
+    let num = |x: &str| -> Option<f64> {
+        let x = x.trim_end_matches('*');
+        match x {
+            "inf" | "+inf" => Some(f64::INFINITY),
+            "-inf" => Some(f64::NEG_INFINITY),
+            _ => x.parse().ok(),
+        }
+    };
+    let bound = num(t.get(explored + 1)?)?;
+    let best = num(t.get(explored + 2)?)?;
+    Some((bound, best))
 }
 
 /// A complete start vector from a greedy roster.
@@ -833,7 +912,7 @@ pub fn components(problem: &RosterProblem) -> Vec<RosterProblem> {
         .collect()
 }
 
-/// Progress of a solve, reported as each independent part finishes.
+/// Progress of a solve: finished parts, plus the latest incumbent and bound of running ones.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Progress {
     /// Independent parts in the problem.
@@ -855,8 +934,8 @@ pub fn solve(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, 
     solve_with_progress(input, settings, &|_| {})
 }
 
-/// Like [`solve`], calling `on_progress` each time an independent part is solved (HiGHS's
-/// own progress inside a part is shown in its console log only).
+/// Like [`solve`], calling `on_progress` as HiGHS reports new incumbents and bounds (from
+/// its log, about every few seconds and at each new roster) and as each part finishes.
 pub fn solve_with_progress(
     input: SolveInput<'_>,
     settings: &SolveSettings,
@@ -887,6 +966,44 @@ pub fn solve_with_progress(
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results: std::sync::Mutex<Vec<Option<Result<Solved, SolveError>>>> =
         std::sync::Mutex::new(vec![None; parts.len()]);
+    let running: std::sync::Mutex<Vec<Option<(f64, f64)>>> =
+        std::sync::Mutex::new(vec![None; parts.len()]);
+    // Records a finished part (if any) and reports progress: finished parts' objectives and
+    // bounds plus the running parts' latest incumbents and bounds from HiGHS's log.
+    let report = |finished: Option<(usize, Result<Solved, SolveError>)>| {
+        let Ok(mut all) = results.lock() else { return };
+        if let Some((i, r)) = finished {
+            all[i] = Some(r);
+        }
+        let (mut done, mut inc, mut bound) = (0, 0.0, 0.0);
+        for s in all.iter().flatten().flatten() {
+            done += 1;
+            inc += s.report.solver_objective;
+            bound += s.report.best_bound;
+        }
+        if let Ok(l) = running.lock() {
+            for (i, b) in l.iter().flatten() {
+                if i.is_finite() {
+                    inc += i;
+                }
+                if b.is_finite() {
+                    bound += b;
+                }
+            }
+        }
+        on_progress(Progress {
+            parts_total: parts.len(),
+            parts_done: done,
+            incumbent: inc,
+            bound,
+            gap: if inc.abs() > 1e-9 {
+                ((inc - bound) / inc.abs()).max(0.0)
+            } else {
+                0.0
+            },
+            elapsed_seconds: started.elapsed().as_secs_f64(),
+        });
+    };
     std::thread::scope(|scope| {
         for _ in 0..workers.min(parts.len()) {
             scope.spawn(|| {
@@ -920,15 +1037,23 @@ pub fn solve_with_progress(
                         time_limit: left,
                         ..part_settings.clone()
                     };
+                    // While this part runs, its incumbent and bound count with the finished parts.
+                    let live = |incumbent: f64, bound: f64| {
+                        if let Ok(mut l) = running.lock() {
+                            l[i] = Some((incumbent, bound));
+                        }
+                        report(None);
+                    };
                     // A panic inside the solver bindings becomes an error, never a crash.
                     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
-                        || match solve_one(input, &part_settings) {
+                        || match solve_one(input, &part_settings, Some(&live)) {
                             Err(SolveError::Exported) => solve_one(
                                 input,
                                 &SolveSettings {
                                     export_mps: None,
                                     ..part_settings.clone()
                                 },
+                                None,
                             ),
                             other => other,
                         },
@@ -938,27 +1063,10 @@ pub fn solve_with_progress(
                             "the solver panicked on this problem".into(),
                         ))
                     });
-                    if let Ok(mut all) = results.lock() {
-                        all[i] = Some(r);
-                        let (mut done, mut inc, mut bound) = (0, 0.0, 0.0);
-                        for s in all.iter().flatten().flatten() {
-                            done += 1;
-                            inc += s.report.solver_objective;
-                            bound += s.report.best_bound;
-                        }
-                        on_progress(Progress {
-                            parts_total: parts.len(),
-                            parts_done: done,
-                            incumbent: inc,
-                            bound,
-                            gap: if inc.abs() > 1e-9 {
-                                ((inc - bound) / inc.abs()).max(0.0)
-                            } else {
-                                0.0
-                            },
-                            elapsed_seconds: started.elapsed().as_secs_f64(),
-                        });
+                    if let Ok(mut l) = running.lock() {
+                        l[i] = None;
                     }
+                    report(Some((i, r)));
                 }
             });
         }
@@ -998,4 +1106,30 @@ pub fn solve_with_progress(
     report.parts = parts.len();
     report.pruned_candidates = pruned;
     Ok(Solved { roster, report })
+}
+
+#[cfg(test)]
+mod progress_tests {
+    use super::parse_progress_line;
+
+    #[test]
+    fn progress_lines_of_the_highs_log_give_bound_and_incumbent() {
+        assert_eq!(
+            parse_progress_line(
+                " R       0       0         0   0.00%   48.123          52.1               7.63%        0      0      0      1234     0.3s"
+            ),
+            Some((48.123, 52.1))
+        );
+        let none_yet = parse_progress_line(
+            "         0       0         0   0.00%   0               inf                  inf        0      0      0         0     0.0s",
+        )
+        .unwrap();
+        assert_eq!(none_yet.0, 0.0);
+        assert!(none_yet.1.is_infinite());
+        assert_eq!(
+            parse_progress_line("Src  Proc. InQueue |  Leaves   Expl. | BestBound"),
+            None
+        );
+        assert_eq!(parse_progress_line("Solving report"), None);
+    }
 }

@@ -490,3 +490,41 @@ fn a_surge_draws_on_sibling_centres_only_where_the_pool_is_shared() {
         .collect();
     assert_eq!(homes, BTreeSet::from(["GZ-BY".to_string()]));
 }
+
+#[test]
+fn progress_is_reported_while_solving_and_ends_at_the_result() {
+    let ds = fixture("guangzhou");
+    let problem = RosterProblem::build(&ds, &all_centres(&ds), d("2026-11-23"), 1, vec![]).unwrap();
+    let seen = std::sync::Mutex::new(Vec::<Progress>::new());
+    let solved = solve_with_progress(
+        SolveInput {
+            problem: &problem,
+            pins: &[],
+            previous: None,
+        },
+        &SolveSettings::default(),
+        &|p| seen.lock().unwrap().push(p),
+    )
+    .unwrap();
+    assert!(check(&problem, &solved.roster).is_empty());
+    let seen = seen.into_inner().unwrap();
+    assert!(!seen.is_empty());
+    // Parts finish one by one; the last report covers all of them and matches the result.
+    for w in seen.windows(2) {
+        assert!(w[0].parts_done <= w[1].parts_done);
+    }
+    let last = seen.last().unwrap();
+    assert_eq!(last.parts_done, last.parts_total);
+    assert_eq!(last.parts_total, solved.report.parts);
+    assert!(
+        (last.incumbent - solved.report.solver_objective).abs()
+            < 1e-6 * solved.report.solver_objective.abs().max(1.0)
+    );
+    // HiGHS's own progress lines are read while parts run: some report comes before the end.
+    assert!(
+        seen.len() > solved.report.parts,
+        "{} reports for {} parts",
+        seen.len(),
+        solved.report.parts
+    );
+}
