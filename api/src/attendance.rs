@@ -39,6 +39,63 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_attendance))
         .routes(routes!(put_ledger, list_ledger))
         .routes(routes!(ledger_csv))
+        .routes(routes!(station_qr))
+}
+
+/// Which day.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QrQuery {
+    /// The day (default today, in the station's time zone).
+    date: Option<NaiveDate>,
+}
+
+/// A station's check-in QR code for a day.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct StationQr {
+    /// Station.
+    station_id: StationId,
+    /// Day.
+    date: NaiveDate,
+    /// The code lawyers send with `method: qr`.
+    code: String,
+    /// What to encode in the QR poster.
+    payload: String,
+}
+
+/// The station's check-in code of a day, for the QR poster (its coordinators).
+#[utoipa::path(get, path = "/api/v1/stations/{id}/qr", tag = "attendance",
+    params(("id" = String, Path, description = "station code"), QrQuery),
+    responses((status = 200, body = StationQr), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)))]
+async fn station_qr(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<QrQuery>,
+) -> Result<Json<StationQr>, ApiError> {
+    let id = StationId::parse(&id).map_err(|m| ApiError::field("id", m))?;
+    let ds = state.store.export_dataset().await?;
+    let st = ds
+        .station(&id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("station", &id))?;
+    who.require_coordinator_of(&st.centre_id, &format!("station {id}"))?;
+    let tz = ds
+        .centre(&st.centre_id)
+        .map(|c| c.time_zone)
+        .unwrap_or(zhiban_domain::DEFAULT_TIME_ZONE);
+    let date = q
+        .date
+        .unwrap_or_else(|| state.now().with_timezone(&tz).date_naive());
+    let code = qr_code(&state, &id, date).await?;
+    Ok(Json(StationQr {
+        payload: format!("zhiban:checkin:{id}:{date}:{code}"),
+        station_id: id,
+        date,
+        code,
+    }))
 }
 
 /// Which duty.
@@ -117,10 +174,26 @@ pub(crate) struct CheckIn {
     duty: DutyRef,
     /// `app` (default) or `qr`.
     method: Option<CheckInMethod>,
-    /// Where the phone is.
-    lat: f64,
-    /// Where the phone is.
-    lon: f64,
+    /// Where the phone is (required with `app`).
+    lat: Option<f64>,
+    /// Where the phone is (required with `app`).
+    lon: Option<f64>,
+    /// The code of the QR poster at the station (required with `qr`); it changes daily.
+    qr_code: Option<String>,
+}
+
+/// The station's check-in code for a day: the first 12 hex digits of
+/// SHA-256(server secret | station | date), so it cannot be guessed or reused on another day.
+pub(crate) async fn qr_code(
+    state: &AppState,
+    station: &StationId,
+    date: NaiveDate,
+) -> Result<String, ApiError> {
+    use sha2::Digest;
+    let candidate = crate::auth::generate_token().map_err(ApiError::Internal)?;
+    let secret = state.store.server_secret("qr", &candidate).await?;
+    let digest = sha2::Sha256::digest(format!("{secret}|{station}|{date}").as_bytes());
+    Ok(digest.iter().take(6).map(|b| format!("{b:02X}")).collect())
 }
 
 /// Checks the calling lawyer in to one of their published duties, timestamped by the server.
@@ -154,8 +227,34 @@ async fn check_in(
             "manual entries are made by a coordinator",
         ));
     }
-    let here = Coordinates::new(req.lat, req.lon).map_err(|m| ApiError::invalid("lat", m))?;
+    let here = match (req.lat, req.lon) {
+        (Some(lat), Some(lon)) => {
+            Some(Coordinates::new(lat, lon).map_err(|m| ApiError::invalid("lat", m))?)
+        }
+        (None, None) if method == CheckInMethod::Qr => None,
+        _ => {
+            return Err(ApiError::invalid(
+                "lat",
+                "the phone's position (lat and lon) is required",
+            ));
+        }
+    };
     let duty = find_duty(&state, &req.duty, &me).await?;
+    if method == CheckInMethod::Qr {
+        let want = qr_code(&state, &duty.assignment.station_id, duty.assignment.date).await?;
+        let given = req
+            .qr_code
+            .as_deref()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_uppercase();
+        if given != want {
+            return Err(ApiError::invalid(
+                "qr_code",
+                "this is not today's code of the station's QR poster",
+            ));
+        }
+    }
     let ds = state.store.export_dataset().await?;
     let (station, start, end) = window(&ds, &duty.assignment)?;
     let policy = state.store.centre_policy(&duty.centre_id).await?;
@@ -168,7 +267,10 @@ async fn check_in(
         ));
     }
     let minutes_late = u32::try_from((now - start).num_minutes().max(0)).unwrap_or(u32::MAX);
-    let distance = here.distance_m(&station.location);
+    // A valid QR code proves presence; a position, when sent, is still recorded.
+    let distance = here.map(|h| h.distance_m(&station.location));
+    let outside =
+        method != CheckInMethod::Qr && distance.is_some_and(|d| d > f64::from(station.geofence_m));
     let record = NewAttendance {
         centre_id: duty.centre_id.clone(),
         roster_id: duty.roster_id,
@@ -177,12 +279,12 @@ async fn check_in(
         method: Some(method),
         check_in_at: Some(now),
         check_out_at: None,
-        lat: Some(req.lat),
-        lon: Some(req.lon),
-        distance_m: Some(distance.round()),
+        lat: req.lat,
+        lon: req.lon,
+        distance_m: distance.map(f64::round),
         minutes_late,
         late: minutes_late > policy.late_grace_minutes,
-        outside_geofence: distance > f64::from(station.geofence_m),
+        outside_geofence: outside,
         reason: String::new(),
         idempotency_key: key,
     };

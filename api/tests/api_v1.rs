@@ -1035,7 +1035,8 @@ async fn a_month_of_check_ins_becomes_a_statement_equal_to_hand_computed_totals(
         let (_, am, pm) = station(&s(&d["station_id"]));
         if d["half_day"] == "am" { am } else { pm }
     };
-    let (late, outside, no_show, excused, plea) = (1usize, 2usize, 3usize, 4usize, 5usize);
+    let (late, outside, no_show, excused, plea, qr) =
+        (1usize, 2usize, 3usize, 4usize, 5usize, 6usize);
     let mut tokens = std::collections::BTreeMap::new();
     for d in &duties {
         let l = s(&d["lawyer_id"]);
@@ -1078,6 +1079,37 @@ async fn a_month_of_check_ins_becomes_a_statement_equal_to_hand_computed_totals(
             (lat + 0.0005, lon)
         };
         let key = format!("k-{i}");
+        if i == qr {
+            // The QR poster's code of the day; a wrong one is refused.
+            let code = t
+                .get(
+                    &format!("/api/v1/stations/{}/qr?date={date}", s(&d["station_id"])),
+                    &coord,
+                )
+                .await;
+            assert_eq!(code.status, StatusCode::OK, "{}", code.body);
+            let qr_body = |c: &str| {
+                json!({"station_id": d["station_id"], "date": d["date"], "half_day": d["half_day"],
+                       "method": "qr", "qr_code": c})
+            };
+            let r = t
+                .post("/api/v1/checkins", tok, qr_body("000000000000"))
+                .await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(r.body["errors"][0]["field"], "qr_code");
+            let r = t
+                .post("/api/v1/checkins", tok, qr_body(&s(&code.body["code"])))
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            assert_eq!(r.body["method"], "qr");
+            let id = r.body["id"].as_i64().unwrap();
+            t.set_time(Some(local(&date, &add_minutes(end, 5))));
+            let r = t
+                .post(&format!("/api/v1/checkins/{id}/checkout"), tok, json!({}))
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            continue;
+        }
         let r = t
             .call_with(
                 Method::POST,

@@ -336,6 +336,10 @@ pub trait Store: Send + Sync + 'static {
         policy: &zhiban_domain::SubsidyPolicy,
         audit: &Audit,
     ) -> Result<(), StoreError>;
+    /// A server secret by name: the stored one, or `candidate` stored now if there is none
+    /// (the first caller wins, so every process agrees).
+    async fn server_secret(&self, name: &str, candidate: &str) -> Result<String, StoreError>;
+
     /// Makes a new feed token for a lawyer or station, revoking the old one.
     async fn rotate_feed_token(
         &self,

@@ -651,6 +651,22 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn server_secret(&self, name: &str, candidate: &str) -> Result<String, StoreError> {
+        let key = format!("secret:{name}");
+        let mut tx = self.write().await?;
+        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING")
+            .bind(&key)
+            .bind(candidate)
+            .execute(&mut *tx)
+            .await?;
+        let v: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(&key)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(v)
+    }
+
     async fn rotate_feed_token(
         &self,
         kind: FeedKind,
