@@ -170,6 +170,16 @@ async fn method_not_allowed() -> axum::response::Response {
         .into_response()
 }
 
+/// A request path fit for logs: feed tokens and query strings are left out.
+pub fn redacted_path(uri: &axum::http::Uri) -> String {
+    let path = uri.path();
+    if path.starts_with("/ical/lawyers/") {
+        return "/ical/lawyers/[token].ics".into();
+    }
+    // Query strings may hold a station feed token; the path alone is enough to follow a request.
+    path.chars().take(200).collect()
+}
+
 /// The whole HTTP service.
 pub fn app(state: AppState) -> Router {
     let (router, doc) = routes();
@@ -189,6 +199,24 @@ pub fn app(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            // Feed URLs carry secret tokens: log the route, never the token.
+            tracing::info_span!("request", method = %req.method(), path = %redacted_path(req.uri()))
+        }))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted_path;
+
+    #[test]
+    fn logged_paths_never_hold_feed_tokens() {
+        let u: axum::http::Uri = "/ical/lawyers/zb_abc123.ics".parse().unwrap();
+        assert_eq!(redacted_path(&u), "/ical/lawyers/[token].ics");
+        let u: axum::http::Uri = "/ical/sites/S1.ics?token=zb_secret".parse().unwrap();
+        assert!(!redacted_path(&u).contains("zb_secret"));
+        let u: axum::http::Uri = "/api/v1/versions/3?station_id=A".parse().unwrap();
+        assert_eq!(redacted_path(&u), "/api/v1/versions/3");
+    }
 }
