@@ -559,4 +559,29 @@ mod tests {
         assert_eq!(cal.events.len(), 1);
         assert_eq!(cal.timezones.len(), 1);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_refused_or_parsed_never_a_panic(text in "\\PC{0,400}") {
+            let (f, t) = window();
+            let _ = parse_busy(&text, f, t);
+        }
+
+        #[test]
+        fn damaged_calendars_are_refused_or_parsed_never_a_panic(
+            cut in 0usize..400, junk in "[A-Z:;=0-9TZ\\r\\n -]{0,40}"
+        ) {
+            let good = format!(
+                "{HEAD}BEGIN:VEVENT\r\nUID:w\r\nDTSTART;TZID=Asia/Shanghai:20261102T140000\r\n\
+                 DTEND;TZID=Asia/Shanghai:20261102T170000\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+            );
+            let at = cut.min(good.len());
+            let at = (0..=at).rev().find(|i| good.is_char_boundary(*i)).unwrap_or(0);
+            let damaged = format!("{}{junk}{}", &good[..at], &good[at..]);
+            let (f, t) = window();
+            if let Err(e) = parse_busy(&damaged, f, t) {
+                proptest::prop_assert!(e.line >= 1);
+            }
+        }
+    }
 }
