@@ -73,6 +73,15 @@ pub enum Command {
     /// Make a roster: assign lawyers to every half-day slot of the period, optimally, and
     /// explain what stays uncovered.
     Solve(SolveArgs),
+    /// Copy the whole database to a new SQLite file while the service keeps running, then
+    /// check the copy's integrity.
+    Backup {
+        /// The new file.
+        file: PathBuf,
+        #[allow(missing_docs)]
+        #[command(flatten)]
+        db: Db,
+    },
     /// API tokens: create (printed once, stored hashed) and revoke.
     Token {
         /// What to do with tokens.
@@ -303,6 +312,31 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
                 "exported {} to {}",
                 summary(&store.counts().await?),
                 dir.display()
+            )?;
+        }
+        Command::Backup { file, db } => {
+            let started = Instant::now();
+            let store = zhiban_store::connect(&db.database_url).await?;
+            store
+                .backup_to(&file)
+                .await
+                .with_context(|| format!("backing up to {}", file.display()))?;
+            let copy =
+                zhiban_store::sqlite::SqliteStore::open(&format!("sqlite://{}", file.display()))
+                    .await?;
+            let check = copy.integrity_check().await?;
+            if check != "ok" {
+                bail!(
+                    "the backup {} fails its integrity check: {check}",
+                    file.display()
+                );
+            }
+            writeln!(
+                out,
+                "backed up {} to {} in {:.2} s; integrity check ok",
+                summary(&zhiban_store::Store::counts(&copy).await?),
+                file.display(),
+                started.elapsed().as_secs_f64()
             )?;
         }
         Command::Serve { addr, demo, db } => {

@@ -458,3 +458,24 @@ fn token_create_prints_a_token_once_that_the_server_accepts_until_revoked() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[tokio::test]
+async fn backup_copies_the_database_consistently_and_refuses_to_overwrite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = db_url(tmp.path());
+    run_ok(&[
+        "import",
+        fixture("small").to_str().unwrap(),
+        "--database-url",
+        &url,
+    ]);
+    let copy = tmp.path().join("backup.db");
+    let out = run_ok(&["backup", copy.to_str().unwrap(), "--database-url", &url]);
+    assert!(out.contains("integrity check ok"), "{out}");
+    assert_eq!(
+        dump(&url).await,
+        dump(&format!("sqlite://{}", copy.display())).await
+    );
+    let err = run_err(&["backup", copy.to_str().unwrap(), "--database-url", &url]);
+    assert!(err.contains("exists"), "{err}");
+}

@@ -336,6 +336,10 @@ pub trait Store: Send + Sync + 'static {
         policy: &zhiban_domain::SubsidyPolicy,
         audit: &Audit,
     ) -> Result<(), StoreError>;
+    /// Writes a consistent copy of the whole database to a new file while it stays in use
+    /// (SQLite `VACUUM INTO`); refuses an existing file.
+    async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError>;
+
     /// A server secret by name: the stored one, or `candidate` stored now if there is none
     /// (the first caller wins, so every process agrees).
     async fn server_secret(&self, name: &str, candidate: &str) -> Result<String, StoreError>;

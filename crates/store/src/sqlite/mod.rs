@@ -651,6 +651,25 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        if path.exists() {
+            return Err(StoreError::Conflict(format!(
+                "{} exists; back up to a new file",
+                path.display()
+            )));
+        }
+        let target = path.to_str().ok_or_else(|| StoreError::InvalidUrl {
+            url: path.display().to_string(),
+            message: "the backup path is not UTF-8".into(),
+        })?;
+        // VACUUM INTO takes a read transaction: writers carry on, the copy is consistent.
+        sqlx::query("VACUUM INTO ?")
+            .bind(target)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn server_secret(&self, name: &str, candidate: &str) -> Result<String, StoreError> {
         let key = format!("secret:{name}");
         let mut tx = self.write().await?;
