@@ -69,8 +69,7 @@ pub struct FeedEvent {
 pub fn write_calendar(name: &str, refresh_minutes: u32, events: &[FeedEvent]) -> String {
     let mut cal = Calendar::new();
     cal.name(name);
-    cal.append_property(Property::new("PRODID", "-//zhiban//duty roster//ZH"));
-    cal.append_property(Property::new("CALSCALE", "GREGORIAN"));
+    // icalendar writes VERSION, CALSCALE and its own PRODID; each must appear once.
     cal.append_property(Property::new("METHOD", "PUBLISH"));
     cal.append_property(Property::new("X-WR-TIMEZONE", FEED_TZ));
     let refresh = format!("PT{refresh_minutes}M");
@@ -112,7 +111,11 @@ pub fn write_calendar(name: &str, refresh_minutes: u32, events: &[FeedEvent]) ->
         }
         cal.push(ev.done());
     }
-    let text = cal.done().to_string();
+    let text = cal.done().to_string().replacen(
+        "PRODID:ICALENDAR-RS\r\n",
+        "PRODID:-//zhiban//duty roster//ZH\r\n",
+        1,
+    );
     // The VTIMEZONE goes before the first event (icalendar has no builder for it).
     match text.find("BEGIN:VEVENT") {
         Some(at) => format!("{}{VTIMEZONE}{}", &text[..at], &text[at..]),
@@ -551,6 +554,14 @@ mod tests {
         assert!(unfolded.contains("SEQUENCE:2"));
         assert!(unfolded.contains("BEGIN:VTIMEZONE"));
         assert!(unfolded.contains("REFRESH-INTERVAL;VALUE=DURATION:PT60M"));
+        for once in ["PRODID:", "VERSION:", "CALSCALE:", "METHOD:"] {
+            assert_eq!(
+                unfolded.lines().filter(|l| l.starts_with(once)).count(),
+                1,
+                "{once} must appear once:\n{unfolded}"
+            );
+        }
+        assert!(unfolded.contains("PRODID:-//zhiban//duty roster//ZH"));
         // And the feed parses with the ical crate.
         let cal = ical::IcalParser::new(std::io::BufReader::new(text.as_bytes()))
             .next()
