@@ -1590,6 +1590,7 @@ async fn lawyer_and_station_feeds_follow_the_roster_through_a_repair() {
     assert!(
         text.contains("X-WR-CALNAME:") && text.contains("REFRESH-INTERVAL;VALUE=DURATION:PT60M")
     );
+    assert_eq!(text.matches("\r\nPRODID:").count(), 1, "one PRODID");
     let evs = events_of(&text);
     assert_eq!(evs.len(), n);
     assert!(evs.iter().all(|e| e.1 == "CONFIRMED" && e.2 == 0));
