@@ -57,10 +57,5 @@ async fn list_audit(
         (_, None) => who.token.centre_id.clone(),
     };
     let r = state.store.list_audit(centre.as_ref(), page).await?;
-    Ok(Json(PageOut {
-        items: r.items,
-        total: r.total,
-        limit: page.limit,
-        offset: page.offset,
-    }))
+    Ok(PageOut::of(r, page))
 }

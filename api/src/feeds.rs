@@ -71,6 +71,21 @@ fn link(headers: &HeaderMap, path: &str) -> FeedLink {
     FeedLink { url, webcal_url }
 }
 
+/// Whether `who` may manage lawyer `l`'s calendar: the lawyer, an admin, or a coordinator
+/// of a centre whose pool holds them.
+fn manages_lawyer(who: &Principal, ds: &Dataset, l: &zhiban_domain::Lawyer) -> bool {
+    match who.lawyer() {
+        Some(me) => me == &l.id,
+        None => {
+            who.role() != TokenRole::Finance
+                && who.centre_scope().is_none_or(|cs| {
+                    cs.iter()
+                        .any(|c| pool_of(ds, c).contains(&l.home_centre_id))
+                })
+        }
+    }
+}
+
 /// Makes a new feed URL for a lawyer (the lawyer, or a coordinator of their pool); the old
 /// URL stops working at once.
 #[utoipa::path(post, path = "/api/v1/lawyers/{id}/feed-token", tag = "feeds",
@@ -88,16 +103,7 @@ async fn rotate_lawyer_token(
     let l = ds
         .lawyer(&id)
         .ok_or_else(|| ApiError::not_found("lawyer", &id))?;
-    let allowed = match who.lawyer() {
-        Some(me) => me == &id,
-        None => {
-            who.role() != TokenRole::Finance
-                && who.centre_scope().is_none_or(|cs| {
-                    cs.iter()
-                        .any(|c| pool_of(&ds, c).contains(&l.home_centre_id))
-                })
-        }
-    };
+    let allowed = manages_lawyer(&who, &ds, l);
     if !allowed {
         return Err(ApiError::not_found("lawyer", &id));
     }
@@ -428,16 +434,7 @@ async fn busy_lawyer(
         .lawyer(&id)
         .cloned()
         .ok_or_else(|| ApiError::not_found("lawyer", &id))?;
-    let allowed = match who.lawyer() {
-        Some(me) => me == &id,
-        None => {
-            who.role() != TokenRole::Finance
-                && who.centre_scope().is_none_or(|cs| {
-                    cs.iter()
-                        .any(|c| pool_of(&ds, c).contains(&l.home_centre_id))
-                })
-        }
-    };
+    let allowed = manages_lawyer(who, &ds, &l);
     if allowed {
         Ok(l)
     } else {

@@ -23,6 +23,18 @@ pub(crate) struct PageOut<T: ToSchema> {
     pub(crate) offset: u64,
 }
 
+impl<T: ToSchema> PageOut<T> {
+    /// The API's page of a store page.
+    pub(crate) fn of(p: zhiban_store::Paged<T>, page: zhiban_store::Page) -> Json<Self> {
+        Json(Self {
+            items: p.items,
+            total: p.total,
+            limit: page.limit,
+            offset: page.offset,
+        })
+    }
+}
+
 /// Checks `limit` (1 to 500, default 100).
 pub(crate) fn limit(raw: Option<u32>) -> Result<u32, ApiError> {
     match raw {

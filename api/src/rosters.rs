@@ -210,12 +210,7 @@ async fn list_rosters(
         (Some(mine), Some(c)) => Some(mine.into_iter().filter(|m| m == &c).collect()),
     };
     let r = state.store.list_rosters(scope.as_deref(), page).await?;
-    Ok(Json(PageOut {
-        items: r.items,
-        total: r.total,
-        limit: page.limit,
-        offset: page.offset,
-    }))
+    Ok(PageOut::of(r, page))
 }
 
 /// A roster series with its versions.
@@ -959,12 +954,7 @@ async fn list_duties(
         });
     }
     let r = state.store.list_duties(&dq, page).await?;
-    Ok(Json(PageOut {
-        items: r.items,
-        total: r.total,
-        limit: page.limit,
-        offset: page.offset,
-    }))
+    Ok(PageOut::of(r, page))
 }
 
 /// The calling lawyer's published duties.
@@ -989,10 +979,5 @@ async fn my_duties(
     }
     dq.lawyer = Some(me);
     let r = state.store.list_duties(&dq, page).await?;
-    Ok(Json(PageOut {
-        items: r.items,
-        total: r.total,
-        limit: page.limit,
-        offset: page.offset,
-    }))
+    Ok(PageOut::of(r, page))
 }

@@ -293,12 +293,7 @@ async fn list_swaps(
             state.store.list_swaps(scope.as_deref(), None, page).await?
         }
     };
-    Ok(Json(PageOut {
-        items: r.items,
-        total: r.total,
-        limit: page.limit,
-        offset: page.offset,
-    }))
+    Ok(PageOut::of(r, page))
 }
 
 /// One swap.

@@ -931,7 +931,7 @@ pub struct Progress {
 
 /// Solves a roster problem: independent parts in parallel, then one roster and one report.
 pub fn solve(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, SolveError> {
-    solve_with_progress(input, settings, &|_| {})
+    solve_parts(input, settings, None)
 }
 
 /// Like [`solve`], calling `on_progress` as HiGHS reports new incumbents and bounds (from
@@ -940,6 +940,15 @@ pub fn solve_with_progress(
     input: SolveInput<'_>,
     settings: &SolveSettings,
     on_progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Solved, SolveError> {
+    solve_parts(input, settings, Some(on_progress))
+}
+
+/// Solves the independent parts; HiGHS's log is followed only when progress is wanted.
+fn solve_parts(
+    input: SolveInput<'_>,
+    settings: &SolveSettings,
+    on_progress: Option<&(dyn Fn(Progress) + Sync)>,
 ) -> Result<Solved, SolveError> {
     let started = Instant::now();
     let parts = if settings.decompose && settings.export_mps.is_none() {
@@ -991,6 +1000,9 @@ pub fn solve_with_progress(
                 }
             }
         }
+        let Some(on_progress) = on_progress else {
+            return;
+        };
         on_progress(Progress {
             parts_total: parts.len(),
             parts_done: done,
@@ -1045,8 +1057,12 @@ pub fn solve_with_progress(
                         report(None);
                     };
                     // A panic inside the solver bindings becomes an error, never a crash.
-                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
-                        || match solve_one(input, &part_settings, Some(&live)) {
+                    let r =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match solve_one(
+                            input,
+                            &part_settings,
+                            on_progress.map(|_| &live as &(dyn Fn(f64, f64) + Sync)),
+                        ) {
                             Err(SolveError::Exported) => solve_one(
                                 input,
                                 &SolveSettings {
@@ -1056,13 +1072,12 @@ pub fn solve_with_progress(
                                 None,
                             ),
                             other => other,
-                        },
-                    ))
-                    .unwrap_or_else(|_| {
-                        Err(SolveError::Solver(
-                            "the solver panicked on this problem".into(),
-                        ))
-                    });
+                        }))
+                        .unwrap_or_else(|_| {
+                            Err(SolveError::Solver(
+                                "the solver panicked on this problem".into(),
+                            ))
+                        });
                     if let Ok(mut l) = running.lock() {
                         l[i] = None;
                     }
