@@ -6,9 +6,14 @@
 //! connection or transaction (the caller owns begin and commit):
 //! - [`sqlite::centres`], [`sqlite::firms`], [`sqlite::stations`] (with weekly demand),
 //!   [`sqlite::lawyers`] (with unavailability, leave and preferences),
-//!   [`sqlite::calendar`], [`sqlite::settings`].
+//!   [`sqlite::calendar`], [`sqlite::settings`];
+//! - [`sqlite::rosters`] (series, versions, assignments, published duties, jobs, swaps),
+//!   [`sqlite::audit`] (audit log, API tokens, centre policies), [`sqlite::attendance`]
+//!   (check-ins, ledger, locked subsidy months), [`sqlite::feeds`] (feed tokens, busy times,
+//!   duty history). Backend-neutral records live in [`records`].
 //!
-//! Importing a data set is one transaction: it either all lands or nothing changes.
+//! Importing a data set is one transaction: it either all lands or nothing changes. Every
+//! other write records its audit entry in the same transaction as the change.
 //!
 //! ```no_run
 //! # async fn demo(ds: zhiban_domain::Dataset) -> Result<(), zhiban_store::StoreError> {
