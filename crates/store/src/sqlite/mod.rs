@@ -1,4 +1,4 @@
-//! The SQLite implementation of [`Store`](crate::Store).
+//! The SQLite implementation of [`Store`].
 
 pub mod attendance;
 pub mod audit;
