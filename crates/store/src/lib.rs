@@ -24,6 +24,7 @@
 //! # Ok(()) }
 //! ```
 
+mod codec;
 pub mod records;
 pub mod sqlite;
 

@@ -4,8 +4,9 @@ use super::{corrupt, parse_instant, to_instant};
 use crate::StoreError;
 use crate::records::*;
 use chrono::{NaiveDate, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use super::dialect::{JSON_LIST_1, ROSTER_END};
+use super::{Conn, DbRow};
+use sqlx::Row;
 use std::collections::BTreeSet;
 use zhiban_domain::{Assignment, CentreId, HalfDay, LawyerId, Role, StationId};
 
@@ -17,7 +18,7 @@ fn opt_instant(
     raw.map(|s| parse_instant(table, key, &s)).transpose()
 }
 
-fn roster_from_row(r: &SqliteRow) -> Result<RosterRecord, StoreError> {
+fn roster_from_row(r: &DbRow) -> Result<RosterRecord, StoreError> {
     let id: i64 = r.try_get("id")?;
     let key = id.to_string();
     let bad = |m: String| corrupt("rosters", &key, m);
@@ -35,7 +36,7 @@ const ROSTER_COLS: &str = "id, centre_id, from_date, weeks, created_at, created_
 const VERSION_COLS: &str = "id, roster_id, number, status, based_on, origin, report, revision, \
                             created_at, created_by, published_at, published_by";
 
-fn version_from_row(r: &SqliteRow) -> Result<VersionRecord, StoreError> {
+fn version_from_row(r: &DbRow) -> Result<VersionRecord, StoreError> {
     let id: i64 = r.try_get("id")?;
     let key = id.to_string();
     let t = "roster_versions";
@@ -57,11 +58,11 @@ fn version_from_row(r: &SqliteRow) -> Result<VersionRecord, StoreError> {
     })
 }
 
-fn assignment_from_row(r: &SqliteRow) -> Result<(Assignment, bool), StoreError> {
+fn assignment_from_row(r: &DbRow) -> Result<(Assignment, bool), StoreError> {
     let key = format!(
         "{}/{}",
         r.try_get::<String, _>("station_id")?,
-        r.try_get::<String, _>("date")?
+        r.try_get::<chrono::NaiveDate, _>("date")?
     );
     let bad = |m: String| corrupt("assignments", &key, m);
     Ok((
@@ -78,10 +79,10 @@ fn assignment_from_row(r: &SqliteRow) -> Result<(Assignment, bool), StoreError> 
 
 /// A roster series.
 pub async fn get_roster(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
 ) -> Result<Option<RosterRecord>, StoreError> {
-    let sql = format!("SELECT {ROSTER_COLS} FROM rosters WHERE id = ?");
+    let sql = format!("SELECT {ROSTER_COLS} FROM rosters WHERE id = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
@@ -93,22 +94,22 @@ pub async fn get_roster(
 
 /// Roster series of some centres (None: all), newest period first.
 pub async fn list_rosters(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     centres: Option<&[CentreId]>,
     page: Page,
 ) -> Result<Paged<RosterRecord>, StoreError> {
     let filter = centres.map(|cs| {
         serde_json::Value::from(cs.iter().map(|c| c.as_str()).collect::<Vec<_>>()).to_string()
     });
-    let total: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM rosters WHERE (?1 IS NULL OR centre_id IN (SELECT value FROM json_each(?1)))",
-    )
+    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM rosters WHERE ($1 IS NULL OR centre_id IN {JSON_LIST_1})",
+    )))
     .bind(&filter)
     .fetch_one(&mut *conn)
     .await?;
     let sql = format!(
-        "SELECT {ROSTER_COLS} FROM rosters WHERE (?1 IS NULL OR centre_id IN \
-         (SELECT value FROM json_each(?1))) ORDER BY from_date DESC, id DESC LIMIT ?2 OFFSET ?3"
+        "SELECT {ROSTER_COLS} FROM rosters WHERE ($1 IS NULL OR centre_id IN \
+         {JSON_LIST_1}) ORDER BY from_date DESC, id DESC LIMIT $2 OFFSET $3"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&filter)
@@ -124,11 +125,11 @@ pub async fn list_rosters(
 
 /// Versions of a series, oldest first.
 pub async fn list_versions(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     roster: i64,
 ) -> Result<Vec<VersionRecord>, StoreError> {
     let sql =
-        format!("SELECT {VERSION_COLS} FROM roster_versions WHERE roster_id = ? ORDER BY number");
+        format!("SELECT {VERSION_COLS} FROM roster_versions WHERE roster_id = $1 ORDER BY number");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(roster)
         .fetch_all(conn)
@@ -137,10 +138,10 @@ pub async fn list_versions(
 }
 
 async fn version_record(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
 ) -> Result<Option<VersionRecord>, StoreError> {
-    let sql = format!("SELECT {VERSION_COLS} FROM roster_versions WHERE id = ?");
+    let sql = format!("SELECT {VERSION_COLS} FROM roster_versions WHERE id = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
@@ -152,7 +153,7 @@ async fn version_record(
 
 /// A version with its series and assignments.
 pub async fn get_version(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
 ) -> Result<Option<StoredVersion>, StoreError> {
     let Some(version) = version_record(&mut *conn, id).await? else {
@@ -163,7 +164,7 @@ pub async fn get_version(
         .ok_or_else(|| corrupt("roster_versions", &id.to_string(), "its roster is missing"))?;
     let rows = sqlx::query(
         "SELECT station_id, date, half_day, lawyer_id, role, pinned FROM assignments \
-         WHERE version_id = ?",
+         WHERE version_id = $1",
     )
     .bind(id)
     .fetch_all(&mut *conn)
@@ -186,7 +187,7 @@ pub async fn get_version(
 }
 
 async fn insert_assignments(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     version: i64,
     assignments: &[Assignment],
     pins: &BTreeSet<Assignment>,
@@ -194,7 +195,7 @@ async fn insert_assignments(
     for a in assignments {
         sqlx::query(
             "INSERT INTO assignments (version_id, station_id, date, half_day, lawyer_id, role, pinned) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(version)
         .bind(a.station_id.as_str())
@@ -213,7 +214,7 @@ async fn insert_assignments(
 /// a version that is not a draft, and a period overlapping another published roster of the
 /// same centre (its duties would be rostered twice).
 async fn publish_on(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     version: &VersionRecord,
     by: &str,
 ) -> Result<(), StoreError> {
@@ -227,11 +228,11 @@ async fn publish_on(
     let roster = get_roster(&mut *conn, version.roster_id)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("roster {}", version.roster_id)))?;
-    let clash: Option<i64> = sqlx::query_scalar(
+    let clash: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT r.id FROM rosters r JOIN roster_versions v ON v.roster_id = r.id \
-         WHERE v.status = 'published' AND r.centre_id = ? AND r.id <> ? \
-         AND r.from_date <= ? AND date(r.from_date, '+' || (r.weeks * 7 - 1) || ' days') >= ? LIMIT 1",
-    )
+         WHERE v.status = 'published' AND r.centre_id = $1 AND r.id <> $2 \
+         AND r.from_date <= $3 AND {ROSTER_END} >= $4 LIMIT 1",
+    )))
     .bind(roster.centre_id.as_str())
     .bind(roster.id)
     .bind(roster.to())
@@ -245,13 +246,13 @@ async fn publish_on(
         )));
     }
     sqlx::query(
-        "UPDATE roster_versions SET status = 'superseded' WHERE roster_id = ? AND status = 'published'",
+        "UPDATE roster_versions SET status = 'superseded' WHERE roster_id = $1 AND status = 'published'",
     )
     .bind(version.roster_id)
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "UPDATE roster_versions SET status = 'published', published_at = ?, published_by = ? WHERE id = ?",
+        "UPDATE roster_versions SET status = 'published', published_at = $1, published_by = $2 WHERE id = $3",
     )
     .bind(to_instant(Utc::now()))
     .bind(by)
@@ -263,7 +264,7 @@ async fn publish_on(
 
 /// Stores a new version (and a new series if asked); returns its id.
 pub async fn insert_version(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     v: &NewVersion,
 ) -> Result<i64, StoreError> {
     let now = to_instant(Utc::now());
@@ -281,7 +282,7 @@ pub async fn insert_version(
         } => {
             sqlx::query_scalar(
                 "INSERT INTO rosters (centre_id, from_date, weeks, created_at, created_by) \
-                 VALUES (?, ?, ?, ?, ?) RETURNING id",
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
             .bind(centre_id.as_str())
             .bind(from)
@@ -295,7 +296,7 @@ pub async fn insert_version(
     if v.publish {
         // Publishing at once (a swap) must start from the version now in force.
         let current: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM roster_versions WHERE roster_id = ? AND status = 'published'",
+            "SELECT id FROM roster_versions WHERE roster_id = $1 AND status = 'published'",
         )
         .bind(roster_id)
         .fetch_optional(&mut *conn)
@@ -307,14 +308,14 @@ pub async fn insert_version(
         }
     }
     let number: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(MAX(number), 0) + 1 FROM roster_versions WHERE roster_id = ?",
+        "SELECT COALESCE(MAX(number), 0) + 1 FROM roster_versions WHERE roster_id = $1",
     )
     .bind(roster_id)
     .fetch_one(&mut *conn)
     .await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO roster_versions (roster_id, number, status, based_on, origin, report, \
-         created_at, created_by) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?) RETURNING id",
+         created_at, created_by) VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(roster_id)
     .bind(number)
@@ -337,7 +338,7 @@ pub async fn insert_version(
 
 /// Replaces a draft's assignments and report, if it is still at `revision`.
 pub async fn update_draft(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
     revision: i64,
     assignments: &[Assignment],
@@ -359,12 +360,12 @@ pub async fn update_draft(
             v.revision
         )));
     }
-    sqlx::query("DELETE FROM assignments WHERE version_id = ?")
+    sqlx::query("DELETE FROM assignments WHERE version_id = $1")
         .bind(id)
         .execute(&mut *conn)
         .await?;
     insert_assignments(&mut *conn, id, assignments, pins).await?;
-    sqlx::query("UPDATE roster_versions SET report = ?, revision = revision + 1 WHERE id = ?")
+    sqlx::query("UPDATE roster_versions SET report = $1, revision = revision + 1 WHERE id = $2")
         .bind(report.to_string())
         .bind(id)
         .execute(&mut *conn)
@@ -374,7 +375,7 @@ pub async fn update_draft(
 
 /// Publishes a draft.
 pub async fn publish_version(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
     by: &str,
 ) -> Result<(), StoreError> {
@@ -386,7 +387,7 @@ pub async fn publish_version(
 
 /// Duties of published versions matching `q`, by date, half-day, station.
 pub async fn list_duties(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     q: &DutyQuery,
     page: Page,
 ) -> Result<Paged<Duty>, StoreError> {
@@ -400,11 +401,13 @@ pub async fn list_duties(
         .unwrap_or(NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default());
     let to =
         q.to.unwrap_or(NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default());
-    let filter = "FROM assignments a JOIN roster_versions v ON v.id = a.version_id \
+    let filter = format!(
+        "FROM assignments a JOIN roster_versions v ON v.id = a.version_id \
          JOIN rosters r ON r.id = v.roster_id WHERE v.status = 'published' \
-         AND (?1 IS NULL OR r.centre_id IN (SELECT value FROM json_each(?1))) \
-         AND (?2 IS NULL OR a.lawyer_id = ?2) AND (?3 IS NULL OR a.station_id = ?3) \
-         AND a.date >= ?4 AND a.date <= ?5 AND (?6 IS NULL OR r.id <> ?6)";
+         AND ($1 IS NULL OR r.centre_id IN {JSON_LIST_1}) \
+         AND ($2 IS NULL OR a.lawyer_id = $2) AND ($3 IS NULL OR a.station_id = $3) \
+         AND a.date >= $4 AND a.date <= $5 AND ($6 IS NULL OR r.id <> $6)"
+    );
     let bind = |sql: String| {
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(centres.clone())
@@ -421,7 +424,7 @@ pub async fn list_duties(
     let rows = bind(format!(
         "SELECT r.id AS roster_id, v.id AS vid, r.centre_id, a.station_id, a.date, a.half_day, \
          a.lawyer_id, a.role, a.pinned {filter} \
-         ORDER BY a.date, a.half_day, a.station_id, a.role, a.lawyer_id LIMIT ?7 OFFSET ?8"
+         ORDER BY a.date, a.half_day, a.station_id, a.role, a.lawyer_id LIMIT $7 OFFSET $8"
     ))
     .bind(i64::from(page.limit))
     .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
@@ -451,7 +454,7 @@ pub async fn list_duties(
 const JOB_COLS: &str = "id, centre_id, kind, status, request, progress, error, roster_id, \
                         version_id, created_at, created_by, started_at, finished_at";
 
-fn job_from_row(r: &SqliteRow) -> Result<JobRecord, StoreError> {
+fn job_from_row(r: &DbRow) -> Result<JobRecord, StoreError> {
     let id: i64 = r.try_get("id")?;
     let key = id.to_string();
     let t = "jobs";
@@ -486,10 +489,10 @@ fn job_from_row(r: &SqliteRow) -> Result<JobRecord, StoreError> {
 
 /// A job.
 pub async fn get_job(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
 ) -> Result<Option<JobRecord>, StoreError> {
-    let sql = format!("SELECT {JOB_COLS} FROM jobs WHERE id = ?");
+    let sql = format!("SELECT {JOB_COLS} FROM jobs WHERE id = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
@@ -501,7 +504,7 @@ pub async fn get_job(
 
 /// Queues a job; a centre with a queued or running job gets a conflict.
 pub async fn insert_job(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     centre: &CentreId,
     kind: JobKind,
     request: &serde_json::Value,
@@ -514,7 +517,7 @@ pub async fn insert_job(
     };
     let r = sqlx::query_scalar(
         "INSERT INTO jobs (centre_id, kind, status, request, roster_id, created_at, created_by) \
-         VALUES (?, ?, 'queued', ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, 'queued', $3, $4, $5, $6) RETURNING id",
     )
     .bind(centre.as_str())
     .bind(kind)
@@ -534,9 +537,9 @@ pub async fn insert_job(
 }
 
 /// Moves a queued job to running; false if it was not queued.
-pub async fn claim_job(conn: &mut SqliteConnection, id: i64) -> Result<bool, StoreError> {
+pub async fn claim_job(conn: &mut Conn, id: i64) -> Result<bool, StoreError> {
     let n = sqlx::query(
-        "UPDATE jobs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'",
+        "UPDATE jobs SET status = 'running', started_at = $1 WHERE id = $2 AND status = 'queued'",
     )
     .bind(to_instant(Utc::now()))
     .bind(id)
@@ -548,11 +551,11 @@ pub async fn claim_job(conn: &mut SqliteConnection, id: i64) -> Result<bool, Sto
 
 /// Records a running job's progress.
 pub async fn set_job_progress(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
     progress: &serde_json::Value,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE jobs SET progress = ? WHERE id = ? AND status = 'running'")
+    sqlx::query("UPDATE jobs SET progress = $1 WHERE id = $2 AND status = 'running'")
         .bind(progress.to_string())
         .bind(id)
         .execute(conn)
@@ -562,7 +565,7 @@ pub async fn set_job_progress(
 
 /// Ends a job: succeeded with a version, or failed with a reason.
 pub async fn finish_job(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
     result: Result<i64, &str>,
 ) -> Result<(), StoreError> {
@@ -572,7 +575,7 @@ pub async fn finish_job(
     };
     let roster: Option<i64> = match version {
         Some(v) => {
-            sqlx::query_scalar("SELECT roster_id FROM roster_versions WHERE id = ?")
+            sqlx::query_scalar("SELECT roster_id FROM roster_versions WHERE id = $1")
                 .bind(v)
                 .fetch_optional(&mut *conn)
                 .await?
@@ -580,8 +583,8 @@ pub async fn finish_job(
         None => None,
     };
     sqlx::query(
-        "UPDATE jobs SET status = ?, version_id = ?, roster_id = COALESCE(?, roster_id), \
-         error = ?, finished_at = ? WHERE id = ?",
+        "UPDATE jobs SET status = $1, version_id = $2, roster_id = COALESCE($3, roster_id), \
+         error = $4, finished_at = $5 WHERE id = $6",
     )
     .bind(status)
     .bind(version)
@@ -596,11 +599,11 @@ pub async fn finish_job(
 
 /// Marks every queued or running job failed (after a restart, nothing is working on them).
 pub async fn fail_unfinished_jobs(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     reason: &str,
 ) -> Result<u64, StoreError> {
     Ok(sqlx::query(
-        "UPDATE jobs SET status = 'failed', error = ?, finished_at = ? \
+        "UPDATE jobs SET status = 'failed', error = $1, finished_at = $2 \
          WHERE status IN ('queued', 'running')",
     )
     .bind(reason)
@@ -615,7 +618,7 @@ pub async fn fail_unfinished_jobs(
 const SWAP_COLS: &str = "id, roster_id, version_id, station_id, date, half_day, role, from_lawyer, \
                          to_lawyer, status, note, created_at, decided_at, decided_by, result_version_id";
 
-fn swap_from_row(r: &SqliteRow) -> Result<SwapRecord, StoreError> {
+fn swap_from_row(r: &DbRow) -> Result<SwapRecord, StoreError> {
     let id: i64 = r.try_get("id")?;
     let key = id.to_string();
     let t = "swaps";
@@ -641,10 +644,10 @@ fn swap_from_row(r: &SqliteRow) -> Result<SwapRecord, StoreError> {
 
 /// A swap.
 pub async fn get_swap(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
 ) -> Result<Option<SwapRecord>, StoreError> {
-    let sql = format!("SELECT {SWAP_COLS} FROM swaps WHERE id = ?");
+    let sql = format!("SELECT {SWAP_COLS} FROM swaps WHERE id = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
@@ -656,7 +659,7 @@ pub async fn get_swap(
 
 /// Swaps of some centres' rosters and/or involving one lawyer, newest first.
 pub async fn list_swaps(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     centres: Option<&[CentreId]>,
     lawyer: Option<&LawyerId>,
     page: Page,
@@ -665,9 +668,11 @@ pub async fn list_swaps(
         serde_json::Value::from(cs.iter().map(|c| c.as_str()).collect::<Vec<_>>()).to_string()
     });
     let lawyer = lawyer.map(|l| l.as_str().to_string());
-    let filter = "FROM swaps s JOIN rosters r ON r.id = s.roster_id \
-        WHERE (?1 IS NULL OR r.centre_id IN (SELECT value FROM json_each(?1))) \
-        AND (?2 IS NULL OR s.from_lawyer = ?2 OR s.to_lawyer = ?2)";
+    let filter = format!(
+        "FROM swaps s JOIN rosters r ON r.id = s.roster_id \
+        WHERE ($1 IS NULL OR r.centre_id IN {JSON_LIST_1}) \
+        AND ($2 IS NULL OR s.from_lawyer = $2 OR s.to_lawyer = $2)"
+    );
     let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {filter}")))
         .bind(&centres)
         .bind(&lawyer)
@@ -679,7 +684,7 @@ pub async fn list_swaps(
         .collect::<Vec<_>>()
         .join(", ");
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {cols} {filter} ORDER BY s.id DESC LIMIT ?3 OFFSET ?4"
+        "SELECT {cols} {filter} ORDER BY s.id DESC LIMIT $3 OFFSET $4"
     )))
     .bind(&centres)
     .bind(&lawyer)
@@ -694,10 +699,10 @@ pub async fn list_swaps(
 }
 
 /// Stores a new swap offer.
-pub async fn insert_swap(conn: &mut SqliteConnection, s: &NewSwap) -> Result<i64, StoreError> {
+pub async fn insert_swap(conn: &mut Conn, s: &NewSwap) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO swaps (roster_id, version_id, station_id, date, half_day, role, from_lawyer, \
-         to_lawyer, status, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'offered', ?, ?) RETURNING id",
+         to_lawyer, status, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'offered', $9, $10) RETURNING id",
     )
     .bind(s.roster_id)
     .bind(s.version_id)
@@ -715,7 +720,7 @@ pub async fn insert_swap(conn: &mut SqliteConnection, s: &NewSwap) -> Result<i64
 
 /// Moves a swap from one of `from` to `to`; a conflict if it is in neither.
 pub async fn set_swap_status(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
     from: &[SwapStatus],
     to: SwapStatus,
@@ -733,8 +738,8 @@ pub async fn set_swap_status(
         )));
     }
     sqlx::query(
-        "UPDATE swaps SET status = ?, decided_at = ?, decided_by = ?, \
-         result_version_id = COALESCE(?, result_version_id) WHERE id = ?",
+        "UPDATE swaps SET status = $1, decided_at = $2, decided_by = $3, \
+         result_version_id = COALESCE($4, result_version_id) WHERE id = $5",
     )
     .bind(to.code())
     .bind(to_instant(Utc::now()))

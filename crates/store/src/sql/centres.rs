@@ -2,13 +2,14 @@
 
 use super::corrupt;
 use crate::StoreError;
-use sqlx::{Row, SqliteConnection};
+use super::Conn;
+use sqlx::Row;
 use zhiban_domain::{Centre, CentreId, parse_time_zone};
 
 /// Inserts a centre or updates the one with its code.
-pub async fn upsert_centre(conn: &mut SqliteConnection, c: &Centre) -> Result<(), StoreError> {
+pub async fn upsert_centre(conn: &mut Conn, c: &Centre) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO centres (id, name, parent_id, time_zone, shares_pool) VALUES (?, ?, ?, ?, ?) \
+        "INSERT INTO centres (id, name, parent_id, time_zone, shares_pool) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT(id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id, \
          time_zone = excluded.time_zone, shares_pool = excluded.shares_pool",
     )
@@ -23,7 +24,7 @@ pub async fn upsert_centre(conn: &mut SqliteConnection, c: &Centre) -> Result<()
 }
 
 /// All centres, by code.
-pub async fn list_centres(conn: &mut SqliteConnection) -> Result<Vec<Centre>, StoreError> {
+pub async fn list_centres(conn: &mut Conn) -> Result<Vec<Centre>, StoreError> {
     let rows =
         sqlx::query("SELECT id, name, parent_id, time_zone, shares_pool FROM centres ORDER BY id")
             .fetch_all(conn)

@@ -2,15 +2,16 @@
 
 use super::{corrupt, tags_from_json, tags_to_json, u32_from_db, weekday_from_db, weekday_to_db};
 use crate::StoreError;
-use sqlx::{Row, SqliteConnection};
+use super::Conn;
+use sqlx::Row;
 use zhiban_domain::*;
 
 /// Inserts a lawyer or updates the one with their code.
-pub async fn upsert_lawyer(conn: &mut SqliteConnection, l: &Lawyer) -> Result<(), StoreError> {
+pub async fn upsert_lawyer(conn: &mut Conn, l: &Lawyer) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO lawyers (id, name, phone, firm_id, home_centre_id, licence_date, skills, \
          languages, max_per_day, max_per_week, max_per_month, lat, lon, active) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          ON CONFLICT(id) DO UPDATE SET name = excluded.name, phone = excluded.phone, \
          firm_id = excluded.firm_id, home_centre_id = excluded.home_centre_id, \
          licence_date = excluded.licence_date, skills = excluded.skills, \
@@ -39,16 +40,16 @@ pub async fn upsert_lawyer(conn: &mut SqliteConnection, l: &Lawyer) -> Result<()
 
 /// Replaces a lawyer's weekly unavailability, leave and preferences.
 pub async fn replace_availability<'a>(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     lawyer: &LawyerId,
     weekly: impl Iterator<Item = &'a WeeklyUnavailability>,
     leave: impl Iterator<Item = &'a Leave>,
     preferences: impl Iterator<Item = &'a Preference>,
 ) -> Result<(), StoreError> {
     for sql in [
-        "DELETE FROM lawyer_unavailability WHERE lawyer_id = ?",
-        "DELETE FROM lawyer_leave WHERE lawyer_id = ?",
-        "DELETE FROM lawyer_preferences WHERE lawyer_id = ?",
+        "DELETE FROM lawyer_unavailability WHERE lawyer_id = $1",
+        "DELETE FROM lawyer_leave WHERE lawyer_id = $1",
+        "DELETE FROM lawyer_preferences WHERE lawyer_id = $1",
     ] {
         sqlx::query(sql)
             .bind(lawyer.as_str())
@@ -57,7 +58,7 @@ pub async fn replace_availability<'a>(
     }
     for u in weekly {
         sqlx::query(
-            "INSERT INTO lawyer_unavailability (lawyer_id, weekday, half_day) VALUES (?, ?, ?)",
+            "INSERT INTO lawyer_unavailability (lawyer_id, weekday, half_day) VALUES ($1, $2, $3)",
         )
         .bind(u.lawyer_id.as_str())
         .bind(weekday_to_db(u.weekday))
@@ -67,7 +68,7 @@ pub async fn replace_availability<'a>(
     }
     for v in leave {
         sqlx::query(
-            "INSERT INTO lawyer_leave (lawyer_id, start_date, end_date, half_day, reason) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO lawyer_leave (lawyer_id, start_date, end_date, half_day, reason) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(v.lawyer_id.as_str())
         .bind(v.from)
@@ -78,7 +79,7 @@ pub async fn replace_availability<'a>(
         .await?;
     }
     for p in preferences {
-        sqlx::query("INSERT INTO lawyer_preferences (lawyer_id, kind, target) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO lawyer_preferences (lawyer_id, kind, target) VALUES ($1, $2, $3)")
             .bind(p.lawyer_id.as_str())
             .bind(p.target.kind_code())
             .bind(p.target.target_code())
@@ -90,11 +91,11 @@ pub async fn replace_availability<'a>(
 
 /// Lawyers of one home centre or all, by code.
 pub async fn list_lawyers(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     centre: Option<&CentreId>,
 ) -> Result<Vec<Lawyer>, StoreError> {
     let rows =
-        sqlx::query("SELECT * FROM lawyers WHERE (?1 IS NULL OR home_centre_id = ?1) ORDER BY id")
+        sqlx::query("SELECT * FROM lawyers WHERE ($1 IS NULL OR home_centre_id = $1) ORDER BY id")
             .bind(centre.map(|c| c.as_str()))
             .fetch_all(conn)
             .await?;
@@ -129,7 +130,7 @@ pub async fn list_lawyers(
 
 /// All weekly unavailability.
 pub async fn list_unavailability(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
 ) -> Result<Vec<WeeklyUnavailability>, StoreError> {
     let rows =
         sqlx::query("SELECT * FROM lawyer_unavailability ORDER BY lawyer_id, weekday, half_day")
@@ -149,7 +150,7 @@ pub async fn list_unavailability(
 }
 
 /// All leave.
-pub async fn list_leave(conn: &mut SqliteConnection) -> Result<Vec<Leave>, StoreError> {
+pub async fn list_leave(conn: &mut Conn) -> Result<Vec<Leave>, StoreError> {
     let rows = sqlx::query(
         "SELECT * FROM lawyer_leave ORDER BY lawyer_id, start_date, end_date, half_day",
     )
@@ -176,7 +177,7 @@ pub async fn list_leave(conn: &mut SqliteConnection) -> Result<Vec<Leave>, Store
 }
 
 /// All preferences.
-pub async fn list_preferences(conn: &mut SqliteConnection) -> Result<Vec<Preference>, StoreError> {
+pub async fn list_preferences(conn: &mut Conn) -> Result<Vec<Preference>, StoreError> {
     let rows = sqlx::query("SELECT * FROM lawyer_preferences ORDER BY lawyer_id, kind, target")
         .fetch_all(conn)
         .await?;

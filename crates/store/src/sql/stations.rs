@@ -2,17 +2,18 @@
 
 use super::{corrupt, tags_from_json, tags_to_json, u32_from_db, weekday_from_db, weekday_to_db};
 use crate::StoreError;
-use sqlx::{Row, SqliteConnection};
+use super::Conn;
+use sqlx::Row;
 use std::collections::BTreeMap;
 use zhiban_domain::*;
 
 /// Inserts a station or updates the one with its code, replacing its contracted firms.
-pub async fn upsert_station(conn: &mut SqliteConnection, s: &Station) -> Result<(), StoreError> {
+pub async fn upsert_station(conn: &mut Conn, s: &Station) -> Result<(), StoreError> {
     let t = |x: chrono::NaiveTime| x.format("%H:%M").to_string();
     sqlx::query(
         "INSERT INTO stations (id, centre_id, name, kind, address, phone, lat, lon, geofence_m, \
          am_start, am_end, pm_start, pm_end, min_years, skills, holiday_duty, priority) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
          ON CONFLICT(id) DO UPDATE SET centre_id = excluded.centre_id, name = excluded.name, \
          kind = excluded.kind, address = excluded.address, phone = excluded.phone, \
          lat = excluded.lat, lon = excluded.lon, geofence_m = excluded.geofence_m, \
@@ -39,12 +40,12 @@ pub async fn upsert_station(conn: &mut SqliteConnection, s: &Station) -> Result<
     .bind(i64::from(s.priority))
     .execute(&mut *conn)
     .await?;
-    sqlx::query("DELETE FROM station_contracted_firms WHERE station_id = ?")
+    sqlx::query("DELETE FROM station_contracted_firms WHERE station_id = $1")
         .bind(s.id.as_str())
         .execute(&mut *conn)
         .await?;
     for f in &s.contracted_firms {
-        sqlx::query("INSERT INTO station_contracted_firms (station_id, firm_id) VALUES (?, ?)")
+        sqlx::query("INSERT INTO station_contracted_firms (station_id, firm_id) VALUES ($1, $2)")
             .bind(s.id.as_str())
             .bind(f.as_str())
             .execute(&mut *conn)
@@ -55,18 +56,18 @@ pub async fn upsert_station(conn: &mut SqliteConnection, s: &Station) -> Result<
 
 /// Replaces a station's weekly demand.
 pub async fn replace_demand<'a>(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     station: &StationId,
     rules: impl Iterator<Item = &'a DemandRule>,
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM demand_rules WHERE station_id = ?")
+    sqlx::query("DELETE FROM demand_rules WHERE station_id = $1")
         .bind(station.as_str())
         .execute(&mut *conn)
         .await?;
     for d in rules {
         sqlx::query(
             "INSERT INTO demand_rules (station_id, weekday, half_day, lawyers, backups, skills, \
-             languages, min_years) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             languages, min_years) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(d.station_id.as_str())
         .bind(weekday_to_db(d.weekday))
@@ -84,7 +85,7 @@ pub async fn replace_demand<'a>(
 
 /// Stations of one centre or all, by code.
 pub async fn list_stations(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     centre: Option<&CentreId>,
 ) -> Result<Vec<Station>, StoreError> {
     let contracts = sqlx::query(
@@ -100,7 +101,7 @@ pub async fn list_stations(
         by_station.entry(sid).or_default().push(firm);
     }
     let rows =
-        sqlx::query("SELECT * FROM stations WHERE (?1 IS NULL OR centre_id = ?1) ORDER BY id")
+        sqlx::query("SELECT * FROM stations WHERE ($1 IS NULL OR centre_id = $1) ORDER BY id")
             .bind(centre.map(|c| c.as_str()))
             .fetch_all(&mut *conn)
             .await?;
@@ -136,7 +137,7 @@ pub async fn list_stations(
 }
 
 /// All demand rules, by station, weekday and half-day.
-pub async fn list_demand(conn: &mut SqliteConnection) -> Result<Vec<DemandRule>, StoreError> {
+pub async fn list_demand(conn: &mut Conn) -> Result<Vec<DemandRule>, StoreError> {
     let rows = sqlx::query("SELECT * FROM demand_rules ORDER BY station_id, weekday, half_day")
         .fetch_all(conn)
         .await?;

@@ -4,15 +4,15 @@ use super::{corrupt, parse_instant, to_instant};
 use crate::StoreError;
 use crate::records::*;
 use chrono::{NaiveDate, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use super::{Conn, DbRow};
+use sqlx::Row;
 use zhiban_domain::{Assignment, CentreId, HalfDay, LawyerId, Role, StationId};
 
 const COLS: &str = "id, centre_id, roster_id, station_id, date, half_day, lawyer_id, role, status, \
     method, check_in_at, check_out_at, check_in_lat, check_in_lon, distance_m, minutes_late, late, \
     outside_geofence, approved, reason, updated_at";
 
-fn from_row(r: &SqliteRow) -> Result<AttendanceRecord, StoreError> {
+fn from_row(r: &DbRow) -> Result<AttendanceRecord, StoreError> {
     let id: i64 = r.try_get("id")?;
     let key = id.to_string();
     let t = "attendance";
@@ -51,11 +51,11 @@ fn from_row(r: &SqliteRow) -> Result<AttendanceRecord, StoreError> {
 
 /// One record.
 pub async fn get_attendance(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
 ) -> Result<Option<AttendanceRecord>, StoreError> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLS} FROM attendance WHERE id = ?"
+        "SELECT {COLS} FROM attendance WHERE id = $1"
     )))
     .bind(id)
     .fetch_optional(conn)
@@ -67,12 +67,12 @@ pub async fn get_attendance(
 
 /// The record a lawyer made with an idempotency key.
 pub async fn by_idempotency_key(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     lawyer: &LawyerId,
     key: &str,
 ) -> Result<Option<AttendanceRecord>, StoreError> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLS} FROM attendance WHERE lawyer_id = ? AND idempotency_key = ?"
+        "SELECT {COLS} FROM attendance WHERE lawyer_id = $1 AND idempotency_key = $2"
     )))
     .bind(lawyer.as_str())
     .bind(key)
@@ -85,12 +85,12 @@ pub async fn by_idempotency_key(
 
 /// The record of a duty.
 pub async fn by_duty(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     duty: &Assignment,
 ) -> Result<Option<AttendanceRecord>, StoreError> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLS} FROM attendance WHERE station_id = ? AND date = ? AND half_day = ? \
-         AND lawyer_id = ? AND role = ?"
+        "SELECT {COLS} FROM attendance WHERE station_id = $1 AND date = $2 AND half_day = $3 \
+         AND lawyer_id = $4 AND role = $5"
     )))
     .bind(duty.station_id.as_str())
     .bind(duty.date)
@@ -106,7 +106,7 @@ pub async fn by_duty(
 
 /// Stores a new record; a conflict if the duty has one already.
 pub async fn insert_attendance(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     a: &NewAttendance,
 ) -> Result<i64, StoreError> {
     if let Some(existing) = by_duty(&mut *conn, &a.duty).await? {
@@ -120,7 +120,7 @@ pub async fn insert_attendance(
         "INSERT INTO attendance (centre_id, roster_id, station_id, date, half_day, lawyer_id, role, \
          status, method, check_in_at, check_out_at, check_in_lat, check_in_lon, distance_m, \
          minutes_late, late, outside_geofence, approved, reason, idempotency_key, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id",
     )
     .bind(a.centre_id.as_str())
     .bind(a.roster_id)
@@ -149,13 +149,13 @@ pub async fn insert_attendance(
 
 /// Checks a lawyer out; a conflict unless they are checked in.
 pub async fn check_out(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
     at: chrono::DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let n = sqlx::query(
-        "UPDATE attendance SET status = 'attended', check_out_at = ?, updated_at = ? \
-         WHERE id = ? AND status = 'checked_in'",
+        "UPDATE attendance SET status = 'attended', check_out_at = $1, updated_at = $2 \
+         WHERE id = $3 AND status = 'checked_in'",
     )
     .bind(to_instant(at))
     .bind(to_instant(Utc::now()))
@@ -173,9 +173,9 @@ pub async fn check_out(
 }
 
 /// Approves an outside-geofence check-in.
-pub async fn approve(conn: &mut SqliteConnection, id: i64) -> Result<(), StoreError> {
+pub async fn approve(conn: &mut Conn, id: i64) -> Result<(), StoreError> {
     let n = sqlx::query(
-        "UPDATE attendance SET approved = 1, updated_at = ? WHERE id = ? AND approved = 0",
+        "UPDATE attendance SET approved = TRUE, updated_at = $1 WHERE id = $2 AND approved = FALSE",
     )
     .bind(to_instant(Utc::now()))
     .bind(id)
@@ -193,13 +193,13 @@ pub async fn approve(conn: &mut SqliteConnection, id: i64) -> Result<(), StoreEr
 
 /// Records of a centre's duties between two days.
 pub async fn list_attendance(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     centre: &CentreId,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<AttendanceRecord>, StoreError> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLS} FROM attendance WHERE centre_id = ? AND date >= ? AND date <= ? \
+        "SELECT {COLS} FROM attendance WHERE centre_id = $1 AND date >= $2 AND date <= $3 \
          ORDER BY date, half_day, station_id, lawyer_id"
     )))
     .bind(centre.as_str())
@@ -211,10 +211,10 @@ pub async fn list_attendance(
 }
 
 /// Replaces a duty's ledger entry and its applications.
-pub async fn put_ledger(conn: &mut SqliteConnection, e: &LedgerEntry) -> Result<(), StoreError> {
+pub async fn put_ledger(conn: &mut Conn, e: &LedgerEntry) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO ledger_entries (station_id, date, half_day, lawyer_id, centre_id, consultations, \
-         plea_signings, quality, notes, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         plea_signings, quality, notes, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
          ON CONFLICT (station_id, date, half_day, lawyer_id) DO UPDATE SET \
          consultations = excluded.consultations, plea_signings = excluded.plea_signings, \
          quality = excluded.quality, notes = excluded.notes, updated_at = excluded.updated_at, \
@@ -234,7 +234,7 @@ pub async fn put_ledger(conn: &mut SqliteConnection, e: &LedgerEntry) -> Result<
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "DELETE FROM ledger_applications WHERE station_id = ? AND date = ? AND half_day = ? AND lawyer_id = ?",
+        "DELETE FROM ledger_applications WHERE station_id = $1 AND date = $2 AND half_day = $3 AND lawyer_id = $4",
     )
     .bind(e.station_id.as_str())
     .bind(e.date)
@@ -245,7 +245,7 @@ pub async fn put_ledger(conn: &mut SqliteConnection, e: &LedgerEntry) -> Result<
     for a in &e.applications {
         sqlx::query(
             "INSERT INTO ledger_applications (station_id, date, half_day, lawyer_id, applicant, \
-             received_at, forwarded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+             received_at, forwarded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(e.station_id.as_str())
         .bind(e.date)
@@ -262,7 +262,7 @@ pub async fn put_ledger(conn: &mut SqliteConnection, e: &LedgerEntry) -> Result<
 
 /// Ledger entries of a centre between two days, with their applications.
 pub async fn list_ledger(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     centre: &CentreId,
     from: NaiveDate,
     to: NaiveDate,
@@ -270,7 +270,7 @@ pub async fn list_ledger(
     let rows = sqlx::query(
         "SELECT station_id, date, half_day, lawyer_id, centre_id, consultations, plea_signings, \
          quality, notes, updated_at, updated_by FROM ledger_entries \
-         WHERE centre_id = ? AND date >= ? AND date <= ? ORDER BY date, half_day, station_id, lawyer_id",
+         WHERE centre_id = $1 AND date >= $2 AND date <= $3 ORDER BY date, half_day, station_id, lawyer_id",
     )
     .bind(centre.as_str())
     .bind(from)
@@ -298,7 +298,7 @@ pub async fn list_ledger(
         };
         let apps = sqlx::query(
             "SELECT applicant, received_at, forwarded_at FROM ledger_applications \
-             WHERE station_id = ? AND date = ? AND half_day = ? AND lawyer_id = ? ORDER BY id",
+             WHERE station_id = $1 AND date = $2 AND half_day = $3 AND lawyer_id = $4 ORDER BY id",
         )
         .bind(e.station_id.as_str())
         .bind(e.date)
@@ -323,12 +323,12 @@ pub async fn list_ledger(
 
 /// Locked months of a centre, oldest first.
 pub async fn locked_months(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     centre: &CentreId,
 ) -> Result<Vec<LockedMonth>, StoreError> {
     let rows = sqlx::query(
         "SELECT centre_id, month, locked_at, locked_by, statement FROM subsidy_months \
-         WHERE centre_id = ? ORDER BY month",
+         WHERE centre_id = $1 ORDER BY month",
     )
     .bind(centre.as_str())
     .fetch_all(conn)
@@ -351,14 +351,14 @@ pub async fn locked_months(
 
 /// Locks a month with its statement; a conflict if it is locked already.
 pub async fn lock_month(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     centre: &CentreId,
     month: &str,
     by: &str,
     statement: &serde_json::Value,
 ) -> Result<(), StoreError> {
     let r = sqlx::query(
-        "INSERT INTO subsidy_months (centre_id, month, locked_at, locked_by, statement) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO subsidy_months (centre_id, month, locked_at, locked_by, statement) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(centre.as_str())
     .bind(month)

@@ -4,19 +4,20 @@ use super::{corrupt, parse_instant, to_instant};
 use crate::StoreError;
 use crate::records::*;
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{Row, SqliteConnection};
+use super::Conn;
+use sqlx::Row;
 use zhiban_domain::{Assignment, HalfDay, LawyerId, Role, StationId};
 
 /// Revokes the subject's live tokens and stores a new one.
 pub async fn rotate_feed_token(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     kind: FeedKind,
     subject: &str,
     hash: &str,
 ) -> Result<(), StoreError> {
     let now = to_instant(Utc::now());
     sqlx::query(
-        "UPDATE feed_tokens SET revoked_at = ? WHERE kind = ? AND subject_id = ? AND revoked_at IS NULL",
+        "UPDATE feed_tokens SET revoked_at = $1 WHERE kind = $2 AND subject_id = $3 AND revoked_at IS NULL",
     )
     .bind(&now)
     .bind(kind.code())
@@ -24,7 +25,7 @@ pub async fn rotate_feed_token(
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "INSERT INTO feed_tokens (kind, subject_id, token_hash, created_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO feed_tokens (kind, subject_id, token_hash, created_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(kind.code())
     .bind(subject)
@@ -37,11 +38,11 @@ pub async fn rotate_feed_token(
 
 /// Whose feed a live token opens.
 pub async fn feed_subject(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     hash: &str,
 ) -> Result<Option<(FeedKind, String)>, StoreError> {
     let row = sqlx::query(
-        "SELECT kind, subject_id FROM feed_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+        "SELECT kind, subject_id FROM feed_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
     )
     .bind(hash)
     .fetch_optional(conn)
@@ -58,11 +59,11 @@ pub async fn feed_subject(
 
 /// Replaces a lawyer's busy times.
 pub async fn replace_busy(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     lawyer: &LawyerId,
     busy: &[BusyTime],
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM busy_times WHERE lawyer_id = ?")
+    sqlx::query("DELETE FROM busy_times WHERE lawyer_id = $1")
         .bind(lawyer.as_str())
         .execute(&mut *conn)
         .await?;
@@ -70,7 +71,7 @@ pub async fn replace_busy(
     for b in busy {
         sqlx::query(
             "INSERT INTO busy_times (lawyer_id, starts_at, ends_at, summary, source_uid, imported_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(lawyer.as_str())
         .bind(to_instant(b.starts_at))
@@ -86,14 +87,14 @@ pub async fn replace_busy(
 
 /// Busy times overlapping `[from, to)`, of one lawyer or all.
 pub async fn list_busy(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     lawyer: Option<&LawyerId>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<BusyTime>, StoreError> {
     let rows = sqlx::query(
         "SELECT lawyer_id, starts_at, ends_at, summary, source_uid FROM busy_times \
-         WHERE (?1 IS NULL OR lawyer_id = ?1) AND starts_at < ?3 AND ends_at > ?2 \
+         WHERE ($1 IS NULL OR lawyer_id = $1) AND starts_at < $3 AND ends_at > $2 \
          ORDER BY lawyer_id, starts_at",
     )
     .bind(lawyer.map(|l| l.as_str().to_string()))
@@ -119,7 +120,7 @@ pub async fn list_busy(
 /// Every published or superseded version of the series holding a matching duty in
 /// `[from, to]`, and every matching duty of those versions.
 pub async fn duty_history(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     lawyer: Option<&LawyerId>,
     station: Option<&StationId>,
     from: NaiveDate,
@@ -127,8 +128,8 @@ pub async fn duty_history(
 ) -> Result<(Vec<PublishedVersion>, Vec<DutyVersion>), StoreError> {
     let l = lawyer.map(|l| l.as_str().to_string());
     let s = station.map(|s| s.as_str().to_string());
-    let filter = "(?1 IS NULL OR a.lawyer_id = ?1) AND (?2 IS NULL OR a.station_id = ?2) \
-                  AND a.date >= ?3 AND a.date <= ?4";
+    let filter = "($1 IS NULL OR a.lawyer_id = $1) AND ($2 IS NULL OR a.station_id = $2) \
+                  AND a.date >= $3 AND a.date <= $4";
     let versions = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT v.roster_id, v.id, v.number, v.published_at, v.status FROM roster_versions v \
          WHERE v.status IN ('published', 'superseded') AND v.roster_id IN ( \

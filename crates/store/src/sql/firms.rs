@@ -2,13 +2,14 @@
 
 use super::corrupt;
 use crate::StoreError;
-use sqlx::{Row, SqliteConnection};
+use super::Conn;
+use sqlx::Row;
 use zhiban_domain::{CentreId, Firm, FirmId};
 
 /// Inserts a firm or updates the one with its code.
-pub async fn upsert_firm(conn: &mut SqliteConnection, f: &Firm) -> Result<(), StoreError> {
+pub async fn upsert_firm(conn: &mut Conn, f: &Firm) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO firms (id, name, centre_id) VALUES (?, ?, ?) \
+        "INSERT INTO firms (id, name, centre_id) VALUES ($1, $2, $3) \
          ON CONFLICT(id) DO UPDATE SET name = excluded.name, centre_id = excluded.centre_id",
     )
     .bind(f.id.as_str())
@@ -20,7 +21,7 @@ pub async fn upsert_firm(conn: &mut SqliteConnection, f: &Firm) -> Result<(), St
 }
 
 /// All firms, by code.
-pub async fn list_firms(conn: &mut SqliteConnection) -> Result<Vec<Firm>, StoreError> {
+pub async fn list_firms(conn: &mut Conn) -> Result<Vec<Firm>, StoreError> {
     let rows = sqlx::query("SELECT id, name, centre_id FROM firms ORDER BY id")
         .fetch_all(conn)
         .await?;

@@ -4,13 +4,14 @@ use super::{corrupt, parse_instant, to_instant};
 use crate::StoreError;
 use crate::records::*;
 use chrono::Utc;
-use sqlx::{Row, SqliteConnection};
+use super::Conn;
+use sqlx::Row;
 use zhiban_domain::{CentreId, LawyerId};
 
 /// Appends an audit entry; call it in the transaction of the change it records.
-pub async fn insert_audit(conn: &mut SqliteConnection, a: &Audit) -> Result<(), StoreError> {
+pub async fn insert_audit(conn: &mut Conn, a: &Audit) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO audit_log (at, actor, centre_id, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (at, actor, centre_id, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(to_instant(Utc::now()))
     .bind(&a.actor)
@@ -25,19 +26,19 @@ pub async fn insert_audit(conn: &mut SqliteConnection, a: &Audit) -> Result<(), 
 
 /// Audit entries, newest first, of some centres (None: all).
 pub async fn list_audit(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     centre: Option<&CentreId>,
     page: Page,
 ) -> Result<Paged<AuditEntry>, StoreError> {
     let c = centre.map(|c| c.as_str().to_string());
     let total: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE (?1 IS NULL OR centre_id = ?1)")
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE ($1 IS NULL OR centre_id = $1)")
             .bind(&c)
             .fetch_one(&mut *conn)
             .await?;
     let rows = sqlx::query(
         "SELECT id, at, actor, centre_id, action, target, detail FROM audit_log \
-         WHERE (?1 IS NULL OR centre_id = ?1) ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+         WHERE ($1 IS NULL OR centre_id = $1) ORDER BY id DESC LIMIT $2 OFFSET $3",
     )
     .bind(&c)
     .bind(i64::from(page.limit))
@@ -74,13 +75,13 @@ pub async fn list_audit(
 
 /// Stores a token's hash.
 pub async fn insert_token(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     t: &NewToken,
 ) -> Result<TokenRecord, StoreError> {
     let now = Utc::now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO api_tokens (token_hash, role, centre_id, lawyer_id, label, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(&t.hash)
     .bind(t.role.code())
@@ -102,12 +103,12 @@ pub async fn insert_token(
 
 /// The live (not revoked) token with this hash.
 pub async fn find_token(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     hash: &str,
 ) -> Result<Option<TokenRecord>, StoreError> {
     let Some(r) = sqlx::query(
         "SELECT id, role, centre_id, lawyer_id, label, created_at FROM api_tokens \
-         WHERE token_hash = ? AND revoked_at IS NULL",
+         WHERE token_hash = $1 AND revoked_at IS NULL",
     )
     .bind(hash)
     .fetch_optional(conn)
@@ -137,8 +138,8 @@ pub async fn find_token(
 }
 
 /// Revokes a token; false when there is no live token with that id.
-pub async fn revoke_token(conn: &mut SqliteConnection, id: i64) -> Result<bool, StoreError> {
-    let n = sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+pub async fn revoke_token(conn: &mut Conn, id: i64) -> Result<bool, StoreError> {
+    let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(to_instant(Utc::now()))
         .bind(id)
         .execute(conn)
@@ -149,12 +150,12 @@ pub async fn revoke_token(conn: &mut SqliteConnection, id: i64) -> Result<bool, 
 
 /// A centre's policy, or the default.
 pub async fn get_policy(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     centre: &CentreId,
 ) -> Result<CentrePolicy, StoreError> {
     let row = sqlx::query(
         "SELECT swap_same_firm, swap_min_hours, swap_auto_approve, checkin_early_minutes, \
-         late_grace_minutes FROM centre_policies WHERE centre_id = ?",
+         late_grace_minutes FROM centre_policies WHERE centre_id = $1",
     )
     .bind(centre.as_str())
     .fetch_optional(conn)
@@ -175,13 +176,13 @@ pub async fn get_policy(
 
 /// Sets a centre's policy.
 pub async fn put_policy(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     centre: &CentreId,
     p: &CentrePolicy,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO centre_policies (centre_id, swap_same_firm, swap_min_hours, swap_auto_approve, \
-         checkin_early_minutes, late_grace_minutes) VALUES (?, ?, ?, ?, ?, ?) \
+         checkin_early_minutes, late_grace_minutes) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT(centre_id) DO UPDATE SET \
          swap_same_firm = excluded.swap_same_firm, swap_min_hours = excluded.swap_min_hours, \
          swap_auto_approve = excluded.swap_auto_approve, \

@@ -3,25 +3,26 @@
 use super::{corrupt, weekday_from_db, weekday_to_db};
 use crate::StoreError;
 use chrono::NaiveDate;
-use sqlx::{Row, SqliteConnection};
+use super::Conn;
+use sqlx::Row;
 use zhiban_domain::{CalendarDay, DayKind, WorkingCalendar};
 
 /// Replaces the entries of every year `calendar` lists with its entries.
 pub async fn replace_years(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     calendar: &WorkingCalendar,
 ) -> Result<(), StoreError> {
     for year in calendar.years() {
         let first = NaiveDate::from_ymd_opt(year, 1, 1).expect("valid year");
         let last = NaiveDate::from_ymd_opt(year, 12, 31).expect("valid year");
-        sqlx::query("DELETE FROM calendar_days WHERE date BETWEEN ? AND ?")
+        sqlx::query("DELETE FROM calendar_days WHERE date BETWEEN $1 AND $2")
             .bind(first)
             .bind(last)
             .execute(&mut *conn)
             .await?;
     }
     for d in calendar.days() {
-        sqlx::query("INSERT INTO calendar_days (date, kind, name, works_as) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO calendar_days (date, kind, name, works_as) VALUES ($1, $2, $3, $4)")
             .bind(d.date)
             .bind(d.kind.code())
             .bind(&d.name)
@@ -33,7 +34,7 @@ pub async fn replace_years(
 }
 
 /// The whole calendar.
-pub async fn get_calendar(conn: &mut SqliteConnection) -> Result<WorkingCalendar, StoreError> {
+pub async fn get_calendar(conn: &mut Conn) -> Result<WorkingCalendar, StoreError> {
     let rows = sqlx::query("SELECT date, kind, name, works_as FROM calendar_days ORDER BY date")
         .fetch_all(conn)
         .await?;

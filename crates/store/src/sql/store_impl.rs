@@ -1,0 +1,570 @@
+//! The [`Store`] trait implemented once over the shared SQL modules; each backend module
+//! compiles this file with its own `Backend`, `Conn` and dialect.
+
+use super::{
+    Backend, Conn, attendance, audit, calendar, centres, feeds, firms, lawyers, rosters,
+    settings, stations,
+};
+use crate::records::*;
+use crate::{Counts, Store, StoreError};
+use async_trait::async_trait;
+use sqlx::Row;
+use std::collections::BTreeSet;
+use zhiban_domain::*;
+
+async fn counts_on(conn: &mut Conn) -> Result<Counts, StoreError> {
+    let r = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM centres), (SELECT COUNT(*) FROM firms), \
+         (SELECT COUNT(*) FROM stations), (SELECT COUNT(*) FROM demand_rules), \
+         (SELECT COUNT(*) FROM lawyers), (SELECT COUNT(*) FROM lawyer_unavailability), \
+         (SELECT COUNT(*) FROM lawyer_leave), (SELECT COUNT(*) FROM lawyer_preferences), \
+         (SELECT COUNT(*) FROM calendar_days)",
+    )
+    .fetch_one(conn)
+    .await?;
+    let n = |i: usize| -> Result<u64, StoreError> {
+        Ok(u64::try_from(r.try_get::<i64, _>(i)?).unwrap_or(0))
+    };
+    Ok(Counts {
+        centres: n(0)?,
+        firms: n(1)?,
+        stations: n(2)?,
+        demand: n(3)?,
+        lawyers: n(4)?,
+        unavailability: n(5)?,
+        leave: n(6)?,
+        preferences: n(7)?,
+        calendar: n(8)?,
+    })
+}
+
+#[async_trait]
+impl Store for Backend {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn import_dataset(&self, ds: &Dataset) -> Result<Counts, StoreError> {
+        let mut tx = self.write().await?;
+        settings::put_settings(&mut tx, &ds.settings).await?;
+        for c in &ds.centres {
+            centres::upsert_centre(&mut tx, c).await?;
+        }
+        for f in &ds.firms {
+            firms::upsert_firm(&mut tx, f).await?;
+        }
+        for s in &ds.stations {
+            stations::upsert_station(&mut tx, s).await?;
+            stations::replace_demand(
+                &mut tx,
+                &s.id,
+                ds.demand.iter().filter(|d| d.station_id == s.id),
+            )
+            .await?;
+        }
+        for l in &ds.lawyers {
+            lawyers::upsert_lawyer(&mut tx, l).await?;
+            lawyers::replace_availability(
+                &mut tx,
+                &l.id,
+                ds.unavailability.iter().filter(|u| u.lawyer_id == l.id),
+                ds.leave.iter().filter(|v| v.lawyer_id == l.id),
+                ds.preferences.iter().filter(|p| p.lawyer_id == l.id),
+            )
+            .await?;
+        }
+        calendar::replace_years(&mut tx, &ds.calendar).await?;
+        let counts = counts_on(&mut tx).await?;
+        tx.commit().await?;
+        Ok(counts)
+    }
+
+    async fn export_dataset(&self) -> Result<Dataset, StoreError> {
+        // One read transaction, so the export is a consistent snapshot.
+        let mut tx = self.pool.begin().await?;
+        let settings = settings::get_settings(&mut tx).await?.unwrap_or(Settings {
+            name: "zhiban".into(),
+            description: String::new(),
+            rules: RuleSettings::default(),
+            subsidy: vec![],
+        });
+        let ds = Dataset {
+            settings,
+            centres: centres::list_centres(&mut tx).await?,
+            firms: firms::list_firms(&mut tx).await?,
+            stations: stations::list_stations(&mut tx, None).await?,
+            demand: stations::list_demand(&mut tx).await?,
+            lawyers: lawyers::list_lawyers(&mut tx, None).await?,
+            unavailability: lawyers::list_unavailability(&mut tx).await?,
+            leave: lawyers::list_leave(&mut tx).await?,
+            preferences: lawyers::list_preferences(&mut tx).await?,
+            calendar: calendar::get_calendar(&mut tx).await?,
+        };
+        tx.commit().await?;
+        Ok(ds)
+    }
+
+    async fn counts(&self) -> Result<Counts, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        counts_on(&mut conn).await
+    }
+
+    async fn list_centres(&self) -> Result<Vec<Centre>, StoreError> {
+        centres::list_centres(&mut *self.pool.acquire().await?).await
+    }
+
+    async fn list_firms(&self) -> Result<Vec<Firm>, StoreError> {
+        firms::list_firms(&mut *self.pool.acquire().await?).await
+    }
+
+    async fn list_stations(&self, centre: Option<&CentreId>) -> Result<Vec<Station>, StoreError> {
+        stations::list_stations(&mut *self.pool.acquire().await?, centre).await
+    }
+
+    async fn list_lawyers(&self, centre: Option<&CentreId>) -> Result<Vec<Lawyer>, StoreError> {
+        lawyers::list_lawyers(&mut *self.pool.acquire().await?, centre).await
+    }
+
+    async fn calendar(&self) -> Result<WorkingCalendar, StoreError> {
+        calendar::get_calendar(&mut *self.pool.acquire().await?).await
+    }
+
+    async fn create_token(&self, t: &NewToken, a: &Audit) -> Result<TokenRecord, StoreError> {
+        let mut tx = self.write().await?;
+        let rec = audit::insert_token(&mut tx, t).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(rec)
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        audit::find_token(&mut *self.pool.acquire().await?, hash).await
+    }
+
+    async fn revoke_token(&self, id: i64, a: &Audit) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let done = audit::revoke_token(&mut tx, id).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    async fn list_audit(
+        &self,
+        centre: Option<&CentreId>,
+        page: Page,
+    ) -> Result<Paged<AuditEntry>, StoreError> {
+        audit::list_audit(&mut *self.pool.acquire().await?, centre, page).await
+    }
+
+    async fn replace_lawyer_availability(
+        &self,
+        lawyer: &LawyerId,
+        weekly: &[WeeklyUnavailability],
+        leave: &[Leave],
+        preferences: &[Preference],
+        a: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        lawyers::replace_availability(
+            &mut tx,
+            lawyer,
+            weekly.iter(),
+            leave.iter(),
+            preferences.iter(),
+        )
+        .await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn centre_policy(&self, centre: &CentreId) -> Result<CentrePolicy, StoreError> {
+        audit::get_policy(&mut *self.pool.acquire().await?, centre).await
+    }
+
+    async fn put_centre_policy(
+        &self,
+        centre: &CentreId,
+        policy: &CentrePolicy,
+        a: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        audit::put_policy(&mut tx, centre, policy).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_roster(&self, id: i64) -> Result<Option<RosterRecord>, StoreError> {
+        rosters::get_roster(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn list_rosters(
+        &self,
+        centres: Option<&[CentreId]>,
+        page: Page,
+    ) -> Result<Paged<RosterRecord>, StoreError> {
+        rosters::list_rosters(&mut *self.pool.acquire().await?, centres, page).await
+    }
+
+    async fn list_versions(&self, roster: i64) -> Result<Vec<VersionRecord>, StoreError> {
+        rosters::list_versions(&mut *self.pool.acquire().await?, roster).await
+    }
+
+    async fn get_version(&self, id: i64) -> Result<Option<StoredVersion>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let v = rosters::get_version(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(v)
+    }
+
+    async fn create_version(&self, v: &NewVersion, a: &Audit) -> Result<i64, StoreError> {
+        let mut tx = self.write().await?;
+        let id = rosters::insert_version(&mut tx, v).await?;
+        let mut a = a.clone();
+        if a.target.is_empty() {
+            a.target = format!("roster_version/{id}");
+        }
+        audit::insert_audit(&mut tx, &a).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn update_draft(
+        &self,
+        id: i64,
+        revision: i64,
+        assignments: &[zhiban_domain::Assignment],
+        pins: &BTreeSet<zhiban_domain::Assignment>,
+        report: &serde_json::Value,
+        a: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        rosters::update_draft(&mut tx, id, revision, assignments, pins, report).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn publish_version(&self, id: i64, a: &Audit) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        rosters::publish_version(&mut tx, id, &a.actor).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_duties(&self, q: &DutyQuery, page: Page) -> Result<Paged<Duty>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let d = rosters::list_duties(&mut tx, q, page).await?;
+        tx.commit().await?;
+        Ok(d)
+    }
+
+    async fn create_job(
+        &self,
+        centre: &CentreId,
+        kind: JobKind,
+        request: &serde_json::Value,
+        roster_id: Option<i64>,
+        a: &Audit,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.write().await?;
+        let id = rosters::insert_job(&mut tx, centre, kind, request, roster_id, &a.actor).await?;
+        let mut a = a.clone();
+        a.target = format!("job/{id}");
+        audit::insert_audit(&mut tx, &a).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn get_job(&self, id: i64) -> Result<Option<JobRecord>, StoreError> {
+        rosters::get_job(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn claim_job(&self, id: i64) -> Result<bool, StoreError> {
+        rosters::claim_job(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn set_job_progress(
+        &self,
+        id: i64,
+        progress: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        rosters::set_job_progress(&mut *self.pool.acquire().await?, id, progress).await
+    }
+
+    async fn finish_job(
+        &self,
+        id: i64,
+        result: Result<&NewVersion, &str>,
+        a: &Audit,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.write().await?;
+        let version = match result {
+            Ok(v) => {
+                let vid = rosters::insert_version(&mut tx, v).await?;
+                rosters::finish_job(&mut tx, id, Ok(vid)).await?;
+                Some(vid)
+            }
+            Err(e) => {
+                rosters::finish_job(&mut tx, id, Err(e)).await?;
+                None
+            }
+        };
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    async fn fail_unfinished_jobs(&self, reason: &str) -> Result<u64, StoreError> {
+        rosters::fail_unfinished_jobs(&mut *self.pool.acquire().await?, reason).await
+    }
+
+    async fn create_swap(&self, s: &NewSwap, a: &Audit) -> Result<i64, StoreError> {
+        let mut tx = self.write().await?;
+        let id = rosters::insert_swap(&mut tx, s).await?;
+        let mut a = a.clone();
+        a.target = format!("swap/{id}");
+        audit::insert_audit(&mut tx, &a).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn get_swap(&self, id: i64) -> Result<Option<SwapRecord>, StoreError> {
+        rosters::get_swap(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn list_swaps(
+        &self,
+        centres: Option<&[CentreId]>,
+        lawyer: Option<&LawyerId>,
+        page: Page,
+    ) -> Result<Paged<SwapRecord>, StoreError> {
+        rosters::list_swaps(&mut *self.pool.acquire().await?, centres, lawyer, page).await
+    }
+
+    async fn set_swap_status(
+        &self,
+        id: i64,
+        from: &[SwapStatus],
+        to: SwapStatus,
+        result: Option<&NewVersion>,
+        a: &Audit,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.write().await?;
+        let version = match result {
+            Some(v) => Some(rosters::insert_version(&mut tx, v).await?),
+            None => None,
+        };
+        rosters::set_swap_status(&mut tx, id, from, to, &a.actor, version).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    async fn create_attendance(
+        &self,
+        a: &NewAttendance,
+        audit_entry: &Audit,
+    ) -> Result<(AttendanceRecord, bool), StoreError> {
+        let mut tx = self.write().await?;
+        if let Some(key) = &a.idempotency_key
+            && let Some(done) =
+                attendance::by_idempotency_key(&mut tx, &a.duty.lawyer_id, key).await?
+        {
+            tx.commit().await?;
+            return Ok((done, false));
+        }
+        let id = attendance::insert_attendance(&mut tx, a).await?;
+        let mut au = audit_entry.clone();
+        au.target = format!("attendance/{id}");
+        audit::insert_audit(&mut tx, &au).await?;
+        let rec = attendance::get_attendance(&mut tx, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("attendance {id}")))?;
+        tx.commit().await?;
+        Ok((rec, true))
+    }
+
+    async fn attendance_by_key(
+        &self,
+        lawyer: &LawyerId,
+        key: &str,
+    ) -> Result<Option<AttendanceRecord>, StoreError> {
+        attendance::by_idempotency_key(&mut *self.pool.acquire().await?, lawyer, key).await
+    }
+
+    async fn get_attendance(&self, id: i64) -> Result<Option<AttendanceRecord>, StoreError> {
+        attendance::get_attendance(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn check_out(
+        &self,
+        id: i64,
+        at: chrono::DateTime<chrono::Utc>,
+        a: &Audit,
+    ) -> Result<AttendanceRecord, StoreError> {
+        let mut tx = self.write().await?;
+        attendance::check_out(&mut tx, id, at).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        let rec = attendance::get_attendance(&mut tx, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("attendance {id}")))?;
+        tx.commit().await?;
+        Ok(rec)
+    }
+
+    async fn approve_attendance(&self, id: i64, a: &Audit) -> Result<AttendanceRecord, StoreError> {
+        let mut tx = self.write().await?;
+        attendance::approve(&mut tx, id).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        let rec = attendance::get_attendance(&mut tx, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("attendance {id}")))?;
+        tx.commit().await?;
+        Ok(rec)
+    }
+
+    async fn list_attendance(
+        &self,
+        centre: &CentreId,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<AttendanceRecord>, StoreError> {
+        attendance::list_attendance(&mut *self.pool.acquire().await?, centre, from, to).await
+    }
+
+    async fn put_ledger(&self, e: &LedgerEntry, a: &Audit) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        attendance::put_ledger(&mut tx, e).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_ledger(
+        &self,
+        centre: &CentreId,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<LedgerEntry>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let l = attendance::list_ledger(&mut tx, centre, from, to).await?;
+        tx.commit().await?;
+        Ok(l)
+    }
+
+    async fn locked_months(&self, centre: &CentreId) -> Result<Vec<LockedMonth>, StoreError> {
+        attendance::locked_months(&mut *self.pool.acquire().await?, centre).await
+    }
+
+    async fn lock_month(
+        &self,
+        centre: &CentreId,
+        month: &str,
+        statement: &serde_json::Value,
+        a: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        attendance::lock_month(&mut tx, centre, month, &a.actor, statement).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn put_subsidy_policy(&self, p: &SubsidyPolicy, a: &Audit) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let mut s = settings::get_settings(&mut tx).await?.unwrap_or(Settings {
+            name: "zhiban".into(),
+            description: String::new(),
+            rules: RuleSettings::default(),
+            subsidy: vec![],
+        });
+        s.subsidy
+            .retain(|x| !(x.centre_id == p.centre_id && x.effective_from == p.effective_from));
+        s.subsidy.push(p.clone());
+        s.subsidy.sort_by(|a, b| {
+            (&a.centre_id, a.effective_from).cmp(&(&b.centre_id, b.effective_from))
+        });
+        settings::put_settings(&mut tx, &s).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        self.backup_file(path).await
+    }
+
+    async fn server_secret(&self, name: &str, candidate: &str) -> Result<String, StoreError> {
+        let key = format!("secret:{name}");
+        let mut tx = self.write().await?;
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT(key) DO NOTHING")
+            .bind(&key)
+            .bind(candidate)
+            .execute(&mut *tx)
+            .await?;
+        let v: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(&key)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(v)
+    }
+
+    async fn rotate_feed_token(
+        &self,
+        kind: FeedKind,
+        subject: &str,
+        hash: &str,
+        a: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        feeds::rotate_feed_token(&mut tx, kind, subject, hash).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn feed_subject(&self, hash: &str) -> Result<Option<(FeedKind, String)>, StoreError> {
+        feeds::feed_subject(&mut *self.pool.acquire().await?, hash).await
+    }
+
+    async fn replace_busy_times(
+        &self,
+        lawyer: &LawyerId,
+        busy: &[BusyTime],
+        a: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        feeds::replace_busy(&mut tx, lawyer, busy).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_busy_times(
+        &self,
+        lawyer: Option<&LawyerId>,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<BusyTime>, StoreError> {
+        feeds::list_busy(&mut *self.pool.acquire().await?, lawyer, from, to).await
+    }
+
+    async fn duty_history(
+        &self,
+        lawyer: Option<&LawyerId>,
+        station: Option<&StationId>,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<(Vec<PublishedVersion>, Vec<DutyVersion>), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let r = feeds::duty_history(&mut tx, lawyer, station, from, to).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+}
