@@ -63,4 +63,3 @@ pub(crate) fn u32_from_db(
 ) -> Result<u32, StoreError> {
     u32::try_from(n).map_err(|_| corrupt(table, key, format!("{field} {n} out of range")))
 }
-

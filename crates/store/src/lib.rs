@@ -1,8 +1,9 @@
 //! zhiban-store: persistence behind one [`Store`] trait.
 //!
 //! The embedded default is SQLite (bundled, WAL, foreign keys on, `synchronous=FULL`), one
-//! file; a PostgreSQL implementation of the same trait follows for multi-instance
-//! deployments. Modules, one per aggregate, each a set of `verb_noun` functions taking a
+//! file; [`postgres`] implements the same trait for several processes on one PostgreSQL
+//! database. Both compile the same SQL modules (`src/sql/`, `$1`-style parameters) with
+//! a small per-backend dialect. Modules, one per aggregate, each a set of `verb_noun` functions taking a
 //! connection or transaction (the caller owns begin and commit):
 //! - [`sqlite::centres`], [`sqlite::firms`], [`sqlite::stations`] (with weekly demand),
 //!   [`sqlite::lawyers`] (with unavailability, leave and preferences),
@@ -25,6 +26,8 @@
 //! ```
 
 mod codec;
+pub mod migrate;
+pub mod postgres;
 pub mod records;
 pub mod sqlite;
 
@@ -227,8 +230,20 @@ pub trait Store: Send + Sync + 'static {
     /// A job.
     async fn get_job(&self, id: i64) -> Result<Option<JobRecord>, StoreError>;
 
-    /// Takes a queued job; false if it was not queued.
-    async fn claim_job(&self, id: i64) -> Result<bool, StoreError>;
+    /// Leases the oldest queued job to `worker` (a process's name): it becomes running.
+    /// Processes claiming at once each get a different job or none.
+    async fn claim_next_job(&self, worker: &str) -> Result<Option<JobRecord>, StoreError>;
+
+    /// Renews `worker`'s lease on a running job; false when it lost the lease.
+    async fn heartbeat_job(&self, id: i64, worker: &str) -> Result<bool, StoreError>;
+
+    /// Takes back running jobs whose lease was not renewed since `stale_before` (their
+    /// process died): queued again under `max_attempts`, failed at it. (requeued, failed).
+    async fn requeue_stale_jobs(
+        &self,
+        stale_before: chrono::DateTime<chrono::Utc>,
+        max_attempts: u32,
+    ) -> Result<(u64, u64), StoreError>;
 
     /// Records a running job's progress.
     async fn set_job_progress(
@@ -237,16 +252,15 @@ pub trait Store: Send + Sync + 'static {
         progress: &serde_json::Value,
     ) -> Result<(), StoreError>;
 
-    /// Ends a job, storing its version in the same transaction; the version's id.
+    /// Ends a job `worker` holds, storing its version in the same transaction; the
+    /// version's id. A conflict (and nothing stored) when the lease was lost.
     async fn finish_job(
         &self,
         id: i64,
+        worker: &str,
         result: Result<&NewVersion, &str>,
         audit: &Audit,
     ) -> Result<Option<i64>, StoreError>;
-
-    /// Fails every queued or running job (at start-up: no worker holds them any more).
-    async fn fail_unfinished_jobs(&self, reason: &str) -> Result<u64, StoreError>;
 
     /// Stores a swap offer.
     async fn create_swap(&self, s: &NewSwap, audit: &Audit) -> Result<i64, StoreError>;
@@ -350,6 +364,11 @@ pub trait Store: Send + Sync + 'static {
     /// (the first caller wins, so every process agrees).
     async fn server_secret(&self, name: &str, candidate: &str) -> Result<String, StoreError>;
 
+    /// Every row of every table in a canonical text form (`column=value|...`, columns by
+    /// name, flags as 0/1, dates as YYYY-MM-DD, NULL as `NULL`), rows sorted, from one
+    /// snapshot: two databases, of either backend, with equal dumps hold the same content.
+    async fn dump_tables(&self) -> Result<Dump, StoreError>;
+
     /// Makes a new feed token for a lawyer or station, revoking the old one.
     async fn rotate_feed_token(
         &self,
@@ -388,16 +407,50 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(Vec<PublishedVersion>, Vec<DutyVersion>), StoreError>;
 }
 
+/// Rows of each table in canonical text form, by table name.
+pub type Dump = std::collections::BTreeMap<String, Vec<String>>;
+
+/// A dump as one text, table by table.
+pub fn render_dump(d: &Dump) -> String {
+    let mut out = String::new();
+    for (t, rows) in d {
+        out.push_str(&format!("## {t} ({} rows)\n", rows.len()));
+        for r in rows {
+            out.push_str(r);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Per table: row count and SHA-256 (hex) of its canonical rows, one per line.
+pub fn table_checksums(d: &Dump) -> std::collections::BTreeMap<String, (u64, String)> {
+    use sha2::{Digest, Sha256};
+    d.iter()
+        .map(|(t, rows)| {
+            let mut h = Sha256::new();
+            for r in rows {
+                h.update(r.as_bytes());
+                h.update(b"\n");
+            }
+            let hex = h
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>();
+            (t.clone(), (rows.len() as u64, hex))
+        })
+        .collect()
+}
+
 /// Opens the database at `url` and brings its schema up to date.
 ///
 /// `sqlite://PATH` (or `sqlite:PATH`, or a bare file path) opens or creates a SQLite file;
-/// `sqlite::memory:` an in-memory database.
+/// `sqlite::memory:` an in-memory database; `postgres://USER@HOST:PORT/DB` a PostgreSQL
+/// database (created beforehand; zhiban creates its tables).
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::InvalidUrl {
-            url: redact(url),
-            message: "PostgreSQL support is not built yet; use a sqlite:// URL".into(),
-        });
+        return Ok(Arc::new(postgres::PgStore::open(url).await?));
     }
     let url = if url.contains("://") || url.starts_with("sqlite:") {
         url.to_string()

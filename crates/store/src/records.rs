@@ -360,6 +360,12 @@ pub struct JobRecord {
     pub started_at: Option<DateTime<Utc>>,
     /// When it ended.
     pub finished_at: Option<DateTime<Utc>>,
+    /// The process holding (or last holding) its lease.
+    pub worker: Option<String>,
+    /// When that process last renewed the lease.
+    pub heartbeat_at: Option<DateTime<Utc>>,
+    /// How many times a process has taken it.
+    pub attempts: u32,
 }
 
 /// Where a swap stands.

@@ -1,10 +1,10 @@
 //! Attendance, the duty ledger and locked subsidy months.
 
+use super::{Conn, DbRow};
 use super::{corrupt, parse_instant, to_instant};
 use crate::StoreError;
 use crate::records::*;
 use chrono::{NaiveDate, Utc};
-use super::{Conn, DbRow};
 use sqlx::Row;
 use zhiban_domain::{Assignment, CentreId, HalfDay, LawyerId, Role, StationId};
 
@@ -105,10 +105,7 @@ pub async fn by_duty(
 }
 
 /// Stores a new record; a conflict if the duty has one already.
-pub async fn insert_attendance(
-    conn: &mut Conn,
-    a: &NewAttendance,
-) -> Result<i64, StoreError> {
+pub async fn insert_attendance(conn: &mut Conn, a: &NewAttendance) -> Result<i64, StoreError> {
     if let Some(existing) = by_duty(&mut *conn, &a.duty).await? {
         return Err(StoreError::Conflict(format!(
             "this duty already has an attendance record ({}, id {})",

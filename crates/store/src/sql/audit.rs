@@ -1,10 +1,10 @@
 //! The audit log, and tokens and centre policies (small aggregates written with it).
 
+use super::Conn;
 use super::{corrupt, parse_instant, to_instant};
 use crate::StoreError;
 use crate::records::*;
 use chrono::Utc;
-use super::Conn;
 use sqlx::Row;
 use zhiban_domain::{CentreId, LawyerId};
 
@@ -74,10 +74,7 @@ pub async fn list_audit(
 }
 
 /// Stores a token's hash.
-pub async fn insert_token(
-    conn: &mut Conn,
-    t: &NewToken,
-) -> Result<TokenRecord, StoreError> {
+pub async fn insert_token(conn: &mut Conn, t: &NewToken) -> Result<TokenRecord, StoreError> {
     let now = Utc::now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO api_tokens (token_hash, role, centre_id, lawyer_id, label, created_at) \
@@ -102,10 +99,7 @@ pub async fn insert_token(
 }
 
 /// The live (not revoked) token with this hash.
-pub async fn find_token(
-    conn: &mut Conn,
-    hash: &str,
-) -> Result<Option<TokenRecord>, StoreError> {
+pub async fn find_token(conn: &mut Conn, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
     let Some(r) = sqlx::query(
         "SELECT id, role, centre_id, lawyer_id, label, created_at FROM api_tokens \
          WHERE token_hash = $1 AND revoked_at IS NULL",
@@ -139,20 +133,18 @@ pub async fn find_token(
 
 /// Revokes a token; false when there is no live token with that id.
 pub async fn revoke_token(conn: &mut Conn, id: i64) -> Result<bool, StoreError> {
-    let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(to_instant(Utc::now()))
-        .bind(id)
-        .execute(conn)
-        .await?
-        .rows_affected();
+    let n =
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(to_instant(Utc::now()))
+            .bind(id)
+            .execute(conn)
+            .await?
+            .rows_affected();
     Ok(n == 1)
 }
 
 /// A centre's policy, or the default.
-pub async fn get_policy(
-    conn: &mut Conn,
-    centre: &CentreId,
-) -> Result<CentrePolicy, StoreError> {
+pub async fn get_policy(conn: &mut Conn, centre: &CentreId) -> Result<CentrePolicy, StoreError> {
     let row = sqlx::query(
         "SELECT swap_same_firm, swap_min_hours, swap_auto_approve, checkin_early_minutes, \
          late_grace_minutes FROM centre_policies WHERE centre_id = $1",

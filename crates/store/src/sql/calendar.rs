@@ -1,17 +1,14 @@
 //! The working-day calendar.
 
+use super::Conn;
 use super::{corrupt, weekday_from_db, weekday_to_db};
 use crate::StoreError;
 use chrono::NaiveDate;
-use super::Conn;
 use sqlx::Row;
 use zhiban_domain::{CalendarDay, DayKind, WorkingCalendar};
 
 /// Replaces the entries of every year `calendar` lists with its entries.
-pub async fn replace_years(
-    conn: &mut Conn,
-    calendar: &WorkingCalendar,
-) -> Result<(), StoreError> {
+pub async fn replace_years(conn: &mut Conn, calendar: &WorkingCalendar) -> Result<(), StoreError> {
     for year in calendar.years() {
         let first = NaiveDate::from_ymd_opt(year, 1, 1).expect("valid year");
         let last = NaiveDate::from_ymd_opt(year, 12, 31).expect("valid year");
@@ -22,13 +19,15 @@ pub async fn replace_years(
             .await?;
     }
     for d in calendar.days() {
-        sqlx::query("INSERT INTO calendar_days (date, kind, name, works_as) VALUES ($1, $2, $3, $4)")
-            .bind(d.date)
-            .bind(d.kind.code())
-            .bind(&d.name)
-            .bind(d.works_as.map(weekday_to_db))
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO calendar_days (date, kind, name, works_as) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(d.date)
+        .bind(d.kind.code())
+        .bind(&d.name)
+        .bind(d.works_as.map(weekday_to_db))
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! Centres.
 
+use super::Conn;
 use super::corrupt;
 use crate::StoreError;
-use super::Conn;
 use sqlx::Row;
 use zhiban_domain::{Centre, CentreId, parse_time_zone};
 

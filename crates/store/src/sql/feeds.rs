@@ -1,10 +1,10 @@
 //! Feed tokens, busy times and the history of published duties that feeds are built from.
 
+use super::Conn;
 use super::{corrupt, parse_instant, to_instant};
 use crate::StoreError;
 use crate::records::*;
 use chrono::{DateTime, NaiveDate, Utc};
-use super::Conn;
 use sqlx::Row;
 use zhiban_domain::{Assignment, HalfDay, LawyerId, Role, StationId};
 

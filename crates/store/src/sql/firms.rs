@@ -1,8 +1,8 @@
 //! Law firms.
 
+use super::Conn;
 use super::corrupt;
 use crate::StoreError;
-use super::Conn;
 use sqlx::Row;
 use zhiban_domain::{CentreId, Firm, FirmId};
 

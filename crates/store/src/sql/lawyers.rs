@@ -1,8 +1,8 @@
 //! Lawyers and their availability: weekly unavailability, leave and preferences.
 
+use super::Conn;
 use super::{corrupt, tags_from_json, tags_to_json, u32_from_db, weekday_from_db, weekday_to_db};
 use crate::StoreError;
-use super::Conn;
 use sqlx::Row;
 use zhiban_domain::*;
 
@@ -129,9 +129,7 @@ pub async fn list_lawyers(
 }
 
 /// All weekly unavailability.
-pub async fn list_unavailability(
-    conn: &mut Conn,
-) -> Result<Vec<WeeklyUnavailability>, StoreError> {
+pub async fn list_unavailability(conn: &mut Conn) -> Result<Vec<WeeklyUnavailability>, StoreError> {
     let rows =
         sqlx::query("SELECT * FROM lawyer_unavailability ORDER BY lawyer_id, weekday, half_day")
             .fetch_all(conn)

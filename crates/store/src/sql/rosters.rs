@@ -1,11 +1,11 @@
 //! Rosters: series, versions with their assignments, published duties, jobs and swaps.
 
+use super::dialect::{FOR_UPDATE_SKIP_LOCKED, JSON_LIST_1, ROSTER_END, lock_centre};
+use super::{Conn, DbRow};
 use super::{corrupt, parse_instant, to_instant};
 use crate::StoreError;
 use crate::records::*;
 use chrono::{NaiveDate, Utc};
-use super::dialect::{JSON_LIST_1, ROSTER_END};
-use super::{Conn, DbRow};
 use sqlx::Row;
 use std::collections::BTreeSet;
 use zhiban_domain::{Assignment, CentreId, HalfDay, LawyerId, Role, StationId};
@@ -78,10 +78,7 @@ fn assignment_from_row(r: &DbRow) -> Result<(Assignment, bool), StoreError> {
 }
 
 /// A roster series.
-pub async fn get_roster(
-    conn: &mut Conn,
-    id: i64,
-) -> Result<Option<RosterRecord>, StoreError> {
+pub async fn get_roster(conn: &mut Conn, id: i64) -> Result<Option<RosterRecord>, StoreError> {
     let sql = format!("SELECT {ROSTER_COLS} FROM rosters WHERE id = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -124,10 +121,7 @@ pub async fn list_rosters(
 }
 
 /// Versions of a series, oldest first.
-pub async fn list_versions(
-    conn: &mut Conn,
-    roster: i64,
-) -> Result<Vec<VersionRecord>, StoreError> {
+pub async fn list_versions(conn: &mut Conn, roster: i64) -> Result<Vec<VersionRecord>, StoreError> {
     let sql =
         format!("SELECT {VERSION_COLS} FROM roster_versions WHERE roster_id = $1 ORDER BY number");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -137,10 +131,7 @@ pub async fn list_versions(
     rows.iter().map(version_from_row).collect()
 }
 
-async fn version_record(
-    conn: &mut Conn,
-    id: i64,
-) -> Result<Option<VersionRecord>, StoreError> {
+async fn version_record(conn: &mut Conn, id: i64) -> Result<Option<VersionRecord>, StoreError> {
     let sql = format!("SELECT {VERSION_COLS} FROM roster_versions WHERE id = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -152,10 +143,7 @@ async fn version_record(
 }
 
 /// A version with its series and assignments.
-pub async fn get_version(
-    conn: &mut Conn,
-    id: i64,
-) -> Result<Option<StoredVersion>, StoreError> {
+pub async fn get_version(conn: &mut Conn, id: i64) -> Result<Option<StoredVersion>, StoreError> {
     let Some(version) = version_record(&mut *conn, id).await? else {
         return Ok(None);
     };
@@ -213,11 +201,7 @@ async fn insert_assignments(
 /// Marks `version` published and the series' earlier published version superseded. Refuses
 /// a version that is not a draft, and a period overlapping another published roster of the
 /// same centre (its duties would be rostered twice).
-async fn publish_on(
-    conn: &mut Conn,
-    version: &VersionRecord,
-    by: &str,
-) -> Result<(), StoreError> {
+async fn publish_on(conn: &mut Conn, version: &VersionRecord, by: &str) -> Result<(), StoreError> {
     if version.status != VersionStatus::Draft {
         return Err(StoreError::Conflict(format!(
             "version {} is {}, only a draft can be published",
@@ -262,12 +246,40 @@ async fn publish_on(
     Ok(())
 }
 
+/// Takes the write lock of the centre owning roster `id`: on PostgreSQL, writers of one
+/// centre's rosters (publishing above all) queue one behind another; on SQLite a write
+/// transaction excludes every other writer anyway.
+async fn lock_roster(conn: &mut Conn, roster_id: i64) -> Result<(), StoreError> {
+    let centre: Option<String> = sqlx::query_scalar("SELECT centre_id FROM rosters WHERE id = $1")
+        .bind(roster_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match centre {
+        Some(c) => lock_centre(conn, &c).await,
+        None => Ok(()),
+    }
+}
+
+/// [`lock_roster`] for the roster of version `id`.
+async fn lock_version(conn: &mut Conn, version_id: i64) -> Result<(), StoreError> {
+    let roster: Option<i64> =
+        sqlx::query_scalar("SELECT roster_id FROM roster_versions WHERE id = $1")
+            .bind(version_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match roster {
+        Some(r) => lock_roster(conn, r).await,
+        None => Ok(()),
+    }
+}
+
 /// Stores a new version (and a new series if asked); returns its id.
-pub async fn insert_version(
-    conn: &mut Conn,
-    v: &NewVersion,
-) -> Result<i64, StoreError> {
+pub async fn insert_version(conn: &mut Conn, v: &NewVersion) -> Result<i64, StoreError> {
     let now = to_instant(Utc::now());
+    match &v.roster {
+        RosterRef::Existing(id) => lock_roster(&mut *conn, *id).await?,
+        RosterRef::New { centre_id, .. } => lock_centre(&mut *conn, centre_id.as_str()).await?,
+    }
     let roster_id = match &v.roster {
         RosterRef::Existing(id) => {
             get_roster(&mut *conn, *id)
@@ -345,6 +357,7 @@ pub async fn update_draft(
     pins: &BTreeSet<Assignment>,
     report: &serde_json::Value,
 ) -> Result<(), StoreError> {
+    lock_version(&mut *conn, id).await?;
     let v = version_record(&mut *conn, id)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("version {id}")))?;
@@ -374,11 +387,8 @@ pub async fn update_draft(
 }
 
 /// Publishes a draft.
-pub async fn publish_version(
-    conn: &mut Conn,
-    id: i64,
-    by: &str,
-) -> Result<(), StoreError> {
+pub async fn publish_version(conn: &mut Conn, id: i64, by: &str) -> Result<(), StoreError> {
+    lock_version(&mut *conn, id).await?;
     let v = version_record(&mut *conn, id)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("version {id}")))?;
@@ -452,7 +462,8 @@ pub async fn list_duties(
 // ---- jobs ----
 
 const JOB_COLS: &str = "id, centre_id, kind, status, request, progress, error, roster_id, \
-                        version_id, created_at, created_by, started_at, finished_at";
+                        version_id, created_at, created_by, started_at, finished_at, worker, \
+                        heartbeat_at, attempts";
 
 fn job_from_row(r: &DbRow) -> Result<JobRecord, StoreError> {
     let id: i64 = r.try_get("id")?;
@@ -484,14 +495,14 @@ fn job_from_row(r: &DbRow) -> Result<JobRecord, StoreError> {
         created_by: r.try_get("created_by")?,
         started_at: opt_instant(t, &key, r.try_get("started_at")?)?,
         finished_at: opt_instant(t, &key, r.try_get("finished_at")?)?,
+        worker: r.try_get("worker")?,
+        heartbeat_at: opt_instant(t, &key, r.try_get("heartbeat_at")?)?,
+        attempts: u32::try_from(r.try_get::<i64, _>("attempts")?).unwrap_or(0),
     })
 }
 
 /// A job.
-pub async fn get_job(
-    conn: &mut Conn,
-    id: i64,
-) -> Result<Option<JobRecord>, StoreError> {
+pub async fn get_job(conn: &mut Conn, id: i64) -> Result<Option<JobRecord>, StoreError> {
     let sql = format!("SELECT {JOB_COLS} FROM jobs WHERE id = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -536,17 +547,79 @@ pub async fn insert_job(
     }
 }
 
-/// Moves a queued job to running; false if it was not queued.
-pub async fn claim_job(conn: &mut Conn, id: i64) -> Result<bool, StoreError> {
+/// Leases the oldest queued job to `worker`: it becomes running, its attempts count up.
+/// On PostgreSQL the row is taken `FOR UPDATE SKIP LOCKED`, so processes claiming at the
+/// same moment each get a different job (or none); SQLite has one writer at a time.
+pub async fn claim_next_job(
+    conn: &mut Conn,
+    worker: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<JobRecord>, StoreError> {
+    let id: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "UPDATE jobs SET status = 'running', worker = $1, heartbeat_at = $2, \
+         started_at = COALESCE(started_at, $2), attempts = attempts + 1 \
+         WHERE id = (SELECT id FROM jobs WHERE status = 'queued' ORDER BY id LIMIT 1 \
+         {FOR_UPDATE_SKIP_LOCKED}) AND status = 'queued' RETURNING id"
+    )))
+    .bind(worker)
+    .bind(to_instant(now))
+    .fetch_optional(&mut *conn)
+    .await?;
+    match id {
+        Some(id) => get_job(conn, id).await,
+        None => Ok(None),
+    }
+}
+
+/// Renews `worker`'s lease on a running job; false when it holds the lease no more.
+pub async fn heartbeat_job(
+    conn: &mut Conn,
+    id: i64,
+    worker: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let n = sqlx::query(
-        "UPDATE jobs SET status = 'running', started_at = $1 WHERE id = $2 AND status = 'queued'",
+        "UPDATE jobs SET heartbeat_at = $1 WHERE id = $2 AND worker = $3 AND status = 'running'",
     )
-    .bind(to_instant(Utc::now()))
+    .bind(to_instant(now))
     .bind(id)
+    .bind(worker)
     .execute(conn)
     .await?
     .rows_affected();
     Ok(n == 1)
+}
+
+/// Takes back running jobs whose lease was last renewed before `stale_before` (their
+/// process died): queued again while they have had fewer than `max_attempts`, failed
+/// otherwise. Returns (requeued, failed).
+pub async fn requeue_stale_jobs(
+    conn: &mut Conn,
+    stale_before: chrono::DateTime<Utc>,
+    max_attempts: u32,
+    now: chrono::DateTime<Utc>,
+) -> Result<(u64, u64), StoreError> {
+    let stale = to_instant(stale_before);
+    let failed = sqlx::query(
+        "UPDATE jobs SET status = 'failed', finished_at = $1, \
+         error = 'interrupted: the process running it stopped ' || attempts || ' time(s); not retried again' \
+         WHERE status = 'running' AND COALESCE(heartbeat_at, '') < $2 AND attempts >= $3",
+    )
+    .bind(to_instant(now))
+    .bind(&stale)
+    .bind(i64::from(max_attempts))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let requeued = sqlx::query(
+        "UPDATE jobs SET status = 'queued', worker = NULL, heartbeat_at = NULL, progress = NULL \
+         WHERE status = 'running' AND COALESCE(heartbeat_at, '') < $1",
+    )
+    .bind(&stale)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok((requeued, failed))
 }
 
 /// Records a running job's progress.
@@ -555,11 +628,14 @@ pub async fn set_job_progress(
     id: i64,
     progress: &serde_json::Value,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE jobs SET progress = $1 WHERE id = $2 AND status = 'running'")
-        .bind(progress.to_string())
-        .bind(id)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE jobs SET progress = $1, heartbeat_at = $2 WHERE id = $3 AND status = 'running'",
+    )
+    .bind(progress.to_string())
+    .bind(to_instant(Utc::now()))
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -567,6 +643,7 @@ pub async fn set_job_progress(
 pub async fn finish_job(
     conn: &mut Conn,
     id: i64,
+    worker: &str,
     result: Result<i64, &str>,
 ) -> Result<(), StoreError> {
     let (status, version, error) = match result {
@@ -582,9 +659,9 @@ pub async fn finish_job(
         }
         None => None,
     };
-    sqlx::query(
+    let n = sqlx::query(
         "UPDATE jobs SET status = $1, version_id = $2, roster_id = COALESCE($3, roster_id), \
-         error = $4, finished_at = $5 WHERE id = $6",
+         error = $4, finished_at = $5 WHERE id = $6 AND status = 'running' AND worker = $7",
     )
     .bind(status)
     .bind(version)
@@ -592,25 +669,16 @@ pub async fn finish_job(
     .bind(error)
     .bind(to_instant(Utc::now()))
     .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Marks every queued or running job failed (after a restart, nothing is working on them).
-pub async fn fail_unfinished_jobs(
-    conn: &mut Conn,
-    reason: &str,
-) -> Result<u64, StoreError> {
-    Ok(sqlx::query(
-        "UPDATE jobs SET status = 'failed', error = $1, finished_at = $2 \
-         WHERE status IN ('queued', 'running')",
-    )
-    .bind(reason)
-    .bind(to_instant(Utc::now()))
+    .bind(worker)
     .execute(conn)
     .await?
-    .rows_affected())
+    .rows_affected();
+    if n != 1 {
+        return Err(StoreError::Conflict(format!(
+            "job {id} is no longer leased to {worker}; its result is dropped"
+        )));
+    }
+    Ok(())
 }
 
 // ---- swaps ----
@@ -643,10 +711,7 @@ fn swap_from_row(r: &DbRow) -> Result<SwapRecord, StoreError> {
 }
 
 /// A swap.
-pub async fn get_swap(
-    conn: &mut Conn,
-    id: i64,
-) -> Result<Option<SwapRecord>, StoreError> {
+pub async fn get_swap(conn: &mut Conn, id: i64) -> Result<Option<SwapRecord>, StoreError> {
     let sql = format!("SELECT {SWAP_COLS} FROM swaps WHERE id = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -727,6 +792,13 @@ pub async fn set_swap_status(
     by: &str,
     result_version: Option<i64>,
 ) -> Result<(), StoreError> {
+    let roster: Option<i64> = sqlx::query_scalar("SELECT roster_id FROM swaps WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(r) = roster {
+        lock_roster(&mut *conn, r).await?;
+    }
     let current = get_swap(&mut *conn, id)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("swap {id}")))?;

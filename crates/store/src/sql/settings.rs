@@ -1,8 +1,8 @@
 //! Data-set settings, kept as TOML under one key.
 
+use super::Conn;
 use super::corrupt;
 use crate::StoreError;
-use super::Conn;
 use zhiban_domain::Settings;
 
 const KEY: &str = "dataset";

@@ -1,8 +1,8 @@
 //! Stations, their contracted firms and weekly demand.
 
+use super::Conn;
 use super::{corrupt, tags_from_json, tags_to_json, u32_from_db, weekday_from_db, weekday_to_db};
 use crate::StoreError;
-use super::Conn;
 use sqlx::Row;
 use std::collections::BTreeMap;
 use zhiban_domain::*;

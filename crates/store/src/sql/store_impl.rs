@@ -2,11 +2,11 @@
 //! compiles this file with its own `Backend`, `Conn` and dialect.
 
 use super::{
-    Backend, Conn, attendance, audit, calendar, centres, feeds, firms, lawyers, rosters,
-    settings, stations,
+    Backend, Conn, attendance, audit, calendar, centres, feeds, firms, lawyers, rosters, settings,
+    stations,
 };
 use crate::records::*;
-use crate::{Counts, Store, StoreError};
+use crate::{Counts, Dump, Store, StoreError};
 use async_trait::async_trait;
 use sqlx::Row;
 use std::collections::BTreeSet;
@@ -284,8 +284,31 @@ impl Store for Backend {
         rosters::get_job(&mut *self.pool.acquire().await?, id).await
     }
 
-    async fn claim_job(&self, id: i64) -> Result<bool, StoreError> {
-        rosters::claim_job(&mut *self.pool.acquire().await?, id).await
+    async fn claim_next_job(&self, worker: &str) -> Result<Option<JobRecord>, StoreError> {
+        let mut tx = self.write().await?;
+        let job = rosters::claim_next_job(&mut tx, worker, chrono::Utc::now()).await?;
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    async fn heartbeat_job(&self, id: i64, worker: &str) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let held = rosters::heartbeat_job(&mut tx, id, worker, chrono::Utc::now()).await?;
+        tx.commit().await?;
+        Ok(held)
+    }
+
+    async fn requeue_stale_jobs(
+        &self,
+        stale_before: chrono::DateTime<chrono::Utc>,
+        max_attempts: u32,
+    ) -> Result<(u64, u64), StoreError> {
+        let mut tx = self.write().await?;
+        let r =
+            rosters::requeue_stale_jobs(&mut tx, stale_before, max_attempts, chrono::Utc::now())
+                .await?;
+        tx.commit().await?;
+        Ok(r)
     }
 
     async fn set_job_progress(
@@ -299,6 +322,7 @@ impl Store for Backend {
     async fn finish_job(
         &self,
         id: i64,
+        worker: &str,
         result: Result<&NewVersion, &str>,
         a: &Audit,
     ) -> Result<Option<i64>, StoreError> {
@@ -306,21 +330,17 @@ impl Store for Backend {
         let version = match result {
             Ok(v) => {
                 let vid = rosters::insert_version(&mut tx, v).await?;
-                rosters::finish_job(&mut tx, id, Ok(vid)).await?;
+                rosters::finish_job(&mut tx, id, worker, Ok(vid)).await?;
                 Some(vid)
             }
             Err(e) => {
-                rosters::finish_job(&mut tx, id, Err(e)).await?;
+                rosters::finish_job(&mut tx, id, worker, Err(e)).await?;
                 None
             }
         };
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(version)
-    }
-
-    async fn fail_unfinished_jobs(&self, reason: &str) -> Result<u64, StoreError> {
-        rosters::fail_unfinished_jobs(&mut *self.pool.acquire().await?, reason).await
     }
 
     async fn create_swap(&self, s: &NewSwap, a: &Audit) -> Result<i64, StoreError> {
@@ -371,6 +391,9 @@ impl Store for Backend {
         audit_entry: &Audit,
     ) -> Result<(AttendanceRecord, bool), StoreError> {
         let mut tx = self.write().await?;
+        // One lawyer's check-ins queue one behind another (PostgreSQL), so a retried
+        // request finds the first one's record instead of racing it.
+        super::dialect::lock(&mut tx, &format!("lawyer:{}", a.duty.lawyer_id)).await?;
         if let Some(key) = &a.idempotency_key
             && let Some(done) =
                 attendance::by_idempotency_key(&mut tx, &a.duty.lawyer_id, key).await?
@@ -469,6 +492,7 @@ impl Store for Backend {
         a: &Audit,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
+        super::dialect::lock_centre(&mut tx, centre.as_str()).await?;
         attendance::lock_month(&mut tx, centre, month, &a.actor, statement).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
@@ -502,17 +526,61 @@ impl Store for Backend {
     async fn server_secret(&self, name: &str, candidate: &str) -> Result<String, StoreError> {
         let key = format!("secret:{name}");
         let mut tx = self.write().await?;
-        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT(key) DO NOTHING")
-            .bind(&key)
-            .bind(candidate)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT(key) DO NOTHING",
+        )
+        .bind(&key)
+        .bind(candidate)
+        .execute(&mut *tx)
+        .await?;
         let v: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
             .bind(&key)
             .fetch_one(&mut *tx)
             .await?;
         tx.commit().await?;
         Ok(v)
+    }
+
+    async fn dump_tables(&self) -> Result<Dump, StoreError> {
+        use super::dialect::{LIST_COLUMNS, LIST_TABLES, cell};
+        // One read transaction: a consistent snapshot.
+        let mut tx = self.pool().begin().await?;
+        let tables: Vec<String> = sqlx::query_scalar(LIST_TABLES).fetch_all(&mut *tx).await?;
+        let mut out = Dump::new();
+        for t in tables {
+            let cols: Vec<String> = sqlx::query_scalar(LIST_COLUMNS)
+                .bind(&t)
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut order: Vec<usize> = (0..cols.len()).collect();
+            order.sort_by(|a, b| cols[*a].cmp(&cols[*b]));
+            // Table and column names come from the schema itself, not from input.
+            let list = cols
+                .iter()
+                .map(|c| format!("\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {list} FROM \"{t}\"")))
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut lines = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let mut line = String::new();
+                for &i in &order {
+                    if !line.is_empty() {
+                        line.push('|');
+                    }
+                    line.push_str(&cols[i]);
+                    line.push('=');
+                    line.push_str(&cell(r, i)?.replace('\\', "\\\\").replace('|', "\\|"));
+                }
+                lines.push(line);
+            }
+            lines.sort();
+            out.insert(t, lines);
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     async fn rotate_feed_token(

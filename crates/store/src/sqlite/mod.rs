@@ -30,8 +30,8 @@ mod store_impl;
 pub(crate) use crate::codec::*;
 
 use crate::StoreError;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -50,10 +50,40 @@ pub mod dialect {
     /// A row lock for `SELECT ... FOR UPDATE` (none: SQLite has one writer at a time).
     pub const FOR_UPDATE_SKIP_LOCKED: &str = "";
 
-    /// Serialises writers of one centre. SQLite's write transactions (`BEGIN IMMEDIATE`)
-    /// already exclude each other, so there is nothing more to take.
-    pub async fn lock_centre(_conn: &mut super::Conn, _centre: &str) -> Result<(), crate::StoreError> {
+    /// The tables of the schema, by name.
+    pub const LIST_TABLES: &str = "SELECT name FROM sqlite_master WHERE type = 'table' \
+        AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name";
+    /// The columns of table `$1`.
+    pub const LIST_COLUMNS: &str = "SELECT name FROM pragma_table_info($1) ORDER BY cid";
+
+    /// Cell `i` of a row as canonical text (see `Store::dump_tables`).
+    pub fn cell(row: &super::DbRow, i: usize) -> Result<String, crate::StoreError> {
+        use sqlx::{Row, TypeInfo, ValueRef};
+        let raw = row.try_get_raw(i)?;
+        if raw.is_null() {
+            return Ok("NULL".into());
+        }
+        let kind = raw.type_info().name().to_string();
+        Ok(match kind.as_str() {
+            "INTEGER" => row.try_get::<i64, _>(i)?.to_string(),
+            "REAL" => format!("{:?}", row.try_get::<f64, _>(i)?),
+            "BLOB" => format!("{:?}", row.try_get::<Vec<u8>, _>(i)?),
+            _ => row.try_get::<String, _>(i)?,
+        })
+    }
+
+    /// Serialises write transactions taking the same `key` until they end. SQLite's write
+    /// transactions (`BEGIN IMMEDIATE`) already exclude each other: nothing more to take.
+    pub async fn lock(_conn: &mut super::Conn, _key: &str) -> Result<(), crate::StoreError> {
         Ok(())
+    }
+
+    /// [`lock`] for one centre's rosters.
+    pub async fn lock_centre(
+        conn: &mut super::Conn,
+        centre: &str,
+    ) -> Result<(), crate::StoreError> {
+        lock(conn, &format!("centre:{centre}")).await
     }
 }
 
@@ -89,7 +119,9 @@ impl SqliteStore {
 
     /// A write transaction. `BEGIN IMMEDIATE` takes the write lock at once, so two writers
     /// queue on the busy timeout instead of one failing when it upgrades a read lock.
-    pub(crate) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+    pub(crate) async fn write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
@@ -98,41 +130,11 @@ impl SqliteStore {
         &self.pool
     }
 
-    /// Every row of every table, as text, in key order: two databases with equal dumps
-    /// hold the same content.
+    /// Every row of every table, as text (see [`Store::dump_tables`](crate::Store::dump_tables)):
+    /// two databases with equal dumps hold the same content.
     pub async fn dump(&self) -> Result<String, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        let tables: Vec<String> = sqlx::query_scalar(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-             AND name <> '_sqlx_migrations' ORDER BY name",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut out = String::new();
-        for t in tables {
-            let cols: Vec<String> =
-                sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
-                    .bind(&t)
-                    .fetch_all(&mut *conn)
-                    .await?;
-            // Table and column names come from the schema itself, not from input.
-            let expr = cols
-                .iter()
-                .map(|c| format!("quote(\"{c}\")"))
-                .collect::<Vec<_>>()
-                .join(" || '|' || ");
-            let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "SELECT {expr} FROM \"{t}\" ORDER BY 1"
-            )))
-            .fetch_all(&mut *conn)
-            .await?;
-            out.push_str(&format!("## {t} ({})\n", cols.join(", ")));
-            for r in rows {
-                out.push_str(&r);
-                out.push('\n');
-            }
-        }
-        Ok(out)
+        use crate::Store;
+        Ok(crate::render_dump(&self.dump_tables().await?))
     }
 
     /// Runs SQLite's integrity check; `Ok` holds its report (`"ok"` when sound).

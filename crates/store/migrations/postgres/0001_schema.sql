@@ -1,0 +1,328 @@
+-- zhiban's schema on PostgreSQL: the same tables as the SQLite migrations 0001..0005, in
+-- PostgreSQL's types. Dates are DATE; instants are UTC RFC 3339 text with milliseconds
+-- (fixed width, so they order as text the way they do in time), exactly as in SQLite, so
+-- both backends share their SQL and `migrate-db` copies values unchanged. Flags are
+-- BOOLEAN, numbers BIGINT, coordinates DOUBLE PRECISION. Identity columns are BY DEFAULT
+-- so that a migration from SQLite keeps every id.
+
+CREATE DOMAIN instant AS TEXT
+    CHECK (VALUE ~ '^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$');
+
+-- The panel ----------------------------------------------------------------------------
+
+CREATE TABLE centres (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    -- Deferred so a data set may list a district before its city.
+    parent_id   TEXT REFERENCES centres(id) DEFERRABLE INITIALLY DEFERRED,
+    time_zone   TEXT NOT NULL,
+    shares_pool BOOLEAN NOT NULL
+);
+
+CREATE TABLE firms (
+    id        TEXT PRIMARY KEY,
+    name      TEXT NOT NULL,
+    centre_id TEXT NOT NULL REFERENCES centres(id)
+);
+
+CREATE TABLE stations (
+    id           TEXT PRIMARY KEY,
+    centre_id    TEXT NOT NULL REFERENCES centres(id),
+    name         TEXT NOT NULL,
+    kind         TEXT NOT NULL CHECK (kind IN ('detention_centre', 'court', 'procuratorate')),
+    address      TEXT NOT NULL,
+    phone        TEXT NOT NULL,
+    lat          DOUBLE PRECISION NOT NULL CHECK (lat BETWEEN -90 AND 90),
+    lon          DOUBLE PRECISION NOT NULL CHECK (lon BETWEEN -180 AND 180),
+    geofence_m   BIGINT NOT NULL CHECK (geofence_m > 0),
+    am_start     TEXT NOT NULL,
+    am_end       TEXT NOT NULL,
+    pm_start     TEXT NOT NULL,
+    pm_end       TEXT NOT NULL,
+    min_years    BIGINT NOT NULL CHECK (min_years >= 0),
+    skills       TEXT NOT NULL DEFAULT '[]',
+    holiday_duty BOOLEAN NOT NULL,
+    priority     BIGINT NOT NULL CHECK (priority >= 0)
+);
+CREATE INDEX stations_by_centre ON stations(centre_id);
+
+CREATE TABLE station_contracted_firms (
+    station_id TEXT NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+    firm_id    TEXT NOT NULL REFERENCES firms(id),
+    PRIMARY KEY (station_id, firm_id)
+);
+
+CREATE TABLE demand_rules (
+    station_id TEXT NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+    weekday    BIGINT NOT NULL CHECK (weekday BETWEEN 1 AND 7),
+    half_day   TEXT NOT NULL CHECK (half_day IN ('am', 'pm')),
+    lawyers    BIGINT NOT NULL CHECK (lawyers >= 0),
+    backups    BIGINT NOT NULL CHECK (backups >= 0),
+    skills     TEXT NOT NULL DEFAULT '[]',
+    languages  TEXT NOT NULL DEFAULT '[]',
+    min_years  BIGINT NOT NULL CHECK (min_years >= 0),
+    PRIMARY KEY (station_id, weekday, half_day)
+);
+
+CREATE TABLE lawyers (
+    id             TEXT PRIMARY KEY,
+    name           TEXT NOT NULL,
+    phone          TEXT NOT NULL,
+    firm_id        TEXT NOT NULL REFERENCES firms(id),
+    home_centre_id TEXT NOT NULL REFERENCES centres(id),
+    licence_date   DATE NOT NULL,
+    skills         TEXT NOT NULL DEFAULT '[]',
+    languages      TEXT NOT NULL DEFAULT '[]',
+    max_per_day    BIGINT NOT NULL CHECK (max_per_day BETWEEN 1 AND 2),
+    max_per_week   BIGINT NOT NULL CHECK (max_per_week >= max_per_day),
+    max_per_month  BIGINT NOT NULL CHECK (max_per_month >= max_per_week),
+    lat            DOUBLE PRECISION NOT NULL,
+    lon            DOUBLE PRECISION NOT NULL,
+    active         BOOLEAN NOT NULL
+);
+CREATE INDEX lawyers_by_centre ON lawyers(home_centre_id);
+CREATE INDEX lawyers_by_firm ON lawyers(firm_id);
+
+CREATE TABLE lawyer_unavailability (
+    lawyer_id TEXT NOT NULL REFERENCES lawyers(id) ON DELETE CASCADE,
+    weekday   BIGINT NOT NULL CHECK (weekday BETWEEN 1 AND 7),
+    half_day  TEXT NOT NULL CHECK (half_day IN ('am', 'pm')),
+    PRIMARY KEY (lawyer_id, weekday, half_day)
+);
+
+CREATE TABLE lawyer_leave (
+    lawyer_id  TEXT NOT NULL REFERENCES lawyers(id) ON DELETE CASCADE,
+    start_date DATE NOT NULL,
+    end_date   DATE NOT NULL CHECK (end_date >= start_date),
+    half_day   TEXT NOT NULL CHECK (half_day IN ('am', 'pm', 'day')),
+    reason     TEXT NOT NULL,
+    PRIMARY KEY (lawyer_id, start_date, end_date, half_day)
+);
+
+CREATE TABLE lawyer_preferences (
+    lawyer_id TEXT NOT NULL REFERENCES lawyers(id) ON DELETE CASCADE,
+    kind      TEXT NOT NULL CHECK (kind IN ('prefer_station', 'avoid_station', 'prefer_weekday', 'avoid_weekday')),
+    target    TEXT NOT NULL,
+    PRIMARY KEY (lawyer_id, kind, target)
+);
+
+CREATE TABLE calendar_days (
+    date     DATE PRIMARY KEY,
+    kind     TEXT NOT NULL CHECK (kind IN ('holiday', 'workday')),
+    name     TEXT NOT NULL,
+    works_as BIGINT CHECK (works_as BETWEEN 1 AND 7)
+);
+
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- Rosters, tokens, jobs, swaps, audit --------------------------------------------------
+
+CREATE TABLE api_tokens (
+    id          BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    token_hash  TEXT NOT NULL UNIQUE,
+    role        TEXT NOT NULL CHECK (role IN ('admin', 'coordinator', 'finance', 'lawyer')),
+    centre_id   TEXT REFERENCES centres(id),
+    lawyer_id   TEXT REFERENCES lawyers(id),
+    label       TEXT NOT NULL,
+    created_at  instant NOT NULL,
+    revoked_at  instant,
+    CHECK ((role IN ('coordinator', 'finance')) = (centre_id IS NOT NULL)),
+    CHECK ((role = 'lawyer') = (lawyer_id IS NOT NULL))
+);
+
+CREATE TABLE centre_policies (
+    centre_id         TEXT PRIMARY KEY REFERENCES centres(id),
+    swap_same_firm    BOOLEAN NOT NULL,
+    swap_min_hours    BIGINT NOT NULL CHECK (swap_min_hours >= 0),
+    swap_auto_approve BOOLEAN NOT NULL,
+    checkin_early_minutes BIGINT NOT NULL DEFAULT 30 CHECK (checkin_early_minutes >= 0),
+    late_grace_minutes    BIGINT NOT NULL DEFAULT 10 CHECK (late_grace_minutes >= 0)
+);
+
+CREATE TABLE rosters (
+    id          BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    centre_id   TEXT NOT NULL REFERENCES centres(id),
+    from_date   DATE NOT NULL,
+    weeks       BIGINT NOT NULL CHECK (weeks BETWEEN 1 AND 26),
+    created_at  instant NOT NULL,
+    created_by  TEXT NOT NULL
+);
+CREATE INDEX rosters_by_centre ON rosters(centre_id, from_date);
+
+CREATE TABLE roster_versions (
+    id           BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    roster_id    BIGINT NOT NULL REFERENCES rosters(id),
+    number       BIGINT NOT NULL CHECK (number >= 1),
+    status       TEXT NOT NULL CHECK (status IN ('draft', 'published', 'superseded')),
+    based_on     BIGINT REFERENCES roster_versions(id),
+    origin       TEXT NOT NULL,
+    report       TEXT NOT NULL,
+    revision     BIGINT NOT NULL DEFAULT 1,
+    created_at   instant NOT NULL,
+    created_by   TEXT NOT NULL,
+    published_at instant,
+    published_by TEXT,
+    UNIQUE (roster_id, number)
+);
+CREATE UNIQUE INDEX one_published_version ON roster_versions(roster_id) WHERE status = 'published';
+
+CREATE TABLE assignments (
+    version_id  BIGINT NOT NULL REFERENCES roster_versions(id) ON DELETE CASCADE,
+    station_id  TEXT NOT NULL REFERENCES stations(id),
+    date        DATE NOT NULL,
+    half_day    TEXT NOT NULL CHECK (half_day IN ('am', 'pm')),
+    lawyer_id   TEXT NOT NULL REFERENCES lawyers(id),
+    role        TEXT NOT NULL CHECK (role IN ('primary', 'backup')),
+    pinned      BOOLEAN NOT NULL DEFAULT FALSE,
+    PRIMARY KEY (version_id, station_id, date, half_day, lawyer_id, role)
+);
+CREATE INDEX assignments_by_lawyer ON assignments(lawyer_id, date);
+
+-- Solve and repair jobs. One queued or running job per centre. A running job is leased by
+-- one process (`worker`), which renews `heartbeat_at`; a lease gone stale is taken back.
+CREATE TABLE jobs (
+    id           BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    centre_id    TEXT NOT NULL REFERENCES centres(id),
+    kind         TEXT NOT NULL CHECK (kind IN ('solve', 'repair')),
+    status       TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed')),
+    request      TEXT NOT NULL,
+    progress     TEXT,
+    error        TEXT,
+    roster_id    BIGINT REFERENCES rosters(id),
+    version_id   BIGINT REFERENCES roster_versions(id),
+    created_at   instant NOT NULL,
+    created_by   TEXT NOT NULL,
+    started_at   instant,
+    finished_at  instant,
+    worker       TEXT,
+    heartbeat_at instant,
+    attempts     BIGINT NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX one_active_job_per_centre ON jobs(centre_id) WHERE status IN ('queued', 'running');
+CREATE INDEX jobs_waiting ON jobs(status, id);
+
+CREATE TABLE swaps (
+    id          BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    roster_id   BIGINT NOT NULL REFERENCES rosters(id),
+    version_id  BIGINT NOT NULL REFERENCES roster_versions(id),
+    station_id  TEXT NOT NULL,
+    date        DATE NOT NULL,
+    half_day    TEXT NOT NULL CHECK (half_day IN ('am', 'pm')),
+    role        TEXT NOT NULL CHECK (role IN ('primary', 'backup')),
+    from_lawyer TEXT NOT NULL REFERENCES lawyers(id),
+    to_lawyer   TEXT NOT NULL REFERENCES lawyers(id),
+    status      TEXT NOT NULL CHECK (status IN ('offered', 'accepted', 'approved', 'rejected', 'cancelled')),
+    note        TEXT NOT NULL DEFAULT '',
+    created_at  instant NOT NULL,
+    decided_at  instant,
+    decided_by  TEXT,
+    result_version_id BIGINT REFERENCES roster_versions(id)
+);
+CREATE INDEX swaps_by_roster ON swaps(roster_id, status);
+
+CREATE TABLE audit_log (
+    id         BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    at         instant NOT NULL,
+    actor      TEXT NOT NULL,
+    centre_id  TEXT,
+    action     TEXT NOT NULL,
+    target     TEXT NOT NULL,
+    detail     TEXT NOT NULL
+);
+CREATE INDEX audit_by_centre ON audit_log(centre_id, id);
+
+-- Attendance, ledger, locked months ----------------------------------------------------
+
+CREATE TABLE attendance (
+    id               BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    centre_id        TEXT NOT NULL REFERENCES centres(id),
+    roster_id        BIGINT NOT NULL REFERENCES rosters(id),
+    station_id       TEXT NOT NULL REFERENCES stations(id),
+    date             DATE NOT NULL,
+    half_day         TEXT NOT NULL CHECK (half_day IN ('am', 'pm')),
+    lawyer_id        TEXT NOT NULL REFERENCES lawyers(id),
+    role             TEXT NOT NULL CHECK (role IN ('primary', 'backup')),
+    status           TEXT NOT NULL CHECK (status IN ('checked_in', 'attended', 'excused')),
+    method           TEXT CHECK (method IN ('app', 'qr', 'manual')),
+    check_in_at      instant,
+    check_out_at     instant,
+    check_in_lat     DOUBLE PRECISION,
+    check_in_lon     DOUBLE PRECISION,
+    distance_m       DOUBLE PRECISION,
+    minutes_late     BIGINT NOT NULL DEFAULT 0 CHECK (minutes_late >= 0),
+    late             BOOLEAN NOT NULL DEFAULT FALSE,
+    outside_geofence BOOLEAN NOT NULL DEFAULT FALSE,
+    approved         BOOLEAN NOT NULL DEFAULT TRUE,
+    reason           TEXT NOT NULL DEFAULT '',
+    idempotency_key  TEXT,
+    updated_at       instant NOT NULL,
+    UNIQUE (station_id, date, half_day, lawyer_id, role)
+);
+CREATE UNIQUE INDEX attendance_idempotency ON attendance(lawyer_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+CREATE INDEX attendance_by_centre ON attendance(centre_id, date);
+
+CREATE TABLE ledger_entries (
+    station_id    TEXT NOT NULL REFERENCES stations(id),
+    date          DATE NOT NULL,
+    half_day      TEXT NOT NULL CHECK (half_day IN ('am', 'pm')),
+    lawyer_id     TEXT NOT NULL REFERENCES lawyers(id),
+    centre_id     TEXT NOT NULL REFERENCES centres(id),
+    consultations BIGINT NOT NULL DEFAULT 0 CHECK (consultations >= 0),
+    plea_signings BIGINT NOT NULL DEFAULT 0 CHECK (plea_signings >= 0),
+    quality       TEXT,
+    notes         TEXT NOT NULL DEFAULT '',
+    updated_at    instant NOT NULL,
+    updated_by    TEXT NOT NULL,
+    PRIMARY KEY (station_id, date, half_day, lawyer_id)
+);
+CREATE INDEX ledger_by_centre ON ledger_entries(centre_id, date);
+
+CREATE TABLE ledger_applications (
+    id           BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    station_id   TEXT NOT NULL,
+    date         DATE NOT NULL,
+    half_day     TEXT NOT NULL,
+    lawyer_id    TEXT NOT NULL,
+    applicant    TEXT NOT NULL,
+    received_at  instant NOT NULL,
+    forwarded_at instant,
+    FOREIGN KEY (station_id, date, half_day, lawyer_id)
+        REFERENCES ledger_entries(station_id, date, half_day, lawyer_id) ON DELETE CASCADE
+);
+
+CREATE TABLE subsidy_months (
+    centre_id  TEXT NOT NULL REFERENCES centres(id),
+    month      TEXT NOT NULL,
+    locked_at  instant NOT NULL,
+    locked_by  TEXT NOT NULL,
+    statement  TEXT NOT NULL,
+    PRIMARY KEY (centre_id, month)
+);
+
+-- Feeds and busy times -----------------------------------------------------------------
+
+CREATE TABLE feed_tokens (
+    id          BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('lawyer', 'station')),
+    subject_id  TEXT NOT NULL,
+    token_hash  TEXT NOT NULL UNIQUE,
+    created_at  instant NOT NULL,
+    revoked_at  instant
+);
+CREATE INDEX feed_tokens_by_subject ON feed_tokens(kind, subject_id);
+
+CREATE TABLE busy_times (
+    id          BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    lawyer_id   TEXT NOT NULL REFERENCES lawyers(id),
+    starts_at   instant NOT NULL,
+    ends_at     instant NOT NULL,
+    summary     TEXT NOT NULL,
+    source_uid  TEXT NOT NULL,
+    imported_at instant NOT NULL,
+    CHECK (ends_at > starts_at)
+);
+CREATE INDEX busy_by_lawyer ON busy_times(lawyer_id, starts_at);

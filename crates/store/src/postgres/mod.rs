@@ -1,0 +1,229 @@
+//! The PostgreSQL implementation of [`Store`](crate::Store), for a province running several
+//! zhiban processes on one database.
+//!
+//! The SQL is the SQLite backend's (`src/sql/`), compiled here against PostgreSQL's
+//! connection type and the [`dialect`] below; the schema is PostgreSQL's own
+//! (`migrations/postgres`). Concurrency: write transactions are READ COMMITTED, and the
+//! writes that check before they change (publishing, new versions, draft edits, swaps,
+//! job results, month approval, check-ins) first take a transaction-scoped advisory lock
+//! on their centre (or lawyer), so they queue one behind another across processes as they
+//! do in SQLite's single writer; jobs are leased with `FOR UPDATE SKIP LOCKED`.
+
+#[path = "../sql/attendance.rs"]
+pub mod attendance;
+#[path = "../sql/audit.rs"]
+pub mod audit;
+#[path = "../sql/calendar.rs"]
+pub mod calendar;
+#[path = "../sql/centres.rs"]
+pub mod centres;
+#[path = "../sql/feeds.rs"]
+pub mod feeds;
+#[path = "../sql/firms.rs"]
+pub mod firms;
+#[path = "../sql/lawyers.rs"]
+pub mod lawyers;
+#[path = "../sql/rosters.rs"]
+pub mod rosters;
+#[path = "../sql/settings.rs"]
+pub mod settings;
+#[path = "../sql/stations.rs"]
+pub mod stations;
+#[path = "../sql/store_impl.rs"]
+mod store_impl;
+
+pub(crate) use crate::codec::*;
+
+use crate::StoreError;
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The connection the shared SQL modules run on.
+pub type Conn = sqlx::PgConnection;
+/// A result row.
+pub type DbRow = sqlx::postgres::PgRow;
+pub(crate) type Backend = PgStore;
+
+/// SQL that differs between SQLite and PostgreSQL.
+pub mod dialect {
+    /// The elements of the JSON array of strings bound as `$1`, as a subquery.
+    pub const JSON_LIST_1: &str = "(SELECT json_array_elements_text($1::json))";
+    /// The last day of roster `r`.
+    pub const ROSTER_END: &str = "(r.from_date + (r.weeks * 7 - 1)::integer)";
+    /// Row locking for job claims: a row another process is taking is skipped.
+    pub const FOR_UPDATE_SKIP_LOCKED: &str = "FOR UPDATE SKIP LOCKED";
+
+    /// The tables of the schema, by name.
+    pub const LIST_TABLES: &str = "SELECT table_name::text FROM information_schema.tables \
+        WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
+        AND table_name <> '_sqlx_migrations' ORDER BY 1";
+    /// The columns of table `$1`.
+    pub const LIST_COLUMNS: &str = "SELECT column_name::text FROM information_schema.columns \
+        WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position";
+
+    /// Cell `i` of a row as canonical text, equal to SQLite's for the same value (flags as
+    /// 0/1, dates as YYYY-MM-DD).
+    pub fn cell(row: &super::DbRow, i: usize) -> Result<String, crate::StoreError> {
+        use sqlx::{Row, TypeInfo, ValueRef};
+        let raw = row.try_get_raw(i)?;
+        if raw.is_null() {
+            return Ok("NULL".into());
+        }
+        let kind = raw.type_info().name().to_string();
+        Ok(match kind.as_str() {
+            "INT8" => row.try_get::<i64, _>(i)?.to_string(),
+            "INT4" => row.try_get::<i32, _>(i)?.to_string(),
+            "BOOL" => u8::from(row.try_get::<bool, _>(i)?).to_string(),
+            "FLOAT8" => format!("{:?}", row.try_get::<f64, _>(i)?),
+            "DATE" => row.try_get::<chrono::NaiveDate, _>(i)?.to_string(),
+            _ => row.try_get::<String, _>(i)?,
+        })
+    }
+
+    /// Takes a transaction-scoped advisory lock on `key`: other transactions taking the
+    /// same key wait until this one ends, in this process or any other.
+    pub async fn lock(conn: &mut super::Conn, key: &str) -> Result<(), crate::StoreError> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(key)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// [`lock`] for one centre's rosters.
+    pub async fn lock_centre(
+        conn: &mut super::Conn,
+        centre: &str,
+    ) -> Result<(), crate::StoreError> {
+        lock(conn, &format!("centre:{centre}")).await
+    }
+}
+
+/// A PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to a `postgres://` URL and migrates the schema.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::InvalidUrl {
+            url: crate::redact(url),
+            message: e.to_string(),
+        })?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        // Two processes starting at once: the migrator takes its own advisory lock.
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// A write transaction.
+    pub(crate) async fn write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// The connection pool, for tests and tools.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// PostgreSQL is backed up with its own tools (`pg_dump`, base backups); zhiban does
+    /// not write PostgreSQL backups itself.
+    pub(crate) async fn backup_file(&self, _path: &std::path::Path) -> Result<(), StoreError> {
+        Err(StoreError::Conflict(
+            "this is a PostgreSQL database: back it up with pg_dump (see docs/OPERATIONS.md)"
+                .into(),
+        ))
+    }
+}
+
+/// Creates database `name` on the server at `server_url` (any database URL of that server).
+pub async fn create_database(server_url: &str, name: &str) -> Result<(), StoreError> {
+    check_name(name)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(server_url)
+        .await?;
+    // Identifiers cannot be bound; `name` was checked to be [a-z0-9_] above.
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+        .execute(&pool)
+        .await?;
+    pool.close().await;
+    Ok(())
+}
+
+/// Drops database `name` (if it exists) on the server at `server_url`, ending its sessions.
+pub async fn drop_database(server_url: &str, name: &str) -> Result<(), StoreError> {
+    check_name(name)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(server_url)
+        .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+    )))
+    .execute(&pool)
+    .await?;
+    pool.close().await;
+    Ok(())
+}
+
+/// `server_url` with its database replaced by `name`.
+pub fn database_url(server_url: &str, name: &str) -> String {
+    let (base, query) = match server_url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (server_url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+fn check_name(name: &str) -> Result<(), StoreError> {
+    if name.is_empty()
+        || name.len() > 63
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(StoreError::InvalidUrl {
+            url: name.into(),
+            message: "database names are 1 to 63 characters of a-z, 0-9 and _".into(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_keep_server_credentials_and_options() {
+        assert_eq!(
+            database_url("postgres://u:p@h:5432/test", "zb_1"),
+            "postgres://u:p@h:5432/zb_1"
+        );
+        assert_eq!(
+            database_url("postgres://h/test?sslmode=disable", "x"),
+            "postgres://h/x?sslmode=disable"
+        );
+        assert_eq!(database_url("postgres://h", "x"), "postgres://h/x");
+        assert!(check_name("Robert'); DROP").is_err());
+    }
+}
