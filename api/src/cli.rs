@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use zhiban_store::{Counts, TokenRole};
 
 /// Duty-lawyer rosters for legal-aid centres (值班律师排班).
@@ -66,9 +66,26 @@ pub enum Command {
         /// Import the Guangzhou demo data set when the database is empty.
         #[arg(long)]
         demo: bool,
+        /// Seconds a solve job's lease lasts without renewal: a job whose process stopped
+        /// is taken back and run again by a live process after this long.
+        #[arg(long, env = "ZHIBAN_JOB_LEASE_SECONDS", default_value_t = 60)]
+        job_lease_seconds: u64,
+        /// Solve jobs this process runs at once.
+        #[arg(long, env = "ZHIBAN_JOB_CONCURRENCY", default_value_t = 2)]
+        job_concurrency: usize,
         #[allow(missing_docs)]
         #[command(flatten)]
         db: Db,
+    },
+    /// Copy a SQLite database into a new, empty PostgreSQL database, then verify the copy
+    /// table by table (row counts and SHA-256 checksums). Stop the service first.
+    MigrateDb {
+        /// The SQLite database: sqlite://PATH or a path.
+        #[arg(long)]
+        from: String,
+        /// The PostgreSQL database: postgres://USER@HOST:PORT/DB (it must hold no rows).
+        #[arg(long)]
+        to: String,
     },
     /// Make a roster: assign lawyers to every half-day slot of the period, optimally, and
     /// explain what stays uncovered.
@@ -339,7 +356,35 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
                 started.elapsed().as_secs_f64()
             )?;
         }
-        Command::Serve { addr, demo, db } => {
+        Command::MigrateDb { from, to } => {
+            let started = Instant::now();
+            if !(to.starts_with("postgres://") || to.starts_with("postgresql://")) {
+                bail!("--to must be a postgres:// URL");
+            }
+            let report = zhiban_store::migrate::sqlite_to_postgres(&from, &to)
+                .await
+                .with_context(|| format!("migrating {from} to {}", zhiban_store::redact(&to)))?;
+            writeln!(out, "{:<26} {:>9}  sha256 (equal in both)", "table", "rows")?;
+            let mut total = 0;
+            for t in &report {
+                total += t.rows;
+                writeln!(out, "{:<26} {:>9}  {}", t.table, t.rows, t.checksum)?;
+            }
+            writeln!(
+                out,
+                "copied and verified {total} rows in {} tables to {} in {:.2} s",
+                report.len(),
+                zhiban_store::redact(&to),
+                started.elapsed().as_secs_f64()
+            )?;
+        }
+        Command::Serve {
+            addr,
+            demo,
+            job_lease_seconds,
+            job_concurrency,
+            db,
+        } => {
             let store = zhiban_store::connect(&db.database_url).await?;
             if demo {
                 let counts = store.counts().await?;
@@ -370,26 +415,24 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
             )?;
             out.flush()?;
             tracing::info!(%local, "listening");
-            let failed = store
-                .fail_unfinished_jobs(
-                    "interrupted: the server stopped while it ran; start it again",
-                )
-                .await?;
-            if failed > 0 {
-                writeln!(
-                    out,
-                    "{failed} unfinished solve job(s) from before the restart marked failed"
-                )?;
-            }
             if demo {
                 let token =
                     create_token(&store, TokenRole::Admin, None, None, "demo admin").await?;
                 writeln!(out, "demo: admin token (shown once): {token}")?;
             }
+            let mut runner =
+                crate::jobs::JobRunner::new(Duration::from_secs(job_lease_seconds.max(1)));
+            runner.concurrency = job_concurrency.max(1);
+            let mut state = AppState::new(store);
+            state.jobs = std::sync::Arc::new(runner);
+            // The worker takes back jobs a stopped process left running (once their lease
+            // lapses) and any queued job, this process's or another's.
+            crate::jobs::start(&state);
+            writeln!(out, "job worker {} started", state.jobs.worker)?;
+            out.flush()?;
             axum::serve(
                 listener,
-                app(AppState::new(store))
-                    .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+                app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
             )
             .with_graceful_shutdown(shutdown_signal())
             .await?;

@@ -1,5 +1,8 @@
-//! Solve and repair jobs: queued in the store, run on a blocking thread, progress written
-//! back as each independent part of the problem is solved.
+//! Solve and repair jobs: queued in the store; every `zhiban serve` process runs a worker
+//! that leases queued jobs (any process's: several processes share one PostgreSQL
+//! database), solves them on a blocking thread, writes progress back as each independent
+//! part is solved and renews its lease meanwhile. A process that dies stops renewing; the
+//! next worker to look takes the job back and runs it again (up to three attempts).
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -9,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use zhiban_domain::{CentreId, Roster};
 use zhiban_solver::{Change, SolveInput, SolveSettings, repair, solve_with_progress};
-use zhiban_store::{Audit, NewVersion, RosterRef};
+use zhiban_store::{Audit, JobRecord, NewVersion, RosterRef};
 
 /// What a job does, as stored in its `request`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,38 +42,150 @@ pub(crate) enum Work {
     },
 }
 
-/// Starts a job in the background.
-pub(crate) fn spawn(state: AppState, job_id: i64, work: Work, actor: String) {
-    tokio::spawn(async move {
-        if let Err(e) = run(&state, job_id, work, &actor).await {
-            tracing::error!(job = job_id, error = %e, "job could not be recorded");
+/// How this process runs jobs.
+#[derive(Debug)]
+pub struct JobRunner {
+    /// This process's name in job leases (host, process id and a random part).
+    pub worker: String,
+    /// A lease not renewed for this long is taken back from its (dead) process.
+    pub lease: Duration,
+    /// How often to look for queued jobs when not woken.
+    pub poll: Duration,
+    /// Attempts before an interrupted job fails for good.
+    pub max_attempts: u32,
+    /// Jobs this process solves at once.
+    pub concurrency: usize,
+    wake: tokio::sync::Notify,
+    started: std::sync::OnceLock<()>,
+}
+
+impl Default for JobRunner {
+    fn default() -> Self {
+        Self::new(Duration::from_secs(60))
+    }
+}
+
+impl JobRunner {
+    /// A runner with the given lease (heartbeats go every third of it).
+    pub fn new(lease: Duration) -> Self {
+        let host = std::fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_default();
+        let nonce = chrono::Utc::now().timestamp_subsec_nanos();
+        Self {
+            worker: format!("{host}:{}:{nonce:08x}", std::process::id()),
+            lease,
+            poll: Duration::from_secs(1).min(lease / 4),
+            max_attempts: 3,
+            concurrency: 2,
+            wake: tokio::sync::Notify::new(),
+            started: std::sync::OnceLock::new(),
         }
+    }
+}
+
+/// Makes sure this process's worker runs, and wakes it: a job was queued.
+pub(crate) fn wake(state: &AppState) {
+    start(state);
+    state.jobs.wake.notify_one();
+}
+
+/// Starts this process's worker (once): it takes back jobs of dead processes, leases
+/// queued jobs of any process with `FOR UPDATE SKIP LOCKED`, and runs them.
+pub fn start(state: &AppState) {
+    state.jobs.started.get_or_init(|| {
+        let state = state.clone();
+        tokio::spawn(async move { worker_loop(state).await });
     });
 }
 
-async fn run(state: &AppState, job_id: i64, work: Work, actor: &str) -> Result<(), ApiError> {
-    if !state.store.claim_job(job_id).await? {
-        return Ok(());
+async fn worker_loop(state: AppState) {
+    let runner = state.jobs.clone();
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(runner.concurrency.max(1)));
+    tracing::info!(worker = %runner.worker, "job worker started");
+    loop {
+        let stale_before = chrono::Utc::now()
+            - chrono::Duration::from_std(runner.lease).unwrap_or(chrono::Duration::seconds(60));
+        match state
+            .store
+            .requeue_stale_jobs(stale_before, runner.max_attempts)
+            .await
+        {
+            Ok((0, 0)) => {}
+            Ok((requeued, failed)) => {
+                tracing::warn!(requeued, failed, "took back jobs of a process that stopped");
+            }
+            Err(e) => tracing::warn!(error = %e, "could not check for abandoned jobs"),
+        }
+        while let Ok(slot) = slots.clone().try_acquire_owned() {
+            match state.store.claim_next_job(&runner.worker).await {
+                Ok(Some(job)) => {
+                    let state = state.clone();
+                    tokio::spawn(async move {
+                        run(&state, job).await;
+                        drop(slot);
+                    });
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not claim a job");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            _ = runner.wake.notified() => {}
+            _ = tokio::time::sleep(runner.poll) => {}
+        }
     }
-    let centre = match &work {
-        Work::Solve { centre_id, .. } => Some(centre_id.clone()),
-        Work::Repair { .. } => None,
+}
+
+/// Runs a job this process leased, renewing the lease while it works.
+async fn run(state: &AppState, job: JobRecord) {
+    let runner = state.jobs.clone();
+    let job_id = job.id;
+    let beat = {
+        let store = state.store.clone();
+        let runner = runner.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(runner.lease / 3).await;
+                match store.heartbeat_job(job_id, &runner.worker).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(job = job_id, "lease lost; the result will be dropped");
+                        break;
+                    }
+                    Err(e) => tracing::warn!(job = job_id, error = %e, "lease not renewed"),
+                }
+            }
+        })
     };
-    let outcome = compute(state, job_id, work, actor).await;
+    let actor = job.created_by.clone();
+    let outcome = match serde_json::from_value::<Work>(job.request.clone()) {
+        Ok(work) => compute(state, job_id, work, &actor).await,
+        Err(e) => Err(ApiError::Conflict(format!(
+            "the job's request is not valid: {e}"
+        ))),
+    };
+    beat.abort();
     let audit = |action: &str, detail: serde_json::Value| Audit {
-        actor: actor.to_string(),
-        centre_id: centre.clone(),
+        actor: actor.clone(),
+        centre_id: Some(job.centre_id.clone()),
         action: action.into(),
         target: format!("job/{job_id}"),
         detail,
     };
-    match outcome {
+    let recorded = match outcome {
         Ok(v) => {
             let a = audit(
                 "job.succeeded",
-                serde_json::json!({"assignments": v.assignments.len()}),
+                serde_json::json!({"assignments": v.assignments.len(), "attempt": job.attempts}),
             );
-            state.store.finish_job(job_id, Ok(&v), &a).await?;
+            state
+                .store
+                .finish_job(job_id, &runner.worker, Ok(&v), &a)
+                .await
         }
         Err(e) => {
             let msg = match &e {
@@ -81,10 +196,15 @@ async fn run(state: &AppState, job_id: i64, work: Work, actor: &str) -> Result<(
             };
             tracing::warn!(job = job_id, error = %e, "job failed");
             let a = audit("job.failed", serde_json::json!({"error": msg}));
-            state.store.finish_job(job_id, Err(&msg), &a).await?;
+            state
+                .store
+                .finish_job(job_id, &runner.worker, Err(&msg), &a)
+                .await
         }
+    };
+    if let Err(e) = recorded {
+        tracing::error!(job = job_id, error = %e, "job result not recorded");
     }
-    Ok(())
 }
 
 fn settings(time_limit_seconds: f64) -> SolveSettings {

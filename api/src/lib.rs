@@ -35,7 +35,7 @@ mod attendance;
 mod audit;
 mod feeds;
 mod finance;
-mod jobs;
+pub mod jobs;
 mod pages;
 mod panel;
 mod planning;
@@ -72,6 +72,8 @@ pub struct AppState {
     pub solve_time_limit: Duration,
     /// The server's clock: check-ins are timestamped with it (tests set their own).
     pub clock: Clock,
+    /// This process's job worker.
+    pub jobs: Arc<jobs::JobRunner>,
 }
 
 /// A source of the current instant.
@@ -86,6 +88,7 @@ impl AppState {
             publish_lock: Arc::default(),
             solve_time_limit: Duration::from_secs(60),
             clock: Arc::new(chrono::Utc::now),
+            jobs: Arc::default(),
         }
     }
 

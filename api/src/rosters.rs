@@ -139,7 +139,7 @@ async fn create_roster(
             &audit,
         )
         .await?;
-    jobs::spawn(state.clone(), job_id, work, who.actor());
+    jobs::wake(&state);
     accepted(&state, job_id).await
 }
 
@@ -813,7 +813,7 @@ async fn start_repair(
             &audit,
         )
         .await?;
-    jobs::spawn(state.clone(), job_id, work, who.actor());
+    jobs::wake(&state);
     accepted(&state, job_id).await
 }
 

@@ -14,11 +14,43 @@ use tower::ServiceExt;
 use zhiban_api::{AppState, app};
 use zhiban_store::{Store, TokenRole};
 
+#[path = "../../crates/store/tests/common/db.rs"]
+mod db;
+use db::{Backend, TestDb};
+
+/// Runs `async fn NAME(Backend)` as two tests, on SQLite (`NAME::sqlite`) and on a real
+/// PostgreSQL server (`NAME::postgres`).
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(super::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(super::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+on_both!(
+    a_coordinators_fortnight_on_the_small_fixture,
+    a_coordinators_fortnight_on_guangzhou_and_other_centres_see_nothing_of_it,
+    bad_input_gets_problem_json_naming_the_field,
+    swap_policy_same_firm_notice_and_auto_approval_are_enforced,
+    a_month_of_check_ins_becomes_a_statement_equal_to_hand_computed_totals,
+    lawyer_and_station_feeds_follow_the_roster_through_a_repair,
+    imported_busy_calendars_keep_the_solver_off_those_half_days,
+    the_panel_list_is_csv_with_bom_and_chinese_headers,
+);
+
 struct TestApp {
     router: axum::Router,
     store: Arc<dyn Store>,
     clock: Arc<std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>>,
-    _dir: tempfile::TempDir,
+    _db: TestDb,
 }
 
 struct Reply {
@@ -29,9 +61,12 @@ struct Reply {
 
 impl TestApp {
     async fn new(fixture: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("zhiban.db").display());
-        let store = zhiban_store::connect(&url).await.unwrap();
+        Self::on(Backend::Sqlite, fixture).await
+    }
+
+    async fn on(backend: Backend, fixture: &str) -> Self {
+        let db = TestDb::new(backend).await;
+        let store = zhiban_store::connect(&db.url).await.unwrap();
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
         let ds =
             zhiban_dataset::read_dir(&root.join(fixture), chrono::Utc::now().date_naive()).unwrap();
@@ -45,7 +80,7 @@ impl TestApp {
             router,
             store,
             clock,
-            _dir: dir,
+            _db: db,
         }
     }
 
@@ -529,15 +564,15 @@ async fn coordinator_walk(t: &TestApp, centre: &str, weeks: u32) -> i64 {
     v3
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_coordinators_fortnight_on_the_small_fixture() {
-    let t = TestApp::new("small").await;
+async fn a_coordinators_fortnight_on_the_small_fixture(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
     coordinator_walk(&t, "CH", 2).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_coordinators_fortnight_on_guangzhou_and_other_centres_see_nothing_of_it() {
-    let t = TestApp::new("guangzhou").await;
+async fn a_coordinators_fortnight_on_guangzhou_and_other_centres_see_nothing_of_it(
+    backend: Backend,
+) {
+    let t = TestApp::on(backend, "guangzhou").await;
     let v = coordinator_walk(&t, "GZ-TH", 2).await;
     let other = t.token(TokenRole::Coordinator, Some("GZ-CH"), None).await;
     let finance = t.token(TokenRole::Finance, Some("GZ-TH"), None).await;
@@ -596,9 +631,8 @@ async fn a_coordinators_fortnight_on_guangzhou_and_other_centres_see_nothing_of_
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_input_gets_problem_json_naming_the_field() {
-    let t = TestApp::new("small").await;
+async fn bad_input_gets_problem_json_naming_the_field(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
     let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
     // No token, a wrong token.
     let r = t
@@ -743,9 +777,8 @@ async fn bad_input_gets_problem_json_naming_the_field() {
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 }
 
-#[tokio::test]
-async fn the_panel_list_is_csv_with_bom_and_chinese_headers() {
-    let t = TestApp::new("small").await;
+async fn the_panel_list_is_csv_with_bom_and_chinese_headers(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
     let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
     let res = t
         .router
@@ -850,9 +883,8 @@ async fn the_openapi_document_covers_every_route_and_passes_an_independent_valid
     assert!(stdout.contains("OK"), "{stdout}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn swap_policy_same_firm_notice_and_auto_approval_are_enforced() {
-    let t = TestApp::new("small").await;
+async fn swap_policy_same_firm_notice_and_auto_approval_are_enforced(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
     let from = next_monday();
     let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
     let r = t
@@ -992,9 +1024,8 @@ fn add_minutes(hm: &str, m: i64) -> String {
     t.format("%H:%M").to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_month_of_check_ins_becomes_a_statement_equal_to_hand_computed_totals() {
-    let t = TestApp::new("small").await;
+async fn a_month_of_check_ins_becomes_a_statement_equal_to_hand_computed_totals(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
     let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
     let finance = t.token(TokenRole::Finance, Some("CH"), None).await;
     t.set_time(Some(local("2026-10-01", "08:00")));
@@ -1542,9 +1573,8 @@ fn python_events(text: &str) -> usize {
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lawyer_and_station_feeds_follow_the_roster_through_a_repair() {
-    let t = TestApp::new("small").await;
+async fn lawyer_and_station_feeds_follow_the_roster_through_a_repair(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
     let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
     let from = next_monday();
     let r = t
@@ -1715,9 +1745,8 @@ async fn lawyer_and_station_feeds_follow_the_roster_through_a_repair() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn imported_busy_calendars_keep_the_solver_off_those_half_days() {
-    let t = TestApp::new("small").await;
+async fn imported_busy_calendars_keep_the_solver_off_those_half_days(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
     let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
     let from = next_monday();
     // Generate once to see who would be on duty.
