@@ -40,3 +40,57 @@ ensure_python_tools() {
   ZHIBAN_PYTHON="$PWD/$venv/bin/python"
   export ZHIBAN_PYTHON
 }
+
+# The PostgreSQL server the store and API tests run against (they create and drop their own
+# databases on it). ZHIBAN_TEST_POSTGRES names it; by default the local server on
+# 127.0.0.1:5432 (trust auth, database test). When that default does not answer, a
+# throwaway server is started on 127.0.0.1:55432 from Debian's packages; when neither can
+# be had, this fails and says what to do: the PostgreSQL suite is never skipped.
+ensure_postgres() {
+  command -v psql >/dev/null 2>&1 || ensure_system_packages postgresql-client
+  if [ -n "${ZHIBAN_TEST_POSTGRES:-}" ]; then
+    if psql "$ZHIBAN_TEST_POSTGRES" -qtAc 'SELECT 1' >/dev/null 2>&1; then
+      echo "==> PostgreSQL for the tests: ZHIBAN_TEST_POSTGRES"
+      return
+    fi
+    echo "error: ZHIBAN_TEST_POSTGRES is set but no PostgreSQL answers there; fix it or unset it to use a local server" >&2
+    exit 1
+  fi
+  ZHIBAN_TEST_POSTGRES="postgres://postgres@127.0.0.1:5432/test"
+  export ZHIBAN_TEST_POSTGRES
+  if psql "$ZHIBAN_TEST_POSTGRES" -qtAc 'SELECT 1' >/dev/null 2>&1; then
+    echo "==> PostgreSQL for the tests: 127.0.0.1:5432"
+    return
+  fi
+  echo "==> no PostgreSQL on 127.0.0.1:5432; starting a local one for the tests on 127.0.0.1:55432"
+  start_local_postgres 55432 || true
+  ZHIBAN_TEST_POSTGRES="postgres://postgres@127.0.0.1:55432/postgres"
+  if ! psql "$ZHIBAN_TEST_POSTGRES" -qtAc 'SELECT 1' >/dev/null 2>&1; then
+    echo "error: the tests need PostgreSQL and none could be started. Start one (trust auth for" >&2
+    echo "       user postgres on 127.0.0.1:5432, or any server where the user may create" >&2
+    echo "       databases) and set ZHIBAN_TEST_POSTGRES=postgres://USER@HOST:PORT/DB" >&2
+    exit 1
+  fi
+}
+
+# A throwaway PostgreSQL cluster under /tmp (trust auth, loopback only) on port $1.
+start_local_postgres() {
+  local port="$1" data=/tmp/zhiban-test-pg bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  if [ -z "$bin" ]; then
+    ensure_system_packages postgresql
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  fi
+  local as=()
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home /tmp postgres
+    as=(runuser -u postgres --)
+  fi
+  if [ ! -f "$data/PG_VERSION" ]; then
+    mkdir -p "$data"
+    [ "$(id -u)" -ne 0 ] || chown postgres "$data"
+    "${as[@]}" "$bin/initdb" -D "$data" -U postgres --auth=trust >/dev/null
+  fi
+  "${as[@]}" "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w \
+    -o "-p $port -k /tmp -c listen_addresses=127.0.0.1" start >/dev/null
+}

@@ -103,7 +103,15 @@ async fn worker_loop(state: AppState) {
     let runner = state.jobs.clone();
     let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(runner.concurrency.max(1)));
     tracing::info!(worker = %runner.worker, "job worker started");
+    let mut last_check: Option<tokio::time::Instant> = None;
     loop {
+        // Abandoned jobs are looked for a few times per lease, not at every poll.
+        if last_check.is_some_and(|t| t.elapsed() < runner.lease / 4) {
+            claim_all(&state, &runner, &slots).await;
+            wait(&runner).await;
+            continue;
+        }
+        last_check = Some(tokio::time::Instant::now());
         let stale_before = chrono::Utc::now()
             - chrono::Duration::from_std(runner.lease).unwrap_or(chrono::Duration::seconds(60));
         match state
@@ -117,26 +125,41 @@ async fn worker_loop(state: AppState) {
             }
             Err(e) => tracing::warn!(error = %e, "could not check for abandoned jobs"),
         }
-        while let Ok(slot) = slots.clone().try_acquire_owned() {
-            match state.store.claim_next_job(&runner.worker).await {
-                Ok(Some(job)) => {
-                    let state = state.clone();
-                    tokio::spawn(async move {
-                        run(&state, job).await;
-                        drop(slot);
-                    });
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not claim a job");
-                    break;
-                }
+        claim_all(&state, &runner, &slots).await;
+        wait(&runner).await;
+    }
+}
+
+/// Leases queued jobs while this process has free slots, starting each.
+async fn claim_all(
+    state: &AppState,
+    runner: &JobRunner,
+    slots: &std::sync::Arc<tokio::sync::Semaphore>,
+) {
+    while let Ok(slot) = slots.clone().try_acquire_owned() {
+        match state.store.claim_next_job(&runner.worker).await {
+            Ok(Some(job)) => {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    run(&state, job).await;
+                    drop(slot);
+                    state.jobs.wake.notify_one();
+                });
+            }
+            Ok(None) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not claim a job");
+                break;
             }
         }
-        tokio::select! {
-            _ = runner.wake.notified() => {}
-            _ = tokio::time::sleep(runner.poll) => {}
-        }
+    }
+}
+
+/// Until woken (a job was queued here, or one ended) or the poll interval passes.
+async fn wait(runner: &JobRunner) {
+    tokio::select! {
+        _ = runner.wake.notified() => {}
+        _ = tokio::time::sleep(runner.poll) => {}
     }
 }
 

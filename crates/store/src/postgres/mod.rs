@@ -10,26 +10,37 @@
 //! do in SQLite's single writer; jobs are leased with `FOR UPDATE SKIP LOCKED`.
 
 #[path = "../sql/attendance.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod attendance;
 #[path = "../sql/audit.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod audit;
 #[path = "../sql/calendar.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod calendar;
 #[path = "../sql/centres.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod centres;
 #[path = "../sql/feeds.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod feeds;
 #[path = "../sql/firms.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod firms;
 #[path = "../sql/lawyers.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod lawyers;
 #[path = "../sql/rosters.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod rosters;
 #[path = "../sql/settings.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod settings;
 #[path = "../sql/stations.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod stations;
 #[path = "../sql/store_impl.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 mod store_impl;
 
 pub(crate) use crate::codec::*;

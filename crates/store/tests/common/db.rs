@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Which database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     /// A SQLite file.
     Sqlite,
     /// A PostgreSQL database.
@@ -18,17 +18,17 @@ pub enum Backend {
 }
 
 /// A scratch database.
-pub struct TestDb {
+pub(crate) struct TestDb {
     /// Its URL.
-    pub url: String,
+    pub(crate) url: String,
     /// Which backend.
-    pub backend: Backend,
+    pub(crate) backend: Backend,
     pg_name: Option<String>,
     dir: Option<tempfile::TempDir>,
 }
 
 /// The PostgreSQL server tests use.
-pub fn pg_server() -> String {
+pub(crate) fn pg_server() -> String {
     std::env::var("ZHIBAN_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
@@ -37,7 +37,7 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 impl TestDb {
     /// A new, empty database.
-    pub async fn new(backend: Backend) -> Self {
+    pub(crate) async fn new(backend: Backend) -> Self {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
@@ -76,7 +76,7 @@ impl TestDb {
     }
 
     /// A directory living as long as the database (for other files of the test).
-    pub fn dir(&mut self) -> &std::path::Path {
+    pub(crate) fn dir(&mut self) -> &std::path::Path {
         if self.dir.is_none() {
             self.dir = Some(tempfile::tempdir().unwrap());
         }
