@@ -36,6 +36,7 @@ mod audit;
 mod feeds;
 mod finance;
 pub mod jobs;
+pub mod web;
 mod pages;
 mod panel;
 mod planning;
@@ -195,6 +196,7 @@ pub fn app(state: AppState) -> Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
+        .merge(web::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

@@ -22,6 +22,7 @@ use zhiban_store::{CentrePolicy, TokenRole};
 /// The routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(me))
         .routes(routes!(list_centres))
         .routes(routes!(get_centre))
         .routes(routes!(get_policy, put_policy))
@@ -34,6 +35,13 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_calendar))
         .routes(routes!(panel_list))
         .routes(routes!(panel_csv))
+}
+
+/// Whose token this is: role, centre or lawyer, label (never the token or its hash).
+#[utoipa::path(get, path = "/api/v1/me", tag = "panel",
+    responses((status = 200, body = zhiban_store::TokenRecord), (status = 401, body = crate::error::Problem)))]
+async fn me(who: Principal) -> Json<zhiban_store::TokenRecord> {
+    Json(who.token)
 }
 
 /// Centres the token may see, by code.
