@@ -94,3 +94,17 @@ start_local_postgres() {
   "${as[@]}" "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w \
     -o "-p $port -k /tmp -c listen_addresses=127.0.0.1" start >/dev/null
 }
+
+# The browser test drives the web page in Debian's headless Chromium with Playwright's
+# playwright-core (pinned in web-tests/package-lock.json); Chinese fonts make its
+# screenshots legible.
+ensure_browser_tools() {
+  local extra=(chromium fonts-noto-cjk)
+  command -v node >/dev/null 2>&1 || extra+=(nodejs)
+  command -v npm >/dev/null 2>&1 || extra+=(npm)
+  ensure_system_packages "${extra[@]}"
+  if [ ! -f web-tests/node_modules/playwright-core/package.json ]; then
+    echo "==> installing playwright-core into web-tests/node_modules"
+    (cd web-tests && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}

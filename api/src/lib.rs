@@ -36,13 +36,13 @@ mod audit;
 mod feeds;
 mod finance;
 pub mod jobs;
-pub mod web;
 mod pages;
 mod panel;
 mod planning;
 mod rosters;
 mod solve_cmd;
 mod swaps;
+pub mod web;
 
 use axum::Router;
 use axum::http::StatusCode;

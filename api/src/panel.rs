@@ -157,7 +157,8 @@ fn parse_centre(raw: &Option<String>) -> Result<Option<CentreId>, ApiError> {
         .transpose()
 }
 
-/// Stations the token may see.
+/// Stations the token may see: staff their centre's (admins all); a lawyer those where they
+/// may be on duty (their home centre's, and its siblings' when the centres share a pool).
 #[utoipa::path(get, path = "/api/v1/stations", tag = "panel", params(CentreFilter),
     responses((status = 200, body = PageOut<Station>), (status = 400, body = crate::error::Problem)))]
 async fn list_stations(
@@ -165,13 +166,24 @@ async fn list_stations(
     who: Principal,
     Query(q): Query<CentreFilter>,
 ) -> Result<Json<PageOut<Station>>, ApiError> {
-    who.require_role(&[TokenRole::Admin, TokenRole::Coordinator, TokenRole::Finance])?;
     let centre = parse_centre(&q.centre_id)?;
     let all = state.store.list_stations(centre.as_ref()).await?;
-    let visible: Vec<Station> = all
-        .into_iter()
-        .filter(|s| who.sees_centre(&s.centre_id))
-        .collect();
+    let visible: Vec<Station> = match who.lawyer() {
+        Some(me) => {
+            let ds = state.store.export_dataset().await?;
+            let pool = ds
+                .lawyer(me)
+                .map(|l| pool_of(&ds, &l.home_centre_id))
+                .unwrap_or_default();
+            all.into_iter()
+                .filter(|s| pool.contains(&s.centre_id))
+                .collect()
+        }
+        None => all
+            .into_iter()
+            .filter(|s| who.sees_centre(&s.centre_id))
+            .collect(),
+    };
     page(visible, q.limit, q.offset)
 }
 

@@ -88,6 +88,11 @@ function items(x) {
   return Array.isArray(x) ? x : x.items || [];
 }
 
+/** Replaces `el`'s children, leaving out null and false. */
+function fill(el, ...children) {
+  el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
 function toast(msg) {
   const t = $("#toast");
   t.textContent = msg;
@@ -121,6 +126,15 @@ function nextMonday() {
   const d = new Date();
   d.setDate(d.getDate() + ((8 - d.getDay()) % 7 || 7));
   return iso(d);
+}
+
+function signed(x) {
+  const r = Math.abs(x) < 0.005 ? 0 : x;
+  return `${r >= 0 ? "+" : ""}${r.toFixed(2)}`;
+}
+
+function hm(t) {
+  return String(t).slice(0, 5);
 }
 
 function dayLabel(s) {
@@ -187,7 +201,7 @@ const C = { centre: null, stations: [], names: {}, firms: {}, version: null, vie
 
 async function coordinatorView() {
   const m = main();
-  m.replaceChildren(
+  fill(m,
     h("section", { class: "card", id: "controls" },
       h("h2", {}, "排班"),
       h("div", { class: "row" },
@@ -291,7 +305,7 @@ async function loadVersion(id) {
   C.selected = null;
   renderRoster();
   renderFairness();
-  $("#slot").replaceChildren(h("h2", {}, "岗位详情"), h("p", { class: "muted" }, "点击排班表中的岗位，查看可改派的律师。"));
+  fill($("#slot"), h("h2", {}, "岗位详情"), h("p", { class: "muted" }, "点击排班表中的岗位，查看可改派的律师。"));
 }
 
 function renderRoster() {
@@ -324,7 +338,7 @@ function renderRoster() {
     h("span", { class: "muted" }, `已排 ${report.posts_filled ?? "?"}/${report.posts_wanted ?? "?"} 个岗位，备班 ${report.backups_filled ?? "?"}/${report.backups_wanted ?? "?"}，未覆盖 ${(report.uncovered || []).length} 个时段`),
     version.status === "draft" ? h("button", { id: "publish", onclick: publish }, "发布") : null,
     version.status === "published" ? h("button", { class: "secondary", id: "new-draft", onclick: newDraft }, "建立草稿以修改") : null);
-  $("#roster").replaceChildren(h("h2", {}, `${roster.from} 起 ${roster.weeks} 周`), actions,
+  fill($("#roster"), h("h2", {}, `${roster.from} 起 ${roster.weeks} 周`), actions,
     h("div", { class: "grid-wrap" }, h("table", { class: "grid", id: "grid" }, h("thead", {}, head), h("tbody", {}, rows))));
 }
 
@@ -356,7 +370,7 @@ async function selectSlot(station, date, half) {
   const panel = $("#slot");
   const holders = C.view.assignments.filter((a) => a.station_id === station.id && a.date === date && a.half_day === half);
   const u = (C.version.report.uncovered || []).find((x) => x.station_id === station.id && x.date === date && x.half_day === half);
-  panel.replaceChildren(h("h2", {}, `${station.name} · ${dayLabel(date)} ${HALF[half]}`),
+  fill(panel, h("h2", {}, `${station.name} · ${dayLabel(date)} ${HALF[half]}`),
     u ? h("p", { class: "error" }, `未覆盖：${reasonText(u.reason)}`) : null,
     h("p", {}, holders.length ? holders.map((a) => `${ROLE[a.role]}：${C.names[a.lawyer_id] || a.lawyer_id}`).join("，") : "暂无安排"),
     h("div", { id: "suggestions" }, h("p", { class: "muted" }, "正在计算可改派的律师…")));
@@ -371,11 +385,11 @@ async function selectSlot(station, date, half) {
       const label = `${s.name}（${C.firms[s.firm_id] || s.firm_id}）`;
       ol.append(h("li", { class: s.valid ? "valid" : "invalid" },
         h("strong", {}, label), " ",
-        h("span", { class: "muted" }, `成本变化 ${s.cost_delta >= 0 ? "+" : ""}${s.cost_delta.toFixed(2)} · 已值班 ${s.current_load} / 应得 ${s.fair_share.toFixed(1)}`), " ",
+        h("span", { class: "muted" }, `成本变化 ${signed(s.cost_delta)} · 已值班 ${s.current_load} / 应得 ${s.fair_share.toFixed(1)}`), " ",
         s.valid && editable ? h("button", { class: "assign", onclick: () => reassign(target, s.lawyer_id) }, target ? "改派" : "安排") : null,
         ...s.violations.map((v) => h("span", { class: "violation" }, "✗ ", violationText(v)))));
     }
-    $("#suggestions").replaceChildren(
+    fill($("#suggestions"),
       h("h3", {}, target ? `替换 ${C.names[target.lawyer_id] || target.lawyer_id} 的人选（按成本排序）` : "可安排的律师（按成本排序）"),
       editable ? null : h("p", { class: "muted" }, "已发布的版本不能直接修改：请先“建立草稿以修改”。"),
       ol, h("p", { id: "edit-error", class: "error", role: "alert" }));
@@ -400,7 +414,7 @@ async function reassign(old, lawyer) {
   } catch (e) {
     const box = $("#edit-error");
     if (e instanceof ApiError && e.problem.violations) {
-      box.replaceChildren("不能保存：", ...e.problem.violations.map((v) => h("span", { class: "violation" }, "✗ ", violationText(v))));
+      fill(box, "不能保存：", ...e.problem.violations.map((v) => h("span", { class: "violation" }, "✗ ", violationText(v))));
     } else {
       fail(e, box);
     }
@@ -441,7 +455,7 @@ function renderFairness() {
     target: l.fair_share + (l.history || 0),
   }));
   const firms = (report.firms || []).map((f) => ({ label: C.firms[f.firm_id] || f.firm_id, value: f.load, target: f.fair_share }));
-  $("#fairness").replaceChildren(h("h2", {}, "公平性"),
+  fill($("#fairness"), h("h2", {}, "公平性"),
     h("p", { class: "muted" }, "条形为值班次数（含历史），竖线为按可值班时间计算的应得份额；律所份额按在册律师人数分配。"),
     h("h3", {}, "律师"), lawyers.length ? bars(lawyers, 560) : h("p", {}, "无"),
     h("h3", {}, "律所"), firms.length ? bars(firms, 560) : h("p", {}, "无"));
@@ -451,7 +465,7 @@ function renderFairness() {
 
 async function lawyerView() {
   const m = main();
-  m.replaceChildren(
+  fill(m,
     h("section", { class: "card" }, h("h2", {}, "我的值班"), h("div", { id: "duties" }, h("p", { class: "muted" }, "加载中…"))),
     h("section", { class: "card", id: "calendar" }, h("h2", {}, "日历订阅"),
       h("p", { class: "muted" }, "在手机日历中订阅，值班安排变动会自动更新。生成新链接后，旧链接立即失效。"),
@@ -464,10 +478,10 @@ async function lawyerView() {
   const names = Object.fromEntries(stations.items.map((s) => [s.id, s]));
   const box = $("#duties");
   if (!duties.items.length) {
-    box.replaceChildren(h("p", {}, "近期没有值班。"));
+    fill(box, h("p", {}, "近期没有值班。"));
     return;
   }
-  box.replaceChildren(...duties.items.map((d) => dutyCard(d, names[d.assignment.station_id])));
+  fill(box, ...duties.items.map((d) => dutyCard(d, names[d.assignment.station_id])));
 }
 
 function dutyCard(d, station) {
@@ -478,7 +492,7 @@ function dutyCard(d, station) {
   const card = h("article", { class: "card duty", "data-duty": key },
     h("div", { class: "when" }, `${dayLabel(a.date)} ${HALF[a.half_day]} · ${ROLE[a.role]}`),
     h("div", {}, station ? `${station.name}（${station.address}）` : a.station_id),
-    station ? h("div", { class: "muted" }, `${HALF[a.half_day]} ${a.half_day === "am" ? station.am_start + "–" + station.am_end : station.pm_start + "–" + station.pm_end}`) : null,
+    station ? h("div", { class: "muted" }, `${HALF[a.half_day]} ${hm(station[a.half_day].start)}–${hm(station[a.half_day].end)}`) : null,
     status,
     h("div", { class: "actions" },
       h("button", { class: "checkin", onclick: (e) => checkIn(a, key, status, e.target, out) }, "签到"),
@@ -503,7 +517,7 @@ async function checkIn(a, key, status, button, out) {
   const pos = await position();
   try {
     const rec = await api("POST", "/api/v1/checkins",
-      { duty: { station_id: a.station_id, date: a.date, half_day: a.half_day, role: a.role }, method: "app", lat: pos?.lat, lon: pos?.lon },
+      { station_id: a.station_id, date: a.date, half_day: a.half_day, role: a.role, method: "app", lat: pos?.lat, lon: pos?.lon },
       // The same key for the same duty: a retry (or a second tap) finds the first record.
       { "Idempotency-Key": key });
     const rec1 = rec;
@@ -555,7 +569,7 @@ function offerSwap(a, card) {
 async function feedLink() {
   try {
     const link = await api("POST", `/api/v1/lawyers/${encodeURIComponent(me.lawyer_id)}/feed-token`);
-    $("#feed-link").replaceChildren(
+    fill($("#feed-link"),
       h("p", {}, "点击订阅：", h("a", { class: "link", id: "webcal", href: link.webcal_url }, link.webcal_url)),
       h("p", { class: "muted" }, "或在日历应用中添加订阅地址：", h("span", { class: "link" }, link.url)));
   } catch (e) {
@@ -569,7 +583,7 @@ async function financeView() {
   const now = new Date();
   const month = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}`;
   const m = main();
-  m.replaceChildren(h("section", { class: "card" }, h("h2", {}, "值班补贴"),
+  fill(m, h("section", { class: "card" }, h("h2", {}, "值班补贴"),
     h("div", { class: "row" },
       h("label", {}, "中心 ", h("select", { id: "fin-centre" })),
       h("label", {}, "月份 ", h("input", { id: "month", type: "month", value: month })),
@@ -599,7 +613,7 @@ async function statement() {
   try {
     const s = await api("GET", finPath());
     const status = { open: "未审核", locked: "已审核（锁定）" }[s.status] || s.status;
-    $("#statement").replaceChildren(
+    fill($("#statement"),
       h("p", {}, h("span", { class: "badge", id: "fin-status" }, status), ` 合计 `, h("strong", { id: "total" }, `${yuan(s.total_fen)} 元`),
         s.pending ? h("span", { class: "error" }, `（${s.pending} 条签到待确认）`) : null),
       h("h3", {}, "按律师"),

@@ -1,0 +1,370 @@
+//! The web page in a real browser: Debian's headless Chromium driven by Playwright's
+//! `playwright-core` (`web-tests/run.mjs`) against the real router on a real socket.
+//! A coordinator generates a roster for `fixtures/small`, reassigns one slot and
+//! publishes; a lawyer checks in and out, gets the calendar link and offers a swap; finance
+//! exports the month (CSV, XLSX) and approves it. Screenshots go to
+//! `target/screenshots/`. The page must log no console error or warning.
+//!
+//! `scripts/test` installs Chromium and `playwright-core`; without them this test fails
+//! saying so (it is never skipped).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../crates/store/tests/common/db.rs"]
+mod db;
+
+use axum::body::Body;
+use axum::http::{Method, Request};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use db::{Backend, TestDb};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tower::ServiceExt;
+use zhiban_api::{AppState, app};
+use zhiban_store::{DutyQuery, Page, Store, TokenRole};
+
+type Clock = Arc<Mutex<Option<chrono::DateTime<chrono::Utc>>>>;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Runs one phase of `web-tests/run.mjs`; its JSON findings.
+fn browser(phase: &str, base: &str, token: &str, extra: &[(&str, String)]) -> Value {
+    let tests = root().join("web-tests");
+    assert!(
+        tests.join("node_modules/playwright-core").exists(),
+        "playwright-core is not installed: run scripts/test (it runs `npm ci` in web-tests/)"
+    );
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "{chromium} is missing: run scripts/test (it installs Debian's chromium)"
+    );
+    let shots = root().join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = std::process::Command::new("node")
+        .arg(tests.join("run.mjs"))
+        .arg(phase)
+        .env("BASE_URL", base)
+        .env("TOKEN", token)
+        .env("SHOTS", &shots)
+        .env("CHROMIUM", &chromium)
+        .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .expect("node runs (scripts/test installs Node.js when missing)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{phase} in the browser failed:\n{stderr}\n{stdout}"
+    );
+    serde_json::from_str(stdout.lines().last().unwrap()).unwrap()
+}
+
+fn png_size(path: &Path) -> (u32, u32) {
+    let b = std::fs::read(path).unwrap();
+    assert_eq!(&b[1..4], b"PNG", "{}", path.display());
+    let w = u32::from_be_bytes(b[16..20].try_into().unwrap());
+    let h = u32::from_be_bytes(b[20..24].try_into().unwrap());
+    (w, h)
+}
+
+async fn get(router: &axum::Router, uri: &str, token: &str) -> Value {
+    let req = Request::builder()
+        .method(Method::GET)
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    assert!(res.status().is_success(), "{uri}: {}", res.status());
+    serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap()
+}
+
+/// A station's local start of a half-day (China has no daylight saving), as UTC.
+fn start_of(date: NaiveDate, hm: &str) -> chrono::DateTime<chrono::Utc> {
+    NaiveDateTime::parse_from_str(&format!("{date} {hm}"), "%Y-%m-%d %H:%M")
+        .unwrap()
+        .and_utc()
+        - Duration::hours(8)
+}
+
+async fn token(
+    store: &Arc<dyn Store>,
+    role: TokenRole,
+    centre: Option<&str>,
+    lawyer: Option<&str>,
+) -> String {
+    zhiban_api::cli::create_token(
+        store,
+        role,
+        centre.map(|c| zhiban_domain::CentreId::parse(c).unwrap()),
+        lawyer.map(|c| zhiban_domain::LawyerId::parse(c).unwrap()),
+        &format!("网页测试 {}", role.code()),
+    )
+    .await
+    .unwrap()
+    .split('\t')
+    .next()
+    .unwrap()
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coordinator_lawyer_and_finance_use_the_page_in_chromium() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let store = zhiban_store::connect(&db.url).await.unwrap();
+    let ds = zhiban_dataset::read_dir(
+        &root().join("fixtures/small"),
+        chrono::Utc::now().date_naive(),
+    )
+    .unwrap();
+    store.import_dataset(&ds).await.unwrap();
+    // The whole panel is on leave next Wednesday: those slots stay uncovered, in red.
+    let wednesday = {
+        let today = chrono::Utc::now().date_naive();
+        let monday = today
+            + Duration::days(
+                7 - i64::from(chrono::Datelike::weekday(&today).num_days_from_monday()),
+            );
+        monday + Duration::days(2)
+    };
+    for l in &ds.lawyers {
+        let mut leave: Vec<_> = ds
+            .leave
+            .iter()
+            .filter(|x| x.lawyer_id == l.id)
+            .cloned()
+            .collect();
+        leave.push(zhiban_domain::Leave {
+            lawyer_id: l.id.clone(),
+            from: wednesday,
+            to: wednesday,
+            half_day: None,
+            reason: "全员培训".into(),
+        });
+        let weekly: Vec<_> = ds
+            .unavailability
+            .iter()
+            .filter(|x| x.lawyer_id == l.id)
+            .cloned()
+            .collect();
+        let prefs: Vec<_> = ds
+            .preferences
+            .iter()
+            .filter(|x| x.lawyer_id == l.id)
+            .cloned()
+            .collect();
+        let audit = zhiban_store::Audit {
+            actor: "test".into(),
+            centre_id: None,
+            action: "lawyer.availability".into(),
+            target: String::new(),
+            detail: Value::Null,
+        };
+        store
+            .replace_lawyer_availability(&l.id, &weekly, &leave, &prefs, &audit)
+            .await
+            .unwrap();
+    }
+    let clock: Clock = Arc::default();
+    let mut state = AppState::new(store.clone());
+    let c = clock.clone();
+    state.clock = Arc::new(move || c.lock().unwrap().unwrap_or_else(chrono::Utc::now));
+    let router = app(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let served = router.clone();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            served.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+
+    // The coordinator.
+    let coord = token(&store, TokenRole::Coordinator, Some("CH"), None).await;
+    let b = base.clone();
+    let t = coord.clone();
+    let found = tokio::task::spawn_blocking(move || browser("coordinator", &b, &t, &[]))
+        .await
+        .unwrap();
+    assert_ne!(found["before"], found["after"], "{found}");
+    assert!(found["uncovered"].as_u64().unwrap() >= 2, "{found}");
+    let duties = store
+        .list_duties(
+            &DutyQuery::default(),
+            Page {
+                limit: 500,
+                offset: 0,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(duties.total > 5, "the roster was published");
+    // The reassigned slot holds the new lawyer in the database.
+    let slot: Vec<&str> = found["slot"].as_str().unwrap().split('|').collect();
+    let names: std::collections::BTreeMap<_, _> = ds
+        .lawyers
+        .iter()
+        .map(|l| (l.name.clone(), l.id.clone()))
+        .collect();
+    let new_lawyer = names[found["after"].as_str().unwrap().trim_end_matches(" 📌")].clone();
+    assert!(duties.items.iter().any(|d| {
+        let a = &d.assignment;
+        a.station_id.as_str() == slot[0]
+            && a.date.to_string() == slot[1]
+            && a.half_day.code() == slot[2]
+            && a.lawyer_id == new_lawyer
+    }));
+
+    // The lawyer with duties furthest apart: the first is checked in, the last swapped.
+    let mut by_lawyer: std::collections::BTreeMap<_, Vec<_>> = Default::default();
+    for d in &duties.items {
+        by_lawyer
+            .entry(d.assignment.lawyer_id.clone())
+            .or_default()
+            .push(d.assignment.clone());
+    }
+    let (lawyer, mine) = by_lawyer
+        .iter()
+        .max_by_key(|(_, v)| {
+            let first = v.iter().map(|a| a.date).min().unwrap();
+            let last = v.iter().map(|a| a.date).max().unwrap();
+            (last - first).num_days()
+        })
+        .unwrap();
+    let mut mine = mine.clone();
+    mine.sort_by_key(|a| (a.date, a.half_day));
+    let (first, last) = (mine[0].clone(), mine[mine.len() - 1].clone());
+    assert!(last.date > first.date + Duration::days(1), "{mine:?}");
+    let station = ds.station(&first.station_id).unwrap();
+    let hm = if first.half_day == zhiban_domain::HalfDay::Am {
+        station.am.start.format("%H:%M").to_string()
+    } else {
+        station.pm.start.format("%H:%M").to_string()
+    };
+    *clock.lock().unwrap() = Some(start_of(first.date, &hm) - Duration::minutes(10));
+    // A colleague the rules allow to take the last duty.
+    let version = duties.items[0].version_id;
+    let suggestions = get(
+        &router,
+        &format!(
+            "/api/v1/versions/{version}/suggestions?station_id={}&date={}&half_day={}&role={}&replace={}",
+            last.station_id,
+            last.date,
+            last.half_day.code(),
+            last.role.code(),
+            last.lawyer_id
+        ),
+        &coord,
+    )
+    .await;
+    let taker = suggestions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["valid"] == true)
+        .unwrap()["lawyer_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let me = token(&store, TokenRole::Lawyer, None, Some(lawyer.as_str())).await;
+    let b = base.clone();
+    let extra = [
+        ("LAT", station.location.lat.to_string()),
+        ("LON", station.location.lon.to_string()),
+        ("SWAP_TO", taker.clone()),
+    ];
+    let found = tokio::task::spawn_blocking(move || browser("lawyer", &b, &me, &extra))
+        .await
+        .unwrap();
+    assert!(
+        found["status"].as_str().unwrap().contains("已签到"),
+        "{found}"
+    );
+    assert!(
+        !found["status"].as_str().unwrap().contains("迟到"),
+        "on time: {found}"
+    );
+    let month = first.date.format("%Y-%m").to_string();
+    let from = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").unwrap();
+    let att = store
+        .list_attendance(
+            &zhiban_domain::CentreId::parse("CH").unwrap(),
+            from,
+            from + Duration::days(40),
+        )
+        .await
+        .unwrap();
+    let rec = att
+        .iter()
+        .find(|r| r.duty == first)
+        .expect("the check-in is stored");
+    assert_eq!(
+        rec.status,
+        zhiban_store::AttendanceStatus::Attended,
+        "checked in and out"
+    );
+    assert!(!rec.outside_geofence);
+    let swaps = store
+        .list_swaps(
+            None,
+            Some(lawyer),
+            Page {
+                limit: 10,
+                offset: 0,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(swaps.items.len(), 1);
+    assert_eq!(swaps.items[0].to_lawyer.as_str(), taker);
+
+    // Finance, after the month is over.
+    let next_month = (from + Duration::days(32)).format("%Y-%m-01").to_string();
+    *clock.lock().unwrap() = Some(
+        NaiveDate::parse_from_str(&next_month, "%Y-%m-%d")
+            .unwrap()
+            .and_hms_opt(2, 0, 0)
+            .unwrap()
+            .and_utc(),
+    );
+    let fin = token(&store, TokenRole::Finance, Some("CH"), None).await;
+    let b = base.clone();
+    let m = month.clone();
+    let found = tokio::task::spawn_blocking(move || browser("finance", &b, &fin, &[("MONTH", m)]))
+        .await
+        .unwrap();
+    assert!(found["rows"].as_u64().unwrap() >= 1, "{found}");
+    assert!(
+        found["files"]["xlsx"]["size"].as_u64().unwrap() > 1000,
+        "{found}"
+    );
+    let locked = store
+        .locked_months(&zhiban_domain::CentreId::parse("CH").unwrap())
+        .await
+        .unwrap();
+    assert!(
+        locked.iter().any(|l| l.month == month),
+        "approved through the page"
+    );
+
+    for (file, size) in [
+        ("coordinator-1280x800.png", (1280, 800)),
+        ("lawyer-390x844.png", (390, 844)),
+        ("finance-1280x800.png", (1280, 800)),
+    ] {
+        assert_eq!(
+            png_size(&root().join("target/screenshots").join(file)),
+            size,
+            "{file}"
+        );
+    }
+    drop(db);
+}

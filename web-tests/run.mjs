@@ -1,0 +1,161 @@
+// Drives zhiban's web page in Debian's headless Chromium through playwright-core.
+// Run by api/tests/browser.rs, one phase at a time:
+//   node run.mjs coordinator|lawyer|finance
+// Environment: BASE_URL, TOKEN, SHOTS (screenshot folder), CHROMIUM (executable),
+// for the lawyer LAT and LON (where the browser says it is).
+// Prints one JSON line of findings on success; exits non-zero with the reason otherwise.
+import { chromium } from "playwright-core";
+import { readFileSync } from "node:fs";
+
+const phase = process.argv[2];
+let current = null;
+const base = process.env.BASE_URL;
+const token = process.env.TOKEN;
+const shots = process.env.SHOTS;
+const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
+
+function check(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+async function open(browser, options) {
+  const context = await browser.newContext({ locale: "zh-CN", timezoneId: "Asia/Shanghai", ...options });
+  const page = await context.newPage();
+  const problems = [];
+  current = { page, problems };
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  await page.goto(base + "/");
+  check((await page.title()).includes("值班"), "the page title is Chinese");
+  await page.fill("#token", token);
+  await page.click("#login-form button[type=submit]");
+  await page.waitForSelector("#logout:not([hidden])");
+  return { context, page, problems };
+}
+
+async function coordinator(browser) {
+  const { page, problems } = await open(browser, { viewport: { width: 1280, height: 800 } });
+  await page.waitForSelector("#centre option", { state: "attached" });
+  await page.waitForSelector("#rosters option", { state: "attached" });
+  await page.selectOption("#weeks", "2");
+  await page.click("#generate");
+  // The progress bar shows while the solver works, then the grid.
+  await page.waitForSelector("#job:not([hidden])");
+  await page.waitForSelector("#grid td.slot", { timeout: 120000 });
+  const progress = await page.textContent("#job-text");
+  check(progress.includes("已完成") && progress.includes("下界") && progress.includes("差距"), `progress text: ${progress}`);
+  check((await page.getAttribute("#bar", "style")).includes("100%"), "the bar ends full");
+  check((await page.textContent("#version-status")) === "草稿", "a new roster is a draft");
+  const filled = await page.$$eval("#grid span.p", (els) => els.length);
+  check(filled > 5, `the grid shows lawyers on duty (${filled})`);
+  const uncovered = await page.$$eval("#grid td.uncovered", (els) => els.map((e) => e.textContent));
+  check(uncovered.every((t) => t.includes("缺") && t.includes("不可用")), `uncovered slots say why: ${uncovered}`);
+  const red = await page.$eval("#grid td.uncovered", (e) => getComputedStyle(e).backgroundColor).catch(() => "none");
+  check(red === "rgb(253, 232, 232)", `uncovered slots are red (${red})`);
+  // Pick a slot with a primary lawyer and reassign it to the best valid suggestion.
+  const slot = await page.$$eval("#grid td.slot", (tds) => {
+    const td = tds.find((t) => t.querySelector("span.p"));
+    return td.getAttribute("data-slot");
+  });
+  const before = await page.$eval(`td[data-slot="${slot}"] span.p`, (e) => e.textContent);
+  await page.click(`td[data-slot="${slot}"]`);
+  await page.waitForSelector("#suggestions ol.suggest li");
+  const invalid = await page.$$eval("#suggestions li.invalid .violation", (els) => els.map((e) => e.textContent));
+  check(invalid.length > 0, "rule violations are shown before saving");
+  const choice = await page.$eval("#suggestions li.valid strong", (e) => e.textContent);
+  await page.click("#suggestions li.valid button.assign");
+  await page.waitForFunction(
+    ([s, b]) => {
+      const e = document.querySelector(`td[data-slot="${s}"] span.p`);
+      return e && e.textContent !== b;
+    },
+    [slot, before],
+  );
+  const after = await page.$eval(`td[data-slot="${slot}"] span.p`, (e) => e.textContent);
+  check(choice.startsWith(after.replace(" 📌", "")), `the slot now shows ${choice} (it shows ${after})`);
+  // The fairness chart has a bar per lawyer and per firm.
+  const bars = await page.$$eval("#fairness svg rect", (els) => els.length);
+  check(bars > 3, `fairness bars: ${bars}`);
+  await page.screenshot({ path: `${shots}/coordinator-1280x800.png` });
+  await page.click("#publish");
+  await page.waitForFunction(() => document.querySelector("#version-status")?.textContent === "已发布");
+  return { problems, slot, before, after, uncovered: uncovered.length, filled };
+}
+
+async function lawyer(browser) {
+  const lat = Number(process.env.LAT);
+  const lon = Number(process.env.LON);
+  const { page, problems } = await open(browser, {
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+    geolocation: { latitude: lat, longitude: lon },
+    permissions: ["geolocation"],
+  });
+  await page.waitForSelector("article.duty");
+  const duties = await page.$$eval("article.duty", (els) => els.length);
+  const first = page.locator("article.duty").first();
+  await first.locator("button.checkin").click();
+  await first.locator(".status").filter({ hasText: "已签到" }).waitFor();
+  const status = await first.locator(".status").textContent();
+  await page.click("#feed");
+  await page.waitForSelector("#webcal");
+  const webcal = await page.getAttribute("#webcal", "href");
+  check(webcal.startsWith("webcal://"), `subscription link ${webcal}`);
+  await page.screenshot({ path: `${shots}/lawyer-390x844.png` });
+  await first.locator("button.checkout").click();
+  await first.locator(".status").filter({ hasText: "已签退" }).waitFor();
+  // Offer a swap of another duty (or this one) to a colleague.
+  const last = page.locator("article.duty").last();
+  await last.locator("button", { hasText: "换班" }).click();
+  await last.locator("input[name=to]").fill(process.env.SWAP_TO);
+  await last.locator("button[type=submit]").click();
+  await last.getByText("换班申请已提交").waitFor();
+  return { problems, duties, status, webcal };
+}
+
+async function finance(browser) {
+  const { page, problems } = await open(browser, { viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  await page.fill("#month", process.env.MONTH);
+  await page.click("#show");
+  await page.waitForFunction(() => document.querySelector("#total")?.textContent.includes("元"));
+  const total = await page.textContent("#total");
+  const rows = await page.$$eval("#by-lawyer tbody tr", (els) => els.length);
+  const files = {};
+  for (const kind of ["csv", "xlsx"]) {
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.click(`#${kind}`)]);
+    const bytes = readFileSync(await dl.path());
+    files[kind] = { name: dl.suggestedFilename(), size: bytes.length, head: bytes.subarray(0, 4).toString("hex") };
+  }
+  const csv = files.csv;
+  check(csv.head.startsWith("efbbbf"), "the CSV starts with a BOM for Excel");
+  check(files.xlsx.head === "504b0304", "the XLSX is a zip file");
+  await page.screenshot({ path: `${shots}/finance-1280x800.png` });
+  await page.click("#approve");
+  await page.waitForFunction(() => document.querySelector("#fin-status")?.textContent.includes("已审核"));
+  check(await page.isDisabled("#approve"), "an approved month cannot be approved again");
+  return { problems, total, rows, files };
+}
+
+const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+try {
+  const run = { coordinator, lawyer, finance }[phase];
+  check(run, `unknown phase ${phase}`);
+  const result = await run(browser);
+  check(result.problems.length === 0, `the page logged problems:\n${result.problems.join("\n")}`);
+  console.log(JSON.stringify(result));
+} catch (e) {
+  console.error(e.stack || String(e));
+  if (current) {
+    // What the user would have seen, for the failure report.
+    const text = await current.page.innerText("body").catch(() => "");
+    console.error(`--- page text ---\n${text}\n--- page problems ---\n${current.problems.join("\n")}`);
+    await current.page.screenshot({ path: `${shots}/failure-${phase}.png` }).catch(() => {});
+  }
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
