@@ -30,6 +30,11 @@ async function open(browser, options) {
   page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
   await page.goto(base + "/");
   check((await page.title()).includes("值班"), "the page title is Chinese");
+  // A wrong token is refused with a message (its 401 is the one error the console may show).
+  await page.fill("#token", "zb_" + "0".repeat(64));
+  await page.click("#login-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#login-error").textContent.includes("令牌无效"));
+  problems.length = 0;
   await page.fill("#token", token);
   await page.click("#login-form button[type=submit]");
   await page.waitForSelector("#logout:not([hidden])");
@@ -96,6 +101,7 @@ async function lawyer(browser) {
     permissions: ["geolocation"],
   });
   await page.waitForSelector("article.duty");
+  check((await page.$("#generate")) === null && (await page.$("#approve")) === null, "a lawyer sees no coordinator or finance controls");
   const duties = await page.$$eval("article.duty", (els) => els.length);
   const first = page.locator("article.duty").first();
   await first.locator("button.checkin").click();
@@ -119,6 +125,7 @@ async function lawyer(browser) {
 
 async function finance(browser) {
   const { page, problems } = await open(browser, { viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  check((await page.$("#generate")) === null && (await page.$("article.duty")) === null, "finance sees no roster controls or duties");
   await page.fill("#month", process.env.MONTH);
   await page.click("#show");
   await page.waitForFunction(() => document.querySelector("#total")?.textContent.includes("元"));
@@ -140,7 +147,7 @@ async function finance(browser) {
   return { problems, total, rows, files };
 }
 
-const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"] });
 try {
   const run = { coordinator, lawyer, finance }[phase];
   check(run, `unknown phase ${phase}`);
