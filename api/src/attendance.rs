@@ -248,7 +248,11 @@ async fn check_in(
             .unwrap_or_default()
             .trim()
             .to_ascii_uppercase();
-        if given != want {
+        // Compared in constant time: how long a wrong code takes says nothing of the right one.
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            given.as_bytes(),
+            want.as_bytes(),
+        )) {
             return Err(ApiError::invalid(
                 "qr_code",
                 "this is not today's code of the station's QR poster",
