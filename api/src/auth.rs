@@ -35,20 +35,35 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Failed-token attempts per client address, so guessing is slow.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FailedAttempts {
     by_ip: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    limit: u32,
 }
 
-/// Failed attempts allowed per address per minute.
+/// Failed attempts allowed per address per minute, by default.
 pub const MAX_FAILED_PER_MINUTE: u32 = 20;
 
+impl Default for FailedAttempts {
+    fn default() -> Self {
+        Self::with_limit(MAX_FAILED_PER_MINUTE)
+    }
+}
+
 impl FailedAttempts {
+    /// A limiter allowing `limit` failed attempts per address per minute.
+    pub fn with_limit(limit: u32) -> Self {
+        Self {
+            by_ip: Mutex::default(),
+            limit,
+        }
+    }
+
     fn blocked(&self, ip: IpAddr) -> bool {
         let Ok(map) = self.by_ip.lock() else {
             return false;
         };
-        matches!(map.get(&ip), Some((since, n)) if since.elapsed() < Duration::from_secs(60) && *n >= MAX_FAILED_PER_MINUTE)
+        matches!(map.get(&ip), Some((since, n)) if since.elapsed() < Duration::from_secs(60) && *n >= self.limit)
     }
 
     fn record(&self, ip: IpAddr) {

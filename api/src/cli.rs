@@ -73,6 +73,10 @@ pub enum Command {
         /// Solve jobs this process runs at once.
         #[arg(long, env = "ZHIBAN_JOB_CONCURRENCY", default_value_t = 2)]
         job_concurrency: usize,
+        /// Requests with a wrong or missing token allowed per client address per minute;
+        /// past it the address gets 429 until the minute is over.
+        #[arg(long, env = "ZHIBAN_FAILED_AUTH_PER_MINUTE", default_value_t = crate::auth::MAX_FAILED_PER_MINUTE)]
+        failed_auth_per_minute: u32,
         #[allow(missing_docs)]
         #[command(flatten)]
         db: Db,
@@ -383,6 +387,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
             demo,
             job_lease_seconds,
             job_concurrency,
+            failed_auth_per_minute,
             db,
         } => {
             let store = zhiban_store::connect(&db.database_url).await?;
@@ -425,6 +430,9 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
             runner.concurrency = job_concurrency.max(1);
             let mut state = AppState::new(store);
             state.jobs = std::sync::Arc::new(runner);
+            state.failed_attempts = std::sync::Arc::new(crate::auth::FailedAttempts::with_limit(
+                failed_auth_per_minute,
+            ));
             // The worker takes back jobs a stopped process left running (once their lease
             // lapses) and any queued job, this process's or another's.
             crate::jobs::start(&state);
