@@ -15,7 +15,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -155,6 +155,15 @@ fn window(
         .centre(&st.centre_id)
         .map(|c| c.time_zone)
         .unwrap_or(zhiban_domain::DEFAULT_TIME_ZONE);
+    station_window(st, tz, a)
+}
+
+/// A duty at station `st` in time zone `tz`: the station and the duty's start and end.
+fn station_window<Z: chrono::TimeZone>(
+    st: Station,
+    tz: Z,
+    a: &Assignment,
+) -> Result<(Station, DateTime<Utc>, DateTime<Utc>), ApiError> {
     let t = st.template(a.half_day);
     let at = |time| {
         tz.from_local_datetime(&a.date.and_time(time))
@@ -164,6 +173,33 @@ fn window(
     };
     let (start, end) = (at(t.start)?, at(t.end)?);
     Ok((st, start, end))
+}
+
+/// [`window`] for one duty, reading only its centre's stations and the centres (not the
+/// whole panel): the check-in path runs for every lawyer at the start of every half-day.
+async fn duty_window(
+    state: &AppState,
+    duty: &Duty,
+) -> Result<(Station, DateTime<Utc>, DateTime<Utc>), ApiError> {
+    let a = &duty.assignment;
+    let mut stations = state.store.list_stations(Some(&duty.centre_id)).await?;
+    if !stations.iter().any(|s| s.id == a.station_id) {
+        // A station of another centre of a shared pool.
+        stations = state.store.list_stations(None).await?;
+    }
+    let st = stations
+        .into_iter()
+        .find(|s| s.id == a.station_id)
+        .ok_or_else(|| ApiError::not_found("station", &a.station_id))?;
+    let tz = state
+        .store
+        .list_centres()
+        .await?
+        .into_iter()
+        .find(|c| c.id == st.centre_id)
+        .map(|c| c.time_zone)
+        .unwrap_or(zhiban_domain::DEFAULT_TIME_ZONE);
+    station_window(st, tz, a)
 }
 
 /// A check-in from the lawyer's phone.
@@ -259,8 +295,7 @@ async fn check_in(
             ));
         }
     }
-    let ds = state.store.export_dataset().await?;
-    let (station, start, end) = window(&ds, &duty.assignment)?;
+    let (station, start, end) = duty_window(&state, &duty).await?;
     let policy = state.store.centre_policy(&duty.centre_id).await?;
     let now = state.now();
     let opens = start - chrono::Duration::minutes(i64::from(policy.checkin_early_minutes));
@@ -409,8 +444,7 @@ async fn manual_entry(
     if req.check_in_at > state.now() {
         return Err(ApiError::invalid("check_in_at", "is in the future"));
     }
-    let ds = state.store.export_dataset().await?;
-    let (_, start, _) = window(&ds, &duty.assignment)?;
+    let (_, start, _) = duty_window(&state, &duty).await?;
     let policy = state.store.centre_policy(&duty.centre_id).await?;
     let minutes_late =
         u32::try_from((req.check_in_at - start).num_minutes().max(0)).unwrap_or(u32::MAX);
