@@ -411,12 +411,24 @@ pub async fn list_duties(
         .unwrap_or(NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default());
     let to =
         q.to.unwrap_or(NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default());
+    // Each filter is written out only when it is given (`$n IS NULL` otherwise, so every
+    // parameter is still used): `($n IS NULL OR col = $n)` would keep the planners from using
+    // the indexes on lawyer and date.
+    let given = |on: bool, clause: String, n: u8| {
+        if on { clause } else { format!("${n} IS NULL") }
+    };
     let filter = format!(
         "FROM assignments a JOIN roster_versions v ON v.id = a.version_id \
          JOIN rosters r ON r.id = v.roster_id WHERE v.status = 'published' \
-         AND ($1 IS NULL OR r.centre_id IN {JSON_LIST_1}) \
-         AND ($2 IS NULL OR a.lawyer_id = $2) AND ($3 IS NULL OR a.station_id = $3) \
-         AND a.date >= $4 AND a.date <= $5 AND ($6 IS NULL OR r.id <> $6)"
+         AND {} AND {} AND {} AND a.date >= $4 AND a.date <= $5 AND {}",
+        given(
+            centres.is_some(),
+            format!("r.centre_id IN {JSON_LIST_1}"),
+            1
+        ),
+        given(q.lawyer.is_some(), "a.lawyer_id = $2".into(), 2),
+        given(q.station.is_some(), "a.station_id = $3".into(), 3),
+        given(q.except_roster.is_some(), "r.id <> $6".into(), 6),
     );
     let bind = |sql: String| {
         sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -316,7 +316,10 @@ impl Store for Backend {
         id: i64,
         progress: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        rosters::set_job_progress(&mut *self.pool.acquire().await?, id, progress).await
+        let mut tx = self.write().await?;
+        rosters::set_job_progress(&mut tx, id, progress).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn finish_job(

@@ -26,12 +26,13 @@ pub mod settings;
 pub mod stations;
 #[path = "../sql/store_impl.rs"]
 mod store_impl;
+mod writer;
 
 pub(crate) use crate::codec::*;
 
 use crate::StoreError;
-use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -88,9 +89,13 @@ pub mod dialect {
 }
 
 /// A SQLite database file (or in-memory database).
+///
+/// Reads use a pool of connections (WAL: readers never wait for the writer); all writes of
+/// the process go through one connection with group commit (see `writer.rs`).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: writer::Writer,
 }
 
 impl SqliteStore {
@@ -108,24 +113,36 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let memory = url.contains(":memory:");
+        // The write connection first: it creates the file and migrates it. sqlx opens
+        // `sqlite::memory:` as a named shared-cache database, so the readers below see it
+        // while this connection lives (as long as the store).
+        let mut conn = opts.connect().await?;
+        sqlx::migrate!("./migrations/sqlite").run(&mut conn).await?;
+        let readers = if memory {
+            // Shared-cache readers take table locks; reading uncommitted data avoids waiting
+            // on the writer's open batch (in-memory databases are for tests and demos).
+            opts.clone().pragma("read_uncommitted", "true")
+        } else {
+            opts.clone()
+        };
         let pool = SqlitePoolOptions::new()
-            // An in-memory database lives in one connection.
             .max_connections(if memory { 1 } else { 8 })
-            .connect_with(opts)
+            .connect_with(readers)
             .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            writer: writer::Writer::new(conn),
+        })
     }
 
-    /// A write transaction. `BEGIN IMMEDIATE` takes the write lock at once, so two writers
-    /// queue on the busy timeout instead of one failing when it upgrades a read lock.
-    pub(crate) async fn write(
-        &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    /// A write transaction on the one write connection, committed with others in a batch
+    /// (`writer.rs`): `commit` returns once it is durable; dropping it rolls it back.
+    pub(crate) async fn write(&self) -> Result<writer::WriteTx, StoreError> {
+        self.writer.begin().await
     }
 
-    /// The connection pool, for tests and tools.
+    /// The pool of reading connections, for tests and tools (writes through it bypass the
+    /// group commit and wait on SQLite's busy handler).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
