@@ -6,13 +6,13 @@
 //! cargo bench -p zhiban-api --bench load -- postgres 60   # ZHIBAN_TEST_POSTGRES or 127.0.0.1:5432
 //! ```
 //!
-//! Guangzhou's panel; for one morning every one of 200 lawyers holds a primary and a backup
-//! duty at each of the city's stations (a synthetic published roster, so that there are
+//! Guangzhou's panel with nine copies of each station (390 in all); for one morning every one
+//! of 200 lawyers holds a primary and a backup duty at each station (a synthetic published roster, so that there are
 //! enough duties to check in to for the whole run). Each simulated lawyer keeps one HTTP/1.1
 //! connection and goes through its duties: check in (with its position), check out. The
 //! run ends after the given seconds or when every duty is done. Afterwards every check-in
 //! answered 2xx must exist exactly once in the database. Then 200 connections fetch
-//! lawyers' iCal feeds for 10 s. Prints a Markdown row per measurement for
+//! the iCal feeds of 200 other lawyers (8 duties each in the coming month) for 10 s. Prints a Markdown row per measurement for
 //! benches/README.md.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -24,10 +24,12 @@ use std::time::Instant;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use zhiban_api::{AppState, app};
-use zhiban_domain::{Assignment, HalfDay, Role};
+use zhiban_domain::{Assignment, HalfDay, Role, Station, StationId};
 use zhiban_store::{Audit, NewVersion, RosterRef, TokenRole};
 
 const LAWYERS: usize = 200;
+/// Copies of each station (see `run`).
+const STATION_COPIES: usize = 9;
 
 /// One keep-alive HTTP/1.1 connection.
 struct Conn {
@@ -117,7 +119,20 @@ async fn run(backend: &str, seconds: u64) {
         other => panic!("backend {other}: sqlite or postgres"),
     };
     let store = zhiban_store::connect(&url).await.unwrap();
-    let ds = zhiban_fixtures::guangzhou();
+    let mut ds = zhiban_fixtures::guangzhou();
+    // Copies of the city's stations (ids with `.1` to `.9` appended), so that there are enough duties for
+    // a minute of check-ins at the targeted rate.
+    let copies: Vec<Station> = (1..=STATION_COPIES)
+        .flat_map(|k| {
+            ds.stations.iter().map(move |s| {
+                let mut s = s.clone();
+                s.id = StationId::parse(&format!("{}.{k}", s.id)).unwrap();
+                s.name = format!("{}（{k}）", s.name);
+                s
+            })
+        })
+        .collect();
+    ds.stations.extend(copies);
     store.import_dataset(&ds).await.unwrap();
     // Next Monday morning.
     let today = chrono::Utc::now().date_naive();
@@ -176,6 +191,65 @@ async fn run(backend: &str, seconds: u64) {
             )
             .await
             .unwrap();
+    }
+    // The feeds are those of 200 other lawyers, with a realistic month: from the week after,
+    // a duty every three days (8 in all) at their centre's stations.
+    let feed_lawyers: Vec<_> = ds
+        .lawyers
+        .iter()
+        .skip(LAWYERS)
+        .take(LAWYERS)
+        .map(|l| l.id.clone())
+        .collect();
+    let month_from = date + Duration::days(7);
+    for (ci, c) in ds.centres.iter().enumerate() {
+        let stations: Vec<_> = ds.stations.iter().filter(|s| s.centre_id == c.id).collect();
+        if stations.is_empty() {
+            continue;
+        }
+        let assignments: Vec<Assignment> = feed_lawyers
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| j % ds.centres.len() == ci)
+            .flat_map(|(j, l)| {
+                let stations = &stations;
+                (0..8).map(move |k| Assignment {
+                    date: month_from + Duration::days(3 * k as i64),
+                    half_day: HalfDay::Am,
+                    station_id: stations[(j + k) % stations.len()].id.clone(),
+                    lawyer_id: l.clone(),
+                    role: Role::Primary,
+                })
+            })
+            .collect();
+        store
+            .create_version(
+                &NewVersion {
+                    roster: RosterRef::New {
+                        centre_id: c.id.clone(),
+                        from: month_from,
+                        weeks: 4,
+                    },
+                    based_on: None,
+                    origin: "bench".into(),
+                    report: serde_json::json!({}),
+                    assignments,
+                    pins: Default::default(),
+                    publish: true,
+                    created_by: "bench".into(),
+                },
+                &audit,
+            )
+            .await
+            .unwrap();
+    }
+    let mut feed_tokens = Vec::new();
+    for l in &feed_lawyers {
+        let t =
+            zhiban_api::cli::create_token(&store, TokenRole::Lawyer, None, Some(l.clone()), "load")
+                .await
+                .unwrap();
+        feed_tokens.push(t.split('\t').next().unwrap().to_string());
     }
     let mut tokens = Vec::new();
     for l in &lawyers {
@@ -301,7 +375,7 @@ async fn run(backend: &str, seconds: u64) {
 
     // Feeds: each connection fetches its lawyer's calendar again and again for 10 s.
     let mut feed_urls = Vec::new();
-    for (l, t) in lawyers.iter().zip(&tokens) {
+    for (l, t) in feed_lawyers.iter().zip(&feed_tokens) {
         let mut c = Conn::new(&addr).await;
         let (status, text) = c
             .call(

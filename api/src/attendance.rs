@@ -76,7 +76,7 @@ async fn station_qr(
     Query(q): Query<QrQuery>,
 ) -> Result<Json<StationQr>, ApiError> {
     let id = StationId::parse(&id).map_err(|m| ApiError::field("id", m))?;
-    let ds = state.store.export_dataset().await?;
+    let ds = state.dataset().await?;
     let st = ds
         .station(&id)
         .cloned()
@@ -175,31 +175,14 @@ fn station_window<Z: chrono::TimeZone>(
     Ok((st, start, end))
 }
 
-/// [`window`] for one duty, reading only its centre's stations and the centres (not the
-/// whole panel): the check-in path runs for every lawyer at the start of every half-day.
+/// [`window`] for one duty, from the cached panel (the check-in path runs for every lawyer
+/// at the start of every half-day).
 async fn duty_window(
     state: &AppState,
     duty: &Duty,
 ) -> Result<(Station, DateTime<Utc>, DateTime<Utc>), ApiError> {
-    let a = &duty.assignment;
-    let mut stations = state.store.list_stations(Some(&duty.centre_id)).await?;
-    if !stations.iter().any(|s| s.id == a.station_id) {
-        // A station of another centre of a shared pool.
-        stations = state.store.list_stations(None).await?;
-    }
-    let st = stations
-        .into_iter()
-        .find(|s| s.id == a.station_id)
-        .ok_or_else(|| ApiError::not_found("station", &a.station_id))?;
-    let tz = state
-        .store
-        .list_centres()
-        .await?
-        .into_iter()
-        .find(|c| c.id == st.centre_id)
-        .map(|c| c.time_zone)
-        .unwrap_or(zhiban_domain::DEFAULT_TIME_ZONE);
-    station_window(st, tz, a)
+    let ds = state.dataset().await?;
+    window(&ds, &duty.assignment)
 }
 
 /// A check-in from the lawyer's phone.
@@ -623,7 +606,7 @@ pub(crate) async fn duty_attendance(
         )
         .await?;
     let records = state.store.list_attendance(centre, from, to).await?;
-    let ds = state.store.export_dataset().await?;
+    let ds = state.dataset().await?;
     let now = state.now();
     let mut out = vec![];
     for d in duties.items {
@@ -742,7 +725,7 @@ async fn put_ledger(
             ));
         }
     }
-    let ds = state.store.export_dataset().await?;
+    let ds = state.dataset().await?;
     if let Some(q) = &req.quality {
         let known = zhiban_domain::subsidy::policy_on(
             &ds.settings.subsidy,
@@ -888,7 +871,7 @@ async fn ledger_csv(
     Query(q): Query<LedgerQuery>,
 ) -> Result<Response, ApiError> {
     let (centre, entries) = ledger_for(&state, &who, &q).await?;
-    let ds = state.store.export_dataset().await?;
+    let ds = state.dataset().await?;
     let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
     let err = |e: csv::Error| ApiError::Internal(e.into());
     w.write_record([

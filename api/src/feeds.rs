@@ -9,6 +9,7 @@
 
 use crate::AppState;
 use crate::auth::{Principal, generate_token, hash_token};
+use crate::cache::{FeedKey, RenderedFeed};
 use crate::error::{ApiError, Path, Query};
 use axum::Json;
 use axum::body::Bytes;
@@ -99,7 +100,7 @@ async fn rotate_lawyer_token(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = LawyerId::parse(&id).map_err(|m| ApiError::field("id", m))?;
-    let ds = state.store.export_dataset().await?;
+    let ds = state.dataset().await?;
     let l = ds
         .lawyer(&id)
         .ok_or_else(|| ApiError::not_found("lawyer", &id))?;
@@ -137,7 +138,7 @@ async fn rotate_station_token(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = StationId::parse(&id).map_err(|m| ApiError::field("id", m))?;
-    let ds = state.store.export_dataset().await?;
+    let ds = state.dataset().await?;
     let st = ds
         .station(&id)
         .ok_or_else(|| ApiError::not_found("station", &id))?;
@@ -244,7 +245,8 @@ fn events(
     out
 }
 
-fn calendar_response(headers: &HeaderMap, text: String) -> Response {
+/// A rendered feed with its entity tag (a digest of the text).
+fn render(text: String) -> RenderedFeed {
     let digest = sha2::Sha256::digest(text.as_bytes());
     let etag = format!(
         "\"{}\"",
@@ -254,6 +256,31 @@ fn calendar_response(headers: &HeaderMap, text: String) -> Response {
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     );
+    RenderedFeed {
+        body: Bytes::from(text),
+        etag: etag.into(),
+    }
+}
+
+/// The instant feeds are rendered for: `now` to the hour, so that one rendering serves an
+/// hour of requests (until a change bumps the store's revisions).
+fn feed_hour(now: DateTime<Utc>) -> DateTime<Utc> {
+    let t = now.timestamp();
+    DateTime::from_timestamp(t - t.rem_euclid(3600), 0).unwrap_or(now)
+}
+
+/// The cached feed for `subject`, or the one `make` renders (then kept).
+fn cached_feed(state: &AppState, key: FeedKey, make: impl FnOnce() -> String) -> RenderedFeed {
+    if let Some(f) = state.caches.feed(&key) {
+        return f;
+    }
+    let f = render(make());
+    state.caches.keep_feed(key, f.clone());
+    f
+}
+
+fn calendar_response(headers: &HeaderMap, feed: RenderedFeed) -> Response {
+    let etag = &*feed.etag;
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -263,11 +290,11 @@ fn calendar_response(headers: &HeaderMap, text: String) -> Response {
     } else {
         (
             [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
-            text,
+            feed.body,
         )
             .into_response()
     };
-    if let Ok(v) = header::HeaderValue::from_str(&etag) {
+    if let Ok(v) = header::HeaderValue::from_str(etag) {
         res.headers_mut().insert(header::ETAG, v);
     }
     res.headers_mut().insert(
@@ -302,38 +329,48 @@ async fn lawyer_feed(
     };
     let lawyer =
         LawyerId::parse(&subject).map_err(|_| ApiError::NotFound("no such feed".into()))?;
-    let now = state.now();
+    let now = feed_hour(state.now());
+    let (revisions, ds) = state.panel().await?;
+    let key = FeedKey {
+        subject: format!("lawyer:{lawyer}"),
+        revisions,
+        hour: now.timestamp(),
+    };
+    if let Some(f) = state.caches.feed(&key) {
+        return Ok(calendar_response(&headers, f));
+    }
     let from = (now - Duration::days(PAST_DAYS)).date_naive();
     let to = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(from);
     let (versions, duties) = state
         .store
         .duty_history(Some(&lawyer), None, from, to)
         .await?;
-    let ds = state.store.export_dataset().await?;
-    let name = ds
-        .lawyer(&lawyer)
-        .map(|l| l.name.clone())
-        .unwrap_or_default();
-    let evs = events(
-        &ds,
-        &versions,
-        &duties,
-        now,
-        |a, st| match a.role {
-            Role::Primary => format!("{} {}值班", st.name, a.half_day.label_zh()),
-            Role::Backup => format!("{} {}备岗（AB岗）", st.name, a.half_day.label_zh()),
-        },
-        |a, st| {
-            let backup = if a.role == Role::Backup {
-                "您是备岗律师：如值班律师不能到岗，工作站会电话通知您。\n"
-            } else {
-                ""
-            };
-            format!("{backup}工作站电话：{}\n{BRING}", st.phone)
-        },
-    );
-    let text = write_calendar(&format!("{name}的法律援助值班"), 60, &evs);
-    Ok(calendar_response(&headers, text))
+    let feed = cached_feed(&state, key, || {
+        let name = ds
+            .lawyer(&lawyer)
+            .map(|l| l.name.clone())
+            .unwrap_or_default();
+        let evs = events(
+            &ds,
+            &versions,
+            &duties,
+            now,
+            |a, st| match a.role {
+                Role::Primary => format!("{} {}值班", st.name, a.half_day.label_zh()),
+                Role::Backup => format!("{} {}备岗（AB岗）", st.name, a.half_day.label_zh()),
+            },
+            |a, st| {
+                let backup = if a.role == Role::Backup {
+                    "您是备岗律师：如值班律师不能到岗，工作站会电话通知您。\n"
+                } else {
+                    ""
+                };
+                format!("{backup}工作站电话：{}\n{BRING}", st.phone)
+            },
+        );
+        write_calendar(&format!("{name}的法律援助值班"), 60, &evs)
+    });
+    Ok(calendar_response(&headers, feed))
 }
 
 /// The station feed's token.
@@ -366,52 +403,60 @@ async fn station_feed(
     }
     let station =
         StationId::parse(station).map_err(|_| ApiError::NotFound("no such feed".into()))?;
-    let now = state.now();
+    let now = feed_hour(state.now());
+    let (revisions, ds) = state.panel().await?;
+    let key = FeedKey {
+        subject: format!("station:{station}"),
+        revisions,
+        hour: now.timestamp(),
+    };
+    if let Some(f) = state.caches.feed(&key) {
+        return Ok(calendar_response(&headers, f));
+    }
     let from = (now - Duration::days(PAST_DAYS)).date_naive();
     let to = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(from);
     let (versions, duties) = state
         .store
         .duty_history(None, Some(&station), from, to)
         .await?;
-    let ds = state.store.export_dataset().await?;
-    let lawyer = |a: &Assignment| ds.lawyer(&a.lawyer_id).cloned();
-    let firm = |id: &zhiban_domain::FirmId| {
-        ds.firms
-            .iter()
-            .find(|f| &f.id == id)
-            .map(|f| f.name.clone())
-            .unwrap_or_default()
-    };
-    let evs = events(
-        &ds,
-        &versions,
-        &duties,
-        now,
-        |a, _| {
-            let name = lawyer(a).map(|l| l.name).unwrap_or_default();
-            match a.role {
-                Role::Primary => format!("{}值班：{name}", a.half_day.label_zh()),
-                Role::Backup => format!("{}备岗：{name}", a.half_day.label_zh()),
-            }
-        },
-        |a, _| match lawyer(a) {
-            Some(l) => format!(
-                "律师：{}（{}）\n电话：{}",
-                l.name,
-                firm(&l.firm_id),
-                l.phone
-            ),
-            None => String::new(),
-        },
-    );
-    let st_name = ds
-        .station(&station)
-        .map(|s| s.name.clone())
-        .unwrap_or_default();
-    Ok(calendar_response(
-        &headers,
-        write_calendar(&format!("{st_name}值班表"), 60, &evs),
-    ))
+    let feed = cached_feed(&state, key, || {
+        let lawyer = |a: &Assignment| ds.lawyer(&a.lawyer_id).cloned();
+        let firm = |id: &zhiban_domain::FirmId| {
+            ds.firms
+                .iter()
+                .find(|f| &f.id == id)
+                .map(|f| f.name.clone())
+                .unwrap_or_default()
+        };
+        let evs = events(
+            &ds,
+            &versions,
+            &duties,
+            now,
+            |a, _| {
+                let name = lawyer(a).map(|l| l.name).unwrap_or_default();
+                match a.role {
+                    Role::Primary => format!("{}值班：{name}", a.half_day.label_zh()),
+                    Role::Backup => format!("{}备岗：{name}", a.half_day.label_zh()),
+                }
+            },
+            |a, _| match lawyer(a) {
+                Some(l) => format!(
+                    "律师：{}（{}）\n电话：{}",
+                    l.name,
+                    firm(&l.firm_id),
+                    l.phone
+                ),
+                None => String::new(),
+            },
+        );
+        let st_name = ds
+            .station(&station)
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        write_calendar(&format!("{st_name}值班表"), 60, &evs)
+    });
+    Ok(calendar_response(&headers, feed))
 }
 
 /// What an import did.
@@ -429,7 +474,7 @@ async fn busy_lawyer(
     id: &str,
 ) -> Result<zhiban_domain::Lawyer, ApiError> {
     let id = LawyerId::parse(id).map_err(|m| ApiError::field("id", m))?;
-    let ds = state.store.export_dataset().await?;
+    let ds = state.dataset().await?;
     let l = ds
         .lawyer(&id)
         .cloned()

@@ -52,12 +52,13 @@ async fn list_subsidy_policies(
 ) -> Result<Json<Vec<SubsidyPolicy>>, ApiError> {
     let c = centre_id(&id)?;
     who.require_centre(&c, &format!("centre {c}"))?;
-    let ds = state.store.export_dataset().await?;
+    let ds = state.dataset().await?;
     Ok(Json(
         ds.settings
             .subsidy
-            .into_iter()
+            .iter()
             .filter(|p| p.centre_id == c)
+            .cloned()
             .collect(),
     ))
 }
@@ -223,7 +224,7 @@ pub(crate) async fn statement(
         s.locked_by = Some(l.locked_by.clone());
         return Ok(s);
     }
-    let ds = state.store.export_dataset().await?;
+    let ds = state.dataset().await?;
     let (mut lines, unpaid, pending) = base_lines(state, &ds, centre, first, last).await?;
     // Corrections of locked months whose first open month after them is this one.
     let locked_set: BTreeSet<&str> = locked.iter().map(|l| l.month.as_str()).collect();
@@ -377,7 +378,7 @@ struct Names {
 }
 
 async fn names(state: &AppState) -> Result<Names, ApiError> {
-    let ds = state.store.export_dataset().await?;
+    let ds = state.dataset().await?;
     Ok(Names {
         lawyers: ds
             .lawyers

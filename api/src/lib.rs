@@ -33,6 +33,7 @@ pub mod health;
 
 mod attendance;
 mod audit;
+pub mod cache;
 mod feeds;
 mod finance;
 pub mod jobs;
@@ -75,6 +76,8 @@ pub struct AppState {
     pub clock: Clock,
     /// This process's job worker.
     pub jobs: Arc<jobs::JobRunner>,
+    /// The panel and rendered feeds, kept while the store's revisions are unchanged.
+    pub caches: Arc<cache::Caches>,
 }
 
 /// A source of the current instant.
@@ -90,7 +93,22 @@ impl AppState {
             solve_time_limit: Duration::from_secs(60),
             clock: Arc::new(chrono::Utc::now),
             jobs: Arc::default(),
+            caches: Arc::default(),
         }
+    }
+
+    /// The whole panel (as `Store::export_dataset`), from memory while it is unchanged.
+    pub(crate) async fn dataset(&self) -> Result<Arc<zhiban_domain::Dataset>, error::ApiError> {
+        Ok(self.panel().await?.1)
+    }
+
+    /// The store's revisions and the panel as of them.
+    pub(crate) async fn panel(
+        &self,
+    ) -> Result<(zhiban_store::Revisions, Arc<zhiban_domain::Dataset>), error::ApiError> {
+        let rev = self.store.revisions().await?;
+        let ds = self.caches.dataset(&*self.store, &rev).await?;
+        Ok((rev, ds))
     }
 
     /// Now, by the server's clock.

@@ -54,8 +54,7 @@ async fn list_centres(
     let all = state.store.list_centres().await?;
     let home = match who.lawyer() {
         Some(l) => state
-            .store
-            .export_dataset()
+            .dataset()
             .await?
             .lawyer(l)
             .map(|x| x.home_centre_id.clone()),
@@ -170,7 +169,7 @@ async fn list_stations(
     let all = state.store.list_stations(centre.as_ref()).await?;
     let visible: Vec<Station> = match who.lawyer() {
         Some(me) => {
-            let ds = state.store.export_dataset().await?;
+            let ds = state.dataset().await?;
             let pool = ds
                 .lawyer(me)
                 .map(|l| pool_of(&ds, &l.home_centre_id))
@@ -206,7 +205,7 @@ async fn get_station(
     Path(id): Path<String>,
 ) -> Result<Json<StationOut>, ApiError> {
     let id = StationId::parse(&id).map_err(|m| ApiError::field("id", m))?;
-    let ds = state.store.export_dataset().await?;
+    let ds = state.dataset().await?;
     let station = ds
         .station(&id)
         .cloned()
@@ -248,9 +247,9 @@ async fn lawyer_of(
     state: &AppState,
     who: &Principal,
     id: &str,
-) -> Result<(zhiban_domain::Dataset, Lawyer), ApiError> {
+) -> Result<(std::sync::Arc<zhiban_domain::Dataset>, Lawyer), ApiError> {
     let id = LawyerId::parse(id).map_err(|m| ApiError::field("id", m))?;
-    let ds = state.store.export_dataset().await?;
+    let ds = state.dataset().await?;
     let l = ds
         .lawyer(&id)
         .cloned()
@@ -268,7 +267,7 @@ async fn list_lawyers(
     Query(q): Query<CentreFilter>,
 ) -> Result<Json<PageOut<Lawyer>>, ApiError> {
     let centre = parse_centre(&q.centre_id)?;
-    let ds = state.store.export_dataset().await?;
+    let ds = state.dataset().await?;
     let visible: Vec<Lawyer> = ds
         .lawyers
         .iter()
@@ -316,18 +315,21 @@ async fn get_availability(
     Ok(Json(Availability {
         weekly: ds
             .unavailability
-            .into_iter()
+            .iter()
             .filter(|u| u.lawyer_id == l.id)
+            .cloned()
             .collect(),
         leave: ds
             .leave
-            .into_iter()
+            .iter()
             .filter(|u| u.lawyer_id == l.id)
+            .cloned()
             .collect(),
         preferences: ds
             .preferences
-            .into_iter()
+            .iter()
             .filter(|u| u.lawyer_id == l.id)
+            .cloned()
             .collect(),
     }))
 }
@@ -453,7 +455,7 @@ async fn panel_entries(
     id: &str,
 ) -> Result<(Centre, Vec<PanelEntry>), ApiError> {
     let c = centre_of(state, who, id).await?;
-    let ds = state.store.export_dataset().await?;
+    let ds = state.dataset().await?;
     let today = chrono::Utc::now().with_timezone(&c.time_zone).date_naive();
     let mut out: Vec<PanelEntry> = ds
         .lawyers

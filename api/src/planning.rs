@@ -29,8 +29,8 @@ pub(crate) async fn problem_for(
     from: NaiveDate,
     weeks: u32,
     roster_id: Option<i64>,
-) -> Result<(Dataset, RosterProblem), ApiError> {
-    let ds = state.store.export_dataset().await?;
+) -> Result<(std::sync::Arc<Dataset>, RosterProblem), ApiError> {
+    let ds = state.dataset().await?;
     if ds.centre(centre).is_none() {
         return Err(ApiError::not_found("centre", centre));
     }

@@ -392,7 +392,7 @@ async fn get_version_by_lawyer(
     if not_modified(&headers, &etag) {
         return Ok(with_etag(&etag, StatusCode::NOT_MODIFIED));
     }
-    let ds = state.store.export_dataset().await?;
+    let ds = state.dataset().await?;
     let mut by: BTreeMap<LawyerId, Vec<Assignment>> = BTreeMap::new();
     for a in &v.assignments {
         by.entry(a.lawyer_id.clone()).or_default().push(a.clone());

@@ -77,6 +77,18 @@ pub enum StoreError {
     },
 }
 
+/// Counters bumped in the same transaction as every change of the panel (centres, firms,
+/// stations, demand, lawyers, availability, calendar, settings) and every publication of a
+/// roster version. Equal counters mean an unchanged panel or set of published versions, so
+/// a cache (the API's panel cache, its iCal feeds) need only read these to stay exact.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Revisions {
+    /// Panel changes.
+    pub panel: i64,
+    /// Publications.
+    pub published: i64,
+}
+
 /// Rows of each table after an import.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Counts {
@@ -122,6 +134,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Everything, as a data set.
     async fn export_dataset(&self) -> Result<Dataset, StoreError>;
+
+    /// The revision counters of the panel and of published rosters: caches of either are
+    /// current while these are unchanged.
+    async fn revisions(&self) -> Result<Revisions, StoreError>;
 
     /// Rows per table.
     async fn counts(&self) -> Result<Counts, StoreError>;

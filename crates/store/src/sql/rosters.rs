@@ -243,6 +243,7 @@ async fn publish_on(conn: &mut Conn, version: &VersionRecord, by: &str) -> Resul
     .bind(version.id)
     .execute(&mut *conn)
     .await?;
+    super::settings::bump_revision(&mut *conn, "published").await?;
     Ok(())
 }
 
@@ -439,10 +440,6 @@ pub async fn list_duties(
             .bind(to)
             .bind(q.except_roster)
     };
-    let total: i64 = bind(format!("SELECT COUNT(*) {filter}"))
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
     let rows = bind(format!(
         "SELECT r.id AS roster_id, v.id AS vid, r.centre_id, a.station_id, a.date, a.half_day, \
          a.lawyer_id, a.role, a.pinned {filter} \
@@ -452,6 +449,18 @@ pub async fn list_duties(
     .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
     .fetch_all(&mut *conn)
     .await?;
+    // A short page that is not empty (or a first page) ends the list: its total is known
+    // without counting.
+    let short = rows.len() < usize::try_from(page.limit).unwrap_or(usize::MAX);
+    let total: i64 = if short && (page.offset == 0 || !rows.is_empty()) {
+        i64::try_from(page.offset).unwrap_or(i64::MAX)
+            + i64::try_from(rows.len()).unwrap_or(i64::MAX)
+    } else {
+        bind(format!("SELECT COUNT(*) {filter}"))
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?
+    };
     let items = rows
         .iter()
         .map(|r| {

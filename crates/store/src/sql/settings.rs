@@ -27,3 +27,40 @@ pub async fn get_settings(conn: &mut Conn) -> Result<Option<Settings>, StoreErro
     raw.map(|r| toml::from_str(&r).map_err(|e| corrupt("settings", KEY, e.to_string())))
         .transpose()
 }
+
+/// Bumps revision counter `name` (`panel`, `published`) inside the caller's transaction, so
+/// that caches keyed by it (see [`Revisions`](crate::Revisions)) see the change when it
+/// commits.
+pub async fn bump_revision(conn: &mut Conn, name: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, '1') ON CONFLICT(key) DO UPDATE \
+         SET value = CAST(CAST(settings.value AS BIGINT) + 1 AS TEXT)",
+    )
+    .bind(format!("revision:{name}"))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The revision counters, in one query.
+pub async fn get_revisions(conn: &mut Conn) -> Result<crate::Revisions, StoreError> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT key, value FROM settings WHERE key IN ('revision:panel', 'revision:published')",
+    )
+    .fetch_all(conn)
+    .await?;
+    let mut r = crate::Revisions::default();
+    for row in rows {
+        let key: String = row.try_get(0)?;
+        let value: String = row.try_get(1)?;
+        let n = value
+            .parse()
+            .map_err(|_| corrupt("settings", &key, format!("revision {value:?}")))?;
+        match key.as_str() {
+            "revision:panel" => r.panel = n,
+            _ => r.published = n,
+        }
+    }
+    Ok(r)
+}

@@ -6,7 +6,7 @@ use super::{
     stations,
 };
 use crate::records::*;
-use crate::{Counts, Dump, Store, StoreError};
+use crate::{Counts, Dump, Revisions, Store, StoreError};
 use async_trait::async_trait;
 use sqlx::Row;
 use std::collections::BTreeSet;
@@ -75,6 +75,7 @@ impl Store for Backend {
             .await?;
         }
         calendar::replace_years(&mut tx, &ds.calendar).await?;
+        settings::bump_revision(&mut tx, "panel").await?;
         let counts = counts_on(&mut tx).await?;
         tx.commit().await?;
         Ok(counts)
@@ -103,6 +104,10 @@ impl Store for Backend {
         };
         tx.commit().await?;
         Ok(ds)
+    }
+
+    async fn revisions(&self) -> Result<Revisions, StoreError> {
+        settings::get_revisions(&mut *self.pool.acquire().await?).await
     }
 
     async fn counts(&self) -> Result<Counts, StoreError> {
@@ -175,6 +180,7 @@ impl Store for Backend {
             preferences.iter(),
         )
         .await?;
+        settings::bump_revision(&mut tx, "panel").await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(())

@@ -1,0 +1,121 @@
+//! In-memory caches that stay exact: each is keyed by the store's [`Revisions`], which every
+//! change of the panel and every publication bumps in its own transaction. A request reads
+//! the counters (one small query) and is served from memory while they are unchanged, so
+//! several processes on one PostgreSQL database never serve each other's stale data.
+
+use crate::error::ApiError;
+use axum::body::Bytes;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use zhiban_domain::Dataset;
+use zhiban_store::{Revisions, Store};
+
+/// Feeds kept at most; past this the feed cache starts afresh.
+const MAX_FEEDS: usize = 20_000;
+
+/// A rendered iCal feed.
+#[derive(Debug, Clone)]
+pub(crate) struct RenderedFeed {
+    /// The calendar text.
+    pub(crate) body: Bytes,
+    /// Its entity tag (quoted).
+    pub(crate) etag: Arc<str>,
+}
+
+/// Which feed, as of which revisions and hour (feeds drop past and cancelled duties by the
+/// hour).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct FeedKey {
+    /// `lawyer:ID` or `station:ID`.
+    pub(crate) subject: String,
+    /// The store's counters when the feed was rendered.
+    pub(crate) revisions: Revisions,
+    /// The hour (Unix seconds of its start) the feed was rendered for.
+    pub(crate) hour: i64,
+}
+
+/// The caches of one process.
+#[derive(Debug, Default)]
+pub struct Caches {
+    panel: RwLock<Option<(i64, Arc<Dataset>)>>,
+    /// One export at a time refills the panel cache (the others wait, then find it filled).
+    refill: tokio::sync::Mutex<()>,
+    feeds: Mutex<HashMap<FeedKey, RenderedFeed>>,
+}
+
+impl Caches {
+    /// The panel as of `rev`, from memory or exported once.
+    pub(crate) async fn dataset(
+        &self,
+        store: &dyn Store,
+        rev: &Revisions,
+    ) -> Result<Arc<Dataset>, ApiError> {
+        if let Some(ds) = self.cached_panel(rev.panel) {
+            return Ok(ds);
+        }
+        let _one = self.refill.lock().await;
+        if let Some(ds) = self.cached_panel(rev.panel) {
+            return Ok(ds);
+        }
+        // Exported after `rev` was read, so at least as new as `rev`; a newer export filed
+        // under `rev` is only re-exported at the next change.
+        let ds = Arc::new(store.export_dataset().await?);
+        if let Ok(mut slot) = self.panel.write() {
+            *slot = Some((rev.panel, ds.clone()));
+        }
+        Ok(ds)
+    }
+
+    fn cached_panel(&self, rev: i64) -> Option<Arc<Dataset>> {
+        match self.panel.read().ok()?.as_ref() {
+            Some((r, ds)) if *r == rev => Some(ds.clone()),
+            _ => None,
+        }
+    }
+
+    /// A feed rendered earlier for `key`.
+    pub(crate) fn feed(&self, key: &FeedKey) -> Option<RenderedFeed> {
+        self.feeds.lock().ok()?.get(key).cloned()
+    }
+
+    /// Keeps a rendered feed.
+    pub(crate) fn keep_feed(&self, key: FeedKey, feed: RenderedFeed) {
+        if let Ok(mut feeds) = self.feeds.lock() {
+            if feeds.len() >= MAX_FEEDS {
+                feeds.clear();
+            }
+            feeds.insert(key, feed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[tokio::test]
+    async fn the_panel_is_exported_again_only_when_its_revision_changes() {
+        let store = zhiban_store::connect("sqlite::memory:").await.unwrap();
+        let ds = zhiban_fixtures::guangzhou();
+        store.import_dataset(&ds).await.unwrap();
+        let caches = Caches::default();
+        let rev = store.revisions().await.unwrap();
+        let a = caches.dataset(&*store, &rev).await.unwrap();
+        let b = caches.dataset(&*store, &rev).await.unwrap();
+        assert!(Arc::ptr_eq(&a, &b), "served from memory");
+        assert_eq!(a.lawyers.len(), ds.lawyers.len());
+
+        // A change of the panel bumps the revision: the next read sees it.
+        let mut changed = ds.clone();
+        changed.lawyers[0].name = "改名律师".into();
+        store.import_dataset(&changed).await.unwrap();
+        let rev2 = store.revisions().await.unwrap();
+        assert_eq!(rev2.panel, rev.panel + 1);
+        assert_eq!(rev2.published, rev.published);
+        let c = caches.dataset(&*store, &rev2).await.unwrap();
+        assert!(!Arc::ptr_eq(&a, &c));
+        let renamed = c.lawyer(&changed.lawyers[0].id).unwrap();
+        assert_eq!(renamed.name, "改名律师");
+    }
+}
