@@ -96,14 +96,16 @@ fn main() {
         .collect();
     let backend = args.first().cloned().unwrap_or_else(|| "sqlite".into());
     let seconds: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60);
+    // Check-ins per second offered in all (0: as fast as the server answers).
+    let rate: f64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(0.0);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(run(&backend, seconds));
+    rt.block_on(run(&backend, seconds, rate));
 }
 
-async fn run(backend: &str, seconds: u64) {
+async fn run(backend: &str, seconds: u64, rate: f64) {
     let tmp = tempfile::tempdir().unwrap();
     let server = std::env::var("ZHIBAN_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
@@ -289,9 +291,18 @@ async fn run(backend: &str, seconds: u64) {
             let (mut lat_in, mut lat_out, mut ids, mut errors) = (Vec::new(), Vec::new(), Vec::new(), 0u64);
             // Each lawyer starts at a different station so writers spread out.
             let n = stations.len();
+            // Paced: this lawyer's check-ins are due every LAWYERS / rate seconds, the
+            // lawyers offset evenly; a check-in's latency counts from when it was due, so a
+            // server that falls behind is charged for the wait (no coordinated omission).
+            let interval = (rate > 0.0).then(|| std::time::Duration::from_secs_f64(LAWYERS as f64 / rate));
+            let mut due = started + interval.map_or(std::time::Duration::ZERO, |d| d.mul_f64(i as f64 / LAWYERS as f64));
             'duties: for k in 0..n {
                 let s = &stations[(i + k) % n];
                 for role in ["primary", "backup"] {
+                    if let Some(d) = interval {
+                        tokio::time::sleep_until(due.into()).await;
+                        due += d;
+                    }
                     if Instant::now() >= deadline {
                         break 'duties;
                     }
@@ -300,7 +311,7 @@ async fn run(backend: &str, seconds: u64) {
                         s.id, s.location.lat, s.location.lon
                     );
                     let key = format!("Idempotency-Key: {lawyer}-{}-{role}\r\n", s.id);
-                    let t = Instant::now();
+                    let t = if interval.is_some() { due - interval.unwrap_or_default() } else { Instant::now() };
                     let (status, text) = conn.call("POST", "/api/v1/checkins", &token, &key, &body).await;
                     lat_in.push(t.elapsed().as_secs_f64() * 1000.0);
                     if status / 100 != 2 {
@@ -352,8 +363,13 @@ async fn run(backend: &str, seconds: u64) {
         acked.is_subset(&stored_set),
         "an acknowledged check-in is missing"
     );
+    let what = if rate > 0.0 {
+        format!("check-ins, {rate:.0}/s offered")
+    } else {
+        "check-ins, unpaced".to_string()
+    };
     println!(
-        "| {backend} | check-ins | {} in {elapsed:.1} s | {:.0}/s | p50 {:.1} ms | p99 {:.1} ms | errors {errors} |",
+        "| {backend} | {what} | {} in {elapsed:.1} s | {:.0}/s | p50 {:.1} ms | p99 {:.1} ms | errors {errors} |",
         lat_in.len(),
         lat_in.len() as f64 / elapsed,
         pct(&lat_in, 0.5),

@@ -278,8 +278,13 @@ async fn check_in(
             ));
         }
     }
-    let (station, start, end) = duty_window(&state, &duty).await?;
-    let policy = state.store.centre_policy(&duty.centre_id).await?;
+    let rev = who.revisions;
+    let ds = state.panel_at(&rev).await?;
+    let (station, start, end) = window(&ds, &duty.assignment)?;
+    let policy = state
+        .caches
+        .policy(&*state.store, &rev, &duty.centre_id)
+        .await?;
     let now = state.now();
     let opens = start - chrono::Duration::minutes(i64::from(policy.checkin_early_minutes));
     if now < opens || now > end {

@@ -85,6 +85,9 @@ impl FailedAttempts {
 pub struct Principal {
     /// The token's record.
     pub token: TokenRecord,
+    /// The store's revisions when the token was checked (handlers reuse them for the cached
+    /// panel instead of reading them again).
+    pub revisions: zhiban_store::Revisions,
 }
 
 impl Principal {
@@ -213,8 +216,13 @@ impl FromRequestParts<AppState> for Principal {
             state.failed_attempts.record(ip);
             return Err(ApiError::Unauthorized);
         };
-        match state.store.token_by_hash(&hash_token(token)).await? {
-            Some(token) => Ok(Principal { token }),
+        let revisions = state.store.revisions().await?;
+        match state
+            .caches
+            .token(&*state.store, &revisions, &hash_token(token))
+            .await?
+        {
+            Some(token) => Ok(Principal { token, revisions }),
             None => {
                 state.failed_attempts.record(ip);
                 Err(ApiError::Unauthorized)

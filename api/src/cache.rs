@@ -7,11 +7,13 @@ use crate::error::ApiError;
 use axum::body::Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use zhiban_domain::Dataset;
-use zhiban_store::{Revisions, Store};
+use zhiban_domain::{CentreId, Dataset};
+use zhiban_store::{CentrePolicy, Revisions, Store, TokenRecord};
 
 /// Feeds kept at most; past this the feed cache starts afresh.
 const MAX_FEEDS: usize = 20_000;
+/// Tokens kept at most; past this the token cache starts afresh.
+const MAX_TOKENS: usize = 100_000;
 
 /// A rendered iCal feed.
 #[derive(Debug, Clone)]
@@ -41,6 +43,10 @@ pub struct Caches {
     /// One export at a time refills the panel cache (the others wait, then find it filled).
     refill: tokio::sync::Mutex<()>,
     feeds: Mutex<HashMap<FeedKey, RenderedFeed>>,
+    /// Centres' policies as of a panel revision.
+    policies: Mutex<(i64, HashMap<CentreId, CentrePolicy>)>,
+    /// Valid tokens by hash, as of a token revision (a revocation anywhere bumps it).
+    tokens: Mutex<(i64, HashMap<String, TokenRecord>)>,
 }
 
 impl Caches {
@@ -71,6 +77,55 @@ impl Caches {
             Some((r, ds)) if *r == rev => Some(ds.clone()),
             _ => None,
         }
+    }
+
+    /// Centre `c`'s policy as of `rev`.
+    pub(crate) async fn policy(
+        &self,
+        store: &dyn Store,
+        rev: &Revisions,
+        c: &CentreId,
+    ) -> Result<CentrePolicy, ApiError> {
+        if let Ok(p) = self.policies.lock()
+            && p.0 == rev.panel
+            && let Some(found) = p.1.get(c)
+        {
+            return Ok(found.clone());
+        }
+        let found = store.centre_policy(c).await?;
+        if let Ok(mut p) = self.policies.lock() {
+            if p.0 != rev.panel {
+                *p = (rev.panel, HashMap::new());
+            }
+            p.1.insert(c.clone(), found.clone());
+        }
+        Ok(found)
+    }
+
+    /// The token with SHA-256 `hash` as of `rev`, from memory while no token was revoked.
+    /// Unknown tokens are not remembered (they are rate-limited instead).
+    pub(crate) async fn token(
+        &self,
+        store: &dyn Store,
+        rev: &Revisions,
+        hash: &str,
+    ) -> Result<Option<TokenRecord>, ApiError> {
+        if let Ok(t) = self.tokens.lock()
+            && t.0 == rev.tokens
+            && let Some(rec) = t.1.get(hash)
+        {
+            return Ok(Some(rec.clone()));
+        }
+        let found = store.token_by_hash(hash).await?;
+        if let Ok(mut t) = self.tokens.lock()
+            && let Some(rec) = &found
+        {
+            if t.0 != rev.tokens || t.1.len() >= MAX_TOKENS {
+                *t = (rev.tokens, HashMap::new());
+            }
+            t.1.insert(hash.to_string(), rec.clone());
+        }
+        Ok(found)
     }
 
     /// A feed rendered earlier for `key`.

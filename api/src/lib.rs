@@ -111,6 +111,14 @@ impl AppState {
         Ok((rev, ds))
     }
 
+    /// The panel as of revisions read earlier in the same request (by the token check).
+    pub(crate) async fn panel_at(
+        &self,
+        rev: &zhiban_store::Revisions,
+    ) -> Result<Arc<zhiban_domain::Dataset>, error::ApiError> {
+        self.caches.dataset(&*self.store, rev).await
+    }
+
     /// Now, by the server's clock.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         (self.clock)()

@@ -78,8 +78,8 @@ pub enum StoreError {
 }
 
 /// Counters bumped in the same transaction as every change of the panel (centres, firms,
-/// stations, demand, lawyers, availability, calendar, settings) and every publication of a
-/// roster version. Equal counters mean an unchanged panel or set of published versions, so
+/// stations, demand, lawyers, availability, calendar, settings, centre policies) and every publication of a
+/// roster version, and every revocation of a token. Equal counters mean an unchanged panel or set of published versions, so
 /// a cache (the API's panel cache, its iCal feeds) need only read these to stay exact.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Revisions {
@@ -87,6 +87,8 @@ pub struct Revisions {
     pub panel: i64,
     /// Publications.
     pub published: i64,
+    /// Token revocations.
+    pub tokens: i64,
 }
 
 /// Rows of each table after an import.

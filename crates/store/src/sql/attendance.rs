@@ -105,7 +105,10 @@ pub async fn by_duty(
 }
 
 /// Stores a new record; a conflict if the duty has one already.
-pub async fn insert_attendance(conn: &mut Conn, a: &NewAttendance) -> Result<i64, StoreError> {
+pub async fn insert_attendance(
+    conn: &mut Conn,
+    a: &NewAttendance,
+) -> Result<AttendanceRecord, StoreError> {
     if let Some(existing) = by_duty(&mut *conn, &a.duty).await? {
         return Err(StoreError::Conflict(format!(
             "this duty already has an attendance record ({}, id {})",
@@ -113,12 +116,13 @@ pub async fn insert_attendance(conn: &mut Conn, a: &NewAttendance) -> Result<i64
             existing.id
         )));
     }
-    Ok(sqlx::query_scalar(
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO attendance (centre_id, roster_id, station_id, date, half_day, lawyer_id, role, \
          status, method, check_in_at, check_out_at, check_in_lat, check_in_lon, distance_m, \
          minutes_late, late, outside_geofence, approved, reason, idempotency_key, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id",
-    )
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+         RETURNING {COLS}"
+    )))
     .bind(a.centre_id.as_str())
     .bind(a.roster_id)
     .bind(a.duty.station_id.as_str())
@@ -141,31 +145,30 @@ pub async fn insert_attendance(conn: &mut Conn, a: &NewAttendance) -> Result<i64
     .bind(&a.idempotency_key)
     .bind(to_instant(Utc::now()))
     .fetch_one(conn)
-    .await?)
+    .await?;
+    from_row(&row)
 }
 
-/// Checks a lawyer out; a conflict unless they are checked in.
+/// Checks a lawyer out and returns the record; a conflict unless they are checked in.
 pub async fn check_out(
     conn: &mut Conn,
     id: i64,
     at: chrono::DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let n = sqlx::query(
+) -> Result<AttendanceRecord, StoreError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE attendance SET status = 'attended', check_out_at = $1, updated_at = $2 \
-         WHERE id = $3 AND status = 'checked_in'",
-    )
+         WHERE id = $3 AND status = 'checked_in' RETURNING {COLS}"
+    )))
     .bind(to_instant(at))
     .bind(to_instant(Utc::now()))
     .bind(id)
-    .execute(conn)
-    .await?
-    .rows_affected();
-    if n == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict(format!(
+    .fetch_optional(conn)
+    .await?;
+    match row {
+        Some(r) => from_row(&r),
+        None => Err(StoreError::Conflict(format!(
             "attendance {id} is not checked in (already out, or excused)"
-        )))
+        ))),
     }
 }
 

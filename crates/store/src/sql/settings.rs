@@ -28,7 +28,7 @@ pub async fn get_settings(conn: &mut Conn) -> Result<Option<Settings>, StoreErro
         .transpose()
 }
 
-/// Bumps revision counter `name` (`panel`, `published`) inside the caller's transaction, so
+/// Bumps revision counter `name` (`panel`, `published`, `tokens`) inside the caller's transaction, so
 /// that caches keyed by it (see [`Revisions`](crate::Revisions)) see the change when it
 /// commits.
 pub async fn bump_revision(conn: &mut Conn, name: &str) -> Result<(), StoreError> {
@@ -46,7 +46,8 @@ pub async fn bump_revision(conn: &mut Conn, name: &str) -> Result<(), StoreError
 pub async fn get_revisions(conn: &mut Conn) -> Result<crate::Revisions, StoreError> {
     use sqlx::Row;
     let rows = sqlx::query(
-        "SELECT key, value FROM settings WHERE key IN ('revision:panel', 'revision:published')",
+        "SELECT key, value FROM settings \
+         WHERE key IN ('revision:panel', 'revision:published', 'revision:tokens')",
     )
     .fetch_all(conn)
     .await?;
@@ -59,7 +60,8 @@ pub async fn get_revisions(conn: &mut Conn) -> Result<crate::Revisions, StoreErr
             .map_err(|_| corrupt("settings", &key, format!("revision {value:?}")))?;
         match key.as_str() {
             "revision:panel" => r.panel = n,
-            _ => r.published = n,
+            "revision:published" => r.published = n,
+            _ => r.tokens = n,
         }
     }
     Ok(r)

@@ -150,6 +150,7 @@ impl Store for Backend {
     async fn revoke_token(&self, id: i64, a: &Audit) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
         let done = audit::revoke_token(&mut tx, id).await?;
+        settings::bump_revision(&mut tx, "tokens").await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(done)
@@ -198,6 +199,8 @@ impl Store for Backend {
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         audit::put_policy(&mut tx, centre, policy).await?;
+        // Cached with the panel (`Revisions`).
+        settings::bump_revision(&mut tx, "panel").await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(())
@@ -410,13 +413,10 @@ impl Store for Backend {
             tx.commit().await?;
             return Ok((done, false));
         }
-        let id = attendance::insert_attendance(&mut tx, a).await?;
+        let rec = attendance::insert_attendance(&mut tx, a).await?;
         let mut au = audit_entry.clone();
-        au.target = format!("attendance/{id}");
+        au.target = format!("attendance/{}", rec.id);
         audit::insert_audit(&mut tx, &au).await?;
-        let rec = attendance::get_attendance(&mut tx, id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("attendance {id}")))?;
         tx.commit().await?;
         Ok((rec, true))
     }
@@ -440,11 +440,8 @@ impl Store for Backend {
         a: &Audit,
     ) -> Result<AttendanceRecord, StoreError> {
         let mut tx = self.write().await?;
-        attendance::check_out(&mut tx, id, at).await?;
+        let rec = attendance::check_out(&mut tx, id, at).await?;
         audit::insert_audit(&mut tx, a).await?;
-        let rec = attendance::get_attendance(&mut tx, id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("attendance {id}")))?;
         tx.commit().await?;
         Ok(rec)
     }

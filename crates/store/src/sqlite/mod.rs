@@ -130,7 +130,7 @@ impl SqliteStore {
             opts.clone()
         };
         let pool = SqlitePoolOptions::new()
-            .max_connections(if memory { 1 } else { 8 })
+            .max_connections(if memory { 1 } else { 4 })
             .connect_with(readers)
             .await?;
         Ok(Self {
