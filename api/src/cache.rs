@@ -90,14 +90,14 @@ impl Caches {
             && p.0 == rev.panel
             && let Some(found) = p.1.get(c)
         {
-            return Ok(found.clone());
+            return Ok(*found);
         }
         let found = store.centre_policy(c).await?;
         if let Ok(mut p) = self.policies.lock() {
             if p.0 != rev.panel {
                 *p = (rev.panel, HashMap::new());
             }
-            p.1.insert(c.clone(), found.clone());
+            p.1.insert(c.clone(), found);
         }
         Ok(found)
     }
