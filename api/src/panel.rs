@@ -220,14 +220,30 @@ async fn get_station(
     Ok(Json(StationOut { station, demand }))
 }
 
-/// All firms on the panel.
+/// The firms the caller may see: admins all; staff of a centre the firms of the centres of
+/// its pool and the firms of the lawyers in it; a lawyer their own firm.
 #[utoipa::path(get, path = "/api/v1/firms", tag = "panel",
     responses((status = 200, body = Vec<Firm>), (status = 401, body = crate::error::Problem)))]
 async fn list_firms(
     State(state): State<AppState>,
-    _who: Principal,
+    who: Principal,
 ) -> Result<Json<Vec<Firm>>, ApiError> {
-    Ok(Json(state.store.list_firms().await?))
+    let ds = state.panel_at(&who.revisions).await?;
+    let visible = |f: &Firm| match (who.lawyer(), who.centre_scope()) {
+        (Some(me), _) => ds.lawyer(me).is_some_and(|l| l.firm_id == f.id),
+        (None, None) => true,
+        (None, Some(centres)) => centres.iter().any(|c| {
+            let pool = pool_of(&ds, c);
+            pool.contains(&f.centre_id)
+                || ds
+                    .lawyers
+                    .iter()
+                    .any(|l| l.firm_id == f.id && pool.contains(&l.home_centre_id))
+        }),
+    };
+    Ok(Json(
+        ds.firms.iter().filter(|f| visible(f)).cloned().collect(),
+    ))
 }
 
 /// Whether `who` may see lawyer `l`: themselves, or staff of a centre whose pool holds them.
