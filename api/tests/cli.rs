@@ -479,3 +479,132 @@ async fn backup_copies_the_database_consistently_and_refuses_to_overwrite() {
     let err = run_err(&["backup", copy.to_str().unwrap(), "--database-url", &url]);
     assert!(err.contains("exists"), "{err}");
 }
+
+/// A request with a token and an optional JSON body; the status and body.
+fn call(addr: &str, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp[9..12].parse().unwrap();
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|x| x.1.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// The values of column `name` of a fixture's CSV file.
+fn column(file: &Path, name: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut lines = text.lines();
+    let i = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|h| h == name)
+        .unwrap();
+    lines
+        .map(|l| l.split(',').nth(i).unwrap().to_string())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+#[test]
+fn the_most_verbose_logs_hold_no_token_and_no_phone_number() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = db_url(tmp.path());
+    let small = fixture("small");
+    run_ok(&["import", small.to_str().unwrap(), "--database-url", &url]);
+    let token = |args: &[&str]| {
+        let mut all = vec!["token", "create"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--database-url", &url]);
+        run_ok(&all).split('\t').next().unwrap().to_string()
+    };
+    let coord = token(&["--role", "coordinator", "--centre", "CH"]);
+    let lawyer = token(&["--role", "lawyer", "--lawyer", "CH-L01"]);
+    let log_file = tmp.path().join("server.log");
+    let mut child = zhiban()
+        .args(["serve", "--addr", "127.0.0.1:0", "--database-url", &url])
+        .env("ZHIBAN_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_file).unwrap())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .find_map(|l| {
+            l.split("http://")
+                .nth(1)
+                .and_then(|s| s.split_whitespace().next())
+                .map(str::to_string)
+        })
+        .unwrap();
+    // Responses full of phone numbers, errors, a feed with station phones, bad input that
+    // carries a phone number.
+    for path in [
+        "/api/v1/lawyers?limit=500",
+        "/api/v1/lawyers/CH-L01",
+        "/api/v1/centres/CH/panel",
+        "/api/v1/centres/CH/panel.csv",
+        "/api/v1/stations",
+        "/api/v1/lawyers/NOPE",
+    ] {
+        let (status, body) = call(&addr, "GET", path, &coord, "");
+        assert!(status == 200 || status == 404, "{path}: {status} {body}");
+    }
+    let (status, body) = call(&addr, "GET", "/api/v1/lawyers", &format!("{coord}x"), "");
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = call(
+        &addr,
+        "PUT",
+        "/api/v1/lawyers/CH-L01/availability",
+        &lawyer,
+        r#"{"weekly": [], "leave": [], "preferences": [], "phone": "13800010001"}"#,
+    );
+    assert!((400..500).contains(&status), "{status} {body}");
+    let (status, body) = call(
+        &addr,
+        "POST",
+        "/api/v1/lawyers/CH-L01/feed-token",
+        &lawyer,
+        "",
+    );
+    assert_eq!(status, 201, "{body}");
+    let feed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let feed_url = feed["url"].as_str().unwrap();
+    let feed_path = &feed_url[feed_url.find("/ical/").unwrap()..];
+    let (status, _) = call(&addr, "GET", feed_path, "", "");
+    assert_eq!(status, 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let log = std::fs::read_to_string(&log_file).unwrap();
+    assert!(
+        log.contains("/api/v1/lawyers/CH-L01") && log.lines().count() > 20,
+        "the server logged its requests at trace level:\n{log}"
+    );
+    let mut secrets = column(&small.join("lawyers.csv"), "phone");
+    secrets.extend(column(&small.join("stations.csv"), "phone"));
+    assert!(secrets.len() > 10);
+    secrets.extend([coord.clone(), lawyer.clone()]);
+    secrets.push(
+        feed_path
+            .trim_start_matches("/ical/lawyers/")
+            .trim_end_matches(".ics")
+            .to_string(),
+    );
+    for s in &secrets {
+        assert!(!log.contains(s.as_str()), "the log holds {s}:\n{log}");
+    }
+    assert!(!log.contains("zb_"), "the log holds a token:\n{log}");
+}
