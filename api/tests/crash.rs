@@ -1,7 +1,7 @@
-//! `kill -9` in the middle of writes and of a solve, then a restart, on the real binary and
-//! a real SQLite file: every write the server acknowledged is there exactly once, the
-//! database passes its integrity check, and the interrupted solve job is run again (never
-//! left running).
+//! `kill -9` in the middle of writes and of a solve, then a restart, on the real binary with
+//! a real SQLite file and with a real PostgreSQL database: every write the server
+//! acknowledged is there exactly once, the SQLite file passes its integrity check, and the
+//! interrupted solve job is run again (never left running).
 //!
 //! The writes are coordinators' manual attendance entries (签到补录) for the duties of a
 //! published roster in the past: lawyers' own check-ins are gated by the server's clock, and
@@ -17,6 +17,10 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+#[path = "../../crates/store/tests/common/db.rs"]
+mod db;
+use db::{Backend, TestDb};
 
 fn zhiban() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_zhiban"));
@@ -122,10 +126,19 @@ fn monday_weeks_ago(weeks: i64) -> chrono::NaiveDate {
 }
 
 #[test]
-fn kill_9_loses_no_acknowledged_write_and_an_interrupted_solve_runs_again() {
-    let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("crash.db");
-    let url = format!("sqlite://{}", file.display());
+fn kill_9_loses_no_acknowledged_write_and_an_interrupted_solve_runs_again_sqlite() {
+    kill_9(Backend::Sqlite);
+}
+
+#[test]
+fn kill_9_loses_no_acknowledged_write_and_an_interrupted_solve_runs_again_postgres() {
+    kill_9(Backend::Postgres);
+}
+
+fn kill_9(backend: Backend) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(TestDb::new(backend));
+    let url = db.url.clone();
     let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/guangzhou");
     run_ok(&["import", fixture.to_str().unwrap(), "--database-url", &url]);
     let out = run_ok(&["token", "create", "--role", "admin", "--database-url", &url]);
@@ -215,20 +228,25 @@ fn kill_9_loses_no_acknowledged_write_and_an_interrupted_solve_runs_again() {
 
     // Restart: the file is sound and holds every acknowledged entry exactly once.
     let (server, addr) = start(&url);
-    let rt = tokio::runtime::Runtime::new().unwrap();
     let (check, records) = rt.block_on(async {
-        let s = zhiban_store::sqlite::SqliteStore::open(&url).await.unwrap();
-        let check = s.integrity_check().await.unwrap();
+        // SQLite's own check of the file; PostgreSQL recovers from its write-ahead log
+        // before it accepts connections.
+        let check = match backend {
+            Backend::Sqlite => zhiban_store::sqlite::SqliteStore::open(&url)
+                .await
+                .unwrap()
+                .integrity_check()
+                .await
+                .unwrap(),
+            Backend::Postgres => "ok".to_string(),
+        };
+        let s = zhiban_store::connect(&url).await.unwrap();
         let first = chrono::NaiveDate::parse_from_str(&from, "%Y-%m-%d").unwrap();
         let mut recs = Vec::new();
         for c in centres {
             let centre = zhiban_domain::CentreId::parse(c).unwrap();
             let to = first + chrono::Duration::days(40);
-            recs.extend(
-                zhiban_store::Store::list_attendance(&s, &centre, first, to)
-                    .await
-                    .unwrap(),
-            );
+            recs.extend(s.list_attendance(&centre, first, to).await.unwrap());
         }
         (check, recs)
     });
@@ -293,4 +311,6 @@ fn kill_9_loses_no_acknowledged_write_and_an_interrupted_solve_runs_again() {
     assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(done["attempts"], 2, "{done}");
     drop(server);
+    drop(rt);
+    drop(db);
 }
