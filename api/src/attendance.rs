@@ -234,11 +234,31 @@ async fn check_in(
         .cloned()
         .ok_or_else(|| ApiError::Forbidden("only the lawyer on duty checks in".into()))?;
     let key = idempotency_key(&headers)?;
-    if let Some(k) = &key
-        && let Some(done) = state.store.attendance_by_key(&me, k).await?
-    {
-        return Ok((StatusCode::OK, Json(done)).into_response());
+    match record_check_in(&state, &who, &me, key.clone(), req).await {
+        Ok(done) => Ok(done),
+        Err(e) => {
+            // A retry of a check-in already stored answers with that record, even when a
+            // new check-in would now be refused (the window closed, the duty was swapped
+            // away). Looked up only on refusal: the usual path finds it in the write.
+            if let Some(k) = &key
+                && let Some(done) = state.store.attendance_by_key(&me, k).await?
+            {
+                return Ok((StatusCode::OK, Json(done)).into_response());
+            }
+            Err(e)
+        }
     }
+}
+
+/// The work of [`check_in`]: find the duty, check the window and position, then store the
+/// record (or find the one stored earlier with the same idempotency key).
+async fn record_check_in(
+    state: &AppState,
+    who: &Principal,
+    me: &LawyerId,
+    key: Option<String>,
+    req: CheckIn,
+) -> Result<Response, ApiError> {
     let method = req.method.unwrap_or(CheckInMethod::App);
     if method == CheckInMethod::Manual {
         return Err(ApiError::invalid(
@@ -258,9 +278,9 @@ async fn check_in(
             ));
         }
     };
-    let duty = find_duty(&state, &req.duty, &me).await?;
+    let duty = find_duty(state, &req.duty, me).await?;
     if method == CheckInMethod::Qr {
-        let want = qr_code(&state, &duty.assignment.station_id, duty.assignment.date).await?;
+        let want = qr_code(state, &duty.assignment.station_id, duty.assignment.date).await?;
         let given = req
             .qr_code
             .as_deref()

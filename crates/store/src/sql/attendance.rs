@@ -83,33 +83,36 @@ pub async fn by_idempotency_key(
     .transpose()
 }
 
-/// The record of a duty.
-pub async fn by_duty(
-    conn: &mut Conn,
-    duty: &Assignment,
-) -> Result<Option<AttendanceRecord>, StoreError> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLS} FROM attendance WHERE station_id = $1 AND date = $2 AND half_day = $3 \
-         AND lawyer_id = $4 AND role = $5"
-    )))
-    .bind(duty.station_id.as_str())
-    .bind(duty.date)
-    .bind(duty.half_day.code())
-    .bind(duty.lawyer_id.as_str())
-    .bind(duty.role.code())
-    .fetch_optional(conn)
-    .await?
-    .as_ref()
-    .map(from_row)
-    .transpose()
-}
-
-/// Stores a new record; a conflict if the duty has one already.
+/// Stores a new record; a conflict if the duty has one already. When `a` carries an
+/// idempotency key its lawyer already used, nothing is stored and that record is returned
+/// with `false`. One query finds both (the check-in path runs at every half-day's start).
 pub async fn insert_attendance(
     conn: &mut Conn,
     a: &NewAttendance,
-) -> Result<AttendanceRecord, StoreError> {
-    if let Some(existing) = by_duty(&mut *conn, &a.duty).await? {
+) -> Result<(AttendanceRecord, bool), StoreError> {
+    let d = &a.duty;
+    let found = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS}, COALESCE(idempotency_key = $6, FALSE) AS same_key \
+         FROM attendance WHERE (lawyer_id = $4 AND idempotency_key = $6) \
+         OR (station_id = $1 AND date = $2 AND half_day = $3 AND lawyer_id = $4 AND role = $5)"
+    )))
+    .bind(d.station_id.as_str())
+    .bind(d.date)
+    .bind(d.half_day.code())
+    .bind(d.lawyer_id.as_str())
+    .bind(d.role.code())
+    .bind(&a.idempotency_key)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut same_duty = None;
+    for r in &found {
+        let rec = from_row(r)?;
+        if r.try_get::<bool, _>("same_key")? {
+            return Ok((rec, false));
+        }
+        same_duty = Some(rec);
+    }
+    if let Some(existing) = same_duty {
         return Err(StoreError::Conflict(format!(
             "this duty already has an attendance record ({}, id {})",
             existing.status.code(),
@@ -146,7 +149,7 @@ pub async fn insert_attendance(
     .bind(to_instant(Utc::now()))
     .fetch_one(conn)
     .await?;
-    from_row(&row)
+    Ok((from_row(&row)?, true))
 }
 
 /// Checks a lawyer out and returns the record; a conflict unless they are checked in.

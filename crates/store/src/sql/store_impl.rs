@@ -406,14 +406,11 @@ impl Store for Backend {
         // One lawyer's check-ins queue one behind another (PostgreSQL), so a retried
         // request finds the first one's record instead of racing it.
         super::dialect::lock(&mut tx, &format!("lawyer:{}", a.duty.lawyer_id)).await?;
-        if let Some(key) = &a.idempotency_key
-            && let Some(done) =
-                attendance::by_idempotency_key(&mut tx, &a.duty.lawyer_id, key).await?
-        {
+        let (rec, new) = attendance::insert_attendance(&mut tx, a).await?;
+        if !new {
             tx.commit().await?;
-            return Ok((done, false));
+            return Ok((rec, false));
         }
-        let rec = attendance::insert_attendance(&mut tx, a).await?;
         let mut au = audit_entry.clone();
         au.target = format!("attendance/{}", rec.id);
         audit::insert_audit(&mut tx, &au).await?;
