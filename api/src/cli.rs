@@ -265,6 +265,15 @@ pub enum Profile {
     Baotou,
 }
 
+/// Prints one informational line of `serve` and flushes it. A closed or broken standard output
+/// (a supervisor that stopped reading, `| head -1`) must not stop the service: the line is
+/// then only logged (without the demo token).
+fn say(out: &mut dyn Write, line: std::fmt::Arguments<'_>) {
+    if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        tracing::warn!(error = %e, "standard output is closed; serving on");
+    }
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -396,34 +405,39 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
                 if counts.is_empty() {
                     let ds = zhiban_fixtures::guangzhou();
                     let counts = store.import_dataset(&ds).await?;
-                    writeln!(
+                    say(
                         out,
-                        "demo: imported the Guangzhou data set: {}",
-                        summary(&counts)
-                    )?;
+                        format_args!(
+                            "demo: imported the Guangzhou data set: {}",
+                            summary(&counts)
+                        ),
+                    );
                 } else {
-                    writeln!(
+                    say(
                         out,
-                        "demo: the database already holds data ({}); not importing",
-                        summary(&counts)
-                    )?;
+                        format_args!(
+                            "demo: the database already holds data ({}); not importing",
+                            summary(&counts)
+                        ),
+                    );
                 }
             }
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let local = listener.local_addr()?;
-            writeln!(
+            say(
                 out,
-                "zhiban listening on http://{local} (database {})",
-                zhiban_store::redact(&db.database_url)
-            )?;
-            out.flush()?;
+                format_args!(
+                    "zhiban listening on http://{local} (database {})",
+                    zhiban_store::redact(&db.database_url)
+                ),
+            );
             tracing::info!(%local, "listening");
             if demo {
                 let token =
                     create_token(&store, TokenRole::Admin, None, None, "demo admin").await?;
-                writeln!(out, "demo: admin token (shown once): {token}")?;
+                say(out, format_args!("demo: admin token (shown once): {token}"));
             }
             let mut runner =
                 crate::jobs::JobRunner::new(Duration::from_secs(job_lease_seconds.max(1)));
@@ -436,15 +450,17 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
             // The worker takes back jobs a stopped process left running (once their lease
             // lapses) and any queued job, this process's or another's.
             crate::jobs::start(&state);
-            writeln!(out, "job worker {} started", state.jobs.worker)?;
-            out.flush()?;
+            say(
+                out,
+                format_args!("job worker {} started", state.jobs.worker),
+            );
             axum::serve(
                 listener,
                 app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
             )
             .with_graceful_shutdown(shutdown_signal())
             .await?;
-            writeln!(out, "zhiban stopped")?;
+            say(out, format_args!("zhiban stopped"));
         }
         Command::Solve(args) => crate::solve_cmd::run(args, out).await?,
         Command::Token {

@@ -608,3 +608,43 @@ fn the_most_verbose_logs_hold_no_token_and_no_phone_number() {
     }
     assert!(!log.contains("zb_"), "the log holds a token:\n{log}");
 }
+
+#[test]
+fn serve_keeps_serving_when_its_standard_output_is_closed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = db_url(tmp.path());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = zhiban()
+        .args(["serve", "--addr", &addr, "--database-url", &url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the server has printed anything (it is still opening the
+    // database): every line it prints then fails with a broken pipe.
+    drop(child.stdout.take());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the server stopped when its standard output closed"
+        );
+        if TcpStream::connect(&addr).is_ok() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Still serving after it tried to print its start-up lines.
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, body) = get(&addr, "/healthz");
+    assert_eq!(status, 200, "{body}");
+    assert!(child.try_wait().unwrap().is_none());
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
