@@ -216,10 +216,15 @@ pub struct SolveArgs {
     /// Solver threads (0: all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: u32,
-    /// Keep at most this many candidates per slot, nearest first (0: all). For province-scale
-    /// shared pools; the bound then covers only the kept candidates.
+    /// Always solve by pricing, starting from this many cheapest candidates per slot and
+    /// role (0: price only models of more than --exact-pairs pairs). The bound still
+    /// covers every candidate.
     #[arg(long, default_value_t = 0)]
     pub max_candidates: usize,
+    /// Models with more (lawyer, slot, role) pairs than this are solved by pricing (column
+    /// generation) instead of holding every pair.
+    #[arg(long, default_value_t = 250_000)]
+    pub exact_pairs: usize,
     /// Do not print the solver's progress log.
     #[arg(long)]
     pub quiet: bool,

@@ -70,6 +70,7 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
         log_to_console: !args.quiet,
         export_mps: args.export_mps.clone(),
         max_candidates: args.max_candidates,
+        exact_pairs: args.exact_pairs,
         ..SolveSettings::default()
     };
     let problem_ref = &problem;
@@ -120,8 +121,8 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
     if r.pruned_candidates > 0 {
         writeln!(
             out,
-            "note: slots with more than {} eligible lawyers kept the nearest; {} farther (lawyer, slot) pairs were left out, and the bound is over the rest",
-            args.max_candidates, r.pruned_candidates
+            "note: solved by pricing: {} (lawyer, slot, role) pairs priced out of the model; the bound covers them too",
+            r.pruned_candidates
         )?;
     }
     writeln!(

@@ -81,9 +81,19 @@ fn main() {
 /// Per-part timings (`-- guangzhou 1 parts`).
 #[allow(dead_code)]
 fn parts(problem: &zhiban_domain::RosterProblem) {
-    for part in zhiban_solver::model::components(problem) {
+    let mut all = zhiban_solver::model::components(problem);
+    all.sort_by_key(|p| std::cmp::Reverse(p.slots.len() * p.lawyers.len()));
+    let n: usize = std::env::var("PARTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(all.len());
+    for part in all.into_iter().take(n) {
         let t = std::time::Instant::now();
         let mut settings = SolveSettings::default();
+        if let Ok(v) = std::env::var("TL") {
+            settings.time_limit = Duration::from_secs_f64(v.parse().unwrap());
+        }
+        settings.gap = 0.01;
         if let Ok(v) = std::env::var("FIRM") {
             settings.weights.firm_fairness = v.parse().unwrap();
         }

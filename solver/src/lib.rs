@@ -5,7 +5,9 @@
 //! (lawyer, slot, role) triple, hard rules as constraints, and the objectives of
 //! [`Weights`] in strict priority. The result is a [`Roster`] and a [`SolveReport`] with the
 //! solver's bound and gap, every term of the objective, every uncovered slot with its
-//! reason, and each lawyer's and firm's load against their fair share.
+//! reason, and each lawyer's and firm's load against their fair share. Province-scale
+//! parts are solved by pricing (column generation on the linear relaxation) with a
+//! Lagrangian bound that covers every pair, so the gap stays honest (see [`model`]).
 //!
 //! Modules:
 //! - [`model`]: building and solving the MILP ([`solve`]);

@@ -1,4 +1,15 @@
 //! The MILP: variables only for eligible, available (lawyer, slot, role) triples.
+//!
+//! Parts with up to [`SolveSettings::exact_pairs`] pairs hold every pair, and HiGHS's own
+//! bound is reported. Larger parts (a shared city pool over a month) are solved by pricing:
+//! the model starts from the cheapest pairs of each slot and of each lawyer plus the greedy
+//! start's; its linear relaxation is solved, every left-out pair is priced with the row
+//! duals, and the pairs with negative reduced cost join, until none is left or the
+//! relaxation is within half the gap target of the bound. The bound,
+//! `LP(subset) + Σ min(0, reduced cost)` over the left-out pairs, is a Lagrangian bound of
+//! the whole problem, valid whatever the subset. When the last relaxation is already whole
+//! (every pair 0 or 1, as the transport-like structure of rostering usually makes it) it is
+//! the roster; otherwise the MILP over the subset is solved, warm-started from the greedy.
 
 use crate::fair::{band, fair_shares};
 use crate::report::{SolveReport, SolveStatus, build_report};
@@ -67,6 +78,7 @@ pub(crate) struct Pair {
     pub(crate) role: Role,
     col: usize,
     var: Variable,
+    cost: f64,
 }
 
 /// Accumulates variables, constraints and the objective.
@@ -110,7 +122,7 @@ impl Model {
         (v, self.cols - 1)
     }
 
-    fn add_pair(&mut self, lawyer: usize, slot: usize, role: Role, fixed: bool) {
+    fn add_pair(&mut self, lawyer: usize, slot: usize, role: Role, fixed: bool, cost: f64) {
         let def = if fixed {
             variable().binary().min(1)
         } else {
@@ -123,6 +135,7 @@ impl Model {
             role,
             col,
             var,
+            cost,
         });
     }
 
@@ -223,320 +236,49 @@ fn solve_one(
         })
         .unwrap_or_default();
 
-    let mut m = Model::new();
-    // Decision variables: eligible, available lawyers; on very large pools only the
-    // `max_candidates` nearest to the station (pinned and previous assignees always stay).
-    let mut pruned = 0usize;
-    for (si, s) in p.slots.iter().enumerate() {
-        let mut candidates: Vec<usize> = s
-            .eligible
-            .iter()
-            .copied()
-            .filter(|&l| p.lawyers[l].is_available(s.date, s.half_day))
-            .collect();
-        let k = settings.max_candidates;
-        if k > 0 && candidates.len() > k {
-            let at = p.stations[s.station].location;
-            let keep = |l: usize| {
-                [Role::Primary, Role::Backup]
-                    .iter()
-                    .any(|&r| pinned.contains(&(si, l, r)) || previous.contains(&(si, l, r)))
-            };
-            candidates.sort_by(|&a, &b| {
-                let key = |l: usize| {
-                    (
-                        !keep(l),
-                        p.lawyers[l].base.distance_m(&at),
-                        tie_break(
-                            &p.lawyers[l].id,
-                            &s.station_id,
-                            s.date,
-                            s.half_day,
-                            Role::Primary,
-                        ),
-                    )
-                };
-                key(a)
-                    .partial_cmp(&key(b))
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            });
-            let keep_n = k.max(candidates.iter().filter(|&&l| keep(l)).count());
-            pruned += candidates.len() - keep_n;
-            candidates.truncate(keep_n);
-            candidates.sort_unstable();
-        }
-        for l in candidates {
-            m.add_pair(
-                l,
-                si,
-                Role::Primary,
-                pinned.contains(&(si, l, Role::Primary)),
-            );
-            if s.backups > 0 {
-                m.add_pair(l, si, Role::Backup, pinned.contains(&(si, l, Role::Backup)));
-            }
-        }
-    }
+    // Every eligible, available (lawyer, slot, role) with its cost.
+    let cands = candidates(p, &pinned, &previous, input.previous.is_some(), &w);
+    let greedy_roster = (input.pins.is_empty() && input.previous.is_none() && settings.warm_start)
+        .then(|| {
+            let work: usize = p.slots.iter().map(|s| s.eligible.len()).sum();
+            crate::greedy::greedy(p, if work < 50_000 { 20 } else { 2 }, 1, &w)
+        });
+    let ctx = BuildContext::new(p, &lawyer_index, &w);
 
-    // Indices of pairs by slot and role, and by lawyer.
-    let mut by_slot: Vec<[Vec<usize>; 2]> = vec![[vec![], vec![]]; p.slots.len()];
-    let mut by_lawyer: Vec<Vec<usize>> = vec![vec![]; p.lawyers.len()];
-    for (i, pr) in m.pairs.iter().enumerate() {
-        by_slot[pr.slot][usize::from(pr.role == Role::Backup)].push(i);
-        by_lawyer[pr.lawyer].push(i);
-    }
+    // Large models are solved over a subset of the pairs chosen by pricing: the linear
+    // relaxation over the subset gives dual values, with which every left-out pair is priced;
+    // pairs that could lower the relaxation join the subset, and the duals give a lower
+    // bound valid for the whole problem whatever the subset (see `price`).
+    let pricing = settings.max_candidates > 0 || cands.len() > settings.exact_pairs;
+    let mut priced_bound = None;
+    let chosen: Vec<usize> = if pricing {
+        let priced = column_generation(&ctx, &cands, greedy_roster.as_ref(), settings, started)?;
+        if let Some((taken, objective, constraints)) = priced.integral
+            && settings.export_mps.is_none()
+        {
+            // The relaxation is a roster within the gap target: no MILP needed.
+            let roster = Roster::new(taken.iter().map(|&i| cands[i].assignment(p)));
+            let mut report = build_report(p, &roster, input.previous, &w);
+            report.status = SolveStatus::Optimal;
+            report.solver_objective = objective;
+            report.best_bound = priced.bound;
+            report.gap = relative_gap(objective, priced.bound);
+            report.solve_seconds = started.elapsed().as_secs_f64();
+            report.variables = priced.chosen.len();
+            report.constraints = constraints;
+            report.pruned_candidates = cands.len() - priced.chosen.len();
+            return Ok(Solved { roster, report });
+        }
+        priced_bound = Some(priced.bound);
+        priced.chosen
+    } else {
+        (0..cands.len()).collect()
+    };
 
-    // (a) coverage and (b) backups: filled + unmet = demand.
-    for (si, s) in p.slots.iter().enumerate() {
-        let priority = 1.0 + f64::from(p.stations[s.station].priority);
-        let (u, col) = m.add_var(variable().min(0.0).max(f64::from(s.lawyers)));
-        m.starts.push((
-            col,
-            StartCol::Unmet {
-                slot: si,
-                role: Role::Primary,
-                posts: f64::from(s.lawyers),
-            },
-        ));
-        let filled = m.sum(&by_slot[si][0]);
-        m.constraints.push((filled + u).eq(f64::from(s.lawyers)));
-        m.objective += w.coverage * priority * u;
-        if s.backups > 0 {
-            let (ub, col) = m.add_var(variable().min(0.0).max(f64::from(s.backups)));
-            m.starts.push((
-                col,
-                StartCol::Unmet {
-                    slot: si,
-                    role: Role::Backup,
-                    posts: f64::from(s.backups),
-                },
-            ));
-            let filled = m.sum(&by_slot[si][1]);
-            m.constraints.push((filled + ub).eq(f64::from(s.backups)));
-            m.objective += w.backup * ub;
-        }
-    }
-
-    // History inside the period's weeks and months counts toward the limits.
-    let mut hist_week: HashMap<(usize, (i32, u32)), u32> = HashMap::new();
-    let mut hist_month: HashMap<(usize, (i32, u32)), u32> = HashMap::new();
-    for h in &p.history {
-        if let Some(&l) = lawyer_index.get(&h.lawyer_id) {
-            let wk = h.date.iso_week();
-            *hist_week.entry((l, (wk.year(), wk.week()))).or_default() += 1;
-            *hist_month
-                .entry((l, (h.date.year(), h.date.month())))
-                .or_default() += 1;
-        }
-    }
-
-    // Per-lawyer hard rules.
-    let km_limit = f64::from(p.rules.am_pm_max_distance_km);
-    for (l, law) in p.lawyers.iter().enumerate() {
-        let mine = &by_lawyer[l];
-        if mine.is_empty() {
-            continue;
-        }
-        let mut half: BTreeMap<(chrono::NaiveDate, HalfDay), Vec<usize>> = BTreeMap::new();
-        let mut day: BTreeMap<chrono::NaiveDate, Vec<usize>> = BTreeMap::new();
-        let mut week: BTreeMap<(i32, u32), Vec<usize>> = BTreeMap::new();
-        let mut month: BTreeMap<(i32, u32), Vec<usize>> = BTreeMap::new();
-        for &i in mine {
-            let s = &p.slots[m.pairs[i].slot];
-            half.entry((s.date, s.half_day)).or_default().push(i);
-            day.entry(s.date).or_default().push(i);
-            let wk = s.date.iso_week();
-            week.entry((wk.year(), wk.week())).or_default().push(i);
-            month
-                .entry((s.date.year(), s.date.month()))
-                .or_default()
-                .push(i);
-        }
-        // One station (and one role) per half-day.
-        for idx in half.values().filter(|v| v.len() > 1) {
-            let e = m.sum(idx);
-            m.constraints.push(e.leq(1.0));
-        }
-        for (d, idx) in &day {
-            if idx.len() as u32 > law.limits.per_day {
-                let e = m.sum(idx);
-                m.constraints.push(e.leq(f64::from(law.limits.per_day)));
-            }
-            // No AM and PM the same day at stations too far apart.
-            if law.limits.per_day >= 2 {
-                let am: Vec<usize> = idx
-                    .iter()
-                    .copied()
-                    .filter(|&i| p.slots[m.pairs[i].slot].half_day == HalfDay::Am)
-                    .collect();
-                let pm: Vec<usize> = idx
-                    .iter()
-                    .copied()
-                    .filter(|&i| p.slots[m.pairs[i].slot].half_day == HalfDay::Pm)
-                    .collect();
-                let am_stations: BTreeSet<usize> = am
-                    .iter()
-                    .map(|&i| p.slots[m.pairs[i].slot].station)
-                    .collect();
-                for st in am_stations {
-                    let here = p.stations[st].location;
-                    let far: Vec<usize> = pm
-                        .iter()
-                        .copied()
-                        .filter(|&i| {
-                            here.distance_m(&p.stations[p.slots[m.pairs[i].slot].station].location)
-                                > km_limit * 1000.0
-                        })
-                        .collect();
-                    if far.is_empty() {
-                        continue;
-                    }
-                    let at: Vec<usize> = am
-                        .iter()
-                        .copied()
-                        .filter(|&i| p.slots[m.pairs[i].slot].station == st)
-                        .collect();
-                    let e = m.sum(&at) + m.sum(&far);
-                    m.constraints.push(e.leq(1.0));
-                }
-            }
-            let _ = d;
-        }
-        for (k, idx) in &week {
-            let cap = law
-                .limits
-                .per_week
-                .saturating_sub(hist_week.get(&(l, *k)).copied().unwrap_or(0));
-            if idx.len() as u32 > cap {
-                let e = m.sum(idx);
-                m.constraints.push(e.leq(f64::from(cap)));
-            }
-        }
-        for (k, idx) in &month {
-            let cap = law
-                .limits
-                .per_month
-                .saturating_sub(hist_month.get(&(l, *k)).copied().unwrap_or(0));
-            if idx.len() as u32 > cap {
-                let e = m.sum(idx);
-                m.constraints.push(e.leq(f64::from(cap)));
-            }
-        }
-    }
-
-    // (c) lawyer fairness and (d) firm fairness.
-    let shares = fair_shares(p, &w);
-    let (zmax, zcol) = m.add_var(variable().min(0.0));
-    m.starts.push((zcol, StartCol::Zmax));
-    let mut firm_lawyers: BTreeMap<&zhiban_domain::FirmId, Vec<usize>> = BTreeMap::new();
-    m.objective += w.fairness_max * zmax;
-    let mut firm_load: BTreeMap<&zhiban_domain::FirmId, Expression> = BTreeMap::new();
-    for (l, law) in p.lawyers.iter().enumerate() {
-        let load: Expression = by_lawyer[l]
-            .iter()
-            .map(|&i| {
-                let f = if m.pairs[i].role == Role::Primary {
-                    1.0
-                } else {
-                    w.backup_load
-                };
-                f * m.pairs[i].var
-            })
-            .sum();
-        // Outside the fair band [floor, ceil] of the target, history included.
-        let (lo, hi) = band(shares.lawyer_target[l]);
-        let (over, ocol) = m.add_var(variable().min(0.0));
-        let (under, ucol) = m.add_var(variable().min(0.0));
-        m.starts.push((
-            ocol,
-            StartCol::Over {
-                lawyers: vec![l],
-                cap: hi - shares.history[l],
-            },
-        ));
-        m.starts.push((
-            ucol,
-            StartCol::Under {
-                lawyers: vec![l],
-                floor: lo - shares.history[l],
-            },
-        ));
-        firm_lawyers.entry(&law.firm_id).or_default().push(l);
-        m.constraints
-            .push((load.clone() - over).leq(hi - shares.history[l]));
-        m.constraints
-            .push((load.clone() + under).geq(lo - shares.history[l]));
-        m.constraints
-            .push((Expression::from(over) + under - zmax).leq(0.0));
-        m.objective += w.fairness_sum * (over + under);
-        *firm_load
-            .entry(&law.firm_id)
-            .or_insert_with(|| Expression::from(0.0)) += load + shares.history[l];
-    }
-    for (firm, load) in firm_load {
-        let (lo, hi) = band(shares.firm_target[firm]);
-        let (over, ocol) = m.add_var(variable().min(0.0));
-        let (under, ucol) = m.add_var(variable().min(0.0));
-        let members = firm_lawyers.get(firm).cloned().unwrap_or_default();
-        let hist: f64 = members.iter().map(|&l| shares.history[l]).sum();
-        m.starts.push((
-            ocol,
-            StartCol::Over {
-                lawyers: members.clone(),
-                cap: hi - hist,
-            },
-        ));
-        m.starts.push((
-            ucol,
-            StartCol::Under {
-                lawyers: members,
-                floor: lo - hist,
-            },
-        ));
-        m.constraints.push((load.clone() - over).leq(hi));
-        m.constraints.push((load + under).geq(lo));
-        m.objective += w.firm_fairness * (over + under);
-    }
-
-    // (e) preferences, (f) travel, (g) stability.
-    let pair_costs: Vec<(Variable, f64)> = m
-        .pairs
-        .iter()
-        .map(|pr| {
-            let s = &p.slots[pr.slot];
-            let law = &p.lawyers[pr.lawyer];
-            let st = &p.stations[s.station];
-            let mut cost = w.preference * f64::from(law.unmet_wishes(&st.id, s.date.weekday()));
-            cost += w.distance_per_km * law.base.distance_m(&st.location) / 1000.0;
-            cost += w.tie_break * tie_break(&law.id, &s.station_id, s.date, s.half_day, pr.role);
-            if input.previous.is_some() {
-                // Keeping a previous assignment saves a change; adding a new one makes one.
-                cost += if previous.contains(&(pr.slot, pr.lawyer, pr.role)) {
-                    -w.stability
-                } else {
-                    w.stability
-                };
-            }
-            (pr.var, cost)
-        })
-        .collect();
-    for (v, c) in pair_costs {
-        if c != 0.0 {
-            m.objective += c * v;
-        }
-    }
-
+    let (m, _rows) = ctx.build(&cands, &chosen);
     // A warm start from the greedy baseline: the solver begins with a complete roster and
     // spends its time improving and proving, which matters on province-scale problems.
-    let start = if input.pins.is_empty() && input.previous.is_none() && settings.warm_start {
-        Some(warm_start(p, &m, &w))
-    } else {
-        None
-    };
-    let (start, greedy_roster) = match start {
-        Some((x, r)) => (Some(x), Some(r)),
-        None => (None, None),
-    };
+    let start = greedy_roster.as_ref().map(|g| warm_start(p, &m, &w, g));
     let variables = m.cols;
     let constraints_count = m.constraints.len();
     let Model {
@@ -559,7 +301,16 @@ fn solve_one(
         .saturating_sub(started.elapsed())
         .max(std::time::Duration::from_millis(100));
     model.set_option("time_limit", left.as_secs_f64());
-    model.set_option("mip_rel_gap", settings.gap);
+    // Over a subset, HiGHS's own gap is against the subset's bound; aim lower so that the gap
+    // against the bound valid for every pair meets the target.
+    model.set_option(
+        "mip_rel_gap",
+        if pricing {
+            settings.gap / 2.0
+        } else {
+            settings.gap
+        },
+    );
     if settings.threads > 0 {
         model.set_option(
             "threads",
@@ -612,7 +363,7 @@ fn solve_one(
     let status = solved.status();
     let elapsed = started.elapsed().as_secs_f64();
     let has_solution = solved.primal_solution_status() == highs::HighsSolutionStatus::Feasible;
-    let solve_status = match status {
+    let mut solve_status = match status {
         HighsModelStatus::Optimal => SolveStatus::Optimal,
         HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => {
             return Err(SolveError::Infeasible);
@@ -641,7 +392,7 @@ fn solve_one(
         }
     };
     let gap = solved.mip_gap();
-    let bound = solved
+    let mut bound = solved
         .double_info_value(c"mip_dual_bound")
         .unwrap_or(f64::NAN);
     let mut objective = solved.objective_value();
@@ -676,22 +427,674 @@ fn solve_one(
             objective = greedy_total;
         }
     }
-    let mut report = build_report(p, &roster, input.previous, &w);
-    report.status = solve_status;
-    report.solver_objective = objective;
-    report.best_bound = bound;
-    report.gap = if gap.is_finite() {
+    let mut gap = if gap.is_finite() {
         gap
     } else if solve_status == SolveStatus::Optimal {
         0.0
     } else {
         f64::INFINITY
     };
+    if let Some(priced) = priced_bound {
+        // HiGHS's bound holds for the subset only; the priced bound holds for every pair.
+        bound = priced;
+        gap = relative_gap(objective, bound);
+        solve_status = if gap <= settings.gap + 1e-12 {
+            SolveStatus::Optimal
+        } else if solve_status == SolveStatus::Optimal {
+            SolveStatus::Feasible
+        } else {
+            solve_status
+        };
+    }
+    let mut report = build_report(p, &roster, input.previous, &w);
+    report.status = solve_status;
+    report.solver_objective = objective;
+    report.best_bound = bound;
+    report.gap = gap;
     report.solve_seconds = elapsed;
     report.variables = variables;
     report.constraints = constraints_count;
-    report.pruned_candidates = pruned;
+    report.pruned_candidates = cands.len() - chosen.len();
     Ok(Solved { roster, report })
+}
+
+/// (objective - bound) / |objective|, 0 when both are 0, infinite without a bound.
+fn relative_gap(objective: f64, bound: f64) -> f64 {
+    if !bound.is_finite() {
+        f64::INFINITY
+    } else if objective.abs() > 1e-9 {
+        ((objective - bound) / objective.abs()).max(0.0)
+    } else {
+        0.0
+    }
+}
+
+/// One possible decision: `lawyer` takes `role` at `slot`, at `cost` (preferences, travel,
+/// tie-break and, in repair, stability).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cand {
+    lawyer: usize,
+    slot: usize,
+    role: Role,
+    cost: f64,
+    /// Pinned: must be taken.
+    fixed: bool,
+    /// Pinned or in the previous version: always among the pairs modelled.
+    keep: bool,
+}
+
+impl Cand {
+    /// The assignment this pair stands for.
+    fn assignment(&self, p: &RosterProblem) -> Assignment {
+        let s = &p.slots[self.slot];
+        Assignment {
+            date: s.date,
+            half_day: s.half_day,
+            station_id: s.station_id.clone(),
+            lawyer_id: p.lawyers[self.lawyer].id.clone(),
+            role: self.role,
+        }
+    }
+}
+
+/// Every eligible, available (lawyer, slot, role), ordered by slot, lawyer and role.
+fn candidates(
+    p: &RosterProblem,
+    pinned: &BTreeSet<(usize, usize, Role)>,
+    previous: &BTreeSet<(usize, usize, Role)>,
+    repairing: bool,
+    w: &crate::settings::Weights,
+) -> Vec<Cand> {
+    let mut out = vec![];
+    for (si, s) in p.slots.iter().enumerate() {
+        let st = &p.stations[s.station];
+        for &l in &s.eligible {
+            let law = &p.lawyers[l];
+            if !law.is_available(s.date, s.half_day) {
+                continue;
+            }
+            let base = w.preference * f64::from(law.unmet_wishes(&st.id, s.date.weekday()))
+                + w.distance_per_km * law.base.distance_m(&st.location) / 1000.0;
+            let roles: &[Role] = if s.backups > 0 {
+                &[Role::Primary, Role::Backup]
+            } else {
+                &[Role::Primary]
+            };
+            for &role in roles {
+                let key = (si, l, role);
+                let mut cost = base
+                    + w.tie_break * tie_break(&law.id, &s.station_id, s.date, s.half_day, role);
+                if repairing {
+                    // Keeping a previous assignment saves a change; adding a new one makes one.
+                    cost += if previous.contains(&key) {
+                        -w.stability
+                    } else {
+                        w.stability
+                    };
+                }
+                out.push(Cand {
+                    lawyer: l,
+                    slot: si,
+                    role,
+                    cost,
+                    fixed: pinned.contains(&key),
+                    keep: pinned.contains(&key) || previous.contains(&key),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Where each kind of row sits in a built model, for pricing pairs left out of it.
+#[derive(Default)]
+struct Rows {
+    cover: Vec<[Option<usize>; 2]>,
+    half: HashMap<(usize, chrono::NaiveDate, HalfDay), usize>,
+    day: HashMap<(usize, chrono::NaiveDate), usize>,
+    week: HashMap<(usize, (i32, u32)), usize>,
+    month: HashMap<(usize, (i32, u32)), usize>,
+    over: Vec<Option<usize>>,
+    under: Vec<Option<usize>>,
+    firm_over: Vec<Option<usize>>,
+    firm_under: Vec<Option<usize>>,
+}
+
+/// What building a model over any subset of the pairs needs.
+struct BuildContext<'a> {
+    p: &'a RosterProblem,
+    w: crate::settings::Weights,
+    shares: crate::fair::FairShares,
+    hist_week: HashMap<(usize, (i32, u32)), u32>,
+    hist_month: HashMap<(usize, (i32, u32)), u32>,
+    /// Firm of each lawyer, as an index into `firms`.
+    firm_of: Vec<usize>,
+    firms: Vec<&'a zhiban_domain::FirmId>,
+}
+
+impl<'a> BuildContext<'a> {
+    fn new(
+        p: &'a RosterProblem,
+        lawyer_index: &HashMap<&zhiban_domain::LawyerId, usize>,
+        w: &crate::settings::Weights,
+    ) -> Self {
+        // History inside the period's weeks and months counts toward the limits.
+        let mut hist_week: HashMap<(usize, (i32, u32)), u32> = HashMap::new();
+        let mut hist_month: HashMap<(usize, (i32, u32)), u32> = HashMap::new();
+        for h in &p.history {
+            if let Some(&l) = lawyer_index.get(&h.lawyer_id) {
+                let wk = h.date.iso_week();
+                *hist_week.entry((l, (wk.year(), wk.week()))).or_default() += 1;
+                *hist_month
+                    .entry((l, (h.date.year(), h.date.month())))
+                    .or_default() += 1;
+            }
+        }
+        let firms: Vec<&zhiban_domain::FirmId> = p
+            .lawyers
+            .iter()
+            .map(|l| &l.firm_id)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let firm_of = p
+            .lawyers
+            .iter()
+            .map(|l| firms.binary_search(&&l.firm_id).unwrap_or(0))
+            .collect();
+        Self {
+            p,
+            w: *w,
+            shares: fair_shares(p, w),
+            hist_week,
+            hist_month,
+            firm_of,
+            firms,
+        }
+    }
+
+    /// How much a duty in `role` counts toward a load.
+    fn load_factor(&self, role: Role) -> f64 {
+        if role == Role::Primary {
+            1.0
+        } else {
+            self.w.backup_load
+        }
+    }
+
+    /// The MILP over the pairs `chosen` (indices into `cands`, in order).
+    fn build(&self, cands: &[Cand], chosen: &[usize]) -> (Model, Rows) {
+        let p = self.p;
+        let w = &self.w;
+        let mut m = Model::new();
+        let mut rows = Rows {
+            cover: vec![[None, None]; p.slots.len()],
+            over: vec![None; p.lawyers.len()],
+            under: vec![None; p.lawyers.len()],
+            firm_over: vec![None; self.firms.len()],
+            firm_under: vec![None; self.firms.len()],
+            ..Rows::default()
+        };
+        for &i in chosen {
+            let c = &cands[i];
+            m.add_pair(c.lawyer, c.slot, c.role, c.fixed, c.cost);
+        }
+
+        // Indices of pairs by slot and role, and by lawyer.
+        let mut by_slot: Vec<[Vec<usize>; 2]> = vec![[vec![], vec![]]; p.slots.len()];
+        let mut by_lawyer: Vec<Vec<usize>> = vec![vec![]; p.lawyers.len()];
+        for (i, pr) in m.pairs.iter().enumerate() {
+            by_slot[pr.slot][usize::from(pr.role == Role::Backup)].push(i);
+            by_lawyer[pr.lawyer].push(i);
+        }
+
+        // (a) coverage and (b) backups: filled + unmet = demand.
+        for (si, s) in p.slots.iter().enumerate() {
+            let priority = 1.0 + f64::from(p.stations[s.station].priority);
+            let (u, col) = m.add_var(variable().min(0.0).max(f64::from(s.lawyers)));
+            m.starts.push((
+                col,
+                StartCol::Unmet {
+                    slot: si,
+                    role: Role::Primary,
+                    posts: f64::from(s.lawyers),
+                },
+            ));
+            let filled = m.sum(&by_slot[si][0]);
+            rows.cover[si][0] = Some(m.constraints.len());
+            m.constraints.push((filled + u).eq(f64::from(s.lawyers)));
+            m.objective += w.coverage * priority * u;
+            if s.backups > 0 {
+                let (ub, col) = m.add_var(variable().min(0.0).max(f64::from(s.backups)));
+                m.starts.push((
+                    col,
+                    StartCol::Unmet {
+                        slot: si,
+                        role: Role::Backup,
+                        posts: f64::from(s.backups),
+                    },
+                ));
+                let filled = m.sum(&by_slot[si][1]);
+                rows.cover[si][1] = Some(m.constraints.len());
+                m.constraints.push((filled + ub).eq(f64::from(s.backups)));
+                m.objective += w.backup * ub;
+            }
+        }
+
+        // Per-lawyer hard rules.
+        let km_limit = f64::from(p.rules.am_pm_max_distance_km);
+        for (l, law) in p.lawyers.iter().enumerate() {
+            let mine = &by_lawyer[l];
+            if mine.is_empty() {
+                continue;
+            }
+            let mut half: BTreeMap<(chrono::NaiveDate, HalfDay), Vec<usize>> = BTreeMap::new();
+            let mut day: BTreeMap<chrono::NaiveDate, Vec<usize>> = BTreeMap::new();
+            let mut week: BTreeMap<(i32, u32), Vec<usize>> = BTreeMap::new();
+            let mut month: BTreeMap<(i32, u32), Vec<usize>> = BTreeMap::new();
+            for &i in mine {
+                let s = &p.slots[m.pairs[i].slot];
+                half.entry((s.date, s.half_day)).or_default().push(i);
+                day.entry(s.date).or_default().push(i);
+                let wk = s.date.iso_week();
+                week.entry((wk.year(), wk.week())).or_default().push(i);
+                month
+                    .entry((s.date.year(), s.date.month()))
+                    .or_default()
+                    .push(i);
+            }
+            // One station (and one role) per half-day.
+            for ((d, h), idx) in half.iter().filter(|(_, v)| v.len() > 1) {
+                let e = m.sum(idx);
+                rows.half.insert((l, *d, *h), m.constraints.len());
+                m.constraints.push(e.leq(1.0));
+            }
+            for (d, idx) in &day {
+                if idx.len() as u32 > law.limits.per_day {
+                    let e = m.sum(idx);
+                    rows.day.insert((l, *d), m.constraints.len());
+                    m.constraints.push(e.leq(f64::from(law.limits.per_day)));
+                }
+                // No AM and PM the same day at stations too far apart.
+                if law.limits.per_day >= 2 {
+                    let am: Vec<usize> = idx
+                        .iter()
+                        .copied()
+                        .filter(|&i| p.slots[m.pairs[i].slot].half_day == HalfDay::Am)
+                        .collect();
+                    let pm: Vec<usize> = idx
+                        .iter()
+                        .copied()
+                        .filter(|&i| p.slots[m.pairs[i].slot].half_day == HalfDay::Pm)
+                        .collect();
+                    let am_stations: BTreeSet<usize> = am
+                        .iter()
+                        .map(|&i| p.slots[m.pairs[i].slot].station)
+                        .collect();
+                    for st in am_stations {
+                        let here = p.stations[st].location;
+                        let far: Vec<usize> = pm
+                            .iter()
+                            .copied()
+                            .filter(|&i| {
+                                here.distance_m(
+                                    &p.stations[p.slots[m.pairs[i].slot].station].location,
+                                ) > km_limit * 1000.0
+                            })
+                            .collect();
+                        if far.is_empty() {
+                            continue;
+                        }
+                        let at: Vec<usize> = am
+                            .iter()
+                            .copied()
+                            .filter(|&i| p.slots[m.pairs[i].slot].station == st)
+                            .collect();
+                        let e = m.sum(&at) + m.sum(&far);
+                        m.constraints.push(e.leq(1.0));
+                    }
+                }
+            }
+            for (k, idx) in &week {
+                let cap = law
+                    .limits
+                    .per_week
+                    .saturating_sub(self.hist_week.get(&(l, *k)).copied().unwrap_or(0));
+                if idx.len() as u32 > cap {
+                    let e = m.sum(idx);
+                    rows.week.insert((l, *k), m.constraints.len());
+                    m.constraints.push(e.leq(f64::from(cap)));
+                }
+            }
+            for (k, idx) in &month {
+                let cap = law
+                    .limits
+                    .per_month
+                    .saturating_sub(self.hist_month.get(&(l, *k)).copied().unwrap_or(0));
+                if idx.len() as u32 > cap {
+                    let e = m.sum(idx);
+                    rows.month.insert((l, *k), m.constraints.len());
+                    m.constraints.push(e.leq(f64::from(cap)));
+                }
+            }
+        }
+
+        // (c) lawyer fairness and (d) firm fairness.
+        let shares = &self.shares;
+        let (zmax, zcol) = m.add_var(variable().min(0.0));
+        m.starts.push((zcol, StartCol::Zmax));
+        m.objective += w.fairness_max * zmax;
+        let mut firm_lawyers: Vec<Vec<usize>> = vec![vec![]; self.firms.len()];
+        let mut firm_load: Vec<Expression> = vec![Expression::from(0.0); self.firms.len()];
+        for l in 0..p.lawyers.len() {
+            let load: Expression = by_lawyer[l]
+                .iter()
+                .map(|&i| self.load_factor(m.pairs[i].role) * m.pairs[i].var)
+                .sum();
+            // Outside the fair band [floor, ceil] of the target, history included.
+            let (lo, hi) = band(shares.lawyer_target[l]);
+            let (over, ocol) = m.add_var(variable().min(0.0));
+            let (under, ucol) = m.add_var(variable().min(0.0));
+            m.starts.push((
+                ocol,
+                StartCol::Over {
+                    lawyers: vec![l],
+                    cap: hi - shares.history[l],
+                },
+            ));
+            m.starts.push((
+                ucol,
+                StartCol::Under {
+                    lawyers: vec![l],
+                    floor: lo - shares.history[l],
+                },
+            ));
+            firm_lawyers[self.firm_of[l]].push(l);
+            rows.over[l] = Some(m.constraints.len());
+            m.constraints
+                .push((load.clone() - over).leq(hi - shares.history[l]));
+            rows.under[l] = Some(m.constraints.len());
+            m.constraints
+                .push((load.clone() + under).geq(lo - shares.history[l]));
+            m.constraints
+                .push((Expression::from(over) + under - zmax).leq(0.0));
+            m.objective += w.fairness_sum * (over + under);
+            firm_load[self.firm_of[l]] += load + shares.history[l];
+        }
+        for (f, load) in firm_load.into_iter().enumerate() {
+            let members = std::mem::take(&mut firm_lawyers[f]);
+            if members.is_empty() {
+                continue;
+            }
+            let (lo, hi) = band(shares.firm_target[self.firms[f]]);
+            let (over, ocol) = m.add_var(variable().min(0.0));
+            let (under, ucol) = m.add_var(variable().min(0.0));
+            let hist: f64 = members.iter().map(|&l| shares.history[l]).sum();
+            m.starts.push((
+                ocol,
+                StartCol::Over {
+                    lawyers: members.clone(),
+                    cap: hi - hist,
+                },
+            ));
+            m.starts.push((
+                ucol,
+                StartCol::Under {
+                    lawyers: members,
+                    floor: lo - hist,
+                },
+            ));
+            rows.firm_over[f] = Some(m.constraints.len());
+            m.constraints.push((load.clone() - over).leq(hi));
+            rows.firm_under[f] = Some(m.constraints.len());
+            m.constraints.push((load + under).geq(lo));
+            m.objective += w.firm_fairness * (over + under);
+        }
+
+        // (e) preferences, (f) travel, (g) stability: each pair's own cost.
+        let costs: Vec<(Variable, f64)> = m
+            .pairs
+            .iter()
+            .map(|pr| (pr.var, pr.cost))
+            .filter(|(_, c)| *c != 0.0)
+            .collect();
+        for (v, c) in costs {
+            m.objective += c * v;
+        }
+        (m, rows)
+    }
+
+    /// The reduced cost of `c` under the row duals `y` of a model built over a subset:
+    /// its cost less the duals of the rows it is (or would be) in. Rows the subset's model
+    /// lacks count as dual 0, and AM/PM distance rows (whose duals are ≤ 0 and would only
+    /// raise the reduced cost) are left out, so the value is never above the true one.
+    fn reduced_cost(&self, c: &Cand, rows: &Rows, y: &[f64]) -> f64 {
+        let s = &self.p.slots[c.slot];
+        let dual = |r: Option<usize>| r.and_then(|r| y.get(r)).copied().unwrap_or(0.0);
+        // A ≤ row's dual is ≤ 0 and a ≥ row's ≥ 0 at an optimum; clamp rounding noise.
+        let le = |r: Option<usize>| dual(r).min(0.0);
+        let ge = |r: Option<usize>| dual(r).max(0.0);
+        let wk = s.date.iso_week();
+        let f = self.load_factor(c.role);
+        let firm = self.firm_of[c.lawyer];
+        c.cost
+            - dual(rows.cover[c.slot][usize::from(c.role == Role::Backup)])
+            - le(rows.half.get(&(c.lawyer, s.date, s.half_day)).copied())
+            - le(rows.day.get(&(c.lawyer, s.date)).copied())
+            - le(rows.week.get(&(c.lawyer, (wk.year(), wk.week()))).copied())
+            - le(rows
+                .month
+                .get(&(c.lawyer, (s.date.year(), s.date.month())))
+                .copied())
+            - f * (le(rows.over[c.lawyer])
+                + ge(rows.under[c.lawyer])
+                + le(rows.firm_over[firm])
+                + ge(rows.firm_under[firm]))
+    }
+}
+
+/// Pairs per slot and role, and per lawyer, that a priced model starts from.
+const START_PER_SLOT: usize = 12;
+const START_PER_LAWYER: usize = 8;
+/// Pricing rounds at most, and the share of the time limit they may use.
+const PRICING_ROUNDS: usize = 12;
+const PRICING_TIME_SHARE: f64 = 0.5;
+
+/// Chooses the pairs to model by pricing (column generation on the linear relaxation) and
+/// returns them with a lower bound on the objective of every roster of the whole problem.
+///
+/// The bound is Lagrangian: for the relaxation's row duals `y` over the subset, any roster
+/// costs at least `LP(subset) + Σ min(0, reduced cost)` over the pairs left out, because the
+/// subset's dual solution, extended with zeros for rows only the whole model has, is
+/// feasible for the whole relaxation once each left-out binary is charged its negative
+/// reduced cost. When no left-out pair prices negative the bound is the whole relaxation's.
+fn column_generation(
+    ctx: &BuildContext<'_>,
+    cands: &[Cand],
+    greedy: Option<&Roster>,
+    settings: &SolveSettings,
+    started: Instant,
+) -> Result<Priced, SolveError> {
+    let p = ctx.p;
+    let mut inset = vec![false; cands.len()];
+    // The cheapest pairs of each slot and role, and of each lawyer.
+    let per_slot = if settings.max_candidates > 0 {
+        settings.max_candidates
+    } else {
+        START_PER_SLOT
+    };
+    let mut by_slot: Vec<[Vec<usize>; 2]> = vec![[vec![], vec![]]; p.slots.len()];
+    let mut by_lawyer: Vec<Vec<usize>> = vec![vec![]; p.lawyers.len()];
+    for (i, c) in cands.iter().enumerate() {
+        by_slot[c.slot][usize::from(c.role == Role::Backup)].push(i);
+        by_lawyer[c.lawyer].push(i);
+        if c.keep {
+            inset[i] = true;
+        }
+    }
+    let cheapest = |idx: &mut Vec<usize>, n: usize, inset: &mut Vec<bool>| {
+        idx.sort_by(|&a, &b| cands[a].cost.total_cmp(&cands[b].cost));
+        for &i in idx.iter().take(n) {
+            inset[i] = true;
+        }
+    };
+    for v in by_slot.iter_mut().flatten() {
+        cheapest(v, per_slot, &mut inset);
+    }
+    for v in &mut by_lawyer {
+        cheapest(v, START_PER_LAWYER, &mut inset);
+    }
+    // The warm start's pairs, so the greedy roster is a solution of the subset.
+    if let Some(g) = greedy {
+        let wanted: BTreeSet<(
+            &zhiban_domain::StationId,
+            chrono::NaiveDate,
+            HalfDay,
+            &zhiban_domain::LawyerId,
+            Role,
+        )> = g
+            .assignments
+            .iter()
+            .map(|a| (&a.station_id, a.date, a.half_day, &a.lawyer_id, a.role))
+            .collect();
+        for (i, c) in cands.iter().enumerate() {
+            let s = &p.slots[c.slot];
+            if wanted.contains(&(
+                &s.station_id,
+                s.date,
+                s.half_day,
+                &p.lawyers[c.lawyer].id,
+                c.role,
+            )) {
+                inset[i] = true;
+            }
+        }
+    }
+
+    let deadline = settings.time_limit.mul_f64(PRICING_TIME_SHARE);
+    let mut best = f64::NEG_INFINITY;
+    for _ in 0..PRICING_ROUNDS {
+        let chosen: Vec<usize> = (0..cands.len()).filter(|&i| inset[i]).collect();
+        let (m, rows) = ctx.build(cands, &chosen);
+        let constraints = m.constraints.len();
+        let left = deadline.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            break;
+        }
+        let Some(relaxed) = solve_relaxation(m, left, settings.threads)? else {
+            break;
+        };
+        let (lp_objective, y) = (relaxed.objective, &relaxed.duals);
+        let mut negative: Vec<(f64, usize)> = vec![];
+        let mut bound = lp_objective;
+        for (i, c) in cands.iter().enumerate() {
+            if inset[i] {
+                continue;
+            }
+            let rc = ctx.reduced_cost(c, &rows, y);
+            if rc < 0.0 {
+                bound += rc;
+                if rc < -1e-6 {
+                    negative.push((rc, i));
+                }
+            }
+        }
+        // Solver tolerances: never claim more than the relaxation proves.
+        bound -= 1e-6 * lp_objective.abs().max(1.0);
+        best = best.max(bound);
+        // Done when nothing prices negative, or when the relaxation over the subset is
+        // already within half the gap target of the bound for every pair.
+        if negative.is_empty() || relative_gap(lp_objective, bound) <= settings.gap / 2.0 {
+            // A relaxation whose pairs are all 0 or 1 is a roster: the MILP has nothing to add.
+            let whole = relaxed.columns[..chosen.len()]
+                .iter()
+                .all(|x| x.min(1.0 - x).abs() <= 1e-6);
+            if whole && relative_gap(lp_objective, best) <= settings.gap {
+                let roster = chosen
+                    .iter()
+                    .zip(&relaxed.columns)
+                    .filter(|(_, x)| **x > 0.5)
+                    .map(|(&i, _)| i)
+                    .collect();
+                return Ok(Priced {
+                    chosen,
+                    bound: best,
+                    integral: Some((roster, lp_objective, constraints)),
+                });
+            }
+            break;
+        }
+        negative.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let cap = (chosen.len() / 2).max(1000);
+        for &(_, i) in negative.iter().take(cap) {
+            inset[i] = true;
+        }
+    }
+    Ok(Priced {
+        chosen: (0..cands.len()).filter(|&i| inset[i]).collect(),
+        bound: best,
+        integral: None,
+    })
+}
+
+/// What pricing chose.
+struct Priced {
+    /// The pairs to model (indices into the candidates).
+    chosen: Vec<usize>,
+    /// A lower bound on every roster's objective.
+    bound: f64,
+    /// When the last relaxation was already a roster: its pairs, objective and rows.
+    integral: Option<(Vec<usize>, f64, usize)>,
+}
+
+/// Solves the linear relaxation of `m`: its objective and row duals, or `None` when it
+/// did not finish in time.
+fn solve_relaxation(
+    m: Model,
+    time_limit: std::time::Duration,
+    threads: u32,
+) -> Result<Option<Relaxed>, SolveError> {
+    let Model {
+        vars,
+        constraints,
+        objective,
+        ..
+    } = m;
+    let mut lp = vars.minimise(objective).using(highs);
+    for c in constraints {
+        good_lp::SolverModel::add_constraint(&mut lp, c);
+    }
+    let mut model = lp
+        .try_into_inner()
+        .map_err(|e| SolveError::Solver(e.to_string()))?;
+    model.set_option("solve_relaxation", true);
+    model.set_option("output_flag", false);
+    model.set_option("time_limit", time_limit.as_secs_f64());
+    if threads > 0 {
+        model.set_option("threads", i32::try_from(threads).unwrap_or(i32::MAX));
+    }
+    let solved = model
+        .try_solve()
+        .map_err(|e| SolveError::Solver(format!("{e:?}")))?;
+    if solved.status() != HighsModelStatus::Optimal {
+        return Ok(None);
+    }
+    let objective = solved.objective_value();
+    let solution = solved.get_solution();
+    Ok(Some(Relaxed {
+        objective,
+        duals: solution.dual_rows().to_vec(),
+        columns: solution.columns().to_vec(),
+    }))
+}
+
+/// A solved linear relaxation.
+struct Relaxed {
+    objective: f64,
+    /// Row duals, in the order the rows were added.
+    duals: Vec<f64>,
+    /// Column values, the pairs' first.
+    columns: Vec<f64>,
 }
 
 /// Follows a HiGHS log file, calling `live(incumbent, bound)` for each progress line,
@@ -745,10 +1148,12 @@ pub(crate) fn parse_progress_line(line: &str) -> Option<(f64, f64)> {
 }
 
 /// A complete start vector from a greedy roster.
-fn warm_start(p: &RosterProblem, m: &Model, w: &crate::settings::Weights) -> (Vec<f64>, Roster) {
-    let work: usize = p.slots.iter().map(|s| s.eligible.len()).sum();
-    let attempts = if work < 50_000 { 20 } else { 2 };
-    let roster = crate::greedy::greedy(p, attempts, 1, w);
+fn warm_start(
+    p: &RosterProblem,
+    m: &Model,
+    w: &crate::settings::Weights,
+    roster: &Roster,
+) -> Vec<f64> {
     let index: HashMap<
         (
             &zhiban_domain::StationId,
@@ -823,7 +1228,7 @@ fn warm_start(p: &RosterProblem, m: &Model, w: &crate::settings::Weights) -> (Ve
     if let Some(c) = zcol {
         x[c] = zmax;
     }
-    (x, roster)
+    x
 }
 
 /// A fixed pseudo-random number in [0, 1) per (lawyer, slot, role). Equal choices (two
@@ -970,8 +1375,20 @@ fn solve_parts(
         ..settings.clone()
     };
     // Largest parts first, handed out to a fixed number of worker threads.
+    let work: Vec<usize> = parts
+        .iter()
+        .map(|p| {
+            p.slots
+                .iter()
+                .map(|s| s.eligible.len())
+                .sum::<usize>()
+                .max(1)
+        })
+        .collect();
     let mut order: Vec<usize> = (0..parts.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(parts[i].slots.len() * parts[i].lawyers.len()));
+    order.sort_by_key(|&i| std::cmp::Reverse(work[i]));
+    // Work of the parts not yet started, for sharing the time left between them.
+    let unstarted = std::sync::atomic::AtomicUsize::new(work.iter().sum());
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results: std::sync::Mutex<Vec<Option<Result<Solved, SolveError>>>> =
         std::sync::Mutex::new(vec![None; parts.len()]);
@@ -1038,11 +1455,16 @@ fn solve_parts(
                         pins: &pins,
                         previous: previous.as_ref(),
                     };
-                    // HiGHS's progress log, when asked for, follows the largest part only; all
-                    // parts share one deadline.
-                    let left = settings
-                        .time_limit
-                        .saturating_sub(started.elapsed())
+                    // HiGHS's progress log, when asked for, follows the largest part only. The
+                    // time left is shared by the parts not yet started, in proportion to their
+                    // work and the workers, so the first large parts cannot use all of it.
+                    let rest = unstarted.fetch_sub(work[i], std::sync::atomic::Ordering::SeqCst);
+                    let left = settings.time_limit.saturating_sub(started.elapsed());
+                    let share = (workers.min(parts.len()) as f64 * work[i] as f64
+                        / rest.max(1) as f64)
+                        .min(1.0);
+                    let left = left
+                        .mul_f64(share)
                         .max(std::time::Duration::from_millis(200));
                     let part_settings = SolveSettings {
                         log_to_console: part_settings.log_to_console && k == 0,

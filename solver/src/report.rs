@@ -170,9 +170,9 @@ pub struct SolveReport {
     pub constraints: usize,
     /// Independent parts (groups of centres sharing no lawyer) solved separately.
     pub parts: usize,
-    /// (lawyer, slot) candidates left out because the slot had more than
-    /// `max_candidates` eligible lawyers; when not 0, `best_bound` and `gap` are those of
-    /// the model over the nearest candidates, not of every possible roster.
+    /// (lawyer, slot, role) pairs left out of the MILP when a large part is solved by
+    /// pricing (column generation). `best_bound` and `gap` still cover them: the bound is
+    /// the Lagrangian bound of the whole problem's linear relaxation, not the subset's.
     pub pruned_candidates: usize,
     /// Slots in the period.
     pub slots: usize,

@@ -85,8 +85,13 @@ pub struct SolveSettings {
     pub decompose: bool,
     /// Start the solver from the greedy baseline's roster (not used with pins or in repair).
     pub warm_start: bool,
-    /// At most this many candidates per slot, nearest first (0: no limit). Only very large
-    /// shared pools reach it; the report then says how many pairs were left out.
+    /// Models with more (lawyer, slot, role) pairs than this are solved by pricing: the MILP
+    /// holds a subset of the pairs, grown by column generation on its linear relaxation,
+    /// and the bound reported is a Lagrangian bound valid for every pair (see
+    /// `model::column_generation`). Smaller models hold every pair and report HiGHS's bound.
+    pub exact_pairs: usize,
+    /// Force pricing and start it from this many cheapest pairs per slot and role (0: price
+    /// only above `exact_pairs`, starting from 12).
     pub max_candidates: usize,
 }
 
@@ -101,6 +106,7 @@ impl Default for SolveSettings {
             export_mps: None,
             decompose: true,
             warm_start: true,
+            exact_pairs: 250_000,
             max_candidates: 0,
         }
     }

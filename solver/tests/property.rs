@@ -53,3 +53,50 @@ proptest! {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// Pricing models only some pairs, yet claims a bound for every roster: the bound must
+    /// never exceed the optimum the full model finds, and its roster must be a valid one.
+    #[test]
+    fn a_priced_bound_never_exceeds_the_full_models_optimum(
+        centres in 1u32..4,
+        lawyers_per_centre in 3u32..9,
+        stations_per_centre in 1u32..4,
+        weeks in 1u32..3,
+        seed in 0u64..1_000_000,
+        tight in any::<bool>(),
+        start in 1usize..4,
+    ) {
+        let mut ds = zhiban_fixtures::province(zhiban_fixtures::ProvinceSpec {
+            centres,
+            lawyers: centres * lawyers_per_centre,
+            stations: Some(centres * stations_per_centre),
+            seed,
+        }).unwrap();
+        if tight {
+            for l in &mut ds.lawyers {
+                l.limits = Limits { per_day: 1, per_week: 1, per_month: 4 };
+            }
+        }
+        let ids: Vec<CentreId> = ds.centres.iter().map(|c| c.id.clone()).collect();
+        let from = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let problem = RosterProblem::build(&ds, &ids, from, weeks, vec![]).unwrap();
+        let input = SolveInput { problem: &problem, pins: &[], previous: None };
+        let full = solve(input, &SolveSettings::default()).unwrap();
+        prop_assert_eq!(full.report.pruned_candidates, 0);
+        let priced = solve(input, &SolveSettings { max_candidates: start, ..SolveSettings::default() }).unwrap();
+        prop_assert!(check(&problem, &priced.roster).is_empty());
+        let eps = 1e-6 * full.report.solver_objective.abs().max(1.0);
+        // bound (priced) <= optimum <= the full model's roster
+        prop_assert!(priced.report.best_bound <= full.report.solver_objective + eps,
+            "priced bound {} above the full model's roster {}", priced.report.best_bound, full.report.solver_objective);
+        // full model's bound <= optimum <= the priced roster. (Both in the solver's own
+        // measure: with several independent parts, the worst-deviation term is each part's
+        // worst, summed, which the report's whole-roster figure need not equal.)
+        prop_assert!(full.report.best_bound <= priced.report.solver_objective + eps,
+            "priced roster {} below the full model's bound {}", priced.report.solver_objective, full.report.best_bound);
+        prop_assert!(priced.report.gap <= SolveSettings::default().gap + 1e-9 || priced.report.status != SolveStatus::Optimal);
+    }
+}

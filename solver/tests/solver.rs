@@ -528,3 +528,45 @@ fn progress_is_reported_while_solving_and_ends_at_the_result() {
         solved.report.parts
     );
 }
+
+#[test]
+fn pricing_a_shared_pool_from_few_pairs_reaches_the_full_models_optimum_with_a_valid_bound() {
+    let ds = fixture("guangzhou");
+    let problem = RosterProblem::build(&ds, &all_centres(&ds), d("2026-11-23"), 1, vec![]).unwrap();
+    let input = SolveInput {
+        problem: &problem,
+        pins: &[],
+        previous: None,
+    };
+    let full = solve(input, &SolveSettings::default()).unwrap();
+    assert_eq!(full.report.status, SolveStatus::Optimal);
+    assert_eq!(full.report.pruned_candidates, 0);
+    // Start from the 2 cheapest pairs per slot and role (and 8 per lawyer): pricing must find
+    // the pairs the optimum needs, and prove it without the full model.
+    let priced = solve(
+        input,
+        &SolveSettings {
+            max_candidates: 2,
+            ..SolveSettings::default()
+        },
+    )
+    .unwrap();
+    assert!(check(&problem, &priced.roster).is_empty());
+    assert!(
+        priced.report.pruned_candidates > full.report.variables / 2,
+        "most pairs stay out of the model: {} of {} variables",
+        priced.report.pruned_candidates,
+        full.report.variables
+    );
+    let optimum = full.report.solver_objective;
+    let tolerance = SolveSettings::default().gap * optimum;
+    assert!(
+        priced.report.best_bound <= optimum + 1e-6,
+        "{} > {optimum}",
+        priced.report.best_bound
+    );
+    assert!(priced.report.solver_objective <= optimum + tolerance);
+    assert!(priced.report.gap <= SolveSettings::default().gap);
+    assert_eq!(priced.report.status, SolveStatus::Optimal);
+    assert_eq!(priced.report.posts_filled, full.report.posts_filled);
+}

@@ -8,7 +8,7 @@ use chrono::TimeZone;
 use chrono::offset::LocalResult;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A duty already done (from earlier published rosters), counted toward fairness.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -211,6 +211,33 @@ impl RosterProblem {
             .filter(|l| l.active && all_pools.contains(&l.home_centre_id))
             .collect();
 
+        // Indexes, so that building stays linear in the data set's size: the first demand
+        // rule of each (station, weekday, half-day), and the lawyers each station could take
+        // whatever the day (pool, contracts and the station's own skills).
+        let mut rules: HashMap<(&StationId, Weekday, HalfDay), &crate::DemandRule> = HashMap::new();
+        for d in &ds.demand {
+            rules
+                .entry((&d.station_id, d.weekday, d.half_day))
+                .or_insert(d);
+        }
+        let station_lawyers: Vec<Vec<usize>> = stations
+            .iter()
+            .map(|st| {
+                let pool = &pools[&st.centre_id];
+                lawyers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| {
+                        pool.contains(&l.home_centre_id)
+                            && (st.contracted_firms.is_empty()
+                                || st.contracted_firms.contains(&l.firm_id))
+                            && l.has_skills(&st.skills)
+                    })
+                    .map(|(i, _)| i)
+                    .collect()
+            })
+            .collect();
+
         let mut slots = Vec::new();
         let mut date = from;
         while date <= to {
@@ -225,9 +252,7 @@ impl RosterProblem {
                     let Some(pattern_day) = pattern_day else {
                         continue;
                     };
-                    let Some(rule) = ds.demand.iter().find(|d| {
-                        d.station_id == st.id && d.weekday == pattern_day && d.half_day == half_day
-                    }) else {
+                    let Some(&rule) = rules.get(&(&st.id, pattern_day, half_day)) else {
                         continue;
                     };
                     if rule.lawyers == 0 {
@@ -251,20 +276,15 @@ impl RosterProblem {
                         }),
                     };
                     let min_years = st.min_years.max(rule.min_years);
-                    let pool = &pools[&st.centre_id];
-                    let eligible = lawyers
+                    let eligible = station_lawyers[si]
                         .iter()
-                        .enumerate()
-                        .filter(|(_, l)| {
-                            pool.contains(&l.home_centre_id)
-                                && (st.contracted_firms.is_empty()
-                                    || st.contracted_firms.contains(&l.firm_id))
-                                && l.has_skills(&st.skills)
-                                && l.has_skills(&rule.skills)
+                        .copied()
+                        .filter(|&i| {
+                            let l = lawyers[i];
+                            l.has_skills(&rule.skills)
                                 && l.speaks(&rule.languages)
                                 && l.years_of_practice(date) >= min_years
                         })
-                        .map(|(i, _)| i)
                         .collect();
                     slots.push(Slot {
                         station: si,
@@ -300,21 +320,36 @@ impl RosterProblem {
                 *e = renumber[e];
             }
         }
+        let mut weekly_off: HashMap<&LawyerId, Vec<&crate::WeeklyUnavailability>> = HashMap::new();
+        for u in &ds.unavailability {
+            weekly_off.entry(&u.lawyer_id).or_default().push(u);
+        }
+        let mut leave_of: HashMap<&LawyerId, Vec<&crate::Leave>> = HashMap::new();
+        for v in &ds.leave {
+            leave_of.entry(&v.lawyer_id).or_default().push(v);
+        }
+        let mut wishes_of: HashMap<&LawyerId, Vec<&crate::Preference>> = HashMap::new();
+        for w in &ds.preferences {
+            wishes_of.entry(&w.lawyer_id).or_default().push(w);
+        }
         let problem_lawyers: Vec<ProblemLawyer> = used
             .iter()
             .map(|&i| {
                 let l = lawyers[i];
+                let none = Vec::new();
+                let weekly_off = weekly_off.get(&l.id).unwrap_or(&none);
+                let none = Vec::new();
+                let leave_of = leave_of.get(&l.id).unwrap_or(&none);
+                let none = Vec::new();
+                let wishes_of = wishes_of.get(&l.id).unwrap_or(&none);
                 let mut unavailable = BTreeSet::new();
                 let mut d = from;
                 while d <= to {
                     for h in HalfDay::ALL {
-                        let weekly = ds.unavailability.iter().any(|u| {
-                            u.lawyer_id == l.id && u.weekday == d.weekday() && u.half_day == h
-                        });
-                        let leave = ds
-                            .leave
+                        let weekly = weekly_off
                             .iter()
-                            .any(|v| v.lawyer_id == l.id && v.covers(d, h));
+                            .any(|u| u.weekday == d.weekday() && u.half_day == h);
+                        let leave = leave_of.iter().any(|v| v.covers(d, h));
                         if weekly || leave {
                             unavailable.insert((d, h));
                         }
@@ -325,7 +360,7 @@ impl RosterProblem {
                 let mut avoid_stations = BTreeSet::new();
                 let mut prefer_weekdays = BTreeSet::new();
                 let mut avoid_weekdays = BTreeSet::new();
-                for p in ds.preferences.iter().filter(|p| p.lawyer_id == l.id) {
+                for p in wishes_of {
                     match &p.target {
                         PreferenceTarget::PreferStation(s) => {
                             prefer_stations.insert(s.clone());
