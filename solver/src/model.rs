@@ -252,7 +252,14 @@ fn solve_one(
     let pricing = settings.max_candidates > 0 || cands.len() > settings.exact_pairs;
     let mut priced_bound = None;
     let chosen: Vec<usize> = if pricing {
-        let priced = column_generation(&ctx, &cands, greedy_roster.as_ref(), settings, started)?;
+        let priced = column_generation(
+            &ctx,
+            &cands,
+            greedy_roster.as_ref(),
+            settings,
+            started,
+            live,
+        )?;
         if let Some((taken, objective, constraints)) = priced.integral
             && settings.export_mps.is_none()
         {
@@ -914,6 +921,7 @@ fn column_generation(
     greedy: Option<&Roster>,
     settings: &SolveSettings,
     started: Instant,
+    live: Option<&(dyn Fn(f64, f64) + Sync)>,
 ) -> Result<Priced, SolveError> {
     let p = ctx.p;
     let mut inset = vec![false; cands.len()];
@@ -1002,6 +1010,21 @@ fn column_generation(
         // Solver tolerances: never claim more than the relaxation proves.
         bound -= 1e-6 * lp_objective.abs().max(1.0);
         best = best.max(bound);
+        // Progress: the relaxation over the subset stands for the incumbent until a roster
+        // exists (it is one when whole), and the bound is the priced one.
+        if let Some(live) = live {
+            live(lp_objective, best);
+        }
+        if settings.log_to_console {
+            println!(
+                "pricing: {} of {} pairs modelled, relaxation {lp_objective:.3}, bound {best:.3}, gap {:.4}%, {} pairs priced negative, {:.1} s",
+                chosen.len(),
+                cands.len(),
+                relative_gap(lp_objective, best) * 100.0,
+                negative.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
         // Done when nothing prices negative, or when the relaxation over the subset is
         // already within half the gap target of the bound for every pair.
         if negative.is_empty() || relative_gap(lp_objective, bound) <= settings.gap / 2.0 {
