@@ -4,13 +4,14 @@ use crate::cli::{SolveArgs, today};
 use anyhow::{Context, bail};
 use std::io::Write;
 use std::time::Duration;
-use zhiban_domain::{CentreId, Dataset, RosterProblem};
+use zhiban_domain::{CentreId, Dataset, PastDuty, RosterProblem};
 use zhiban_solver::{Busy, Role, SolveInput, SolveSettings, UncoveredReason, check, solve};
 
 pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
     if !(args.time_limit > 0.0 && args.time_limit.is_finite()) {
         bail!("--time-limit must be a positive number of seconds");
     }
+    let mut store = None;
     let ds: Dataset = match &args.input {
         Some(dir) => zhiban_dataset::read_dir(dir, today()).map_err(|e| anyhow::anyhow!("{e}"))?,
         None => {
@@ -18,14 +19,15 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
                 .database_url
                 .clone()
                 .unwrap_or_else(|| "sqlite://zhiban.db".into());
-            let store = zhiban_store::connect(&url).await?;
-            let ds = store.export_dataset().await?;
+            let db = zhiban_store::connect(&url).await?;
+            let ds = db.export_dataset().await?;
             if ds.centres.is_empty() {
                 bail!(
                     "the database {} holds no centres; run `zhiban import DIR` first",
                     zhiban_store::redact(&url)
                 );
             }
+            store = Some(db);
             ds
         }
     };
@@ -37,8 +39,44 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
             .map(|c| CentreId::parse(c).map_err(|m| anyhow::anyhow!("--centre {c:?}: {m}")))
             .collect::<anyhow::Result<_>>()?
     };
-    // Published history comes with roster versions (issue 4); none is stored yet.
-    let problem = RosterProblem::build(&ds, &centres, args.from, args.weeks, vec![])?;
+    // From the database, duties of published rosters in the history window count toward
+    // fairness (a data-set folder has no rosters).
+    let history_from =
+        args.from - chrono::Duration::weeks(i64::from(ds.settings.rules.history_weeks));
+    let history: Vec<PastDuty> = match &store {
+        Some(store) => store
+            .list_duties(
+                &zhiban_store::DutyQuery {
+                    from: Some(history_from),
+                    to: args.from.pred_opt(),
+                    ..zhiban_store::DutyQuery::default()
+                },
+                zhiban_store::Page {
+                    limit: u32::MAX,
+                    offset: 0,
+                },
+            )
+            .await?
+            .items
+            .into_iter()
+            .filter(|d| d.assignment.role == Role::Primary)
+            .map(|d| PastDuty {
+                lawyer_id: d.assignment.lawyer_id,
+                station_id: d.assignment.station_id,
+                date: d.assignment.date,
+                half_day: d.assignment.half_day,
+            })
+            .collect(),
+        None => vec![],
+    };
+    if store.is_some() {
+        writeln!(
+            out,
+            "history: {} published duties from {history_from} on count toward fair shares",
+            history.len()
+        )?;
+    }
+    let problem = RosterProblem::build(&ds, &centres, args.from, args.weeks, history)?;
     let years = ds.calendar.years();
     let last_year = chrono::Datelike::year(&problem.to);
     for y in chrono::Datelike::year(&problem.from)..=last_year {

@@ -648,3 +648,101 @@ fn serve_keeps_serving_when_its_standard_output_is_closed() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[tokio::test]
+async fn solving_from_the_database_counts_published_history_toward_fair_shares() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = db_url(tmp.path());
+    run_ok(&[
+        "import",
+        fixture("small").to_str().unwrap(),
+        "--database-url",
+        &url,
+    ]);
+    // Solve the week of 2026-11-23 and publish it, as a coordinator would.
+    let first = tmp.path().join("week1.json");
+    run_ok(&[
+        "solve",
+        "--database-url",
+        &url,
+        "--from",
+        "2026-11-23",
+        "--quiet",
+        "--out",
+        first.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&first).unwrap()).unwrap();
+    let assignments: Vec<zhiban_domain::Assignment> =
+        serde_json::from_value(v["roster"]["assignments"].clone()).unwrap();
+    let primaries = assignments
+        .iter()
+        .filter(|a| a.role == zhiban_domain::Role::Primary)
+        .count();
+    assert!(primaries > 0);
+    let store = zhiban_store::connect(&url).await.unwrap();
+    store
+        .create_version(
+            &zhiban_store::NewVersion {
+                roster: zhiban_store::RosterRef::New {
+                    centre_id: zhiban_domain::CentreId::parse("CH").unwrap(),
+                    from: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+                    weeks: 1,
+                },
+                based_on: None,
+                origin: "test".into(),
+                report: serde_json::json!({}),
+                assignments: assignments.clone(),
+                pins: Default::default(),
+                publish: true,
+                created_by: "test".into(),
+            },
+            &zhiban_store::Audit {
+                actor: "test".into(),
+                centre_id: None,
+                action: "test".into(),
+                target: String::new(),
+                detail: serde_json::Value::Null,
+            },
+        )
+        .await
+        .unwrap();
+    drop(store);
+    // The next week: the published week is history, and each lawyer's report shows theirs.
+    let second = tmp.path().join("week2.json");
+    let out = run_ok(&[
+        "solve",
+        "--database-url",
+        &url,
+        "--from",
+        "2026-11-30",
+        "--quiet",
+        "--out",
+        second.to_str().unwrap(),
+    ]);
+    assert!(
+        out.contains(&format!("history: {primaries} published duties from")),
+        "{out}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&second).unwrap()).unwrap();
+    let lawyers = v["report"]["lawyers"].as_array().unwrap();
+    let history: u64 = lawyers.iter().map(|l| l["history"].as_u64().unwrap()).sum();
+    assert_eq!(history as usize, primaries, "{lawyers:#?}");
+    for l in lawyers {
+        let id = l["lawyer_id"].as_str().unwrap();
+        let did = assignments
+            .iter()
+            .filter(|a| a.role == zhiban_domain::Role::Primary && a.lawyer_id.as_str() == id)
+            .count();
+        assert_eq!(l["history"].as_u64().unwrap() as usize, did, "{id}");
+    }
+    // A data-set folder has no rosters and says nothing of history.
+    let out = run_ok(&[
+        "solve",
+        "--input",
+        fixture("small").to_str().unwrap(),
+        "--from",
+        "2026-11-30",
+        "--quiet",
+    ]);
+    assert!(!out.contains("history:"), "{out}");
+}
