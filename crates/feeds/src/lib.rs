@@ -24,7 +24,9 @@
 //! };
 //! let text = write_calendar("我的值班", 60, &[e]);
 //! assert!(text.contains("DTSTART;TZID=Asia/Shanghai:20261123T090000"));
-//! let busy = parse_busy(&text, chrono::Utc::now() - chrono::Duration::days(1), chrono::Utc::now() + chrono::Duration::days(400)).unwrap();
+//! // A window around the event's date (not around today: the test must not expire).
+//! let from = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 22, 0, 0, 0).unwrap();
+//! let busy = parse_busy(&text, from, from + chrono::Duration::days(400)).unwrap();
 //! assert_eq!(busy.len(), 1);
 //! ```
 
