@@ -46,6 +46,7 @@ mod store_impl;
 pub(crate) use crate::codec::*;
 
 use crate::StoreError;
+use crate::records::{AttendanceRecord, Audit, NewAttendance};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::str::FromStr;
@@ -55,6 +56,8 @@ use std::time::Duration;
 pub type Conn = sqlx::PgConnection;
 /// A result row.
 pub type DbRow = sqlx::postgres::PgRow;
+/// The database type.
+pub type Db = sqlx::Postgres;
 pub(crate) type Backend = PgStore;
 
 /// SQL that differs between SQLite and PostgreSQL.
@@ -140,6 +143,31 @@ impl PgStore {
         &self,
     ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
         Ok(self.pool.begin().await?)
+    }
+
+    /// SQLite's one-round-trip check-in; on PostgreSQL always `None`, so that the general
+    /// path (a lock on the lawyer, then separate statements) stores the record.
+    pub(crate) async fn insert_new_attendance(
+        &self,
+        _a: &NewAttendance,
+        _audit: &Audit,
+    ) -> Result<Option<AttendanceRecord>, StoreError> {
+        Ok(None)
+    }
+
+    /// Checks attendance record `id` out and writes the audit entry; a conflict unless it is
+    /// checked in.
+    pub(crate) async fn check_out_attendance(
+        &self,
+        id: i64,
+        at: chrono::DateTime<chrono::Utc>,
+        a: &Audit,
+    ) -> Result<AttendanceRecord, StoreError> {
+        let mut tx = self.write().await?;
+        let rec = attendance::check_out(&mut tx, id, at).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(rec)
     }
 
     /// The connection pool, for tests and tools.

@@ -8,11 +8,13 @@ use chrono::{NaiveDate, Utc};
 use sqlx::Row;
 use zhiban_domain::{Assignment, CentreId, HalfDay, LawyerId, Role, StationId};
 
-const COLS: &str = "id, centre_id, roster_id, station_id, date, half_day, lawyer_id, role, status, \
+/// The columns of a record, in the order [`record`] reads them.
+pub(crate) const COLS: &str = "id, centre_id, roster_id, station_id, date, half_day, lawyer_id, role, status, \
     method, check_in_at, check_out_at, check_in_lat, check_in_lon, distance_m, minutes_late, late, \
     outside_geofence, approved, reason, updated_at";
 
-fn from_row(r: &DbRow) -> Result<AttendanceRecord, StoreError> {
+/// A record from a row of [`COLS`].
+pub(crate) fn from_row(r: &DbRow) -> Result<AttendanceRecord, StoreError> {
     let id: i64 = r.try_get("id")?;
     let key = id.to_string();
     let t = "attendance";
@@ -119,37 +121,68 @@ pub async fn insert_attendance(
             existing.id
         )));
     }
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO attendance (centre_id, roster_id, station_id, date, half_day, lawyer_id, role, \
-         status, method, check_in_at, check_out_at, check_in_lat, check_in_lon, distance_m, \
-         minutes_late, late, outside_geofence, approved, reason, idempotency_key, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
-         RETURNING {COLS}"
-    )))
-    .bind(a.centre_id.as_str())
-    .bind(a.roster_id)
-    .bind(a.duty.station_id.as_str())
-    .bind(a.duty.date)
-    .bind(a.duty.half_day.code())
-    .bind(a.duty.lawyer_id.as_str())
-    .bind(a.duty.role.code())
-    .bind(a.status.code())
-    .bind(a.method.map(|m| m.code()))
-    .bind(a.check_in_at.map(to_instant))
-    .bind(a.check_out_at.map(to_instant))
-    .bind(a.lat)
-    .bind(a.lon)
-    .bind(a.distance_m)
-    .bind(i64::from(a.minutes_late))
-    .bind(a.late)
-    .bind(a.outside_geofence)
-    .bind(!a.outside_geofence)
-    .bind(&a.reason)
-    .bind(&a.idempotency_key)
-    .bind(to_instant(Utc::now()))
-    .fetch_one(conn)
-    .await?;
+    let q = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{INSERT_NEW} RETURNING {COLS}"
+    )));
+    let row = bind_new(q, a).fetch_one(conn).await?;
     Ok((from_row(&row)?, true))
+}
+
+/// A query owning its SQL and arguments.
+pub(crate) type OwnedQuery =
+    sqlx::query::Query<'static, super::Db, <super::Db as sqlx::Database>::Arguments>;
+
+/// Stores a new record (without its `RETURNING` clause); [`bind_new`] binds `$1` to `$21`.
+pub(crate) const INSERT_NEW: &str = "INSERT INTO attendance (centre_id, roster_id, station_id, \
+    date, half_day, lawyer_id, role, status, method, check_in_at, check_out_at, check_in_lat, \
+    check_in_lon, distance_m, minutes_late, late, outside_geofence, approved, reason, \
+    idempotency_key, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+    $14, $15, $16, $17, $18, $19, $20, $21)";
+
+/// Binds the values of [`INSERT_NEW`] (`$1` to `$21`).
+pub(crate) fn bind_new(q: OwnedQuery, a: &NewAttendance) -> OwnedQuery {
+    q.bind(a.centre_id.as_str())
+        .bind(a.roster_id)
+        .bind(a.duty.station_id.as_str())
+        .bind(a.duty.date)
+        .bind(a.duty.half_day.code())
+        .bind(a.duty.lawyer_id.as_str())
+        .bind(a.duty.role.code())
+        .bind(a.status.code())
+        .bind(a.method.map(|m| m.code()))
+        .bind(a.check_in_at.map(to_instant))
+        .bind(a.check_out_at.map(to_instant))
+        .bind(a.lat)
+        .bind(a.lon)
+        .bind(a.distance_m)
+        .bind(i64::from(a.minutes_late))
+        .bind(a.late)
+        .bind(a.outside_geofence)
+        .bind(!a.outside_geofence)
+        .bind(&a.reason)
+        .bind(&a.idempotency_key)
+        .bind(to_instant(Utc::now()))
+}
+
+/// Checks record `$3` out at `$1`, updated at `$2`, if it is checked in, returning it
+/// ([`bind_check_out`] binds the three).
+pub(crate) fn check_out_sql() -> String {
+    format!(
+        "UPDATE attendance SET status = 'attended', check_out_at = $1, updated_at = $2 \
+         WHERE id = $3 AND status = 'checked_in' RETURNING {COLS}"
+    )
+}
+
+/// Binds `$1` to `$3` of [`check_out_sql`].
+pub(crate) fn bind_check_out(q: OwnedQuery, id: i64, at: chrono::DateTime<Utc>) -> OwnedQuery {
+    q.bind(to_instant(at)).bind(to_instant(Utc::now())).bind(id)
+}
+
+/// The conflict reported when record `id` cannot be checked out.
+pub(crate) fn not_checked_in(id: i64) -> StoreError {
+    StoreError::Conflict(format!(
+        "attendance {id} is not checked in (already out, or excused)"
+    ))
 }
 
 /// Checks a lawyer out and returns the record; a conflict unless they are checked in.
@@ -158,20 +191,10 @@ pub async fn check_out(
     id: i64,
     at: chrono::DateTime<Utc>,
 ) -> Result<AttendanceRecord, StoreError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE attendance SET status = 'attended', check_out_at = $1, updated_at = $2 \
-         WHERE id = $3 AND status = 'checked_in' RETURNING {COLS}"
-    )))
-    .bind(to_instant(at))
-    .bind(to_instant(Utc::now()))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
-    match row {
+    let q = sqlx::query(sqlx::AssertSqlSafe(check_out_sql()));
+    match bind_check_out(q, id, at).fetch_optional(conn).await? {
         Some(r) => from_row(&r),
-        None => Err(StoreError::Conflict(format!(
-            "attendance {id} is not checked in (already out, or excused)"
-        ))),
+        None => Err(not_checked_in(id)),
     }
 }
 

@@ -10,18 +10,29 @@ use zhiban_domain::{CentreId, LawyerId};
 
 /// Appends an audit entry; call it in the transaction of the change it records.
 pub async fn insert_audit(conn: &mut Conn, a: &Audit) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor, centre_id, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(to_instant(Utc::now()))
-    .bind(&a.actor)
-    .bind(a.centre_id.as_ref().map(|c| c.as_str()))
-    .bind(&a.action)
-    .bind(&a.target)
-    .bind(a.detail.to_string())
-    .execute(conn)
-    .await?;
+    let q = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{INSERT_AUDIT} VALUES ($1, $2, $3, $4, $5, $6)"
+    )));
+    bind_audit(q, a).execute(conn).await?;
     Ok(())
+}
+
+/// The start of an insert into the audit log; the values are bound by [`bind_audit`].
+pub(crate) const INSERT_AUDIT: &str =
+    "INSERT INTO audit_log (at, actor, centre_id, action, target, detail)";
+
+/// Binds the next six parameters to an entry's time (now), actor, centre, action, target and
+/// detail, in the order of [`INSERT_AUDIT`]'s columns.
+pub(crate) fn bind_audit(
+    q: super::attendance::OwnedQuery,
+    a: &Audit,
+) -> super::attendance::OwnedQuery {
+    q.bind(to_instant(Utc::now()))
+        .bind(a.actor.clone())
+        .bind(a.centre_id.as_ref().map(|c| c.as_str().to_string()))
+        .bind(a.action.clone())
+        .bind(a.target.clone())
+        .bind(a.detail.to_string())
 }
 
 /// Audit entries, newest first, of some centres (None: all).

@@ -402,6 +402,10 @@ impl Store for Backend {
         a: &NewAttendance,
         audit_entry: &Audit,
     ) -> Result<(AttendanceRecord, bool), StoreError> {
+        // The usual case, a new record, in one round trip where the backend can.
+        if let Some(rec) = self.insert_new_attendance(a, audit_entry).await? {
+            return Ok((rec, true));
+        }
         let mut tx = self.write().await?;
         // One lawyer's check-ins queue one behind another (PostgreSQL), so a retried
         // request finds the first one's record instead of racing it.
@@ -436,11 +440,7 @@ impl Store for Backend {
         at: chrono::DateTime<chrono::Utc>,
         a: &Audit,
     ) -> Result<AttendanceRecord, StoreError> {
-        let mut tx = self.write().await?;
-        let rec = attendance::check_out(&mut tx, id, at).await?;
-        audit::insert_audit(&mut tx, a).await?;
-        tx.commit().await?;
-        Ok(rec)
+        self.check_out_attendance(id, at, a).await
     }
 
     async fn approve_attendance(&self, id: i64, a: &Audit) -> Result<AttendanceRecord, StoreError> {

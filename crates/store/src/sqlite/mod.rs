@@ -31,6 +31,7 @@ mod writer;
 pub(crate) use crate::codec::*;
 
 use crate::StoreError;
+use crate::records::{AttendanceRecord, Audit, NewAttendance};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, SqlitePool};
 use std::str::FromStr;
@@ -40,6 +41,8 @@ use std::time::Duration;
 pub type Conn = sqlx::SqliteConnection;
 /// A result row.
 pub type DbRow = sqlx::sqlite::SqliteRow;
+/// The database type.
+pub type Db = sqlx::Sqlite;
 pub(crate) type Backend = SqliteStore;
 
 /// SQL that differs between SQLite and PostgreSQL.
@@ -131,6 +134,9 @@ impl SqliteStore {
         };
         let pool = SqlitePoolOptions::new()
             .max_connections(if memory { 1 } else { 4 })
+            // No ping before each use: a connection to a local file does not go stale, and
+            // the ping is one more round trip to the connection's thread for every read.
+            .test_before_acquire(false)
             .connect_with(readers)
             .await?;
         Ok(Self {
@@ -143,6 +149,50 @@ impl SqliteStore {
     /// (`writer.rs`): `commit` returns once it is durable; dropping it rolls it back.
     pub(crate) async fn write(&self) -> Result<writer::WriteTx, StoreError> {
         self.writer.begin().await
+    }
+
+    /// Stores a new attendance record and its audit entry (target `attendance/<id>`) in one
+    /// round trip to the write connection. `None` when the duty already has a record or the
+    /// lawyer already used the idempotency key: nothing is written, and the caller's general
+    /// path finds out which.
+    pub(crate) async fn insert_new_attendance(
+        &self,
+        a: &NewAttendance,
+        audit: &Audit,
+    ) -> Result<Option<AttendanceRecord>, StoreError> {
+        use attendance::{COLS, INSERT_NEW};
+        use audit::INSERT_AUDIT;
+        // The audit row's parameters are $22 to $27; its target ($26) is made from the new
+        // record's id instead.
+        let sql = writer::script_sql(&format!(
+            "{INSERT_NEW} ON CONFLICT DO NOTHING RETURNING {COLS}; \
+             {INSERT_AUDIT} SELECT $22, $23, $24, $25, 'attendance/' || last_insert_rowid(), $27 \
+             WHERE changes() = 1"
+        ));
+        let q = attendance::bind_new(sqlx::query(sqlx::AssertSqlSafe(sql)), a);
+        let rows = self.writer.script(audit::bind_audit(q, audit)).await?;
+        rows.first().map(attendance::from_row).transpose()
+    }
+
+    /// Checks attendance record `id` out and writes the audit entry, in one round trip to the
+    /// write connection; a conflict unless it is checked in.
+    pub(crate) async fn check_out_attendance(
+        &self,
+        id: i64,
+        at: chrono::DateTime<chrono::Utc>,
+        audit: &Audit,
+    ) -> Result<AttendanceRecord, StoreError> {
+        let sql = writer::script_sql(&format!(
+            "{}; {} SELECT $4, $5, $6, $7, $8, $9 WHERE changes() = 1",
+            attendance::check_out_sql(),
+            audit::INSERT_AUDIT
+        ));
+        let q = attendance::bind_check_out(sqlx::query(sqlx::AssertSqlSafe(sql)), id, at);
+        let rows = self.writer.script(audit::bind_audit(q, audit)).await?;
+        match rows.first() {
+            Some(r) => attendance::from_row(r),
+            None => Err(attendance::not_checked_in(id)),
+        }
     }
 
     /// The pool of reading connections, for tests and tools (writes through it bypass the

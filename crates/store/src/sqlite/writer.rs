@@ -14,9 +14,15 @@
 //!
 //! A caller that drops its transaction without committing (an error, a cancelled request) has
 //! its savepoint rolled back before anyone else writes, so its half-done work never commits.
+//!
+//! Every statement is a round trip to sqlx's connection thread (two thread switches), and
+//! those of a transaction are made while holding the one writer. The writes that run under
+//! load (check-in, check-out) are therefore sent as one [`Writer::script`]: savepoint,
+//! statements and release in a single round trip.
 
 use crate::StoreError;
 use sqlx::SqliteConnection;
+use sqlx::sqlite::SqliteRow;
 use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex as StdMutex, Weak};
@@ -77,11 +83,7 @@ impl Writer {
     /// A write transaction: waits its turn, then opens a savepoint in the current batch.
     pub(crate) async fn begin(&self) -> Result<WriteTx, StoreError> {
         let mut g = self.state.clone().lock_owned().await;
-        tidy(&mut g, &self.failures).await;
-        if !g.open {
-            sqlx::query("BEGIN IMMEDIATE").execute(&mut g.conn).await?;
-            g.open = true;
-        }
+        self.open_batch(&mut g).await?;
         // Marked dirty until the savepoint exists and is handed out, so that a cancellation
         // in between is cleaned up by the next holder.
         g.dirty = true;
@@ -92,6 +94,64 @@ impl Writer {
             writer: self.clone(),
         })
     }
+
+    /// Runs `query` as one write transaction in a single round trip to the connection and
+    /// returns the rows it returned, once durable. Its SQL must come from [`script_sql`]: a
+    /// savepoint, the statements, its release. If a statement fails the rest are not run,
+    /// and the savepoint is rolled back before anyone else writes.
+    pub(crate) async fn script(&self, query: Script) -> Result<Vec<SqliteRow>, StoreError> {
+        let mut g = self.state.clone().lock_owned().await;
+        self.open_batch(&mut g).await?;
+        // Until the script has run to its release, a failure or cancellation leaves its
+        // savepoint to be rolled back.
+        g.dirty = true;
+        let rows = query.fetch_all(&mut g.conn).await;
+        if rows.is_ok() {
+            g.dirty = false;
+        }
+        let batch = g.batch;
+        drop(g);
+        self.flush.notify_one();
+        let rows = rows?;
+        self.durable(batch).await?;
+        Ok(rows)
+    }
+
+    /// Tidies up after the last holder and opens a batch if none is open.
+    async fn open_batch(&self, g: &mut State) -> Result<(), StoreError> {
+        tidy(g, &self.failures).await;
+        if !g.open {
+            sqlx::query("BEGIN IMMEDIATE").execute(&mut g.conn).await?;
+            g.open = true;
+        }
+        Ok(())
+    }
+
+    /// Waits until batch `batch` is finished; an error if it failed to commit.
+    async fn durable(&self, batch: u64) -> Result<(), StoreError> {
+        let mut finished = self.finished.clone();
+        finished
+            .wait_for(|&done| done > batch)
+            .await
+            .map_err(|_| StoreError::Conflict("the database writer stopped".into()))?;
+        let failed = self
+            .failures
+            .lock()
+            .ok()
+            .and_then(|f| f.get(&batch).cloned());
+        match failed {
+            Some(message) => Err(StoreError::Database(sqlx::Error::Protocol(message))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A query for [`Writer::script`], owning its SQL and arguments.
+pub(crate) type Script = sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+
+/// The SQL of a [`Writer::script`]: `statements` (separated by `;`) inside a savepoint.
+pub(crate) fn script_sql(statements: &str) -> String {
+    format!("SAVEPOINT w; {statements}; RELEASE SAVEPOINT w")
 }
 
 /// Rolls back a savepoint its holder abandoned. If that fails the batch is in an unknown
@@ -190,21 +250,7 @@ impl WriteTx {
         let batch = g.batch;
         drop(g);
         self.writer.flush.notify_one();
-        let mut finished = self.writer.finished.clone();
-        finished
-            .wait_for(|&done| done > batch)
-            .await
-            .map_err(|_| StoreError::Conflict("the database writer stopped".into()))?;
-        let failed = self
-            .writer
-            .failures
-            .lock()
-            .ok()
-            .and_then(|f| f.get(&batch).cloned());
-        match failed {
-            Some(message) => Err(StoreError::Database(sqlx::Error::Protocol(message))),
-            None => Ok(()),
-        }
+        self.writer.durable(batch).await
     }
 }
 
