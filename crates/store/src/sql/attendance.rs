@@ -8,7 +8,7 @@ use chrono::{NaiveDate, Utc};
 use sqlx::Row;
 use zhiban_domain::{Assignment, CentreId, HalfDay, LawyerId, Role, StationId};
 
-/// The columns of a record, in the order [`record`] reads them.
+/// The columns of a record, as [`from_row`] reads them.
 pub(crate) const COLS: &str = "id, centre_id, roster_id, station_id, date, half_day, lawyer_id, role, status, \
     method, check_in_at, check_out_at, check_in_lat, check_in_lon, distance_m, minutes_late, late, \
     outside_geofence, approved, reason, updated_at";

@@ -99,7 +99,18 @@ impl Writer {
     /// returns the rows it returned, once durable. Its SQL must come from [`script_sql`]: a
     /// savepoint, the statements, its release. If a statement fails the rest are not run,
     /// and the savepoint is rolled back before anyone else writes.
+    ///
+    /// The script runs on a task of its own, so a caller that stops waiting (a client that
+    /// went away) does not cut it off half-way: it completes, and a retry finds its record.
     pub(crate) async fn script(&self, query: Script) -> Result<Vec<SqliteRow>, StoreError> {
+        let writer = self.clone();
+        tokio::spawn(async move { writer.run_script(query).await })
+            .await
+            .map_err(|e| StoreError::Conflict(format!("the write was interrupted: {e}")))?
+    }
+
+    /// The work of [`Writer::script`].
+    async fn run_script(&self, query: Script) -> Result<Vec<SqliteRow>, StoreError> {
         let mut g = self.state.clone().lock_owned().await;
         self.open_batch(&mut g).await?;
         // Until the script has run to its release, a failure or cancellation leaves its
