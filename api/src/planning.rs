@@ -47,17 +47,7 @@ pub(crate) async fn problem_for(
             ALL,
         )
         .await?;
-    let history: Vec<PastDuty> = past
-        .items
-        .into_iter()
-        .filter(|d| d.assignment.role == Role::Primary)
-        .map(|d| PastDuty {
-            lawyer_id: d.assignment.lawyer_id,
-            station_id: d.assignment.station_id,
-            date: d.assignment.date,
-            half_day: d.assignment.half_day,
-        })
-        .collect();
+    let history = past_duties(past.items);
     let mut problem = RosterProblem::build(&ds, std::slice::from_ref(centre), from, weeks, history)
         .map_err(|e| ApiError::invalid("weeks", e.to_string()))?;
     let busy = state
@@ -261,4 +251,19 @@ pub(crate) fn suggestions(
             .then(a.lawyer_id.cmp(&b.lawyer_id))
     });
     Ok(out)
+}
+
+/// The primary duties among published ones, as the history that counts toward fair shares
+/// (backups do not count).
+pub(crate) fn past_duties(duties: Vec<zhiban_store::Duty>) -> Vec<PastDuty> {
+    duties
+        .into_iter()
+        .filter(|d| d.assignment.role == Role::Primary)
+        .map(|d| PastDuty {
+            lawyer_id: d.assignment.lawyer_id,
+            station_id: d.assignment.station_id,
+            date: d.assignment.date,
+            half_day: d.assignment.half_day,
+        })
+        .collect()
 }

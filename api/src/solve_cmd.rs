@@ -44,29 +44,22 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
     let history_from =
         args.from - chrono::Duration::weeks(i64::from(ds.settings.rules.history_weeks));
     let history: Vec<PastDuty> = match &store {
-        Some(store) => store
-            .list_duties(
-                &zhiban_store::DutyQuery {
-                    from: Some(history_from),
-                    to: args.from.pred_opt(),
-                    ..zhiban_store::DutyQuery::default()
-                },
-                zhiban_store::Page {
-                    limit: u32::MAX,
-                    offset: 0,
-                },
-            )
-            .await?
-            .items
-            .into_iter()
-            .filter(|d| d.assignment.role == Role::Primary)
-            .map(|d| PastDuty {
-                lawyer_id: d.assignment.lawyer_id,
-                station_id: d.assignment.station_id,
-                date: d.assignment.date,
-                half_day: d.assignment.half_day,
-            })
-            .collect(),
+        Some(store) => crate::planning::past_duties(
+            store
+                .list_duties(
+                    &zhiban_store::DutyQuery {
+                        from: Some(history_from),
+                        to: args.from.pred_opt(),
+                        ..zhiban_store::DutyQuery::default()
+                    },
+                    zhiban_store::Page {
+                        limit: u32::MAX,
+                        offset: 0,
+                    },
+                )
+                .await?
+                .items,
+        ),
         None => vec![],
     };
     if store.is_some() {
