@@ -6,7 +6,7 @@
 //! cargo bench -p zhiban-api --bench load -- postgres 60   # ZHIBAN_TEST_POSTGRES or 127.0.0.1:5432
 //! ```
 //!
-//! Guangzhou's panel with nine copies of each station (390 in all); for one morning every one
+//! Guangzhou's panel with 19 copies of each station (780 in all); for one morning every one
 //! of 200 lawyers holds a primary and a backup duty at each station (a synthetic published roster, so that there are
 //! enough duties to check in to for the whole run). Each simulated lawyer keeps one HTTP/1.1
 //! connection and goes through its duties: check in (with its position), check out. The
@@ -29,7 +29,7 @@ use zhiban_store::{Audit, NewVersion, RosterRef, TokenRole};
 
 const LAWYERS: usize = 200;
 /// Copies of each station (see `run`).
-const STATION_COPIES: usize = 9;
+const STATION_COPIES: usize = 19;
 
 /// One keep-alive HTTP/1.1 connection.
 struct Conn {
@@ -122,7 +122,7 @@ async fn run(backend: &str, seconds: u64, rate: f64) {
     };
     let store = zhiban_store::connect(&url).await.unwrap();
     let mut ds = zhiban_fixtures::guangzhou();
-    // Copies of the city's stations (ids with `.1` to `.9` appended), so that there are enough duties for
+    // Copies of the city's stations (ids with `.1` to `.19` appended), so that there are enough duties for
     // a minute of check-ins at the targeted rate.
     let copies: Vec<Station> = (1..=STATION_COPIES)
         .flat_map(|k| {

@@ -111,26 +111,21 @@ pub(crate) struct DutyRef {
     role: Option<Role>,
 }
 
-/// The published duty of `lawyer` matching `r`.
-async fn find_duty(state: &AppState, r: &DutyRef, lawyer: &LawyerId) -> Result<Duty, ApiError> {
+/// The published duty of `lawyer` matching `r`, as of the revisions the request's token was
+/// checked at.
+async fn find_duty(
+    state: &AppState,
+    who: &Principal,
+    r: &DutyRef,
+    lawyer: &LawyerId,
+) -> Result<Duty, ApiError> {
     let role = r.role.unwrap_or(Role::Primary);
-    let found = state
-        .store
-        .list_duties(
-            &DutyQuery {
-                lawyer: Some(lawyer.clone()),
-                station: Some(r.station_id.clone()),
-                from: Some(r.date),
-                to: Some(r.date),
-                ..DutyQuery::default()
-            },
-            ALL,
-        )
+    let day = state
+        .caches
+        .duties_on(&*state.store, &who.revisions, r.date)
         .await?;
-    found
-        .items
-        .into_iter()
-        .find(|d| d.assignment.half_day == r.half_day && d.assignment.role == role)
+    day.find(&r.station_id, lawyer, r.half_day, role)
+        .cloned()
         .ok_or_else(|| {
             ApiError::NotFound(format!(
                 "{lawyer} has no published {} duty at {} on {} {}",
@@ -278,7 +273,7 @@ async fn record_check_in(
             ));
         }
     };
-    let duty = find_duty(state, &req.duty, me).await?;
+    let duty = find_duty(state, who, &req.duty, me).await?;
     if method == CheckInMethod::Qr {
         let want = qr_code(state, &duty.assignment.station_id, duty.assignment.date).await?;
         let given = req
@@ -397,19 +392,24 @@ async fn check_out(
     who: Principal,
     Path(id): Path<i64>,
 ) -> Result<Json<AttendanceRecord>, ApiError> {
-    let rec = record_of(&state, &who, id).await?;
-    if who.lawyer() != Some(&rec.duty.lawyer_id) {
+    let Some(me) = who.lawyer() else {
+        // Staff see the record (404 otherwise) but may not check anyone out.
+        record_of(&state, &who, id).await?;
         return Err(ApiError::Forbidden(
             "only the lawyer on duty checks out".into(),
         ));
-    }
+    };
+    // The store checks that the record is this lawyer's in the update itself (and names the
+    // record's centre in the audit entry), so the usual check-out is a single write.
     let audit = who.audit(
-        Some(&rec.centre_id),
+        None,
         "attendance.check_out",
         format!("attendance/{id}"),
         serde_json::json!({}),
     );
-    Ok(Json(state.store.check_out(id, state.now(), &audit).await?))
+    Ok(Json(
+        state.store.check_out(id, me, state.now(), &audit).await?,
+    ))
 }
 
 /// A coordinator's manual entry of an attended duty.
@@ -438,7 +438,7 @@ async fn manual_entry(
     who: Principal,
     Body(req): Body<ManualEntry>,
 ) -> Result<Response, ApiError> {
-    let duty = find_duty(&state, &req.duty, &req.lawyer_id).await?;
+    let duty = find_duty(&state, &who, &req.duty, &req.lawyer_id).await?;
     who.require_coordinator_of(&duty.centre_id, "duty")?;
     if req.reason.trim().is_empty() {
         return Err(ApiError::invalid("reason", "a manual entry needs a reason"));
@@ -526,7 +526,7 @@ async fn excuse(
     who: Principal,
     Body(req): Body<Excuse>,
 ) -> Result<Response, ApiError> {
-    let duty = find_duty(&state, &req.duty, &req.lawyer_id).await?;
+    let duty = find_duty(&state, &who, &req.duty, &req.lawyer_id).await?;
     who.require_coordinator_of(&duty.centre_id, "duty")?;
     if req.reason.trim().is_empty() {
         return Err(ApiError::invalid("reason", "an excuse needs a reason"));
@@ -722,7 +722,7 @@ async fn put_ledger(
         (None, Some(l)) => l.clone(),
         (None, None) => return Err(ApiError::field("lawyer_id", "required for staff")),
     };
-    let duty = find_duty(&state, &req.duty, &lawyer).await?;
+    let duty = find_duty(&state, &who, &req.duty, &lawyer).await?;
     if who.lawyer().is_none() {
         who.require_coordinator_of(&duty.centre_id, "duty")?;
     } else if req.quality.is_some() {

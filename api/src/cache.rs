@@ -5,15 +5,18 @@
 
 use crate::error::ApiError;
 use axum::body::Bytes;
+use chrono::NaiveDate;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use zhiban_domain::{CentreId, Dataset};
-use zhiban_store::{CentrePolicy, Revisions, Store, TokenRecord};
+use zhiban_domain::{CentreId, Dataset, HalfDay, LawyerId, Role, StationId};
+use zhiban_store::{CentrePolicy, Duty, DutyQuery, Revisions, Store, TokenRecord};
 
 /// Feeds kept at most; past this the feed cache starts afresh.
 const MAX_FEEDS: usize = 20_000;
 /// Tokens kept at most; past this the token cache starts afresh.
 const MAX_TOKENS: usize = 100_000;
+/// Days of published duties kept at most; past this that cache starts afresh.
+const MAX_DAYS: usize = 62;
 
 /// A rendered iCal feed.
 #[derive(Debug, Clone)]
@@ -47,6 +50,33 @@ pub struct Caches {
     policies: Mutex<(i64, HashMap<CentreId, CentrePolicy>)>,
     /// Valid tokens by hash, as of a token revision (a revocation anywhere bumps it).
     tokens: Mutex<(i64, HashMap<String, TokenRecord>)>,
+    /// Published duties by day, as of a publication revision (every publication, and so
+    /// every swap and re-plan, bumps it).
+    duties: Mutex<(i64, HashMap<NaiveDate, Arc<DayDuties>>)>,
+    /// One reader at a time fills a day (the check-ins of a half-day come all at once).
+    duties_refill: tokio::sync::Mutex<()>,
+}
+
+/// The published duties of one day, by station and lawyer.
+#[derive(Debug, Default)]
+pub(crate) struct DayDuties {
+    by_station_lawyer: HashMap<(StationId, LawyerId), Vec<Duty>>,
+}
+
+impl DayDuties {
+    /// The duty of `lawyer` at `station` in `half_day` as `role`.
+    pub(crate) fn find(
+        &self,
+        station: &StationId,
+        lawyer: &LawyerId,
+        half_day: HalfDay,
+        role: Role,
+    ) -> Option<&Duty> {
+        self.by_station_lawyer
+            .get(&(station.clone(), lawyer.clone()))?
+            .iter()
+            .find(|d| d.assignment.half_day == half_day && d.assignment.role == role)
+    }
 }
 
 impl Caches {
@@ -128,6 +158,63 @@ impl Caches {
         Ok(found)
     }
 
+    /// The published duties of `date` as of `rev`, from memory while nothing was published
+    /// since: at the start of a half-day every lawyer on duty checks in within minutes, and
+    /// the day is read once for all of them.
+    pub(crate) async fn duties_on(
+        &self,
+        store: &dyn Store,
+        rev: &Revisions,
+        date: NaiveDate,
+    ) -> Result<Arc<DayDuties>, ApiError> {
+        if let Some(found) = self.cached_day(rev.published, date) {
+            return Ok(found);
+        }
+        let _one = self.duties_refill.lock().await;
+        if let Some(found) = self.cached_day(rev.published, date) {
+            return Ok(found);
+        }
+        // Read after `rev` was: at least as new as `rev` (see `dataset`).
+        let all = store
+            .list_duties(
+                &DutyQuery {
+                    from: Some(date),
+                    to: Some(date),
+                    ..DutyQuery::default()
+                },
+                crate::planning::ALL,
+            )
+            .await?
+            .items;
+        let mut day = DayDuties::default();
+        for d in all {
+            day.by_station_lawyer
+                .entry((
+                    d.assignment.station_id.clone(),
+                    d.assignment.lawyer_id.clone(),
+                ))
+                .or_default()
+                .push(d);
+        }
+        let day = Arc::new(day);
+        if let Ok(mut d) = self.duties.lock() {
+            if d.0 != rev.published || d.1.len() >= MAX_DAYS {
+                *d = (rev.published, HashMap::new());
+            }
+            d.1.insert(date, day.clone());
+        }
+        Ok(day)
+    }
+
+    fn cached_day(&self, rev: i64, date: NaiveDate) -> Option<Arc<DayDuties>> {
+        let d = self.duties.lock().ok()?;
+        if d.0 == rev {
+            d.1.get(&date).cloned()
+        } else {
+            None
+        }
+    }
+
     /// A feed rendered earlier for `key`.
     pub(crate) fn feed(&self, key: &FeedKey) -> Option<RenderedFeed> {
         self.feeds.lock().ok()?.get(key).cloned()
@@ -172,5 +259,116 @@ mod tests {
         assert!(!Arc::ptr_eq(&a, &c));
         let renamed = c.lawyer(&changed.lawyers[0].id).unwrap();
         assert_eq!(renamed.name, "改名律师");
+    }
+
+    #[tokio::test]
+    async fn a_days_duties_are_read_again_only_after_a_publication() {
+        use zhiban_domain::Assignment;
+        use zhiban_store::{Audit, NewVersion, RosterRef};
+        let store = zhiban_store::connect("sqlite::memory:").await.unwrap();
+        let ds = zhiban_fixtures::guangzhou();
+        store.import_dataset(&ds).await.unwrap();
+        let station = ds.stations[0].clone();
+        let mine: Vec<_> = ds
+            .lawyers
+            .iter()
+            .filter(|l| l.home_centre_id == station.centre_id)
+            .take(2)
+            .map(|l| l.id.clone())
+            .collect();
+        let date = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let duty = |lawyer: &LawyerId| Assignment {
+            date,
+            half_day: HalfDay::Am,
+            station_id: station.id.clone(),
+            lawyer_id: lawyer.clone(),
+            role: Role::Primary,
+        };
+        let audit = Audit {
+            actor: "test".into(),
+            centre_id: None,
+            action: "test".into(),
+            target: String::new(),
+            detail: serde_json::Value::Null,
+        };
+        let version = |roster: RosterRef, lawyer: &LawyerId| NewVersion {
+            roster,
+            based_on: None,
+            origin: "test".into(),
+            report: serde_json::json!({}),
+            assignments: vec![duty(lawyer)],
+            pins: Default::default(),
+            publish: true,
+            created_by: "test".into(),
+        };
+        let first = store
+            .create_version(
+                &version(
+                    RosterRef::New {
+                        centre_id: station.centre_id.clone(),
+                        from: date,
+                        weeks: 1,
+                    },
+                    &mine[0],
+                ),
+                &audit,
+            )
+            .await
+            .unwrap();
+        let caches = Caches::default();
+        let rev = store.revisions().await.unwrap();
+        let a = caches.duties_on(&*store, &rev, date).await.unwrap();
+        let b = caches.duties_on(&*store, &rev, date).await.unwrap();
+        assert!(Arc::ptr_eq(&a, &b), "served from memory");
+        let found = a
+            .find(&station.id, &mine[0], HalfDay::Am, Role::Primary)
+            .unwrap();
+        assert_eq!(found.assignment, duty(&mine[0]));
+        assert!(
+            a.find(&station.id, &mine[0], HalfDay::Pm, Role::Primary)
+                .is_none()
+        );
+        assert!(
+            a.find(&station.id, &mine[0], HalfDay::Am, Role::Backup)
+                .is_none()
+        );
+        assert!(
+            a.find(&station.id, &mine[1], HalfDay::Am, Role::Primary)
+                .is_none()
+        );
+        let other_day = caches
+            .duties_on(&*store, &rev, date.succ_opt().unwrap())
+            .await
+            .unwrap();
+        assert!(
+            other_day
+                .find(&station.id, &mine[0], HalfDay::Am, Role::Primary)
+                .is_none()
+        );
+
+        // The duty moves to the other lawyer (a swap publishes a new version): the next
+        // request sees it, the old holder's duty is gone.
+        let roster = store.get_version(first).await.unwrap().unwrap().roster.id;
+        store
+            .create_version(
+                &NewVersion {
+                    based_on: Some(first),
+                    ..version(RosterRef::Existing(roster), &mine[1])
+                },
+                &audit,
+            )
+            .await
+            .unwrap();
+        let rev2 = store.revisions().await.unwrap();
+        assert_eq!(rev2.published, rev.published + 1);
+        let c = caches.duties_on(&*store, &rev2, date).await.unwrap();
+        assert!(
+            c.find(&station.id, &mine[0], HalfDay::Am, Role::Primary)
+                .is_none()
+        );
+        assert!(
+            c.find(&station.id, &mine[1], HalfDay::Am, Role::Primary)
+                .is_some()
+        );
     }
 }

@@ -1171,11 +1171,31 @@ async fn a_month_of_check_ins_becomes_a_statement_equal_to_hand_computed_totals(
         assert_eq!(again.status, StatusCode::OK);
         assert_eq!(again.body["id"], id);
         t.set_time(Some(local(&date, &add_minutes(end, 5))));
-        let r = t
-            .post(&format!("/api/v1/checkins/{id}/checkout"), tok, json!({}))
-            .await;
+        let checkout = format!("/api/v1/checkins/{id}/checkout");
+        if i == 0 {
+            // Only the lawyer on duty checks out: another lawyer is told no such record
+            // exists, the coordinator is refused; neither changes it.
+            let other = tokens
+                .iter()
+                .find(|(l, _)| **l != s(&d["lawyer_id"]))
+                .unwrap()
+                .1;
+            let r = t.post(&checkout, other, json!({})).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+            let r = t.post(&checkout, &coord, json!({})).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+            let r = t
+                .post("/api/v1/checkins/999999/checkout", tok, json!({}))
+                .await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+        }
+        let r = t.post(&checkout, tok, json!({})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.body["status"], "attended");
+        if i == 0 {
+            let r = t.post(&checkout, tok, json!({})).await;
+            assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        }
         if i == plea {
             let r = t
                 .call(Method::PUT, "/api/v1/ledger", tok, Some(json!({

@@ -322,10 +322,13 @@ pub trait Store: Send + Sync + 'static {
     /// One attendance record.
     async fn get_attendance(&self, id: i64) -> Result<Option<AttendanceRecord>, StoreError>;
 
-    /// Checks out; a conflict unless checked in.
+    /// Checks `lawyer` out of their record `id`, writing `audit` with it (its centre, when it
+    /// names none, is the record's). Not found unless the record is theirs (another lawyer's
+    /// is not shown to exist); a conflict unless it is checked in.
     async fn check_out(
         &self,
         id: i64,
+        lawyer: &LawyerId,
         at: chrono::DateTime<chrono::Utc>,
         audit: &Audit,
     ) -> Result<AttendanceRecord, StoreError>;

@@ -877,22 +877,37 @@ async fn check_ins_are_stored_once_with_their_audit_entries_and_a_bad_one_leaves
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-    // Checked out once; a second check-out is refused.
+    // Checked out once, by its own lawyer only; a second check-out is refused. The audit
+    // entries name no centre: the store takes the record's.
+    let stranger = zhiban_domain::LawyerId::parse(lawyers[1]).unwrap();
     for (_, rec) in &made {
         let mut a = audit("attendance.check_out");
         a.target = format!("attendance/{}", rec.id);
+        a.centre_id = None;
+        if rec.duty.lawyer_id != stranger {
+            let err = store
+                .check_out(rec.id, &stranger, chrono::Utc::now(), &a)
+                .await
+                .unwrap_err();
+            assert!(matches!(err, StoreError::NotFound(_)), "{err}");
+        }
         let out = store
-            .check_out(rec.id, chrono::Utc::now(), &a)
+            .check_out(rec.id, &rec.duty.lawyer_id, chrono::Utc::now(), &a)
             .await
             .unwrap();
         assert_eq!(out.status, AttendanceStatus::Attended);
         assert!(out.check_out_at.is_some());
         let err = store
-            .check_out(rec.id, chrono::Utc::now(), &a)
+            .check_out(rec.id, &rec.duty.lawyer_id, chrono::Utc::now(), &a)
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err}");
     }
+    let err = store
+        .check_out(i64::MAX, &stranger, chrono::Utc::now(), &audit("x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err}");
     let stored = store
         .list_attendance(
             &centre,
@@ -936,4 +951,10 @@ async fn check_ins_are_stored_once_with_their_audit_entries_and_a_bad_one_leaves
     want.sort();
     assert_eq!(targets("attendance.check_in"), want);
     assert_eq!(targets("attendance.check_out"), want);
+    assert!(
+        log.iter()
+            .filter(|e| e.action == "attendance.check_out")
+            .all(|e| e.centre_id.as_ref() == Some(&centre)),
+        "check-out entries carry the record's centre"
+    );
 }

@@ -155,17 +155,21 @@ impl PgStore {
         Ok(None)
     }
 
-    /// Checks attendance record `id` out and writes the audit entry; a conflict unless it is
-    /// checked in.
+    /// Checks `lawyer`'s attendance record `id` out and writes the audit entry (its centre,
+    /// when the entry names none, is the record's); refused as [`attendance::check_out`]
+    /// says.
     pub(crate) async fn check_out_attendance(
         &self,
         id: i64,
+        lawyer: &zhiban_domain::LawyerId,
         at: chrono::DateTime<chrono::Utc>,
         a: &Audit,
     ) -> Result<AttendanceRecord, StoreError> {
         let mut tx = self.write().await?;
-        let rec = attendance::check_out(&mut tx, id, at).await?;
-        audit::insert_audit(&mut tx, a).await?;
+        let rec = attendance::check_out(&mut tx, id, lawyer, at).await?;
+        let mut a = a.clone();
+        a.centre_id.get_or_insert_with(|| rec.centre_id.clone());
+        audit::insert_audit(&mut tx, &a).await?;
         tx.commit().await?;
         Ok(rec)
     }

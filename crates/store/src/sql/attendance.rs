@@ -164,37 +164,56 @@ pub(crate) fn bind_new(q: OwnedQuery, a: &NewAttendance) -> OwnedQuery {
         .bind(to_instant(Utc::now()))
 }
 
-/// Checks record `$3` out at `$1`, updated at `$2`, if it is checked in, returning it
-/// ([`bind_check_out`] binds the three).
+/// Checks record `$3` of lawyer `$4` out at `$1`, updated at `$2`, if it is checked in,
+/// returning it ([`bind_check_out`] binds the four).
 pub(crate) fn check_out_sql() -> String {
     format!(
         "UPDATE attendance SET status = 'attended', check_out_at = $1, updated_at = $2 \
-         WHERE id = $3 AND status = 'checked_in' RETURNING {COLS}"
+         WHERE id = $3 AND lawyer_id = $4 AND status = 'checked_in' RETURNING {COLS}"
     )
 }
 
-/// Binds `$1` to `$3` of [`check_out_sql`].
-pub(crate) fn bind_check_out(q: OwnedQuery, id: i64, at: chrono::DateTime<Utc>) -> OwnedQuery {
-    q.bind(to_instant(at)).bind(to_instant(Utc::now())).bind(id)
+/// Binds `$1` to `$4` of [`check_out_sql`].
+pub(crate) fn bind_check_out(
+    q: OwnedQuery,
+    id: i64,
+    lawyer: &LawyerId,
+    at: chrono::DateTime<Utc>,
+) -> OwnedQuery {
+    q.bind(to_instant(at))
+        .bind(to_instant(Utc::now()))
+        .bind(id)
+        .bind(lawyer.as_str().to_string())
 }
 
-/// The conflict reported when record `id` cannot be checked out.
-pub(crate) fn not_checked_in(id: i64) -> StoreError {
-    StoreError::Conflict(format!(
-        "attendance {id} is not checked in (already out, or excused)"
-    ))
+/// Why record `id` could not be checked out by `lawyer`, when the update found no row: not
+/// found when there is no such record of theirs (another lawyer's record is not shown to
+/// exist), a conflict when it is theirs but not checked in.
+pub(crate) async fn not_checked_out(conn: &mut Conn, id: i64, lawyer: &LawyerId) -> StoreError {
+    match get_attendance(conn, id).await {
+        Ok(Some(rec)) if &rec.duty.lawyer_id == lawyer => StoreError::Conflict(format!(
+            "attendance {id} is not checked in (already out, or excused)"
+        )),
+        Ok(_) => StoreError::NotFound(format!("attendance record {id} of {lawyer}")),
+        Err(e) => e,
+    }
 }
 
-/// Checks a lawyer out and returns the record; a conflict unless they are checked in.
+/// Checks a lawyer out of their record `id` and returns it; see [`not_checked_out`] for
+/// when it is refused.
 pub async fn check_out(
     conn: &mut Conn,
     id: i64,
+    lawyer: &LawyerId,
     at: chrono::DateTime<Utc>,
 ) -> Result<AttendanceRecord, StoreError> {
     let q = sqlx::query(sqlx::AssertSqlSafe(check_out_sql()));
-    match bind_check_out(q, id, at).fetch_optional(conn).await? {
+    match bind_check_out(q, id, lawyer, at)
+        .fetch_optional(&mut *conn)
+        .await?
+    {
         Some(r) => from_row(&r),
-        None => Err(not_checked_in(id)),
+        None => Err(not_checked_out(conn, id, lawyer).await),
     }
 }
 

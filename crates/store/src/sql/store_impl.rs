@@ -437,10 +437,11 @@ impl Store for Backend {
     async fn check_out(
         &self,
         id: i64,
+        lawyer: &LawyerId,
         at: chrono::DateTime<chrono::Utc>,
         a: &Audit,
     ) -> Result<AttendanceRecord, StoreError> {
-        self.check_out_attendance(id, at, a).await
+        self.check_out_attendance(id, lawyer, at, a).await
     }
 
     async fn approve_attendance(&self, id: i64, a: &Audit) -> Result<AttendanceRecord, StoreError> {

@@ -174,24 +174,31 @@ impl SqliteStore {
         rows.first().map(attendance::from_row).transpose()
     }
 
-    /// Checks attendance record `id` out and writes the audit entry, in one round trip to the
-    /// write connection; a conflict unless it is checked in.
+    /// Checks `lawyer`'s attendance record `id` out and writes the audit entry (its centre,
+    /// when the entry names none, is the record's), in one round trip to the write
+    /// connection; refused as [`attendance::check_out`] says.
     pub(crate) async fn check_out_attendance(
         &self,
         id: i64,
+        lawyer: &zhiban_domain::LawyerId,
         at: chrono::DateTime<chrono::Utc>,
         audit: &Audit,
     ) -> Result<AttendanceRecord, StoreError> {
+        // The audit row's parameters are $5 to $10.
         let sql = writer::script_sql(&format!(
-            "{}; {} SELECT $4, $5, $6, $7, $8, $9 WHERE changes() = 1",
+            "{}; {} SELECT $5, $6, COALESCE($7, (SELECT centre_id FROM attendance WHERE id = $3)), \
+             $8, $9, $10 WHERE changes() = 1",
             attendance::check_out_sql(),
             audit::INSERT_AUDIT
         ));
-        let q = attendance::bind_check_out(sqlx::query(sqlx::AssertSqlSafe(sql)), id, at);
+        let q = attendance::bind_check_out(sqlx::query(sqlx::AssertSqlSafe(sql)), id, lawyer, at);
         let rows = self.writer.script(audit::bind_audit(q, audit)).await?;
         match rows.first() {
             Some(r) => attendance::from_row(r),
-            None => Err(attendance::not_checked_in(id)),
+            None => {
+                let mut conn = self.pool.acquire().await?;
+                Err(attendance::not_checked_out(&mut conn, id, lawyer).await)
+            }
         }
     }
 
