@@ -120,12 +120,18 @@ async fn find_duty(
     lawyer: &LawyerId,
 ) -> Result<Duty, ApiError> {
     let role = r.role.unwrap_or(Role::Primary);
-    let day = state
+    state
         .caches
-        .duties_on(&*state.store, &who.revisions, r.date)
-        .await?;
-    day.find(&r.station_id, lawyer, r.half_day, role)
-        .cloned()
+        .duty(
+            &state.store,
+            &who.revisions,
+            &r.station_id,
+            r.date,
+            lawyer,
+            r.half_day,
+            role,
+        )
+        .await?
         .ok_or_else(|| {
             ApiError::NotFound(format!(
                 "{lawyer} has no published {} duty at {} on {} {}",

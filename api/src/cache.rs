@@ -6,7 +6,7 @@
 use crate::error::ApiError;
 use axum::body::Bytes;
 use chrono::NaiveDate;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 use zhiban_domain::{CentreId, Dataset, HalfDay, LawyerId, Role, StationId};
 use zhiban_store::{CentrePolicy, Duty, DutyQuery, Revisions, Store, TokenRecord};
@@ -15,8 +15,8 @@ use zhiban_store::{CentrePolicy, Duty, DutyQuery, Revisions, Store, TokenRecord}
 const MAX_FEEDS: usize = 20_000;
 /// Tokens kept at most; past this the token cache starts afresh.
 const MAX_TOKENS: usize = 100_000;
-/// Days of published duties kept at most; past this that cache starts afresh.
-const MAX_DAYS: usize = 62;
+/// Station-days of published duties kept at most; past this that cache starts afresh.
+const MAX_STATION_DAYS: usize = 20_000;
 
 /// A rendered iCal feed.
 #[derive(Debug, Clone)]
@@ -50,34 +50,15 @@ pub struct Caches {
     policies: Mutex<(i64, HashMap<CentreId, CentrePolicy>)>,
     /// Valid tokens by hash, as of a token revision (a revocation anywhere bumps it).
     tokens: Mutex<(i64, HashMap<String, TokenRecord>)>,
-    /// Published duties by day, as of a publication revision (every publication, and so
-    /// every swap and re-plan, bumps it).
-    duties: Mutex<(i64, HashMap<NaiveDate, Arc<DayDuties>>)>,
-    /// One reader at a time fills a day (the check-ins of a half-day come all at once).
-    duties_refill: tokio::sync::Mutex<()>,
+    /// Published duties by station and day, as of a publication revision (every
+    /// publication, and so every swap and re-plan, bumps it).
+    duties: Mutex<(i64, HashMap<StationDay, Arc<[Duty]>>)>,
+    /// Station-days being read (by publication revision), so that each is read once.
+    loading: Mutex<HashSet<(i64, StationDay)>>,
 }
 
-/// The published duties of one day, by station and lawyer.
-#[derive(Debug, Default)]
-pub(crate) struct DayDuties {
-    by_station_lawyer: HashMap<(StationId, LawyerId), Vec<Duty>>,
-}
-
-impl DayDuties {
-    /// The duty of `lawyer` at `station` in `half_day` as `role`.
-    pub(crate) fn find(
-        &self,
-        station: &StationId,
-        lawyer: &LawyerId,
-        half_day: HalfDay,
-        role: Role,
-    ) -> Option<&Duty> {
-        self.by_station_lawyer
-            .get(&(station.clone(), lawyer.clone()))?
-            .iter()
-            .find(|d| d.assignment.half_day == half_day && d.assignment.role == role)
-    }
-}
+/// A station on a day.
+type StationDay = (StationId, NaiveDate);
 
 impl Caches {
     /// The panel as of `rev`, from memory or exported once.
@@ -158,58 +139,106 @@ impl Caches {
         Ok(found)
     }
 
-    /// The published duties of `date` as of `rev`, from memory while nothing was published
-    /// since: at the start of a half-day every lawyer on duty checks in within minutes, and
-    /// the day is read once for all of them.
-    pub(crate) async fn duties_on(
-        &self,
-        store: &dyn Store,
+    /// The published duty of `lawyer` at `station` on `date` in `half_day` as `role`, as of
+    /// `rev`. The check-ins of a half-day come within minutes of each other: a station-day's
+    /// duties (primary and backup, morning and afternoon) are read once, in the background,
+    /// and served from memory until the next publication; until they are in, a request reads
+    /// its own duty (none waits for another's read).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn duty(
+        self: &Arc<Self>,
+        store: &Arc<dyn Store>,
         rev: &Revisions,
+        station: &StationId,
         date: NaiveDate,
-    ) -> Result<Arc<DayDuties>, ApiError> {
-        if let Some(found) = self.cached_day(rev.published, date) {
-            return Ok(found);
+        lawyer: &LawyerId,
+        half_day: HalfDay,
+        role: Role,
+    ) -> Result<Option<Duty>, ApiError> {
+        let key = (station.clone(), date);
+        let wanted = |d: &Duty| {
+            &d.assignment.lawyer_id == lawyer
+                && d.assignment.half_day == half_day
+                && d.assignment.role == role
+        };
+        if let Some(duties) = self.cached_duties(rev.published, &key) {
+            return Ok(duties.iter().find(|d| wanted(d)).cloned());
         }
-        let _one = self.duties_refill.lock().await;
-        if let Some(found) = self.cached_day(rev.published, date) {
-            return Ok(found);
-        }
-        // Read after `rev` was: at least as new as `rev` (see `dataset`).
-        let all = store
+        self.read_in_background(store, rev.published, key);
+        let found = store
             .list_duties(
                 &DutyQuery {
+                    lawyer: Some(lawyer.clone()),
+                    station: Some(station.clone()),
                     from: Some(date),
                     to: Some(date),
                     ..DutyQuery::default()
                 },
                 crate::planning::ALL,
             )
-            .await?
-            .items;
-        let mut day = DayDuties::default();
-        for d in all {
-            day.by_station_lawyer
-                .entry((
-                    d.assignment.station_id.clone(),
-                    d.assignment.lawyer_id.clone(),
-                ))
-                .or_default()
-                .push(d);
-        }
-        let day = Arc::new(day);
-        if let Ok(mut d) = self.duties.lock() {
-            if d.0 != rev.published || d.1.len() >= MAX_DAYS {
-                *d = (rev.published, HashMap::new());
-            }
-            d.1.insert(date, day.clone());
-        }
-        Ok(day)
+            .await?;
+        Ok(found.items.into_iter().find(wanted))
     }
 
-    fn cached_day(&self, rev: i64, date: NaiveDate) -> Option<Arc<DayDuties>> {
+    /// Starts reading a station-day's duties unless that is already under way.
+    fn read_in_background(self: &Arc<Self>, store: &Arc<dyn Store>, rev: i64, key: StationDay) {
+        let started = self
+            .loading
+            .lock()
+            .map(|mut loading| loading.insert((rev, key.clone())))
+            .unwrap_or(false);
+        if !started {
+            return;
+        }
+        let (caches, store) = (self.clone(), store.clone());
+        tokio::spawn(async move {
+            if let Err(e) = caches.read_duties(&*store, rev, key.clone()).await {
+                tracing::warn!(station = %key.0, date = %key.1, error = %e,
+                    "reading the station-day's published duties failed");
+            }
+            if let Ok(mut loading) = caches.loading.lock() {
+                loading.remove(&(rev, key));
+            }
+        });
+    }
+
+    /// Reads a station-day's published duties and keeps them under publication revision
+    /// `rev` (read after `rev` was, so at least as new: see `dataset`).
+    async fn read_duties(
+        &self,
+        store: &dyn Store,
+        rev: i64,
+        key: StationDay,
+    ) -> Result<(), ApiError> {
+        let duties: Arc<[Duty]> = store
+            .list_duties(
+                &DutyQuery {
+                    station: Some(key.0.clone()),
+                    from: Some(key.1),
+                    to: Some(key.1),
+                    ..DutyQuery::default()
+                },
+                crate::planning::ALL,
+            )
+            .await?
+            .items
+            .into();
+        if let Ok(mut d) = self.duties.lock() {
+            if rev < d.0 {
+                return Ok(()); // a publication came in meanwhile and is already served
+            }
+            if rev > d.0 || d.1.len() >= MAX_STATION_DAYS {
+                *d = (rev, HashMap::new());
+            }
+            d.1.insert(key, duties);
+        }
+        Ok(())
+    }
+
+    fn cached_duties(&self, rev: i64, key: &StationDay) -> Option<Arc<[Duty]>> {
         let d = self.duties.lock().ok()?;
         if d.0 == rev {
-            d.1.get(&date).cloned()
+            d.1.get(key).cloned()
         } else {
             None
         }
@@ -262,7 +291,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_days_duties_are_read_again_only_after_a_publication() {
+    async fn a_station_days_duties_are_read_again_only_after_a_publication() {
         use zhiban_domain::Assignment;
         use zhiban_store::{Audit, NewVersion, RosterRef};
         let store = zhiban_store::connect("sqlite::memory:").await.unwrap();
@@ -315,35 +344,55 @@ mod tests {
             )
             .await
             .unwrap();
-        let caches = Caches::default();
+        let caches = Arc::new(Caches::default());
         let rev = store.revisions().await.unwrap();
-        let a = caches.duties_on(&*store, &rev, date).await.unwrap();
-        let b = caches.duties_on(&*store, &rev, date).await.unwrap();
-        assert!(Arc::ptr_eq(&a, &b), "served from memory");
-        let found = a
-            .find(&station.id, &mine[0], HalfDay::Am, Role::Primary)
-            .unwrap();
-        assert_eq!(found.assignment, duty(&mine[0]));
+        let duty_of = |caches: &Arc<Caches>, rev, lawyer: &LawyerId, half_day, role| {
+            let (caches, store, lawyer, station) = (
+                caches.clone(),
+                store.clone(),
+                lawyer.clone(),
+                station.id.clone(),
+            );
+            async move {
+                caches
+                    .duty(&store, &rev, &station, date, &lawyer, half_day, role)
+                    .await
+                    .unwrap()
+                    .map(|d| d.assignment)
+            }
+        };
+        // Read directly while the station-day is read in the background, then from memory.
+        let wait_for_day = |caches: &Arc<Caches>, rev: Revisions| {
+            let (caches, key) = (caches.clone(), (station.id.clone(), date));
+            async move {
+                for _ in 0..500 {
+                    if let Some(day) = caches.cached_duties(rev.published, &key) {
+                        return day;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                panic!("the station-day was not read");
+            }
+        };
+        for cached in [false, true] {
+            if cached {
+                wait_for_day(&caches, rev).await;
+            }
+            let found = duty_of(&caches, rev, &mine[0], HalfDay::Am, Role::Primary).await;
+            assert_eq!(found, Some(duty(&mine[0])), "cached: {cached}");
+            for (lawyer, half_day, role) in [
+                (&mine[0], HalfDay::Pm, Role::Primary),
+                (&mine[0], HalfDay::Am, Role::Backup),
+                (&mine[1], HalfDay::Am, Role::Primary),
+            ] {
+                let found = duty_of(&caches, rev, lawyer, half_day, role).await;
+                assert_eq!(found, None, "cached: {cached}");
+            }
+        }
+        let day = wait_for_day(&caches, rev).await;
         assert!(
-            a.find(&station.id, &mine[0], HalfDay::Pm, Role::Primary)
-                .is_none()
-        );
-        assert!(
-            a.find(&station.id, &mine[0], HalfDay::Am, Role::Backup)
-                .is_none()
-        );
-        assert!(
-            a.find(&station.id, &mine[1], HalfDay::Am, Role::Primary)
-                .is_none()
-        );
-        let other_day = caches
-            .duties_on(&*store, &rev, date.succ_opt().unwrap())
-            .await
-            .unwrap();
-        assert!(
-            other_day
-                .find(&station.id, &mine[0], HalfDay::Am, Role::Primary)
-                .is_none()
+            Arc::ptr_eq(&day, &wait_for_day(&caches, rev).await),
+            "read once"
         );
 
         // The duty moves to the other lawyer (a swap publishes a new version): the next
@@ -361,14 +410,21 @@ mod tests {
             .unwrap();
         let rev2 = store.revisions().await.unwrap();
         assert_eq!(rev2.published, rev.published + 1);
-        let c = caches.duties_on(&*store, &rev2, date).await.unwrap();
-        assert!(
-            c.find(&station.id, &mine[0], HalfDay::Am, Role::Primary)
-                .is_none()
-        );
-        assert!(
-            c.find(&station.id, &mine[1], HalfDay::Am, Role::Primary)
-                .is_some()
-        );
+        for cached in [false, true] {
+            if cached {
+                wait_for_day(&caches, rev2).await;
+            }
+            let gone = duty_of(&caches, rev2, &mine[0], HalfDay::Am, Role::Primary).await;
+            assert_eq!(gone, None, "cached: {cached}");
+            let moved = duty_of(&caches, rev2, &mine[1], HalfDay::Am, Role::Primary).await;
+            assert_eq!(moved, Some(duty(&mine[1])), "cached: {cached}");
+        }
+        // A load begun under the old revision that ends late does not replace the new day.
+        let key = (station.id.clone(), date);
+        caches
+            .read_duties(&*store, rev.published, key.clone())
+            .await
+            .unwrap();
+        assert!(caches.cached_duties(rev2.published, &key).is_some());
     }
 }
