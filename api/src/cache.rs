@@ -52,13 +52,16 @@ pub struct Caches {
     tokens: Mutex<(i64, HashMap<String, TokenRecord>)>,
     /// Published duties by station and day, as of a publication revision (every
     /// publication, and so every swap and re-plan, bumps it).
-    duties: Mutex<(i64, HashMap<StationDay, Arc<[Duty]>>)>,
+    duties: Mutex<(i64, StationDays)>,
     /// Station-days being read (by publication revision), so that each is read once.
     loading: Mutex<HashSet<(i64, StationDay)>>,
 }
 
 /// A station on a day.
 type StationDay = (StationId, NaiveDate);
+
+/// The published duties of station-days.
+type StationDays = HashMap<StationDay, Arc<[Duty]>>;
 
 impl Caches {
     /// The panel as of `rev`, from memory or exported once.
