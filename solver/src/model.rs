@@ -104,6 +104,28 @@ struct Model {
 }
 
 impl Model {
+    /// The model as HiGHS's (threads set unless 0: HiGHS's default), and its pairs.
+    fn into_highs(self, threads: u32) -> Result<(highs::Model, Vec<Pair>), SolveError> {
+        let Model {
+            vars,
+            pairs,
+            constraints,
+            objective,
+            ..
+        } = self;
+        let mut lp = vars.minimise(objective).using(highs);
+        for c in constraints {
+            good_lp::SolverModel::add_constraint(&mut lp, c);
+        }
+        let mut model = lp
+            .try_into_inner()
+            .map_err(|e| SolveError::Solver(e.to_string()))?;
+        if threads > 0 {
+            model.set_option("threads", i32::try_from(threads).unwrap_or(i32::MAX));
+        }
+        Ok((model, pairs))
+    }
+
     fn new() -> Self {
         Self {
             starts: vec![],
@@ -288,20 +310,7 @@ fn solve_one(
     let start = greedy_roster.as_ref().map(|g| warm_start(p, &m, &w, g));
     let variables = m.cols;
     let constraints_count = m.constraints.len();
-    let Model {
-        vars,
-        pairs,
-        constraints,
-        objective,
-        ..
-    } = m;
-    let mut lp = vars.minimise(objective).using(highs);
-    for c in constraints {
-        good_lp::SolverModel::add_constraint(&mut lp, c);
-    }
-    let mut model = lp
-        .try_into_inner()
-        .map_err(|e| SolveError::Solver(e.to_string()))?;
+    let (mut model, pairs) = m.into_highs(settings.threads)?;
     // The limit covers building the model and the warm start too, not only HiGHS.
     let left = settings
         .time_limit
@@ -318,12 +327,6 @@ fn solve_one(
             settings.gap
         },
     );
-    if settings.threads > 0 {
-        model.set_option(
-            "threads",
-            i32::try_from(settings.threads).unwrap_or(i32::MAX),
-        );
-    }
     // Live progress: HiGHS writes its MIP log to a file that a watcher thread reads, as
     // bindings to its callbacks would need unsafe code.
     let log_path = live.map(|_| {
@@ -1077,25 +1080,10 @@ fn solve_relaxation(
     time_limit: std::time::Duration,
     threads: u32,
 ) -> Result<Option<Relaxed>, SolveError> {
-    let Model {
-        vars,
-        constraints,
-        objective,
-        ..
-    } = m;
-    let mut lp = vars.minimise(objective).using(highs);
-    for c in constraints {
-        good_lp::SolverModel::add_constraint(&mut lp, c);
-    }
-    let mut model = lp
-        .try_into_inner()
-        .map_err(|e| SolveError::Solver(e.to_string()))?;
+    let (mut model, _) = m.into_highs(threads)?;
     model.set_option("solve_relaxation", true);
     model.set_option("output_flag", false);
     model.set_option("time_limit", time_limit.as_secs_f64());
-    if threads > 0 {
-        model.set_option("threads", i32::try_from(threads).unwrap_or(i32::MAX));
-    }
     let solved = model
         .try_solve()
         .map_err(|e| SolveError::Solver(format!("{e:?}")))?;
