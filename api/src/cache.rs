@@ -107,8 +107,11 @@ impl Caches {
             return Ok(*found);
         }
         let found = store.centre_policy(c).await?;
-        if let Ok(mut p) = self.policies.lock() {
-            if p.0 != rev.panel {
+        // A request holding older revisions than the cache's does not replace it.
+        if let Ok(mut p) = self.policies.lock()
+            && rev.panel >= p.0
+        {
+            if rev.panel > p.0 {
                 *p = (rev.panel, HashMap::new());
             }
             p.1.insert(c.clone(), found);
@@ -133,8 +136,9 @@ impl Caches {
         let found = store.token_by_hash(hash).await?;
         if let Ok(mut t) = self.tokens.lock()
             && let Some(rec) = &found
+            && rev.tokens >= t.0
         {
-            if t.0 != rev.tokens || t.1.len() >= MAX_TOKENS {
+            if rev.tokens > t.0 || t.1.len() >= MAX_TOKENS {
                 *t = (rev.tokens, HashMap::new());
             }
             t.1.insert(hash.to_string(), rec.clone());
@@ -429,5 +433,65 @@ mod tests {
             .await
             .unwrap();
         assert!(caches.cached_duties(rev2.published, &key).is_some());
+    }
+
+    #[tokio::test]
+    async fn a_request_with_older_revisions_does_not_replace_newer_cache_entries() {
+        let store = zhiban_store::connect("sqlite::memory:").await.unwrap();
+        let ds = zhiban_fixtures::guangzhou();
+        store.import_dataset(&ds).await.unwrap();
+        let caches = Caches::default();
+        let (a, b) = (&ds.centres[0].id, &ds.centres[1].id);
+        let at = |panel, tokens| Revisions {
+            panel,
+            published: 0,
+            tokens,
+        };
+        caches.policy(&*store, &at(5, 0), a).await.unwrap();
+        caches.policy(&*store, &at(4, 0), b).await.unwrap();
+        {
+            let p = caches.policies.lock().unwrap();
+            assert_eq!(p.0, 5);
+            assert!(p.1.contains_key(a) && !p.1.contains_key(b));
+        }
+        caches.policy(&*store, &at(6, 0), b).await.unwrap();
+        {
+            let p = caches.policies.lock().unwrap();
+            assert_eq!(p.0, 6);
+            assert!(!p.1.contains_key(a) && p.1.contains_key(b));
+        }
+
+        let lawyer = ds.lawyers[0].id.clone();
+        let mut hashes = Vec::new();
+        for _ in 0..2 {
+            let t = crate::cli::create_token(
+                &store,
+                zhiban_store::TokenRole::Lawyer,
+                None,
+                Some(lawyer.clone()),
+                "test",
+            )
+            .await
+            .unwrap();
+            hashes.push(crate::auth::hash_token(t.split('\t').next().unwrap()));
+        }
+        assert!(
+            caches
+                .token(&*store, &at(0, 3), &hashes[0])
+                .await
+                .unwrap()
+                .is_some()
+        );
+        // Found, but not kept under the older revision.
+        assert!(
+            caches
+                .token(&*store, &at(0, 2), &hashes[1])
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let t = caches.tokens.lock().unwrap();
+        assert_eq!(t.0, 3);
+        assert!(t.1.contains_key(&hashes[0]) && !t.1.contains_key(&hashes[1]));
     }
 }
