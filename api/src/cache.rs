@@ -272,11 +272,17 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
-    #[tokio::test]
-    async fn the_panel_is_exported_again_only_when_its_revision_changes() {
+    /// An in-memory store holding Guangzhou's panel, and that panel.
+    async fn guangzhou_store() -> (Arc<dyn Store>, Dataset) {
         let store = zhiban_store::connect("sqlite::memory:").await.unwrap();
         let ds = zhiban_fixtures::guangzhou();
         store.import_dataset(&ds).await.unwrap();
+        (store, ds)
+    }
+
+    #[tokio::test]
+    async fn the_panel_is_exported_again_only_when_its_revision_changes() {
+        let (store, ds) = guangzhou_store().await;
         let caches = Caches::default();
         let rev = store.revisions().await.unwrap();
         let a = caches.dataset(&*store, &rev).await.unwrap();
@@ -301,9 +307,7 @@ mod tests {
     async fn a_station_days_duties_are_read_again_only_after_a_publication() {
         use zhiban_domain::Assignment;
         use zhiban_store::{Audit, NewVersion, RosterRef};
-        let store = zhiban_store::connect("sqlite::memory:").await.unwrap();
-        let ds = zhiban_fixtures::guangzhou();
-        store.import_dataset(&ds).await.unwrap();
+        let (store, ds) = guangzhou_store().await;
         let station = ds.stations[0].clone();
         let mine: Vec<_> = ds
             .lawyers
@@ -437,9 +441,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_with_older_revisions_does_not_replace_newer_cache_entries() {
-        let store = zhiban_store::connect("sqlite::memory:").await.unwrap();
-        let ds = zhiban_fixtures::guangzhou();
-        store.import_dataset(&ds).await.unwrap();
+        let (store, ds) = guangzhou_store().await;
         let caches = Caches::default();
         let (a, b) = (&ds.centres[0].id, &ds.centres[1].id);
         let at = |panel, tokens| Revisions {
