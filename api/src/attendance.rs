@@ -102,13 +102,13 @@ async fn station_qr(
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub(crate) struct DutyRef {
     /// Station.
-    station_id: StationId,
+    pub(crate) station_id: StationId,
     /// Day.
-    date: NaiveDate,
+    pub(crate) date: NaiveDate,
     /// Half-day.
-    half_day: HalfDay,
+    pub(crate) half_day: HalfDay,
     /// Primary (default) or backup.
-    role: Option<Role>,
+    pub(crate) role: Option<Role>,
 }
 
 /// The published duty of `lawyer` matching `r`, as of the revisions the request's token was
@@ -132,15 +132,47 @@ async fn find_duty(
             role,
         )
         .await?
-        .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "{lawyer} has no published {} duty at {} on {} {}",
-                role.code(),
-                r.station_id,
-                r.date,
-                r.half_day
-            ))
-        })
+        .ok_or_else(|| no_duty(r, lawyer))
+}
+
+/// The published duty `r` of `lawyer` for a coordinator (or admin) of its centre. A duty of
+/// a centre the caller may not see answers exactly as a duty that does not exist.
+pub(crate) async fn coordinators_duty(
+    state: &AppState,
+    who: &Principal,
+    r: &DutyRef,
+    lawyer: &LawyerId,
+) -> Result<Duty, ApiError> {
+    let duty = find_duty(state, who, r, lawyer).await?;
+    if who.sees_centre(&duty.centre_id) {
+        who.require_coordinator_of(&duty.centre_id, "duty")?;
+        Ok(duty)
+    } else {
+        Err(no_duty(r, lawyer))
+    }
+}
+
+/// The one 404 of a duty that does not exist or may not be seen.
+fn no_duty(r: &DutyRef, lawyer: &LawyerId) -> ApiError {
+    let role = r.role.unwrap_or(Role::Primary);
+    ApiError::NotFound(format!(
+        "{lawyer} has no published {} duty at {} on {} {}",
+        role.code(),
+        r.station_id,
+        r.date,
+        r.half_day
+    ))
+}
+
+/// A required reason: not blank, at most 500 characters.
+pub(crate) fn check_reason(reason: &str, missing: &str) -> Result<(), ApiError> {
+    if reason.trim().is_empty() {
+        return Err(ApiError::invalid("reason", missing));
+    }
+    if reason.chars().count() > 500 {
+        return Err(ApiError::invalid("reason", "at most 500 characters"));
+    }
+    Ok(())
 }
 
 /// A duty's station and its start and end as instants.
@@ -405,17 +437,59 @@ async fn check_out(
             "only the lawyer on duty checks out".into(),
         ));
     };
-    // The store checks that the record is this lawyer's in the update itself (and names the
-    // record's centre in the audit entry), so the usual check-out is a single write.
+    // Only the lawyer's own record is shown to exist (the same 404 for another's or none).
+    let rec = state
+        .store
+        .get_attendance(id)
+        .await?
+        .filter(|r| &r.duty.lawyer_id == me)
+        .ok_or_else(|| ApiError::not_found("attendance record", id))?;
+    let now = state.now();
+    if let (zhiban_store::AttendanceStatus::CheckedIn, Some(check_in)) =
+        (rec.status, rec.check_in_at)
+    {
+        let ds = state.dataset().await?;
+        let (_, start, end) = window(&ds, &rec.duty)?;
+        let policy = state.store.centre_policy(&rec.centre_id).await?;
+        zhiban_domain::attendance::assess(start, end, check_in, now, &policy.presence())
+            .map_err(|e| ApiError::invalid("check_out_at", not_attended_zh(&e)))?;
+    }
+    // The store checks again that the record is this lawyer's and checked in, in the update
+    // itself (and names the record's centre in the audit entry).
     let audit = who.audit(
         None,
         "attendance.check_out",
         format!("attendance/{id}"),
         serde_json::json!({}),
     );
-    Ok(Json(
-        state.store.check_out(id, me, state.now(), &audit).await?,
-    ))
+    Ok(Json(state.store.check_out(id, me, now, &audit).await?))
+}
+
+/// Why a duty does not count as attended, for the lawyer (in Chinese, times in Beijing time).
+fn not_attended_zh(e: &zhiban_domain::attendance::NotAttended) -> String {
+    use zhiban_domain::attendance::NotAttended;
+    let t = |x: &DateTime<Utc>| {
+        x.with_timezone(&zhiban_domain::DEFAULT_TIME_ZONE)
+            .format("%m-%d %H:%M")
+            .to_string()
+    };
+    match e {
+        NotAttended::CheckInOutsideWindow { opens, ends, .. } => {
+            format!("签到时间不在值班时段内（{} 至 {}）", t(opens), t(ends))
+        }
+        NotAttended::CheckOutOutsideWindow { from, until, .. } => {
+            format!("签退时间须在 {} 至 {} 之间", t(from), t(until))
+        }
+        NotAttended::TooShort {
+            minutes,
+            needed,
+            earliest,
+            ..
+        } => format!(
+            "在岗 {minutes} 分钟，不足 {needed} 分钟；最早可于 {} 签退",
+            t(earliest)
+        ),
+    }
 }
 
 /// A coordinator's manual entry of an attended duty.
@@ -444,22 +518,37 @@ async fn manual_entry(
     who: Principal,
     Body(req): Body<ManualEntry>,
 ) -> Result<Response, ApiError> {
-    let duty = find_duty(&state, &who, &req.duty, &req.lawyer_id).await?;
-    who.require_coordinator_of(&duty.centre_id, "duty")?;
-    if req.reason.trim().is_empty() {
-        return Err(ApiError::invalid("reason", "a manual entry needs a reason"));
+    who.require_role(&[TokenRole::Admin, TokenRole::Coordinator])?;
+    check_reason(&req.reason, "a manual entry needs a reason")?;
+    for (field, t) in [
+        ("check_in_at", req.check_in_at),
+        ("check_out_at", req.check_out_at),
+    ] {
+        zhiban_domain::time::check_instant(t).map_err(|m| ApiError::invalid(field, m))?;
     }
-    if req.check_out_at <= req.check_in_at {
+    let duty = coordinators_duty(&state, &who, &req.duty, &req.lawyer_id).await?;
+    if req.check_out_at > state.now() {
         return Err(ApiError::invalid(
             "check_out_at",
-            "must be after check_in_at",
+            "is in the future: a duty that has not happened cannot be entered as attended",
         ));
     }
-    if req.check_in_at > state.now() {
-        return Err(ApiError::invalid("check_in_at", "is in the future"));
-    }
-    let (_, start, _) = duty_window(&state, &duty).await?;
+    let (_, start, end) = duty_window(&state, &duty).await?;
     let policy = state.store.centre_policy(&duty.centre_id).await?;
+    zhiban_domain::attendance::assess(
+        start,
+        end,
+        req.check_in_at,
+        req.check_out_at,
+        &policy.presence(),
+    )
+    .map_err(|e| {
+        let field = match e {
+            zhiban_domain::attendance::NotAttended::CheckInOutsideWindow { .. } => "check_in_at",
+            _ => "check_out_at",
+        };
+        ApiError::invalid(field, e.to_string())
+    })?;
     let minutes_late =
         u32::try_from((req.check_in_at - start).num_minutes().max(0)).unwrap_or(u32::MAX);
     let record = NewAttendance {
@@ -532,10 +621,15 @@ async fn excuse(
     who: Principal,
     Body(req): Body<Excuse>,
 ) -> Result<Response, ApiError> {
-    let duty = find_duty(&state, &who, &req.duty, &req.lawyer_id).await?;
-    who.require_coordinator_of(&duty.centre_id, "duty")?;
-    if req.reason.trim().is_empty() {
-        return Err(ApiError::invalid("reason", "an excuse needs a reason"));
+    who.require_role(&[TokenRole::Admin, TokenRole::Coordinator])?;
+    check_reason(&req.reason, "an excuse needs a reason")?;
+    let duty = coordinators_duty(&state, &who, &req.duty, &req.lawyer_id).await?;
+    let (_, start, _) = duty_window(&state, &duty).await?;
+    if !zhiban_domain::attendance::has_begun(start, state.now()) {
+        return Err(ApiError::invalid(
+            "date",
+            "the duty has not begun: a duty that has not happened cannot be excused",
+        ));
     }
     let record = NewAttendance {
         centre_id: duty.centre_id.clone(),
@@ -728,34 +822,19 @@ async fn put_ledger(
         (None, Some(l)) => l.clone(),
         (None, None) => return Err(ApiError::field("lawyer_id", "required for staff")),
     };
-    let duty = find_duty(&state, &who, &req.duty, &lawyer).await?;
     if who.lawyer().is_none() {
-        who.require_coordinator_of(&duty.centre_id, "duty")?;
+        who.require_role(&[TokenRole::Admin, TokenRole::Coordinator])?;
     } else if req.quality.is_some() {
         return Err(ApiError::Forbidden(
             "quality is rated by the coordinator".into(),
         ));
     }
-    if req.consultations > 500 || req.plea_signings > 500 {
-        return Err(ApiError::invalid("consultations", "at most 500 per duty"));
-    }
-    if req.notes.chars().count() > 2000 {
-        return Err(ApiError::invalid("notes", "at most 2000 characters"));
-    }
-    for (i, a) in req.applications.iter().enumerate() {
-        if a.applicant.trim().is_empty() {
-            return Err(ApiError::invalid(
-                format!("applications[{i}].applicant"),
-                "must not be empty",
-            ));
-        }
-        if a.forwarded_at.is_some_and(|f| f < a.received_at) {
-            return Err(ApiError::invalid(
-                format!("applications[{i}].forwarded_at"),
-                "is before received_at",
-            ));
-        }
-    }
+    check_ledger(&req)?;
+    let duty = if who.lawyer().is_some() {
+        find_duty(&state, &who, &req.duty, &lawyer).await?
+    } else {
+        coordinators_duty(&state, &who, &req.duty, &lawyer).await?
+    };
     let ds = state.dataset().await?;
     if let Some(q) = &req.quality {
         let known = zhiban_domain::subsidy::policy_on(
@@ -790,6 +869,9 @@ async fn put_ledger(
         lawyer_id: lawyer,
         consultations: req.consultations,
         plea_signings: req.plea_signings,
+        confirmed_plea_signings: None,
+        confirmed_by: None,
+        confirmed_at: None,
         quality: if who.lawyer().is_some() {
             existing.and_then(|e| e.quality)
         } else {
@@ -806,12 +888,58 @@ async fn put_ledger(
         format!("ledger/{}/{}/{}/{}", entry.station_id, entry.date, entry.half_day, entry.lawyer_id),
         serde_json::json!({"consultations": entry.consultations, "plea_signings": entry.plea_signings, "quality": entry.quality}),
     );
-    state.store.put_ledger(&entry, &audit).await?;
+    // A coordinator's entry is confirmed as written; a lawyer's counts are claims.
+    let confirm = who.lawyer().is_none();
+    state.store.put_ledger(&entry, confirm, &audit).await?;
     let overdue_applications = overdue(&entry, state.now());
     Ok(Json(LedgerOut {
         entry,
         overdue_applications,
     }))
+}
+
+/// Most applications one duty's ledger may list.
+pub(crate) const MAX_APPLICATIONS: usize = 100;
+
+/// The bounds of a ledger write, checked before any lookup.
+fn check_ledger(req: &LedgerIn) -> Result<(), ApiError> {
+    if req.consultations > 500 {
+        return Err(ApiError::invalid("consultations", "at most 500 per duty"));
+    }
+    if req.plea_signings > 500 {
+        return Err(ApiError::invalid("plea_signings", "at most 500 per duty"));
+    }
+    if req.notes.chars().count() > 2000 {
+        return Err(ApiError::invalid("notes", "at most 2000 characters"));
+    }
+    if req.quality.as_ref().is_some_and(|q| q.chars().count() > 50) {
+        return Err(ApiError::invalid("quality", "at most 50 characters"));
+    }
+    if req.applications.len() > MAX_APPLICATIONS {
+        return Err(ApiError::invalid(
+            "applications",
+            format!("at most {MAX_APPLICATIONS} per duty"),
+        ));
+    }
+    for (i, a) in req.applications.iter().enumerate() {
+        let f = |name: &str| format!("applications[{i}].{name}");
+        if a.applicant.trim().is_empty() || a.applicant.chars().count() > 100 {
+            return Err(ApiError::invalid(f("applicant"), "1 to 100 characters"));
+        }
+        zhiban_domain::time::check_instant(a.received_at)
+            .map_err(|m| ApiError::invalid(f("received_at"), m))?;
+        if let Some(t) = a.forwarded_at {
+            zhiban_domain::time::check_instant(t)
+                .map_err(|m| ApiError::invalid(f("forwarded_at"), m))?;
+            if t < a.received_at {
+                return Err(ApiError::invalid(
+                    f("forwarded_at"),
+                    "is before received_at",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Which centre, month and station.
@@ -827,29 +955,6 @@ pub(crate) struct LedgerQuery {
     station_id: Option<String>,
 }
 
-/// Parses `YYYY-MM` into its first and last day.
-pub(crate) fn month_range(raw: &str) -> Result<(NaiveDate, NaiveDate), ApiError> {
-    let bad = || {
-        ApiError::field(
-            "month",
-            format!("expected YYYY-MM such as 2026-11, got {raw:?}"),
-        )
-    };
-    let (y, m) = raw.split_once('-').ok_or_else(bad)?;
-    let (y, m): (i32, u32) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-    if raw.len() != 7 {
-        return Err(bad());
-    }
-    let first = NaiveDate::from_ymd_opt(y, m, 1).ok_or_else(bad)?;
-    let next = if m == 12 {
-        NaiveDate::from_ymd_opt(y + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(y, m + 1, 1)
-    }
-    .ok_or_else(bad)?;
-    Ok((first, next.pred_opt().ok_or_else(bad)?))
-}
-
 async fn ledger_for(
     state: &AppState,
     who: &Principal,
@@ -859,7 +964,8 @@ async fn ledger_for(
         .map_err(|m| ApiError::field("centre_id", m))?;
     who.require_role(&[TokenRole::Admin, TokenRole::Coordinator, TokenRole::Finance])?;
     who.require_centre(&centre, &format!("centre {centre}"))?;
-    let (from, to) = month_range(&q.month)?;
+    let m = crate::finance::month(&q.month)?;
+    let (from, to) = (m.first(), m.last());
     let station = q
         .station_id
         .as_deref()
@@ -931,15 +1037,15 @@ async fn ledger_csv(
         w.write_record([
             e.entry.date.to_string(),
             e.entry.half_day.label_zh().to_string(),
-            station,
+            crate::sheet::text(&station).into_owned(),
             e.entry.lawyer_id.to_string(),
-            name,
+            crate::sheet::text(&name).into_owned(),
             e.entry.consultations.to_string(),
             e.entry.plea_signings.to_string(),
             e.entry.applications.len().to_string(),
             e.overdue_applications.to_string(),
-            e.entry.quality.clone().unwrap_or_default(),
-            e.entry.notes.clone(),
+            crate::sheet::text(e.entry.quality.as_deref().unwrap_or_default()).into_owned(),
+            crate::sheet::text(&e.entry.notes).into_owned(),
         ])
         .map_err(err)?;
     }

@@ -187,22 +187,36 @@ impl Principal {
     }
 }
 
-fn client_ip(parts: &Parts) -> IpAddr {
-    parts
+/// The client's address: the peer's, or the one a trusted proxy forwarded for.
+fn client_ip(parts: &Parts, state: &AppState) -> IpAddr {
+    let peer = parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let forwarded = parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    state.security.client_ip(peer, forwarded)
 }
 
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
+    /// A valid token is always accepted, however many failures its address had: behind a
+    /// reverse proxy every user shares one address, and a flood of bad tokens must not lock
+    /// them out. Past the limit, a wrong token gets 429 instead of 401.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let ip = client_ip(parts);
-        if state.failed_attempts.blocked(ip) {
-            return Err(ApiError::TooManyRequests);
-        }
+        let ip = client_ip(parts, state);
+        let refuse = |state: &AppState| {
+            if state.failed_attempts.blocked(ip) {
+                ApiError::TooManyRequests
+            } else {
+                state.failed_attempts.record(ip);
+                ApiError::Unauthorized
+            }
+        };
         let token = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -213,8 +227,7 @@ impl FromRequestParts<AppState> for Principal {
             })
             .map(str::trim);
         let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 200) else {
-            state.failed_attempts.record(ip);
-            return Err(ApiError::Unauthorized);
+            return Err(refuse(state));
         };
         let revisions = state.store.revisions().await?;
         match state
@@ -223,10 +236,28 @@ impl FromRequestParts<AppState> for Principal {
             .await?
         {
             Some(token) => Ok(Principal { token, revisions }),
-            None => {
-                state.failed_attempts.record(ip);
-                Err(ApiError::Unauthorized)
-            }
+            None => Err(refuse(state)),
+        }
+    }
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    /// No `Authorization` header: `None`; a header with a wrong token is still refused.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, ApiError> {
+        if parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+        {
+            <Self as FromRequestParts<AppState>>::from_request_parts(parts, state)
+                .await
+                .map(Some)
+        } else {
+            Ok(None)
         }
     }
 }

@@ -77,6 +77,16 @@ pub enum Command {
         /// past it the address gets 429 until the minute is over.
         #[arg(long, env = "ZHIBAN_FAILED_AUTH_PER_MINUTE", default_value_t = crate::auth::MAX_FAILED_PER_MINUTE)]
         failed_auth_per_minute: u32,
+        /// Reverse proxies (comma-separated addresses) whose `X-Forwarded-For` names the
+        /// client; from any other peer the header is ignored.
+        #[arg(long, env = "ZHIBAN_TRUSTED_PROXIES", default_value = "")]
+        trusted_proxies: String,
+        /// Send `Strict-Transport-Security` (set when users reach zhiban over HTTPS).
+        #[arg(long, env = "ZHIBAN_HSTS")]
+        hsts: bool,
+        /// Seconds a client has to send a request's headers before it is disconnected.
+        #[arg(long, env = "ZHIBAN_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10)]
+        header_read_timeout_seconds: u64,
         #[allow(missing_docs)]
         #[command(flatten)]
         db: Db,
@@ -402,14 +412,22 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
             job_lease_seconds,
             job_concurrency,
             failed_auth_per_minute,
+            trusted_proxies,
+            hsts,
+            header_read_timeout_seconds,
             db,
         } => {
+            let trusted_proxies = crate::security::Security::parse_proxies(&trusted_proxies)
+                .map_err(|m| anyhow::anyhow!("--trusted-proxies: {m}"))?;
             let store = zhiban_store::connect(&db.database_url).await?;
+            // The demo's admin token is made once, with the demo data; a restart makes none.
+            let mut fresh_demo = false;
             if demo {
                 let counts = store.counts().await?;
                 if counts.is_empty() {
                     let ds = zhiban_fixtures::guangzhou();
                     let counts = store.import_dataset(&ds).await?;
+                    fresh_demo = true;
                     say(
                         out,
                         format_args!(
@@ -439,10 +457,18 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
                 ),
             );
             tracing::info!(%local, "listening");
-            if demo {
+            if fresh_demo {
                 let token =
                     create_token(&store, TokenRole::Admin, None, None, "demo admin").await?;
                 say(out, format_args!("demo: admin token (shown once): {token}"));
+            } else if demo {
+                say(
+                    out,
+                    format_args!(
+                        "demo: the admin token was shown at the first start; make another with \
+                         `zhiban token create --role admin --label NAME`"
+                    ),
+                );
             }
             let mut runner =
                 crate::jobs::JobRunner::new(Duration::from_secs(job_lease_seconds.max(1)));
@@ -452,6 +478,10 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
             state.failed_attempts = std::sync::Arc::new(crate::auth::FailedAttempts::with_limit(
                 failed_auth_per_minute,
             ));
+            state.security = std::sync::Arc::new(crate::security::Security {
+                hsts,
+                trusted_proxies,
+            });
             // The worker takes back jobs a stopped process left running (once their lease
             // lapses) and any queued job, this process's or another's.
             crate::jobs::start(&state);
@@ -459,12 +489,11 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
                 out,
                 format_args!("job worker {} started", state.jobs.worker),
             );
-            axum::serve(
-                listener,
-                app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+            let limits = crate::serve::Limits {
+                header_read: Duration::from_secs(header_read_timeout_seconds.max(1)),
+                ..crate::serve::Limits::default()
+            };
+            crate::serve::serve(listener, app(state), limits, shutdown_signal()).await?;
             say(out, format_args!("zhiban stopped"));
         }
         Command::Solve(args) => crate::solve_cmd::run(args, out).await?,

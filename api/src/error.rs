@@ -185,7 +185,7 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(m) => ApiError::Conflict(m),
+            StoreError::Conflict(m) | StoreError::Locked(m) => ApiError::Conflict(m),
             StoreError::NotFound(m) => ApiError::NotFound(m),
             StoreError::Database(sqlx::Error::PoolTimedOut) => {
                 ApiError::Unavailable("pool timed out".into())

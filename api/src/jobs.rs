@@ -186,7 +186,14 @@ async fn run(state: &AppState, job: JobRecord) {
     };
     let actor = job.created_by.clone();
     let outcome = match serde_json::from_value::<Work>(job.request.clone()) {
-        Ok(work) => compute(state, job_id, work, &actor).await,
+        // On a task of its own, so that a panic anywhere in the work ends as a failed job
+        // with its lease released, not as a job left "running" with a live lease.
+        Ok(work) => {
+            let (state, actor) = (state.clone(), actor.clone());
+            tokio::spawn(async move { compute(&state, job_id, work, &actor).await })
+                .await
+                .unwrap_or_else(|e| Err(ApiError::Internal(anyhow::anyhow!("job task: {e}"))))
+        }
         Err(e) => Err(ApiError::Conflict(format!(
             "the job's request is not valid: {e}"
         ))),

@@ -34,14 +34,20 @@ pub mod health;
 mod attendance;
 mod audit;
 pub mod cache;
+mod corrections;
 mod feeds;
 mod finance;
+mod finance_export;
 pub mod jobs;
 mod pages;
 mod panel;
 mod planning;
 mod rosters;
+pub mod security;
+pub mod serve;
+mod sheet;
 mod solve_cmd;
+mod statement;
 mod swaps;
 pub mod web;
 
@@ -61,6 +67,9 @@ use zhiban_store::Store;
 /// Largest request body accepted (a whole data-set upload stays well under this).
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
+/// Longest any request may take, body included, before it is answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -78,6 +87,8 @@ pub struct AppState {
     pub jobs: Arc<jobs::JobRunner>,
     /// The panel and rendered feeds, kept while the store's revisions are unchanged.
     pub caches: Arc<cache::Caches>,
+    /// Security headers and trusted proxies.
+    pub security: Arc<security::Security>,
 }
 
 /// A source of the current instant.
@@ -94,6 +105,7 @@ impl AppState {
             clock: Arc::new(chrono::Utc::now),
             jobs: Arc::default(),
             caches: Arc::default(),
+            security: Arc::default(),
         }
     }
 
@@ -171,6 +183,8 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(audit::router())
         .merge(attendance::router())
         .merge(finance::router())
+        .merge(finance_export::router())
+        .merge(corrections::router())
         .merge(feeds::router())
         .split_for_parts()
 }
@@ -228,7 +242,14 @@ pub fn app(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+            REQUEST_TIMEOUT,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            security::panic_response,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
         ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             // Feed URLs carry secret tokens: log the route, never the token.

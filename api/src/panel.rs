@@ -350,6 +350,13 @@ async fn get_availability(
     }))
 }
 
+/// Most weekly unavailability items of one lawyer (seven days, two half-days, and room).
+pub(crate) const MAX_WEEKLY: usize = 28;
+/// Most leave periods one lawyer's availability may list.
+pub(crate) const MAX_LEAVE: usize = 200;
+/// Most wishes of one lawyer.
+pub(crate) const MAX_PREFERENCES: usize = 100;
+
 /// Replaces a lawyer's availability and wishes: the lawyer themselves, or a coordinator of
 /// their centre's pool. Every item must name this lawyer.
 #[utoipa::path(put, path = "/api/v1/lawyers/{id}/availability", tag = "panel",
@@ -365,6 +372,18 @@ async fn put_availability(
 ) -> Result<Json<Availability>, ApiError> {
     let (ds, l) = lawyer_of(&state, &who, &id).await?;
     who.require_role(&[TokenRole::Admin, TokenRole::Coordinator, TokenRole::Lawyer])?;
+    for (field, len, max) in [
+        ("weekly", a.weekly.len(), MAX_WEEKLY),
+        ("leave", a.leave.len(), MAX_LEAVE),
+        ("preferences", a.preferences.len(), MAX_PREFERENCES),
+    ] {
+        if len > max {
+            return Err(ApiError::invalid(
+                field,
+                format!("at most {max} items, got {len}"),
+            ));
+        }
+    }
     for (i, u) in a.weekly.iter().enumerate() {
         if u.lawyer_id != l.id {
             return Err(ApiError::invalid(
@@ -379,6 +398,10 @@ async fn put_availability(
                 format!("leave[{i}].lawyer_id"),
                 format!("must be {}", l.id),
             ));
+        }
+        for (field, d) in [("from", v.from), ("to", v.to)] {
+            zhiban_domain::time::check_date(d)
+                .map_err(|m| ApiError::invalid(format!("leave[{i}].{field}"), m))?;
         }
         v.validate().map_err(|e| {
             let field = match e.field.as_str() {
@@ -530,11 +553,11 @@ async fn panel_csv(
     for e in &entries {
         w.write_record([
             e.lawyer_id.as_str(),
-            &e.name,
-            &e.firm_name,
+            &crate::sheet::text(&e.name),
+            &crate::sheet::text(&e.firm_name),
             &e.years_of_practice.to_string(),
-            &e.skills.join("、"),
-            &e.languages.join("、"),
+            &crate::sheet::text(&e.skills.join("、")),
+            &crate::sheet::text(&e.languages.join("、")),
         ])
         .map_err(csv_err)?;
     }

@@ -96,6 +96,7 @@ async fn create_roster(
     {
         return Err(ApiError::not_found("centre", &req.centre_id));
     }
+    zhiban_domain::time::check_date(req.from).map_err(|m| ApiError::invalid("from", m))?;
     if !(1..=26).contains(&req.weeks) {
         return Err(ApiError::invalid(
             "weeks",
@@ -740,6 +741,9 @@ async fn get_suggestions(
     Ok(Json(out))
 }
 
+/// Most changes one repair request may carry.
+pub(crate) const MAX_REPAIR_CHANGES: usize = 200;
+
 /// What happened, to repair a version for.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -765,16 +769,25 @@ async fn start_repair(
 ) -> Result<Response, ApiError> {
     let v = version_of(&state, &who, id).await?;
     who.require_coordinator_of(&v.roster.centre_id, &format!("version {id}"))?;
-    if req.changes.is_empty() {
-        return Err(ApiError::field("changes", "must not be empty"));
+    if req.changes.is_empty() || req.changes.len() > MAX_REPAIR_CHANGES {
+        return Err(ApiError::invalid(
+            "changes",
+            format!("1 to {MAX_REPAIR_CHANGES} changes"),
+        ));
     }
     for (i, c) in req.changes.iter().enumerate() {
         match c {
-            Change::LawyerOut { from, to, .. } if to < from => {
-                return Err(ApiError::invalid(
-                    format!("changes[{i}].to"),
-                    format!("{to} is before {from}"),
-                ));
+            Change::LawyerOut { from, to, .. } => {
+                for (k, d) in [("from", from), ("to", to)] {
+                    zhiban_domain::time::check_date(*d)
+                        .map_err(|m| ApiError::invalid(format!("changes[{i}].{k}"), m))?;
+                }
+                if to < from || (*to - *from).num_days() > 366 {
+                    return Err(ApiError::invalid(
+                        format!("changes[{i}].to"),
+                        format!("{to} must be on or after {from}, at most 366 days later"),
+                    ));
+                }
             }
             Change::ExtraDemand { date, lawyers, .. }
                 if *date < v.roster.from

@@ -158,6 +158,27 @@ async fn validate(
     Ok((current.version.id, after, report))
 }
 
+/// A refusal as a lawyer may see it: that the colleague cannot take the duty, never why
+/// (their leave, busy calendar or other duties are theirs). Coordinators see the rules.
+fn for_lawyer(e: ApiError, to: &zhiban_domain::LawyerId) -> ApiError {
+    match e {
+        ApiError::Unprocessable { violations, .. } if !violations.is_empty() => {
+            ApiError::Unprocessable {
+                detail: format!(
+                    "{to} cannot take this duty under the roster's rules; ask your coordinator \
+                     for another colleague"
+                ),
+                errors: vec![crate::error::FieldError::new(
+                    "to_lawyer_id",
+                    "this colleague cannot take this duty",
+                )],
+                violations: vec![],
+            }
+        }
+        other => other,
+    }
+}
+
 /// Offers one of the calling lawyer's published duties to another lawyer.
 #[utoipa::path(post, path = "/api/v1/swaps", tag = "swaps", request_body = OfferSwap,
     responses((status = 201, body = SwapRecord), (status = 400, body = crate::error::Problem),
@@ -208,7 +229,9 @@ async fn offer_swap(
                 duty.half_day
             ))
         })?;
-    validate(&state, &duty, &req.to_lawyer_id, held.roster_id).await?;
+    validate(&state, &duty, &req.to_lawyer_id, held.roster_id)
+        .await
+        .map_err(|e| for_lawyer(e, &req.to_lawyer_id))?;
     let audit = who.audit(
         Some(&held.centre_id),
         "swap.offer",

@@ -9,31 +9,11 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use chrono::{Datelike, Duration, NaiveDate};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use std::sync::Arc;
 use tower::ServiceExt;
-use zhiban_api::{AppState, app};
-use zhiban_store::{Store, TokenRole};
+use zhiban_store::TokenRole;
 
-#[path = "../../crates/store/tests/common/db.rs"]
-mod db;
-use db::{Backend, TestDb};
-
-/// Runs `async fn NAME(Backend)` as two tests, on SQLite (`NAME::sqlite`) and on a real
-/// PostgreSQL server (`NAME::postgres`).
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(super::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(super::Backend::Postgres).await
-            }
-        }
-    )*};
-}
+mod common;
+use common::*;
 
 on_both!(
     a_coordinators_fortnight_on_the_small_fixture,
@@ -45,150 +25,6 @@ on_both!(
     imported_busy_calendars_keep_the_solver_off_those_half_days,
     the_panel_list_is_csv_with_bom_and_chinese_headers,
 );
-
-struct TestApp {
-    router: axum::Router,
-    store: Arc<dyn Store>,
-    clock: Arc<std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>>,
-    _db: TestDb,
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
-
-impl TestApp {
-    async fn new(fixture: &str) -> Self {
-        Self::on(Backend::Sqlite, fixture).await
-    }
-
-    async fn on(backend: Backend, fixture: &str) -> Self {
-        let db = TestDb::new(backend).await;
-        let store = zhiban_store::connect(&db.url).await.unwrap();
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
-        let ds =
-            zhiban_dataset::read_dir(&root.join(fixture), chrono::Utc::now().date_naive()).unwrap();
-        store.import_dataset(&ds).await.unwrap();
-        let clock: Arc<std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>> = Arc::default();
-        let mut state = AppState::new(store.clone());
-        let c = clock.clone();
-        state.clock = Arc::new(move || c.lock().unwrap().unwrap_or_else(chrono::Utc::now));
-        let router = app(state);
-        Self {
-            router,
-            store,
-            clock,
-            _db: db,
-        }
-    }
-
-    /// Sets the server's clock (None: the real time).
-    fn set_time(&self, t: Option<chrono::DateTime<chrono::Utc>>) {
-        *self.clock.lock().unwrap() = t;
-    }
-
-    async fn token(&self, role: TokenRole, centre: Option<&str>, lawyer: Option<&str>) -> String {
-        let t = zhiban_api::cli::create_token(
-            &self.store,
-            role,
-            centre.map(|c| zhiban_domain::CentreId::parse(c).unwrap()),
-            lawyer.map(|c| zhiban_domain::LawyerId::parse(c).unwrap()),
-            &format!("test {}", role.code()),
-        )
-        .await
-        .unwrap();
-        t.split('\t').next().unwrap().to_string()
-    }
-
-    async fn call_with(
-        &self,
-        method: Method,
-        uri: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-        extra: &[(&str, &str)],
-    ) -> Reply {
-        let mut req = Request::builder().method(method).uri(uri);
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        for (k, v) in extra {
-            req = req.header(*k, *v);
-        }
-        let req = match body {
-            Some(b) => req
-                .header("content-type", "application/json")
-                .body(Body::from(b.to_string()))
-                .unwrap(),
-            None => req.body(Body::empty()).unwrap(),
-        };
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
-        };
-        if status.is_client_error() || status.is_server_error() {
-            assert_eq!(
-                headers["content-type"], "application/problem+json",
-                "{uri}: error {status} without problem+json: {body}"
-            );
-            assert_eq!(body["status"], status.as_u16());
-        }
-        assert!(!status.is_server_error(), "{uri}: {status} {body}");
-        Reply {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn call(&self, method: Method, uri: &str, token: &str, body: Option<Value>) -> Reply {
-        self.call_with(method, uri, Some(token), body, &[]).await
-    }
-
-    async fn get(&self, uri: &str, token: &str) -> Reply {
-        self.call(Method::GET, uri, token, None).await
-    }
-
-    async fn post(&self, uri: &str, token: &str, body: Value) -> Reply {
-        self.call(Method::POST, uri, token, Some(body)).await
-    }
-
-    /// Polls a job until it ends; returns it.
-    async fn wait_job(&self, token: &str, id: i64) -> Value {
-        for _ in 0..1200 {
-            let r = self.get(&format!("/api/v1/jobs/{id}"), token).await;
-            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-            match r.body["status"].as_str().unwrap() {
-                "succeeded" | "failed" => return r.body,
-                _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
-            }
-        }
-        panic!("job {id} did not finish in 120 s");
-    }
-}
-
-/// The Monday at least two days ahead, so every duty of the second week is more than 24
-/// hours away whatever the time of day.
-fn next_monday() -> NaiveDate {
-    let today = chrono::Utc::now().date_naive() + Duration::days(2);
-    today + Duration::days(i64::from((7 - today.weekday().num_days_from_monday()) % 7))
-}
-
-fn s(v: &Value) -> String {
-    v.as_str().unwrap().to_string()
-}
-
-fn slot_key(a: &Value) -> (String, String, String) {
-    (s(&a["station_id"]), s(&a["date"]), s(&a["half_day"]))
-}
 
 /// A coordinator's two weeks: generate, inspect, edit with suggestions, publish, a swap,
 /// a repair after a sick call, and the diff. Returns the final published version id.
@@ -1004,24 +840,6 @@ async fn swap_policy_same_firm_notice_and_auto_approval_are_enforced(backend: Ba
     // The giver no longer holds the duty: offering it again is refused.
     let r = t.post("/api/v1/swaps", &giver_tok, offer(taker)).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
-}
-
-/// Local (UTC+8) time on a date, as an instant.
-fn local(date: &str, hm: &str) -> chrono::DateTime<chrono::Utc> {
-    let naive =
-        chrono::NaiveDateTime::parse_from_str(&format!("{date} {hm}"), "%Y-%m-%d %H:%M").unwrap();
-    naive.and_utc() - Duration::hours(8)
-}
-
-fn same_duty(a: &Value, b: &Value) -> bool {
-    ["station_id", "date", "half_day", "lawyer_id", "role"]
-        .iter()
-        .all(|k| a[*k] == b[*k])
-}
-
-fn add_minutes(hm: &str, m: i64) -> String {
-    let t = chrono::NaiveTime::parse_from_str(hm, "%H:%M").unwrap() + Duration::minutes(m);
-    t.format("%H:%M").to_string()
 }
 
 async fn a_month_of_check_ins_becomes_a_statement_equal_to_hand_computed_totals(backend: Backend) {

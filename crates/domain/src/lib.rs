@@ -10,6 +10,8 @@
 //! - [`problem`]: slots and the [`RosterProblem`] a solver consumes;
 //! - [`roster`]: rosters (who is on duty where, primary or backup) and their differences;
 //! - [`subsidy`]: subsidy policies and the arithmetic of statements (integer fen);
+//! - [`month`]: statement months (`YYYY-MM`) and the rules that keep a locked month fixed;
+//! - [`attendance`]: whether a duty was really attended (check-out window, time on site);
 //! - [`geo`], [`time`]: coordinates, half-days and weekdays.
 //!
 //! Every check returns a [`ValidationError`] naming the record and field at fault.
@@ -25,6 +27,7 @@
 //! assert_eq!(HalfDay::parse("上午").unwrap(), HalfDay::Am);
 //! ```
 
+pub mod attendance;
 pub mod calendar;
 pub mod centre;
 pub mod dataset;
@@ -32,6 +35,7 @@ pub mod error;
 pub mod geo;
 pub mod ids;
 pub mod lawyer;
+pub mod month;
 pub mod problem;
 pub mod roster;
 pub mod station;

@@ -4,6 +4,28 @@ use chrono::{NaiveTime, Weekday};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// The first year any date zhiban accepts may name (rosters, leave, ledger instants, months).
+pub const MIN_YEAR: i32 = 2000;
+/// The last year any date zhiban accepts may name: every accepted date is one every store
+/// reads back, and every sum of days stays far from chrono's limits.
+pub const MAX_YEAR: i32 = 2100;
+
+/// Checks that `d` lies in years [`MIN_YEAR`] to [`MAX_YEAR`].
+pub fn check_date(d: chrono::NaiveDate) -> Result<(), String> {
+    use chrono::Datelike;
+    if (MIN_YEAR..=MAX_YEAR).contains(&d.year()) {
+        Ok(())
+    } else {
+        Err(format!("{d} is outside the years {MIN_YEAR} to {MAX_YEAR}"))
+    }
+}
+
+/// Checks that instant `t` lies in years [`MIN_YEAR`] to [`MAX_YEAR`] (UTC).
+pub fn check_instant(t: chrono::DateTime<chrono::Utc>) -> Result<(), String> {
+    check_date(t.date_naive())
+        .map_err(|_| format!("{t} is outside the years {MIN_YEAR} to {MAX_YEAR}"))
+}
+
 /// A half-day: morning (上午) or afternoon (下午).
 #[derive(
     Debug,

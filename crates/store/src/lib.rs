@@ -62,6 +62,9 @@ pub enum StoreError {
     /// The change conflicts with the current state (a published version, a running job).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The write would change a month finance approved.
+    #[error("locked: {0}")]
+    Locked(String),
     /// A record the change refers to does not exist.
     #[error("not found: {0}")]
     NotFound(String),
@@ -348,8 +351,15 @@ pub trait Store: Send + Sync + 'static {
         to: chrono::NaiveDate,
     ) -> Result<Vec<AttendanceRecord>, StoreError>;
 
-    /// Replaces a duty's ledger entry.
-    async fn put_ledger(&self, e: &LedgerEntry, audit: &Audit) -> Result<(), StoreError>;
+    /// Replaces a duty's ledger entry; refused in a locked month. With `confirm` (a
+    /// coordinator's write) its plea agreements are confirmed as written; a lawyer's write
+    /// leaves the confirmed count as it was.
+    async fn put_ledger(
+        &self,
+        e: &LedgerEntry,
+        confirm: bool,
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
 
     /// Ledger entries of a centre between two days.
     async fn list_ledger(
@@ -362,14 +372,46 @@ pub trait Store: Send + Sync + 'static {
     /// Months of a centre finance approved, oldest first.
     async fn locked_months(&self, centre: &CentreId) -> Result<Vec<LockedMonth>, StoreError>;
 
-    /// Approves (locks) a month with its statement; a conflict if locked already.
+    /// Approves (locks) a month with its statement and the policy versions that priced it
+    /// (frozen, to price later corrections); a conflict if locked already.
     async fn lock_month(
         &self,
         centre: &CentreId,
-        month: &str,
+        month: zhiban_domain::month::Month,
         statement: &serde_json::Value,
+        policies: &[zhiban_domain::SubsidyPolicy],
         audit: &Audit,
     ) -> Result<(), StoreError>;
+
+    /// Applies a coordinator's correction of one duty in a locked month, with its audit
+    /// entry, in one transaction; a conflict when the month is open.
+    async fn apply_correction(
+        &self,
+        c: &NewCorrection,
+        audit: &Audit,
+    ) -> Result<CorrectionRecord, StoreError>;
+
+    /// A centre's corrections (of one corrected month, or all), oldest first.
+    async fn list_corrections(
+        &self,
+        centre: &CentreId,
+        month: Option<zhiban_domain::month::Month>,
+    ) -> Result<Vec<CorrectionRecord>, StoreError>;
+
+    /// Confirms the claimed plea agreements of duties (station, day, half-day, lawyer) of a
+    /// centre, with one audit entry; returns how many entries were confirmed.
+    async fn confirm_ledger(
+        &self,
+        centre: &CentreId,
+        duties: &[(
+            zhiban_domain::StationId,
+            chrono::NaiveDate,
+            zhiban_domain::HalfDay,
+            LawyerId,
+        )],
+        by: &str,
+        audit: &Audit,
+    ) -> Result<u64, StoreError>;
 
     /// Adds a subsidy policy version, or replaces the one of the same centre and date.
     async fn put_subsidy_policy(

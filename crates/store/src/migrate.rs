@@ -35,6 +35,7 @@ const TABLES: &[&str] = &[
     "ledger_entries",
     "ledger_applications",
     "subsidy_months",
+    "corrections",
     "feed_tokens",
     "busy_times",
 ];

@@ -126,6 +126,40 @@ pub struct CentrePolicy {
     /// A check-in later than the start plus this many minutes is late (default 10).
     #[serde(default = "default_grace")]
     pub late_grace_minutes: u32,
+    /// Check-out is accepted until this many minutes after a duty ends (default 60, at most
+    /// 240).
+    #[serde(default = "default_checkout_grace")]
+    pub checkout_grace_minutes: u32,
+    /// Time on site must cover this share of the half-day to count as attended (percent,
+    /// default 50).
+    #[serde(default = "default_presence")]
+    pub min_presence_pct: u32,
+    /// Plea agreements claimed on one duty above this are flagged as outliers (default 10).
+    #[serde(default = "default_max_plea")]
+    pub max_plea_signings: u32,
+}
+
+fn default_checkout_grace() -> u32 {
+    60
+}
+
+fn default_presence() -> u32 {
+    50
+}
+
+fn default_max_plea() -> u32 {
+    10
+}
+
+impl CentrePolicy {
+    /// The rules of [`zhiban_domain::attendance::assess`].
+    pub fn presence(&self) -> zhiban_domain::attendance::Presence {
+        zhiban_domain::attendance::Presence {
+            early_minutes: self.checkin_early_minutes,
+            checkout_grace_minutes: self.checkout_grace_minutes,
+            min_presence_pct: self.min_presence_pct,
+        }
+    }
 }
 
 fn default_early() -> u32 {
@@ -144,6 +178,9 @@ impl Default for CentrePolicy {
             swap_auto_approve: false,
             checkin_early_minutes: default_early(),
             late_grace_minutes: default_grace(),
+            checkout_grace_minutes: default_checkout_grace(),
+            min_presence_pct: default_presence(),
+            max_plea_signings: default_max_plea(),
         }
     }
 }
@@ -619,10 +656,25 @@ pub struct AttendanceRecord {
     pub outside_geofence: bool,
     /// Counts for pay (false until a coordinator approves an outside-geofence check-in).
     pub approved: bool,
+    /// Voided by a coordinator's correction: it no longer counts for pay.
+    pub voided: bool,
     /// Reason of a manual entry or an excuse.
     pub reason: String,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+}
+
+impl AttendanceRecord {
+    /// Whether the record counts for pay: checked in and out (approved when outside the
+    /// geofence) or excused, and not voided by a correction.
+    pub fn counts_for_pay(&self) -> bool {
+        !self.voided
+            && match self.status {
+                AttendanceStatus::Excused => true,
+                AttendanceStatus::Attended => self.approved,
+                AttendanceStatus::CheckedIn => false,
+            }
+    }
 }
 
 /// A check-in (or a manual or excused record) to store.
@@ -687,8 +739,15 @@ pub struct LedgerEntry {
     pub lawyer_id: LawyerId,
     /// Consultations given.
     pub consultations: u32,
-    /// Plea agreements (认罪认罚具结书) signed with the lawyer present.
+    /// Plea agreements (认罪认罚具结书) signed with the lawyer present, as claimed.
     pub plea_signings: u32,
+    /// The count a coordinator confirmed (none yet: nothing pays). Only this pays; a claim
+    /// that differs from it is pending.
+    pub confirmed_plea_signings: Option<u32>,
+    /// Who confirmed it.
+    pub confirmed_by: Option<String>,
+    /// When (UTC).
+    pub confirmed_at: Option<DateTime<Utc>>,
     /// Quality rating by the coordinator (a key of the subsidy policy's ratings).
     pub quality: Option<String>,
     /// Notes.
@@ -714,6 +773,62 @@ pub struct LockedMonth {
     pub locked_by: String,
     /// The statement as approved.
     pub statement: serde_json::Value,
+    /// The policy versions that priced it, frozen at approval.
+    pub policies: Vec<zhiban_domain::SubsidyPolicy>,
+}
+
+/// What a correction sets a locked month's duty to count as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CorrectedAttendance {
+    /// The duty counts as attended (a record is made or restored).
+    Counts,
+    /// The duty's record no longer counts (it is kept, voided).
+    Void,
+}
+
+/// A coordinator's correction of one duty in a locked month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCorrection {
+    /// Centre of the duty.
+    pub centre_id: CentreId,
+    /// Roster series of the duty (for a record made by the correction).
+    pub roster_id: i64,
+    /// The duty.
+    pub duty: Assignment,
+    /// Attendance, if corrected.
+    pub attendance: Option<CorrectedAttendance>,
+    /// Plea agreements, if corrected (confirmed as given).
+    pub plea_signings: Option<u32>,
+    /// Quality rating, if corrected (`Some(None)` clears it).
+    pub quality: Option<Option<String>>,
+    /// Why (required).
+    pub reason: String,
+    /// Who.
+    pub actor: String,
+}
+
+/// A stored correction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CorrectionRecord {
+    /// Row id.
+    pub id: i64,
+    /// Centre.
+    pub centre_id: CentreId,
+    /// The locked month corrected (`YYYY-MM`).
+    pub month: String,
+    /// The duty.
+    pub duty: Assignment,
+    /// The facts before (`counts`, `plea_signings`, `quality`).
+    pub before: serde_json::Value,
+    /// The facts after.
+    pub after: serde_json::Value,
+    /// Why.
+    pub reason: String,
+    /// Who.
+    pub created_by: String,
+    /// When (UTC).
+    pub created_at: DateTime<Utc>,
 }
 
 /// Whose feed a token opens.

@@ -21,6 +21,8 @@ pub mod calendar;
 #[path = "../sql/centres.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod centres;
+#[path = "../sql/corrections.rs"]
+pub mod corrections;
 #[path = "../sql/feeds.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod feeds;

@@ -11,7 +11,47 @@ use zhiban_domain::{Assignment, CentreId, HalfDay, LawyerId, Role, StationId};
 /// The columns of a record, as [`from_row`] reads them.
 pub(crate) const COLS: &str = "id, centre_id, roster_id, station_id, date, half_day, lawyer_id, role, status, \
     method, check_in_at, check_out_at, check_in_lat, check_in_lon, distance_m, minutes_late, late, \
-    outside_geofence, approved, reason, updated_at";
+    outside_geofence, approved, voided, reason, updated_at";
+
+/// True when the day `{date}` of centre `{centre}` is in a month finance approved (both are
+/// SQL expressions): every write of a pay fact refuses such a day in the same statement or
+/// transaction, so no path can change a locked month.
+pub(crate) fn locked_day(centre: &str, date: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM subsidy_months sm WHERE sm.centre_id = {centre} \
+         AND {date} BETWEEN sm.first_day AND sm.last_day)"
+    )
+}
+
+/// The refusal of a write to a locked month.
+pub(crate) fn locked_error(centre: &CentreId, date: NaiveDate) -> StoreError {
+    StoreError::Locked(format!(
+        "{} of centre {centre} is approved and never changes; a coordinator corrects it \
+         with a reason (POST /api/v1/corrections), paid in the next open month",
+        &date.to_string()[..7]
+    ))
+}
+
+/// Refuses (as [`locked_error`]) when `date` of `centre` is in a locked month.
+pub async fn ensure_open(
+    conn: &mut Conn,
+    centre: &CentreId,
+    date: NaiveDate,
+) -> Result<(), StoreError> {
+    let locked: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT {}",
+        locked_day("$1", "$2")
+    )))
+    .bind(centre.as_str())
+    .bind(date)
+    .fetch_one(conn)
+    .await?;
+    if locked {
+        Err(locked_error(centre, date))
+    } else {
+        Ok(())
+    }
+}
 
 /// A record from a row of [`COLS`].
 pub(crate) fn from_row(r: &DbRow) -> Result<AttendanceRecord, StoreError> {
@@ -46,6 +86,7 @@ pub(crate) fn from_row(r: &DbRow) -> Result<AttendanceRecord, StoreError> {
         late: r.try_get("late")?,
         outside_geofence: r.try_get("outside_geofence")?,
         approved: r.try_get("approved")?,
+        voided: r.try_get("voided")?,
         reason: r.try_get("reason")?,
         updated_at: parse_instant(t, &key, &r.try_get::<String, _>("updated_at")?)?,
     })
@@ -93,6 +134,7 @@ pub async fn insert_attendance(
     a: &NewAttendance,
 ) -> Result<(AttendanceRecord, bool), StoreError> {
     let d = &a.duty;
+    ensure_open(&mut *conn, &a.centre_id, d.date).await?;
     let found = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLS}, COALESCE(idempotency_key = $6, FALSE) AS same_key \
          FROM attendance WHERE (lawyer_id = $4 AND idempotency_key = $6) \
@@ -139,6 +181,20 @@ pub(crate) const INSERT_NEW: &str = "INSERT INTO attendance (centre_id, roster_i
     idempotency_key, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
     $14, $15, $16, $17, $18, $19, $20, $21)";
 
+/// [`INSERT_NEW`] that stores nothing when the duty's day is in a locked month (the same
+/// parameters; SQLite's one-round-trip check-in).
+#[allow(dead_code)] // compiled for PostgreSQL too, which checks in a transaction instead
+pub(crate) fn insert_new_if_open() -> String {
+    let (head, _) = INSERT_NEW
+        .split_once(" VALUES ")
+        .unwrap_or((INSERT_NEW, ""));
+    format!(
+        "{head} SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+         $17, $18, $19, $20, $21 WHERE NOT {}",
+        locked_day("$1", "$4")
+    )
+}
+
 /// Binds the values of [`INSERT_NEW`] (`$1` to `$21`).
 pub(crate) fn bind_new(q: OwnedQuery, a: &NewAttendance) -> OwnedQuery {
     q.bind(a.centre_id.as_str())
@@ -169,7 +225,8 @@ pub(crate) fn bind_new(q: OwnedQuery, a: &NewAttendance) -> OwnedQuery {
 pub(crate) fn check_out_sql() -> String {
     format!(
         "UPDATE attendance SET status = 'attended', check_out_at = $1, updated_at = $2 \
-         WHERE id = $3 AND lawyer_id = $4 AND status = 'checked_in' RETURNING {COLS}"
+         WHERE id = $3 AND lawyer_id = $4 AND status = 'checked_in' AND NOT {} RETURNING {COLS}",
+        locked_day("attendance.centre_id", "attendance.date")
     )
 }
 
@@ -190,10 +247,15 @@ pub(crate) fn bind_check_out(
 /// found when there is no such record of theirs (another lawyer's record is not shown to
 /// exist), a conflict when it is theirs but not checked in.
 pub(crate) async fn not_checked_out(conn: &mut Conn, id: i64, lawyer: &LawyerId) -> StoreError {
-    match get_attendance(conn, id).await {
-        Ok(Some(rec)) if &rec.duty.lawyer_id == lawyer => StoreError::Conflict(format!(
-            "attendance {id} is not checked in (already out, or excused)"
-        )),
+    match get_attendance(&mut *conn, id).await {
+        Ok(Some(rec)) if &rec.duty.lawyer_id == lawyer => {
+            match ensure_open(conn, &rec.centre_id, rec.duty.date).await {
+                Err(e) => e,
+                Ok(()) => StoreError::Conflict(format!(
+                    "attendance {id} is not checked in (already out, or excused)"
+                )),
+            }
+        }
         Ok(_) => StoreError::NotFound(format!("attendance record {id} of {lawyer}")),
         Err(e) => e,
     }
@@ -217,8 +279,11 @@ pub async fn check_out(
     }
 }
 
-/// Approves an outside-geofence check-in.
+/// Approves an outside-geofence check-in (refused in a locked month).
 pub async fn approve(conn: &mut Conn, id: i64) -> Result<(), StoreError> {
+    if let Some(rec) = get_attendance(&mut *conn, id).await? {
+        ensure_open(&mut *conn, &rec.centre_id, rec.duty.date).await?;
+    }
     let n = sqlx::query(
         "UPDATE attendance SET approved = TRUE, updated_at = $1 WHERE id = $2 AND approved = FALSE",
     )
@@ -255,16 +320,26 @@ pub async fn list_attendance(
     rows.iter().map(from_row).collect()
 }
 
-/// Replaces a duty's ledger entry and its applications.
-pub async fn put_ledger(conn: &mut Conn, e: &LedgerEntry) -> Result<(), StoreError> {
-    sqlx::query(
+/// Replaces a duty's ledger entry and its applications (refused in a locked month). With
+/// `confirm` (a coordinator's write) the plea count is confirmed as written; otherwise the
+/// confirmed count stays as it was, and a different claim is pending.
+pub async fn put_ledger(conn: &mut Conn, e: &LedgerEntry, confirm: bool) -> Result<(), StoreError> {
+    ensure_open(&mut *conn, &e.centre_id, e.date).await?;
+    let confirmed = if confirm {
+        "confirmed_plea_signings = excluded.confirmed_plea_signings, \
+         confirmed_by = excluded.confirmed_by, confirmed_at = excluded.confirmed_at"
+    } else {
+        "confirmed_plea_signings = ledger_entries.confirmed_plea_signings"
+    };
+    sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO ledger_entries (station_id, date, half_day, lawyer_id, centre_id, consultations, \
-         plea_signings, quality, notes, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         plea_signings, quality, notes, updated_at, updated_by, confirmed_plea_signings, \
+         confirmed_by, confirmed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          ON CONFLICT (station_id, date, half_day, lawyer_id) DO UPDATE SET \
          consultations = excluded.consultations, plea_signings = excluded.plea_signings, \
          quality = excluded.quality, notes = excluded.notes, updated_at = excluded.updated_at, \
-         updated_by = excluded.updated_by",
-    )
+         updated_by = excluded.updated_by, {confirmed}"
+    )))
     .bind(e.station_id.as_str())
     .bind(e.date)
     .bind(e.half_day.code())
@@ -276,6 +351,9 @@ pub async fn put_ledger(conn: &mut Conn, e: &LedgerEntry) -> Result<(), StoreErr
     .bind(&e.notes)
     .bind(to_instant(e.updated_at))
     .bind(&e.updated_by)
+    .bind(confirm.then_some(i64::from(e.plea_signings)))
+    .bind(confirm.then_some(e.updated_by.clone()))
+    .bind(confirm.then(|| to_instant(e.updated_at)))
     .execute(&mut *conn)
     .await?;
     sqlx::query(
@@ -314,7 +392,8 @@ pub async fn list_ledger(
 ) -> Result<Vec<LedgerEntry>, StoreError> {
     let rows = sqlx::query(
         "SELECT station_id, date, half_day, lawyer_id, centre_id, consultations, plea_signings, \
-         quality, notes, updated_at, updated_by FROM ledger_entries \
+         quality, notes, updated_at, updated_by, confirmed_plea_signings, confirmed_by, \
+         confirmed_at FROM ledger_entries \
          WHERE centre_id = $1 AND date >= $2 AND date <= $3 ORDER BY date, half_day, station_id, lawyer_id",
     )
     .bind(centre.as_str())
@@ -335,6 +414,14 @@ pub async fn list_ledger(
             lawyer_id: LawyerId::parse(&r.try_get::<String, _>("lawyer_id")?).map_err(bad)?,
             consultations: u32::try_from(r.try_get::<i64, _>("consultations")?).unwrap_or(0),
             plea_signings: u32::try_from(r.try_get::<i64, _>("plea_signings")?).unwrap_or(0),
+            confirmed_plea_signings: r
+                .try_get::<Option<i64>, _>("confirmed_plea_signings")?
+                .map(|n| u32::try_from(n).unwrap_or(0)),
+            confirmed_by: r.try_get("confirmed_by")?,
+            confirmed_at: r
+                .try_get::<Option<String>, _>("confirmed_at")?
+                .map(|s| parse_instant(t, &station, &s))
+                .transpose()?,
             quality: r.try_get("quality")?,
             notes: r.try_get("notes")?,
             applications: vec![],
@@ -372,7 +459,7 @@ pub async fn locked_months(
     centre: &CentreId,
 ) -> Result<Vec<LockedMonth>, StoreError> {
     let rows = sqlx::query(
-        "SELECT centre_id, month, locked_at, locked_by, statement FROM subsidy_months \
+        "SELECT centre_id, month, locked_at, locked_by, statement, policies FROM subsidy_months \
          WHERE centre_id = $1 ORDER BY month",
     )
     .bind(centre.as_str())
@@ -388,28 +475,38 @@ pub async fn locked_months(
                 locked_by: r.try_get("locked_by")?,
                 statement: serde_json::from_str(&r.try_get::<String, _>("statement")?)
                     .map_err(|e| corrupt(t, &month, e.to_string()))?,
+                policies: serde_json::from_str(&r.try_get::<String, _>("policies")?)
+                    .map_err(|e| corrupt(t, &month, e.to_string()))?,
                 month,
             })
         })
         .collect()
 }
 
-/// Locks a month with its statement; a conflict if it is locked already.
+/// Locks a month with its statement and the policies that priced it; a conflict if it is
+/// locked already.
 pub async fn lock_month(
     conn: &mut Conn,
     centre: &CentreId,
-    month: &str,
+    month: zhiban_domain::month::Month,
     by: &str,
     statement: &serde_json::Value,
+    policies: &[zhiban_domain::SubsidyPolicy],
 ) -> Result<(), StoreError> {
+    let policies = serde_json::to_string(policies)
+        .map_err(|e| corrupt("subsidy_months", "policies", e.to_string()))?;
     let r = sqlx::query(
-        "INSERT INTO subsidy_months (centre_id, month, locked_at, locked_by, statement) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO subsidy_months (centre_id, month, locked_at, locked_by, statement, first_day, \
+         last_day, policies) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(centre.as_str())
-    .bind(month)
+    .bind(month.to_string())
     .bind(to_instant(Utc::now()))
     .bind(by)
     .bind(statement.to_string())
+    .bind(month.first())
+    .bind(month.last())
+    .bind(policies)
     .execute(conn)
     .await;
     match r {

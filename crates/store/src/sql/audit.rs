@@ -1,6 +1,7 @@
 //! The audit log, and tokens and centre policies (small aggregates written with it).
 
 use super::Conn;
+use super::settings::PanelTx;
 use super::{corrupt, parse_instant, to_instant};
 use crate::StoreError;
 use crate::records::*;
@@ -158,7 +159,8 @@ pub async fn revoke_token(conn: &mut Conn, id: i64) -> Result<bool, StoreError> 
 pub async fn get_policy(conn: &mut Conn, centre: &CentreId) -> Result<CentrePolicy, StoreError> {
     let row = sqlx::query(
         "SELECT swap_same_firm, swap_min_hours, swap_auto_approve, checkin_early_minutes, \
-         late_grace_minutes FROM centre_policies WHERE centre_id = $1",
+         late_grace_minutes, checkout_grace_minutes, min_presence_pct, max_plea_signings \
+         FROM centre_policies WHERE centre_id = $1",
     )
     .bind(centre.as_str())
     .fetch_optional(conn)
@@ -173,24 +175,33 @@ pub async fn get_policy(conn: &mut Conn, centre: &CentreId) -> Result<CentrePoli
                 .unwrap_or(30),
             late_grace_minutes: u32::try_from(r.try_get::<i64, _>("late_grace_minutes")?)
                 .unwrap_or(10),
+            checkout_grace_minutes: u32::try_from(r.try_get::<i64, _>("checkout_grace_minutes")?)
+                .unwrap_or(60),
+            min_presence_pct: u32::try_from(r.try_get::<i64, _>("min_presence_pct")?).unwrap_or(50),
+            max_plea_signings: u32::try_from(r.try_get::<i64, _>("max_plea_signings")?)
+                .unwrap_or(10),
         },
     })
 }
 
 /// Sets a centre's policy.
 pub async fn put_policy(
-    conn: &mut Conn,
+    tx: &mut PanelTx<'_>,
     centre: &CentreId,
     p: &CentrePolicy,
 ) -> Result<(), StoreError> {
+    let conn = tx.conn();
     sqlx::query(
         "INSERT INTO centre_policies (centre_id, swap_same_firm, swap_min_hours, swap_auto_approve, \
-         checkin_early_minutes, late_grace_minutes) VALUES ($1, $2, $3, $4, $5, $6) \
+         checkin_early_minutes, late_grace_minutes, checkout_grace_minutes, min_presence_pct, \
+         max_plea_signings) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT(centre_id) DO UPDATE SET \
          swap_same_firm = excluded.swap_same_firm, swap_min_hours = excluded.swap_min_hours, \
          swap_auto_approve = excluded.swap_auto_approve, \
          checkin_early_minutes = excluded.checkin_early_minutes, \
-         late_grace_minutes = excluded.late_grace_minutes",
+         late_grace_minutes = excluded.late_grace_minutes, \
+         checkout_grace_minutes = excluded.checkout_grace_minutes, \
+         min_presence_pct = excluded.min_presence_pct, max_plea_signings = excluded.max_plea_signings",
     )
     .bind(centre.as_str())
     .bind(p.swap_same_firm)
@@ -198,6 +209,9 @@ pub async fn put_policy(
     .bind(p.swap_auto_approve)
     .bind(i64::from(p.checkin_early_minutes))
     .bind(i64::from(p.late_grace_minutes))
+    .bind(i64::from(p.checkout_grace_minutes))
+    .bind(i64::from(p.min_presence_pct))
+    .bind(i64::from(p.max_plea_signings))
     .execute(conn)
     .await?;
     Ok(())

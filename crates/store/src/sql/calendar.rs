@@ -1,6 +1,7 @@
 //! The working-day calendar.
 
 use super::Conn;
+use super::settings::PanelTx;
 use super::{corrupt, weekday_from_db, weekday_to_db};
 use crate::StoreError;
 use chrono::NaiveDate;
@@ -8,7 +9,11 @@ use sqlx::Row;
 use zhiban_domain::{CalendarDay, DayKind, WorkingCalendar};
 
 /// Replaces the entries of every year `calendar` lists with its entries.
-pub async fn replace_years(conn: &mut Conn, calendar: &WorkingCalendar) -> Result<(), StoreError> {
+pub async fn replace_years(
+    tx: &mut PanelTx<'_>,
+    calendar: &WorkingCalendar,
+) -> Result<(), StoreError> {
+    let conn = tx.conn();
     for year in calendar.years() {
         let first = NaiveDate::from_ymd_opt(year, 1, 1).expect("valid year");
         let last = NaiveDate::from_ymd_opt(year, 12, 31).expect("valid year");

@@ -2,12 +2,14 @@
 
 use super::Conn;
 use super::corrupt;
+use super::settings::PanelTx;
 use crate::StoreError;
 use sqlx::Row;
 use zhiban_domain::{Centre, CentreId, parse_time_zone};
 
 /// Inserts a centre or updates the one with its code.
-pub async fn upsert_centre(conn: &mut Conn, c: &Centre) -> Result<(), StoreError> {
+pub async fn upsert_centre(tx: &mut PanelTx<'_>, c: &Centre) -> Result<(), StoreError> {
+    let conn = tx.conn();
     sqlx::query(
         "INSERT INTO centres (id, name, parent_id, time_zone, shares_pool) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT(id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id, \

@@ -2,12 +2,14 @@
 
 use super::Conn;
 use super::corrupt;
+use super::settings::PanelTx;
 use crate::StoreError;
 use sqlx::Row;
 use zhiban_domain::{CentreId, Firm, FirmId};
 
 /// Inserts a firm or updates the one with its code.
-pub async fn upsert_firm(conn: &mut Conn, f: &Firm) -> Result<(), StoreError> {
+pub async fn upsert_firm(tx: &mut PanelTx<'_>, f: &Firm) -> Result<(), StoreError> {
+    let conn = tx.conn();
     sqlx::query(
         "INSERT INTO firms (id, name, centre_id) VALUES ($1, $2, $3) \
          ON CONFLICT(id) DO UPDATE SET name = excluded.name, centre_id = excluded.centre_id",

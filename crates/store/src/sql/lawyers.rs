@@ -1,13 +1,15 @@
 //! Lawyers and their availability: weekly unavailability, leave and preferences.
 
 use super::Conn;
+use super::settings::PanelTx;
 use super::{corrupt, tags_from_json, tags_to_json, u32_from_db, weekday_from_db, weekday_to_db};
 use crate::StoreError;
 use sqlx::Row;
 use zhiban_domain::*;
 
 /// Inserts a lawyer or updates the one with their code.
-pub async fn upsert_lawyer(conn: &mut Conn, l: &Lawyer) -> Result<(), StoreError> {
+pub async fn upsert_lawyer(tx: &mut PanelTx<'_>, l: &Lawyer) -> Result<(), StoreError> {
+    let conn = tx.conn();
     sqlx::query(
         "INSERT INTO lawyers (id, name, phone, firm_id, home_centre_id, licence_date, skills, \
          languages, max_per_day, max_per_week, max_per_month, lat, lon, active) \
@@ -40,12 +42,13 @@ pub async fn upsert_lawyer(conn: &mut Conn, l: &Lawyer) -> Result<(), StoreError
 
 /// Replaces a lawyer's weekly unavailability, leave and preferences.
 pub async fn replace_availability<'a>(
-    conn: &mut Conn,
+    tx: &mut PanelTx<'_>,
     lawyer: &LawyerId,
     weekly: impl Iterator<Item = &'a WeeklyUnavailability>,
     leave: impl Iterator<Item = &'a Leave>,
     preferences: impl Iterator<Item = &'a Preference>,
 ) -> Result<(), StoreError> {
+    let conn = tx.conn();
     for sql in [
         "DELETE FROM lawyer_unavailability WHERE lawyer_id = $1",
         "DELETE FROM lawyer_leave WHERE lawyer_id = $1",

@@ -7,8 +7,31 @@ use zhiban_domain::Settings;
 
 const KEY: &str = "dataset";
 
+/// A transaction that may write the panel (centres, firms, stations, demand, lawyers and
+/// their availability, the calendar, settings with subsidy policies, centre policies).
+///
+/// Only [`panel_write`] makes one, and it bumps the panel revision inside the transaction
+/// first: every panel writer takes a `PanelTx`, so no write of cached data can commit without
+/// the revision that tells every cache and every process to read it again.
+pub struct PanelTx<'c>(&'c mut Conn);
+
+impl PanelTx<'_> {
+    /// The transaction's connection.
+    pub(crate) fn conn(&mut self) -> &mut Conn {
+        self.0
+    }
+}
+
+/// Begins writing the panel inside the caller's transaction `conn`: bumps the panel
+/// revision (committed or rolled back with the writes).
+pub async fn panel_write(conn: &mut Conn) -> Result<PanelTx<'_>, StoreError> {
+    bump_revision(&mut *conn, "panel").await?;
+    Ok(PanelTx(conn))
+}
+
 /// Stores the data-set settings, replacing earlier ones.
-pub async fn put_settings(conn: &mut Conn, s: &Settings) -> Result<(), StoreError> {
+pub async fn put_settings(tx: &mut PanelTx<'_>, s: &Settings) -> Result<(), StoreError> {
+    let conn = tx.conn();
     let text = toml::to_string(s).map_err(|e| corrupt("settings", KEY, e.to_string()))?;
     sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
         .bind(KEY)

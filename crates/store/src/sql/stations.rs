@@ -1,6 +1,7 @@
 //! Stations, their contracted firms and weekly demand.
 
 use super::Conn;
+use super::settings::PanelTx;
 use super::{corrupt, tags_from_json, tags_to_json, u32_from_db, weekday_from_db, weekday_to_db};
 use crate::StoreError;
 use sqlx::Row;
@@ -8,7 +9,8 @@ use std::collections::BTreeMap;
 use zhiban_domain::*;
 
 /// Inserts a station or updates the one with its code, replacing its contracted firms.
-pub async fn upsert_station(conn: &mut Conn, s: &Station) -> Result<(), StoreError> {
+pub async fn upsert_station(tx: &mut PanelTx<'_>, s: &Station) -> Result<(), StoreError> {
+    let conn = tx.conn();
     let t = |x: chrono::NaiveTime| x.format("%H:%M").to_string();
     sqlx::query(
         "INSERT INTO stations (id, centre_id, name, kind, address, phone, lat, lon, geofence_m, \
@@ -56,10 +58,11 @@ pub async fn upsert_station(conn: &mut Conn, s: &Station) -> Result<(), StoreErr
 
 /// Replaces a station's weekly demand.
 pub async fn replace_demand<'a>(
-    conn: &mut Conn,
+    tx: &mut PanelTx<'_>,
     station: &StationId,
     rules: impl Iterator<Item = &'a DemandRule>,
 ) -> Result<(), StoreError> {
+    let conn = tx.conn();
     sqlx::query("DELETE FROM demand_rules WHERE station_id = $1")
         .bind(station.as_str())
         .execute(&mut *conn)

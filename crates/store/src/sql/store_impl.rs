@@ -2,8 +2,8 @@
 //! compiles this file with its own `Backend`, `Conn` and dialect.
 
 use super::{
-    Backend, Conn, attendance, audit, calendar, centres, feeds, firms, lawyers, rosters, settings,
-    stations,
+    Backend, Conn, attendance, audit, calendar, centres, corrections, feeds, firms, lawyers,
+    rosters, settings, stations,
 };
 use crate::records::*;
 use crate::{Counts, Dump, Revisions, Store, StoreError};
@@ -47,26 +47,27 @@ impl Store for Backend {
 
     async fn import_dataset(&self, ds: &Dataset) -> Result<Counts, StoreError> {
         let mut tx = self.write().await?;
-        settings::put_settings(&mut tx, &ds.settings).await?;
+        let mut p = settings::panel_write(&mut tx).await?;
+        settings::put_settings(&mut p, &ds.settings).await?;
         for c in &ds.centres {
-            centres::upsert_centre(&mut tx, c).await?;
+            centres::upsert_centre(&mut p, c).await?;
         }
         for f in &ds.firms {
-            firms::upsert_firm(&mut tx, f).await?;
+            firms::upsert_firm(&mut p, f).await?;
         }
         for s in &ds.stations {
-            stations::upsert_station(&mut tx, s).await?;
+            stations::upsert_station(&mut p, s).await?;
             stations::replace_demand(
-                &mut tx,
+                &mut p,
                 &s.id,
                 ds.demand.iter().filter(|d| d.station_id == s.id),
             )
             .await?;
         }
         for l in &ds.lawyers {
-            lawyers::upsert_lawyer(&mut tx, l).await?;
+            lawyers::upsert_lawyer(&mut p, l).await?;
             lawyers::replace_availability(
-                &mut tx,
+                &mut p,
                 &l.id,
                 ds.unavailability.iter().filter(|u| u.lawyer_id == l.id),
                 ds.leave.iter().filter(|v| v.lawyer_id == l.id),
@@ -74,8 +75,7 @@ impl Store for Backend {
             )
             .await?;
         }
-        calendar::replace_years(&mut tx, &ds.calendar).await?;
-        settings::bump_revision(&mut tx, "panel").await?;
+        calendar::replace_years(&mut p, &ds.calendar).await?;
         let counts = counts_on(&mut tx).await?;
         tx.commit().await?;
         Ok(counts)
@@ -174,14 +174,13 @@ impl Store for Backend {
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         lawyers::replace_availability(
-            &mut tx,
+            &mut settings::panel_write(&mut tx).await?,
             lawyer,
             weekly.iter(),
             leave.iter(),
             preferences.iter(),
         )
         .await?;
-        settings::bump_revision(&mut tx, "panel").await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(())
@@ -198,9 +197,8 @@ impl Store for Backend {
         a: &Audit,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        audit::put_policy(&mut tx, centre, policy).await?;
-        // Cached with the panel (`Revisions`).
-        settings::bump_revision(&mut tx, "panel").await?;
+        // Cached with the panel (`Revisions`): the `PanelTx` bumps its revision.
+        audit::put_policy(&mut settings::panel_write(&mut tx).await?, centre, policy).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(())
@@ -464,9 +462,14 @@ impl Store for Backend {
         attendance::list_attendance(&mut *self.pool.acquire().await?, centre, from, to).await
     }
 
-    async fn put_ledger(&self, e: &LedgerEntry, a: &Audit) -> Result<(), StoreError> {
+    async fn put_ledger(
+        &self,
+        e: &LedgerEntry,
+        confirm: bool,
+        a: &Audit,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        attendance::put_ledger(&mut tx, e).await?;
+        attendance::put_ledger(&mut tx, e, confirm).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(())
@@ -491,33 +494,82 @@ impl Store for Backend {
     async fn lock_month(
         &self,
         centre: &CentreId,
-        month: &str,
+        month: zhiban_domain::month::Month,
         statement: &serde_json::Value,
+        policies: &[SubsidyPolicy],
         a: &Audit,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         super::dialect::lock_centre(&mut tx, centre.as_str()).await?;
-        attendance::lock_month(&mut tx, centre, month, &a.actor, statement).await?;
+        attendance::lock_month(&mut tx, centre, month, &a.actor, statement, policies).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(())
     }
 
+    async fn apply_correction(
+        &self,
+        c: &NewCorrection,
+        a: &Audit,
+    ) -> Result<CorrectionRecord, StoreError> {
+        let mut tx = self.write().await?;
+        // Serialised with approvals of the centre's months.
+        super::dialect::lock_centre(&mut tx, c.centre_id.as_str()).await?;
+        let rec = corrections::apply_correction(&mut tx, c).await?;
+        let mut au = a.clone();
+        au.target = format!("correction/{}", rec.id);
+        audit::insert_audit(&mut tx, &au).await?;
+        tx.commit().await?;
+        Ok(rec)
+    }
+
+    async fn list_corrections(
+        &self,
+        centre: &CentreId,
+        month: Option<zhiban_domain::month::Month>,
+    ) -> Result<Vec<CorrectionRecord>, StoreError> {
+        corrections::list_corrections(&mut *self.pool.acquire().await?, centre, month).await
+    }
+
+    async fn confirm_ledger(
+        &self,
+        centre: &CentreId,
+        duties: &[(StationId, chrono::NaiveDate, HalfDay, LawyerId)],
+        by: &str,
+        a: &Audit,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let n = corrections::confirm_ledger(&mut tx, centre, duties, by).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
     async fn put_subsidy_policy(&self, p: &SubsidyPolicy, a: &Audit) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
+        // Serialised with approvals: a month cannot be locked between this check and the write.
+        super::dialect::lock_centre(&mut tx, p.centre_id.as_str()).await?;
+        let locked: Vec<zhiban_domain::month::Month> =
+            attendance::locked_months(&mut tx, &p.centre_id)
+                .await?
+                .iter()
+                .filter_map(|m| zhiban_domain::month::Month::parse(&m.month).ok())
+                .collect();
         let mut s = settings::get_settings(&mut tx).await?.unwrap_or(Settings {
             name: "zhiban".into(),
             description: String::new(),
             rules: RuleSettings::default(),
             subsidy: vec![],
         });
+        zhiban_domain::month::policy_change_allowed(&s.subsidy, p, &locked)
+            .map_err(StoreError::Locked)?;
         s.subsidy
             .retain(|x| !(x.centre_id == p.centre_id && x.effective_from == p.effective_from));
         s.subsidy.push(p.clone());
         s.subsidy.sort_by(|a, b| {
             (&a.centre_id, a.effective_from).cmp(&(&b.centre_id, b.effective_from))
         });
-        settings::put_settings(&mut tx, &s).await?;
+        settings::put_settings(&mut settings::panel_write(&mut tx).await?, &s).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(())

@@ -12,6 +12,8 @@ pub mod audit;
 pub mod calendar;
 #[path = "../sql/centres.rs"]
 pub mod centres;
+#[path = "../sql/corrections.rs"]
+pub mod corrections;
 #[path = "../sql/feeds.rs"]
 pub mod feeds;
 #[path = "../sql/firms.rs"]
@@ -160,14 +162,15 @@ impl SqliteStore {
         a: &NewAttendance,
         audit: &Audit,
     ) -> Result<Option<AttendanceRecord>, StoreError> {
-        use attendance::{COLS, INSERT_NEW};
+        use attendance::COLS;
         use audit::INSERT_AUDIT;
         // The audit row's parameters are $22 to $27; its target ($26) is made from the new
         // record's id instead.
         let sql = writer::script_sql(&format!(
-            "{INSERT_NEW} ON CONFLICT DO NOTHING RETURNING {COLS}; \
+            "{} ON CONFLICT DO NOTHING RETURNING {COLS}; \
              {INSERT_AUDIT} SELECT $22, $23, $24, $25, 'attendance/' || last_insert_rowid(), $27 \
-             WHERE changes() = 1"
+             WHERE changes() = 1",
+            attendance::insert_new_if_open()
         ));
         let q = attendance::bind_new(sqlx::query(sqlx::AssertSqlSafe(sql)), a);
         let rows = self.writer.script(audit::bind_audit(q, audit)).await?;

@@ -1,0 +1,380 @@
+//! A month's subsidy statement, computed from the store and `zhiban_domain::subsidy`.
+//!
+//! - Only facts that count for pay are priced: attended (approved when outside the
+//!   geofence) or excused, not voided by a correction, and at most as many records per
+//!   slot as the published roster has posts there (a check-in left behind by a swap or
+//!   re-plan does not pay a slot twice).
+//! - Only plea agreements a coordinator confirmed pay; claims that differ are shown apart as
+//!   pending, and claims above the centre's plausibility limit are flagged.
+//! - A locked month is read as approved, never recomputed. Its later corrections are paid
+//!   in the first open month after it, as one adjustment line per lawyer naming the
+//!   corrections, priced with the policy versions frozen when the month was locked.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::planning::ALL;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use utoipa::ToSchema;
+use zhiban_domain::month::{Month, first_open_after};
+use zhiban_domain::subsidy::{
+    AttendedDuty, FirmTotal, LawyerTotal, LineRule, StatementLine, compute_lines, policy_on, totals,
+};
+use zhiban_domain::{Assignment, CentreId, Dataset, HalfDay, LawyerId, SubsidyPolicy};
+use zhiban_store::{CorrectionRecord, DutyQuery, LockedMonth};
+
+/// A duty attended but unpaid because no policy was in force.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub(crate) struct UnpaidDuty {
+    /// Lawyer.
+    pub(crate) lawyer_id: LawyerId,
+    /// Day.
+    pub(crate) date: NaiveDate,
+    /// Station.
+    pub(crate) station_id: String,
+}
+
+/// Plea agreements claimed on a duty that a coordinator has not confirmed as claimed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub(crate) struct PendingClaim {
+    /// The duty.
+    pub(crate) station_id: String,
+    /// Day.
+    pub(crate) date: NaiveDate,
+    /// Half-day.
+    pub(crate) half_day: HalfDay,
+    /// Lawyer.
+    pub(crate) lawyer_id: LawyerId,
+    /// Claimed by the lawyer.
+    pub(crate) claimed: u32,
+    /// Confirmed (and paid) so far.
+    pub(crate) confirmed: u32,
+    /// What confirming the claim would add (fen; negative when the claim is lower).
+    pub(crate) amount_fen: i64,
+    /// Above the centre's plausibility limit per duty: check before confirming.
+    pub(crate) outlier: bool,
+}
+
+/// A month's subsidy statement of one centre.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub(crate) struct Statement {
+    /// Centre.
+    pub(crate) centre_id: CentreId,
+    /// `YYYY-MM`.
+    pub(crate) month: String,
+    /// `open` (recomputed on every read) or `locked` (approved; never changes).
+    pub(crate) status: String,
+    /// When finance approved it.
+    pub(crate) locked_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Who approved it.
+    pub(crate) locked_by: Option<String>,
+    /// One line per duty and rule (confirmed facts only).
+    pub(crate) lines: Vec<StatementLine>,
+    /// Per lawyer.
+    pub(crate) lawyers: Vec<LawyerTotal>,
+    /// Per firm.
+    pub(crate) firms: Vec<FirmTotal>,
+    /// The centre's total (fen): what approval pays.
+    pub(crate) total_fen: i64,
+    /// Attended duties no policy pays (set a policy from an earlier date).
+    pub(crate) unpaid: Vec<UnpaidDuty>,
+    /// Duties still checked in, or outside the geofence awaiting approval: not yet counted.
+    pub(crate) pending: u32,
+    /// Claims not yet confirmed: not in the total.
+    #[serde(default)]
+    pub(crate) pending_claims: Vec<PendingClaim>,
+    /// Sum of the pending claims (fen), shown apart from the total.
+    #[serde(default)]
+    pub(crate) pending_fen: i64,
+    /// Records that no longer match a published duty whose slot is paid already.
+    #[serde(default)]
+    pub(crate) off_roster: u32,
+    /// Corrections of locked months paid by this statement's adjustment lines.
+    #[serde(default)]
+    pub(crate) corrections: Vec<CorrectionRecord>,
+}
+
+/// Priced lines of one month's facts as they stand, with what is left out.
+pub(crate) struct Priced {
+    pub(crate) lines: Vec<StatementLine>,
+    pub(crate) unpaid: Vec<UnpaidDuty>,
+    pub(crate) pending: u32,
+    pub(crate) claims: Vec<PendingClaim>,
+    pub(crate) off_roster: u32,
+}
+
+type SlotKey = (
+    zhiban_domain::StationId,
+    NaiveDate,
+    HalfDay,
+    zhiban_domain::Role,
+);
+
+/// Prices `month` of `centre` from the store's facts under `policies`.
+pub(crate) async fn price_month(
+    state: &AppState,
+    ds: &Dataset,
+    centre: &CentreId,
+    month: Month,
+    policies: &[SubsidyPolicy],
+) -> Result<Priced, ApiError> {
+    let (first, last) = (month.first(), month.last());
+    let records = state.store.list_attendance(centre, first, last).await?;
+    let ledger = state.store.list_ledger(centre, first, last).await?;
+    let q = DutyQuery {
+        centres: Some(vec![centre.clone()]),
+        from: Some(first),
+        to: Some(last),
+        ..DutyQuery::default()
+    };
+    let published: BTreeSet<Assignment> = state
+        .store
+        .list_duties(&q, ALL)
+        .await?
+        .items
+        .into_iter()
+        .map(|d| d.assignment)
+        .collect();
+    let mut posts: HashMap<SlotKey, usize> = HashMap::new();
+    for a in &published {
+        *posts
+            .entry((a.station_id.clone(), a.date, a.half_day, a.role))
+            .or_default() += 1;
+    }
+    let max_plea = state.store.centre_policy(centre).await?.max_plea_signings;
+    let (mut paid, mut pending, mut off_roster) = (vec![], 0, 0);
+    // Records on the roster first, so a left-over record pays only a post nobody holds.
+    let mut counting: Vec<_> = records.iter().filter(|r| r.counts_for_pay()).collect();
+    pending += records
+        .iter()
+        .filter(|r| !r.voided && !r.counts_for_pay())
+        .count() as u32;
+    counting.sort_by_key(|r| !published.contains(&r.duty));
+    for r in counting {
+        let a = &r.duty;
+        let left = posts
+            .entry((a.station_id.clone(), a.date, a.half_day, a.role))
+            .or_default();
+        if *left == 0 {
+            off_roster += 1;
+            continue;
+        }
+        *left -= 1;
+        paid.push(a.clone());
+    }
+    let mut duties = vec![];
+    let mut claims = vec![];
+    for a in paid {
+        let (Some(l), Some(st)) = (ds.lawyer(&a.lawyer_id), ds.station(&a.station_id)) else {
+            continue;
+        };
+        let entry = ledger.iter().find(|e| {
+            e.station_id == a.station_id
+                && e.date == a.date
+                && e.half_day == a.half_day
+                && e.lawyer_id == a.lawyer_id
+        });
+        let confirmed = entry.and_then(|e| e.confirmed_plea_signings).unwrap_or(0);
+        if let Some(e) = entry.filter(|e| e.plea_signings != confirmed) {
+            let rate = policy_on(policies, &st.centre_id, a.date).map_or(0, |p| p.plea_case_fen);
+            claims.push(PendingClaim {
+                station_id: a.station_id.to_string(),
+                date: a.date,
+                half_day: a.half_day,
+                lawyer_id: a.lawyer_id.clone(),
+                claimed: e.plea_signings,
+                confirmed,
+                amount_fen: (i64::from(e.plea_signings) - i64::from(confirmed)) * rate,
+                outlier: e.plea_signings > max_plea,
+            });
+        }
+        duties.push(AttendedDuty {
+            lawyer_id: l.id.clone(),
+            firm_id: l.firm_id.clone(),
+            home_centre_id: l.home_centre_id.clone(),
+            station_id: st.id.clone(),
+            station_kind: st.kind,
+            station_centre_id: st.centre_id.clone(),
+            date: a.date,
+            half_day: a.half_day,
+            plea_cases: confirmed,
+            quality: entry.and_then(|e| e.quality.clone()),
+        });
+    }
+    let (lines, unpaid) = compute_lines(&duties, policies);
+    let unpaid = unpaid
+        .into_iter()
+        .map(|d| UnpaidDuty {
+            lawyer_id: d.lawyer_id,
+            date: d.date,
+            station_id: d.station_id.to_string(),
+        })
+        .collect();
+    Ok(Priced {
+        lines,
+        unpaid,
+        pending,
+        claims,
+        off_roster,
+    })
+}
+
+fn per_lawyer(
+    lines: &[StatementLine],
+    keep: impl Fn(&StatementLine) -> bool,
+) -> BTreeMap<LawyerId, i64> {
+    let mut m = BTreeMap::new();
+    for l in lines.iter().filter(|l| keep(l)) {
+        *m.entry(l.lawyer_id.clone()).or_insert(0) += l.amount_fen;
+    }
+    m
+}
+
+fn snapshot(l: &LockedMonth) -> Result<Statement, ApiError> {
+    serde_json::from_value(l.statement.clone()).map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// The policy versions of `centre` (what a locked month freezes).
+pub(crate) fn centre_policies(ds: &Dataset, centre: &CentreId) -> Vec<SubsidyPolicy> {
+    ds.settings
+        .subsidy
+        .iter()
+        .filter(|p| &p.centre_id == centre)
+        .cloned()
+        .collect()
+}
+
+/// Adjustment lines paying, in open month `month`, the corrections of locked month `l`.
+async fn adjustments(
+    state: &AppState,
+    ds: &Dataset,
+    centre: &CentreId,
+    l: &LockedMonth,
+    locked: &[LockedMonth],
+) -> Result<(Vec<StatementLine>, Vec<CorrectionRecord>), ApiError> {
+    let lm = Month::parse(&l.month).map_err(|m| ApiError::Internal(anyhow::anyhow!(m)))?;
+    // Priced with the versions frozen at lock (months locked before they were frozen: the
+    // current ones, which can no longer change for that month).
+    let frozen = if l.policies.is_empty() {
+        centre_policies(ds, centre)
+    } else {
+        l.policies.clone()
+    };
+    let now = price_month(state, ds, centre, lm, &frozen).await?;
+    let snap = snapshot(l)?;
+    let now_totals = per_lawyer(&now.lines, |_| true);
+    let paid = per_lawyer(&snap.lines, |x| x.rule != LineRule::Adjustment);
+    let mut carried: BTreeMap<LawyerId, i64> = BTreeMap::new();
+    let mut carried_ids: BTreeSet<i64> = BTreeSet::new();
+    for later in locked.iter().filter(|x| x.month > l.month) {
+        let s = snapshot(later)?;
+        for (k, v) in per_lawyer(&s.lines, |x| {
+            x.rule == LineRule::Adjustment && x.date == Some(lm.first())
+        }) {
+            *carried.entry(k).or_insert(0) += v;
+        }
+        carried_ids.extend(s.corrections.iter().map(|c| c.id));
+    }
+    let fresh: Vec<CorrectionRecord> = state
+        .store
+        .list_corrections(centre, Some(lm))
+        .await?
+        .into_iter()
+        .filter(|c| !carried_ids.contains(&c.id))
+        .collect();
+    let mut lines = vec![];
+    let who: BTreeSet<&LawyerId> = now_totals.keys().chain(paid.keys()).collect();
+    for lawyer in who {
+        let delta = now_totals.get(lawyer).copied().unwrap_or(0)
+            - paid.get(lawyer).copied().unwrap_or(0)
+            - carried.get(lawyer).copied().unwrap_or(0);
+        if delta == 0 {
+            continue;
+        }
+        let ids: Vec<String> = fresh
+            .iter()
+            .filter(|c| &c.duty.lawyer_id == lawyer)
+            .map(|c| format!("#{}", c.id))
+            .collect();
+        let firm_id = ds
+            .lawyer(lawyer)
+            .map(|x| x.firm_id.clone())
+            .or_else(|| {
+                snap.lines
+                    .iter()
+                    .find(|x| &x.lawyer_id == lawyer)
+                    .map(|x| x.firm_id.clone())
+            })
+            .ok_or_else(|| ApiError::not_found("lawyer", lawyer))?;
+        lines.push(StatementLine {
+            lawyer_id: lawyer.clone(),
+            firm_id,
+            date: Some(lm.first()),
+            station_id: None,
+            half_day: None,
+            rule: LineRule::Adjustment,
+            description: if ids.is_empty() {
+                format!("{} 已审核月份更正", l.month)
+            } else {
+                format!("{} 已审核月份更正（更正单 {}）", l.month, ids.join(" "))
+            },
+            amount_fen: delta,
+        });
+    }
+    Ok((lines, fresh))
+}
+
+/// The statement of a centre for a month: the approved one if locked, else computed now.
+pub(crate) async fn statement(
+    state: &AppState,
+    centre: &CentreId,
+    month: Month,
+) -> Result<Statement, ApiError> {
+    let key = month.to_string();
+    let locked = state.store.locked_months(centre).await?;
+    if let Some(l) = locked.iter().find(|l| l.month == key) {
+        let mut s = snapshot(l)?;
+        s.status = "locked".into();
+        s.locked_at = Some(l.locked_at);
+        s.locked_by = Some(l.locked_by.clone());
+        return Ok(s);
+    }
+    let ds = state.dataset().await?;
+    let policies = centre_policies(&ds, centre);
+    let mut priced = price_month(state, &ds, centre, month, &policies).await?;
+    let locked_keys: Vec<Month> = locked
+        .iter()
+        .filter_map(|l| Month::parse(&l.month).ok())
+        .collect();
+    let mut corrections = vec![];
+    for l in locked.iter().filter(|l| l.month < key) {
+        let Ok(lm) = Month::parse(&l.month) else {
+            continue;
+        };
+        if first_open_after(lm, &locked_keys) != month {
+            continue;
+        }
+        let (lines, fixed) = adjustments(state, &ds, centre, l, &locked).await?;
+        priced.lines.extend(lines);
+        corrections.extend(fixed);
+    }
+    let (lawyers, firms, total_fen) = totals(&priced.lines);
+    Ok(Statement {
+        centre_id: centre.clone(),
+        month: key,
+        status: "open".into(),
+        locked_at: None,
+        locked_by: None,
+        lines: priced.lines,
+        lawyers,
+        firms,
+        total_fen,
+        unpaid: priced.unpaid,
+        pending: priced.pending,
+        pending_fen: priced.claims.iter().map(|c| c.amount_fen).sum(),
+        pending_claims: priced.claims,
+        off_roster: priced.off_roster,
+        corrections,
+    })
+}
