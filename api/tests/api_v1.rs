@@ -1262,8 +1262,10 @@ async fn a_month_of_check_ins_becomes_a_statement_equal_to_hand_computed_totals(
         StatusCode::CONFLICT
     );
 
-    // A late correction: the no-show is excused after approval. October never changes;
-    // November carries the difference as an adjustment line.
+    // A late correction: the no-show is found to have been excused after approval. The
+    // excuse itself is refused (October is locked); a coordinator's correction with a reason
+    // is the one way. October never changes; November carries the difference as an
+    // adjustment line naming the correction.
     let ns = &duties[no_show];
     let r = t
         .post(
@@ -1273,7 +1275,18 @@ async fn a_month_of_check_ins_becomes_a_statement_equal_to_hand_computed_totals(
             "half_day": ns["half_day"], "lawyer_id": ns["lawyer_id"], "reason": "事后补假"}),
         )
         .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let r = t
+        .post(
+            "/api/v1/corrections",
+            &coord,
+            json!({"station_id": ns["station_id"], "date": ns["date"],
+            "half_day": ns["half_day"], "lawyer_id": ns["lawyer_id"], "reason": "事后补假",
+            "attendance": "counts"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let correction = r.body["id"].as_i64().unwrap();
     let oct = t.get("/api/v1/statements/CH/2026-10", &finance).await;
     assert_eq!(oct.body["total_fen"], want_total);
     assert_eq!(oct.body["status"], "locked");
@@ -1287,6 +1300,12 @@ async fn a_month_of_check_ins_becomes_a_statement_equal_to_hand_computed_totals(
     assert_eq!(adj.len(), 1, "{}", nov.body);
     assert_eq!(adj[0]["lawyer_id"], ns["lawyer_id"]);
     assert_eq!(adj[0]["date"], "2026-10-01");
+    assert!(
+        s(&adj[0]["description"]).contains(&format!("#{correction}")),
+        "{}",
+        adj[0]
+    );
+    assert_eq!(nov.body["corrections"][0]["id"], correction);
     let with_ns = {
         let mut g: Vec<&Value> = paid.clone();
         g.push(ns);
@@ -1328,6 +1347,7 @@ async fn a_month_of_check_ins_becomes_a_statement_equal_to_hand_computed_totals(
         "attendance.excuse",
         "ledger.put",
         "statement.approve",
+        "correction.create",
     ] {
         assert!(actions.iter().any(|x| x == a), "{a} missing");
     }
@@ -2039,6 +2059,26 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
                 json!({"lawyer_id": la, "consultations": 1, "plea_signings": 0, "notes": "", "applications": []}),
             )),
             LAWYER_EDITS,
+        ),
+        case(
+            M::POST,
+            "/api/v1/ledger/confirm",
+            "/api/v1/ledger/confirm".into(),
+            Some(json!({"centre_id": "GZ-TH", "duties": [{"station_id": st, "date": date,
+                "half_day": "am", "lawyer_id": la}]})),
+            EDITS,
+        ),
+        case(
+            M::POST,
+            "/api/v1/corrections",
+            "/api/v1/corrections".into(),
+            Some(with(json!({"lawyer_id": la, "reason": "更正", "plea_signings": 1}))),
+            EDITS,
+        ),
+        list(
+            "/api/v1/corrections",
+            "/api/v1/corrections?centre_id=GZ-TH".into(),
+            OTHER_LAWYER,
         ),
         list(
             "/api/v1/ledger.csv",
