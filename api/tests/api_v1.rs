@@ -2064,15 +2064,19 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             M::POST,
             "/api/v1/ledger/confirm",
             "/api/v1/ledger/confirm".into(),
-            Some(json!({"centre_id": "GZ-TH", "duties": [{"station_id": st, "date": date,
-                "half_day": "am", "lawyer_id": la}]})),
+            Some(
+                json!({"centre_id": "GZ-TH", "duties": [{"station_id": st, "date": date,
+                "half_day": "am", "lawyer_id": la}]}),
+            ),
             EDITS,
         ),
         case(
             M::POST,
             "/api/v1/corrections",
             "/api/v1/corrections".into(),
-            Some(with(json!({"lawyer_id": la, "reason": "更正", "plea_signings": 1}))),
+            Some(with(
+                json!({"lawyer_id": la, "reason": "更正", "plea_signings": 1}),
+            )),
             EDITS,
         ),
         list(
