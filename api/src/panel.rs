@@ -118,11 +118,47 @@ async fn put_policy(
 ) -> Result<Json<CentrePolicy>, ApiError> {
     let c = centre_of(&state, &who, &id).await?;
     who.require_coordinator_of(&c.id, &format!("centre {}", c.id))?;
-    if policy.swap_min_hours > 24 * 30 {
-        return Err(ApiError::invalid(
+    for (field, value, max, what) in [
+        (
             "swap_min_hours",
+            policy.swap_min_hours,
+            24 * 30,
             "at most 720 hours (30 days)",
-        ));
+        ),
+        (
+            "checkin_early_minutes",
+            policy.checkin_early_minutes,
+            240,
+            "at most 240 minutes",
+        ),
+        (
+            "late_grace_minutes",
+            policy.late_grace_minutes,
+            240,
+            "at most 240 minutes",
+        ),
+        (
+            "checkout_grace_minutes",
+            policy.checkout_grace_minutes,
+            240,
+            "at most 240 minutes",
+        ),
+        (
+            "min_presence_pct",
+            policy.min_presence_pct,
+            100,
+            "a percentage, 0 to 100",
+        ),
+        (
+            "max_plea_signings",
+            policy.max_plea_signings,
+            500,
+            "at most 500 per duty",
+        ),
+    ] {
+        if value > max {
+            return Err(ApiError::invalid(field, what));
+        }
     }
     let audit = who.audit(
         Some(&c.id),
