@@ -208,10 +208,15 @@ fn fixtures_generate_is_deterministic_and_imports() {
 }
 
 fn get(addr: &str, path: &str) -> (u16, String) {
+    get_with(addr, path, "")
+}
+
+/// A GET with extra header lines (each ending in `\r\n`).
+fn get_with(addr: &str, path: &str, headers: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}\r\n"
     )
     .unwrap();
     let mut resp = String::new();
@@ -269,7 +274,28 @@ fn serve_demo_imports_guangzhou_once_and_answers_healthz() {
             }
         };
         assert_eq!(status, 200, "{body}");
-        assert!(body.contains("\"lawyers\":787"), "{body}");
+        // Counts only for a caller with a token: the demo's admin token is printed once,
+        // at the first start; a restart mints none.
+        assert!(!body.contains("\"lawyers\""), "{body}");
+        let token_line = lines.next().unwrap().unwrap();
+        if round == 0 {
+            let token = token_line
+                .split("(shown once): ")
+                .nth(1)
+                .and_then(|t| t.split_whitespace().next())
+                .unwrap_or_else(|| panic!("{token_line}"))
+                .to_string();
+            let (status, body) = get_with(
+                &addr,
+                "/healthz",
+                &format!("Authorization: Bearer {token}\r\n"),
+            );
+            assert_eq!(status, 200, "{body}");
+            assert!(body.contains("\"lawyers\":787"), "{body}");
+        } else {
+            assert!(!token_line.contains("zb_"), "{token_line}");
+            assert!(token_line.contains("zhiban token create"), "{token_line}");
+        }
         let (status, _) = get(&addr, "/no-such-page");
         assert_eq!(status, 404);
         child.kill().unwrap();
