@@ -45,12 +45,7 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
     let problem = match &store {
         Some(store) => {
             let problem = crate::planning::problem_from_store(
-                &**store,
-                &ds,
-                &centres,
-                args.from,
-                args.weeks,
-                None,
+                &**store, &ds, &centres, args.from, args.weeks, None,
             )
             .await?;
             let history_from =
@@ -188,9 +183,27 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
         writeln!(out, "{} slots not fully covered:", r.uncovered.len())?;
         for u in r.uncovered.iter().take(20) {
             let why = match &u.reason {
-                UncoveredReason::NoEligibleLawyer => {
+                UncoveredReason::NoEligibleLawyer { licensed_later }
+                    if licensed_later.is_empty() =>
+                {
                     "no lawyer in the pool has the skills, languages, years or firm it needs"
                         .to_string()
+                }
+                UncoveredReason::NoEligibleLawyer { licensed_later } => {
+                    let names: Vec<String> = licensed_later
+                        .iter()
+                        .take(6)
+                        .map(|(l, d)| format!("{l} (from {d})"))
+                        .collect();
+                    format!(
+                        "no lawyer is eligible; licensed only after this day: {}{}",
+                        names.join(", "),
+                        if licensed_later.len() > 6 {
+                            ", ..."
+                        } else {
+                            ""
+                        }
+                    )
                 }
                 UncoveredReason::EligibleUnavailable { lawyers } => {
                     format!("all {} eligible lawyers are unavailable", lawyers.len())

@@ -14,7 +14,8 @@ use zhiban_domain::{Assignment, CentreId, HalfDay, LawyerId, Role, StationId};
 
 fn zhiban() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_zhiban"));
-    c.env_remove("ZHIBAN_DATABASE_URL").env("ZHIBAN_LOG", "warn");
+    c.env_remove("ZHIBAN_DATABASE_URL")
+        .env("ZHIBAN_LOG", "warn");
     c
 }
 
@@ -105,7 +106,10 @@ fn shared_pool_data_set(to: &Path) {
         to,
         &[
             ("centres.csv", "GZ,广州市法律援助处,,Asia/Shanghai,false"),
-            ("centres.csv", "HD,广州市花都区法律援助处,GZ,Asia/Shanghai,true"),
+            (
+                "centres.csv",
+                "HD,广州市花都区法律援助处,GZ,Asia/Shanghai,true",
+            ),
             (
                 "stations.csv",
                 "HD-KSS,HD,花都区看守所法律援助工作站,detention_centre,广州市花都区新华街1号,020-86801101,23.4040,113.2200,300,09:00,11:30,14:30,17:30,0,,,true,3",
@@ -151,12 +155,7 @@ async fn solving_from_the_database_respects_other_rosters_and_busy_calendars(bac
     let dir = db.dir().to_path_buf();
     let input = dir.join("shared");
     shared_pool_data_set(&input);
-    run_ok(&[
-        "import",
-        input.to_str().unwrap(),
-        "--database-url",
-        &db.url,
-    ]);
+    run_ok(&["import", input.to_str().unwrap(), "--database-url", &db.url]);
     let store = zhiban_store::connect(&db.url).await.unwrap();
     // CH-L06 is on duty at HD's detention centre on Monday morning (HD's published roster).
     store
@@ -230,7 +229,9 @@ async fn solving_from_the_database_respects_other_rosters_and_busy_calendars(bac
         assignments
             .iter()
             .filter(|a| {
-                a.lawyer_id.as_str() == lawyer && a.date == d("2026-11-23") && a.half_day == half_day
+                a.lawyer_id.as_str() == lawyer
+                    && a.date == d("2026-11-23")
+                    && a.half_day == half_day
             })
             .count()
     };

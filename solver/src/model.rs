@@ -544,7 +544,8 @@ fn candidates(
             if !law.is_available(s.date, s.half_day) {
                 continue;
             }
-            let base = w.preference * f64::from(law.unmet_wishes(&st.id, s.date.weekday()))
+            // On a make-up working day, wishes follow the weekday it works as.
+            let base = w.preference * f64::from(p.unmet_wishes(l, si))
                 + w.distance_per_km * law.base.distance_m(&st.location) / 1000.0;
             let roles: &[Role] = if s.backups > 0 {
                 &[Role::Primary, Role::Backup]
