@@ -19,10 +19,8 @@ pub(crate) const ALL: Page = Page {
     offset: 0,
 };
 
-/// The problem a roster of `centre` over the period is made and judged against: the panel
-/// as it is now, history from earlier published rosters, and, as unavailability, the duties
-/// the same lawyers hold in other published rosters during the period (so no lawyer is
-/// booked twice across centres sharing a pool).
+/// The problem a roster of `centre` over the period is made and judged against (see
+/// [`problem_from_store`]), with the panel as it is now.
 pub(crate) async fn problem_for(
     state: &AppState,
     centre: &CentreId,
@@ -34,29 +32,67 @@ pub(crate) async fn problem_for(
     if ds.centre(centre).is_none() {
         return Err(ApiError::not_found("centre", centre));
     }
+    let problem = problem_from_store(
+        &*state.store,
+        &ds,
+        std::slice::from_ref(centre),
+        from,
+        weeks,
+        roster_id,
+    )
+    .await
+    .map_err(|e| match e {
+        PlanError::Store(e) => ApiError::from(e),
+        PlanError::Problem(e) => ApiError::invalid("weeks", e.to_string()),
+    })?;
+    Ok((ds, problem))
+}
+
+/// Why a problem could not be assembled from the store.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PlanError {
+    /// Reading the store failed.
+    #[error(transparent)]
+    Store(#[from] zhiban_store::StoreError),
+    /// The period or the centres are not valid.
+    #[error(transparent)]
+    Problem(#[from] zhiban_domain::ProblemError),
+}
+
+/// The one place a problem is assembled from the store, for API jobs and handlers and for
+/// `zhiban solve --database-url` alike: the data set `ds` for `centres` over the period, with
+/// history from earlier published rosters, and, as unavailability, the duties the same
+/// lawyers hold in other published rosters during the period (so no lawyer is booked twice
+/// across centres sharing a pool) and their own busy calendars. `except_roster` leaves out
+/// the series being re-planned.
+pub(crate) async fn problem_from_store(
+    store: &dyn zhiban_store::Store,
+    ds: &Dataset,
+    centres: &[CentreId],
+    from: NaiveDate,
+    weeks: u32,
+    except_roster: Option<i64>,
+) -> Result<RosterProblem, PlanError> {
     let history_from = from - Duration::weeks(i64::from(ds.settings.rules.history_weeks));
-    let past = state
-        .store
+    let past = store
         .list_duties(
             &DutyQuery {
                 from: Some(history_from),
                 to: from.pred_opt(),
-                except_roster: roster_id,
+                except_roster,
                 ..DutyQuery::default()
             },
             ALL,
         )
         .await?;
     let history = past_duties(past.items);
-    let mut problem = RosterProblem::build(&ds, std::slice::from_ref(centre), from, weeks, history)
-        .map_err(|e| ApiError::invalid("weeks", e.to_string()))?;
-    let busy = state
-        .store
+    let mut problem = RosterProblem::build(ds, centres, from, weeks, history)?;
+    let busy = store
         .list_duties(
             &DutyQuery {
                 from: Some(problem.from),
                 to: Some(problem.to),
-                except_roster: roster_id,
+                except_roster,
                 ..DutyQuery::default()
             },
             ALL,
@@ -67,7 +103,7 @@ pub(crate) async fn problem_for(
         problem.slots.iter().map(|s| s.start).min(),
         problem.slots.iter().map(|s| s.end).max(),
     ) {
-        let commitments = state.store.list_busy_times(None, first, last).await?;
+        let commitments = store.list_busy_times(None, first, last).await?;
         if !commitments.is_empty() {
             let index: std::collections::HashMap<&LawyerId, usize> = problem
                 .lawyers
@@ -101,7 +137,7 @@ pub(crate) async fn problem_for(
                 .insert((d.assignment.date, d.assignment.half_day));
         }
     }
-    Ok((ds, problem))
+    Ok(problem)
 }
 
 /// The report of a roster as JSON.

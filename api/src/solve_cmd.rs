@@ -4,7 +4,7 @@ use crate::cli::{SolveArgs, today};
 use anyhow::{Context, bail};
 use std::io::Write;
 use std::time::Duration;
-use zhiban_domain::{CentreId, Dataset, PastDuty, RosterProblem};
+use zhiban_domain::{CentreId, Dataset, RosterProblem};
 use zhiban_solver::{Busy, Role, SolveInput, SolveSettings, UncoveredReason, check, solve};
 
 pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
@@ -39,37 +39,26 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
             .map(|c| CentreId::parse(c).map_err(|m| anyhow::anyhow!("--centre {c:?}: {m}")))
             .collect::<anyhow::Result<_>>()?
     };
-    // From the database, duties of published rosters in the history window count toward
-    // fairness (a data-set folder has no rosters).
-    let history_from =
-        args.from - chrono::Duration::weeks(i64::from(ds.settings.rules.history_weeks));
-    let history: Vec<PastDuty> = match &store {
-        Some(store) => crate::planning::past_duties(
-            store
-                .list_duties(
-                    &zhiban_store::DutyQuery {
-                        from: Some(history_from),
-                        to: args.from.pred_opt(),
-                        ..zhiban_store::DutyQuery::default()
-                    },
-                    zhiban_store::Page {
-                        limit: u32::MAX,
-                        offset: 0,
-                    },
-                )
-                .await?
-                .items,
-        ),
-        None => vec![],
+    // From the database, the problem is the one API jobs solve (`planning`): published
+    // history counts toward fairness, and duties in other published rosters and lawyers'
+    // busy calendars rule out those half-days. A data-set folder has no rosters.
+    let problem = match &store {
+        Some(store) => {
+            let problem = crate::planning::problem_from_store(
+                &**store, &ds, &centres, args.from, args.weeks, None,
+            )
+            .await?;
+            let history_from =
+                args.from - chrono::Duration::weeks(i64::from(ds.settings.rules.history_weeks));
+            writeln!(
+                out,
+                "history: {} published duties from {history_from} on count toward fair shares",
+                problem.history.len()
+            )?;
+            problem
+        }
+        None => RosterProblem::build(&ds, &centres, args.from, args.weeks, vec![])?,
     };
-    if store.is_some() {
-        writeln!(
-            out,
-            "history: {} published duties from {history_from} on count toward fair shares",
-            history.len()
-        )?;
-    }
-    let problem = RosterProblem::build(&ds, &centres, args.from, args.weeks, history)?;
     let years = ds.calendar.years();
     let last_year = chrono::Datelike::year(&problem.to);
     for y in chrono::Datelike::year(&problem.from)..=last_year {
@@ -194,9 +183,27 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
         writeln!(out, "{} slots not fully covered:", r.uncovered.len())?;
         for u in r.uncovered.iter().take(20) {
             let why = match &u.reason {
-                UncoveredReason::NoEligibleLawyer => {
+                UncoveredReason::NoEligibleLawyer { licensed_later }
+                    if licensed_later.is_empty() =>
+                {
                     "no lawyer in the pool has the skills, languages, years or firm it needs"
                         .to_string()
+                }
+                UncoveredReason::NoEligibleLawyer { licensed_later } => {
+                    let names: Vec<String> = licensed_later
+                        .iter()
+                        .take(6)
+                        .map(|(l, d)| format!("{l} (from {d})"))
+                        .collect();
+                    format!(
+                        "no lawyer is eligible; licensed only after this day: {}{}",
+                        names.join(", "),
+                        if licensed_later.len() > 6 {
+                            ", ..."
+                        } else {
+                            ""
+                        }
+                    )
                 }
                 UncoveredReason::EligibleUnavailable { lawyers } => {
                     format!("all {} eligible lawyers are unavailable", lawyers.len())

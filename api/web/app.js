@@ -156,7 +156,10 @@ function violationText(v) {
 
 function reasonText(r) {
   if (!r) return "";
-  if (r.kind === "no_eligible_lawyer") return "无符合条件的律师";
+  if (r.kind === "no_eligible_lawyer") {
+    const later = (r.licensed_later || []).map(([id, date]) => `${id}（${date}起执业）`);
+    return later.length ? `无符合条件的律师；执业证日期晚于当日：${later.join("、")}` : "无符合条件的律师";
+  }
   if (r.kind === "eligible_unavailable") return `符合条件的 ${r.lawyers.length} 名律师均不可用`;
   if (r.kind === "eligible_at_limits") return `符合条件的 ${r.lawyers.length} 名律师已有值班或达上限`;
   return r.kind;

@@ -265,6 +265,25 @@ fn solve_one(
             let work: usize = p.slots.iter().map(|s| s.eligible.len()).sum();
             crate::greedy::greedy(p, if work < 50_000 { 20 } else { 2 }, 1, &w)
         });
+    // Every roster pays `stability` for each assignment of the previous version it drops,
+    // while the pairs' costs count kept ones only as savings: a constant of the objective
+    // (and so of its bound), added back so both are the roster's true score.
+    let constant = input
+        .previous
+        .map_or(0.0, |r| w.stability * r.assignments.len() as f64);
+    if cands.is_empty() {
+        // Nothing to decide (a slot nobody is eligible or available for): the empty roster is
+        // the only one, and its score is the objective and the bound alike. HiGHS, given a
+        // model without integer columns, would solve a linear programme and report no bound.
+        let roster = Roster::default();
+        let mut report = build_report(p, &roster, input.previous, &w);
+        report.status = SolveStatus::Optimal;
+        report.solver_objective = report.components.total();
+        report.best_bound = report.solver_objective;
+        report.gap = 0.0;
+        report.solve_seconds = started.elapsed().as_secs_f64();
+        return Ok(Solved { roster, report });
+    }
     let ctx = BuildContext::new(p, &lawyer_index, &w);
 
     // Large models are solved over a subset of the pairs chosen by pricing: the linear
@@ -289,16 +308,16 @@ fn solve_one(
             let roster = Roster::new(taken.iter().map(|&i| cands[i].assignment(p)));
             let mut report = build_report(p, &roster, input.previous, &w);
             report.status = SolveStatus::Optimal;
-            report.solver_objective = objective;
-            report.best_bound = priced.bound;
-            report.gap = relative_gap(objective, priced.bound);
+            report.solver_objective = objective + constant;
+            report.best_bound = priced.bound + constant;
+            report.gap = relative_gap(objective + constant, priced.bound + constant);
             report.solve_seconds = started.elapsed().as_secs_f64();
             report.variables = priced.chosen.len();
             report.constraints = constraints;
             report.pruned_candidates = cands.len() - priced.chosen.len();
             return Ok(Solved { roster, report });
         }
-        priced_bound = Some(priced.bound);
+        priced_bound = Some(priced.bound + constant);
         priced.chosen
     } else {
         (0..cands.len()).collect()
@@ -401,11 +420,11 @@ fn solve_one(
             )));
         }
     };
-    let gap = solved.mip_gap();
     let mut bound = solved
         .double_info_value(c"mip_dual_bound")
-        .unwrap_or(f64::NAN);
-    let mut objective = solved.objective_value();
+        .unwrap_or(f64::NAN)
+        + constant;
+    let mut objective = solved.objective_value() + constant;
     let columns = solved.get_solution().columns().to_vec();
 
     let mut roster = Roster::new(
@@ -437,8 +456,10 @@ fn solve_one(
             objective = greedy_total;
         }
     }
-    let mut gap = if gap.is_finite() {
-        gap
+    // Against the objective reported (the greedy roster's when it replaced HiGHS's), with
+    // the constant in both.
+    let mut gap = if bound.is_finite() {
+        relative_gap(objective, bound)
     } else if solve_status == SolveStatus::Optimal {
         0.0
     } else {
@@ -523,7 +544,8 @@ fn candidates(
             if !law.is_available(s.date, s.half_day) {
                 continue;
             }
-            let base = w.preference * f64::from(law.unmet_wishes(&st.id, s.date.weekday()))
+            // On a make-up working day, wishes follow the weekday it works as.
+            let base = w.preference * f64::from(p.unmet_wishes(l, si))
                 + w.distance_per_km * law.base.distance_m(&st.location) / 1000.0;
             let roles: &[Role] = if s.backups > 0 {
                 &[Role::Primary, Role::Backup]

@@ -64,8 +64,14 @@ impl Components {
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum UncoveredReason {
-    /// No lawyer in the pool has the skills, languages, years or firm the slot needs.
-    NoEligibleLawyer,
+    /// No lawyer in the pool has the skills, languages, years or firm the slot needs, or
+    /// holds a licence on the date.
+    NoEligibleLawyer {
+        /// Lawyers who would be eligible but are licensed only after the date, with their
+        /// licence dates (no duty before the licence, whatever the years required).
+        #[schema(value_type = Vec<Object>)]
+        licensed_later: Vec<(LawyerId, NaiveDate)>,
+    },
     /// Lawyers are eligible, but every one of them is unavailable then.
     EligibleUnavailable {
         /// The eligible lawyers.
@@ -258,7 +264,8 @@ pub fn build_report(
             .entry((l, (a.date.year(), a.date.month())))
             .or_default() += 1;
         let law = &p.lawyers[l];
-        preference += w.preference * f64::from(law.unmet_wishes(&st.id, a.date.weekday()));
+        // On a make-up working day, wishes follow the weekday it works as.
+        preference += w.preference * f64::from(p.unmet_wishes(l, s));
         distance += w.distance_per_km * law.base.distance_m(&st.location) / 1000.0;
         tie_break += w.tie_break
             * crate::model::tie_break(&a.lawyer_id, &a.station_id, a.date, a.half_day, a.role);
@@ -282,7 +289,9 @@ pub fn build_report(
             continue;
         }
         let reason = if s.eligible.is_empty() {
-            UncoveredReason::NoEligibleLawyer
+            UncoveredReason::NoEligibleLawyer {
+                licensed_later: s.licensed_later.clone(),
+            }
         } else if s
             .eligible
             .iter()

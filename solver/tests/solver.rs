@@ -219,7 +219,9 @@ fn uncovered_slots_say_why() {
     };
     assert_eq!(
         why("CH-JCY", "2026-11-25"),
-        Some(UncoveredReason::NoEligibleLawyer)
+        Some(UncoveredReason::NoEligibleLawyer {
+            licensed_later: vec![]
+        })
     );
     match why("CH-FY", "2026-11-26") {
         Some(UncoveredReason::EligibleUnavailable { lawyers }) => assert_eq!(lawyers.len(), 4),

@@ -20,6 +20,12 @@
 //! `HH:MM`. `unavailability.csv`, `leave.csv` and `preferences.csv` may be left out
 //! (empty); without `calendar.csv` the shipped 2026 calendar is used.
 //!
+//! Two rules read these files together. A lawyer takes no duty before their `licence_date`,
+//! whatever `min_years` asks (0 included). On a make-up working day (`calendar.csv` kind
+//! `workday`) the day works as its `works_as` weekday (Monday when empty): `demand.csv`
+//! (for stations without holiday duty), `unavailability.csv` and weekday `preferences.csv`
+//! rows all follow that weekday, not the date's own.
+//!
 //! Every error names the file, the row (the line number a spreadsheet shows, header = 1)
 //! and the column:
 //!

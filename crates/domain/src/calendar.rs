@@ -156,6 +156,17 @@ impl WorkingCalendar {
             None => Some(date.weekday()),
         }
     }
+
+    /// The weekday `date` works as for a lawyer's weekly rules (weekly unavailability and
+    /// wishes): on a make-up working day the weekday it works as, like its demand
+    /// ([`pattern_weekday`](Self::pattern_weekday)); on any other day, holidays included,
+    /// its own.
+    pub fn works_as(&self, date: NaiveDate) -> Weekday {
+        match self.days.get(&date) {
+            Some(d) if d.kind == DayKind::Workday => d.works_as.unwrap_or(Weekday::Mon),
+            _ => date.weekday(),
+        }
+    }
 }
 
 /// Parses the shipped calendar file (`date,kind,name,works_as`, no quoting).
@@ -244,6 +255,18 @@ mod tests {
         assert_eq!(cal.pattern_weekday(d("2026-02-14")), Some(Weekday::Mon));
         assert_eq!(cal.pattern_weekday(d("2026-10-05")), None);
         assert_eq!(cal.pattern_weekday(d("2026-11-24")), Some(Weekday::Tue));
+    }
+
+    #[test]
+    fn lawyers_weekly_rules_follow_the_weekday_a_make_up_day_works_as() {
+        let cal = WorkingCalendar::cn_2026();
+        // Saturday 2026-10-10 works as a Friday; Saturday 2026-02-14 names none: Monday.
+        assert_eq!(cal.works_as(d("2026-10-10")), Weekday::Fri);
+        assert_eq!(cal.works_as(d("2026-02-14")), Weekday::Mon);
+        // A holiday and an ordinary weekend day keep their own weekday.
+        assert_eq!(cal.works_as(d("2026-10-05")), Weekday::Mon);
+        assert_eq!(cal.works_as(d("2026-11-21")), Weekday::Sat);
+        assert_eq!(cal.works_as(d("2026-11-24")), Weekday::Tue);
     }
 
     #[test]

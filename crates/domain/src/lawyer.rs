@@ -55,6 +55,12 @@ impl Lawyer {
         years_between(self.licence_date, on)
     }
 
+    /// Whether the lawyer holds their licence on `on`: from the licence date on. Before it
+    /// they may take no duty at all, whatever a station's minimum years (0 included).
+    pub fn is_licensed_on(&self, on: NaiveDate) -> bool {
+        on >= self.licence_date
+    }
+
     /// Whether the lawyer has every skill in `skills`.
     pub fn has_skills(&self, skills: &[String]) -> bool {
         skills.iter().all(|s| self.skills.contains(s))
@@ -314,6 +320,18 @@ mod tests {
         assert_eq!(l.years_of_practice(d("2019-01-01")), 0);
         assert_eq!(years_between(d("2020-02-29"), d("2021-02-28")), 0);
         assert_eq!(years_between(d("2020-02-29"), d("2021-03-01")), 1);
+    }
+
+    #[test]
+    fn a_lawyer_is_licensed_from_the_licence_date_on_and_not_before() {
+        let l = sample();
+        assert!(!l.is_licensed_on(d("2020-03-14")));
+        assert!(l.is_licensed_on(d("2020-03-15")));
+        assert!(l.is_licensed_on(d("2031-01-01")));
+        // Before the licence a lawyer has 0 years, as does one licensed this morning: years
+        // alone cannot tell them apart.
+        assert_eq!(l.years_of_practice(d("2020-03-14")), 0);
+        assert_eq!(l.years_of_practice(d("2020-03-15")), 0);
     }
 
     #[test]

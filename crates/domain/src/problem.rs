@@ -106,10 +106,18 @@ pub struct Slot {
     pub backups: u32,
     /// Whether the date is a public holiday (only holiday-duty stations have such slots).
     pub holiday: bool,
+    /// The weekday the date works as for lawyers' weekly unavailability and wishes: its own,
+    /// or on a make-up working day (调休上班) the weekday it works as.
+    pub weekday: Weekday,
     /// Indices into `RosterProblem::lawyers` of everyone eligible: active, in the station's
     /// pool, of a contracted firm where the station has contracts, with the skills,
-    /// languages and years needed. Availability is not part of eligibility.
+    /// languages and years needed, and licensed on the date. Availability is not part of
+    /// eligibility.
     pub eligible: Vec<usize>,
+    /// Lawyers who meet the pool, firm, skill and language rules but are licensed only
+    /// after the date, with their licence dates: the reason they are not eligible.
+    #[serde(default)]
+    pub licensed_later: Vec<(LawyerId, NaiveDate)>,
 }
 
 /// Everything a solver needs to roster one or more centres over a period.
@@ -276,15 +284,22 @@ impl RosterProblem {
                         }),
                     };
                     let min_years = st.min_years.max(rule.min_years);
-                    let eligible = station_lawyers[si]
+                    // No duty before the licence date, even where no years are required.
+                    let (eligible, unlicensed): (Vec<usize>, Vec<usize>) = station_lawyers[si]
                         .iter()
                         .copied()
                         .filter(|&i| {
                             let l = lawyers[i];
-                            l.has_skills(&rule.skills)
-                                && l.speaks(&rule.languages)
-                                && l.years_of_practice(date) >= min_years
+                            l.has_skills(&rule.skills) && l.speaks(&rule.languages)
                         })
+                        .partition(|&i| lawyers[i].is_licensed_on(date));
+                    let eligible = eligible
+                        .into_iter()
+                        .filter(|&i| lawyers[i].years_of_practice(date) >= min_years)
+                        .collect();
+                    let licensed_later = unlicensed
+                        .into_iter()
+                        .map(|i| (lawyers[i].id.clone(), lawyers[i].licence_date))
                         .collect();
                     slots.push(Slot {
                         station: si,
@@ -298,7 +313,9 @@ impl RosterProblem {
                         lawyers: rule.lawyers,
                         backups: rule.backups,
                         holiday,
+                        weekday: ds.calendar.works_as(date),
                         eligible,
+                        licensed_later,
                     });
                 }
             }
@@ -345,10 +362,12 @@ impl RosterProblem {
                 let mut unavailable = BTreeSet::new();
                 let mut d = from;
                 while d <= to {
+                    // A make-up working day follows the weekday it works as.
+                    let weekday = ds.calendar.works_as(d);
                     for h in HalfDay::ALL {
                         let weekly = weekly_off
                             .iter()
-                            .any(|u| u.weekday == d.weekday() && u.half_day == h);
+                            .any(|u| u.weekday == weekday && u.half_day == h);
                         let leave = leave_of.iter().any(|v| v.covers(d, h));
                         if weekly || leave {
                             unavailable.insert((d, h));
@@ -425,6 +444,13 @@ impl RosterProblem {
         })
     }
 
+    /// How many of `lawyer`'s wishes a duty at `slot` goes against, on the weekday the
+    /// slot's date works as (see [`ProblemLawyer::unmet_wishes`]).
+    pub fn unmet_wishes(&self, lawyer: usize, slot: usize) -> u32 {
+        let s = &self.slots[slot];
+        self.lawyers[lawyer].unmet_wishes(&s.station_id, s.weekday)
+    }
+
     /// Total primary posts demanded.
     pub fn demanded_posts(&self) -> u32 {
         self.slots.iter().map(|s| s.lawyers).sum()
@@ -432,163 +458,4 @@ impl RosterProblem {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::testkit::{d, dataset};
-
-    fn ids(p: &RosterProblem, slot: &Slot) -> Vec<String> {
-        slot.eligible
-            .iter()
-            .map(|&i| p.lawyers[i].id.to_string())
-            .collect()
-    }
-
-    fn c(id: &str) -> CentreId {
-        CentreId::parse(id).unwrap()
-    }
-
-    #[test]
-    fn slots_follow_the_weekly_pattern_on_working_days() {
-        // Mon 2026-11-23 .. Sun 2026-11-29: an ordinary week.
-        let p = RosterProblem::build(&dataset(), &[c("C1")], d("2026-11-23"), 1, vec![]).unwrap();
-        let summary: Vec<(String, String, HalfDay)> = p
-            .slots
-            .iter()
-            .map(|s| (s.station_id.to_string(), s.date.to_string(), s.half_day))
-            .collect();
-        assert_eq!(
-            summary,
-            vec![
-                ("S-KSS".into(), "2026-11-23".into(), HalfDay::Am),
-                ("S-COURT".into(), "2026-11-23".into(), HalfDay::Am),
-                ("S-COURT".into(), "2026-11-25".into(), HalfDay::Am),
-                ("S-KSS".into(), "2026-11-26".into(), HalfDay::Pm),
-                ("S-COURT".into(), "2026-11-27".into(), HalfDay::Pm),
-                ("S-KSS".into(), "2026-11-28".into(), HalfDay::Am),
-            ]
-        );
-        assert_eq!(p.demanded_posts(), 7);
-        let first = &p.slots[0];
-        assert_eq!(first.start.to_rfc3339(), "2026-11-23T01:00:00+00:00");
-        assert_eq!(first.end.to_rfc3339(), "2026-11-23T04:00:00+00:00");
-    }
-
-    #[test]
-    fn holidays_close_courts_but_not_holiday_duty_detention_centres() {
-        // Mon 2026-10-05 is a National Day holiday; Sat 2026-10-10 works as a Friday.
-        let p = RosterProblem::build(&dataset(), &[c("C1")], d("2026-10-05"), 1, vec![]).unwrap();
-        let on = |date: &str| -> Vec<String> {
-            p.slots
-                .iter()
-                .filter(|s| s.date == d(date))
-                .map(|s| format!("{}/{}", s.station_id, s.half_day))
-                .collect()
-        };
-        assert_eq!(
-            on("2026-10-05"),
-            vec!["S-KSS/am"],
-            "detention centre keeps its Monday duty"
-        );
-        assert!(
-            p.slots
-                .iter()
-                .find(|s| s.date == d("2026-10-05"))
-                .unwrap()
-                .holiday
-        );
-        assert!(
-            on("2026-10-07").is_empty(),
-            "court closed on a holiday Wednesday"
-        );
-        assert_eq!(
-            on("2026-10-10"),
-            vec!["S-KSS/am", "S-COURT/pm"],
-            "make-up Saturday works as Friday"
-        );
-    }
-
-    #[test]
-    fn eligibility_applies_pool_years_skills_languages_contracts_and_active_flag() {
-        let p = RosterProblem::build(&dataset(), &[c("C0"), c("C1")], d("2026-11-23"), 1, vec![])
-            .unwrap();
-        let slot = |station: &str, date: &str| {
-            p.slots
-                .iter()
-                .find(|s| s.station_id.as_str() == station && s.date == d(date))
-                .unwrap()
-        };
-        // C1 shares with C2 (siblings that share), not with C3 or the city C0. L5 is inactive.
-        assert_eq!(
-            ids(&p, slot("S-KSS", "2026-11-23")),
-            vec!["L1", "L2", "L4", "L6"]
-        );
-        // The court needs 3 years: L4 (licensed 2025) is out.
-        assert_eq!(
-            ids(&p, slot("S-COURT", "2026-11-23")),
-            vec!["L1", "L2", "L6"]
-        );
-        // Wednesday's juvenile half-day needs the skill (and overrides no station minimum: 3 years stays).
-        assert!(ids(&p, slot("S-COURT", "2026-11-25")).is_empty());
-        // Thursday PM at the detention centre needs Cantonese.
-        assert_eq!(ids(&p, slot("S-KSS", "2026-11-26")), vec!["L6"]);
-        // The city court is staffed only by its contracted firm F0.
-        assert_eq!(ids(&p, slot("S-CITY", "2026-11-24")), vec!["L0"]);
-    }
-
-    #[test]
-    fn weekly_unavailability_and_leave_mark_half_days_unavailable() {
-        let p = RosterProblem::build(&dataset(), &[c("C1")], d("2026-10-05"), 1, vec![]).unwrap();
-        let l1 = p.lawyers.iter().find(|l| l.id.as_str() == "L1").unwrap();
-        assert!(!l1.is_available(d("2026-10-05"), HalfDay::Am));
-        assert!(l1.is_available(d("2026-10-05"), HalfDay::Pm));
-        let l2 = p.lawyers.iter().find(|l| l.id.as_str() == "L2").unwrap();
-        assert!(!l2.is_available(d("2026-10-08"), HalfDay::Pm));
-        assert!(!l2.is_available(d("2026-10-09"), HalfDay::Am));
-        assert!(l2.is_available(d("2026-10-10"), HalfDay::Am));
-        let kss = StationId::parse("S-KSS").unwrap();
-        assert_eq!(l2.unmet_wishes(&kss, Weekday::Mon), 1);
-        assert_eq!(
-            l2.unmet_wishes(&StationId::parse("S-COURT").unwrap(), Weekday::Mon),
-            0
-        );
-    }
-
-    #[test]
-    fn history_outside_the_window_is_dropped() {
-        let past = |date: &str| PastDuty {
-            lawyer_id: LawyerId::parse("L1").unwrap(),
-            station_id: StationId::parse("S-KSS").unwrap(),
-            date: d(date),
-            half_day: HalfDay::Am,
-        };
-        let history = vec![past("2026-08-01"), past("2026-11-16"), past("2026-11-23")];
-        let p = RosterProblem::build(&dataset(), &[c("C1")], d("2026-11-23"), 1, history).unwrap();
-        assert_eq!(p.history, vec![past("2026-11-16")]);
-    }
-
-    #[test]
-    fn unknown_centres_and_bad_periods_are_errors() {
-        let ds = dataset();
-        assert!(matches!(
-            RosterProblem::build(&ds, &[c("ZZ")], d("2026-11-23"), 1, vec![]),
-            Err(ProblemError::UnknownCentre(_))
-        ));
-        assert!(matches!(
-            RosterProblem::build(&ds, &[c("C1")], d("2026-11-23"), 0, vec![]),
-            Err(ProblemError::BadPeriod(_))
-        ));
-    }
-
-    #[test]
-    fn firm_panel_sizes_count_active_lawyers() {
-        let p = RosterProblem::build(&dataset(), &[c("C1")], d("2026-11-23"), 1, vec![]).unwrap();
-        assert_eq!(
-            p.firm_panel_sizes.get(&FirmId::parse("F1").unwrap()),
-            Some(&3)
-        );
-        assert_eq!(
-            p.firm_panel_sizes.get(&FirmId::parse("F2").unwrap()),
-            Some(&1)
-        );
-    }
-}
+mod tests;
