@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use zhiban_domain::{Assignment, Dataset, LawyerId, Role, StationId, pool_of};
+use zhiban_domain::{Assignment, Dataset, LawyerId, Role, StationId};
 use zhiban_feeds::{FeedEvent, write_calendar};
 use zhiban_store::{BusyTime, DutyVersion, FeedKind, PublishedVersion, TokenRole};
 
@@ -72,23 +72,32 @@ fn link(headers: &HeaderMap, path: &str) -> FeedLink {
     FeedLink { url, webcal_url }
 }
 
-/// Whether `who` may manage lawyer `l`'s calendar: the lawyer, an admin, or a coordinator
-/// of a centre whose pool holds them.
-fn manages_lawyer(who: &Principal, ds: &Dataset, l: &zhiban_domain::Lawyer) -> bool {
-    match who.lawyer() {
-        Some(me) => me == &l.id,
-        None => {
-            who.role() != TokenRole::Finance
-                && who.centre_scope().is_none_or(|cs| {
-                    cs.iter()
-                        .any(|c| pool_of(ds, c).contains(&l.home_centre_id))
-                })
-        }
+/// Lawyer `id`, if `who` may reach their private calendar data (feed token and feed, busy
+/// calendar): the lawyer themself, an admin, or a coordinator of the lawyer's HOME centre.
+/// Coordinators of sibling centres sharing the pool may see the lawyer on the panel, but not
+/// this. Everyone else gets the same 404 as for a lawyer that does not exist; the role is
+/// decided before the lawyer is looked up, and the home centre is a condition of the lookup.
+async fn private_lawyer(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+) -> Result<zhiban_domain::Lawyer, ApiError> {
+    let id = LawyerId::parse(id).map_err(|m| ApiError::field("id", m))?;
+    let hidden = || ApiError::not_found("lawyer", &id);
+    match who.role() {
+        TokenRole::Lawyer if who.lawyer() == Some(&id) => {}
+        TokenRole::Admin | TokenRole::Coordinator => {}
+        TokenRole::Lawyer | TokenRole::Finance => return Err(hidden()),
     }
+    let ds = state.dataset().await?;
+    ds.lawyer(&id)
+        .filter(|l| who.lawyer().is_some() || who.sees_centre(&l.home_centre_id))
+        .cloned()
+        .ok_or_else(hidden)
 }
 
-/// Makes a new feed URL for a lawyer (the lawyer, or a coordinator of their pool); the old
-/// URL stops working at once.
+/// Makes a new feed URL for a lawyer (the lawyer, an admin, or a coordinator of the
+/// lawyer's home centre); the old URL stops working at once.
 #[utoipa::path(post, path = "/api/v1/lawyers/{id}/feed-token", tag = "feeds",
     params(("id" = String, Path, description = "lawyer code")),
     responses((status = 201, body = FeedLink), (status = 403, body = crate::error::Problem),
@@ -99,15 +108,8 @@ async fn rotate_lawyer_token(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let id = LawyerId::parse(&id).map_err(|m| ApiError::field("id", m))?;
-    let ds = state.dataset().await?;
-    let l = ds
-        .lawyer(&id)
-        .ok_or_else(|| ApiError::not_found("lawyer", &id))?;
-    let allowed = manages_lawyer(&who, &ds, l);
-    if !allowed {
-        return Err(ApiError::not_found("lawyer", &id));
-    }
+    let l = private_lawyer(&state, &who, &id).await?;
+    let id = &l.id;
     let token = generate_token().map_err(ApiError::Internal)?;
     let audit = who.audit(
         Some(&l.home_centre_id),
@@ -468,25 +470,6 @@ pub(crate) struct BusyImport {
     periods: Vec<BusyTime>,
 }
 
-async fn busy_lawyer(
-    state: &AppState,
-    who: &Principal,
-    id: &str,
-) -> Result<zhiban_domain::Lawyer, ApiError> {
-    let id = LawyerId::parse(id).map_err(|m| ApiError::field("id", m))?;
-    let ds = state.dataset().await?;
-    let l = ds
-        .lawyer(&id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("lawyer", &id))?;
-    let allowed = manages_lawyer(who, &ds, &l);
-    if allowed {
-        Ok(l)
-    } else {
-        Err(ApiError::not_found("lawyer", &id))
-    }
-}
-
 /// Imports a lawyer's own calendar (`.ics`, body as `text/calendar`): its events become busy
 /// times the solver never books over, replacing the previous import. A malformed file is
 /// refused naming the line, and nothing changes.
@@ -501,7 +484,7 @@ async fn import_busy(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<BusyImport>, ApiError> {
-    let l = busy_lawyer(&state, &who, &id).await?;
+    let l = private_lawyer(&state, &who, &id).await?;
     let text = std::str::from_utf8(&body)
         .map_err(|e| ApiError::invalid("body", format!("not UTF-8 text: {e}")))?;
     let now = state.now();
@@ -545,7 +528,7 @@ async fn list_busy(
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<BusyImport>, ApiError> {
-    let l = busy_lawyer(&state, &who, &id).await?;
+    let l = private_lawyer(&state, &who, &id).await?;
     let now = state.now();
     let periods = state
         .store
