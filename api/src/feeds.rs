@@ -12,7 +12,7 @@ use crate::auth::{Principal, generate_token, hash_token};
 use crate::cache::{FeedKey, RenderedFeed};
 use crate::error::{ApiError, Path, Query};
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -24,7 +24,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_domain::{Assignment, Dataset, LawyerId, Role, StationId};
-use zhiban_feeds::{FeedEvent, write_calendar};
+use zhiban_feeds::{FeedEvent, MAX_ICS_BYTES, write_calendar};
 use zhiban_store::{BusyTime, DutyVersion, FeedKind, PublishedVersion, TokenRole};
 
 /// The routes of this module.
@@ -461,6 +461,13 @@ async fn station_feed(
     Ok(calendar_response(&headers, feed))
 }
 
+fn too_large() -> ApiError {
+    ApiError::invalid(
+        "body",
+        format!("a busy calendar may be at most {MAX_ICS_BYTES} bytes (1 MiB)"),
+    )
+}
+
 /// What an import did.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct BusyImport {
@@ -471,8 +478,9 @@ pub(crate) struct BusyImport {
 }
 
 /// Imports a lawyer's own calendar (`.ics`, body as `text/calendar`): its events become busy
-/// times the solver never books over, replacing the previous import. A malformed file is
-/// refused naming the line, and nothing changes.
+/// times the solver never books over, replacing the previous import. A malformed file, or
+/// one past a bound (1 MiB, 10,000 events, 5,000 busy periods in the coming year, years 1600
+/// to 2200: see `zhiban_feeds::busy`), is refused naming the line, and nothing changes.
 #[utoipa::path(put, path = "/api/v1/lawyers/{id}/busy", tag = "feeds",
     params(("id" = String, Path, description = "lawyer code")),
     request_body(content = String, content_type = "text/calendar"),
@@ -482,20 +490,27 @@ async fn import_busy(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<BusyImport>, ApiError> {
     let l = private_lawyer(&state, &who, &id).await?;
-    let text = std::str::from_utf8(&body)
+    // Read at most the bound (and one byte more, to tell), never the whole of a larger body.
+    let body = axum::body::to_bytes(body, MAX_ICS_BYTES + 1)
+        .await
+        .map_err(|_| too_large())?;
+    if body.len() > MAX_ICS_BYTES {
+        return Err(too_large());
+    }
+    let text = String::from_utf8(body.to_vec())
         .map_err(|e| ApiError::invalid("body", format!("not UTF-8 text: {e}")))?;
     let now = state.now();
-    let parsed = zhiban_feeds::parse_busy(text, now - Duration::days(1), now + Duration::days(366))
-        .map_err(|e| ApiError::invalid(format!("body line {}", e.line), e.to_string()))?;
-    if parsed.len() > 5000 {
-        return Err(ApiError::invalid(
-            "body",
-            "more than 5000 busy periods in the coming year",
-        ));
-    }
+    // Expansion is bounded (zhiban_feeds::busy) but may take up to two seconds: off the
+    // async workers.
+    let parsed = tokio::task::spawn_blocking(move || {
+        zhiban_feeds::parse_busy(&text, now - Duration::days(1), now + Duration::days(366))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?
+    .map_err(|e| ApiError::invalid(format!("body line {}", e.line), e.to_string()))?;
     let busy: Vec<BusyTime> = parsed
         .into_iter()
         .map(|b| BusyTime {

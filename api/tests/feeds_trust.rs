@@ -36,6 +36,7 @@ macro_rules! on_both {
 
 on_both!(
     a_sibling_centres_coordinator_cannot_reach_a_lawyers_private_calendar,
+    hostile_busy_calendars_are_refused_naming_the_line_and_change_nothing,
 );
 
 struct TestApp {
@@ -206,4 +207,81 @@ async fn a_sibling_centres_coordinator_cannot_reach_a_lawyers_private_calendar(b
     // Another lawyer of the same centre may not.
     let other = t.token(TokenRole::Lawyer, None, Some("GZ-L0332")).await;
     assert_eq!(t.rotate(la, &other).await.status, StatusCode::NOT_FOUND);
+}
+
+async fn hostile_busy_calendars_are_refused_naming_the_line_and_change_nothing(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
+    let la = "CH-L01";
+    let own = t.token(TokenRole::Lawyer, None, Some(la)).await;
+    let r = t.put_busy(la, &own, one_event("kept")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let head = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:x\r\n";
+    let tail = "END:VEVENT\r\nEND:VCALENDAR\r\n";
+    let cases = [
+        // Panicked in chrono before (Duration::weeks out of bounds).
+        (
+            "DTSTART:20261201T010000Z\r\nDURATION:P9999999999999999W\r\n",
+            "body line 7",
+            "longer than 3660 days",
+        ),
+        (
+            "DTSTART:99991231T010000Z\r\nDURATION:PT1H\r\n",
+            "body line 6",
+            "the year must be 1600 to 2200",
+        ),
+        (
+            "DTSTART:20261201T010000Z\r\nRRULE:FREQ=YEARLY;INTERVAL=4294967296\r\n",
+            "body line 7",
+            "INTERVAL",
+        ),
+        (
+            "DTSTART:20261201T010000Z\r\nRRULE:FREQ=MINUTELY;COUNT=99999999999\r\n",
+            "body line 7",
+            "RRULE",
+        ),
+    ];
+    for (lines, field, message) in cases {
+        let r = t.put_busy(la, &own, format!("{head}{lines}{tail}")).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{lines}: {}",
+            r.body
+        );
+        assert_eq!(r.body["errors"][0]["field"], field, "{lines}: {}", r.body);
+        let m = r.body["errors"][0]["message"].as_str().unwrap();
+        assert!(m.contains(message), "{lines}: {m}");
+    }
+    // Too many busy periods: 20 daily series, refused at the series that passes 5,000.
+    let mut many = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n");
+    let start = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y%m%d");
+    for i in 0..20 {
+        many.push_str(&format!(
+            "BEGIN:VEVENT\r\nUID:d{i}\r\nDTSTART:{start}T010000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=DAILY\r\nEND:VEVENT\r\n"
+        ));
+    }
+    many.push_str("END:VCALENDAR\r\n");
+    let r = t.put_busy(la, &own, many).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let field = r.body["errors"][0]["field"].as_str().unwrap();
+    assert!(field.starts_with("body line "), "{}", r.body);
+    // A file over 1 MiB is refused before it is read to the end, naming the body.
+    let big = format!(
+        "{head}DTSTART:20261201T010000Z\r\nX-PAD:{}\r\n{tail}",
+        "x".repeat(1024 * 1024)
+    );
+    let r = t.put_busy(la, &own, big).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "body");
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("1048576 bytes (1 MiB)")
+    );
+    // Nothing changed.
+    let r = t.get(&format!("/api/v1/lawyers/{la}/busy"), &own).await;
+    assert_eq!(r.body["busy_periods"], 1, "{}", r.body);
+    assert_eq!(r.body["periods"][0]["source_uid"], "kept");
 }
