@@ -12,7 +12,7 @@ use crate::auth::{Principal, generate_token, hash_token};
 use crate::cache::{FeedKey, RenderedFeed};
 use crate::error::{ApiError, Path, Query};
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -23,8 +23,8 @@ use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use zhiban_domain::{Assignment, Dataset, LawyerId, Role, StationId, pool_of};
-use zhiban_feeds::{FeedEvent, write_calendar};
+use zhiban_domain::{Assignment, Dataset, LawyerId, Role, StationId};
+use zhiban_feeds::{FeedEvent, MAX_ICS_BYTES, write_calendar};
 use zhiban_store::{BusyTime, DutyVersion, FeedKind, PublishedVersion, TokenRole};
 
 /// The routes of this module.
@@ -72,23 +72,32 @@ fn link(headers: &HeaderMap, path: &str) -> FeedLink {
     FeedLink { url, webcal_url }
 }
 
-/// Whether `who` may manage lawyer `l`'s calendar: the lawyer, an admin, or a coordinator
-/// of a centre whose pool holds them.
-fn manages_lawyer(who: &Principal, ds: &Dataset, l: &zhiban_domain::Lawyer) -> bool {
-    match who.lawyer() {
-        Some(me) => me == &l.id,
-        None => {
-            who.role() != TokenRole::Finance
-                && who.centre_scope().is_none_or(|cs| {
-                    cs.iter()
-                        .any(|c| pool_of(ds, c).contains(&l.home_centre_id))
-                })
-        }
+/// Lawyer `id`, if `who` may reach their private calendar data (feed token and feed, busy
+/// calendar): the lawyer themself, an admin, or a coordinator of the lawyer's HOME centre.
+/// Coordinators of sibling centres sharing the pool may see the lawyer on the panel, but not
+/// this. Everyone else gets the same 404 as for a lawyer that does not exist; the role is
+/// decided before the lawyer is looked up, and the home centre is a condition of the lookup.
+async fn private_lawyer(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+) -> Result<zhiban_domain::Lawyer, ApiError> {
+    let id = LawyerId::parse(id).map_err(|m| ApiError::field("id", m))?;
+    let hidden = || ApiError::not_found("lawyer", &id);
+    match who.role() {
+        TokenRole::Lawyer if who.lawyer() == Some(&id) => {}
+        TokenRole::Admin | TokenRole::Coordinator => {}
+        TokenRole::Lawyer | TokenRole::Finance => return Err(hidden()),
     }
+    let ds = state.dataset().await?;
+    ds.lawyer(&id)
+        .filter(|l| who.lawyer().is_some() || who.sees_centre(&l.home_centre_id))
+        .cloned()
+        .ok_or_else(hidden)
 }
 
-/// Makes a new feed URL for a lawyer (the lawyer, or a coordinator of their pool); the old
-/// URL stops working at once.
+/// Makes a new feed URL for a lawyer (the lawyer, an admin, or a coordinator of the
+/// lawyer's home centre); the old URL stops working at once.
 #[utoipa::path(post, path = "/api/v1/lawyers/{id}/feed-token", tag = "feeds",
     params(("id" = String, Path, description = "lawyer code")),
     responses((status = 201, body = FeedLink), (status = 403, body = crate::error::Problem),
@@ -99,15 +108,8 @@ async fn rotate_lawyer_token(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let id = LawyerId::parse(&id).map_err(|m| ApiError::field("id", m))?;
-    let ds = state.dataset().await?;
-    let l = ds
-        .lawyer(&id)
-        .ok_or_else(|| ApiError::not_found("lawyer", &id))?;
-    let allowed = manages_lawyer(&who, &ds, l);
-    if !allowed {
-        return Err(ApiError::not_found("lawyer", &id));
-    }
+    let l = private_lawyer(&state, &who, &id).await?;
+    let id = &l.id;
     let token = generate_token().map_err(ApiError::Internal)?;
     let audit = who.audit(
         Some(&l.home_centre_id),
@@ -459,6 +461,13 @@ async fn station_feed(
     Ok(calendar_response(&headers, feed))
 }
 
+fn too_large() -> ApiError {
+    ApiError::invalid(
+        "body",
+        format!("a busy calendar may be at most {MAX_ICS_BYTES} bytes (1 MiB)"),
+    )
+}
+
 /// What an import did.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct BusyImport {
@@ -468,28 +477,10 @@ pub(crate) struct BusyImport {
     periods: Vec<BusyTime>,
 }
 
-async fn busy_lawyer(
-    state: &AppState,
-    who: &Principal,
-    id: &str,
-) -> Result<zhiban_domain::Lawyer, ApiError> {
-    let id = LawyerId::parse(id).map_err(|m| ApiError::field("id", m))?;
-    let ds = state.dataset().await?;
-    let l = ds
-        .lawyer(&id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("lawyer", &id))?;
-    let allowed = manages_lawyer(who, &ds, &l);
-    if allowed {
-        Ok(l)
-    } else {
-        Err(ApiError::not_found("lawyer", &id))
-    }
-}
-
 /// Imports a lawyer's own calendar (`.ics`, body as `text/calendar`): its events become busy
-/// times the solver never books over, replacing the previous import. A malformed file is
-/// refused naming the line, and nothing changes.
+/// times the solver never books over, replacing the previous import. A malformed file, or
+/// one past a bound (1 MiB, 10,000 events, 5,000 busy periods in the coming year, years 1600
+/// to 2200: see `zhiban_feeds::busy`), is refused naming the line, and nothing changes.
 #[utoipa::path(put, path = "/api/v1/lawyers/{id}/busy", tag = "feeds",
     params(("id" = String, Path, description = "lawyer code")),
     request_body(content = String, content_type = "text/calendar"),
@@ -499,20 +490,27 @@ async fn import_busy(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<BusyImport>, ApiError> {
-    let l = busy_lawyer(&state, &who, &id).await?;
-    let text = std::str::from_utf8(&body)
+    let l = private_lawyer(&state, &who, &id).await?;
+    // Read at most the bound (and one byte more, to tell), never the whole of a larger body.
+    let body = axum::body::to_bytes(body, MAX_ICS_BYTES + 1)
+        .await
+        .map_err(|_| too_large())?;
+    if body.len() > MAX_ICS_BYTES {
+        return Err(too_large());
+    }
+    let text = String::from_utf8(body.to_vec())
         .map_err(|e| ApiError::invalid("body", format!("not UTF-8 text: {e}")))?;
     let now = state.now();
-    let parsed = zhiban_feeds::parse_busy(text, now - Duration::days(1), now + Duration::days(366))
-        .map_err(|e| ApiError::invalid(format!("body line {}", e.line), e.to_string()))?;
-    if parsed.len() > 5000 {
-        return Err(ApiError::invalid(
-            "body",
-            "more than 5000 busy periods in the coming year",
-        ));
-    }
+    // Expansion is bounded (zhiban_feeds::busy) but may take up to two seconds: off the
+    // async workers.
+    let parsed = tokio::task::spawn_blocking(move || {
+        zhiban_feeds::parse_busy(&text, now - Duration::days(1), now + Duration::days(366))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?
+    .map_err(|e| ApiError::invalid(format!("body line {}", e.line), e.to_string()))?;
     let busy: Vec<BusyTime> = parsed
         .into_iter()
         .map(|b| BusyTime {
@@ -545,7 +543,7 @@ async fn list_busy(
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<BusyImport>, ApiError> {
-    let l = busy_lawyer(&state, &who, &id).await?;
+    let l = private_lawyer(&state, &who, &id).await?;
     let now = state.now();
     let periods = state
         .store

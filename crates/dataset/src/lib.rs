@@ -26,6 +26,17 @@
 //! (for stations without holiday duty), `unavailability.csv` and weekday `preferences.csv`
 //! rows all follow that weekday, not the date's own.
 //!
+//! Bounds, checked before the values are used (each refused naming file, row and column):
+//!
+//! | what | bound |
+//! |---|---|
+//! | a file | [`MAX_FILE_BYTES`] = 64 MiB (checked before it is read) |
+//! | rows of one file | [`MAX_ROWS`] = 200,000 |
+//! | one cell | [`MAX_CELL_CHARS`] = 1,000 characters |
+//! | leave and calendar dates | years [`DATE_YEARS`] = 2000 to 2100 |
+//! | licence dates | years [`LICENCE_YEARS`] = 1950 to 2100 (and not after today) |
+//! | counts and limits | whole numbers 0 to 4,294,967,295 (`u32`); coordinates finite, in range |
+//!
 //! Every error names the file, the row (the line number a spreadsheet shows, header = 1)
 //! and the column:
 //!
@@ -45,6 +56,17 @@ pub use read::{from_files, read_dir};
 pub use write::{to_files, write_dir};
 
 use std::fmt;
+
+/// Largest file of a data set, in bytes.
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+/// Most data rows in one CSV file.
+pub const MAX_ROWS: usize = 200_000;
+/// Longest cell, in characters.
+pub const MAX_CELL_CHARS: usize = 1000;
+/// Years accepted in leave and calendar dates.
+pub const DATE_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+/// Years accepted in licence dates (senior lawyers were licensed in the last century).
+pub const LICENCE_YEARS: std::ops::RangeInclusive<i32> = 1950..=2100;
 
 /// The name of the settings file.
 pub const SETTINGS_FILE: &str = "settings.toml";

@@ -1,7 +1,9 @@
 //! Reading a data set.
 
-use crate::{ImportError, SETTINGS_FILE};
-use chrono::NaiveDate;
+use crate::{
+    DATE_YEARS, ImportError, LICENCE_YEARS, MAX_CELL_CHARS, MAX_FILE_BYTES, MAX_ROWS, SETTINGS_FILE,
+};
+use chrono::{Datelike, NaiveDate};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use zhiban_domain::*;
@@ -19,6 +21,12 @@ pub fn read_dir(dir: &Path, today: NaiveDate) -> Result<Dataset, ImportError> {
     let mut files = BTreeMap::new();
     for name in std::iter::once(SETTINGS_FILE).chain(Table::ALL.iter().map(|t| t.file_name())) {
         let path = dir.join(name);
+        // The size before the contents: a huge file is refused without reading it.
+        if let Ok(m) = std::fs::metadata(&path)
+            && m.len() > MAX_FILE_BYTES as u64
+        {
+            return Err(too_big(name, m.len()));
+        }
         match std::fs::read(&path) {
             Ok(bytes) => {
                 let text = String::from_utf8(bytes).map_err(|e| ImportError {
@@ -51,6 +59,9 @@ pub fn from_files(
     files: &BTreeMap<String, String>,
     today: NaiveDate,
 ) -> Result<Dataset, ImportError> {
+    if let Some((name, text)) = files.iter().find(|(_, t)| t.len() > MAX_FILE_BYTES) {
+        return Err(too_big(name, text.len() as u64));
+    }
     let settings_text = files
         .get(SETTINGS_FILE)
         .ok_or_else(|| whole(SETTINGS_FILE, "is missing"))?;
@@ -168,7 +179,7 @@ pub fn from_files(
                 phone: r.raw("phone").to_string(),
                 firm_id: r.parse("firm_id", FirmId::parse)?,
                 home_centre_id: r.parse("home_centre_id", CentreId::parse)?,
-                licence_date: r.parse("licence_date", parse_date)?,
+                licence_date: r.parse("licence_date", date_in(LICENCE_YEARS))?,
                 skills: r.list("skills", |s| Ok(s.to_string()))?,
                 languages: r.list("languages", |s| Ok(s.to_string()))?,
                 limits: Limits {
@@ -196,8 +207,8 @@ pub fn from_files(
         .map(|r| {
             Ok(Leave {
                 lawyer_id: r.parse("lawyer_id", LawyerId::parse)?,
-                from: r.parse("start_date", parse_date)?,
-                to: r.parse("end_date", parse_date)?,
+                from: r.parse("start_date", date_in(DATE_YEARS))?,
+                to: r.parse("end_date", date_in(DATE_YEARS))?,
                 half_day: r.opt("half_day", HalfDay::parse)?,
                 reason: r.raw("reason").to_string(),
             })
@@ -229,7 +240,7 @@ pub fn from_files(
             .iter()
             .map(|r| {
                 Ok(CalendarDay {
-                    date: r.parse("date", parse_date)?,
+                    date: r.parse("date", date_in(DATE_YEARS))?,
                     kind: r.parse("kind", DayKind::parse)?,
                     name: r.raw("name").to_string(),
                     works_as: r.opt("works_as", parse_weekday)?,
@@ -341,6 +352,15 @@ pub(crate) fn columns(table: Table) -> &'static [&'static str] {
         // Subsidy policies live in settings.toml, not in a CSV table.
         Table::Subsidy => &[],
     }
+}
+
+fn too_big(file: &str, bytes: u64) -> ImportError {
+    whole(
+        file,
+        &format!(
+            "is {bytes} bytes; a data-set file may be at most {MAX_FILE_BYTES} bytes (64 MiB)"
+        ),
+    )
 }
 
 fn whole(file: &str, message: &str) -> ImportError {
@@ -502,6 +522,27 @@ fn rows_of(
         if record.iter().all(str::is_empty) {
             continue;
         }
+        if rows.len() >= MAX_ROWS {
+            return Err(ImportError {
+                file: file.into(),
+                row: line,
+                field: String::new(),
+                message: format!("more than {MAX_ROWS} rows in one file"),
+            });
+        }
+        for (c, &i) in &index {
+            let n = record.get(i).map_or(0, |v| v.chars().count());
+            if n > MAX_CELL_CHARS {
+                return Err(ImportError {
+                    file: file.into(),
+                    row: line,
+                    field: (*c).into(),
+                    message: format!(
+                        "is {n} characters long; a cell may hold at most {MAX_CELL_CHARS}"
+                    ),
+                });
+            }
+        }
         let values = index
             .iter()
             .map(|(c, &i)| (*c, record.get(i).unwrap_or("").to_string()))
@@ -538,6 +579,22 @@ fn parse_num(s: &str) -> Result<u32, String> {
 fn parse_float(s: &str) -> Result<f64, String> {
     s.parse::<f64>()
         .map_err(|_| format!("expected a number, got {s:?}"))
+}
+
+/// A date whose year is within `years`.
+fn date_in(years: std::ops::RangeInclusive<i32>) -> impl Fn(&str) -> Result<NaiveDate, String> {
+    move |s| {
+        let d = parse_date(s)?;
+        if years.contains(&d.year()) {
+            Ok(d)
+        } else {
+            Err(format!(
+                "{s:?}: the year must be {} to {}",
+                years.start(),
+                years.end()
+            ))
+        }
+    }
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {

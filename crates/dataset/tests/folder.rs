@@ -177,3 +177,112 @@ proptest! {
         let _ = from_files(&files, today());
     }
 }
+
+#[test]
+fn dates_outside_their_years_name_file_row_and_column() {
+    let e = error_for("lawyers.csv", |t| t.replace("2019-09-20", "1949-09-20"));
+    assert_eq!(
+        e,
+        "lawyers.csv row 4, column licence_date: \"1949-09-20\": the year must be 1950 to 2100"
+    );
+    let e = error_for("leave.csv", |t| {
+        format!("{t}CH-L01,262143-01-01,262143-12-31,,假\n")
+    });
+    assert!(e.starts_with("leave.csv row 5, column start_date: "), "{e}");
+    let e = error_for("leave.csv", |t| {
+        format!("{t}CH-L01,2026-12-01,2101-01-01,,假\n")
+    });
+    assert_eq!(
+        e,
+        "leave.csv row 5, column end_date: \"2101-01-01\": the year must be 2000 to 2100"
+    );
+    let e = error_for("calendar.csv", |t| format!("{t}1999-12-31,holiday,跨年,\n"));
+    assert!(
+        e.starts_with("calendar.csv row 41, column date: \"1999-12-31\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn long_cells_huge_numbers_and_big_files_are_refused_naming_the_place() {
+    let long = "长".repeat(1001);
+    let e = error_for("lawyers.csv", |t| t.replacen("陈志明", &long, 1));
+    assert_eq!(
+        e,
+        "lawyers.csv row 2, column name: is 1001 characters long; a cell may hold at most 1000"
+    );
+    let e = error_for("lawyers.csv", |t| {
+        t.replacen(",1,2,6,", ",1,2,99999999999999999999999,", 1)
+    });
+    assert!(
+        e.starts_with("lawyers.csv row 2, column max_per_month: expected a whole number"),
+        "{e}"
+    );
+    let e = error_for("stations.csv", |t| {
+        let first = t.lines().nth(1).unwrap().to_string();
+        let cols: Vec<&str> = first.split(',').collect();
+        t.replacen(&first, &first.replacen(cols[6], "1e999", 1), 1)
+    });
+    assert!(e.starts_with("stations.csv row 2, column lat"), "{e}");
+    let mut files = small_files();
+    files.insert(
+        "firms.csv".into(),
+        format!(
+            "id,name,centre_id\n{}",
+            "x".repeat(zhiban_dataset::MAX_FILE_BYTES)
+        ),
+    );
+    let e = from_files(&files, today()).unwrap_err().to_string();
+    assert!(e.starts_with("firms.csv: is 6710"), "{e}");
+}
+
+/// A cell of an extreme kind: huge or negative numbers, non-finite floats, far dates, long
+/// text.
+fn extreme_cell() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<u64>().prop_map(|n| n.to_string()),
+        any::<i64>().prop_map(|n| n.to_string()),
+        Just("1e999".to_string()),
+        Just("NaN".to_string()),
+        Just("-inf".to_string()),
+        "[0-9]{20,60}",
+        (-300_000i32..300_000, 1u32..13, 1u32..29)
+            .prop_map(|(y, m, d)| format!("{y}-{m:02}-{d:02}")),
+        (1900i32..2200, 1u32..13, 1u32..29).prop_map(|(y, m, d)| format!("{y}-{m:02}-{d:02}")),
+        "[a-z一-龥]{900,1100}",
+        "[a-z0-9;-]{0,12}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    /// Extreme values in every column of a lawyer, leave or calendar row: refused naming the
+    /// file, the row and a column, never a panic.
+    #[test]
+    fn extreme_values_in_rows_are_refused_naming_file_row_and_column(
+        table in 0usize..3,
+        cells in proptest::collection::vec(extreme_cell(), 14),
+        keep in proptest::collection::vec(proptest::bool::ANY, 14),
+    ) {
+        let mut files = small_files();
+        let (file, good) = match table {
+            0 => ("lawyers.csv", "CH-L99,某律师,13800010099,CH-F01,CH,2012-07-01,juvenile,yue,1,2,6,23.5470,113.5850,true"),
+            1 => ("leave.csv", "CH-L01,2026-12-01,2026-12-02,,假"),
+            _ => ("calendar.csv", "2026-12-25,holiday,某节,"),
+        };
+        // Each cell is either the good value or an extreme one.
+        let row: Vec<String> = good
+            .split(',')
+            .enumerate()
+            .map(|(i, g)| if keep[i] { g.to_string() } else { cells[i].clone() })
+            .collect();
+        let text = files[file].clone();
+        let line = text.trim_end().lines().count() as u64 + 1;
+        files.insert(file.into(), format!("{}\n{}\n", text.trim_end(), row.join(",")));
+        if let Err(e) = from_files(&files, today()) {
+            prop_assert_eq!(&e.file, file, "{}", e);
+            prop_assert!(e.row >= 2 && e.row <= line, "{}", e);
+            prop_assert!(!e.field.is_empty(), "{}", e);
+        }
+    }
+}
