@@ -448,9 +448,13 @@ async fn check_out(
     if let (zhiban_store::AttendanceStatus::CheckedIn, Some(check_in)) =
         (rec.status, rec.check_in_at)
     {
-        let ds = state.dataset().await?;
+        // From the caches, as of the revisions the token check read.
+        let ds = state.panel_at(&who.revisions).await?;
         let (_, start, end) = window(&ds, &rec.duty)?;
-        let policy = state.store.centre_policy(&rec.centre_id).await?;
+        let policy = state
+            .caches
+            .policy(&*state.store, &who.revisions, &rec.centre_id)
+            .await?;
         zhiban_domain::attendance::assess(start, end, check_in, now, &policy.presence())
             .map_err(|e| ApiError::invalid("check_out_at", not_attended_zh(&e)))?;
     }

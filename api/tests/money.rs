@@ -70,9 +70,8 @@ async fn october(t: &TestApp) -> October {
     let mut lawyers = BTreeMap::new();
     for d in &duties {
         let l = s(&d["lawyer_id"]);
-        if !lawyers.contains_key(&l) {
-            let tok = t.token(TokenRole::Lawyer, None, Some(&l)).await;
-            lawyers.insert(l, tok);
+        if let std::collections::btree_map::Entry::Vacant(e) = lawyers.entry(l.clone()) {
+            e.insert(t.token(TokenRole::Lawyer, None, Some(&l)).await);
         }
     }
     October {

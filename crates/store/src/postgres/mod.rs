@@ -22,6 +22,7 @@ pub mod calendar;
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod centres;
 #[path = "../sql/corrections.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod corrections;
 #[path = "../sql/feeds.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
