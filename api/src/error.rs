@@ -71,6 +71,9 @@ pub enum ApiError {
     /// Too many failed attempts.
     #[error("too many requests")]
     TooManyRequests,
+    /// The request body is larger than the route accepts.
+    #[error("payload too large: {0}")]
+    TooLarge(String),
     /// The database does not answer.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -155,6 +158,12 @@ impl ApiError {
                 "Precondition failed",
                 d.clone(),
             ),
+            ApiError::TooLarge(d) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+                d.clone(),
+            ),
             ApiError::TooManyRequests => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "too-many-requests",
@@ -208,6 +217,12 @@ impl From<StoreError> for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         let text = r.body_text();
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::TooLarge(format!(
+                "the body is larger than this route accepts ({} bytes at most)",
+                crate::MAX_JSON_BYTES
+            ));
+        }
         // serde's message names the path: "…: assignments[0].date: invalid type …".
         let field = match &r {
             JsonRejection::JsonDataError(_) => text

@@ -67,6 +67,10 @@ use zhiban_store::Store;
 /// Largest request body accepted (a whole data-set upload stays well under this).
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
+/// Largest JSON body a route takes: axum's default extractor limit, stated here so that
+/// errors and documents can name it.
+pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
+
 /// Longest any request may take, body included, before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -239,6 +243,7 @@ pub fn app(state: AppState) -> Router {
         .merge(web::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -171,9 +171,20 @@ async fn coordinator_lawyer_and_finance_use_the_page_in_chromium() {
             .unwrap();
     }
     let clock: Clock = Arc::default();
+    // Once the page has checked in (the script then creates this file), the server's clock
+    // moves to near the duty's end, so that the check-out counts (time on site is checked).
+    let advance_file = root().join("target/screenshots/checked-in");
+    let _ = std::fs::remove_file(&advance_file);
+    let after_check_in: Clock = Arc::default();
     let mut state = AppState::new(store.clone());
-    let c = clock.clone();
-    state.clock = Arc::new(move || c.lock().unwrap().unwrap_or_else(chrono::Utc::now));
+    let (c, a, flag) = (clock.clone(), after_check_in.clone(), advance_file.clone());
+    state.clock = Arc::new(move || {
+        let later = *a.lock().unwrap();
+        match later {
+            Some(t) if flag.exists() => t,
+            _ => c.lock().unwrap().unwrap_or_else(chrono::Utc::now),
+        }
+    });
     let router = app(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -250,6 +261,12 @@ async fn coordinator_lawyer_and_finance_use_the_page_in_chromium() {
         station.pm.start.format("%H:%M").to_string()
     };
     *clock.lock().unwrap() = Some(start_of(first.date, &hm) - Duration::minutes(10));
+    let end_hm = if first.half_day == zhiban_domain::HalfDay::Am {
+        station.am.end.format("%H:%M").to_string()
+    } else {
+        station.pm.end.format("%H:%M").to_string()
+    };
+    *after_check_in.lock().unwrap() = Some(start_of(first.date, &end_hm) - Duration::minutes(5));
     // A colleague the rules allow to take the last duty.
     let version = duties.items[0].version_id;
     let suggestions = get(
@@ -280,6 +297,7 @@ async fn coordinator_lawyer_and_finance_use_the_page_in_chromium() {
         ("LAT", station.location.lat.to_string()),
         ("LON", station.location.lon.to_string()),
         ("SWAP_TO", taker.clone()),
+        ("ADVANCE_FILE", advance_file.display().to_string()),
     ];
     let found = tokio::task::spawn_blocking(move || browser("lawyer", &b, &me, &extra))
         .await
@@ -326,6 +344,7 @@ async fn coordinator_lawyer_and_finance_use_the_page_in_chromium() {
     assert_eq!(swaps.items.len(), 1);
     assert_eq!(swaps.items[0].to_lawyer.as_str(), taker);
 
+    let _ = std::fs::remove_file(&advance_file);
     // Finance, after the month is over.
     let next_month = (from + Duration::days(32)).format("%Y-%m-01").to_string();
     *clock.lock().unwrap() = Some(

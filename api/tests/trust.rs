@@ -229,6 +229,13 @@ async fn every_input_has_a_bound_and_no_extreme_value_reaches_a_panic(backend: B
         .get("/api/v1/ledger?centre_id=CH&month=2026-10", &coord)
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // A 3 MB body: 413 problem+json (the harness checks the media type), not a 400.
+    let mut body = app("2026-10-05T02:00:00Z");
+    body["notes"] = json!("台".repeat(1_000_000));
+    let r = t
+        .call(Method::PUT, "/api/v1/ledger", &coord, Some(body))
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
     t.set_time(None);
 }
 
