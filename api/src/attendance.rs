@@ -232,6 +232,9 @@ pub(crate) struct CheckIn {
     lon: Option<f64>,
     /// The code of the QR poster at the station (required with `qr`); it changes daily.
     qr_code: Option<String>,
+    /// The six digits (or the scanned QR code) of the station's display, which change every
+    /// minute: proof of presence that a photo cannot forward.
+    display_code: Option<String>,
 }
 
 /// The station's check-in code for a day: the first 12 hex digits of
@@ -347,10 +350,39 @@ async fn record_check_in(
         ));
     }
     let minutes_late = u32::try_from((now - start).num_minutes().max(0)).unwrap_or(u32::MAX);
-    // A valid QR code proves presence; a position, when sent, is still recorded.
+    // A position, when sent, is recorded; what proves presence is the centre's choice.
     let distance = here.map(|h| h.distance_m(&station.location));
     let outside =
         method != CheckInMethod::Qr && distance.is_some_and(|d| d > f64::from(station.geofence_m));
+    let display = match req.display_code.as_deref() {
+        None => false,
+        Some(code) => {
+            let a = &duty.assignment;
+            let secret = crate::presence::station_secret(state, &a.station_id).await?;
+            if !crate::presence::code_is_valid(
+                &secret,
+                &a.station_id,
+                a.date,
+                a.half_day,
+                now,
+                code,
+            ) {
+                return Err(ApiError::invalid(
+                    "display_code",
+                    "this is not the current code of this station's display for this half-day",
+                ));
+            }
+            true
+        }
+    };
+    let (approved, proof) = crate::presence::assess(
+        policy.presence_proof,
+        crate::presence::Evidence {
+            inside_fence: method == CheckInMethod::App && here.is_some() && !outside,
+            display,
+            poster: method == CheckInMethod::Qr,
+        },
+    );
     let record = NewAttendance {
         centre_id: duty.centre_id.clone(),
         roster_id: duty.roster_id,
@@ -365,6 +397,8 @@ async fn record_check_in(
         minutes_late,
         late: minutes_late > policy.late_grace_minutes,
         outside_geofence: outside,
+        approved,
+        proof,
         reason: String::new(),
         idempotency_key: key,
     };
@@ -372,7 +406,9 @@ async fn record_check_in(
         Some(&duty.centre_id),
         "attendance.check_in",
         "",
-        serde_json::json!({"duty": duty.assignment, "late": record.late, "outside_geofence": record.outside_geofence}),
+        serde_json::json!({"duty": duty.assignment, "late": record.late,
+            "outside_geofence": record.outside_geofence, "proof": record.proof,
+            "approved": record.approved}),
     );
     let (rec, new) = state.store.create_attendance(&record, &audit).await?;
     let status = if new {
@@ -569,6 +605,8 @@ async fn manual_entry(
         minutes_late,
         late: minutes_late > policy.late_grace_minutes,
         outside_geofence: false,
+        approved: true,
+        proof: "",
         reason: req.reason.trim().to_string(),
         idempotency_key: None,
     };
@@ -649,6 +687,8 @@ async fn excuse(
         minutes_late: 0,
         late: false,
         outside_geofence: false,
+        approved: true,
+        proof: "",
         reason: req.reason.trim().to_string(),
         idempotency_key: None,
     };

@@ -130,7 +130,7 @@ impl Principal {
             TokenRole::Coordinator | TokenRole::Finance => {
                 self.token.centre_id.as_ref() == Some(centre)
             }
-            TokenRole::Lawyer => false,
+            TokenRole::Lawyer | TokenRole::Station => false,
         }
     }
 
@@ -201,42 +201,81 @@ fn client_ip(parts: &Parts, state: &AppState) -> IpAddr {
     state.security.client_ip(peer, forwarded)
 }
 
+/// The live token a request carries, as of the revisions read to check it.
+///
+/// A valid token is always accepted, however many failures its address had: behind a
+/// reverse proxy every user shares one address, and a flood of bad tokens must not lock
+/// them out. Past the limit, a wrong token gets 429 instead of 401.
+async fn token_of(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<(TokenRecord, zhiban_store::Revisions), ApiError> {
+    let ip = client_ip(parts, state);
+    let refuse = |state: &AppState| {
+        if state.failed_attempts.blocked(ip) {
+            ApiError::TooManyRequests
+        } else {
+            state.failed_attempts.record(ip);
+            ApiError::Unauthorized
+        }
+    };
+    let token = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 200) else {
+        return Err(refuse(state));
+    };
+    let revisions = state.store.revisions().await?;
+    match state
+        .caches
+        .token(&*state.store, &revisions, &hash_token(token))
+        .await?
+    {
+        Some(token) => Ok((token, revisions)),
+        None => Err(refuse(state)),
+    }
+}
+
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
-    /// A valid token is always accepted, however many failures its address had: behind a
-    /// reverse proxy every user shares one address, and a flood of bad tokens must not lock
-    /// them out. Past the limit, a wrong token gets 429 instead of 401.
+    /// A person's or script's token; a station display's token is refused here (it may only
+    /// read its station's code, through [`StationDevice`]).
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let ip = client_ip(parts, state);
-        let refuse = |state: &AppState| {
-            if state.failed_attempts.blocked(ip) {
-                ApiError::TooManyRequests
-            } else {
-                state.failed_attempts.record(ip);
-                ApiError::Unauthorized
-            }
-        };
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim);
-        let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 200) else {
-            return Err(refuse(state));
-        };
-        let revisions = state.store.revisions().await?;
-        match state
-            .caches
-            .token(&*state.store, &revisions, &hash_token(token))
-            .await?
-        {
-            Some(token) => Ok(Principal { token, revisions }),
-            None => Err(refuse(state)),
+        let (token, revisions) = token_of(parts, state).await?;
+        if token.role == TokenRole::Station {
+            return Err(ApiError::Forbidden(
+                "a station display token only shows its station's check-in code".into(),
+            ));
+        }
+        Ok(Principal { token, revisions })
+    }
+}
+
+/// A station display: the holder of a station token, which can do nothing but show its
+/// station's rotating check-in code.
+#[derive(Debug, Clone)]
+pub struct StationDevice {
+    /// The station.
+    pub station: zhiban_domain::StationId,
+}
+
+impl FromRequestParts<AppState> for StationDevice {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let (token, _) = token_of(parts, state).await?;
+        match (token.role, token.station_id) {
+            (TokenRole::Station, Some(station)) => Ok(StationDevice { station }),
+            _ => Err(ApiError::Forbidden(
+                "only a station display's token shows the station's code".into(),
+            )),
         }
     }
 }

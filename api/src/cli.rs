@@ -132,7 +132,8 @@ pub enum Command {
 pub enum TokenCommand {
     /// Create a token and print it once; only its hash is stored.
     Create {
-        /// admin, coordinator, finance or lawyer.
+        /// admin, coordinator, finance, lawyer or station (a station display: it shows the
+        /// station's rotating check-in code and can do nothing else).
         #[arg(long)]
         role: String,
         /// The centre of a coordinator or finance token.
@@ -141,6 +142,9 @@ pub enum TokenCommand {
         /// The lawyer of a lawyer token.
         #[arg(long)]
         lawyer: Option<String>,
+        /// The station of a station token.
+        #[arg(long)]
+        station: Option<String>,
         /// Whose token it is (shown in the audit log).
         #[arg(long, default_value = "")]
         label: String,
@@ -166,6 +170,40 @@ pub async fn create_token(
     lawyer: Option<zhiban_domain::LawyerId>,
     label: &str,
 ) -> anyhow::Result<String> {
+    create_token_for(store, role, centre, lawyer, None, label).await
+}
+
+/// A station display's token (its centre is the station's); returns the token text.
+pub async fn create_station_token(
+    store: &std::sync::Arc<dyn zhiban_store::Store>,
+    station: &zhiban_domain::StationId,
+    label: &str,
+) -> anyhow::Result<String> {
+    let st = store
+        .list_stations(None)
+        .await?
+        .into_iter()
+        .find(|s| &s.id == station)
+        .ok_or_else(|| anyhow::anyhow!("--station: no station {station}"))?;
+    create_token_for(
+        store,
+        TokenRole::Station,
+        Some(st.centre_id),
+        None,
+        Some(st.id),
+        label,
+    )
+    .await
+}
+
+async fn create_token_for(
+    store: &std::sync::Arc<dyn zhiban_store::Store>,
+    role: TokenRole,
+    centre: Option<zhiban_domain::CentreId>,
+    lawyer: Option<zhiban_domain::LawyerId>,
+    station: Option<zhiban_domain::StationId>,
+    label: &str,
+) -> anyhow::Result<String> {
     let token = crate::auth::generate_token()?;
     let label = if label.trim().is_empty() {
         role.code().to_string()
@@ -179,6 +217,7 @@ pub async fn create_token(
                 role,
                 centre_id: centre.clone(),
                 lawyer_id: lawyer,
+                station_id: station,
                 label: label.clone(),
             },
             &zhiban_store::Audit {
@@ -503,6 +542,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
                     role,
                     centre,
                     lawyer,
+                    station,
                     label,
                     db,
                 },
@@ -519,6 +559,21 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
                     zhiban_domain::LawyerId::parse(&c).map_err(|m| anyhow::anyhow!("--lawyer: {m}"))
                 })
                 .transpose()?;
+            if role == TokenRole::Station || station.is_some() {
+                let (Some(st), TokenRole::Station, None, None) = (&station, role, &centre, &lawyer)
+                else {
+                    bail!("a station token needs --station (and no --centre or --lawyer)");
+                };
+                let st = zhiban_domain::StationId::parse(st)
+                    .map_err(|m| anyhow::anyhow!("--station: {m}"))?;
+                let token = create_station_token(&store, &st, &label).await?;
+                writeln!(out, "{token}")?;
+                writeln!(
+                    out,
+                    "keep it safe: it is shown only now (the database keeps only its hash)"
+                )?;
+                return Ok(());
+            }
             match role {
                 TokenRole::Coordinator | TokenRole::Finance if centre.is_none() => {
                     bail!("a {} token needs --centre", role.code())

@@ -51,7 +51,7 @@ pub(crate) struct FeedLink {
     webcal_url: String,
 }
 
-fn base_url(headers: &HeaderMap) -> String {
+pub(crate) fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -87,7 +87,7 @@ async fn private_lawyer(
     match who.role() {
         TokenRole::Lawyer if who.lawyer() == Some(&id) => {}
         TokenRole::Admin | TokenRole::Coordinator => {}
-        TokenRole::Lawyer | TokenRole::Finance => return Err(hidden()),
+        TokenRole::Lawyer | TokenRole::Finance | TokenRole::Station => return Err(hidden()),
     }
     let ds = state.dataset().await?;
     ds.lawyer(&id)

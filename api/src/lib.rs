@@ -42,6 +42,7 @@ pub mod jobs;
 mod pages;
 mod panel;
 mod planning;
+mod presence;
 mod rosters;
 pub mod security;
 pub mod serve;
@@ -189,6 +190,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(finance::router())
         .merge(finance_export::router())
         .merge(corrections::router())
+        .merge(presence::router())
         .merge(feeds::router())
         .split_for_parts()
 }

@@ -10,6 +10,9 @@ use axum::routing::get;
 const INDEX: &str = include_str!("../web/index.html");
 const SCRIPT: &str = include_str!("../web/app.js");
 const STYLE: &str = include_str!("../web/app.css");
+const STATION: &str = include_str!("../web/station.html");
+const STATION_SCRIPT: &str = include_str!("../web/station.js");
+const STATION_STYLE: &str = include_str!("../web/station.css");
 
 /// Everything the page may load: its own files and API only.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -35,7 +38,8 @@ fn asset(body: &'static str, kind: &'static str) -> Response {
     r
 }
 
-/// The page's routes: `/`, `/app.js`, `/app.css`.
+/// The page's routes: `/`, `/app.js`, `/app.css`, and the station display `/station`
+/// (`/station.js`, `/station.css`).
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route(
@@ -49,5 +53,17 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route(
             "/app.css",
             get(|| async { asset(STYLE, "text/css; charset=utf-8") }),
+        )
+        .route(
+            "/station",
+            get(|| async { asset(STATION, "text/html; charset=utf-8") }),
+        )
+        .route(
+            "/station.js",
+            get(|| async { asset(STATION_SCRIPT, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/station.css",
+            get(|| async { asset(STATION_STYLE, "text/css; charset=utf-8") }),
         )
 }

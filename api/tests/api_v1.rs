@@ -2079,6 +2079,13 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             )),
             EDITS,
         ),
+        case(
+            M::GET,
+            "/api/v1/station-display",
+            "/api/v1/station-display".into(),
+            None,
+            OTHER_LAWYER,
+        ),
         list(
             "/api/v1/corrections",
             "/api/v1/corrections?centre_id=GZ-TH".into(),

@@ -179,12 +179,17 @@ fn kill_9(backend: Backend) {
         clients.push(std::thread::spawn(move || {
             for d in duties.iter().skip(c).step_by(16) {
                 let date = d["date"].as_str().unwrap();
-                let hour = if d["half_day"] == "am" { "01" } else { "06" };
+                // Most of the half-day on site (times are UTC; the stations are UTC+8).
+                let (hour, out) = if d["half_day"] == "am" {
+                    ("01", "03:25")
+                } else {
+                    ("06", "08:55")
+                };
                 let body = json!({
                     "station_id": d["station_id"], "date": date, "half_day": d["half_day"],
                     "role": d["role"], "lawyer_id": d["lawyer_id"],
                     "check_in_at": format!("{date}T{hour}:05:00Z"),
-                    "check_out_at": format!("{date}T{hour}:55:00Z"),
+                    "check_out_at": format!("{date}T{out}:00Z"),
                     "reason": "纸质签到表补录",
                 });
                 match call(

@@ -492,13 +492,19 @@ function dutyCard(d, station) {
   const key = `duty-${a.station_id}-${a.date}-${a.half_day}-${a.role}`;
   const status = h("div", { class: "muted status" });
   const out = h("button", { class: "secondary checkout", hidden: true }, "签退");
+  // The station display's six digits (or the code its QR link carried here).
+  const fromLink = new URLSearchParams(location.hash.slice(1));
+  const code = h("input", { class: "display-code", name: "display_code", inputmode: "numeric",
+    maxlength: 6, size: 8, placeholder: "6位数字", "aria-label": "工作站动态码",
+    value: fromLink.get("station") === a.station_id ? fromLink.get("code") || "" : "" });
   const card = h("article", { class: "card duty", "data-duty": key },
     h("div", { class: "when" }, `${dayLabel(a.date)} ${HALF[a.half_day]} · ${ROLE[a.role]}`),
     h("div", {}, station ? `${station.name}（${station.address}）` : a.station_id),
     station ? h("div", { class: "muted" }, `${HALF[a.half_day]} ${hm(station[a.half_day].start)}–${hm(station[a.half_day].end)}`) : null,
     status,
+    h("label", { class: "muted" }, "工作站动态码 ", code),
     h("div", { class: "actions" },
-      h("button", { class: "checkin", onclick: (e) => checkIn(a, key, status, e.target, out) }, "签到"),
+      h("button", { class: "checkin", onclick: (e) => checkIn(a, key, status, e.target, out, code.value.trim()) }, "签到"),
       out,
       h("button", { class: "secondary", onclick: () => offerSwap(a, card) }, "换班")));
   return card;
@@ -514,19 +520,22 @@ function position() {
   });
 }
 
-async function checkIn(a, key, status, button, out) {
+async function checkIn(a, key, status, button, out, displayCode) {
   button.disabled = true;
   status.textContent = "正在定位…";
   const pos = await position();
   try {
-    const rec = await api("POST", "/api/v1/checkins",
-      { station_id: a.station_id, date: a.date, half_day: a.half_day, role: a.role, method: "app", lat: pos?.lat, lon: pos?.lon },
+    const body = { station_id: a.station_id, date: a.date, half_day: a.half_day, role: a.role, method: "app", lat: pos?.lat, lon: pos?.lon };
+    if (displayCode) body.display_code = displayCode;
+    const rec = await api("POST", "/api/v1/checkins", body,
       // The same key for the same duty: a retry (or a second tap) finds the first record.
       { "Idempotency-Key": key });
     const rec1 = rec;
     const notes = [];
     if (rec1.late) notes.push(`迟到 ${rec1.minutes_late} 分钟`);
-    if (rec1.outside_geofence) notes.push("不在站点范围内，待协调员确认");
+    if (rec1.outside_geofence) notes.push("不在站点范围内");
+    if (!rec1.approved) notes.push("待协调员确认");
+    if (rec1.proof === "display") notes.push("已核验动态码");
     status.textContent = `已签到 ${new Date(rec1.check_in_at).toLocaleTimeString("zh-CN")}${notes.length ? "（" + notes.join("，") + "）" : ""}`;
     out.hidden = false;
     out.onclick = () => checkOut(rec1.id, status, out);

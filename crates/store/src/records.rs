@@ -18,6 +18,8 @@ pub enum TokenRole {
     Finance,
     /// One lawyer: their duties, availability and swaps.
     Lawyer,
+    /// A station's display: shows the station's rotating check-in code, nothing else.
+    Station,
 }
 
 impl TokenRole {
@@ -28,6 +30,7 @@ impl TokenRole {
             TokenRole::Coordinator => "coordinator",
             TokenRole::Finance => "finance",
             TokenRole::Lawyer => "lawyer",
+            TokenRole::Station => "station",
         }
     }
 
@@ -38,8 +41,9 @@ impl TokenRole {
             "coordinator" => Ok(TokenRole::Coordinator),
             "finance" => Ok(TokenRole::Finance),
             "lawyer" => Ok(TokenRole::Lawyer),
+            "station" => Ok(TokenRole::Station),
             other => Err(format!(
-                "expected one of admin, coordinator, finance, lawyer; got {other:?}"
+                "expected one of admin, coordinator, finance, lawyer, station; got {other:?}"
             )),
         }
     }
@@ -56,6 +60,8 @@ pub struct NewToken {
     pub centre_id: Option<CentreId>,
     /// Lawyer, for lawyer tokens.
     pub lawyer_id: Option<LawyerId>,
+    /// Station, for station display tokens.
+    pub station_id: Option<StationId>,
     /// A note saying whose token it is.
     pub label: String,
 }
@@ -71,6 +77,8 @@ pub struct TokenRecord {
     pub centre_id: Option<CentreId>,
     /// Lawyer, for lawyer tokens.
     pub lawyer_id: Option<LawyerId>,
+    /// Station, for station display tokens.
+    pub station_id: Option<StationId>,
     /// A note saying whose token it is.
     pub label: String,
     /// When it was made.
@@ -137,6 +145,45 @@ pub struct CentrePolicy {
     /// Plea agreements claimed on one duty above this are flagged as outliers (default 10).
     #[serde(default = "default_max_plea")]
     pub max_plea_signings: u32,
+    /// What proves a lawyer was at the station: `geofence` (default), `code` (the station
+    /// display's rotating code) or `both`. A check-in without the required proof is recorded
+    /// and waits for a coordinator's approval.
+    #[serde(default)]
+    pub presence_proof: PresenceProof,
+}
+
+/// What a centre accepts as proof of presence at check-in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PresenceProof {
+    /// The phone's position inside the station's geofence.
+    #[default]
+    Geofence,
+    /// The rotating code of the station's display.
+    Code,
+    /// Both.
+    Both,
+}
+
+impl PresenceProof {
+    /// Code as stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            PresenceProof::Geofence => "geofence",
+            PresenceProof::Code => "code",
+            PresenceProof::Both => "both",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "geofence" => Ok(PresenceProof::Geofence),
+            "code" => Ok(PresenceProof::Code),
+            "both" => Ok(PresenceProof::Both),
+            other => Err(format!("unknown presence proof {other:?}")),
+        }
+    }
 }
 
 fn default_checkout_grace() -> u32 {
@@ -181,6 +228,7 @@ impl Default for CentrePolicy {
             checkout_grace_minutes: default_checkout_grace(),
             min_presence_pct: default_presence(),
             max_plea_signings: default_max_plea(),
+            presence_proof: PresenceProof::Geofence,
         }
     }
 }
@@ -658,6 +706,8 @@ pub struct AttendanceRecord {
     pub approved: bool,
     /// Voided by a coordinator's correction: it no longer counts for pay.
     pub voided: bool,
+    /// How presence was proven: `geofence`, `display`, `poster`, or empty (none).
+    pub proof: String,
     /// Reason of a manual entry or an excuse.
     pub reason: String,
     /// Last change.
@@ -706,6 +756,10 @@ pub struct NewAttendance {
     pub late: bool,
     /// Outside the geofence.
     pub outside_geofence: bool,
+    /// Counts without a coordinator's approval (false: the required proof is missing).
+    pub approved: bool,
+    /// How presence was proven (see [`AttendanceRecord::proof`]).
+    pub proof: &'static str,
     /// Reason (manual entries, excuses).
     pub reason: String,
     /// The client's `Idempotency-Key`.

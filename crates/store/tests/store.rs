@@ -724,6 +724,7 @@ async fn concurrent_sqlite_writes_are_committed_in_groups_and_a_failed_one_leave
                         role: zhiban_store::TokenRole::Admin,
                         centre_id: None,
                         lawyer_id: None,
+                        station_id: None,
                         label: format!("writer {i}"),
                     },
                     &audit("token.create"),
@@ -821,6 +822,8 @@ async fn check_ins_are_stored_once_with_their_audit_entries_and_a_bad_one_leaves
         minutes_late: 0,
         late: false,
         outside_geofence: false,
+        approved: true,
+        proof: "geofence",
         reason: String::new(),
         idempotency_key: Some(key.to_string()),
     };

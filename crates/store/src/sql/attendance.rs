@@ -11,7 +11,7 @@ use zhiban_domain::{Assignment, CentreId, HalfDay, LawyerId, Role, StationId};
 /// The columns of a record, as [`from_row`] reads them.
 pub(crate) const COLS: &str = "id, centre_id, roster_id, station_id, date, half_day, lawyer_id, role, status, \
     method, check_in_at, check_out_at, check_in_lat, check_in_lon, distance_m, minutes_late, late, \
-    outside_geofence, approved, voided, reason, updated_at";
+    outside_geofence, approved, voided, proof, reason, updated_at";
 
 /// True when the day `{date}` of centre `{centre}` is in a month finance approved (both are
 /// SQL expressions): every write of a pay fact refuses such a day in the same statement or
@@ -87,6 +87,7 @@ pub(crate) fn from_row(r: &DbRow) -> Result<AttendanceRecord, StoreError> {
         outside_geofence: r.try_get("outside_geofence")?,
         approved: r.try_get("approved")?,
         voided: r.try_get("voided")?,
+        proof: r.try_get("proof")?,
         reason: r.try_get("reason")?,
         updated_at: parse_instant(t, &key, &r.try_get::<String, _>("updated_at")?)?,
     })
@@ -174,12 +175,12 @@ pub async fn insert_attendance(
 pub(crate) type OwnedQuery =
     sqlx::query::Query<'static, super::Db, <super::Db as sqlx::Database>::Arguments>;
 
-/// Stores a new record (without its `RETURNING` clause); [`bind_new`] binds `$1` to `$21`.
+/// Stores a new record (without its `RETURNING` clause); [`bind_new`] binds `$1` to `$22`.
 pub(crate) const INSERT_NEW: &str = "INSERT INTO attendance (centre_id, roster_id, station_id, \
     date, half_day, lawyer_id, role, status, method, check_in_at, check_out_at, check_in_lat, \
     check_in_lon, distance_m, minutes_late, late, outside_geofence, approved, reason, \
-    idempotency_key, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-    $14, $15, $16, $17, $18, $19, $20, $21)";
+    idempotency_key, updated_at, proof) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+    $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)";
 
 /// [`INSERT_NEW`] that stores nothing when the duty's day is in a locked month (the same
 /// parameters; SQLite's one-round-trip check-in).
@@ -190,12 +191,12 @@ pub(crate) fn insert_new_if_open() -> String {
         .unwrap_or((INSERT_NEW, ""));
     format!(
         "{head} SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-         $17, $18, $19, $20, $21 WHERE NOT {}",
+         $17, $18, $19, $20, $21, $22 WHERE NOT {}",
         locked_day("$1", "$4")
     )
 }
 
-/// Binds the values of [`INSERT_NEW`] (`$1` to `$21`).
+/// Binds the values of [`INSERT_NEW`] (`$1` to `$22`).
 pub(crate) fn bind_new(q: OwnedQuery, a: &NewAttendance) -> OwnedQuery {
     q.bind(a.centre_id.as_str())
         .bind(a.roster_id)
@@ -214,10 +215,11 @@ pub(crate) fn bind_new(q: OwnedQuery, a: &NewAttendance) -> OwnedQuery {
         .bind(i64::from(a.minutes_late))
         .bind(a.late)
         .bind(a.outside_geofence)
-        .bind(!a.outside_geofence)
+        .bind(a.approved)
         .bind(&a.reason)
         .bind(&a.idempotency_key)
         .bind(to_instant(Utc::now()))
+        .bind(a.proof)
 }
 
 /// Checks record `$3` of lawyer `$4` out at `$1`, updated at `$2`, if it is checked in,

@@ -89,8 +89,8 @@ pub async fn list_audit(
 pub async fn insert_token(conn: &mut Conn, t: &NewToken) -> Result<TokenRecord, StoreError> {
     let now = Utc::now();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO api_tokens (token_hash, role, centre_id, lawyer_id, label, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO api_tokens (token_hash, role, centre_id, lawyer_id, label, created_at, \
+         station_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(&t.hash)
     .bind(t.role.code())
@@ -98,6 +98,7 @@ pub async fn insert_token(conn: &mut Conn, t: &NewToken) -> Result<TokenRecord, 
     .bind(t.lawyer_id.as_ref().map(|l| l.as_str()))
     .bind(&t.label)
     .bind(to_instant(now))
+    .bind(t.station_id.as_ref().map(|s| s.as_str()))
     .fetch_one(conn)
     .await?;
     Ok(TokenRecord {
@@ -105,6 +106,7 @@ pub async fn insert_token(conn: &mut Conn, t: &NewToken) -> Result<TokenRecord, 
         role: t.role,
         centre_id: t.centre_id.clone(),
         lawyer_id: t.lawyer_id.clone(),
+        station_id: t.station_id.clone(),
         label: t.label.clone(),
         created_at: now,
     })
@@ -113,7 +115,7 @@ pub async fn insert_token(conn: &mut Conn, t: &NewToken) -> Result<TokenRecord, 
 /// The live (not revoked) token with this hash.
 pub async fn find_token(conn: &mut Conn, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
     let Some(r) = sqlx::query(
-        "SELECT id, role, centre_id, lawyer_id, label, created_at FROM api_tokens \
+        "SELECT id, role, centre_id, lawyer_id, station_id, label, created_at FROM api_tokens \
          WHERE token_hash = $1 AND revoked_at IS NULL",
     )
     .bind(hash)
@@ -138,6 +140,11 @@ pub async fn find_token(conn: &mut Conn, hash: &str) -> Result<Option<TokenRecor
             .map(|c| LawyerId::parse(&c))
             .transpose()
             .map_err(bad)?,
+        station_id: r
+            .try_get::<Option<String>, _>("station_id")?
+            .map(|c| zhiban_domain::StationId::parse(&c))
+            .transpose()
+            .map_err(bad)?,
         label: r.try_get("label")?,
         created_at: parse_instant("api_tokens", &key, &r.try_get::<String, _>("created_at")?)?,
     }))
@@ -159,8 +166,8 @@ pub async fn revoke_token(conn: &mut Conn, id: i64) -> Result<bool, StoreError> 
 pub async fn get_policy(conn: &mut Conn, centre: &CentreId) -> Result<CentrePolicy, StoreError> {
     let row = sqlx::query(
         "SELECT swap_same_firm, swap_min_hours, swap_auto_approve, checkin_early_minutes, \
-         late_grace_minutes, checkout_grace_minutes, min_presence_pct, max_plea_signings \
-         FROM centre_policies WHERE centre_id = $1",
+         late_grace_minutes, checkout_grace_minutes, min_presence_pct, max_plea_signings, \
+         presence_proof FROM centre_policies WHERE centre_id = $1",
     )
     .bind(centre.as_str())
     .fetch_optional(conn)
@@ -180,6 +187,8 @@ pub async fn get_policy(conn: &mut Conn, centre: &CentreId) -> Result<CentrePoli
             min_presence_pct: u32::try_from(r.try_get::<i64, _>("min_presence_pct")?).unwrap_or(50),
             max_plea_signings: u32::try_from(r.try_get::<i64, _>("max_plea_signings")?)
                 .unwrap_or(10),
+            presence_proof: PresenceProof::parse(&r.try_get::<String, _>("presence_proof")?)
+                .map_err(|m| corrupt("centre_policies", centre.as_str(), m))?,
         },
     })
 }
@@ -194,14 +203,15 @@ pub async fn put_policy(
     sqlx::query(
         "INSERT INTO centre_policies (centre_id, swap_same_firm, swap_min_hours, swap_auto_approve, \
          checkin_early_minutes, late_grace_minutes, checkout_grace_minutes, min_presence_pct, \
-         max_plea_signings) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         max_plea_signings, presence_proof) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT(centre_id) DO UPDATE SET \
          swap_same_firm = excluded.swap_same_firm, swap_min_hours = excluded.swap_min_hours, \
          swap_auto_approve = excluded.swap_auto_approve, \
          checkin_early_minutes = excluded.checkin_early_minutes, \
          late_grace_minutes = excluded.late_grace_minutes, \
          checkout_grace_minutes = excluded.checkout_grace_minutes, \
-         min_presence_pct = excluded.min_presence_pct, max_plea_signings = excluded.max_plea_signings",
+         min_presence_pct = excluded.min_presence_pct, max_plea_signings = excluded.max_plea_signings, \
+         presence_proof = excluded.presence_proof",
     )
     .bind(centre.as_str())
     .bind(p.swap_same_firm)
@@ -212,6 +222,7 @@ pub async fn put_policy(
     .bind(i64::from(p.checkout_grace_minutes))
     .bind(i64::from(p.min_presence_pct))
     .bind(i64::from(p.max_plea_signings))
+    .bind(p.presence_proof.code())
     .execute(conn)
     .await?;
     Ok(())

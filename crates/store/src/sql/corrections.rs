@@ -104,6 +104,8 @@ pub async fn apply_correction(
                 minutes_late: 0,
                 late: false,
                 outside_geofence: false,
+                approved: true,
+                proof: "",
                 reason: note.clone(),
                 idempotency_key: None,
             };

@@ -164,11 +164,11 @@ impl SqliteStore {
     ) -> Result<Option<AttendanceRecord>, StoreError> {
         use attendance::COLS;
         use audit::INSERT_AUDIT;
-        // The audit row's parameters are $22 to $27; its target ($26) is made from the new
+        // The audit row's parameters are $23 to $28; its target ($27) is made from the new
         // record's id instead.
         let sql = writer::script_sql(&format!(
             "{} ON CONFLICT DO NOTHING RETURNING {COLS}; \
-             {INSERT_AUDIT} SELECT $22, $23, $24, $25, 'attendance/' || last_insert_rowid(), $27 \
+             {INSERT_AUDIT} SELECT $23, $24, $25, $26, 'attendance/' || last_insert_rowid(), $28 \
              WHERE changes() = 1",
             attendance::insert_new_if_open()
         ));
