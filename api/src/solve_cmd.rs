@@ -299,10 +299,10 @@ fn write_csv(
             a.date.to_string().as_str(),
             a.half_day.label_zh(),
             a.station_id.as_str(),
-            station.map(|s| s.name.as_str()).unwrap_or(""),
+            &crate::sheet::text(station.map(|s| s.name.as_str()).unwrap_or("")),
             a.lawyer_id.as_str(),
-            lawyer.map(|l| l.name.as_str()).unwrap_or(""),
-            firm.map(|f| f.name.as_str()).unwrap_or(""),
+            &crate::sheet::text(lawyer.map(|l| l.name.as_str()).unwrap_or("")),
+            &crate::sheet::text(firm.map(|f| f.name.as_str()).unwrap_or("")),
             if a.role == Role::Primary {
                 "值班"
             } else {
