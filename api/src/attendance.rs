@@ -712,8 +712,9 @@ pub(crate) struct DutyAttendance {
     /// End (UTC).
     end: DateTime<Utc>,
     /// `upcoming`, `checked_in`, `attended`, `excused`, `no_show` (ended without a
-    /// check-in), `needs_approval` (attended outside the geofence) or `standby` (a backup
-    /// who was not called).
+    /// check-in), `needs_approval` (attended without the proof of presence the centre
+    /// requires, e.g. outside the geofence), `voided` (a correction took it out of pay) or
+    /// `standby` (a backup who was not called).
     state: String,
     /// The record, if any.
     record: Option<AttendanceRecord>,
@@ -786,6 +787,7 @@ pub(crate) async fn duty_attendance(
             None if d.assignment.role == Role::Backup => "standby",
             None if now > end => "no_show",
             None => "upcoming",
+            Some(r) if r.voided => "voided",
             Some(r) => match r.status {
                 AttendanceStatus::CheckedIn => "checked_in",
                 AttendanceStatus::Excused => "excused",
