@@ -358,6 +358,14 @@ async fn record_check_in(
         None => false,
         Some(code) => {
             let a = &duty.assignment;
+            let slot = format!("{}|{}|{}", a.station_id, a.date, a.half_day);
+            if !state.wrong_codes.allowed(me.as_str(), &slot) {
+                return Err(ApiError::invalid(
+                    "display_code",
+                    "too many wrong codes for this duty: check in without the code, and your \
+                     coordinator will confirm it",
+                ));
+            }
             let secret = crate::presence::station_secret(state, &a.station_id).await?;
             if !crate::presence::code_is_valid(
                 &secret,
@@ -367,6 +375,8 @@ async fn record_check_in(
                 now,
                 code,
             ) {
+                state.wrong_codes.record(me.as_str(), &slot);
+                tracing::warn!(lawyer = %me, station = %a.station_id, "wrong display code");
                 return Err(ApiError::invalid(
                     "display_code",
                     "this is not the current code of this station's display for this half-day",

@@ -59,6 +59,9 @@ async fn create_correction(
 ) -> Result<(StatusCode, Json<CorrectionRecord>), ApiError> {
     who.require_role(&[TokenRole::Admin, TokenRole::Coordinator])?;
     check_reason(&req.reason, "a correction needs a reason")?;
+    if req.quality.as_ref().is_some_and(|q| q.chars().count() > 50) {
+        return Err(ApiError::invalid("quality", "at most 50 characters"));
+    }
     if req.plea_signings.is_some_and(|n| n > 500) {
         return Err(ApiError::invalid("plea_signings", "at most 500 per duty"));
     }
@@ -149,6 +152,9 @@ pub(crate) struct LedgerKey {
     half_day: HalfDay,
     /// Lawyer.
     lawyer_id: LawyerId,
+    /// The claimed plea agreements as the coordinator saw them: if the lawyer has changed
+    /// the claim since, it is not confirmed.
+    plea_signings: u32,
 }
 
 /// Ledger entries to confirm.
@@ -192,7 +198,15 @@ async fn confirm_ledger(
     let keys: Vec<_> = req
         .duties
         .into_iter()
-        .map(|d| (d.station_id, d.date, d.half_day, d.lawyer_id))
+        .map(|d| {
+            (
+                d.station_id,
+                d.date,
+                d.half_day,
+                d.lawyer_id,
+                d.plea_signings,
+            )
+        })
         .collect();
     let audit = who.audit(
         Some(&req.centre_id),

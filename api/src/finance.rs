@@ -137,7 +137,8 @@ async fn approve_month(
             last + chrono::Duration::days(1)
         )));
     }
-    let s = statement(&state, &c, m).await?;
+    let ds = state.dataset().await?;
+    let s = crate::statement::statement_at(&state, &ds, &c, m).await?;
     if s.status == "locked" {
         return Err(ApiError::Conflict(format!(
             "{month} of centre {c} is approved already; it never changes"
@@ -150,7 +151,6 @@ async fn approve_month(
         serde_json::json!({"total_fen": s.total_fen, "lines": s.lines.len(),
             "pending_fen": s.pending_fen}),
     );
-    let ds = state.dataset().await?;
     let snapshot = serde_json::to_value(&s).map_err(|e| ApiError::Internal(e.into()))?;
     state
         .store

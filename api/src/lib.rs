@@ -42,7 +42,7 @@ pub mod jobs;
 mod pages;
 mod panel;
 mod planning;
-mod presence;
+pub mod presence;
 mod rosters;
 pub mod security;
 pub mod serve;
@@ -94,6 +94,8 @@ pub struct AppState {
     pub caches: Arc<cache::Caches>,
     /// Security headers and trusted proxies.
     pub security: Arc<security::Security>,
+    /// Wrong station-display codes per lawyer and duty (guessing stops after a few).
+    pub wrong_codes: Arc<presence::WrongCodes>,
 }
 
 /// A source of the current instant.
@@ -111,6 +113,7 @@ impl AppState {
             jobs: Arc::default(),
             caches: Arc::default(),
             security: Arc::default(),
+            wrong_codes: Arc::default(),
         }
     }
 

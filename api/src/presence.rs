@@ -66,6 +66,37 @@ pub(crate) fn code_is_valid(
     })
 }
 
+/// Most wrong display codes one lawyer may send for one duty: six digits are few, so
+/// guessing must stop long before it could succeed (after this, the check-in can still be
+/// made without a code and waits for a coordinator's approval).
+pub(crate) const MAX_WRONG_CODES: u32 = 5;
+
+/// Wrong display codes sent per lawyer and duty, in this process.
+#[derive(Debug, Default)]
+pub struct WrongCodes {
+    seen: std::sync::Mutex<std::collections::HashMap<(String, String), u32>>,
+}
+
+impl WrongCodes {
+    /// Whether `key` (lawyer and duty) may still try a code.
+    pub(crate) fn allowed(&self, lawyer: &str, duty: &str) -> bool {
+        self.seen.lock().map_or(true, |m| {
+            m.get(&(lawyer.to_string(), duty.to_string()))
+                .is_none_or(|n| *n < MAX_WRONG_CODES)
+        })
+    }
+
+    /// Counts a wrong code.
+    pub(crate) fn record(&self, lawyer: &str, duty: &str) {
+        if let Ok(mut m) = self.seen.lock() {
+            if m.len() > 100_000 {
+                m.clear();
+            }
+            *m.entry((lawyer.to_string(), duty.to_string())).or_insert(0) += 1;
+        }
+    }
+}
+
 /// What a check-in proved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Evidence {
@@ -118,7 +149,7 @@ pub(crate) struct DisplayCode {
     station_name: String,
     /// The day (station time).
     date: NaiveDate,
-    /// The half-day the code is for (am before 13:00 station time, pm after).
+    /// The half-day the code is for (pm from when the afternoon's check-in opens).
     half_day: HalfDay,
     /// Six digits, to scan or type.
     code: String,
@@ -151,7 +182,19 @@ async fn station_display(
     let now = state.now();
     let local = now.with_timezone(&tz);
     let date = local.date_naive();
-    let half = if chrono::Timelike::hour(&local) < 13 {
+    // The afternoon's code from when its check-in opens (30 minutes before it starts, or
+    // the centre's setting); the morning's before.
+    let early = state
+        .caches
+        .policy(
+            &*state.store,
+            &state.store.revisions().await?,
+            &st.centre_id,
+        )
+        .await?
+        .checkin_early_minutes;
+    let pm_opens = st.template(HalfDay::Pm).start - chrono::Duration::minutes(i64::from(early));
+    let half = if local.time() < pm_opens {
         HalfDay::Am
     } else {
         HalfDay::Pm

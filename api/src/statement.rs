@@ -284,7 +284,13 @@ async fn adjustments(
         .filter(|c| !carried_ids.contains(&c.id))
         .collect();
     let mut lines = vec![];
-    let who: BTreeSet<&LawyerId> = now_totals.keys().chain(paid.keys()).collect();
+    // Everyone paid at approval, paid now, or paid by an earlier adjustment (whose
+    // correction may since have been reversed).
+    let who: BTreeSet<&LawyerId> = now_totals
+        .keys()
+        .chain(paid.keys())
+        .chain(carried.keys())
+        .collect();
     for lawyer in who {
         let delta = now_totals.get(lawyer).copied().unwrap_or(0)
             - paid.get(lawyer).copied().unwrap_or(0)
@@ -331,6 +337,18 @@ pub(crate) async fn statement(
     centre: &CentreId,
     month: Month,
 ) -> Result<Statement, ApiError> {
+    let ds = state.dataset().await?;
+    statement_at(state, &ds, centre, month).await
+}
+
+/// [`statement`] with the panel (and so the policy versions) read by the caller: approval
+/// prices the month and freezes the versions from one and the same read.
+pub(crate) async fn statement_at(
+    state: &AppState,
+    ds: &Dataset,
+    centre: &CentreId,
+    month: Month,
+) -> Result<Statement, ApiError> {
     let key = month.to_string();
     let locked = state.store.locked_months(centre).await?;
     if let Some(l) = locked.iter().find(|l| l.month == key) {
@@ -340,9 +358,8 @@ pub(crate) async fn statement(
         s.locked_by = Some(l.locked_by.clone());
         return Ok(s);
     }
-    let ds = state.dataset().await?;
-    let policies = centre_policies(&ds, centre);
-    let mut priced = price_month(state, &ds, centre, month, &policies).await?;
+    let policies = centre_policies(ds, centre);
+    let mut priced = price_month(state, ds, centre, month, &policies).await?;
     let locked_keys: Vec<Month> = locked
         .iter()
         .filter_map(|l| Month::parse(&l.month).ok())
@@ -355,7 +372,7 @@ pub(crate) async fn statement(
         if first_open_after(lm, &locked_keys) != month {
             continue;
         }
-        let (lines, fixed) = adjustments(state, &ds, centre, l, &locked).await?;
+        let (lines, fixed) = adjustments(state, ds, centre, l, &locked).await?;
         priced.lines.extend(lines);
         corrections.extend(fixed);
     }

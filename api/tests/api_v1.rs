@@ -2066,7 +2066,7 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             "/api/v1/ledger/confirm".into(),
             Some(
                 json!({"centre_id": "GZ-TH", "duties": [{"station_id": st, "date": date,
-                "half_day": "am", "lawyer_id": la}]}),
+                "half_day": "am", "lawyer_id": la, "plea_signings": 0}]}),
             ),
             EDITS,
         ),

@@ -180,7 +180,10 @@ async fn a_locked_month_never_changes_by_any_path_and_corrections_are_paid_later
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let key = with(d0, json!({"lawyer_id": d0["lawyer_id"]}));
+    let key = with(
+        d0,
+        json!({"lawyer_id": d0["lawyer_id"], "plea_signings": 2}),
+    );
     let r = t
         .post(
             "/api/v1/ledger/confirm",
@@ -253,6 +256,33 @@ async fn a_locked_month_never_changes_by_any_path_and_corrections_are_paid_later
         let r = t.call(m.clone(), uri, &tok, Some(body)).await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{m} {uri}: {}", r.body);
     }
+    // Re-planning October is refused too: which posts pay is a fact of the month.
+    let draft = t
+        .post(
+            &format!("/api/v1/versions/{}/drafts", o.version),
+            &o.coord,
+            json!({}),
+        )
+        .await;
+    assert_eq!(draft.status, StatusCode::CREATED, "{}", draft.body);
+    let draft = draft.body["id"].as_i64().unwrap();
+    let r = t
+        .post(
+            &format!("/api/v1/versions/{draft}/edits"),
+            &o.coord,
+            json!({"operations": [{"op": "unassign", "station_id": d0["station_id"],
+                "date": d0["date"], "half_day": d0["half_day"], "lawyer_id": d0["lawyer_id"]}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = t
+        .post(
+            &format!("/api/v1/versions/{draft}/publish"),
+            &o.coord,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     // A manual entry of the no-show, with real times, is refused too.
     let (_, start, end) = hours(d2);
     let date2 = s(&d2["date"]);
@@ -362,6 +392,33 @@ async fn a_locked_month_never_changes_by_any_path_and_corrections_are_paid_later
     assert_eq!(adj.len(), 1, "{dec}");
     assert_eq!(adj[0]["lawyer_id"], d1["lawyer_id"]);
     assert_eq!(adj[0]["amount_fen"], 19_500, "{dec}");
+    // December is approved with it; then the correction is found wrong and reversed: January
+    // takes the amount back, although the lawyer had no pay in October itself.
+    t.set_time(Some(local("2027-01-02", "10:00")));
+    let r = t
+        .post(
+            "/api/v1/statements/CH/2026-12/approve",
+            &o.finance,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = t
+        .post(
+            "/api/v1/corrections",
+            &o.coord,
+            with(
+                d1,
+                json!({"lawyer_id": d1["lawyer_id"], "attendance": "void",
+                "reason": "核实有误，撤销"}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let jan = statement(&t, &o, "2027-01").await;
+    let adj = adjustments(&jan);
+    assert_eq!(adj.len(), 1, "{jan}");
+    assert_eq!(adj[0]["amount_fen"], -19_500, "{jan}");
     t.set_time(None);
 }
 
@@ -448,14 +505,16 @@ async fn plea_agreements_pay_only_once_a_coordinator_confirms_them(backend: Back
         .map(|c| c["claimed"].as_u64().unwrap())
         .collect();
     assert_eq!(outliers, vec![20], "{st}");
-    // One click confirms d0's claim: it pays; d1's stays pending.
-    let r = t
-        .post(
-            "/api/v1/ledger/confirm",
-            &o.coord,
-            json!({"centre_id": "CH", "duties": [with(d0, json!({"lawyer_id": d0["lawyer_id"]}))]}),
-        )
-        .await;
+    // A confirmation of a claim other than the one standing confirms nothing (the lawyer
+    // changed it since the coordinator looked); one click on what is shown confirms d0's
+    // claim: it pays; d1's stays pending.
+    let confirm = |n: u32| {
+        json!({"centre_id": "CH", "duties": [with(d0, json!({"lawyer_id": d0["lawyer_id"],
+            "plea_signings": n}))]})
+    };
+    let r = t.post("/api/v1/ledger/confirm", &o.coord, confirm(2)).await;
+    assert_eq!(r.body["confirmed"], 0, "{}", r.body);
+    let r = t.post("/api/v1/ledger/confirm", &o.coord, confirm(3)).await;
     assert_eq!(r.body["confirmed"], 1, "{}", r.body);
     let st = statement(&t, &o, "2026-10").await;
     assert_eq!(st["total_fen"], base + 3 * 5_000, "{st}");

@@ -231,7 +231,11 @@ impl World {
                 }
             }
             Op::Confirm(i) => {
-                let key = self.duty(i, json!({"lawyer_id": self.duties[i]["lawyer_id"]}));
+                let key = self.duty(
+                    i,
+                    json!({"lawyer_id": self.duties[i]["lawyer_id"],
+                        "plea_signings": self.facts[i].claimed}),
+                );
                 let r = self
                     .t
                     .post(

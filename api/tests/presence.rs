@@ -92,7 +92,7 @@ async fn a_station_display_proves_presence_and_its_token_can_do_nothing_else(bac
         .into_iter()
         .filter(|a| a["role"] == "primary" && a["station_id"] == "CH-KSS")
         .collect();
-    assert!(at_kss.len() >= 3, "{}", at_kss.len());
+    assert!(at_kss.len() >= 4, "{}", at_kss.len());
     let (lat, lon) = (23.4905, 113.5062);
 
     let mut checked = 0;
@@ -178,6 +178,26 @@ async fn a_station_display_proves_presence_and_its_token_can_do_nothing_else(bac
         checked += 1;
     }
     assert_eq!(checked, 3);
+
+    // Guessing stops: after five wrong codes for a duty, even the right one is refused.
+    let d = &at_kss[3];
+    let lawyer = t
+        .token(TokenRole::Lawyer, None, Some(&s(&d["lawyer_id"])))
+        .await;
+    t.set_time(Some(local(&s(&d["date"]), &add_minutes(start_of(d), -5))));
+    let code = s(&t.get("/api/v1/station-display", &kss).await.body["code"]);
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let body = |c: &str| {
+        json!({"station_id": d["station_id"], "date": d["date"], "half_day": d["half_day"],
+            "method": "app", "lat": lat, "lon": lon, "display_code": c})
+    };
+    for _ in 0..5 {
+        let r = t.post("/api/v1/checkins", &lawyer, body(wrong)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    }
+    let r = t.post("/api/v1/checkins", &lawyer, body(&code)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(s(&r.body["detail"]).contains("too many"), "{}", r.body);
     t.set_time(None);
 }
 

@@ -398,8 +398,9 @@ pub trait Store: Send + Sync + 'static {
         month: Option<zhiban_domain::month::Month>,
     ) -> Result<Vec<CorrectionRecord>, StoreError>;
 
-    /// Confirms the claimed plea agreements of duties (station, day, half-day, lawyer) of a
-    /// centre, with one audit entry; returns how many entries were confirmed.
+    /// Confirms the claimed plea agreements of duties (station, day, half-day, lawyer, the
+    /// claim the coordinator saw) of a centre, with one audit entry; returns how many entries
+    /// were confirmed (a claim changed since it was seen stays pending).
     async fn confirm_ledger(
         &self,
         centre: &CentreId,
@@ -408,6 +409,7 @@ pub trait Store: Send + Sync + 'static {
             chrono::NaiveDate,
             zhiban_domain::HalfDay,
             LawyerId,
+            u32,
         )],
         by: &str,
         audit: &Audit,

@@ -3,10 +3,11 @@
 
 ALTER TABLE subsidy_months ADD COLUMN first_day DATE;
 ALTER TABLE subsidy_months ADD COLUMN last_day DATE;
+-- Months stored under a spelling other than `YYYY-MM` keep no days (they do not stop the
+-- upgrade; see docs/OPERATIONS.md to find them).
 UPDATE subsidy_months SET first_day = to_date(month || '-01', 'YYYY-MM-DD'),
-    last_day = (to_date(month || '-01', 'YYYY-MM-DD') + INTERVAL '1 month' - INTERVAL '1 day')::date;
-ALTER TABLE subsidy_months ALTER COLUMN first_day SET NOT NULL;
-ALTER TABLE subsidy_months ALTER COLUMN last_day SET NOT NULL;
+    last_day = (to_date(month || '-01', 'YYYY-MM-DD') + INTERVAL '1 month' - INTERVAL '1 day')::date
+    WHERE month ~ '^[0-9]{4}-(0[1-9]|1[0-2])$';
 ALTER TABLE subsidy_months ADD COLUMN policies TEXT NOT NULL DEFAULT '[]';
 
 ALTER TABLE attendance ADD COLUMN voided BOOLEAN NOT NULL DEFAULT FALSE;

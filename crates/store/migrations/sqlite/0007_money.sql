@@ -4,8 +4,10 @@
 -- day in the same statement or transaction (dates are `YYYY-MM-DD` text).
 ALTER TABLE subsidy_months ADD COLUMN first_day TEXT NOT NULL DEFAULT '';
 ALTER TABLE subsidy_months ADD COLUMN last_day TEXT NOT NULL DEFAULT '';
-UPDATE subsidy_months SET first_day = month || '-01',
-    last_day = date(month || '-01', '+1 month', '-1 day');
+-- Months stored under a spelling other than `YYYY-MM` (the old parser let `2026-+9` through)
+-- get no days here, so they do not stop the upgrade; see docs/OPERATIONS.md to find them.
+UPDATE subsidy_months SET first_day = COALESCE(date(month || '-01'), ''),
+    last_day = COALESCE(date(month || '-01', '+1 month', '-1 day'), '');
 -- The subsidy policy versions that priced the month, frozen at approval (JSON array):
 -- corrections of the month are priced with them.
 ALTER TABLE subsidy_months ADD COLUMN policies TEXT NOT NULL DEFAULT '[]';

@@ -109,6 +109,16 @@ pub mod dialect {
         Ok(())
     }
 
+    /// Like [`lock`] but shared: writers of one centre's pay facts take it shared, so that
+    /// approving a month (which takes it exclusively) waits for them, and they for it.
+    pub async fn lock_shared(conn: &mut super::Conn, key: &str) -> Result<(), crate::StoreError> {
+        sqlx::query("SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))")
+            .bind(key)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
     /// [`lock`] for one centre's rosters.
     pub async fn lock_centre(
         conn: &mut super::Conn,

@@ -38,6 +38,10 @@ pub async fn ensure_open(
     centre: &CentreId,
     date: NaiveDate,
 ) -> Result<(), StoreError> {
+    // Shared with other writers, exclusive for approval (`lock_month`): no write can pass
+    // this check and then commit into a month locked meanwhile (PostgreSQL; SQLite has one
+    // writer at a time).
+    super::dialect::lock_shared(&mut *conn, &format!("month:{centre}")).await?;
     let locked: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT {}",
         locked_day("$1", "$2")

@@ -262,22 +262,24 @@ pub async fn list_corrections(
     rows.iter().map(correction_from_row).collect()
 }
 
-/// Confirms the claimed plea agreements of `duties` (station, day, half-day, lawyer) of
-/// `centre` as they stand; returns how many entries were confirmed. Entries of locked days
+/// Confirms the claimed plea agreements of `duties` (station, day, half-day, lawyer, and
+/// the claim the coordinator saw) of `centre`; returns how many entries were confirmed. An
+/// entry whose claim changed since it was shown is left pending, and entries of locked days
 /// are left alone (they change only by correction).
 pub async fn confirm_ledger(
     conn: &mut Conn,
     centre: &CentreId,
-    duties: &[(StationId, NaiveDate, HalfDay, LawyerId)],
+    duties: &[(StationId, NaiveDate, HalfDay, LawyerId, u32)],
     by: &str,
 ) -> Result<u64, StoreError> {
+    super::dialect::lock_shared(&mut *conn, &format!("month:{centre}")).await?;
     let now = to_instant(Utc::now());
     let mut n = 0;
-    for (station, date, half, lawyer) in duties {
+    for (station, date, half, lawyer, seen) in duties {
         n += sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE ledger_entries SET confirmed_plea_signings = plea_signings, \
              confirmed_by = $1, confirmed_at = $2 WHERE centre_id = $3 AND station_id = $4 \
-             AND date = $5 AND half_day = $6 AND lawyer_id = $7 AND NOT {}",
+             AND date = $5 AND half_day = $6 AND lawyer_id = $7 AND plea_signings = $8 AND NOT {}",
             locked_day("ledger_entries.centre_id", "ledger_entries.date")
         )))
         .bind(by)
@@ -287,6 +289,7 @@ pub async fn confirm_ledger(
         .bind(*date)
         .bind(half.code())
         .bind(lawyer.as_str())
+        .bind(i64::from(*seen))
         .execute(&mut *conn)
         .await?
         .rows_affected();

@@ -198,6 +198,46 @@ async fn insert_assignments(
     Ok(())
 }
 
+/// Refuses to publish `version` when its duties on days of a locked (approved) month differ
+/// from those of the series' published version (or, for a first publication, when it has
+/// any there): which posts pay is a fact of the month, and a locked month changes only by a
+/// coordinator's correction.
+async fn refuse_changes_in_locked_months(
+    conn: &mut Conn,
+    version: &VersionRecord,
+    centre: &zhiban_domain::CentreId,
+) -> Result<(), StoreError> {
+    let locked = super::attendance::locked_day("$2", "a.date");
+    let duties = |v: &str| {
+        format!(
+            "SELECT a.station_id, a.date, a.half_day, a.lawyer_id, a.role FROM assignments a \
+             WHERE a.version_id = {v} AND {locked}"
+        )
+    };
+    let current = "(SELECT id FROM roster_versions WHERE roster_id = $3 AND status = 'published')";
+    let changed: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT x.d FROM (SELECT CAST(p.date AS TEXT) AS d FROM ({} EXCEPT {}) p \
+         UNION ALL SELECT CAST(q.date AS TEXT) AS d FROM ({} EXCEPT {}) q) x LIMIT 1",
+        duties("$1"),
+        duties(current),
+        duties(current),
+        duties("$1"),
+    )))
+    .bind(version.id)
+    .bind(centre.as_str())
+    .bind(version.roster_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match changed {
+        None => Ok(()),
+        Some(day) => Err(StoreError::Locked(format!(
+            "this version changes duties on {day}, in a month of centre {centre} that finance \
+             has approved; a locked month changes only by a coordinator's correction \
+             (POST /api/v1/corrections)"
+        ))),
+    }
+}
+
 /// Marks `version` published and the series' earlier published version superseded. Refuses
 /// a version that is not a draft, and a period overlapping another published roster of the
 /// same centre (its duties would be rostered twice).
@@ -229,6 +269,7 @@ async fn publish_on(conn: &mut Conn, version: &VersionRecord, by: &str) -> Resul
             roster.centre_id
         )));
     }
+    refuse_changes_in_locked_months(&mut *conn, version, &roster.centre_id).await?;
     sqlx::query(
         "UPDATE roster_versions SET status = 'superseded' WHERE roster_id = $1 AND status = 'published'",
     )

@@ -501,6 +501,7 @@ impl Store for Backend {
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         super::dialect::lock_centre(&mut tx, centre.as_str()).await?;
+        super::dialect::lock(&mut tx, &format!("month:{centre}")).await?;
         attendance::lock_month(&mut tx, centre, month, &a.actor, statement, policies).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
@@ -534,7 +535,7 @@ impl Store for Backend {
     async fn confirm_ledger(
         &self,
         centre: &CentreId,
-        duties: &[(StationId, chrono::NaiveDate, HalfDay, LawyerId)],
+        duties: &[(StationId, chrono::NaiveDate, HalfDay, LawyerId, u32)],
         by: &str,
         a: &Audit,
     ) -> Result<u64, StoreError> {

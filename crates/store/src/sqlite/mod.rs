@@ -84,6 +84,12 @@ pub mod dialect {
         Ok(())
     }
 
+    /// Like [`lock`] but shared: transactions taking it shared run together, and wait for
+    /// one taking it with [`lock`]. Nothing to take on SQLite.
+    pub async fn lock_shared(_conn: &mut super::Conn, _key: &str) -> Result<(), crate::StoreError> {
+        Ok(())
+    }
+
     /// [`lock`] for one centre's rosters.
     pub async fn lock_centre(
         conn: &mut super::Conn,
