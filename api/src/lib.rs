@@ -5,9 +5,12 @@
 //! - [`error`]: [`ApiError`](error::ApiError), rendered as RFC 9457 `application/problem+json`;
 //! - [`auth`]: bearer tokens (random, stored hashed) and role scoping;
 //! - [`health`]: `GET /healthz`;
-//! - `panel`, `rosters`, `swaps`, `audit`, `attendance`, `finance`: the JSON API under
-//!   `/api/v1`, described by the
-//!   OpenAPI 3.1 document at `/api/v1/openapi.json`;
+//! - `panel`, `rosters`, `swaps`, `audit`, `attendance`, `ledger`, `finance` (with
+//!   `statement`, `finance_export` and `corrections`), `presence` (station displays): the
+//!   JSON API under `/api/v1`, described by the OpenAPI 3.1 document at
+//!   `/api/v1/openapi.json`;
+//! - [`security`]: security headers, trusted proxies, the last-resort panic answer;
+//!   [`serve`]: the socket, with a header-read timeout for slow clients;
 //! - `jobs`: solve and repair jobs run in the background; `planning`: problems, checks and
 //!   suggestions shared by the handlers.
 //!
@@ -39,6 +42,7 @@ mod feeds;
 mod finance;
 mod finance_export;
 pub mod jobs;
+mod ledger;
 mod pages;
 mod panel;
 mod planning;
@@ -190,6 +194,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(swaps::router())
         .merge(audit::router())
         .merge(attendance::router())
+        .merge(ledger::router())
         .merge(finance::router())
         .merge(finance_export::router())
         .merge(corrections::router())
