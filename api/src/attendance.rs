@@ -407,6 +407,12 @@ async fn record_check_in(
         outside_geofence: outside,
         approved,
         proof,
+        checkout_window: Some(zhiban_domain::attendance::checkout_window(
+            start,
+            end,
+            now,
+            &policy.presence(),
+        )),
         reason: String::new(),
         idempotency_key: key,
     };
@@ -481,36 +487,18 @@ async fn check_out(
             "only the lawyer on duty checks out".into(),
         ));
     };
-    // Only the lawyer's own record is shown to exist (the same 404 for another's or none).
-    let rec = state
-        .store
-        .get_attendance(id)
-        .await?
-        .filter(|r| &r.duty.lawyer_id == me)
-        .ok_or_else(|| ApiError::not_found("attendance record", id))?;
-    let now = state.now();
-    if let (zhiban_store::AttendanceStatus::CheckedIn, Some(check_in)) =
-        (rec.status, rec.check_in_at)
-    {
-        // From the caches, as of the revisions the token check read.
-        let ds = state.panel_at(&who.revisions).await?;
-        let (_, start, end) = window(&ds, &rec.duty)?;
-        let policy = state
-            .caches
-            .policy(&*state.store, &who.revisions, &rec.centre_id)
-            .await?;
-        zhiban_domain::attendance::assess(start, end, check_in, now, &policy.presence())
-            .map_err(|e| ApiError::invalid("check_out_at", not_attended_zh(&e)))?;
-    }
-    // The store checks again that the record is this lawyer's and checked in, in the update
-    // itself (and names the record's centre in the audit entry).
+    // One guarded write: the store checks that the record is this lawyer's, checked in, in
+    // an open month, and that now is inside the check-out window fixed at check-in (and
+    // names the record's centre in the audit entry); it reads only to explain a refusal.
     let audit = who.audit(
         None,
         "attendance.check_out",
         format!("attendance/{id}"),
         serde_json::json!({}),
     );
-    Ok(Json(state.store.check_out(id, me, now, &audit).await?))
+    Ok(Json(
+        state.store.check_out(id, me, state.now(), &audit).await?,
+    ))
 }
 
 /// Why a duty does not count as attended, for the lawyer (in Chinese, times in Beijing time).
@@ -595,7 +583,7 @@ async fn manual_entry(
             zhiban_domain::attendance::NotAttended::CheckInOutsideWindow { .. } => "check_in_at",
             _ => "check_out_at",
         };
-        ApiError::invalid(field, e.to_string())
+        ApiError::invalid(field, not_attended_zh(&e))
     })?;
     let minutes_late =
         u32::try_from((req.check_in_at - start).num_minutes().max(0)).unwrap_or(u32::MAX);
@@ -615,6 +603,7 @@ async fn manual_entry(
         outside_geofence: false,
         approved: true,
         proof: "",
+        checkout_window: None,
         reason: req.reason.trim().to_string(),
         idempotency_key: None,
     };
@@ -697,6 +686,7 @@ async fn excuse(
         outside_geofence: false,
         approved: true,
         proof: "",
+        checkout_window: None,
         reason: req.reason.trim().to_string(),
         idempotency_key: None,
     };

@@ -195,6 +195,21 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(m) | StoreError::Locked(m) => ApiError::Conflict(m),
+            StoreError::CheckOutWindow { from, until } => {
+                let t = |x: chrono::DateTime<chrono::Utc>| {
+                    x.with_timezone(&zhiban_domain::DEFAULT_TIME_ZONE)
+                        .format("%m-%d %H:%M")
+                        .to_string()
+                };
+                ApiError::invalid(
+                    "check_out_at",
+                    format!(
+                        "签退不计为在岗：最早可于 {} 签退，最晚 {}（在岗时间须达到半日的规定比例）",
+                        t(from),
+                        t(until)
+                    ),
+                )
+            }
             StoreError::NotFound(m) => ApiError::NotFound(m),
             StoreError::Database(sqlx::Error::PoolTimedOut) => {
                 ApiError::Unavailable("pool timed out".into())

@@ -106,6 +106,22 @@ pub fn assess(
     Ok(())
 }
 
+/// The instants between which a check-out of a check-in at `check_in` counts: from when
+/// the time on site covers the minimum share to the end plus the grace. Equivalent to
+/// [`assess`] for a check-in inside the window, so that the store can check it in the write.
+pub fn checkout_window(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    check_in: DateTime<Utc>,
+    rules: &Presence,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    let duty_minutes = (end - start).num_minutes().max(0);
+    let needed = (duty_minutes * i64::from(rules.min_presence_pct.min(100)) + 99) / 100;
+    let from = check_in.max(start) + Duration::minutes(needed);
+    let until = end + Duration::minutes(i64::from(rules.checkout_grace_minutes));
+    (from.max(check_in), until)
+}
+
 /// Whether a duty starting at `start` has begun by `now`: one that has not cannot be
 /// excused or entered by hand as attended.
 pub fn has_begun(start: DateTime<Utc>, now: DateTime<Utc>) -> bool {
@@ -181,6 +197,21 @@ mod tests {
         assert!(assess(at(9, 0), at(12, 0), at(8, 30), at(10, 30), &RULES).is_ok());
         // Staying after the end adds nothing: in 11:00, out 13:00 is 60 minutes.
         assert!(assess(at(9, 0), at(12, 0), at(11, 0), at(13, 0), &RULES).is_err());
+    }
+
+    #[test]
+    fn the_check_out_window_agrees_with_the_assessment() {
+        for check_in in [at(8, 30), at(9, 0), at(10, 15), at(11, 50)] {
+            let (from, until) = checkout_window(at(9, 0), at(12, 0), check_in, &RULES);
+            let ok = |t| assess(at(9, 0), at(12, 0), check_in, t, &RULES).is_ok();
+            let minute = Duration::minutes(1);
+            if from <= until {
+                assert!(ok(from) && ok(until), "{check_in}");
+                assert!(!ok(from - minute) && !ok(until + minute), "{check_in}");
+            } else {
+                assert!(!ok(until) && !ok(from), "{check_in}");
+            }
+        }
     }
 
     #[test]

@@ -65,6 +65,14 @@ pub enum StoreError {
     /// The write would change a month finance approved.
     #[error("locked: {0}")]
     Locked(String),
+    /// A check-out outside the instants when it counts.
+    #[error("check-out counts only from {from} until {until}")]
+    CheckOutWindow {
+        /// Earliest.
+        from: chrono::DateTime<chrono::Utc>,
+        /// Latest.
+        until: chrono::DateTime<chrono::Utc>,
+    },
     /// A record the change refers to does not exist.
     #[error("not found: {0}")]
     NotFound(String),

@@ -760,6 +760,8 @@ pub struct NewAttendance {
     pub approved: bool,
     /// How presence was proven (see [`AttendanceRecord::proof`]).
     pub proof: &'static str,
+    /// When a check-out counts, from and until (check-ins; none for other records).
+    pub checkout_window: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Reason (manual entries, excuses).
     pub reason: String,
     /// The client's `Idempotency-Key`.

@@ -824,6 +824,7 @@ async fn check_ins_are_stored_once_with_their_audit_entries_and_a_bad_one_leaves
         outside_geofence: false,
         approved: true,
         proof: "geofence",
+        checkout_window: None,
         reason: String::new(),
         idempotency_key: Some(key.to_string()),
     };

@@ -179,12 +179,12 @@ pub async fn insert_attendance(
 pub(crate) type OwnedQuery =
     sqlx::query::Query<'static, super::Db, <super::Db as sqlx::Database>::Arguments>;
 
-/// Stores a new record (without its `RETURNING` clause); [`bind_new`] binds `$1` to `$22`.
+/// Stores a new record (without its `RETURNING` clause); [`bind_new`] binds `$1` to `$24`.
 pub(crate) const INSERT_NEW: &str = "INSERT INTO attendance (centre_id, roster_id, station_id, \
     date, half_day, lawyer_id, role, status, method, check_in_at, check_out_at, check_in_lat, \
     check_in_lon, distance_m, minutes_late, late, outside_geofence, approved, reason, \
-    idempotency_key, updated_at, proof) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-    $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)";
+    idempotency_key, updated_at, proof, checkout_from, checkout_until) VALUES ($1, $2, $3, $4, \
+    $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)";
 
 /// [`INSERT_NEW`] that stores nothing when the duty's day is in a locked month (the same
 /// parameters; SQLite's one-round-trip check-in).
@@ -195,12 +195,12 @@ pub(crate) fn insert_new_if_open() -> String {
         .unwrap_or((INSERT_NEW, ""));
     format!(
         "{head} SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-         $17, $18, $19, $20, $21, $22 WHERE NOT {}",
+         $17, $18, $19, $20, $21, $22, $23, $24 WHERE NOT {}",
         locked_day("$1", "$4")
     )
 }
 
-/// Binds the values of [`INSERT_NEW`] (`$1` to `$22`).
+/// Binds the values of [`INSERT_NEW`] (`$1` to `$24`).
 pub(crate) fn bind_new(q: OwnedQuery, a: &NewAttendance) -> OwnedQuery {
     q.bind(a.centre_id.as_str())
         .bind(a.roster_id)
@@ -224,6 +224,8 @@ pub(crate) fn bind_new(q: OwnedQuery, a: &NewAttendance) -> OwnedQuery {
         .bind(&a.idempotency_key)
         .bind(to_instant(Utc::now()))
         .bind(a.proof)
+        .bind(a.checkout_window.map(|w| to_instant(w.0)))
+        .bind(a.checkout_window.map(|w| to_instant(w.1)))
 }
 
 /// Checks record `$3` of lawyer `$4` out at `$1`, updated at `$2`, if it is checked in,
@@ -231,7 +233,9 @@ pub(crate) fn bind_new(q: OwnedQuery, a: &NewAttendance) -> OwnedQuery {
 pub(crate) fn check_out_sql() -> String {
     format!(
         "UPDATE attendance SET status = 'attended', check_out_at = $1, updated_at = $2 \
-         WHERE id = $3 AND lawyer_id = $4 AND status = 'checked_in' AND NOT {} RETURNING {COLS}",
+         WHERE id = $3 AND lawyer_id = $4 AND status = 'checked_in' \
+         AND (checkout_from IS NULL OR $1 >= checkout_from) \
+         AND (checkout_until IS NULL OR $1 <= checkout_until) AND NOT {} RETURNING {COLS}",
         locked_day("attendance.centre_id", "attendance.date")
     )
 }
@@ -252,9 +256,20 @@ pub(crate) fn bind_check_out(
 /// Why record `id` could not be checked out by `lawyer`, when the update found no row: not
 /// found when there is no such record of theirs (another lawyer's record is not shown to
 /// exist), a conflict when it is theirs but not checked in.
-pub(crate) async fn not_checked_out(conn: &mut Conn, id: i64, lawyer: &LawyerId) -> StoreError {
+pub(crate) async fn not_checked_out(
+    conn: &mut Conn,
+    id: i64,
+    lawyer: &LawyerId,
+    at: chrono::DateTime<Utc>,
+) -> StoreError {
     match get_attendance(&mut *conn, id).await {
         Ok(Some(rec)) if &rec.duty.lawyer_id == lawyer => {
+            if rec.status == AttendanceStatus::CheckedIn
+                && let Ok(Some((from, until))) = checkout_window(&mut *conn, id).await
+                && (at < from || at > until)
+            {
+                return StoreError::CheckOutWindow { from, until };
+            }
             match ensure_open(conn, &rec.centre_id, rec.duty.date).await {
                 Err(e) => e,
                 Ok(()) => StoreError::Conflict(format!(
@@ -264,6 +279,27 @@ pub(crate) async fn not_checked_out(conn: &mut Conn, id: i64, lawyer: &LawyerId)
         }
         Ok(_) => StoreError::NotFound(format!("attendance record {id} of {lawyer}")),
         Err(e) => e,
+    }
+}
+
+/// When record `id`'s check-out counts, if it says.
+async fn checkout_window(
+    conn: &mut Conn,
+    id: i64,
+) -> Result<Option<(chrono::DateTime<Utc>, chrono::DateTime<Utc>)>, StoreError> {
+    let row = sqlx::query("SELECT checkout_from, checkout_until FROM attendance WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    let key = id.to_string();
+    let (from, until): (Option<String>, Option<String>) = (r.try_get(0)?, r.try_get(1)?);
+    match (from, until) {
+        (Some(f), Some(u)) => Ok(Some((
+            parse_instant("attendance", &key, &f)?,
+            parse_instant("attendance", &key, &u)?,
+        ))),
+        _ => Ok(None),
     }
 }
 
@@ -281,7 +317,7 @@ pub async fn check_out(
         .await?
     {
         Some(r) => from_row(&r),
-        None => Err(not_checked_out(conn, id, lawyer).await),
+        None => Err(not_checked_out(conn, id, lawyer, at).await),
     }
 }
 

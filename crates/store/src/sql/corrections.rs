@@ -106,6 +106,7 @@ pub async fn apply_correction(
                 outside_geofence: false,
                 approved: true,
                 proof: "",
+                checkout_window: None,
                 reason: note.clone(),
                 idempotency_key: None,
             };

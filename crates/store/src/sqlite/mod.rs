@@ -170,11 +170,11 @@ impl SqliteStore {
     ) -> Result<Option<AttendanceRecord>, StoreError> {
         use attendance::COLS;
         use audit::INSERT_AUDIT;
-        // The audit row's parameters are $23 to $28; its target ($27) is made from the new
+        // The audit row's parameters are $25 to $30; its target ($29) is made from the new
         // record's id instead.
         let sql = writer::script_sql(&format!(
             "{} ON CONFLICT DO NOTHING RETURNING {COLS}; \
-             {INSERT_AUDIT} SELECT $23, $24, $25, $26, 'attendance/' || last_insert_rowid(), $28 \
+             {INSERT_AUDIT} SELECT $25, $26, $27, $28, 'attendance/' || last_insert_rowid(), $30 \
              WHERE changes() = 1",
             attendance::insert_new_if_open()
         ));
@@ -206,7 +206,7 @@ impl SqliteStore {
             Some(r) => attendance::from_row(r),
             None => {
                 let mut conn = self.pool.acquire().await?;
-                Err(attendance::not_checked_out(&mut conn, id, lawyer).await)
+                Err(attendance::not_checked_out(&mut conn, id, lawyer, at).await)
             }
         }
     }
