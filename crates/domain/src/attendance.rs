@@ -117,9 +117,14 @@ pub fn checkout_window(
 ) -> (DateTime<Utc>, DateTime<Utc>) {
     let duty_minutes = (end - start).num_minutes().max(0);
     let needed = (duty_minutes * i64::from(rules.min_presence_pct.min(100)) + 99) / 100;
-    let from = check_in.max(start) + Duration::minutes(needed);
+    // With no minimum, any check-out after the check-in counts (as `assess` says).
+    let from = if needed == 0 {
+        check_in
+    } else {
+        check_in.max(start) + Duration::minutes(needed)
+    };
     let until = end + Duration::minutes(i64::from(rules.checkout_grace_minutes));
-    (from.max(check_in), until)
+    (from, until)
 }
 
 /// Whether a duty starting at `start` has begun by `now`: one that has not cannot be
@@ -212,6 +217,17 @@ mod tests {
                 assert!(!ok(until) && !ok(from), "{check_in}");
             }
         }
+    }
+
+    #[test]
+    fn with_no_minimum_any_check_out_after_the_check_in_counts() {
+        let none = Presence {
+            min_presence_pct: 0,
+            ..RULES
+        };
+        let (from, _) = checkout_window(at(9, 0), at(12, 0), at(8, 50), &none);
+        assert_eq!(from, at(8, 50));
+        assert!(assess(at(9, 0), at(12, 0), at(8, 50), at(8, 50), &none).is_ok());
     }
 
     #[test]
