@@ -129,6 +129,34 @@ pub fn policy_change_allowed(
     }
 }
 
+/// Whether replacing a centre's policy versions `old` by `new` (a re-import) keeps the rates
+/// of every day of every locked month: refused naming the first month it would reprice.
+pub fn policies_keep_locked_months(
+    old: &[SubsidyPolicy],
+    new: &[SubsidyPolicy],
+    centre: &crate::CentreId,
+    locked: &[Month],
+) -> Result<(), String> {
+    for m in locked {
+        let mut d = m.first();
+        while d <= m.last() {
+            let was = crate::subsidy::policy_on(old, centre, d);
+            let is = crate::subsidy::policy_on(new, centre, d);
+            if was != is {
+                return Err(format!(
+                    "the data set's subsidy policy for {d} differs from the one that priced \
+                     {m} of centre {centre}, which finance has approved; keep that version \
+                     and start new rates after {}",
+                    m.last()
+                ));
+            }
+            let Some(next) = d.succ_opt() else { break };
+            d = next;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +191,21 @@ mod tests {
             m("2028-02").last(),
             NaiveDate::from_ymd_opt(2028, 2, 29).unwrap()
         );
+    }
+
+    #[test]
+    fn a_re_import_may_not_reprice_a_locked_month() {
+        let c = CentreId::parse("CH").unwrap();
+        let v = SubsidyPolicy::example(c.clone());
+        let locked = [m("2026-09")];
+        let mut raised = v.clone();
+        raised.plea_case_fen += 1;
+        assert!(policies_keep_locked_months(&[v.clone()], &[raised.clone()], &c, &locked).is_err());
+        // New rates from October on are fine, and so is the same set.
+        let mut oct = raised;
+        oct.effective_from = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        assert!(policies_keep_locked_months(&[v.clone()], &[v.clone(), oct], &c, &locked).is_ok());
+        assert!(policies_keep_locked_months(&[v.clone()], &[v], &c, &[]).is_ok());
     }
 
     #[test]

@@ -41,7 +41,44 @@ on_both!(
     concurrent_publishes_of_overlapping_rosters_let_exactly_one_through,
     jobs_are_leased_to_one_worker_and_taken_back_when_it_dies,
     check_ins_are_stored_once_with_their_audit_entries_and_a_bad_one_leaves_no_trace,
+    a_reimport_cannot_reprice_a_locked_month,
 );
+
+/// A data set imported again with other rates for an approved month is refused as a whole;
+/// with new rates only from after it, it lands.
+async fn a_reimport_cannot_reprice_a_locked_month(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let ds = fixture("small");
+    store.import_dataset(&ds).await.unwrap();
+    let centre = zhiban_domain::CentreId::parse("CH").unwrap();
+    let sept = zhiban_domain::month::Month::parse("2026-09").unwrap();
+    store
+        .lock_month(
+            &centre,
+            sept,
+            &serde_json::json!({}),
+            &ds.settings.subsidy,
+            &audit("statement.approve"),
+        )
+        .await
+        .unwrap();
+    let mut raised = ds.clone();
+    raised.settings.subsidy[0].plea_case_fen += 1_000;
+    let before = dump(&store).await;
+    let err = store.import_dataset(&raised).await.unwrap_err();
+    assert!(matches!(err, zhiban_store::StoreError::Locked(_)), "{err}");
+    assert_eq!(
+        dump(&store).await,
+        before,
+        "a refused import changes nothing"
+    );
+    let mut later = ds.clone();
+    let mut oct = ds.settings.subsidy[0].clone();
+    oct.effective_from = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+    oct.plea_case_fen += 1_000;
+    later.settings.subsidy.push(oct);
+    store.import_dataset(&later).await.unwrap();
+}
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()

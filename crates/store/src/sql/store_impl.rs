@@ -47,6 +47,26 @@ impl Store for Backend {
 
     async fn import_dataset(&self, ds: &Dataset) -> Result<Counts, StoreError> {
         let mut tx = self.write().await?;
+        // A re-import may not reprice a month finance approved.
+        let old = settings::get_settings(&mut tx)
+            .await?
+            .map(|s| s.subsidy)
+            .unwrap_or_default();
+        for c in centres::list_centres(&mut tx).await? {
+            let locked: Vec<zhiban_domain::month::Month> =
+                attendance::locked_months(&mut tx, &c.id)
+                    .await?
+                    .iter()
+                    .filter_map(|m| zhiban_domain::month::Month::parse(&m.month).ok())
+                    .collect();
+            zhiban_domain::month::policies_keep_locked_months(
+                &old,
+                &ds.settings.subsidy,
+                &c.id,
+                &locked,
+            )
+            .map_err(StoreError::Locked)?;
+        }
         let mut p = settings::panel_write(&mut tx).await?;
         settings::put_settings(&mut p, &ds.settings).await?;
         for c in &ds.centres {
