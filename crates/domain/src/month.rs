@@ -198,14 +198,17 @@ mod tests {
         let c = CentreId::parse("CH").unwrap();
         let v = SubsidyPolicy::example(c.clone());
         let locked = [m("2026-09")];
+        let old = vec![v.clone()];
         let mut raised = v.clone();
         raised.plea_case_fen += 1;
-        assert!(policies_keep_locked_months(&[v.clone()], &[raised.clone()], &c, &locked).is_err());
+        let repriced = vec![raised.clone()];
+        assert!(policies_keep_locked_months(&old, &repriced, &c, &locked).is_err());
         // New rates from October on are fine, and so is the same set.
         let mut oct = raised;
         oct.effective_from = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
-        assert!(policies_keep_locked_months(&[v.clone()], &[v.clone(), oct], &c, &locked).is_ok());
-        assert!(policies_keep_locked_months(&[v.clone()], &[v], &c, &[]).is_ok());
+        let later = vec![v, oct];
+        assert!(policies_keep_locked_months(&old, &later, &c, &locked).is_ok());
+        assert!(policies_keep_locked_months(&old, &old, &c, &[]).is_ok());
     }
 
     #[test]
