@@ -1,3 +1,4 @@
+// Over the ~600-line sizing rule on purpose: check-in, check-out, manual entries, excuses and the attendance list share the duty lookup and window helpers; the ledger already moved out (ledger.rs). Splitting check-in from absences is left to the restructuring issue (19).
 //! Check-in and check-out (签到) on published duties, and absences; the duty ledger (台账) is
 //! in `crate::ledger`.
 //!

@@ -104,18 +104,9 @@ async fn put_ledger(
     };
     let ds = state.dataset().await?;
     if let Some(q) = &req.quality {
-        let known = zhiban_domain::subsidy::policy_on(
-            &ds.settings.subsidy,
-            &duty.centre_id,
-            duty.assignment.date,
-        )
-        .is_some_and(|p| p.quality_pct.contains_key(q));
-        if !known {
-            return Err(ApiError::invalid(
-                "quality",
-                format!("{q:?} is not a rating of the centre's subsidy policy"),
-            ));
-        }
+        let a = &duty.assignment;
+        zhiban_domain::subsidy::check_rating(&ds.settings.subsidy, &duty.centre_id, a.date, q)
+            .map_err(|m| ApiError::invalid("quality", m))?;
     }
     // Keep the coordinator's rating when the lawyer updates their counts.
     let existing = state

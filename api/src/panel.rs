@@ -1,3 +1,4 @@
+// Over the ~600-line sizing rule on purpose: every read route of the panel; panel administration (issue 21) will split it by resource.
 //! The panel: centres and their policies, stations with demand, firms, lawyers with their
 //! availability, the working-day calendar, and the published panel list (名册).
 

@@ -1,3 +1,4 @@
+// Over the ~600-line sizing rule on purpose: generation, drafts, edits, publication, repair and diff of one resource; the split into http/rosters/ is issue 19.
 //! Rosters: generate (a solve job), read by station and day or by lawyer with the report,
 //! edit drafts with hard-rule checks and ranked suggestions, publish, repair, diff; and the
 //! published duties themselves.

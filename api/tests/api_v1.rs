@@ -1,3 +1,4 @@
+// Over the ~600-line sizing rule on purpose: the original end-to-end walks and the tenancy test over every route (one table of cases); new API tests go to their own files (money.rs, trust.rs, presence.rs).
 //! The JSON API under /api/v1, driven through the real router against real SQLite files:
 //! a coordinator's week end to end on `fixtures/small` and `fixtures/guangzhou`, errors,
 //! roles and tenancy, and the OpenAPI document checked by an independent validator.

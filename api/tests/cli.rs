@@ -1,3 +1,4 @@
+// Over the ~600-line sizing rule on purpose: one test per command of the binary, sharing its process helpers.
 //! The `zhiban` command, run as a real process against real SQLite files.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,3 +1,4 @@
+// Over the ~600-line sizing rule on purpose: one scenario per money rule of issue 18, sharing the October roster set-up.
 //! Money and trust, through the real router on both databases: a locked month never changes
 //! by any path, one month has one name, pay needs proof, attendance must be real, and a new
 //! subsidy policy is never served stale.

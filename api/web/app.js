@@ -1,3 +1,4 @@
+// Over the ~600-line sizing rule: one page for three roles; splitting it into ES modules per role comes with the daily-workflow issue (22).
 // zhiban web page: coordinators' roster grid, lawyers' duties and check-in, finance
 // statements. Plain JavaScript over the public JSON API (/api/v1) with the user's token;
 // the token lives in this tab's sessionStorage only.

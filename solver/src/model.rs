@@ -1,3 +1,4 @@
+// Over the ~600-line sizing rule on purpose: the MILP model; its split into model/ by constraint family is issue 19.
 //! The MILP: variables only for eligible, available (lawyer, slot, role) triples.
 //!
 //! Parts with up to [`SolveSettings::exact_pairs`] pairs hold every pair, and HiGHS's own

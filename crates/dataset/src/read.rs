@@ -1,3 +1,4 @@
+// Over the ~600-line sizing rule on purpose: the reader of every data-set table, one function each, with the shared cell parsers.
 //! Reading a data set.
 
 use crate::{

@@ -144,6 +144,23 @@ pub fn policy_on<'a>(
         .max_by_key(|p| p.effective_from)
 }
 
+/// Checks that `rating` is a quality rating of `centre`'s policy in force on `date` (a
+/// coordinator rates a duty, or corrects its rating).
+pub fn check_rating(
+    policies: &[SubsidyPolicy],
+    centre: &CentreId,
+    date: NaiveDate,
+    rating: &str,
+) -> Result<(), String> {
+    if policy_on(policies, centre, date).is_some_and(|p| p.quality_pct.contains_key(rating)) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{rating:?} is not a rating of the centre's subsidy policy"
+        ))
+    }
+}
+
 /// `amount × pct / 100`, rounded half away from zero, in integer arithmetic.
 pub fn scale_pct(amount: i64, pct: u32) -> i64 {
     let n = i128::from(amount) * i128::from(pct);
@@ -467,6 +484,17 @@ mod tests {
 
     fn policy() -> SubsidyPolicy {
         SubsidyPolicy::example(CentreId::parse("A").unwrap())
+    }
+
+    #[test]
+    fn only_a_rating_of_the_policy_in_force_is_accepted() {
+        let c = CentreId::parse("CH").unwrap();
+        let p = SubsidyPolicy::example(c.clone());
+        let day = NaiveDate::from_ymd_opt(2026, 5, 1).unwrap();
+        assert!(check_rating(std::slice::from_ref(&p), &c, day, "excellent").is_ok());
+        assert!(check_rating(std::slice::from_ref(&p), &c, day, "superb").is_err());
+        let before = NaiveDate::from_ymd_opt(2025, 5, 1).unwrap();
+        assert!(check_rating(&[p], &c, before, "excellent").is_err());
     }
 
     #[test]

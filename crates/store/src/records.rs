@@ -1,3 +1,4 @@
+// Over the ~600-line sizing rule on purpose: the backend-neutral records of every aggregate; the split into one module per aggregate is issue 19.
 //! Records the store keeps beyond the panel: tokens, policies, rosters and their versions,
 //! jobs, swaps and the audit log. Backend-neutral; each backend maps them to its tables.
 

@@ -1,3 +1,4 @@
+// Over the ~600-line sizing rule on purpose: the store suite, each test run on both backends by one macro.
 //! The store against real databases: SQLite files and a real PostgreSQL server. Every
 //! test of the `Store` trait runs on both (`…::sqlite` and `…::postgres`).
 

@@ -1,3 +1,4 @@
+// Over the ~600-line sizing rule on purpose: series, versions, assignments, publication, jobs and swaps share their row decoders; the split is issue 19.
 //! Rosters: series, versions with their assignments, published duties, jobs and swaps.
 
 use super::dialect::{FOR_UPDATE_SKIP_LOCKED, JSON_LIST_1, ROSTER_END, lock_centre};

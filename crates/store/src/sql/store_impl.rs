@@ -1,3 +1,4 @@
+// Over the ~600-line sizing rule on purpose: the one implementation of the Store trait, each method a transaction around the SQL modules.
 //! The [`Store`] trait implemented once over the shared SQL modules; each backend module
 //! compiles this file with its own `Backend`, `Conn` and dialect.
 
