@@ -61,6 +61,21 @@ impl TestApp {
         let ds =
             zhiban_dataset::read_dir(&root.join(fixture), chrono::Utc::now().date_naive()).unwrap();
         store.import_dataset(&ds).await.unwrap();
+        Self::with_store(db, store)
+    }
+
+    /// The real router over a database that already holds data (opened and migrated).
+    pub async fn open(db: TestDb) -> Self {
+        let store = zhiban_store::connect(&db.url).await.unwrap();
+        Self::with_store(db, store)
+    }
+
+    /// The database's URL.
+    pub fn url(&self) -> &str {
+        &self._db.url
+    }
+
+    fn with_store(db: TestDb, store: Arc<dyn Store>) -> Self {
         let clock: Arc<std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>> = Arc::default();
         let mut state = AppState::new(store.clone());
         let c = clock.clone();
