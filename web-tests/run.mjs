@@ -1,8 +1,9 @@
 // Drives zhiban's web page in Debian's headless Chromium through playwright-core.
 // Run by api/tests/browser.rs, one phase at a time:
-//   node run.mjs coordinator|lawyer|finance
+//   node run.mjs coordinator|lawyer|finance|labels
 // Environment: BASE_URL, TOKEN, SHOTS (screenshot folder), CHROMIUM (executable),
-// for the lawyer LAT and LON (where the browser says it is).
+// for the lawyer LAT and LON (where the browser says it is), for labels CODES (every code
+// the API can return, by table of the page's labels module).
 // Prints one JSON line of findings on success; exits non-zero with the reason otherwise.
 import { chromium } from "playwright-core";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -18,7 +19,8 @@ function check(cond, msg) {
   if (!cond) throw new Error(msg);
 }
 
-async function open(browser, options) {
+/** A new page whose console errors and warnings, script errors and failed requests are noted. */
+async function watched(browser, options) {
   const context = await browser.newContext({ locale: "zh-CN", timezoneId: "Asia/Shanghai", ...options });
   const page = await context.newPage();
   const problems = [];
@@ -28,6 +30,11 @@ async function open(browser, options) {
   });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  return { context, page, problems };
+}
+
+async function open(browser, options) {
+  const { context, page, problems } = await watched(browser, options);
   await page.goto(base + "/");
   check((await page.title()).includes("值班"), "the page title is Chinese");
   // A wrong token is refused with a message (its 401 is the one error the console may show).
@@ -156,9 +163,34 @@ async function finance(browser) {
   return { problems, total, rows, files };
 }
 
+// Every code the API can return has a Chinese label in the labels module the page loads.
+// CODES is {table: {code: null, or the label the server itself uses for it}}.
+async function labels(browser) {
+  const { page, problems } = await watched(browser, {});
+  await page.goto(base + "/");
+  await page.waitForSelector("#login-form");
+  const tables = await page.evaluate(async () => {
+    const m = await import(new URL("/js/labels.js", location.href).href);
+    return Object.fromEntries(Object.entries(m).filter(([, v]) => v && typeof v === "object" && !Array.isArray(v)));
+  });
+  const missing = [];
+  let checked = 0;
+  for (const [table, codes] of Object.entries(JSON.parse(process.env.CODES))) {
+    check(tables[table], `labels.js exports no table ${table} (it has ${Object.keys(tables).join(", ")})`);
+    for (const [code, expected] of Object.entries(codes)) {
+      checked += 1;
+      const label = tables[table][code];
+      if (typeof label !== "string" || !/\p{Script=Han}/u.test(label)) missing.push(`${table}.${code}: no Chinese label`);
+      else if (expected !== null && label !== expected) missing.push(`${table}.${code}: "${label}", but the server says "${expected}"`);
+    }
+  }
+  check(missing.length === 0, `api/web/js/labels.js:\n${missing.join("\n")}`);
+  return { problems, checked, tables: Object.keys(tables) };
+}
+
 const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"] });
 try {
-  const run = { coordinator, lawyer, finance }[phase];
+  const run = { coordinator, lawyer, finance, labels }[phase];
   check(run, `unknown phase ${phase}`);
   const result = await run(browser);
   check(result.problems.length === 0, `the page logged problems:\n${result.problems.join("\n")}`);

@@ -3,7 +3,8 @@
 //! A coordinator generates a roster for `fixtures/small`, reassigns one slot and
 //! publishes; a lawyer checks in and out, gets the calendar link and offers a swap; finance
 //! exports the month (CSV, XLSX) and approves it. Screenshots go to
-//! `target/screenshots/`. The page must log no console error or warning.
+//! `target/screenshots/`. The page must log no console error or warning. And every code
+//! the API can return (rules, reasons, statuses) has a Chinese label in the page.
 //!
 //! `scripts/test` installs Chromium and `playwright-core`; without them this test fails
 //! saying so (it is never skipped).
@@ -386,4 +387,184 @@ async fn coordinator_lawyer_and_finance_use_the_page_in_chromium() {
         );
     }
     drop(db);
+}
+
+/// The variants of a fieldless enum, with a match that stops compiling when the enum gains
+/// a variant: list the new one here, and label it in `api/web/js/labels.js`.
+macro_rules! every {
+    ($ty:ident :: { $($v:ident),* $(,)? }) => {{
+        let all = [$($ty::$v),*];
+        for x in &all {
+            match x {
+                $($ty::$v)|* => {}
+            }
+        }
+        all
+    }};
+}
+
+/// The code `x` is serialized as: the string itself, or its variant's `rule` or `kind` tag.
+fn code_of<T: serde::Serialize>(x: &T) -> String {
+    let v = serde_json::to_value(x).unwrap();
+    v.as_str()
+        .or_else(|| v["rule"].as_str())
+        .or_else(|| v["kind"].as_str())
+        .unwrap()
+        .to_string()
+}
+
+/// `{code: null}` for each code: any Chinese label will do.
+fn any_label(codes: impl IntoIterator<Item = String>) -> Value {
+    Value::Object(codes.into_iter().map(|c| (c, Value::Null)).collect())
+}
+
+/// Every code the API can return that a person may read, by the table of
+/// `api/web/js/labels.js` that labels it: `null`, or the label the server itself gives it
+/// (statement lines, whose exports carry it), which the page must repeat.
+fn codes() -> Value {
+    use serde_json::json;
+    use zhiban_domain::subsidy::LineRule;
+    use zhiban_domain::{HalfDay, Role};
+    use zhiban_solver::{Busy, UncoveredReason, Violation};
+    use zhiban_store::{JobStatus, SwapStatus, VersionStatus};
+
+    let a = zhiban_domain::Assignment {
+        date: NaiveDate::from_ymd_opt(2026, 5, 4).unwrap(),
+        half_day: HalfDay::Am,
+        station_id: zhiban_domain::StationId::parse("CH-S1").unwrap(),
+        lawyer_id: zhiban_domain::LawyerId::parse("CH-L01").unwrap(),
+        role: Role::Primary,
+    };
+    let who = || String::from("CH-L01");
+    let when = || String::from("2026-05-04");
+    let violations = [
+        Violation::NoSuchSlot {
+            assignment: a.clone(),
+        },
+        Violation::UnknownLawyer {
+            assignment: a.clone(),
+        },
+        Violation::NotEligible {
+            assignment: a.clone(),
+        },
+        Violation::Unavailable {
+            assignment: a.clone(),
+        },
+        Violation::OverFilled {
+            station: "CH-S1".into(),
+            date: when(),
+            half_day: "am".into(),
+            role: Role::Primary,
+            assigned: 2,
+            posts: 1,
+        },
+        Violation::DoubleBooked {
+            lawyer: who(),
+            date: when(),
+            half_day: "am".into(),
+        },
+        Violation::OverLimit {
+            lawyer: who(),
+            period: "week",
+            key: "2026-W19".into(),
+            count: 4,
+            limit: 3,
+        },
+        Violation::TooFarApart {
+            lawyer: who(),
+            date: when(),
+            km: 30.0,
+        },
+        Violation::PinDropped { assignment: a },
+    ];
+    for v in &violations {
+        // A new rule stops this match compiling: add it to the list above.
+        match v {
+            Violation::NoSuchSlot { .. }
+            | Violation::UnknownLawyer { .. }
+            | Violation::NotEligible { .. }
+            | Violation::Unavailable { .. }
+            | Violation::OverFilled { .. }
+            | Violation::DoubleBooked { .. }
+            | Violation::OverLimit { .. }
+            | Violation::TooFarApart { .. }
+            | Violation::PinDropped { .. } => {}
+        }
+    }
+    let reasons = [
+        UncoveredReason::NoEligibleLawyer {
+            licensed_later: vec![],
+        },
+        UncoveredReason::EligibleUnavailable { lawyers: vec![] },
+        UncoveredReason::EligibleAtLimits { lawyers: vec![] },
+    ];
+    for r in &reasons {
+        // A new reason stops this match compiling: add it to the list above.
+        match r {
+            UncoveredReason::NoEligibleLawyer { .. }
+            | UncoveredReason::EligibleUnavailable { .. }
+            | UncoveredReason::EligibleAtLimits { .. } => {}
+        }
+    }
+    let busy = every!(Busy::{SameHalfDay, DayLimit, WeekLimit, MonthLimit, TooFar, Other});
+    let lines = every!(LineRule::{
+        HalfDay, FullDay, Quality, PleaCase, CrossDistrict, MonthlyCap, Adjustment,
+    });
+    let roles = every!(Role::{Primary, Backup});
+    let accounts = every!(TokenRole::{Admin, Coordinator, Finance, Lawyer, Station});
+    let versions = every!(VersionStatus::{Draft, Published, Superseded});
+    let jobs = every!(JobStatus::{Queued, Running, Succeeded, Failed});
+    let swaps = every!(SwapStatus::{Offered, Accepted, Approved, Rejected, Cancelled});
+    let line_labels: serde_json::Map<String, Value> = lines
+        .iter()
+        .map(|l| (code_of(l), Value::from(l.label_zh())))
+        .collect();
+    // Strings, not enums, in the API: `DutyAttendance::state` (api/src/attendance.rs)
+    // and `Statement::status` (api/src/statement.rs).
+    let attendance = [
+        "upcoming",
+        "checked_in",
+        "attended",
+        "excused",
+        "no_show",
+        "needs_approval",
+        "voided",
+        "standby",
+    ];
+    let statement = ["open", "locked"];
+    json!({
+        "RULES": any_label(violations.iter().map(code_of)),
+        "REASONS": any_label(reasons.iter().map(code_of)),
+        "BUSY": any_label(busy.iter().map(code_of)),
+        "LINE_RULES": line_labels,
+        "HALF": any_label(HalfDay::ALL.iter().map(code_of)),
+        "ROLE": any_label(roles.iter().map(code_of)),
+        "ACCOUNT_ROLES": any_label(accounts.iter().map(code_of)),
+        "VERSION_STATUS": any_label(versions.iter().map(code_of)),
+        "JOB_STATUS": any_label(jobs.iter().map(code_of)),
+        "SWAP_STATUS": any_label(swaps.iter().map(code_of)),
+        "ATTENDANCE": any_label(attendance.map(String::from)),
+        "STATEMENT_STATUS": any_label(statement.map(String::from)),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_code_the_api_can_return_has_a_chinese_label() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            zhiban_api::web::router::<()>().into_make_service(),
+        )
+        .await
+        .unwrap();
+    });
+    let codes = codes();
+    let found = tokio::task::spawn_blocking(move || {
+        browser("labels", &base, "", &[("CODES", codes.to_string())])
+    })
+    .await
+    .unwrap();
+    assert!(found["checked"].as_u64().unwrap() >= 45, "{found}");
 }

@@ -1,6 +1,8 @@
 // The station display: shows the station's check-in code, which changes every minute, as a
 // QR code and as six large digits. Signed in once with the station's device token (kept in
 // this browser's local storage), it refreshes itself.
+import { HALF } from "/js/labels.js";
+
 const KEY = "zhiban-station-token";
 const $ = (id) => document.getElementById(id);
 let timer = null;
@@ -26,7 +28,7 @@ async function refresh() {
     $("error").textContent = "";
     $("signin").hidden = true;
     $("station").textContent = body.station_name;
-    $("when").textContent = `${body.date} ${body.half_day === "am" ? "上午" : "下午"}`;
+    $("when").textContent = `${body.date} ${HALF[body.half_day]}`;
     $("code").textContent = body.code;
     // The SVG is the server's own rendering of the QR code.
     $("qr").innerHTML = body.svg;

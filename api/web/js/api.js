@@ -1,0 +1,81 @@
+// The public JSON API (/api/v1) with the user's token. The token lives in this module and in
+// this tab's sessionStorage only; errors arrive as problem+json and become `ApiError`s.
+
+const KEY = "zhiban-token";
+let token = sessionStorage.getItem(KEY) || "";
+
+/** Whether a token was saved in this tab (a reload keeps the user signed in). */
+export function hasToken() {
+  return token !== "";
+}
+
+/** Uses `t` for the next calls; `keepToken` saves it once the server accepted it. */
+export function useToken(t) {
+  token = t;
+}
+
+export function keepToken() {
+  sessionStorage.setItem(KEY, token);
+}
+
+export function forgetToken() {
+  token = "";
+  sessionStorage.removeItem(KEY);
+}
+
+/** A refusal: its message is the problem's field errors, detail or title. */
+export class ApiError extends Error {
+  constructor(status, problem) {
+    const fields = (problem.errors || []).map((e) => `${e.field}：${e.message}`).join("；");
+    super(fields || problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+/** Calls the API; the answer's JSON, or throws an `ApiError`. */
+export async function api(method, path, body, headers = {}) {
+  const init = { method, headers: { Authorization: `Bearer ${token}`, ...headers } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, init);
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = { detail: text };
+  }
+  if (!res.ok) throw new ApiError(res.status, data || {});
+  return data;
+}
+
+/** Downloads a file of the API under `filename`. */
+export async function download(path, filename) {
+  const res = await fetch(path, { headers: { Authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => ({})));
+  const blob = await res.blob();
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+/** The rows of a list answer: a page (`items`) or a plain array. */
+function items(x) {
+  return Array.isArray(x) ? x : x.items || [];
+}
+
+/** Lawyers' and firms' names by id. */
+export async function names() {
+  const [lawyers, firms] = await Promise.all([api("GET", "/api/v1/lawyers?limit=500"), api("GET", "/api/v1/firms")]);
+  return {
+    names: Object.fromEntries(items(lawyers).map((l) => [l.id, l.name])),
+    firms: Object.fromEntries(items(firms).map((f) => [f.id, f.name])),
+  };
+}

@@ -1,0 +1,45 @@
+// DOM helpers: build elements, replace children, say what happened.
+import { ApiError } from "./api.js";
+
+export const $ = (sel, root = document) => root.querySelector(sel);
+
+/** The page's main area, which each view fills. */
+export const main = () => $("#main");
+
+/** An element with attributes (`class`, `on…` listeners, flags) and children. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") el.className = v;
+    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (v !== false && v !== null && v !== undefined) el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/** Replaces `el`'s children, leaving out null and false. */
+export function fill(el, ...children) {
+  el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
+let toastTimer = null;
+
+/** Shows `msg` for three seconds at the bottom of the page. */
+export function toast(msg) {
+  const t = $("#toast");
+  t.textContent = msg;
+  t.classList.add("show");
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => t.classList.remove("show"), 3000);
+}
+
+/** Says what went wrong in `where` (if given) and in a toast. */
+export function fail(e, where) {
+  const msg = e instanceof ApiError ? e.message : "网络错误，请重试";
+  if (where) where.textContent = msg;
+  toast(msg);
+}
