@@ -4,11 +4,9 @@
 //! - [`cli`]: the `zhiban` command (`import`, `export`, `serve`, `solve`, `token`, `fixtures`);
 //! - [`error`]: [`ApiError`](error::ApiError), rendered as RFC 9457 `application/problem+json`;
 //! - [`auth`]: bearer tokens (random, stored hashed) and role scoping;
-//! - [`health`]: `GET /healthz`;
-//! - `panel`, `rosters`, `swaps`, `audit`, `attendance`, `ledger`, `finance` (with
-//!   `statement`, `finance_export` and `corrections`), `presence` (station displays): the
-//!   JSON API under `/api/v1`, described by the OpenAPI 3.1 document at
-//!   `/api/v1/openapi.json`;
+//! - [`http`]: the JSON API under `/api/v1`, one module per resource (router, request and
+//!   response types, thin handlers), described by the OpenAPI 3.1 document at
+//!   `/api/v1/openapi.json`; `statement`: pricing a month from the store's facts;
 //! - [`security`]: security headers, trusted proxies, the last-resort panic answer;
 //!   [`serve`]: the socket, with a header-read timeout for slow clients;
 //! - `jobs`: solve and repair jobs run in the background; `planning`: problems, checks and
@@ -30,30 +28,18 @@
 //! ```
 
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod error;
-pub mod health;
-
-mod attendance;
-mod audit;
-pub mod cache;
-mod corrections;
-mod feeds;
-mod finance;
-mod finance_export;
+pub mod http;
 pub mod jobs;
-mod ledger;
 mod pages;
-mod panel;
 mod planning;
-pub mod presence;
-mod rosters;
 pub mod security;
 pub mod serve;
 mod sheet;
 mod solve_cmd;
 mod statement;
-mod swaps;
 pub mod web;
 
 use axum::Router;
@@ -99,7 +85,7 @@ pub struct AppState {
     /// Security headers and trusted proxies.
     pub security: Arc<security::Security>,
     /// Wrong station-display codes per lawyer and duty (guessing stops after a few).
-    pub wrong_codes: Arc<presence::WrongCodes>,
+    pub wrong_codes: Arc<http::presence::WrongCodes>,
 }
 
 /// A source of the current instant.
@@ -187,20 +173,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// The routes and the OpenAPI document describing them.
 fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(health::router())
-        .merge(panel::router())
-        .merge(rosters::router())
-        .merge(swaps::router())
-        .merge(audit::router())
-        .merge(attendance::router())
-        .merge(ledger::router())
-        .merge(finance::router())
-        .merge(finance_export::router())
-        .merge(corrections::router())
-        .merge(presence::router())
-        .merge(feeds::router())
-        .split_for_parts()
+    http::router(OpenApiRouter::with_openapi(ApiDoc::openapi())).split_for_parts()
 }
 
 /// The OpenAPI 3.1 document of the API.

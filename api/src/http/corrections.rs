@@ -7,9 +7,9 @@
 //! priced with the policy frozen when the month was locked.
 
 use crate::AppState;
-use crate::attendance::{DutyRef, check_reason, coordinators_duty};
 use crate::auth::Principal;
 use crate::error::{ApiError, Body, Query};
+use crate::http::attendance::{DutyRef, check_reason, coordinators_duty};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -126,8 +126,12 @@ async fn list_corrections(
     Query(q): Query<CorrectionsQuery>,
 ) -> Result<Json<Vec<CorrectionRecord>>, ApiError> {
     let c = CentreId::parse(&q.centre_id).map_err(|m| ApiError::field("centre_id", m))?;
-    crate::finance::can_read(&who, &c)?;
-    let month = q.month.as_deref().map(crate::finance::month).transpose()?;
+    crate::http::finance::can_read(&who, &c)?;
+    let month = q
+        .month
+        .as_deref()
+        .map(crate::http::finance::month)
+        .transpose()?;
     Ok(Json(state.store.list_corrections(&c, month).await?))
 }
 

@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Path};
-use crate::finance::{can_read, centre_id, month};
+use crate::http::finance::{can_read, centre_id, month};
 use crate::sheet;
 use crate::statement::{Statement, statement};
 use axum::extract::State;

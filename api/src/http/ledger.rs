@@ -5,9 +5,9 @@
 //! them (`crate::corrections`); a locked month's entries change only by correction.
 
 use crate::AppState;
-use crate::attendance::{DutyRef, coordinators_duty, find_duty};
 use crate::auth::Principal;
 use crate::error::{ApiError, Body, Query};
+use crate::http::attendance::{DutyRef, coordinators_duty, find_duty};
 use axum::Json;
 use axum::extract::State;
 use axum::http::header;
@@ -222,7 +222,7 @@ async fn ledger_for(
         .map_err(|m| ApiError::field("centre_id", m))?;
     who.require_role(&[TokenRole::Admin, TokenRole::Coordinator, TokenRole::Finance])?;
     who.require_centre(&centre, &format!("centre {centre}"))?;
-    let m = crate::finance::month(&q.month)?;
+    let m = crate::http::finance::month(&q.month)?;
     let (from, to) = (m.first(), m.last());
     let station = q
         .station_id

@@ -1,6 +1,5 @@
-// Over the ~600-line sizing rule on purpose: check-in, check-out, manual entries, excuses and the attendance list share the duty lookup and window helpers; the ledger already moved out (ledger.rs). Splitting check-in from absences is left to the restructuring issue (19).
-//! Check-in and check-out (签到) on published duties, and absences; the duty ledger (台账) is
-//! in `crate::ledger`.
+//! Check-in and check-out (签到) on published duties, manual entries, approvals and
+//! excuses; the duty ledger (台账) is in `super::ledger`.
 //!
 //! Times are the server's: a check-in opens `checkin_early_minutes` before the duty starts
 //! (30 by default) and closes at its end; later than the start plus `late_grace_minutes` (10)
@@ -11,23 +10,20 @@
 
 use crate::AppState;
 use crate::auth::Principal;
-use crate::error::{ApiError, Body, Path, Query};
-use crate::planning::ALL;
+use crate::error::{ApiError, Body, Path};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use zhiban_domain::{
-    Assignment, Coordinates, Dataset, HalfDay, LawyerId, Role, Station, StationId,
-};
-use zhiban_store::{
-    AttendanceRecord, AttendanceStatus, CheckInMethod, Duty, DutyQuery, NewAttendance, TokenRole,
-};
+use zhiban_domain::{Coordinates, LawyerId};
+use zhiban_store::{AttendanceRecord, AttendanceStatus, CheckInMethod, NewAttendance, TokenRole};
+
+use super::attendance::*;
 
 /// The routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -37,184 +33,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(manual_entry))
         .routes(routes!(approve_check_in))
         .routes(routes!(excuse))
-        .routes(routes!(list_attendance))
-        .routes(routes!(station_qr))
-}
-
-/// Which day.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct QrQuery {
-    /// The day (default today, in the station's time zone).
-    date: Option<NaiveDate>,
-}
-
-/// A station's check-in QR code for a day.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct StationQr {
-    /// Station.
-    station_id: StationId,
-    /// Day.
-    date: NaiveDate,
-    /// The code lawyers send with `method: qr`.
-    code: String,
-    /// What to encode in the QR poster.
-    payload: String,
-}
-
-/// The station's check-in code of a day, for the QR poster (its coordinators).
-#[utoipa::path(get, path = "/api/v1/stations/{id}/qr", tag = "attendance",
-    params(("id" = String, Path, description = "station code"), QrQuery),
-    responses((status = 200, body = StationQr), (status = 403, body = crate::error::Problem),
-        (status = 404, body = crate::error::Problem)))]
-async fn station_qr(
-    State(state): State<AppState>,
-    who: Principal,
-    Path(id): Path<String>,
-    Query(q): Query<QrQuery>,
-) -> Result<Json<StationQr>, ApiError> {
-    let id = StationId::parse(&id).map_err(|m| ApiError::field("id", m))?;
-    let ds = state.dataset().await?;
-    let st = ds
-        .station(&id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("station", &id))?;
-    who.require_coordinator_of(&st.centre_id, &format!("station {id}"))?;
-    let tz = ds
-        .centre(&st.centre_id)
-        .map(|c| c.time_zone)
-        .unwrap_or(zhiban_domain::DEFAULT_TIME_ZONE);
-    let date = q
-        .date
-        .unwrap_or_else(|| state.now().with_timezone(&tz).date_naive());
-    let code = qr_code(&state, &id, date).await?;
-    Ok(Json(StationQr {
-        payload: format!("zhiban:checkin:{id}:{date}:{code}"),
-        station_id: id,
-        date,
-        code,
-    }))
-}
-
-/// Which duty.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub(crate) struct DutyRef {
-    /// Station.
-    pub(crate) station_id: StationId,
-    /// Day.
-    pub(crate) date: NaiveDate,
-    /// Half-day.
-    pub(crate) half_day: HalfDay,
-    /// Primary (default) or backup.
-    pub(crate) role: Option<Role>,
-}
-
-/// The published duty of `lawyer` matching `r`, as of the revisions the request's token was
-/// checked at.
-pub(crate) async fn find_duty(
-    state: &AppState,
-    who: &Principal,
-    r: &DutyRef,
-    lawyer: &LawyerId,
-) -> Result<Duty, ApiError> {
-    let role = r.role.unwrap_or(Role::Primary);
-    state
-        .caches
-        .duty(
-            &state.store,
-            &who.revisions,
-            &r.station_id,
-            r.date,
-            lawyer,
-            r.half_day,
-            role,
-        )
-        .await?
-        .ok_or_else(|| no_duty(r, lawyer))
-}
-
-/// The published duty `r` of `lawyer` for a coordinator (or admin) of its centre. A duty of
-/// a centre the caller may not see answers exactly as a duty that does not exist.
-pub(crate) async fn coordinators_duty(
-    state: &AppState,
-    who: &Principal,
-    r: &DutyRef,
-    lawyer: &LawyerId,
-) -> Result<Duty, ApiError> {
-    let duty = find_duty(state, who, r, lawyer).await?;
-    if who.sees_centre(&duty.centre_id) {
-        who.require_coordinator_of(&duty.centre_id, "duty")?;
-        Ok(duty)
-    } else {
-        Err(no_duty(r, lawyer))
-    }
-}
-
-/// The one 404 of a duty that does not exist or may not be seen.
-fn no_duty(r: &DutyRef, lawyer: &LawyerId) -> ApiError {
-    let role = r.role.unwrap_or(Role::Primary);
-    ApiError::NotFound(format!(
-        "{lawyer} has no published {} duty at {} on {} {}",
-        role.code(),
-        r.station_id,
-        r.date,
-        r.half_day
-    ))
-}
-
-/// A required reason: not blank, at most 500 characters.
-pub(crate) fn check_reason(reason: &str, missing: &str) -> Result<(), ApiError> {
-    if reason.trim().is_empty() {
-        return Err(ApiError::invalid("reason", missing));
-    }
-    if reason.chars().count() > 500 {
-        return Err(ApiError::invalid("reason", "at most 500 characters"));
-    }
-    Ok(())
-}
-
-/// A duty's station and its start and end as instants.
-fn window(
-    ds: &Dataset,
-    a: &Assignment,
-) -> Result<(Station, DateTime<Utc>, DateTime<Utc>), ApiError> {
-    let st = ds
-        .station(&a.station_id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("station", &a.station_id))?;
-    let tz = ds
-        .centre(&st.centre_id)
-        .map(|c| c.time_zone)
-        .unwrap_or(zhiban_domain::DEFAULT_TIME_ZONE);
-    station_window(st, tz, a)
-}
-
-/// A duty at station `st` in time zone `tz`: the station and the duty's start and end.
-fn station_window<Z: chrono::TimeZone>(
-    st: Station,
-    tz: Z,
-    a: &Assignment,
-) -> Result<(Station, DateTime<Utc>, DateTime<Utc>), ApiError> {
-    let t = st.template(a.half_day);
-    let at = |time| {
-        tz.from_local_datetime(&a.date.and_time(time))
-            .earliest()
-            .map(|x| x.with_timezone(&Utc))
-            .ok_or_else(|| ApiError::invalid("date", "the duty's time does not exist locally"))
-    };
-    let (start, end) = (at(t.start)?, at(t.end)?);
-    Ok((st, start, end))
-}
-
-/// [`window`] for one duty, from the cached panel (the check-in path runs for every lawyer
-/// at the start of every half-day).
-async fn duty_window(
-    state: &AppState,
-    duty: &Duty,
-) -> Result<(Station, DateTime<Utc>, DateTime<Utc>), ApiError> {
-    let ds = state.dataset().await?;
-    window(&ds, &duty.assignment)
 }
 
 /// A check-in from the lawyer's phone.
@@ -234,20 +52,6 @@ pub(crate) struct CheckIn {
     /// The six digits (or the scanned QR code) of the station's display, which change every
     /// minute: proof of presence that a photo cannot forward.
     display_code: Option<String>,
-}
-
-/// The station's check-in code for a day: the first 12 hex digits of
-/// SHA-256(server secret | station | date), so it cannot be guessed or reused on another day.
-pub(crate) async fn qr_code(
-    state: &AppState,
-    station: &StationId,
-    date: NaiveDate,
-) -> Result<String, ApiError> {
-    use sha2::Digest;
-    let candidate = crate::auth::generate_token().map_err(ApiError::Internal)?;
-    let secret = state.store.server_secret("qr", &candidate).await?;
-    let digest = sha2::Sha256::digest(format!("{secret}|{station}|{date}").as_bytes());
-    Ok(digest.iter().take(6).map(|b| format!("{b:02X}")).collect())
 }
 
 /// Checks the calling lawyer in to one of their published duties, timestamped by the server.
@@ -365,8 +169,8 @@ async fn record_check_in(
                      coordinator will confirm it",
                 ));
             }
-            let secret = crate::presence::station_secret(state, &a.station_id).await?;
-            if !crate::presence::code_is_valid(
+            let secret = crate::http::presence::station_secret(state, &a.station_id).await?;
+            if !crate::http::presence::code_is_valid(
                 &secret,
                 &a.station_id,
                 a.date,
@@ -384,9 +188,9 @@ async fn record_check_in(
             true
         }
     };
-    let (approved, proof) = crate::presence::assess(
+    let (approved, proof) = crate::http::presence::assess(
         policy.presence_proof,
-        crate::presence::Evidence {
+        crate::http::presence::Evidence {
             inside_fence: method == CheckInMethod::App && here.is_some() && !outside,
             display,
             poster: method == CheckInMethod::Qr,
@@ -699,108 +503,4 @@ async fn excuse(
     );
     let (rec, _) = state.store.create_attendance(&record, &audit).await?;
     Ok((StatusCode::CREATED, Json(rec)).into_response())
-}
-
-/// A published duty and what became of it.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct DutyAttendance {
-    /// The duty.
-    duty: Assignment,
-    /// Start (UTC).
-    start: DateTime<Utc>,
-    /// End (UTC).
-    end: DateTime<Utc>,
-    /// `upcoming`, `checked_in`, `attended`, `excused`, `no_show` (ended without a
-    /// check-in), `needs_approval` (attended without the proof of presence the centre
-    /// requires, e.g. outside the geofence), `voided` (a correction took it out of pay) or
-    /// `standby` (a backup who was not called).
-    state: String,
-    /// The record, if any.
-    record: Option<AttendanceRecord>,
-}
-
-/// Which centre and days.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CentreDays {
-    /// Centre.
-    centre_id: String,
-    /// First day.
-    from: NaiveDate,
-    /// Last day, inclusive.
-    to: NaiveDate,
-}
-
-/// Every published duty of a centre between two days with its attendance; duties that
-/// ended with no check-in show as no-shows.
-#[utoipa::path(get, path = "/api/v1/attendance", tag = "attendance", params(CentreDays),
-    responses((status = 200, body = Vec<DutyAttendance>), (status = 400, body = crate::error::Problem),
-        (status = 404, body = crate::error::Problem)))]
-async fn list_attendance(
-    State(state): State<AppState>,
-    who: Principal,
-    Query(q): Query<CentreDays>,
-) -> Result<Json<Vec<DutyAttendance>>, ApiError> {
-    let centre = zhiban_domain::CentreId::parse(&q.centre_id)
-        .map_err(|m| ApiError::field("centre_id", m))?;
-    who.require_role(&[TokenRole::Admin, TokenRole::Coordinator, TokenRole::Finance])?;
-    who.require_centre(&centre, &format!("centre {centre}"))?;
-    if q.to < q.from || (q.to - q.from).num_days() > 92 {
-        return Err(ApiError::field(
-            "to",
-            "must be on or after from, at most 92 days later",
-        ));
-    }
-    Ok(Json(duty_attendance(&state, &centre, q.from, q.to).await?))
-}
-
-/// Published duties of a centre with their attendance and state.
-pub(crate) async fn duty_attendance(
-    state: &AppState,
-    centre: &zhiban_domain::CentreId,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<Vec<DutyAttendance>, ApiError> {
-    let duties = state
-        .store
-        .list_duties(
-            &DutyQuery {
-                centres: Some(vec![centre.clone()]),
-                from: Some(from),
-                to: Some(to),
-                ..DutyQuery::default()
-            },
-            ALL,
-        )
-        .await?;
-    let records = state.store.list_attendance(centre, from, to).await?;
-    let ds = state.dataset().await?;
-    let now = state.now();
-    let mut out = vec![];
-    for d in duties.items {
-        let (_, start, end) = window(&ds, &d.assignment)?;
-        let record = records.iter().find(|r| r.duty == d.assignment).cloned();
-        let st = match &record {
-            // A named backup comes only when called; no record is no absence.
-            None if d.assignment.role == Role::Backup => "standby",
-            None if now > end => "no_show",
-            None => "upcoming",
-            Some(r) if r.voided => "voided",
-            Some(r) => match r.status {
-                AttendanceStatus::CheckedIn => "checked_in",
-                AttendanceStatus::Excused => "excused",
-                AttendanceStatus::Attended if !r.approved => "needs_approval",
-                AttendanceStatus::Attended => "attended",
-            },
-        };
-        out.push(DutyAttendance {
-            duty: d.assignment,
-            start,
-            end,
-            state: st.into(),
-            record,
-        });
-    }
-    Ok(out)
 }

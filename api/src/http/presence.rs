@@ -204,7 +204,7 @@ async fn station_display(
     // A link: the lawyer's phone camera opens the page with the code filled in.
     let payload = format!(
         "{}/#station={}&code={code}",
-        crate::feeds::base_url(&headers),
+        crate::http::feeds::base_url(&headers),
         st.id
     );
     let svg = qrcode::QrCode::new(payload.as_bytes())

@@ -1,0 +1,56 @@
+//! The JSON API under `/api/v1`, one module per resource. Each module holds its routes, its
+//! request and response types and thin handlers: authorise, parse, one domain call, one
+//! store call, and the mapping to HTTP. [`router`] merges them.
+//!
+//! - [`health`]: `GET /healthz`;
+//! - [`panel`]: centres, stations, firms, lawyers, availability, calendar, 名册;
+//! - [`rosters`]: roster series, solve and repair jobs; [`versions`]: reading, drafting,
+//!   publishing and comparing versions; [`edits`]: edits to drafts and slot suggestions;
+//!   [`duties`]: published duties;
+//! - [`swaps`]: lawyers hand duties to each other;
+//! - [`checkins`]: check-in, check-out, manual entries, approvals and excuses;
+//!   [`attendance`]: every duty's state; [`presence`]: station displays and codes;
+//! - [`ledger`]: the duty ledger (台账) and its confirmation;
+//! - [`finance`]: subsidy policies, statements and approval; [`exports`]: statement CSV
+//!   and XLSX; [`corrections`]: corrections of locked months;
+//! - [`feeds`]: iCal feeds and busy calendars; [`audit`]: the audit log.
+
+use crate::AppState;
+use utoipa_axum::router::OpenApiRouter;
+
+pub(crate) mod attendance;
+pub(crate) mod audit;
+pub(crate) mod checkins;
+pub(crate) mod corrections;
+pub(crate) mod duties;
+pub(crate) mod edits;
+pub(crate) mod exports;
+pub(crate) mod feeds;
+pub(crate) mod finance;
+pub mod health;
+pub(crate) mod ledger;
+pub(crate) mod panel;
+pub mod presence;
+pub(crate) mod rosters;
+pub(crate) mod swaps;
+pub(crate) mod versions;
+
+/// Every resource's routes, merged into `base`.
+pub(crate) fn router(base: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    base.merge(health::router())
+        .merge(panel::router())
+        .merge(rosters::router())
+        .merge(versions::router())
+        .merge(edits::router())
+        .merge(duties::router())
+        .merge(swaps::router())
+        .merge(audit::router())
+        .merge(checkins::router())
+        .merge(attendance::router())
+        .merge(ledger::router())
+        .merge(finance::router())
+        .merge(exports::router())
+        .merge(corrections::router())
+        .merge(presence::router())
+        .merge(feeds::router())
+}
