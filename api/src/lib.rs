@@ -38,7 +38,7 @@ mod planning;
 pub mod security;
 pub mod serve;
 mod sheet;
-mod solve_cmd;
+pub mod startup;
 mod statement;
 pub mod web;
 

@@ -1,11 +1,60 @@
 //! `zhiban solve`: a roster from a data-set folder or the database, with a readable summary.
 
-use crate::cli::{SolveArgs, today};
+use super::today;
 use anyhow::{Context, bail};
+use clap::Args;
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::Duration;
 use zhiban_domain::{CentreId, Dataset, RosterProblem};
 use zhiban_solver::{Busy, Role, SolveInput, SolveSettings, UncoveredReason, check, solve};
+
+/// Arguments of `zhiban solve`.
+#[derive(Debug, Args)]
+pub struct SolveArgs {
+    /// Read the panel from this data-set folder instead of the database.
+    #[arg(long, conflicts_with = "database_url")]
+    pub input: Option<PathBuf>,
+    /// Database URL (default sqlite://zhiban.db) when --input is not given.
+    #[arg(long, env = "ZHIBAN_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// First day of the roster (YYYY-MM-DD); usually a Monday.
+    #[arg(long)]
+    pub from: chrono::NaiveDate,
+    /// Number of weeks (1 to 26).
+    #[arg(long, default_value_t = 1)]
+    pub weeks: u32,
+    /// Only these centres (repeat the flag); all centres when left out.
+    #[arg(long = "centre")]
+    pub centres: Vec<String>,
+    /// Write the roster: FILE.json (roster and full report) or FILE.csv (one line per duty, Chinese headers).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write the whole model as an MPS file (solved as one model, not split into parts).
+    #[arg(long)]
+    pub export_mps: Option<PathBuf>,
+    /// Stop after this many seconds with the best roster found.
+    #[arg(long, default_value_t = 60.0)]
+    pub time_limit: f64,
+    /// Stop when within this relative gap of the proven bound (0.0001 = 0.01%).
+    #[arg(long, default_value_t = 0.0001)]
+    pub gap: f64,
+    /// Solver threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: u32,
+    /// Always solve by pricing, starting from this many cheapest candidates per slot and
+    /// role (0: price only models of more than --exact-pairs pairs). The bound still
+    /// covers every candidate.
+    #[arg(long, default_value_t = 0)]
+    pub max_candidates: usize,
+    /// Models with more (lawyer, slot, role) pairs than this are solved by pricing (column
+    /// generation) instead of holding every pair.
+    #[arg(long, default_value_t = 250_000)]
+    pub exact_pairs: usize,
+    /// Do not print the solver's progress log.
+    #[arg(long)]
+    pub quiet: bool,
+}
 
 pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
     if !(args.time_limit > 0.0 && args.time_limit.is_finite()) {

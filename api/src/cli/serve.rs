@@ -1,0 +1,139 @@
+//! `zhiban serve`: the HTTP service (wiring in `crate::startup`).
+
+use super::{Db, say, summary};
+use crate::app;
+use anyhow::Context;
+use clap::Args;
+use std::io::Write;
+use std::time::Duration;
+use zhiban_store::TokenRole;
+
+/// Arguments of `zhiban serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "ZHIBAN_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Import the Guangzhou demo data set when the database is empty.
+    #[arg(long)]
+    pub demo: bool,
+    /// Seconds a solve job's lease lasts without renewal: a job whose process stopped
+    /// is taken back and run again by a live process after this long.
+    #[arg(long, env = "ZHIBAN_JOB_LEASE_SECONDS", default_value_t = 60)]
+    pub job_lease_seconds: u64,
+    /// Solve jobs this process runs at once.
+    #[arg(long, env = "ZHIBAN_JOB_CONCURRENCY", default_value_t = 2)]
+    pub job_concurrency: usize,
+    /// Requests with a wrong or missing token allowed per client address per minute;
+    /// past it the address gets 429 until the minute is over.
+    #[arg(long, env = "ZHIBAN_FAILED_AUTH_PER_MINUTE", default_value_t = crate::auth::MAX_FAILED_PER_MINUTE)]
+    pub failed_auth_per_minute: u32,
+    /// Reverse proxies (comma-separated addresses) whose `X-Forwarded-For` names the
+    /// client; from any other peer the header is ignored.
+    #[arg(long, env = "ZHIBAN_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+    /// Send `Strict-Transport-Security` (set when users reach zhiban over HTTPS).
+    #[arg(long, env = "ZHIBAN_HSTS")]
+    pub hsts: bool,
+    /// Seconds a client has to send a request's headers before it is disconnected.
+    #[arg(long, env = "ZHIBAN_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub header_read_timeout_seconds: u64,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub db: Db,
+}
+
+/// Runs `zhiban serve`.
+pub(crate) async fn run(args: ServeArgs, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    let ServeArgs {
+        addr,
+        demo,
+        job_lease_seconds,
+        job_concurrency,
+        failed_auth_per_minute,
+        trusted_proxies,
+        hsts,
+        header_read_timeout_seconds,
+        db,
+    } = args;
+    let trusted_proxies = crate::security::Security::parse_proxies(&trusted_proxies)
+        .map_err(|m| anyhow::anyhow!("--trusted-proxies: {m}"))?;
+    let store = zhiban_store::connect(&db.database_url).await?;
+    // The demo's admin token is made once, with the demo data; a restart makes none.
+    let mut fresh_demo = false;
+    if demo {
+        let counts = store.counts().await?;
+        if counts.is_empty() {
+            let ds = zhiban_fixtures::guangzhou();
+            let counts = store.import_dataset(&ds).await?;
+            fresh_demo = true;
+            say(
+                out,
+                format_args!(
+                    "demo: imported the Guangzhou data set: {}",
+                    summary(&counts)
+                ),
+            );
+        } else {
+            say(
+                out,
+                format_args!(
+                    "demo: the database already holds data ({}); not importing",
+                    summary(&counts)
+                ),
+            );
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    say(
+        out,
+        format_args!(
+            "zhiban listening on http://{local} (database {})",
+            zhiban_store::redact(&db.database_url)
+        ),
+    );
+    tracing::info!(%local, "listening");
+    if fresh_demo {
+        let token = super::create_token(&store, TokenRole::Admin, None, None, "demo admin").await?;
+        say(out, format_args!("demo: admin token (shown once): {token}"));
+    } else if demo {
+        say(
+            out,
+            format_args!(
+                "demo: the admin token was shown at the first start; make another with \
+                     `zhiban token create --role admin --label NAME`"
+            ),
+        );
+    }
+    let state = crate::startup::state(
+        store,
+        &crate::startup::Options {
+            job_lease: Duration::from_secs(job_lease_seconds.max(1)),
+            job_concurrency: job_concurrency.max(1),
+            failed_auth_per_minute,
+            trusted_proxies,
+            hsts,
+        },
+    );
+    crate::jobs::start(&state);
+    say(
+        out,
+        format_args!("job worker {} started", state.jobs.worker),
+    );
+    let limits = crate::serve::Limits {
+        header_read: Duration::from_secs(header_read_timeout_seconds.max(1)),
+        ..crate::serve::Limits::default()
+    };
+    crate::serve::serve(
+        listener,
+        app(state),
+        limits,
+        crate::startup::shutdown_signal(),
+    )
+    .await?;
+    say(out, format_args!("zhiban stopped"));
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! `zhiban token`: API tokens for machines and station displays, created (printed once,
+//! stored hashed) and revoked.
+
+use super::Db;
+use anyhow::bail;
+use clap::Subcommand;
+use std::io::Write;
+use zhiban_store::TokenRole;
+
+/// Token commands.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it once; only its hash is stored.
+    Create {
+        /// admin, coordinator, finance, lawyer or station (a station display: it shows the
+        /// station's rotating check-in code and can do nothing else).
+        #[arg(long)]
+        role: String,
+        /// The centre of a coordinator or finance token.
+        #[arg(long)]
+        centre: Option<String>,
+        /// The lawyer of a lawyer token.
+        #[arg(long)]
+        lawyer: Option<String>,
+        /// The station of a station token.
+        #[arg(long)]
+        station: Option<String>,
+        /// Whose token it is (shown in the audit log).
+        #[arg(long, default_value = "")]
+        label: String,
+        #[allow(missing_docs)]
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Revoke a token by its id (its holder gets 401 at once).
+    Revoke {
+        /// The token's id, as printed by `token create`.
+        id: i64,
+        #[allow(missing_docs)]
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+/// Runs `zhiban token`.
+pub(crate) async fn run(command: TokenCommand, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::Create {
+            role,
+            centre,
+            lawyer,
+            station,
+            label,
+            db,
+        } => {
+            let role = TokenRole::parse(&role).map_err(|m| anyhow::anyhow!("--role: {m}"))?;
+            let store = zhiban_store::connect(&db.database_url).await?;
+            let centre = centre
+                .map(|c| {
+                    zhiban_domain::CentreId::parse(&c).map_err(|m| anyhow::anyhow!("--centre: {m}"))
+                })
+                .transpose()?;
+            let lawyer = lawyer
+                .map(|c| {
+                    zhiban_domain::LawyerId::parse(&c).map_err(|m| anyhow::anyhow!("--lawyer: {m}"))
+                })
+                .transpose()?;
+            if role == TokenRole::Station || station.is_some() {
+                let (Some(st), TokenRole::Station, None, None) = (&station, role, &centre, &lawyer)
+                else {
+                    bail!("a station token needs --station (and no --centre or --lawyer)");
+                };
+                let st = zhiban_domain::StationId::parse(st)
+                    .map_err(|m| anyhow::anyhow!("--station: {m}"))?;
+                let token = create_station_token(&store, &st, &label).await?;
+                writeln!(out, "{token}")?;
+                writeln!(
+                    out,
+                    "keep it safe: it is shown only now (the database keeps only its hash)"
+                )?;
+                return Ok(());
+            }
+            match role {
+                TokenRole::Coordinator | TokenRole::Finance if centre.is_none() => {
+                    bail!("a {} token needs --centre", role.code())
+                }
+                TokenRole::Lawyer if lawyer.is_none() => bail!("a lawyer token needs --lawyer"),
+                TokenRole::Admin | TokenRole::Lawyer if centre.is_some() => {
+                    bail!("--centre is only for coordinator and finance tokens")
+                }
+                TokenRole::Admin | TokenRole::Coordinator | TokenRole::Finance
+                    if lawyer.is_some() =>
+                {
+                    bail!("--lawyer is only for lawyer tokens")
+                }
+                _ => {}
+            }
+            if let Some(c) = &centre
+                && store.list_centres().await?.iter().all(|x| &x.id != c)
+            {
+                bail!("--centre: no centre {c}");
+            }
+            if let Some(l) = &lawyer
+                && store.list_lawyers(None).await?.iter().all(|x| &x.id != l)
+            {
+                bail!("--lawyer: no lawyer {l}");
+            }
+            let token = create_token(&store, role, centre, lawyer, &label).await?;
+            writeln!(out, "{token}")?;
+            writeln!(
+                out,
+                "keep it safe: it is shown only now (the database keeps only its hash)"
+            )?;
+        }
+        TokenCommand::Revoke { id, db } => {
+            let store = zhiban_store::connect(&db.database_url).await?;
+            let audit = zhiban_store::Audit {
+                actor: "cli".into(),
+                centre_id: None,
+                action: "token.revoke".into(),
+                target: format!("token/{id}"),
+                detail: serde_json::json!({}),
+            };
+            if !store.revoke_token(id, &audit).await? {
+                bail!("no live token with id {id}");
+            }
+            writeln!(out, "token {id} revoked")?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates a token; returns the token text (shown once).
+pub async fn create_token(
+    store: &std::sync::Arc<dyn zhiban_store::Store>,
+    role: TokenRole,
+    centre: Option<zhiban_domain::CentreId>,
+    lawyer: Option<zhiban_domain::LawyerId>,
+    label: &str,
+) -> anyhow::Result<String> {
+    create_token_for(store, role, centre, lawyer, None, label).await
+}
+
+/// A station display's token (its centre is the station's); returns the token text.
+pub async fn create_station_token(
+    store: &std::sync::Arc<dyn zhiban_store::Store>,
+    station: &zhiban_domain::StationId,
+    label: &str,
+) -> anyhow::Result<String> {
+    let st = store
+        .list_stations(None)
+        .await?
+        .into_iter()
+        .find(|s| &s.id == station)
+        .ok_or_else(|| anyhow::anyhow!("--station: no station {station}"))?;
+    create_token_for(
+        store,
+        TokenRole::Station,
+        Some(st.centre_id),
+        None,
+        Some(st.id),
+        label,
+    )
+    .await
+}
+
+async fn create_token_for(
+    store: &std::sync::Arc<dyn zhiban_store::Store>,
+    role: TokenRole,
+    centre: Option<zhiban_domain::CentreId>,
+    lawyer: Option<zhiban_domain::LawyerId>,
+    station: Option<zhiban_domain::StationId>,
+    label: &str,
+) -> anyhow::Result<String> {
+    let token = crate::auth::generate_token()?;
+    let label = if label.trim().is_empty() {
+        role.code().to_string()
+    } else {
+        label.trim().to_string()
+    };
+    let rec = store
+        .create_token(
+            &zhiban_store::NewToken {
+                hash: crate::auth::hash_token(&token),
+                role,
+                centre_id: centre.clone(),
+                lawyer_id: lawyer,
+                station_id: station,
+                label: label.clone(),
+            },
+            &zhiban_store::Audit {
+                actor: "cli".into(),
+                centre_id: centre,
+                action: "token.create".into(),
+                target: String::new(),
+                detail: serde_json::json!({"role": role.code(), "label": label}),
+            },
+        )
+        .await?;
+    Ok(format!("{token}\t(id {})", rec.id))
+}
