@@ -4,14 +4,11 @@
 //! chooses what a check-in must prove (here: the display's code), so that a check-in
 //! without it, or with the static poster code, waits for a coordinator's approval.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use zhiban_store::TokenRole;
 
-mod common;
-use common::*;
+use crate::helpers::*;
 
 on_both!(a_station_display_proves_presence_and_its_token_can_do_nothing_else);
 

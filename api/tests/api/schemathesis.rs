@@ -4,8 +4,6 @@
 //! error must be problem+json with its status (`web-tests/schemathesis_hooks.py`). The
 //! seed is fixed so a failure reproduces.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -4,13 +4,11 @@
 //! when the test panics. A PostgreSQL server that does not answer fails the test: the
 //! PostgreSQL suite is never skipped.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
-
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Which database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Backend {
+pub enum Backend {
     /// A SQLite file.
     Sqlite,
     /// A PostgreSQL database.
@@ -18,17 +16,17 @@ pub(crate) enum Backend {
 }
 
 /// A scratch database.
-pub(crate) struct TestDb {
+pub struct TestDb {
     /// Its URL.
-    pub(crate) url: String,
+    pub url: String,
     /// Which backend.
-    pub(crate) backend: Backend,
+    pub backend: Backend,
     pg_name: Option<String>,
     dir: Option<tempfile::TempDir>,
 }
 
 /// The PostgreSQL server tests use.
-pub(crate) fn pg_server() -> String {
+pub fn pg_server() -> String {
     std::env::var("ZHIBAN_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
@@ -37,7 +35,7 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 impl TestDb {
     /// A new, empty database.
-    pub(crate) async fn new(backend: Backend) -> Self {
+    pub async fn new(backend: Backend) -> Self {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
@@ -76,7 +74,7 @@ impl TestDb {
     }
 
     /// A directory living as long as the database (for other files of the test).
-    pub(crate) fn dir(&mut self) -> &std::path::Path {
+    pub fn dir(&mut self) -> &std::path::Path {
         if self.dir.is_none() {
             self.dir = Some(tempfile::tempdir().unwrap());
         }

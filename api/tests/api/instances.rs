@@ -2,35 +2,12 @@
 //! solve jobs are claimed by exactly one process, a job whose process is killed is taken
 //! up by another, and publishing is serialised per centre across processes.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "../../crates/store/tests/common/db.rs"]
-mod db;
-
-use db::{Backend, TestDb};
+use crate::helpers::{Backend, TestDb, fixture, run_ok, zhiban};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-
-fn zhiban() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_zhiban"));
-    c.env_remove("ZHIBAN_DATABASE_URL")
-        .env("ZHIBAN_LOG", "warn");
-    c
-}
-
-fn run_ok(args: &[&str]) -> String {
-    let out = zhiban().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "zhiban {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 struct Server {
     child: Child,
@@ -128,7 +105,7 @@ fn two_processes_share_jobs_take_over_a_killed_ones_job_and_publish_one_at_a_tim
     let rt = tokio::runtime::Runtime::new().unwrap();
     let db = rt.block_on(TestDb::new(Backend::Postgres));
     let url = db.url.clone();
-    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/guangzhou");
+    let fixture = fixture("guangzhou");
     run_ok(&["import", fixture.to_str().unwrap(), "--database-url", &url]);
     let out = run_ok(&["token", "create", "--role", "admin", "--database-url", &url]);
     let token = out.split('\t').next().unwrap().trim().to_string();
@@ -266,7 +243,7 @@ fn migrate_db_moves_a_city_to_postgres_and_the_service_carries_on_there() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let sqlite = format!("sqlite://{}", tmp.path().join("city.db").display());
-    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/small");
+    let fixture = fixture("small");
     run_ok(&[
         "import",
         fixture.to_str().unwrap(),

@@ -19,16 +19,13 @@
 //! `make_upgrade_fixture` (ignored) wrote those files: run it only on the release that
 //! makes a new fixture folder, with `ZHIBAN_UPGRADE_OUT=fixtures/upgrade/<release>`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use zhiban_store::TokenRole;
 
-mod common;
-use common::*;
+use crate::helpers::*;
 
 /// The releases whose databases must keep opening.
 const RELEASES: &[&str] = &["2026-12-06-3d0b7f3"];

@@ -1,39 +1,16 @@
 // Over the ~600-line sizing rule on purpose: one test per command of the binary, sharing its process helpers.
 //! The `zhiban` command, run as a real process against real SQLite files.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn zhiban() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_zhiban"));
-    c.env_remove("ZHIBAN_DATABASE_URL")
-        .env("ZHIBAN_LOG", "warn");
-    c
-}
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures")
-        .join(name)
-}
+use crate::helpers::{fixture, run_ok, zhiban};
 
 fn db_url(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("z.db").display())
-}
-
-fn run_ok(args: &[&str]) -> String {
-    let out = zhiban().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "zhiban {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn run_err(args: &[&str]) -> String {

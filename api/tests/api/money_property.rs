@@ -9,16 +9,13 @@
 //! plain half-day of 19,500 fen, plus its confirmed plea agreements at the rate of the policy
 //! in force on its day). Policy versions change only the plea rate.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::http::{Method, StatusCode};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use zhiban_store::TokenRole;
 
-mod common;
-use common::*;
+use crate::helpers::*;
 
 const HALF_DAY: i64 = 19_500;
 

@@ -2,135 +2,42 @@
 //! private calendar data (feed token, feed, busy calendar) stays with their home centre,
 //! and a hostile busy calendar is refused naming the line before it is expanded.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::sync::Arc;
-use tower::ServiceExt;
-use zhiban_api::{AppState, app};
-use zhiban_store::{Store, TokenRole};
+use zhiban_store::TokenRole;
 
-#[path = "../../crates/store/tests/common/db.rs"]
-mod db;
-use db::{Backend, TestDb};
-
-/// Runs `async fn NAME(Backend)` as two tests, on SQLite (`NAME::sqlite`) and on a real
-/// PostgreSQL server (`NAME::postgres`).
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(super::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(super::Backend::Postgres).await
-            }
-        }
-    )*};
-}
+use crate::helpers::*;
 
 on_both!(
     a_sibling_centres_coordinator_cannot_reach_a_lawyers_private_calendar,
     hostile_busy_calendars_are_refused_naming_the_line_and_change_nothing,
 );
 
-struct TestApp {
-    router: axum::Router,
-    store: Arc<dyn Store>,
-    _db: TestDb,
+/// The calendar calls of these tests.
+trait CalendarCalls {
+    /// Rotates a lawyer's feed token.
+    async fn rotate(&self, lawyer: &str, token: &str) -> Reply;
+    /// Imports a busy calendar for a lawyer.
+    async fn put_busy(&self, lawyer: &str, token: &str, ics: impl Into<Vec<u8>>) -> Reply;
+    /// A lawyer's feed by the path of a rotated URL.
+    async fn feed(&self, url: &str) -> StatusCode;
 }
 
-struct Reply {
-    status: StatusCode,
-    body: Value,
-}
-
-impl TestApp {
-    async fn on(backend: Backend, fixture: &str) -> Self {
-        let db = TestDb::new(backend).await;
-        let store = zhiban_store::connect(&db.url).await.unwrap();
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
-        let ds =
-            zhiban_dataset::read_dir(&root.join(fixture), chrono::Utc::now().date_naive()).unwrap();
-        store.import_dataset(&ds).await.unwrap();
-        let router = app(AppState::new(store.clone()));
-        Self {
-            router,
-            store,
-            _db: db,
-        }
-    }
-
-    async fn token(&self, role: TokenRole, centre: Option<&str>, lawyer: Option<&str>) -> String {
-        let t = zhiban_api::cli::create_token(
-            &self.store,
-            role,
-            centre.map(|c| zhiban_domain::CentreId::parse(c).unwrap()),
-            lawyer.map(|c| zhiban_domain::LawyerId::parse(c).unwrap()),
-            &format!("test {}", role.code()),
-        )
-        .await
-        .unwrap();
-        t.split('\t').next().unwrap().to_string()
-    }
-
-    /// A request with `body` as `content_type`; error replies must be problem+json.
-    async fn send(
-        &self,
-        method: Method,
-        uri: &str,
-        token: &str,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> Reply {
-        let req = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", content_type)
-            .body(Body::from(body))
-            .unwrap();
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
-        if status.is_client_error() {
-            assert_eq!(headers["content-type"], "application/problem+json", "{uri}");
-        }
-        assert!(!status.is_server_error(), "{uri}: {status} {body}");
-        Reply { status, body }
-    }
-
-    async fn get(&self, uri: &str, token: &str) -> Reply {
-        self.send(Method::GET, uri, token, "application/json", vec![])
-            .await
-    }
-
+impl CalendarCalls for TestApp {
     async fn rotate(&self, lawyer: &str, token: &str) -> Reply {
         let uri = format!("/api/v1/lawyers/{lawyer}/feed-token");
-        let body = json!({}).to_string().into_bytes();
-        self.send(Method::POST, &uri, token, "application/json", body)
-            .await
+        self.post(&uri, token, json!({})).await
     }
 
     async fn put_busy(&self, lawyer: &str, token: &str, ics: impl Into<Vec<u8>>) -> Reply {
         let uri = format!("/api/v1/lawyers/{lawyer}/busy");
-        self.send(Method::PUT, &uri, token, "text/calendar", ics.into())
-            .await
+        let body = Some(("text/calendar", ics.into()));
+        self.send(Method::PUT, &uri, Some(token), body, &[]).await
     }
 
-    /// A lawyer's feed by the path of a rotated URL.
     async fn feed(&self, url: &str) -> StatusCode {
         let path = &url[url.find("/ical/").unwrap()..];
-        let req = Request::get(path).body(Body::empty()).unwrap();
-        self.router.clone().oneshot(req).await.unwrap().status()
+        self.send(Method::GET, path, None, None, &[]).await.status
     }
 }
 

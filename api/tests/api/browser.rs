@@ -9,15 +9,10 @@
 //! `scripts/test` installs Chromium and `playwright-core`; without them this test fails
 //! saying so (it is never skipped).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "../../crates/store/tests/common/db.rs"]
-mod db;
-
+use crate::helpers::{Backend, TestDb};
 use axum::body::Body;
 use axum::http::{Method, Request};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use db::{Backend, TestDb};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -7,37 +7,15 @@
 //! published roster in the past: lawyers' own check-ins are gated by the server's clock, and
 //! this test runs the real binary on the real clock.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-#[path = "../../crates/store/tests/common/db.rs"]
-mod db;
-use db::{Backend, TestDb};
-
-fn zhiban() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_zhiban"));
-    c.env_remove("ZHIBAN_DATABASE_URL")
-        .env("ZHIBAN_LOG", "warn");
-    c
-}
-
-fn run_ok(args: &[&str]) -> String {
-    let out = zhiban().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use crate::helpers::{Backend, TestDb, fixture, run_ok, zhiban};
 
 /// A server process, killed when dropped (also when the test fails).
 struct Guard(Child);
@@ -139,7 +117,7 @@ fn kill_9(backend: Backend) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let db = rt.block_on(TestDb::new(backend));
     let url = db.url.clone();
-    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/guangzhou");
+    let fixture = fixture("guangzhou");
     run_ok(&["import", fixture.to_str().unwrap(), "--database-url", &url]);
     let out = run_ok(&["token", "create", "--role", "admin", "--database-url", &url]);
     let token = out.split('\t').next().unwrap().trim().to_string();

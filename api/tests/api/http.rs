@@ -1,7 +1,5 @@
 //! The router, driven without a socket.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;

@@ -1,65 +1,61 @@
-//! The API test harness shared by the API test files: the real router over a fresh
-//! database (a SQLite file or a database on the real PostgreSQL server), a settable clock,
-//! tokens, and one HTTP call helper that checks every error is problem+json.
+//! The API under test: the real router (`zhiban_api::app`) over a fresh database holding a
+//! fixture, with a clock the test sets, tokens of any role, and one HTTP call helper, driven
+//! with `oneshot` and no socket, that checks every error is problem+json.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
-
+use crate::db::{Backend, TestDb};
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
-use chrono::{Datelike, Duration, NaiveDate};
 use http_body_util::BodyExt;
 use serde_json::Value;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use tower::ServiceExt;
 use zhiban_api::{AppState, app};
 use zhiban_store::{Store, TokenRole};
 
-#[path = "../../../crates/store/tests/common/db.rs"]
-pub(crate) mod db;
-pub(crate) use db::{Backend, TestDb};
-
-/// Runs `async fn NAME(Backend)` as two tests, on SQLite (`NAME::sqlite`) and on a real
-/// PostgreSQL server (`NAME::postgres`).
-#[macro_export]
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(super::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(super::Backend::Postgres).await
-            }
-        }
-    )*};
+/// The workspace's `fixtures/` folder.
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
 }
 
+/// The real router over a scratch database.
 pub struct TestApp {
+    /// The router, as `zhiban serve` builds it (without the socket).
     pub router: axum::Router,
+    /// The store behind it.
     pub store: Arc<dyn Store>,
-    pub clock: Arc<std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>>,
-    _db: TestDb,
+    /// The server's clock: `None` is the real time (see [`TestApp::set_time`]).
+    pub clock: Arc<Mutex<Option<chrono::DateTime<chrono::Utc>>>>,
+    db: TestDb,
 }
 
+/// An answer: status, headers and the body as JSON (a string when it is not JSON, null
+/// when empty).
+#[derive(Debug)]
 pub struct Reply {
+    /// The status.
     pub status: StatusCode,
+    /// The headers.
     pub headers: HeaderMap,
+    /// The body.
     pub body: Value,
 }
 
 impl TestApp {
+    /// `fixtures/<fixture>` imported into a SQLite file.
     pub async fn new(fixture: &str) -> Self {
         Self::on(Backend::Sqlite, fixture).await
     }
 
+    /// `fixtures/<fixture>` imported into a new database on `backend`.
     pub async fn on(backend: Backend, fixture: &str) -> Self {
         let db = TestDb::new(backend).await;
         let store = zhiban_store::connect(&db.url).await.unwrap();
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
-        let ds =
-            zhiban_dataset::read_dir(&root.join(fixture), chrono::Utc::now().date_naive()).unwrap();
+        let ds = zhiban_dataset::read_dir(
+            &fixtures_dir().join(fixture),
+            chrono::Utc::now().date_naive(),
+        )
+        .unwrap();
         store.import_dataset(&ds).await.unwrap();
         Self::with_store(db, store)
     }
@@ -72,11 +68,11 @@ impl TestApp {
 
     /// The database's URL.
     pub fn url(&self) -> &str {
-        &self._db.url
+        &self.db.url
     }
 
     fn with_store(db: TestDb, store: Arc<dyn Store>) -> Self {
-        let clock: Arc<std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>> = Arc::default();
+        let clock: Arc<Mutex<Option<chrono::DateTime<chrono::Utc>>>> = Arc::default();
         let mut state = AppState::new(store.clone());
         let c = clock.clone();
         state.clock = Arc::new(move || c.lock().unwrap().unwrap_or_else(chrono::Utc::now));
@@ -85,7 +81,7 @@ impl TestApp {
             router,
             store,
             clock,
-            _db: db,
+            db,
         }
     }
 
@@ -94,6 +90,7 @@ impl TestApp {
         *self.clock.lock().unwrap() = t;
     }
 
+    /// A new API token of `role`, for `centre` or `lawyer` where the role needs one.
     pub async fn token(
         &self,
         role: TokenRole,
@@ -112,12 +109,15 @@ impl TestApp {
         t.split('\t').next().unwrap().to_string()
     }
 
-    pub async fn call_with(
+    /// The one call helper: a request with an optional bearer token, an optional body of
+    /// a content type, and extra headers. Every 4xx and 5xx must be problem+json carrying
+    /// its status, and no answer may be a 5xx.
+    pub async fn send(
         &self,
         method: Method,
         uri: &str,
         token: Option<&str>,
-        body: Option<Value>,
+        body: Option<(&str, Vec<u8>)>,
         extra: &[(&str, &str)],
     ) -> Reply {
         let mut req = Request::builder().method(method).uri(uri);
@@ -128,9 +128,9 @@ impl TestApp {
             req = req.header(*k, *v);
         }
         let req = match body {
-            Some(b) => req
-                .header("content-type", "application/json")
-                .body(Body::from(b.to_string()))
+            Some((content_type, b)) => req
+                .header("content-type", content_type)
+                .body(Body::from(b))
                 .unwrap(),
             None => req.body(Body::empty()).unwrap(),
         };
@@ -159,14 +159,30 @@ impl TestApp {
         }
     }
 
+    /// [`TestApp::send`] with a JSON body.
+    pub async fn call_with(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        extra: &[(&str, &str)],
+    ) -> Reply {
+        let body = body.map(|b| ("application/json", b.to_string().into_bytes()));
+        self.send(method, uri, token, body, extra).await
+    }
+
+    /// A request with a token and an optional JSON body.
     pub async fn call(&self, method: Method, uri: &str, token: &str, body: Option<Value>) -> Reply {
         self.call_with(method, uri, Some(token), body, &[]).await
     }
 
+    /// A GET with a token.
     pub async fn get(&self, uri: &str, token: &str) -> Reply {
         self.call(Method::GET, uri, token, None).await
     }
 
+    /// A POST of JSON with a token.
     pub async fn post(&self, uri: &str, token: &str, body: Value) -> Reply {
         self.call(Method::POST, uri, token, Some(body)).await
     }
@@ -183,37 +199,4 @@ impl TestApp {
         }
         panic!("job {id} did not finish in 120 s");
     }
-}
-
-/// The Monday at least two days ahead, so every duty of the second week is more than 24
-/// hours away whatever the time of day.
-pub fn next_monday() -> NaiveDate {
-    let today = chrono::Utc::now().date_naive() + Duration::days(2);
-    today + Duration::days(i64::from((7 - today.weekday().num_days_from_monday()) % 7))
-}
-
-pub fn s(v: &Value) -> String {
-    v.as_str().unwrap().to_string()
-}
-
-pub fn slot_key(a: &Value) -> (String, String, String) {
-    (s(&a["station_id"]), s(&a["date"]), s(&a["half_day"]))
-}
-
-/// Local (UTC+8) time on a date, as an instant.
-pub fn local(date: &str, hm: &str) -> chrono::DateTime<chrono::Utc> {
-    let naive =
-        chrono::NaiveDateTime::parse_from_str(&format!("{date} {hm}"), "%Y-%m-%d %H:%M").unwrap();
-    naive.and_utc() - Duration::hours(8)
-}
-
-pub fn same_duty(a: &Value, b: &Value) -> bool {
-    ["station_id", "date", "half_day", "lawyer_id", "role"]
-        .iter()
-        .all(|k| a[*k] == b[*k])
-}
-
-pub fn add_minutes(hm: &str, m: i64) -> String {
-    let t = chrono::NaiveTime::parse_from_str(hm, "%H:%M").unwrap() + Duration::minutes(m);
-    t.format("%H:%M").to_string()
 }

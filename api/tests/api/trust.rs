@@ -4,8 +4,6 @@
 //! route is an oracle on other people's duties, swap refusals keep a colleague's reasons,
 //! and spreadsheet cells never run a formula. On SQLite and PostgreSQL.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode};
@@ -18,8 +16,7 @@ use zhiban_api::AppState;
 use zhiban_api::security::Security;
 use zhiban_store::TokenRole;
 
-mod common;
-use common::*;
+use crate::helpers::*;
 
 on_both!(
     failed_sign_ins_do_not_lock_out_valid_tokens_and_forwarded_for_needs_a_trusted_proxy,

@@ -3,15 +3,12 @@
 //! by any path, one month has one name, pay needs proof, attendance must be real, and a new
 //! subsidy policy is never served stale.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use zhiban_store::TokenRole;
 
-mod common;
-use common::*;
+use crate::helpers::*;
 
 on_both!(
     a_locked_month_never_changes_by_any_path_and_corrections_are_paid_later,

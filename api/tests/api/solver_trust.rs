@@ -2,38 +2,9 @@
 //! database it solves the very problem an API job would (duties in other published rosters
 //! and lawyers' busy calendars rule those half-days out), on SQLite and PostgreSQL.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "../../crates/store/tests/common/db.rs"]
-mod db;
-
-use db::{Backend, TestDb};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use crate::helpers::{Backend, TestDb, fixture, run_ok};
+use std::path::Path;
 use zhiban_domain::{Assignment, CentreId, HalfDay, LawyerId, Role, StationId};
-
-fn zhiban() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_zhiban"));
-    c.env_remove("ZHIBAN_DATABASE_URL")
-        .env("ZHIBAN_LOG", "warn");
-    c
-}
-
-fn run_ok(args: &[&str]) -> String {
-    let out = zhiban().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "zhiban {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures")
-        .join(name)
-}
 
 /// A copy of `fixtures/small` in `to`, with `lines` appended to the named files.
 fn small_copy(to: &Path, appended: &[(&str, &str)]) {

@@ -1,0 +1,28 @@
+//! zhiban's API tests, one binary (`cargo test -p zhiban-api --test api`), one module per
+//! area. They drive the real router with `oneshot` over a fresh database per test, on
+//! SQLite and on a real PostgreSQL server (`helpers`, from `zhiban-testkit`), or run the
+//! real `zhiban` binary as a process.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod browser;
+mod cli;
+mod contract;
+mod crash;
+mod feeds;
+mod feeds_trust;
+mod http;
+mod instances;
+mod money;
+mod money_property;
+mod presence;
+mod schemathesis;
+mod solver_trust;
+mod statements;
+mod swaps;
+mod tenancy;
+mod trust;
+mod upgrade;
+mod walk;
