@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use zhiban_domain::attendance::{DutyState, RecordFacts, duty_state};
 use zhiban_domain::{Assignment, Dataset, HalfDay, LawyerId, Role, Station, StationId};
-use zhiban_store::{AttendanceRecord, AttendanceStatus, Duty, DutyQuery, TokenRole};
+use zhiban_store::{AttendanceRecord, Duty, DutyQuery, TokenRole};
 
 /// The routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -178,14 +179,8 @@ fn station_window<Z: chrono::TimeZone>(
     tz: Z,
     a: &Assignment,
 ) -> Result<(Station, DateTime<Utc>, DateTime<Utc>), ApiError> {
-    let t = st.template(a.half_day);
-    let at = |time| {
-        tz.from_local_datetime(&a.date.and_time(time))
-            .earliest()
-            .map(|x| x.with_timezone(&Utc))
-            .ok_or_else(|| ApiError::invalid("date", "the duty's time does not exist locally"))
-    };
-    let (start, end) = (at(t.start)?, at(t.end)?);
+    let (start, end) = zhiban_domain::attendance::duty_window(st.template(a.half_day), a.date, &tz)
+        .ok_or_else(|| ApiError::invalid("date", "the duty's time does not exist locally"))?;
     Ok((st, start, end))
 }
 
@@ -226,7 +221,7 @@ pub(crate) struct DutyAttendance {
     /// check-in), `needs_approval` (attended without the proof of presence the centre
     /// requires, e.g. outside the geofence), `voided` (a correction took it out of pay) or
     /// `standby` (a backup who was not called).
-    state: String,
+    state: DutyState,
     /// The record, if any.
     record: Option<AttendanceRecord>,
 }
@@ -293,24 +288,17 @@ pub(crate) async fn duty_attendance(
     for d in duties.items {
         let (_, start, end) = window(&ds, &d.assignment)?;
         let record = records.iter().find(|r| r.duty == d.assignment).cloned();
-        let st = match &record {
-            // A named backup comes only when called; no record is no absence.
-            None if d.assignment.role == Role::Backup => "standby",
-            None if now > end => "no_show",
-            None => "upcoming",
-            Some(r) if r.voided => "voided",
-            Some(r) => match r.status {
-                AttendanceStatus::CheckedIn => "checked_in",
-                AttendanceStatus::Excused => "excused",
-                AttendanceStatus::Attended if !r.approved => "needs_approval",
-                AttendanceStatus::Attended => "attended",
-            },
-        };
+        let facts = record.as_ref().map(|r| RecordFacts {
+            status: r.status,
+            approved: r.approved,
+            voided: r.voided,
+        });
+        let st = duty_state(d.assignment.role, facts, now, end);
         out.push(DutyAttendance {
             duty: d.assignment,
             start,
             end,
-            state: st.into(),
+            state: st,
             record,
         });
     }

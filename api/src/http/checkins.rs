@@ -188,9 +188,9 @@ async fn record_check_in(
             true
         }
     };
-    let (approved, proof) = crate::http::presence::assess(
+    let (approved, proof) = zhiban_domain::presence::assess(
         policy.presence_proof,
-        crate::http::presence::Evidence {
+        zhiban_domain::presence::Evidence {
             inside_fence: method == CheckInMethod::App && here.is_some() && !outside,
             display,
             poster: method == CheckInMethod::Qr,

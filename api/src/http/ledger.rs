@@ -62,10 +62,7 @@ pub(crate) struct LedgerOut {
 fn overdue(e: &LedgerEntry, now: DateTime<Utc>) -> u32 {
     e.applications
         .iter()
-        .filter(|a| {
-            let due = a.received_at + chrono::Duration::hours(24);
-            a.forwarded_at.map_or(now > due, |f| f > due)
-        })
+        .filter(|a| zhiban_domain::attendance::forwarded_late(a.received_at, a.forwarded_at, now))
         .count() as u32
 }
 

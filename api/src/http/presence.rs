@@ -17,7 +17,6 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_domain::{HalfDay, StationId};
-use zhiban_store::PresenceProof;
 
 /// The routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -95,37 +94,6 @@ impl WrongCodes {
             *m.entry((lawyer.to_string(), duty.to_string())).or_insert(0) += 1;
         }
     }
-}
-
-/// What a check-in proved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Evidence {
-    /// The phone's position was inside the geofence.
-    pub(crate) inside_fence: bool,
-    /// A valid display code was sent.
-    pub(crate) display: bool,
-    /// A valid static poster code was sent.
-    pub(crate) poster: bool,
-}
-
-/// Whether a check-in with `e` counts without approval under `mode`, and the proof to
-/// record (`display`, `poster`, `geofence` or empty).
-pub(crate) fn assess(mode: PresenceProof, e: Evidence) -> (bool, &'static str) {
-    let proof = if e.display {
-        "display"
-    } else if e.poster {
-        "poster"
-    } else if e.inside_fence {
-        "geofence"
-    } else {
-        ""
-    };
-    let counts = match mode {
-        PresenceProof::Geofence => e.inside_fence || e.display || e.poster,
-        PresenceProof::Code => e.display,
-        PresenceProof::Both => e.display && e.inside_fence,
-    };
-    (counts, proof)
 }
 
 /// The per-station secret of display codes (from the server's secret).
@@ -271,23 +239,5 @@ mod tests {
             &code
         ));
         assert!(!code_is_valid("x", &st("A"), d, HalfDay::Am, t, &code));
-    }
-
-    #[test]
-    fn each_centre_chooses_what_proves_presence() {
-        let e = |inside_fence, display, poster| Evidence {
-            inside_fence,
-            display,
-            poster,
-        };
-        use PresenceProof::*;
-        assert_eq!(assess(Geofence, e(true, false, false)), (true, "geofence"));
-        assert_eq!(assess(Geofence, e(false, false, true)), (true, "poster"));
-        assert_eq!(assess(Geofence, e(false, false, false)), (false, ""));
-        assert_eq!(assess(Code, e(true, false, false)), (false, "geofence"));
-        assert_eq!(assess(Code, e(false, false, true)), (false, "poster"));
-        assert_eq!(assess(Code, e(false, true, false)), (true, "display"));
-        assert_eq!(assess(Both, e(false, true, false)), (false, "display"));
-        assert_eq!(assess(Both, e(true, true, false)), (true, "display"));
     }
 }

@@ -133,6 +133,152 @@ pub fn has_begun(start: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     now >= start
 }
 
+/// Where a duty's attendance record stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttendanceStatus {
+    /// Checked in, not yet out.
+    CheckedIn,
+    /// Checked in and out.
+    Attended,
+    /// Absent, excused by a coordinator.
+    Excused,
+}
+
+impl AttendanceStatus {
+    /// Code as stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            AttendanceStatus::CheckedIn => "checked_in",
+            AttendanceStatus::Attended => "attended",
+            AttendanceStatus::Excused => "excused",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "checked_in" => Ok(AttendanceStatus::CheckedIn),
+            "attended" => Ok(AttendanceStatus::Attended),
+            "excused" => Ok(AttendanceStatus::Excused),
+            other => Err(format!("unknown attendance status {other:?}")),
+        }
+    }
+}
+
+/// Whether a record counts for pay: checked in and out (approved when it lacked the proof of
+/// presence the centre requires) or excused, and not voided by a correction. The one rule
+/// statements, the attendance list and corrections share.
+pub fn counts_for_pay(status: AttendanceStatus, approved: bool, voided: bool) -> bool {
+    !voided
+        && match status {
+            AttendanceStatus::Excused => true,
+            AttendanceStatus::Attended => approved,
+            AttendanceStatus::CheckedIn => false,
+        }
+}
+
+/// What became of a published duty, as the attendance list shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DutyState {
+    /// Not begun, no record.
+    Upcoming,
+    /// Checked in, not yet out.
+    CheckedIn,
+    /// Attended and counting.
+    Attended,
+    /// Absent, excused.
+    Excused,
+    /// Ended without a check-in.
+    NoShow,
+    /// Attended without the proof of presence the centre requires (e.g. outside the
+    /// geofence): waits for a coordinator.
+    NeedsApproval,
+    /// A correction took the record out of pay.
+    Voided,
+    /// A backup who was not called: no record is no absence.
+    Standby,
+}
+
+impl DutyState {
+    /// Code, as the API writes it.
+    pub fn code(self) -> &'static str {
+        match self {
+            DutyState::Upcoming => "upcoming",
+            DutyState::CheckedIn => "checked_in",
+            DutyState::Attended => "attended",
+            DutyState::Excused => "excused",
+            DutyState::NoShow => "no_show",
+            DutyState::NeedsApproval => "needs_approval",
+            DutyState::Voided => "voided",
+            DutyState::Standby => "standby",
+        }
+    }
+}
+
+/// The facts of an attendance record that decide a duty's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordFacts {
+    /// Where it stands.
+    pub status: AttendanceStatus,
+    /// Approved (or needing no approval).
+    pub approved: bool,
+    /// Voided by a correction.
+    pub voided: bool,
+}
+
+/// The state of a duty of `role` ending at `end`, with its record if any, at `now`.
+pub fn duty_state(
+    role: crate::Role,
+    record: Option<RecordFacts>,
+    now: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> DutyState {
+    match record {
+        None if role == crate::Role::Backup => DutyState::Standby,
+        None if now > end => DutyState::NoShow,
+        None => DutyState::Upcoming,
+        Some(r) if r.voided => DutyState::Voided,
+        Some(r) => match r.status {
+            AttendanceStatus::CheckedIn => DutyState::CheckedIn,
+            AttendanceStatus::Excused => DutyState::Excused,
+            AttendanceStatus::Attended if !r.approved => DutyState::NeedsApproval,
+            AttendanceStatus::Attended => DutyState::Attended,
+        },
+    }
+}
+
+/// A duty's start and end as instants: the half-day's hours on `date` in the station's time
+/// zone `tz`. None when a time does not exist locally (a gap in the zone's clock).
+pub fn duty_window<Z: chrono::TimeZone>(
+    template: crate::HalfDayTemplate,
+    date: chrono::NaiveDate,
+    tz: &Z,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let at = |time| {
+        tz.from_local_datetime(&date.and_time(time))
+            .earliest()
+            .map(|x| x.with_timezone(&Utc))
+    };
+    Some((at(template.start)?, at(template.end)?))
+}
+
+/// Hours within which a legal-aid application received on duty must be forwarded to the
+/// centre.
+pub const FORWARDING_DEADLINE_HOURS: i64 = 24;
+
+/// Whether an application received at `received` was (or, still unforwarded at `now`, is)
+/// forwarded late.
+pub fn forwarded_late(
+    received: DateTime<Utc>,
+    forwarded: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> bool {
+    let due = received + Duration::hours(FORWARDING_DEADLINE_HOURS);
+    forwarded.map_or(now > due, |f| f > due)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,5 +380,89 @@ mod tests {
     fn a_duty_that_has_not_begun_has_not_happened() {
         assert!(!has_begun(at(9, 0), at(8, 59)));
         assert!(has_begun(at(9, 0), at(9, 0)));
+    }
+
+    #[test]
+    fn only_attended_and_approved_or_excused_records_that_are_not_voided_count_for_pay() {
+        use AttendanceStatus::*;
+        assert!(counts_for_pay(Attended, true, false));
+        assert!(!counts_for_pay(Attended, false, false));
+        assert!(counts_for_pay(Excused, false, false));
+        assert!(!counts_for_pay(CheckedIn, true, false));
+        assert!(!counts_for_pay(Attended, true, true));
+        assert!(!counts_for_pay(Excused, true, true));
+    }
+
+    #[test]
+    fn a_duty_s_state_follows_its_record_its_role_and_the_clock() {
+        use crate::Role;
+        let at = |h| Utc.with_ymd_and_hms(2026, 11, 23, h, 0, 0).unwrap();
+        let end = at(12);
+        let rec = |status, approved, voided| {
+            Some(RecordFacts {
+                status,
+                approved,
+                voided,
+            })
+        };
+        assert_eq!(
+            duty_state(Role::Backup, None, at(13), end),
+            DutyState::Standby
+        );
+        assert_eq!(
+            duty_state(Role::Primary, None, at(13), end),
+            DutyState::NoShow
+        );
+        assert_eq!(
+            duty_state(Role::Primary, None, at(12), end),
+            DutyState::Upcoming
+        );
+        let s = |r| duty_state(Role::Primary, r, at(13), end);
+        assert_eq!(
+            s(rec(AttendanceStatus::Attended, true, true)),
+            DutyState::Voided
+        );
+        assert_eq!(
+            s(rec(AttendanceStatus::CheckedIn, true, false)),
+            DutyState::CheckedIn
+        );
+        assert_eq!(
+            s(rec(AttendanceStatus::Excused, false, false)),
+            DutyState::Excused
+        );
+        assert_eq!(
+            s(rec(AttendanceStatus::Attended, false, false)),
+            DutyState::NeedsApproval
+        );
+        assert_eq!(
+            s(rec(AttendanceStatus::Attended, true, false)),
+            DutyState::Attended
+        );
+        assert_eq!(DutyState::NeedsApproval.code(), "needs_approval");
+        assert_eq!(
+            serde_json::to_value(DutyState::NoShow).unwrap(),
+            serde_json::json!("no_show")
+        );
+    }
+
+    #[test]
+    fn a_duty_s_window_is_its_half_day_in_the_station_s_zone() {
+        let t = crate::HalfDayTemplate {
+            start: chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+            end: chrono::NaiveTime::from_hms_opt(12, 0, 0).unwrap(),
+        };
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let (s, e) = duty_window(t, date, &crate::DEFAULT_TIME_ZONE).unwrap();
+        assert_eq!(s, Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap());
+        assert_eq!(e, Utc.with_ymd_and_hms(2026, 11, 23, 4, 0, 0).unwrap());
+    }
+
+    #[test]
+    fn an_application_is_late_past_24_hours_forwarded_or_not() {
+        let at = |h| Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap() + Duration::hours(h);
+        assert!(!forwarded_late(at(0), Some(at(24)), at(100)));
+        assert!(forwarded_late(at(0), Some(at(25)), at(100)));
+        assert!(!forwarded_late(at(0), None, at(24)));
+        assert!(forwarded_late(at(0), None, at(25)));
     }
 }

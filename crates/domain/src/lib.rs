@@ -11,7 +11,9 @@
 //! - [`roster`]: rosters (who is on duty where, primary or backup) and their differences;
 //! - [`subsidy`]: subsidy policies and the arithmetic of statements (integer fen);
 //! - [`month`]: statement months (`YYYY-MM`) and the rules that keep a locked month fixed;
-//! - [`attendance`]: whether a duty was really attended (check-out window, time on site);
+//! - [`attendance`]: whether a duty was really attended (check-out window, time on site),
+//!   what counts for pay, duty states, duty windows and the forwarding deadline;
+//! - [`presence`]: what a centre accepts as proof of presence, and whether a check-in meets it;
 //! - [`geo`], [`time`]: coordinates, half-days and weekdays.
 //!
 //! Every check returns a [`ValidationError`] naming the record and field at fault.
@@ -36,6 +38,7 @@ pub mod geo;
 pub mod ids;
 pub mod lawyer;
 pub mod month;
+pub mod presence;
 pub mod problem;
 pub mod roster;
 pub mod station;

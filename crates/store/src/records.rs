@@ -153,39 +153,7 @@ pub struct CentrePolicy {
     pub presence_proof: PresenceProof,
 }
 
-/// What a centre accepts as proof of presence at check-in.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PresenceProof {
-    /// The phone's position inside the station's geofence.
-    #[default]
-    Geofence,
-    /// The rotating code of the station's display.
-    Code,
-    /// Both.
-    Both,
-}
-
-impl PresenceProof {
-    /// Code as stored.
-    pub fn code(self) -> &'static str {
-        match self {
-            PresenceProof::Geofence => "geofence",
-            PresenceProof::Code => "code",
-            PresenceProof::Both => "both",
-        }
-    }
-
-    /// Parses a stored code.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        match raw {
-            "geofence" => Ok(PresenceProof::Geofence),
-            "code" => Ok(PresenceProof::Code),
-            "both" => Ok(PresenceProof::Both),
-            other => Err(format!("unknown presence proof {other:?}")),
-        }
-    }
-}
+pub use zhiban_domain::presence::PresenceProof;
 
 fn default_checkout_grace() -> u32 {
     60
@@ -606,38 +574,7 @@ pub struct DutyQuery {
     pub except_roster: Option<i64>,
 }
 
-/// Where a duty's attendance stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AttendanceStatus {
-    /// Checked in, not yet out.
-    CheckedIn,
-    /// Checked in and out.
-    Attended,
-    /// Absent, excused by a coordinator.
-    Excused,
-}
-
-impl AttendanceStatus {
-    /// Code as stored.
-    pub fn code(self) -> &'static str {
-        match self {
-            AttendanceStatus::CheckedIn => "checked_in",
-            AttendanceStatus::Attended => "attended",
-            AttendanceStatus::Excused => "excused",
-        }
-    }
-
-    /// Parses a stored code.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        match raw {
-            "checked_in" => Ok(AttendanceStatus::CheckedIn),
-            "attended" => Ok(AttendanceStatus::Attended),
-            "excused" => Ok(AttendanceStatus::Excused),
-            other => Err(format!("unknown attendance status {other:?}")),
-        }
-    }
-}
+pub use zhiban_domain::attendance::AttendanceStatus;
 
 /// How a lawyer checked in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -719,12 +656,7 @@ impl AttendanceRecord {
     /// Whether the record counts for pay: checked in and out (approved when outside the
     /// geofence) or excused, and not voided by a correction.
     pub fn counts_for_pay(&self) -> bool {
-        !self.voided
-            && match self.status {
-                AttendanceStatus::Excused => true,
-                AttendanceStatus::Attended => self.approved,
-                AttendanceStatus::CheckedIn => false,
-            }
+        zhiban_domain::attendance::counts_for_pay(self.status, self.approved, self.voided)
     }
 }
 
