@@ -13,6 +13,7 @@
 //! the roster; otherwise the MILP over the subset is solved, warm-started from the greedy.
 
 use crate::fair::{band, fair_shares};
+use crate::objective::tie_break;
 use crate::report::{SolveReport, SolveStatus, build_report};
 use crate::roster::{Assignment, Role, Roster};
 use crate::settings::SolveSettings;
@@ -648,11 +649,7 @@ impl<'a> BuildContext<'a> {
 
     /// How much a duty in `role` counts toward a load.
     fn load_factor(&self, role: Role) -> f64 {
-        if role == Role::Primary {
-            1.0
-        } else {
-            self.w.backup_load
-        }
+        crate::objective::load_factor(&self.w, role)
     }
 
     /// The MILP over the pairs `chosen` (indices into `cands`, in order).
@@ -1263,27 +1260,6 @@ fn warm_start(
         x[c] = zmax;
     }
     x
-}
-
-/// A fixed pseudo-random number in [0, 1) per (lawyer, slot, role). Equal choices (two
-/// lawyers of one firm, same office, same load) would otherwise leave the optimiser a huge
-/// number of equivalent rosters to tell apart; a tiny cost per pair makes one of them the
-/// optimum, which both speeds the proof and makes the result reproducible.
-pub(crate) fn tie_break(
-    lawyer: &zhiban_domain::LawyerId,
-    station: &zhiban_domain::StationId,
-    date: chrono::NaiveDate,
-    half: HalfDay,
-    role: Role,
-) -> f64 {
-    // FNV-1a over the identifying text: stable across runs and platforms.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let text = format!("{lawyer}|{station}|{date}|{half}|{role:?}");
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    (h >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Splits a problem into parts that share no lawyer: centres that do not share a pool
