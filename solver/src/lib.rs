@@ -12,7 +12,10 @@
 //! is worth (its [`Evaluation`]).
 //!
 //! Modules:
-//! - [`model`]: building and solving the MILP ([`solve`]);
+//! - [`parts`]: splitting a problem into independent parts and solving them side by side
+//!   ([`solve`], [`solve_with_progress`], [`Progress`]);
+//! - [`model`]: the MILP of one part: candidates, pins, one `add_*` per constraint family,
+//!   pricing, the HiGHS glue and the warm start;
 //! - [`objective`]: the objective's terms ([`Components`]) and how the [`Weights`] price them,
 //!   tie-break included;
 //! - [`fair`]: fair shares, history included;
@@ -25,7 +28,8 @@
 //! - [`settings`]; rosters themselves ([`Roster`], [`Assignment`], [`Diff`]) live in
 //!   `zhiban-domain` and are re-exported here.
 //!
-//! `evaluate` scores rosters for `greedy`, `report` and `model` alike, and imports none of them.
+//! Dependencies run one way: `parts` → `model` → `greedy` → `evaluate` → `objective`;
+//! `report` holds an `evaluate::Evaluation` and imports no `model`.
 //!
 //! ```
 //! use zhiban_solver::{solve, check, SolveInput, SolveSettings};
@@ -44,6 +48,7 @@ pub mod fair;
 pub mod greedy;
 pub mod model;
 pub mod objective;
+pub mod parts;
 pub mod repair;
 pub mod report;
 pub mod settings;
@@ -51,8 +56,9 @@ pub mod settings;
 pub use check::{Violation, check, check_with_pins};
 pub use evaluate::{Busy, Evaluation, FirmLoad, LawyerLoad, Uncovered, UncoveredReason, evaluate};
 pub use greedy::greedy;
-pub use model::{Progress, SolveError, SolveInput, Solved, solve, solve_with_progress};
+pub use model::{SolveError, SolveInput, Solved};
 pub use objective::Components;
+pub use parts::{Progress, solve, solve_with_progress};
 pub use repair::{Change, Repaired, repair};
 pub use report::{SolveReport, SolveStatus, build_report};
 pub use zhiban_domain::roster::{Assignment, Diff, Role, Roster};

@@ -1,6 +1,9 @@
 //! Repair: re-plan a published roster after a change, touching as little as possible.
 
-use crate::model::{SolveError, SolveInput, Solved, solve};
+use crate::evaluate::evaluate;
+use crate::model::{SolveError, SolveInput, Solved};
+use crate::parts::solve;
+use crate::report::{SolveReport, SolveStatus};
 use crate::roster::{Assignment, Diff, Roster};
 use crate::settings::SolveSettings;
 use chrono::NaiveDate;
@@ -117,7 +120,7 @@ pub fn repair(
     }
     // Only the parts (groups of centres sharing no lawyer) that a change touches are
     // re-solved; every other duty stays exactly as published.
-    let parts = crate::model::components(&p);
+    let parts = crate::parts::components(&p);
     let touches = |part: &RosterProblem| {
         changes.iter().any(|c| match c {
             Change::LawyerOut { lawyer_id, .. } => part.lawyers.iter().any(|l| &l.id == lawyer_id),
@@ -175,19 +178,22 @@ pub fn repair(
         }
     }
     let roster = Roster::new(assignments);
-    let mut report = crate::report::build_report(&p, &roster, Some(previous), &settings.weights);
-    report.status = solved_parts
-        .iter()
-        .map(|r| r.status)
-        .find(|s| *s != crate::report::SolveStatus::Optimal)
-        .unwrap_or(crate::report::SolveStatus::Optimal);
-    report.solver_objective = solved_parts.iter().map(|r| r.solver_objective).sum();
-    report.best_bound = solved_parts.iter().map(|r| r.best_bound).sum();
-    report.gap = solved_parts.iter().map(|r| r.gap).fold(0.0, f64::max);
-    report.variables = solved_parts.iter().map(|r| r.variables).sum();
-    report.constraints = solved_parts.iter().map(|r| r.constraints).sum();
-    report.parts = solved_parts.len();
-    report.solve_seconds = started.elapsed().as_secs_f64();
+    let evaluation = evaluate(&p, &roster, Some(previous), &settings.weights);
+    let report = SolveReport {
+        status: solved_parts
+            .iter()
+            .map(|r| r.status)
+            .find(|s| *s != SolveStatus::Optimal)
+            .unwrap_or(SolveStatus::Optimal),
+        solver_objective: solved_parts.iter().map(|r| r.solver_objective).sum(),
+        best_bound: solved_parts.iter().map(|r| r.best_bound).sum(),
+        gap: solved_parts.iter().map(|r| r.gap).fold(0.0, f64::max),
+        variables: solved_parts.iter().map(|r| r.variables).sum(),
+        constraints: solved_parts.iter().map(|r| r.constraints).sum(),
+        parts: solved_parts.len(),
+        solve_seconds: started.elapsed().as_secs_f64(),
+        ..SolveReport::not_solved(evaluation)
+    };
     let solved = Solved { roster, report };
     let diff = Diff::between(previous, &solved.roster);
     Ok(Repaired {
