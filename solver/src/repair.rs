@@ -66,58 +66,7 @@ pub fn repair(
     changes: &[Change],
     settings: &SolveSettings,
 ) -> Result<Repaired, SolveError> {
-    let mut p = problem.clone();
-    let mut pins: Vec<Assignment> = pins.to_vec();
-    for change in changes {
-        match change {
-            Change::LawyerOut {
-                lawyer_id,
-                from,
-                to,
-            } => {
-                if to < from {
-                    return Err(SolveError::Settings(format!(
-                        "lawyer out from {from} to {to}: the end is before the start"
-                    )));
-                }
-                if let Some(l) = p.lawyers.iter_mut().find(|l| &l.id == lawyer_id) {
-                    let mut d = *from;
-                    while d <= *to {
-                        l.unavailable.insert((d, HalfDay::Am));
-                        l.unavailable.insert((d, HalfDay::Pm));
-                        d = d.succ_opt().unwrap_or(d);
-                        if d == NaiveDate::MAX {
-                            break;
-                        }
-                    }
-                }
-                pins.retain(|a| !(&a.lawyer_id == lawyer_id && a.date >= *from && a.date <= *to));
-            }
-            Change::ExtraDemand {
-                station_id,
-                date,
-                half_day,
-                lawyers,
-            } => {
-                let slot = p
-                    .slots
-                    .iter_mut()
-                    .find(|s| &s.station_id == station_id && s.date == *date && s.half_day == *half_day)
-                    .ok_or_else(|| {
-                        SolveError::Settings(format!(
-                            "{station_id} has no duty on {date} {half_day} in this roster; add the demand to the station first"
-                        ))
-                    })?;
-                slot.lawyers = slot.lawyers.saturating_add(*lawyers);
-            }
-            Change::Pin(a) => {
-                if !pins.contains(a) {
-                    pins.push(a.clone());
-                }
-            }
-            Change::Unpin(a) => pins.retain(|x| x != a),
-        }
-    }
+    let (p, pins) = apply(problem, pins, changes)?;
     // Only the parts (groups of centres sharing no lawyer) that a change touches are
     // re-solved; every other duty stays exactly as published.
     let parts = crate::parts::components(&p);
@@ -202,4 +151,66 @@ pub fn repair(
         problem: p,
         pins,
     })
+}
+
+/// `problem` and `pins` after `changes`: lawyers out become unavailable (and lose their pins
+/// then), extra demand raises a slot's posts, pins are added and removed.
+fn apply(
+    problem: &RosterProblem,
+    pins: &[Assignment],
+    changes: &[Change],
+) -> Result<(RosterProblem, Vec<Assignment>), SolveError> {
+    let mut p = problem.clone();
+    let mut pins: Vec<Assignment> = pins.to_vec();
+    for change in changes {
+        match change {
+            Change::LawyerOut {
+                lawyer_id,
+                from,
+                to,
+            } => {
+                if to < from {
+                    return Err(SolveError::Settings(format!(
+                        "lawyer out from {from} to {to}: the end is before the start"
+                    )));
+                }
+                if let Some(l) = p.lawyers.iter_mut().find(|l| &l.id == lawyer_id) {
+                    let mut d = *from;
+                    while d <= *to {
+                        l.unavailable.insert((d, HalfDay::Am));
+                        l.unavailable.insert((d, HalfDay::Pm));
+                        d = d.succ_opt().unwrap_or(d);
+                        if d == NaiveDate::MAX {
+                            break;
+                        }
+                    }
+                }
+                pins.retain(|a| !(&a.lawyer_id == lawyer_id && a.date >= *from && a.date <= *to));
+            }
+            Change::ExtraDemand {
+                station_id,
+                date,
+                half_day,
+                lawyers,
+            } => {
+                let slot = p
+                    .slots
+                    .iter_mut()
+                    .find(|s| &s.station_id == station_id && s.date == *date && s.half_day == *half_day)
+                    .ok_or_else(|| {
+                        SolveError::Settings(format!(
+                            "{station_id} has no duty on {date} {half_day} in this roster; add the demand to the station first"
+                        ))
+                    })?;
+                slot.lawyers = slot.lawyers.saturating_add(*lawyers);
+            }
+            Change::Pin(a) => {
+                if !pins.contains(a) {
+                    pins.push(a.clone());
+                }
+            }
+            Change::Unpin(a) => pins.retain(|x| x != a),
+        }
+    }
+    Ok((p, pins))
 }
