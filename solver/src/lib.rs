@@ -19,12 +19,12 @@
 //! - [`objective`]: the objective's terms ([`Components`]) and how the [`Weights`] price them,
 //!   tie-break included;
 //! - [`fair`]: fair shares, history included;
-//! - [`evaluate`]: scoring a roster and explaining its gaps ([`Evaluation`]);
+//! - [`evaluate`](mod@evaluate): scoring a roster and explaining its gaps ([`Evaluation`]);
 //! - [`report`]: the run's statistics (status, bound, gap, time, parts) with the roster's
 //!   evaluation ([`SolveReport`]);
-//! - [`check`]: an independent checker of the hard rules, sharing no code with the model;
-//! - [`greedy`]: the randomised greedy baseline (the UK MoJ rota tool's method);
-//! - [`repair`]: re-planning after a change with as few changes as possible;
+//! - [`check`](mod@check): an independent checker of the hard rules, sharing no code with the model;
+//! - [`greedy`](mod@greedy): the randomised greedy baseline (the UK MoJ rota tool's method);
+//! - [`repair`](mod@repair): re-planning after a change with as few changes as possible;
 //! - [`settings`]; rosters themselves ([`Roster`], [`Assignment`], [`Diff`]) live in
 //!   `zhiban-domain` and are re-exported here.
 //!

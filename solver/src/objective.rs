@@ -1,7 +1,7 @@
 //! The objective: its terms ([`Components`]) and how the [`Weights`] price each of them.
 //!
 //! The model ([`crate::model`]) and the evaluation of a finished roster
-//! ([`crate::evaluate`]) both price choices here, so the solver's objective and a roster's
+//! ([`crate::evaluate`](mod@crate::evaluate)) both price choices here, so the solver's objective and a roster's
 //! score are the same sum, term by term.
 
 use crate::roster::Role;

@@ -11,8 +11,8 @@
 //! (every pair 0 or 1, as the transport-like structure of rostering usually makes it) it is
 //! the roster; otherwise the MILP over the subset is solved, warm-started from the greedy.
 //!
-//! This module holds the [`Model`] that accumulates variables, rows and the objective, and
-//! the solve of one connected part ([`solve_one`]); the parts themselves are scheduled by
+//! This module holds the `Model` that accumulates variables, rows and the objective, and
+//! the solve of one connected part (`solve_one`); the parts themselves are scheduled by
 //! [`crate::parts`]. Inside:
 //! - `pins`: pins and the previous version, by index, with pins checked;
 //! - `candidates`: the (lawyer, slot, role) pairs and their costs;
