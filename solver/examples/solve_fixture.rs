@@ -81,7 +81,7 @@ fn main() {
 /// Per-part timings (`-- guangzhou 1 parts`).
 #[allow(dead_code)]
 fn parts(problem: &zhiban_domain::RosterProblem) {
-    let mut all = zhiban_solver::model::components(problem);
+    let mut all = zhiban_solver::parts::components(problem);
     all.sort_by_key(|p| std::cmp::Reverse(p.slots.len() * p.lawyers.len()));
     let n: usize = std::env::var("PARTS")
         .ok()

@@ -97,63 +97,106 @@ pub fn check_with_pins(
     pins: &[Assignment],
 ) -> Vec<Violation> {
     let mut out = vec![];
-    let mut per_slot: HashMap<(usize, Role), u32> = HashMap::new();
-    let mut per_half: HashMap<(String, chrono::NaiveDate, zhiban_domain::HalfDay), Vec<usize>> =
-        HashMap::new();
-    let mut per_day: HashMap<(usize, chrono::NaiveDate), u32> = HashMap::new();
-    let mut per_week: HashMap<(usize, i32, u32), u32> = HashMap::new();
-    let mut per_month: HashMap<(usize, i32, u32), u32> = HashMap::new();
-    for h in &problem.history {
-        if let Some(l) = problem.lawyers.iter().position(|x| x.id == h.lawyer_id) {
-            let w = h.date.iso_week();
-            *per_week.entry((l, w.year(), w.week())).or_default() += 1;
-            *per_month
-                .entry((l, h.date.year(), h.date.month()))
+    let counts = Counts::of(problem, roster, &mut out);
+    over_filled(problem, &counts.per_slot, &mut out);
+    double_booked(&counts.per_half, &mut out);
+    over_limits(problem, &counts, &mut out);
+    too_far_apart(problem, &counts.per_half, &mut out);
+    for pin in pins {
+        if !roster.assignments.contains(pin) {
+            out.push(Violation::PinDropped {
+                assignment: pin.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Half-day key: lawyer, date, half-day.
+type HalfKey = (String, chrono::NaiveDate, zhiban_domain::HalfDay);
+
+/// The roster counted by slot, half-day and period, history included.
+struct Counts {
+    per_slot: HashMap<(usize, Role), u32>,
+    /// The slots of each lawyer's duties on each half-day.
+    per_half: HashMap<HalfKey, Vec<usize>>,
+    per_day: HashMap<(usize, chrono::NaiveDate), u32>,
+    per_week: HashMap<(usize, i32, u32), u32>,
+    per_month: HashMap<(usize, i32, u32), u32>,
+}
+
+impl Counts {
+    /// Counts `roster`, pushing to `out` each assignment that names no slot or lawyer of
+    /// the problem, or a lawyer not eligible or unavailable.
+    fn of(problem: &RosterProblem, roster: &Roster, out: &mut Vec<Violation>) -> Self {
+        let mut c = Counts {
+            per_slot: HashMap::new(),
+            per_half: HashMap::new(),
+            per_day: HashMap::new(),
+            per_week: HashMap::new(),
+            per_month: HashMap::new(),
+        };
+        for h in &problem.history {
+            if let Some(l) = problem.lawyers.iter().position(|x| x.id == h.lawyer_id) {
+                let w = h.date.iso_week();
+                *c.per_week.entry((l, w.year(), w.week())).or_default() += 1;
+                *c.per_month
+                    .entry((l, h.date.year(), h.date.month()))
+                    .or_default() += 1;
+            }
+        }
+        for a in &roster.assignments {
+            let Some(slot) = problem.slots.iter().position(|s| {
+                s.station_id == a.station_id && s.date == a.date && s.half_day == a.half_day
+            }) else {
+                out.push(Violation::NoSuchSlot {
+                    assignment: a.clone(),
+                });
+                continue;
+            };
+            let Some(l) = problem.lawyers.iter().position(|x| x.id == a.lawyer_id) else {
+                out.push(Violation::UnknownLawyer {
+                    assignment: a.clone(),
+                });
+                continue;
+            };
+            let s = &problem.slots[slot];
+            if !s.eligible.contains(&l) {
+                out.push(Violation::NotEligible {
+                    assignment: a.clone(),
+                });
+            }
+            if problem.lawyers[l]
+                .unavailable
+                .contains(&(a.date, a.half_day))
+            {
+                out.push(Violation::Unavailable {
+                    assignment: a.clone(),
+                });
+            }
+            *c.per_slot.entry((slot, a.role)).or_default() += 1;
+            c.per_half
+                .entry((a.lawyer_id.to_string(), a.date, a.half_day))
+                .or_default()
+                .push(slot);
+            *c.per_day.entry((l, a.date)).or_default() += 1;
+            let w = a.date.iso_week();
+            *c.per_week.entry((l, w.year(), w.week())).or_default() += 1;
+            *c.per_month
+                .entry((l, a.date.year(), a.date.month()))
                 .or_default() += 1;
         }
+        c
     }
-    for a in &roster.assignments {
-        let Some(slot) = problem.slots.iter().position(|s| {
-            s.station_id == a.station_id && s.date == a.date && s.half_day == a.half_day
-        }) else {
-            out.push(Violation::NoSuchSlot {
-                assignment: a.clone(),
-            });
-            continue;
-        };
-        let Some(l) = problem.lawyers.iter().position(|x| x.id == a.lawyer_id) else {
-            out.push(Violation::UnknownLawyer {
-                assignment: a.clone(),
-            });
-            continue;
-        };
-        let s = &problem.slots[slot];
-        if !s.eligible.contains(&l) {
-            out.push(Violation::NotEligible {
-                assignment: a.clone(),
-            });
-        }
-        if problem.lawyers[l]
-            .unavailable
-            .contains(&(a.date, a.half_day))
-        {
-            out.push(Violation::Unavailable {
-                assignment: a.clone(),
-            });
-        }
-        *per_slot.entry((slot, a.role)).or_default() += 1;
-        per_half
-            .entry((a.lawyer_id.to_string(), a.date, a.half_day))
-            .or_default()
-            .push(slot);
-        *per_day.entry((l, a.date)).or_default() += 1;
-        let w = a.date.iso_week();
-        *per_week.entry((l, w.year(), w.week())).or_default() += 1;
-        *per_month
-            .entry((l, a.date.year(), a.date.month()))
-            .or_default() += 1;
-    }
-    let mut over: Vec<_> = per_slot.into_iter().collect();
+}
+
+/// More lawyers than posts in one role of a slot.
+fn over_filled(
+    problem: &RosterProblem,
+    per_slot: &HashMap<(usize, Role), u32>,
+    out: &mut Vec<Violation>,
+) {
+    let mut over: Vec<_> = per_slot.iter().map(|(k, n)| (*k, *n)).collect();
     over.sort_by_key(|((s, r), _)| (*s, *r));
     for ((slot, role), n) in over {
         let s = &problem.slots[slot];
@@ -173,6 +216,10 @@ pub fn check_with_pins(
             });
         }
     }
+}
+
+/// A lawyer in two places (or two roles) on one half-day.
+fn double_booked(per_half: &HashMap<HalfKey, Vec<usize>>, out: &mut Vec<Violation>) {
     let mut halves: Vec<_> = per_half.iter().collect();
     halves.sort_by(|a, b| a.0.cmp(b.0));
     for ((lawyer, date, half), slots) in halves {
@@ -184,7 +231,11 @@ pub fn check_with_pins(
             });
         }
     }
-    for ((l, date), n) in &per_day {
+}
+
+/// Over the per-day, per-week or per-month limit, history included, in the period.
+fn over_limits(problem: &RosterProblem, c: &Counts, out: &mut Vec<Violation>) {
+    for ((l, date), n) in &c.per_day {
         let limit = problem.lawyers[*l].limits.per_day;
         if *n > limit {
             out.push(Violation::OverLimit {
@@ -196,7 +247,7 @@ pub fn check_with_pins(
             });
         }
     }
-    for ((l, y, w), n) in &per_week {
+    for ((l, y, w), n) in &c.per_week {
         let limit = problem.lawyers[*l].limits.per_week;
         // Weeks wholly before the period hold only history; they are not this roster's doing.
         let in_period = problem
@@ -213,7 +264,7 @@ pub fn check_with_pins(
             });
         }
     }
-    for ((l, y, m), n) in &per_month {
+    for ((l, y, m), n) in &c.per_month {
         let limit = problem.lawyers[*l].limits.per_month;
         let in_period = problem
             .slots
@@ -229,9 +280,16 @@ pub fn check_with_pins(
             });
         }
     }
-    // AM/PM distance ban.
+}
+
+/// AM and PM on one day at stations farther apart than allowed.
+fn too_far_apart(
+    problem: &RosterProblem,
+    per_half: &HashMap<HalfKey, Vec<usize>>,
+    out: &mut Vec<Violation>,
+) {
     let max_m = f64::from(problem.rules.am_pm_max_distance_km) * 1000.0;
-    for ((lawyer, date, half), slots) in &per_half {
+    for ((lawyer, date, half), slots) in per_half {
         if *half != zhiban_domain::HalfDay::Am {
             continue;
         }
@@ -252,12 +310,4 @@ pub fn check_with_pins(
             }
         }
     }
-    for pin in pins {
-        if !roster.assignments.contains(pin) {
-            out.push(Violation::PinDropped {
-                assignment: pin.clone(),
-            });
-        }
-    }
-    out
 }

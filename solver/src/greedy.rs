@@ -2,8 +2,8 @@
 //! Justice's rota tool (100 shuffled attempts, keep the best-scoring roster), adapted to
 //! half-day slots and zhiban's hard rules.
 
+use crate::evaluate::evaluate;
 use crate::fair::fair_shares;
-use crate::report::build_report;
 use crate::roster::{Assignment, Role, Roster};
 use crate::settings::Weights;
 use chrono::Datelike;
@@ -36,9 +36,7 @@ pub fn greedy(problem: &RosterProblem, attempts: u32, seed: u64, weights: &Weigh
             &mut rng,
             weights,
         );
-        let score = build_report(problem, &roster, None, weights)
-            .components
-            .total();
+        let score = evaluate(problem, &roster, None, weights).components.total();
         if best.as_ref().is_none_or(|(b, _)| score < *b) {
             best = Some((score, roster));
         }

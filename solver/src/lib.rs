@@ -7,17 +7,29 @@
 //! solver's bound and gap, every term of the objective, every uncovered slot with its
 //! reason, and each lawyer's and firm's load against their fair share. Province-scale
 //! parts are solved by pricing (column generation on the linear relaxation) with a
-//! Lagrangian bound that covers every pair, so the gap stays honest (see [`model`]).
+//! Lagrangian bound that covers every pair, so the gap stays honest (see [`model`]). A
+//! report keeps how the roster was found (the run's statistics) apart from what the roster
+//! is worth (its [`Evaluation`]).
 //!
 //! Modules:
-//! - [`model`]: building and solving the MILP ([`solve`]);
+//! - [`parts`]: splitting a problem into independent parts and solving them side by side
+//!   ([`solve`], [`solve_with_progress`], [`Progress`]);
+//! - [`model`]: the MILP of one part: candidates, pins, one `add_*` per constraint family,
+//!   pricing, the HiGHS glue and the warm start;
+//! - [`objective`]: the objective's terms ([`Components`]) and how the [`Weights`] price them,
+//!   tie-break included;
 //! - [`fair`]: fair shares, history included;
-//! - [`report`]: scoring a roster and explaining its gaps;
-//! - [`check`]: an independent checker of the hard rules, sharing no code with the model;
-//! - [`greedy`]: the randomised greedy baseline (the UK MoJ rota tool's method);
-//! - [`repair`]: re-planning after a change with as few changes as possible;
+//! - [`evaluate`](mod@evaluate): scoring a roster and explaining its gaps ([`Evaluation`]);
+//! - [`report`]: the run's statistics (status, bound, gap, time, parts) with the roster's
+//!   evaluation ([`SolveReport`]);
+//! - [`check`](mod@check): an independent checker of the hard rules, sharing no code with the model;
+//! - [`greedy`](mod@greedy): the randomised greedy baseline (the UK MoJ rota tool's method);
+//! - [`repair`](mod@repair): re-planning after a change with as few changes as possible;
 //! - [`settings`]; rosters themselves ([`Roster`], [`Assignment`], [`Diff`]) live in
 //!   `zhiban-domain` and are re-exported here.
+//!
+//! Dependencies run one way: `parts` → `model` → `greedy` → `evaluate` → `objective`;
+//! `report` holds an `evaluate::Evaluation` and imports no `model`.
 //!
 //! ```
 //! use zhiban_solver::{solve, check, SolveInput, SolveSettings};
@@ -31,20 +43,24 @@
 //! ```
 
 pub mod check;
+pub mod evaluate;
 pub mod fair;
 pub mod greedy;
 pub mod model;
+pub mod objective;
+pub mod parts;
 pub mod repair;
 pub mod report;
 pub mod settings;
 
 pub use check::{Violation, check, check_with_pins};
+pub use evaluate::{Busy, Evaluation, FirmLoad, LawyerLoad, Uncovered, UncoveredReason, evaluate};
 pub use greedy::greedy;
-pub use model::{Progress, SolveError, SolveInput, Solved, solve, solve_with_progress};
+pub use model::{SolveError, SolveInput, Solved};
+pub use objective::Components;
+pub use parts::{Progress, solve, solve_with_progress};
 pub use repair::{Change, Repaired, repair};
-pub use report::{
-    Busy, Components, SolveReport, SolveStatus, Uncovered, UncoveredReason, build_report,
-};
+pub use report::{SolveReport, SolveStatus, build_report};
 pub use zhiban_domain::roster::{Assignment, Diff, Role, Roster};
 /// Rosters, re-exported from `zhiban-domain`.
 pub mod roster {

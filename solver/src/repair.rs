@@ -1,6 +1,9 @@
 //! Repair: re-plan a published roster after a change, touching as little as possible.
 
-use crate::model::{SolveError, SolveInput, Solved, solve};
+use crate::evaluate::evaluate;
+use crate::model::{SolveError, SolveInput, Solved};
+use crate::parts::solve;
+use crate::report::{SolveReport, SolveStatus};
 use crate::roster::{Assignment, Diff, Roster};
 use crate::settings::SolveSettings;
 use chrono::NaiveDate;
@@ -63,61 +66,10 @@ pub fn repair(
     changes: &[Change],
     settings: &SolveSettings,
 ) -> Result<Repaired, SolveError> {
-    let mut p = problem.clone();
-    let mut pins: Vec<Assignment> = pins.to_vec();
-    for change in changes {
-        match change {
-            Change::LawyerOut {
-                lawyer_id,
-                from,
-                to,
-            } => {
-                if to < from {
-                    return Err(SolveError::Settings(format!(
-                        "lawyer out from {from} to {to}: the end is before the start"
-                    )));
-                }
-                if let Some(l) = p.lawyers.iter_mut().find(|l| &l.id == lawyer_id) {
-                    let mut d = *from;
-                    while d <= *to {
-                        l.unavailable.insert((d, HalfDay::Am));
-                        l.unavailable.insert((d, HalfDay::Pm));
-                        d = d.succ_opt().unwrap_or(d);
-                        if d == NaiveDate::MAX {
-                            break;
-                        }
-                    }
-                }
-                pins.retain(|a| !(&a.lawyer_id == lawyer_id && a.date >= *from && a.date <= *to));
-            }
-            Change::ExtraDemand {
-                station_id,
-                date,
-                half_day,
-                lawyers,
-            } => {
-                let slot = p
-                    .slots
-                    .iter_mut()
-                    .find(|s| &s.station_id == station_id && s.date == *date && s.half_day == *half_day)
-                    .ok_or_else(|| {
-                        SolveError::Settings(format!(
-                            "{station_id} has no duty on {date} {half_day} in this roster; add the demand to the station first"
-                        ))
-                    })?;
-                slot.lawyers = slot.lawyers.saturating_add(*lawyers);
-            }
-            Change::Pin(a) => {
-                if !pins.contains(a) {
-                    pins.push(a.clone());
-                }
-            }
-            Change::Unpin(a) => pins.retain(|x| x != a),
-        }
-    }
+    let (p, pins) = apply(problem, pins, changes)?;
     // Only the parts (groups of centres sharing no lawyer) that a change touches are
     // re-solved; every other duty stays exactly as published.
-    let parts = crate::model::components(&p);
+    let parts = crate::parts::components(&p);
     let touches = |part: &RosterProblem| {
         changes.iter().any(|c| match c {
             Change::LawyerOut { lawyer_id, .. } => part.lawyers.iter().any(|l| &l.id == lawyer_id),
@@ -175,19 +127,22 @@ pub fn repair(
         }
     }
     let roster = Roster::new(assignments);
-    let mut report = crate::report::build_report(&p, &roster, Some(previous), &settings.weights);
-    report.status = solved_parts
-        .iter()
-        .map(|r| r.status)
-        .find(|s| *s != crate::report::SolveStatus::Optimal)
-        .unwrap_or(crate::report::SolveStatus::Optimal);
-    report.solver_objective = solved_parts.iter().map(|r| r.solver_objective).sum();
-    report.best_bound = solved_parts.iter().map(|r| r.best_bound).sum();
-    report.gap = solved_parts.iter().map(|r| r.gap).fold(0.0, f64::max);
-    report.variables = solved_parts.iter().map(|r| r.variables).sum();
-    report.constraints = solved_parts.iter().map(|r| r.constraints).sum();
-    report.parts = solved_parts.len();
-    report.solve_seconds = started.elapsed().as_secs_f64();
+    let evaluation = evaluate(&p, &roster, Some(previous), &settings.weights);
+    let report = SolveReport {
+        status: solved_parts
+            .iter()
+            .map(|r| r.status)
+            .find(|s| *s != SolveStatus::Optimal)
+            .unwrap_or(SolveStatus::Optimal),
+        solver_objective: solved_parts.iter().map(|r| r.solver_objective).sum(),
+        best_bound: solved_parts.iter().map(|r| r.best_bound).sum(),
+        gap: solved_parts.iter().map(|r| r.gap).fold(0.0, f64::max),
+        variables: solved_parts.iter().map(|r| r.variables).sum(),
+        constraints: solved_parts.iter().map(|r| r.constraints).sum(),
+        parts: solved_parts.len(),
+        solve_seconds: started.elapsed().as_secs_f64(),
+        ..SolveReport::not_solved(evaluation)
+    };
     let solved = Solved { roster, report };
     let diff = Diff::between(previous, &solved.roster);
     Ok(Repaired {
@@ -196,4 +151,66 @@ pub fn repair(
         problem: p,
         pins,
     })
+}
+
+/// `problem` and `pins` after `changes`: lawyers out become unavailable (and lose their pins
+/// then), extra demand raises a slot's posts, pins are added and removed.
+fn apply(
+    problem: &RosterProblem,
+    pins: &[Assignment],
+    changes: &[Change],
+) -> Result<(RosterProblem, Vec<Assignment>), SolveError> {
+    let mut p = problem.clone();
+    let mut pins: Vec<Assignment> = pins.to_vec();
+    for change in changes {
+        match change {
+            Change::LawyerOut {
+                lawyer_id,
+                from,
+                to,
+            } => {
+                if to < from {
+                    return Err(SolveError::Settings(format!(
+                        "lawyer out from {from} to {to}: the end is before the start"
+                    )));
+                }
+                if let Some(l) = p.lawyers.iter_mut().find(|l| &l.id == lawyer_id) {
+                    let mut d = *from;
+                    while d <= *to {
+                        l.unavailable.insert((d, HalfDay::Am));
+                        l.unavailable.insert((d, HalfDay::Pm));
+                        d = d.succ_opt().unwrap_or(d);
+                        if d == NaiveDate::MAX {
+                            break;
+                        }
+                    }
+                }
+                pins.retain(|a| !(&a.lawyer_id == lawyer_id && a.date >= *from && a.date <= *to));
+            }
+            Change::ExtraDemand {
+                station_id,
+                date,
+                half_day,
+                lawyers,
+            } => {
+                let slot = p
+                    .slots
+                    .iter_mut()
+                    .find(|s| &s.station_id == station_id && s.date == *date && s.half_day == *half_day)
+                    .ok_or_else(|| {
+                        SolveError::Settings(format!(
+                            "{station_id} has no duty on {date} {half_day} in this roster; add the demand to the station first"
+                        ))
+                    })?;
+                slot.lawyers = slot.lawyers.saturating_add(*lawyers);
+            }
+            Change::Pin(a) => {
+                if !pins.contains(a) {
+                    pins.push(a.clone());
+                }
+            }
+            Change::Unpin(a) => pins.retain(|x| x != a),
+        }
+    }
+    Ok((p, pins))
 }

@@ -93,7 +93,7 @@ fn the_same_problem_gives_the_same_roster() {
 fn guangzhou_is_split_into_independent_parts_and_the_shared_pool_stays_together() {
     let ds = fixture("guangzhou");
     let p = RosterProblem::build(&ds, &all_centres(&ds), d("2026-11-23"), 1, vec![]).unwrap();
-    let parts = zhiban_solver::model::components(&p);
+    let parts = zhiban_solver::parts::components(&p);
     // The city, seven districts on their own, and the four central districts that share.
     assert_eq!(parts.len(), 9);
     let shared = parts

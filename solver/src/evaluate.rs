@@ -1,0 +1,401 @@
+//! What a roster achieves and what it leaves uncovered, and why: its score term by term,
+//! every slot left short with its reason, and each lawyer's and firm's load against their
+//! fair share. It depends on the roster alone, not on how the roster was found (that is the
+//! run's statistics, [`crate::report`]), so the greedy baseline, repair and the API's
+//! suggestions score rosters with it too.
+
+use crate::fair::{fair_shares, outside_band};
+use crate::objective::{Components, coverage_per_post, tie_break_cost, travel_cost, wish_cost};
+use crate::roster::{Role, Roster};
+use crate::settings::Weights;
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use zhiban_domain::{FirmId, HalfDay, LawyerId, RosterProblem, Slot, StationId};
+
+/// Why a slot is not fully covered.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum UncoveredReason {
+    /// No lawyer in the pool has the skills, languages, years or firm the slot needs, or
+    /// holds a licence on the date.
+    NoEligibleLawyer {
+        /// Lawyers who would be eligible but are licensed only after the date, with their
+        /// licence dates (no duty before the licence, whatever the years required).
+        #[schema(value_type = Vec<Object>)]
+        licensed_later: Vec<(LawyerId, NaiveDate)>,
+    },
+    /// Lawyers are eligible, but every one of them is unavailable then.
+    EligibleUnavailable {
+        /// The eligible lawyers.
+        lawyers: Vec<LawyerId>,
+    },
+    /// Eligible, available lawyers exist, but each is on duty elsewhere then or at a limit.
+    EligibleAtLimits {
+        /// Each available eligible lawyer not on this slot, with what holds them.
+        lawyers: Vec<(LawyerId, Busy)>,
+    },
+}
+
+/// What keeps an available, eligible lawyer from a slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Busy {
+    /// On duty elsewhere (or as backup here) that half-day.
+    SameHalfDay,
+    /// At the per-day limit.
+    DayLimit,
+    /// At the per-week limit.
+    WeekLimit,
+    /// At the per-month limit.
+    MonthLimit,
+    /// The other half-day is at a station too far away.
+    TooFar,
+    /// Nothing binds: a better use of the lawyer was found (shown only for missing backups).
+    Other,
+}
+
+/// A slot left short.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Uncovered {
+    /// Station.
+    pub station_id: StationId,
+    /// Date.
+    pub date: NaiveDate,
+    /// Half-day.
+    pub half_day: HalfDay,
+    /// Primary posts wanted.
+    pub wanted: u32,
+    /// Primary posts filled.
+    pub filled: u32,
+    /// Backups wanted.
+    pub backups_wanted: u32,
+    /// Backups named.
+    pub backups_filled: u32,
+    /// Why.
+    pub reason: UncoveredReason,
+}
+
+/// One lawyer's load.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct LawyerLoad {
+    /// Lawyer.
+    pub lawyer_id: LawyerId,
+    /// Firm.
+    pub firm_id: FirmId,
+    /// Duties in the history window.
+    pub history: u32,
+    /// Primary duties in the period.
+    pub primary: u32,
+    /// Backup duties in the period.
+    pub backup: u32,
+    /// Fair share of history plus period, in duty units.
+    pub fair_share: f64,
+    /// History + primary + backup_load × backup − fair share.
+    pub deviation: f64,
+}
+
+/// One firm's load.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct FirmLoad {
+    /// Firm.
+    pub firm_id: FirmId,
+    /// Active panel size.
+    pub panel: u32,
+    /// Duty units, history included.
+    pub load: f64,
+    /// Its share.
+    pub fair_share: f64,
+}
+
+/// A roster's evaluation against its problem.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Evaluation {
+    /// The objective recomputed from the roster, term by term.
+    pub components: Components,
+    /// Slots in the period.
+    pub slots: usize,
+    /// Primary posts wanted.
+    pub posts_wanted: u32,
+    /// Primary posts filled.
+    pub posts_filled: u32,
+    /// Backups wanted.
+    pub backups_wanted: u32,
+    /// Backups named.
+    pub backups_filled: u32,
+    /// Slots left short, and why.
+    pub uncovered: Vec<Uncovered>,
+    /// Load per lawyer.
+    pub lawyers: Vec<LawyerLoad>,
+    /// Load per firm.
+    pub firms: Vec<FirmLoad>,
+}
+
+/// Scores `roster` against `problem` (and, for stability, `previous`) and explains its gaps.
+pub fn evaluate(
+    problem: &RosterProblem,
+    roster: &Roster,
+    previous: Option<&Roster>,
+    w: &Weights,
+) -> Evaluation {
+    let p = problem;
+    let tally = Tally::count(p, roster, w);
+    let mut components = Components {
+        preference: tally.preference,
+        distance: tally.distance,
+        tie_break: tally.tie_break,
+        ..Components::default()
+    };
+    let uncovered = uncovered(p, &tally, w, &mut components);
+    let (lawyers, firms) = loads(p, &tally, w, &mut components);
+    if let Some(prev) = previous {
+        let d = crate::roster::Diff::between(prev, roster);
+        components.stability = w.stability * (d.added.len() + d.removed.len()) as f64;
+    }
+    Evaluation {
+        components,
+        slots: p.slots.len(),
+        posts_wanted: p.slots.iter().map(|s| s.lawyers).sum(),
+        posts_filled: tally.filled.iter().map(|f| f[0]).sum(),
+        backups_wanted: p.slots.iter().map(|s| s.backups).sum(),
+        backups_filled: tally.filled.iter().map(|f| f[1]).sum(),
+        uncovered,
+        lawyers,
+        firms,
+    }
+}
+
+/// The roster counted by slot, lawyer and period, history included, with the costs of its
+/// choices.
+struct Tally {
+    /// Per slot: primary and backup posts filled.
+    filled: Vec<[u32; 2]>,
+    /// Per lawyer: primary duties.
+    primary: Vec<u32>,
+    /// Per lawyer: backup duties.
+    backup: Vec<u32>,
+    /// The station of each lawyer's duty on each half-day.
+    on_half: HashMap<(usize, NaiveDate, HalfDay), usize>,
+    on_day: HashMap<(usize, NaiveDate), u32>,
+    on_week: HashMap<(usize, (i32, u32)), u32>,
+    on_month: HashMap<(usize, (i32, u32)), u32>,
+    preference: f64,
+    distance: f64,
+    tie_break: f64,
+}
+
+impl Tally {
+    fn count(p: &RosterProblem, roster: &Roster, w: &Weights) -> Self {
+        let lawyer_index: HashMap<&LawyerId, usize> = p
+            .lawyers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (&l.id, i))
+            .collect();
+        let slot_index: HashMap<(NaiveDate, HalfDay, &StationId), usize> = p
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((s.date, s.half_day, &s.station_id), i))
+            .collect();
+        let mut t = Tally {
+            filled: vec![[0u32; 2]; p.slots.len()],
+            primary: vec![0u32; p.lawyers.len()],
+            backup: vec![0u32; p.lawyers.len()],
+            on_half: HashMap::new(),
+            on_day: HashMap::new(),
+            on_week: HashMap::new(),
+            on_month: HashMap::new(),
+            preference: 0.0,
+            distance: 0.0,
+            tie_break: 0.0,
+        };
+        for h in &p.history {
+            if let Some(&l) = lawyer_index.get(&h.lawyer_id) {
+                let wk = h.date.iso_week();
+                *t.on_week.entry((l, (wk.year(), wk.week()))).or_default() += 1;
+                *t.on_month
+                    .entry((l, (h.date.year(), h.date.month())))
+                    .or_default() += 1;
+            }
+        }
+        for a in &roster.assignments {
+            let (Some(&s), Some(&l)) = (
+                slot_index.get(&(a.date, a.half_day, &a.station_id)),
+                lawyer_index.get(&a.lawyer_id),
+            ) else {
+                continue;
+            };
+            let slot = &p.slots[s];
+            let st = &p.stations[slot.station];
+            match a.role {
+                Role::Primary => {
+                    t.filled[s][0] += 1;
+                    t.primary[l] += 1;
+                }
+                Role::Backup => {
+                    t.filled[s][1] += 1;
+                    t.backup[l] += 1;
+                }
+            }
+            t.on_half.insert((l, a.date, a.half_day), slot.station);
+            *t.on_day.entry((l, a.date)).or_default() += 1;
+            let wk = a.date.iso_week();
+            *t.on_week.entry((l, (wk.year(), wk.week()))).or_default() += 1;
+            *t.on_month
+                .entry((l, (a.date.year(), a.date.month())))
+                .or_default() += 1;
+            t.preference += wish_cost(w, p, l, s);
+            t.distance += travel_cost(w, &p.lawyers[l], st);
+            t.tie_break +=
+                tie_break_cost(w, &a.lawyer_id, &a.station_id, a.date, a.half_day, a.role);
+        }
+        t
+    }
+}
+
+/// Every slot left short, with its reason; adds the coverage and backup terms.
+fn uncovered(
+    p: &RosterProblem,
+    t: &Tally,
+    w: &Weights,
+    components: &mut Components,
+) -> Vec<Uncovered> {
+    let mut out = vec![];
+    for (si, s) in p.slots.iter().enumerate() {
+        let [fp, fb] = t.filled[si];
+        let short = s.lawyers.saturating_sub(fp);
+        let short_b = s.backups.saturating_sub(fb);
+        components.coverage += coverage_per_post(w, &p.stations[s.station]) * f64::from(short);
+        components.backups += w.backup * f64::from(short_b);
+        if short == 0 && short_b == 0 {
+            continue;
+        }
+        let reason = if s.eligible.is_empty() {
+            UncoveredReason::NoEligibleLawyer {
+                licensed_later: s.licensed_later.clone(),
+            }
+        } else if s
+            .eligible
+            .iter()
+            .all(|&l| !p.lawyers[l].is_available(s.date, s.half_day))
+        {
+            UncoveredReason::EligibleUnavailable {
+                lawyers: s
+                    .eligible
+                    .iter()
+                    .map(|&l| p.lawyers[l].id.clone())
+                    .collect(),
+            }
+        } else {
+            let lawyers = s
+                .eligible
+                .iter()
+                .copied()
+                .filter(|&l| p.lawyers[l].is_available(s.date, s.half_day))
+                .map(|l| (p.lawyers[l].id.clone(), busy(p, t, s, l)))
+                .collect();
+            UncoveredReason::EligibleAtLimits { lawyers }
+        };
+        out.push(Uncovered {
+            station_id: s.station_id.clone(),
+            date: s.date,
+            half_day: s.half_day,
+            wanted: s.lawyers,
+            filled: fp,
+            backups_wanted: s.backups,
+            backups_filled: fb,
+            reason,
+        });
+    }
+    out
+}
+
+/// What keeps available, eligible lawyer `l` from slot `s`.
+fn busy(p: &RosterProblem, t: &Tally, s: &Slot, l: usize) -> Busy {
+    let law = &p.lawyers[l];
+    let wk = s.date.iso_week();
+    let other = match s.half_day {
+        HalfDay::Am => HalfDay::Pm,
+        HalfDay::Pm => HalfDay::Am,
+    };
+    if t.on_half.contains_key(&(l, s.date, s.half_day)) {
+        Busy::SameHalfDay
+    } else if t.on_day.get(&(l, s.date)).copied().unwrap_or(0) >= law.limits.per_day {
+        Busy::DayLimit
+    } else if t
+        .on_week
+        .get(&(l, (wk.year(), wk.week())))
+        .copied()
+        .unwrap_or(0)
+        >= law.limits.per_week
+    {
+        Busy::WeekLimit
+    } else if t
+        .on_month
+        .get(&(l, (s.date.year(), s.date.month())))
+        .copied()
+        .unwrap_or(0)
+        >= law.limits.per_month
+    {
+        Busy::MonthLimit
+    } else if t.on_half.get(&(l, s.date, other)).is_some_and(|&st| {
+        p.stations[st]
+            .location
+            .distance_m(&p.stations[s.station].location)
+            > f64::from(p.rules.am_pm_max_distance_km) * 1000.0
+    }) {
+        Busy::TooFar
+    } else {
+        Busy::Other
+    }
+}
+
+/// Each lawyer's and firm's load against their fair share; adds the fairness terms.
+fn loads(
+    p: &RosterProblem,
+    t: &Tally,
+    w: &Weights,
+    components: &mut Components,
+) -> (Vec<LawyerLoad>, Vec<FirmLoad>) {
+    let shares = fair_shares(p, w);
+    let mut lawyers = vec![];
+    let mut firms: BTreeMap<FirmId, (u32, f64)> = BTreeMap::new();
+    let mut max_dev: f64 = 0.0;
+    let mut sum_dev = 0.0;
+    for (l, law) in p.lawyers.iter().enumerate() {
+        let load =
+            shares.history[l] + f64::from(t.primary[l]) + w.backup_load * f64::from(t.backup[l]);
+        let deviation = load - shares.lawyer_target[l];
+        let outside = outside_band(load, shares.lawyer_target[l]);
+        max_dev = max_dev.max(outside);
+        sum_dev += outside;
+        let e = firms.entry(law.firm_id.clone()).or_default();
+        e.1 += load;
+        lawyers.push(LawyerLoad {
+            lawyer_id: law.id.clone(),
+            firm_id: law.firm_id.clone(),
+            history: shares.history[l] as u32,
+            primary: t.primary[l],
+            backup: t.backup[l],
+            fair_share: shares.lawyer_target[l],
+            deviation,
+        });
+    }
+    components.fairness_max = w.fairness_max * max_dev;
+    components.fairness_sum = w.fairness_sum * sum_dev;
+    let firms: Vec<FirmLoad> = firms
+        .into_iter()
+        .map(|(firm_id, (_, load))| {
+            let fair_share = shares.firm_target.get(&firm_id).copied().unwrap_or(0.0);
+            components.firm_fairness += w.firm_fairness * outside_band(load, fair_share);
+            FirmLoad {
+                panel: p.firm_panel_sizes.get(&firm_id).copied().unwrap_or(0),
+                firm_id,
+                load,
+                fair_share,
+            }
+        })
+        .collect();
+    (lawyers, firms)
+}

@@ -1,0 +1,421 @@
+//! The MILP: variables only for eligible, available (lawyer, slot, role) triples.
+//!
+//! Parts with up to [`SolveSettings::exact_pairs`] pairs hold every pair, and HiGHS's own
+//! bound is reported. Larger parts (a shared city pool over a month) are solved by pricing:
+//! the model starts from the cheapest pairs of each slot and of each lawyer plus the greedy
+//! start's; its linear relaxation is solved, every left-out pair is priced with the row
+//! duals, and the pairs with negative reduced cost join, until none is left or the
+//! relaxation is within half the gap target of the bound. The bound,
+//! `LP(subset) + Σ min(0, reduced cost)` over the left-out pairs, is a Lagrangian bound of
+//! the whole problem, valid whatever the subset. When the last relaxation is already whole
+//! (every pair 0 or 1, as the transport-like structure of rostering usually makes it) it is
+//! the roster; otherwise the MILP over the subset is solved, warm-started from the greedy.
+//!
+//! This module holds the `Model` that accumulates variables, rows and the objective, and
+//! the solve of one connected part (`solve_one`); the parts themselves are scheduled by
+//! [`crate::parts`]. Inside:
+//! - `pins`: pins and the previous version, by index, with pins checked;
+//! - `candidates`: the (lawyer, slot, role) pairs and their costs;
+//! - `build`: the model over a subset of the pairs, one `add_*` per constraint family;
+//! - `pricing`: column generation on the linear relaxation, and its bound;
+//! - `highs`: HiGHS options, the solve with its log watched, status mapping;
+//! - `warm_start`: the start vector from the greedy roster.
+
+mod build;
+mod candidates;
+mod highs;
+mod pins;
+mod pricing;
+mod warm_start;
+
+use self::build::BuildContext;
+use self::candidates::{Cand, candidates};
+use self::pins::Pins;
+use self::pricing::{Integral, column_generation};
+use self::warm_start::{StartCol, warm_start};
+use crate::evaluate::evaluate;
+use crate::report::{SolveReport, SolveStatus};
+use crate::roster::{Assignment, Role, Roster};
+use crate::settings::SolveSettings;
+use good_lp::{Constraint, Expression, ProblemVariables, Variable, variable};
+use std::time::Instant;
+use zhiban_domain::RosterProblem;
+
+/// What to solve: a problem, assignments that must stay, and (for repair) the roster to
+/// stay close to.
+#[derive(Debug, Clone, Copy)]
+pub struct SolveInput<'a> {
+    /// The problem.
+    pub problem: &'a RosterProblem,
+    /// Assignments that must be in the result.
+    pub pins: &'a [Assignment],
+    /// The previous version, whose assignments it costs `weights.stability` to change.
+    pub previous: Option<&'a Roster>,
+}
+
+/// A roster and its report.
+#[derive(Debug, Clone)]
+pub struct Solved {
+    /// The roster.
+    pub roster: Roster,
+    /// How it was found and what it leaves uncovered.
+    pub report: SolveReport,
+}
+
+/// Why no roster could be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SolveError {
+    /// A pinned assignment is impossible.
+    #[error("pinned assignment {0}")]
+    BadPin(String),
+    /// The pins contradict each other or the limits.
+    #[error(
+        "the pinned assignments cannot all hold together with the hard rules (a lawyer pinned twice on one half-day, or beyond their limits)"
+    )]
+    Infeasible,
+    /// The time limit passed before any roster was found.
+    #[error("no roster was found within the time limit of {0:.1} s; allow more time")]
+    NoSolutionInTime(f64),
+    /// HiGHS failed.
+    #[error("the solver failed: {0}")]
+    Solver(String),
+    /// Bad settings.
+    #[error("bad setting: {0}")]
+    Settings(String),
+    /// The model was written to the MPS file and not solved (internal to [`solve`](crate::solve)).
+    #[error("the model was exported, not solved")]
+    Exported,
+}
+
+/// One decision variable: lawyer `lawyer` takes role `role` at slot `slot`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pair {
+    pub(crate) lawyer: usize,
+    pub(crate) slot: usize,
+    pub(crate) role: Role,
+    col: usize,
+    var: Variable,
+    cost: f64,
+}
+
+/// Accumulates variables, constraints and the objective.
+struct Model {
+    /// What each non-decision column holds, so a warm start can fill it in.
+    starts: Vec<(usize, StartCol)>,
+    vars: ProblemVariables,
+    cols: usize,
+    pairs: Vec<Pair>,
+    constraints: Vec<Constraint>,
+    objective: Expression,
+}
+
+impl Model {
+    fn new() -> Self {
+        Self {
+            starts: vec![],
+            vars: ProblemVariables::new(),
+            cols: 0,
+            pairs: vec![],
+            constraints: vec![],
+            objective: Expression::from(0.0),
+        }
+    }
+
+    /// Adds a variable; its HiGHS column is the order of addition.
+    fn add_var(&mut self, def: good_lp::VariableDefinition) -> (Variable, usize) {
+        let v = self.vars.add(def);
+        self.cols += 1;
+        (v, self.cols - 1)
+    }
+
+    fn add_pair(&mut self, lawyer: usize, slot: usize, role: Role, fixed: bool, cost: f64) {
+        let def = if fixed {
+            variable().binary().min(1)
+        } else {
+            variable().binary()
+        };
+        let (var, col) = self.add_var(def);
+        self.pairs.push(Pair {
+            lawyer,
+            slot,
+            role,
+            col,
+            var,
+            cost,
+        });
+    }
+
+    /// Adds a row; its id (HiGHS row) is the order of addition.
+    fn add_row(&mut self, c: Constraint) -> usize {
+        self.constraints.push(c);
+        self.constraints.len() - 1
+    }
+
+    /// Adds the row "at most `cap` of the pairs `idx`".
+    fn add_cap(&mut self, idx: &[usize], cap: u32) -> usize {
+        let e = self.sum(idx);
+        self.add_row(e.leq(f64::from(cap)))
+    }
+
+    fn sum(&self, idx: &[usize]) -> Expression {
+        idx.iter().map(|&i| self.pairs[i].var).sum()
+    }
+}
+
+/// Solves one connected problem.
+pub(crate) fn solve_one(
+    input: SolveInput<'_>,
+    settings: &SolveSettings,
+    live: Option<&(dyn Fn(f64, f64) + Sync)>,
+) -> Result<Solved, SolveError> {
+    let started = Instant::now();
+    let p = input.problem;
+    let w = settings.weights;
+    if !(0.0..1.0).contains(&settings.gap) {
+        return Err(SolveError::Settings(format!(
+            "gap must be in [0, 1), got {}",
+            settings.gap
+        )));
+    }
+    let pins = Pins::resolve(input)?;
+    // Every eligible, available (lawyer, slot, role) with its cost.
+    let cands = candidates(
+        p,
+        &pins.pinned,
+        &pins.previous,
+        input.previous.is_some(),
+        &w,
+    );
+    let greedy_roster = (input.pins.is_empty() && input.previous.is_none() && settings.warm_start)
+        .then(|| {
+            let work: usize = p.slots.iter().map(|s| s.eligible.len()).sum();
+            crate::greedy::greedy(p, if work < 50_000 { 20 } else { 2 }, 1, &w)
+        });
+    // Every roster pays `stability` for each assignment of the previous version it drops,
+    // while the pairs' costs count kept ones only as savings: a constant of the objective
+    // (and so of its bound), added back so both are the roster's true score.
+    let constant = input
+        .previous
+        .map_or(0.0, |r| w.stability * r.assignments.len() as f64);
+    let one = OneSolve {
+        input,
+        settings,
+        started,
+        constant,
+    };
+    if cands.is_empty() {
+        return Ok(one.nothing_to_decide());
+    }
+    let ctx = BuildContext::new(p, &pins.lawyer_index, &w);
+
+    // Large models are solved over a subset of the pairs chosen by pricing: the linear
+    // relaxation over the subset gives dual values, with which every left-out pair is priced;
+    // pairs that could lower the relaxation join the subset, and the duals give a lower
+    // bound valid for the whole problem whatever the subset (see `pricing`).
+    let pricing = settings.max_candidates > 0 || cands.len() > settings.exact_pairs;
+    let mut priced_bound = None;
+    let chosen: Vec<usize> = if pricing {
+        let priced = column_generation(
+            &ctx,
+            &cands,
+            greedy_roster.as_ref(),
+            settings,
+            started,
+            live,
+        )?;
+        if let Some(whole) = priced.integral
+            && settings.export_mps.is_none()
+        {
+            // The relaxation is a roster within the gap target: no MILP needed.
+            return Ok(one.whole_relaxation(&cands, whole, priced.bound, priced.chosen.len()));
+        }
+        priced_bound = Some(priced.bound + constant);
+        priced.chosen
+    } else {
+        (0..cands.len()).collect()
+    };
+
+    let (m, _rows) = ctx.build(&cands, &chosen);
+    // A warm start from the greedy baseline: the solver begins with a complete roster and
+    // spends its time improving and proving, which matters on province-scale problems.
+    let start = greedy_roster.as_ref().map(|g| warm_start(p, &m, &w, g));
+    let variables = m.cols;
+    let constraints = m.constraints.len();
+    let (model, pairs) = m.into_highs(settings.threads)?;
+    let solved = highs::solve_milp(model, settings, pricing, start.as_deref(), started, live)?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let (status, has_solution) = highs::status(&solved, greedy_roster.is_some(), settings)?;
+    let milp = Milp {
+        status,
+        has_solution,
+        bound: solved
+            .double_info_value(c"mip_dual_bound")
+            .unwrap_or(f64::NAN)
+            + constant,
+        objective: solved.objective_value() + constant,
+        columns: solved.get_solution().columns().to_vec(),
+        elapsed,
+        variables,
+        constraints,
+        pruned_candidates: cands.len() - chosen.len(),
+    };
+    Ok(one.finish(milp, &pairs, greedy_roster, priced_bound))
+}
+
+/// One connected problem being solved: what the ways a solve can end share.
+struct OneSolve<'a> {
+    input: SolveInput<'a>,
+    settings: &'a SolveSettings,
+    started: Instant,
+    /// The objective's constant (see [`solve_one`]), added to objectives and bounds.
+    constant: f64,
+}
+
+/// A MILP solved by HiGHS, the objective and bound with the constant added.
+struct Milp {
+    status: SolveStatus,
+    has_solution: bool,
+    bound: f64,
+    objective: f64,
+    /// Column values, the pairs' first.
+    columns: Vec<f64>,
+    elapsed: f64,
+    variables: usize,
+    constraints: usize,
+    pruned_candidates: usize,
+}
+
+impl OneSolve<'_> {
+    /// Nothing to decide (a slot nobody is eligible or available for): the empty roster is
+    /// the only one, and its score is the objective and the bound alike. HiGHS, given a
+    /// model without integer columns, would solve a linear programme and report no bound.
+    fn nothing_to_decide(&self) -> Solved {
+        let roster = Roster::default();
+        let evaluation = self.evaluate(&roster);
+        let total = evaluation.components.total();
+        let report = SolveReport {
+            status: SolveStatus::Optimal,
+            solver_objective: total,
+            best_bound: total,
+            gap: 0.0,
+            solve_seconds: self.started.elapsed().as_secs_f64(),
+            ..SolveReport::not_solved(evaluation)
+        };
+        Solved { roster, report }
+    }
+
+    /// The roster of a whole relaxation over `modelled` pairs, against the priced `bound`.
+    fn whole_relaxation(
+        &self,
+        cands: &[Cand],
+        whole: Integral,
+        bound: f64,
+        modelled: usize,
+    ) -> Solved {
+        let p = self.input.problem;
+        let roster = Roster::new(whole.taken.iter().map(|&i| cands[i].assignment(p)));
+        let evaluation = self.evaluate(&roster);
+        let (objective, bound) = (whole.objective + self.constant, bound + self.constant);
+        let report = SolveReport {
+            status: SolveStatus::Optimal,
+            solver_objective: objective,
+            best_bound: bound,
+            gap: highs::relative_gap(objective, bound),
+            solve_seconds: self.started.elapsed().as_secs_f64(),
+            variables: modelled,
+            constraints: whole.constraints,
+            pruned_candidates: cands.len() - modelled,
+            ..SolveReport::not_solved(evaluation)
+        };
+        Solved { roster, report }
+    }
+
+    /// The roster of a solved MILP over `pairs`, or the greedy one when HiGHS stopped early
+    /// with worse, and its gap against the priced bound when the model held a subset.
+    fn finish(
+        &self,
+        milp: Milp,
+        pairs: &[Pair],
+        greedy_roster: Option<Roster>,
+        priced_bound: Option<f64>,
+    ) -> Solved {
+        let p = self.input.problem;
+        let Milp {
+            mut status,
+            has_solution,
+            mut bound,
+            mut objective,
+            ..
+        } = milp;
+        let mut roster = Roster::new(
+            pairs
+                .iter()
+                .filter(|_| has_solution)
+                .filter(|pr| milp.columns[pr.col] > 0.5)
+                .map(|pr| {
+                    let s = &p.slots[pr.slot];
+                    Assignment {
+                        date: s.date,
+                        half_day: s.half_day,
+                        station_id: s.station_id.clone(),
+                        lawyer_id: p.lawyers[pr.lawyer].id.clone(),
+                        role: pr.role,
+                    }
+                }),
+        );
+        // Stopped early: never return anything worse than the greedy roster the solver
+        // started from.
+        if let Some(g) = greedy_roster
+            && status != SolveStatus::Optimal
+        {
+            let greedy_total = self.evaluate(&g).components.total();
+            let ours = self.evaluate(&roster).components.total();
+            if !has_solution || greedy_total < ours {
+                roster = g;
+                objective = greedy_total;
+            }
+        }
+        // Against the objective reported (the greedy roster's when it replaced HiGHS's),
+        // with the constant in both.
+        let mut gap = if bound.is_finite() {
+            highs::relative_gap(objective, bound)
+        } else if status == SolveStatus::Optimal {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+        if let Some(priced) = priced_bound {
+            // HiGHS's bound holds for the subset only; the priced bound holds for every pair.
+            bound = priced;
+            gap = highs::relative_gap(objective, bound);
+            status = if gap <= self.settings.gap + 1e-12 {
+                SolveStatus::Optimal
+            } else if status == SolveStatus::Optimal {
+                SolveStatus::Feasible
+            } else {
+                status
+            };
+        }
+        let report = SolveReport {
+            status,
+            solver_objective: objective,
+            best_bound: bound,
+            gap,
+            solve_seconds: milp.elapsed,
+            variables: milp.variables,
+            constraints: milp.constraints,
+            pruned_candidates: milp.pruned_candidates,
+            ..SolveReport::not_solved(self.evaluate(&roster))
+        };
+        Solved { roster, report }
+    }
+
+    fn evaluate(&self, roster: &Roster) -> crate::evaluate::Evaluation {
+        evaluate(
+            self.input.problem,
+            roster,
+            self.input.previous,
+            &self.settings.weights,
+        )
+    }
+}

@@ -1,0 +1,391 @@
+//! Independent parts and their scheduling: a problem splits into parts that share no
+//! lawyer ([`components`]); the parts are solved side by side on a fixed number of worker
+//! threads, largest first, sharing the time limit, and their rosters and statistics are
+//! combined into one [`Solved`]. [`Progress`] reports the finished parts and the running
+//! ones' latest incumbents and bounds.
+
+use crate::evaluate::evaluate;
+use crate::model::{SolveError, SolveInput, Solved, solve_one};
+use crate::report::{SolveReport, SolveStatus};
+use crate::roster::{Assignment, Roster};
+use crate::settings::SolveSettings;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use zhiban_domain::{HalfDay, LawyerId, RosterProblem, StationId};
+
+/// Splits a problem into parts that share no lawyer: centres that do not share a pool
+/// (and whose lawyers are eligible nowhere else) are independent and are solved apart.
+pub fn components(problem: &RosterProblem) -> Vec<RosterProblem> {
+    // Union-find over slots, joined through their eligible lawyers.
+    let n = problem.slots.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    let mut first_slot_of_lawyer: Vec<Option<usize>> = vec![None; problem.lawyers.len()];
+    for (si, s) in problem.slots.iter().enumerate() {
+        for &l in &s.eligible {
+            match first_slot_of_lawyer[l] {
+                None => first_slot_of_lawyer[l] = Some(si),
+                Some(other) => {
+                    let (a, b) = (find(&mut parent, si), find(&mut parent, other));
+                    if a != b {
+                        parent[a] = b;
+                    }
+                }
+            }
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for si in 0..n {
+        let root = find(&mut parent, si);
+        groups.entry(root).or_default().push(si);
+    }
+    groups
+        .into_values()
+        .map(|slots| sub_problem(problem, &slots))
+        .collect()
+}
+
+/// The part of `problem` made of `slots` and the lawyers eligible for them, renumbered.
+fn sub_problem(problem: &RosterProblem, slots: &[usize]) -> RosterProblem {
+    let lawyers: BTreeSet<usize> = slots
+        .iter()
+        .flat_map(|&s| problem.slots[s].eligible.iter().copied())
+        .collect();
+    let renumber: HashMap<usize, usize> = lawyers
+        .iter()
+        .enumerate()
+        .map(|(new, &old)| (old, new))
+        .collect();
+    let mut sub = problem.clone();
+    sub.lawyers = lawyers
+        .iter()
+        .map(|&l| problem.lawyers[l].clone())
+        .collect();
+    sub.slots = slots
+        .iter()
+        .map(|&s| {
+            let mut slot = problem.slots[s].clone();
+            slot.eligible = slot.eligible.iter().map(|l| renumber[l]).collect();
+            slot
+        })
+        .collect();
+    let ids: BTreeSet<&LawyerId> = sub.lawyers.iter().map(|l| &l.id).collect();
+    sub.history.retain(|h| ids.contains(&h.lawyer_id));
+    sub
+}
+
+/// Progress of a solve: finished parts, plus the latest incumbent and bound of running ones.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Progress {
+    /// Independent parts in the problem.
+    pub parts_total: usize,
+    /// Parts solved so far.
+    pub parts_done: usize,
+    /// Objective of the rosters found for the finished parts.
+    pub incumbent: f64,
+    /// Proven bound for the finished parts.
+    pub bound: f64,
+    /// Relative gap between the two over the finished parts.
+    pub gap: f64,
+    /// Seconds since the solve started.
+    pub elapsed_seconds: f64,
+}
+
+/// Solves a roster problem: independent parts in parallel, then one roster and one report.
+pub fn solve(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, SolveError> {
+    solve_parts(input, settings, None)
+}
+
+/// Like [`solve`], calling `on_progress` as HiGHS reports new incumbents and bounds (from
+/// its log, about every few seconds and at each new roster) and as each part finishes.
+pub fn solve_with_progress(
+    input: SolveInput<'_>,
+    settings: &SolveSettings,
+    on_progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Solved, SolveError> {
+    solve_parts(input, settings, Some(on_progress))
+}
+
+/// Solves the independent parts; HiGHS's log is followed only when progress is wanted.
+fn solve_parts(
+    input: SolveInput<'_>,
+    settings: &SolveSettings,
+    on_progress: Option<&(dyn Fn(Progress) + Sync)>,
+) -> Result<Solved, SolveError> {
+    let started = Instant::now();
+    let parts = if settings.decompose && settings.export_mps.is_none() {
+        components(input.problem)
+    } else {
+        vec![input.problem.clone()]
+    };
+    let scheduler = Scheduler::new(input, settings, on_progress, started, parts);
+    std::thread::scope(|scope| {
+        for _ in 0..scheduler.workers.min(scheduler.parts.len()) {
+            scope.spawn(|| scheduler.work());
+        }
+    });
+    scheduler.combine()
+}
+
+/// The parts of one solve and the state their worker threads share.
+struct Scheduler<'a> {
+    input: SolveInput<'a>,
+    settings: &'a SolveSettings,
+    on_progress: Option<&'a (dyn Fn(Progress) + Sync)>,
+    started: Instant,
+    parts: Vec<RosterProblem>,
+    /// Worker threads.
+    workers: usize,
+    /// The settings of each part, before its share of the time limit.
+    part_settings: SolveSettings,
+    /// Work of each part (its eligible pairs).
+    work: Vec<usize>,
+    /// Parts by decreasing work: the order they are handed out in.
+    order: Vec<usize>,
+    /// Work of the parts not yet started, for sharing the time left between them.
+    unstarted: AtomicUsize,
+    /// The next position in `order` to hand out.
+    next: AtomicUsize,
+    /// Each finished part's result.
+    results: Mutex<Vec<Option<Result<Solved, SolveError>>>>,
+    /// Each running part's latest incumbent and bound.
+    running: Mutex<Vec<Option<(f64, f64)>>>,
+}
+
+impl<'a> Scheduler<'a> {
+    fn new(
+        input: SolveInput<'a>,
+        settings: &'a SolveSettings,
+        on_progress: Option<&'a (dyn Fn(Progress) + Sync)>,
+        started: Instant,
+        parts: Vec<RosterProblem>,
+    ) -> Self {
+        let workers = if settings.threads > 0 {
+            settings.threads as usize
+        } else {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        }
+        .max(1);
+        // Each part gets one HiGHS thread when parts run side by side.
+        let part_settings = SolveSettings {
+            threads: if parts.len() > 1 { 1 } else { settings.threads },
+            ..settings.clone()
+        };
+        // Largest parts first, handed out to a fixed number of worker threads.
+        let work: Vec<usize> = parts
+            .iter()
+            .map(|p| {
+                p.slots
+                    .iter()
+                    .map(|s| s.eligible.len())
+                    .sum::<usize>()
+                    .max(1)
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..parts.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(work[i]));
+        let n = parts.len();
+        Scheduler {
+            input,
+            settings,
+            on_progress,
+            started,
+            workers,
+            part_settings,
+            unstarted: AtomicUsize::new(work.iter().sum()),
+            next: AtomicUsize::new(0),
+            work,
+            order,
+            results: Mutex::new(vec![None; n]),
+            running: Mutex::new(vec![None; n]),
+            parts,
+        }
+    }
+
+    /// One worker: takes the next part until none is left.
+    fn work(&self) {
+        loop {
+            let k = self.next.fetch_add(1, Ordering::SeqCst);
+            let Some(&i) = self.order.get(k) else { break };
+            let r = self.solve_part(k, i);
+            if let Ok(mut l) = self.running.lock() {
+                l[i] = None;
+            }
+            self.record(Some((i, r)));
+        }
+    }
+
+    /// Solves part `i`, the `k`-th handed out, with its pins, previous version and share of
+    /// the time left.
+    fn solve_part(&self, k: usize, i: usize) -> Result<Solved, SolveError> {
+        let part = &self.parts[i];
+        let ids: BTreeSet<(&StationId, chrono::NaiveDate, HalfDay)> = part
+            .slots
+            .iter()
+            .map(|s| (&s.station_id, s.date, s.half_day))
+            .collect();
+        let mine = |a: &&Assignment| ids.contains(&(&a.station_id, a.date, a.half_day));
+        let pins: Vec<Assignment> = self.input.pins.iter().filter(mine).cloned().collect();
+        let previous = self
+            .input
+            .previous
+            .map(|r| Roster::new(r.assignments.iter().filter(mine).cloned()));
+        let input = SolveInput {
+            problem: part,
+            pins: &pins,
+            previous: previous.as_ref(),
+        };
+        // HiGHS's progress log, when asked for, follows the largest part only. The time left
+        // is shared by the parts not yet started, in proportion to their work and the
+        // workers, so the first large parts cannot use all of it.
+        let rest = self.unstarted.fetch_sub(self.work[i], Ordering::SeqCst);
+        let left = self
+            .settings
+            .time_limit
+            .saturating_sub(self.started.elapsed());
+        let share = (self.workers.min(self.parts.len()) as f64 * self.work[i] as f64
+            / rest.max(1) as f64)
+            .min(1.0);
+        let left = left.mul_f64(share).max(Duration::from_millis(200));
+        let part_settings = SolveSettings {
+            log_to_console: self.part_settings.log_to_console && k == 0,
+            time_limit: left,
+            ..self.part_settings.clone()
+        };
+        // While this part runs, its incumbent and bound count with the finished parts.
+        let live = |incumbent: f64, bound: f64| {
+            if let Ok(mut l) = self.running.lock() {
+                l[i] = Some((incumbent, bound));
+            }
+            self.record(None);
+        };
+        // A panic inside the solver bindings becomes an error, never a crash.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            match solve_one(
+                input,
+                &part_settings,
+                self.on_progress
+                    .map(|_| &live as &(dyn Fn(f64, f64) + Sync)),
+            ) {
+                Err(SolveError::Exported) => solve_one(
+                    input,
+                    &SolveSettings {
+                        export_mps: None,
+                        ..part_settings.clone()
+                    },
+                    None,
+                ),
+                other => other,
+            }
+        }))
+        .unwrap_or_else(|_| {
+            Err(SolveError::Solver(
+                "the solver panicked on this problem".into(),
+            ))
+        })
+    }
+
+    /// Records a finished part (if any) and reports progress: finished parts' objectives and
+    /// bounds plus the running parts' latest incumbents and bounds from HiGHS's log.
+    fn record(&self, finished: Option<(usize, Result<Solved, SolveError>)>) {
+        let Ok(mut all) = self.results.lock() else {
+            return;
+        };
+        if let Some((i, r)) = finished {
+            all[i] = Some(r);
+        }
+        let (mut done, mut inc, mut bound) = (0, 0.0, 0.0);
+        for s in all.iter().flatten().flatten() {
+            done += 1;
+            inc += s.report.solver_objective;
+            bound += s.report.best_bound;
+        }
+        if let Ok(l) = self.running.lock() {
+            for (i, b) in l.iter().flatten() {
+                if i.is_finite() {
+                    inc += i;
+                }
+                if b.is_finite() {
+                    bound += b;
+                }
+            }
+        }
+        let Some(on_progress) = self.on_progress else {
+            return;
+        };
+        on_progress(Progress {
+            parts_total: self.parts.len(),
+            parts_done: done,
+            incumbent: inc,
+            bound,
+            gap: summed_gap(inc, bound),
+            elapsed_seconds: self.started.elapsed().as_secs_f64(),
+        });
+    }
+
+    /// One roster and one report from the parts' results: the first error, or the rosters
+    /// joined with the parts' statistics summed and the whole roster evaluated.
+    fn combine(self) -> Result<Solved, SolveError> {
+        let results = self
+            .results
+            .into_inner()
+            .map_err(|_| SolveError::Solver("a solver thread panicked".into()))?;
+        let mut assignments = vec![];
+        let (mut objective, mut bound) = (0.0, 0.0);
+        let (mut variables, mut constraints, mut pruned) = (0, 0, 0);
+        let mut status = SolveStatus::Optimal;
+        for r in results {
+            let solved = r.ok_or_else(|| SolveError::Solver("a part was not solved".into()))??;
+            assignments.extend(solved.roster.assignments);
+            objective += solved.report.solver_objective;
+            bound += solved.report.best_bound;
+            variables += solved.report.variables;
+            pruned += solved.report.pruned_candidates;
+            constraints += solved.report.constraints;
+            if solved.report.status != SolveStatus::Optimal {
+                status = solved.report.status;
+            }
+        }
+        let roster = Roster::new(assignments);
+        let evaluation = evaluate(
+            self.input.problem,
+            &roster,
+            self.input.previous,
+            &self.settings.weights,
+        );
+        let report = SolveReport {
+            status,
+            solver_objective: objective,
+            best_bound: bound,
+            gap: summed_gap(objective, bound),
+            solve_seconds: self.started.elapsed().as_secs_f64(),
+            variables,
+            constraints,
+            parts: self.parts.len(),
+            pruned_candidates: pruned,
+            evaluation,
+        };
+        Ok(Solved { roster, report })
+    }
+}
+
+/// The relative gap of objectives and bounds summed over parts: 0 when the objective is 0.
+/// Unlike a single part's gap, it is not infinite without a bound (a NaN bound gives 0).
+fn summed_gap(objective: f64, bound: f64) -> f64 {
+    if objective.abs() > 1e-9 {
+        ((objective - bound) / objective.abs()).max(0.0)
+    } else {
+        0.0
+    }
+}
