@@ -263,7 +263,7 @@ async fn run(backend: &str, seconds: u64, rate: f64) {
             zhiban_api::cli::create_token(&store, TokenRole::Lawyer, None, Some(l.clone()), "load")
                 .await
                 .unwrap();
-        feed_tokens.push(t.split('\t').next().unwrap().to_string());
+        feed_tokens.push(t.token);
     }
     let mut tokens = Vec::new();
     for l in &lawyers {
@@ -271,7 +271,7 @@ async fn run(backend: &str, seconds: u64, rate: f64) {
             zhiban_api::cli::create_token(&store, TokenRole::Lawyer, None, Some(l.clone()), "load")
                 .await
                 .unwrap();
-        tokens.push(t.split('\t').next().unwrap().to_string());
+        tokens.push(t.token);
     }
     let mut state = AppState::new(store.clone());
     // 08:50 local: check-in is open, nobody is late.

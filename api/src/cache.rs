@@ -475,7 +475,7 @@ mod tests {
             )
             .await
             .unwrap();
-            hashes.push(crate::auth::hash_token(t.split('\t').next().unwrap()));
+            hashes.push(crate::auth::hash_token(&t.token));
         }
         assert!(
             caches

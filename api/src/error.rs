@@ -8,7 +8,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use zhiban_store::StoreError;
+use zhiban_store::{ErrorClass, StoreError};
 
 /// Media type of error bodies.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -211,20 +211,18 @@ impl From<StoreError> for ApiError {
                 )
             }
             StoreError::NotFound(m) => ApiError::NotFound(m),
-            StoreError::Database(sqlx::Error::PoolTimedOut) => {
-                ApiError::Unavailable("pool timed out".into())
-            }
-            StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                ApiError::Conflict("a record with this key exists already".into())
-            }
-            StoreError::Database(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
-                ApiError::Unprocessable {
+            other => match other.class() {
+                ErrorClass::Unavailable => ApiError::Unavailable("pool timed out".into()),
+                ErrorClass::Conflict => {
+                    ApiError::Conflict("a record with this key exists already".into())
+                }
+                ErrorClass::Invalid => ApiError::Unprocessable {
                     detail: "the request refers to a record that does not exist".into(),
                     errors: vec![],
                     violations: vec![],
-                }
-            }
-            other => ApiError::Internal(other.into()),
+                },
+                ErrorClass::NotFound | ErrorClass::Internal => ApiError::Internal(other.into()),
+            },
         }
     }
 }

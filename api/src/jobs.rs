@@ -6,7 +6,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::planning::{problem_for, report_json};
+use crate::planning::problem_for;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -336,32 +336,27 @@ async fn compute(
                     &settings(time_limit_seconds),
                 )
                 .map(|r| {
-                    let report = report_json(&r.problem, &r.solved.roster, Some(&previous));
-                    (r, report)
+                    // The solver's view of the re-solved parts (status, bound, gap, time,
+                    // model size), with the whole roster's evaluation against the previous.
+                    let report = zhiban_solver::SolveReport {
+                        evaluation: zhiban_solver::evaluate(
+                            &r.problem,
+                            &r.solved.roster,
+                            Some(&previous),
+                            &zhiban_solver::Weights::default(),
+                        ),
+                        ..r.solved.report.clone()
+                    };
+                    (
+                        r,
+                        serde_json::to_value(report).unwrap_or(serde_json::Value::Null),
+                    )
                 })
             })
             .await
             .map_err(|e| ApiError::Internal(e.into()))?
             .map_err(|e| ApiError::Conflict(e.to_string()))?;
-            let (r, mut report) = repaired;
-            // Keep the solver's view of the re-solved parts alongside the whole-roster terms.
-            if let (Some(obj), Ok(solver)) = (
-                report.as_object_mut(),
-                serde_json::to_value(&r.solved.report),
-            ) {
-                for k in [
-                    "status",
-                    "solver_objective",
-                    "best_bound",
-                    "gap",
-                    "solve_seconds",
-                    "parts",
-                ] {
-                    if let Some(x) = solver.get(k) {
-                        obj.insert(k.into(), x.clone());
-                    }
-                }
-            }
+            let (r, report) = repaired;
             let pins = r.pins.into_iter().collect();
             Ok(NewVersion {
                 roster: RosterRef::Existing(v.roster.id),

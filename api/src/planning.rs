@@ -5,7 +5,6 @@ use crate::AppState;
 use crate::error::ApiError;
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
-use std::collections::BTreeSet;
 use zhiban_domain::{
     Assignment, CentreId, Dataset, HalfDay, LawyerId, PastDuty, Role, Roster, RosterProblem,
     StationId,
@@ -166,13 +165,11 @@ pub(crate) fn new_violations(
     after: &Roster,
     pins: &[Assignment],
 ) -> Vec<Violation> {
-    let old: BTreeSet<String> = check_with_pins(problem, before, pins)
-        .iter()
-        .map(|v| serde_json::to_string(v).unwrap_or_default())
-        .collect();
+    // Compared as typed values (a roster's violations are few; a linear scan is enough).
+    let old = check_with_pins(problem, before, pins);
     check_with_pins(problem, after, pins)
         .into_iter()
-        .filter(|v| !old.contains(&serde_json::to_string(v).unwrap_or_default()))
+        .filter(|v| !old.contains(v))
         .collect()
 }
 

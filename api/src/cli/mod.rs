@@ -17,7 +17,7 @@ pub mod token;
 
 pub use fixtures::{FixturesCommand, Profile};
 pub use solve::SolveArgs;
-pub use token::{TokenCommand, create_station_token, create_token};
+pub use token::{IssuedToken, TokenCommand, create_station_token, create_token};
 
 use anyhow::bail;
 use clap::{Args, Parser, Subcommand};

@@ -130,23 +130,39 @@ pub(crate) async fn run(command: TokenCommand, out: &mut (dyn Write + Send)) -> 
     Ok(())
 }
 
-/// Creates a token; returns the token text (shown once).
+/// A token just made: its text, shown once (only its hash is stored), and its row id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// The token's id (for `zhiban token revoke`).
+    pub id: i64,
+    /// The token itself.
+    pub token: String,
+}
+
+impl std::fmt::Display for IssuedToken {
+    /// As the command prints it: the token, a tab, and its id.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}\t(id {})", self.token, self.id)
+    }
+}
+
+/// Creates a token; returns it (its text is shown once).
 pub async fn create_token(
     store: &std::sync::Arc<dyn zhiban_store::Store>,
     role: TokenRole,
     centre: Option<zhiban_domain::CentreId>,
     lawyer: Option<zhiban_domain::LawyerId>,
     label: &str,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<IssuedToken> {
     create_token_for(store, role, centre, lawyer, None, label).await
 }
 
-/// A station display's token (its centre is the station's); returns the token text.
+/// A station display's token (its centre is the station's).
 pub async fn create_station_token(
     store: &std::sync::Arc<dyn zhiban_store::Store>,
     station: &zhiban_domain::StationId,
     label: &str,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<IssuedToken> {
     let st = store
         .list_stations(None)
         .await?
@@ -171,7 +187,7 @@ async fn create_token_for(
     lawyer: Option<zhiban_domain::LawyerId>,
     station: Option<zhiban_domain::StationId>,
     label: &str,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<IssuedToken> {
     let token = crate::auth::generate_token()?;
     let label = if label.trim().is_empty() {
         role.code().to_string()
@@ -197,5 +213,5 @@ async fn create_token_for(
             },
         )
         .await?;
-    Ok(format!("{token}\t(id {})", rec.id))
+    Ok(IssuedToken { id: rec.id, token })
 }

@@ -103,10 +103,7 @@ async fn token(
     )
     .await
     .unwrap()
-    .split('\t')
-    .next()
-    .unwrap()
-    .to_string()
+    .token
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

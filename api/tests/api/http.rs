@@ -17,7 +17,7 @@ async fn healthz_reports_the_database_and_its_counts_to_a_caller_with_a_token() 
         zhiban_api::cli::create_token(&store, zhiban_store::TokenRole::Admin, None, None, "test")
             .await
             .unwrap();
-    let token = token.split('\t').next().unwrap().to_string();
+    let token = token.token;
     let router = app(AppState::new(store));
     let res = router
         .clone()

@@ -17,7 +17,7 @@ async fn station_token(t: &TestApp, station: &str) -> String {
     let tok = zhiban_api::cli::create_station_token(&t.store, &st, "大厅平板")
         .await
         .unwrap();
-    tok.split('\t').next().unwrap().to_string()
+    tok.token
 }
 
 fn start_of(d: &Value) -> &'static str {

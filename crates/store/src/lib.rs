@@ -26,6 +26,7 @@
 //! ```
 
 mod codec;
+mod error;
 pub mod migrate;
 pub mod postgres;
 pub mod records;
@@ -42,51 +43,7 @@ use zhiban_domain::{
     WeeklyUnavailability, WorkingCalendar,
 };
 
-/// What the store could not do.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The database URL is not one zhiban can open.
-    #[error("database URL {url:?}: {message}")]
-    InvalidUrl {
-        /// The URL, without credentials.
-        url: String,
-        /// Why.
-        message: String,
-    },
-    /// The database failed.
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-    /// Migrations failed.
-    #[error("migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// The change conflicts with the current state (a published version, a running job).
-    #[error("conflict: {0}")]
-    Conflict(String),
-    /// The write would change a month finance approved.
-    #[error("locked: {0}")]
-    Locked(String),
-    /// A check-out outside the instants when it counts.
-    #[error("check-out counts only from {from} until {until}")]
-    CheckOutWindow {
-        /// Earliest.
-        from: chrono::DateTime<chrono::Utc>,
-        /// Latest.
-        until: chrono::DateTime<chrono::Utc>,
-    },
-    /// A record the change refers to does not exist.
-    #[error("not found: {0}")]
-    NotFound(String),
-    /// A stored row does not decode into a valid domain value.
-    #[error("stored {table} row {key}: {message}")]
-    Corrupt {
-        /// Table.
-        table: &'static str,
-        /// Key of the row.
-        key: String,
-        /// What is wrong.
-        message: String,
-    },
-}
+pub use error::{ErrorClass, StoreError};
 
 /// Counters bumped in the same transaction as every change of the panel (centres, firms,
 /// stations, demand, lawyers, availability, calendar, settings, centre policies) and every publication of a

@@ -106,7 +106,7 @@ impl TestApp {
         )
         .await
         .unwrap();
-        t.split('\t').next().unwrap().to_string()
+        t.token
     }
 
     /// The one call helper: a request with an optional bearer token, an optional body of
