@@ -17,7 +17,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_domain::CentreId;
 use zhiban_solver::Change;
-use zhiban_store::{JobKind, JobRecord, RosterRecord, StoredVersion, TokenRole, VersionRecord};
+use zhiban_store::{
+    JobKind, JobRecord, JobStatus, RosterRecord, StoredVersion, TokenRole, VersionRecord,
+};
 
 /// The routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -60,7 +62,7 @@ fn time_limit(state: &AppState, raw: Option<f64>) -> Result<f64, ApiError> {
 
 /// Starts generating a roster: answers 202 with the job to poll.
 #[utoipa::path(post, path = "/api/v1/rosters", tag = "rosters", request_body = CreateRoster,
-    responses((status = 202, body = JobRecord), (status = 400, body = crate::error::Problem),
+    responses((status = 202, body = JobOut), (status = 400, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
         (status = 422, body = crate::error::Problem)))]
 async fn create_roster(
@@ -136,27 +138,107 @@ async fn accepted(state: &AppState, job_id: i64) -> Result<Response, ApiError> {
     Ok((
         StatusCode::ACCEPTED,
         [(header::LOCATION, format!("/api/v1/jobs/{job_id}"))],
-        Json(job),
+        Json(JobOut::from(job)),
     )
         .into_response())
+}
+
+/// A job as clients see it. Which process holds its lease (a host name and process id) and
+/// when it last renewed it stay in the store: they are the workers' business, not clients'.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct JobOut {
+    /// Id.
+    id: i64,
+    /// Centre.
+    centre_id: CentreId,
+    /// Solve or repair.
+    kind: JobKind,
+    /// Status.
+    status: JobStatus,
+    /// What was asked.
+    request: serde_json::Value,
+    /// Latest progress of a solve.
+    progress: Option<JobProgress>,
+    /// Why it failed.
+    error: Option<String>,
+    /// The roster series (known at once for repairs, at the end for solves).
+    roster_id: Option<i64>,
+    /// The version it produced.
+    version_id: Option<i64>,
+    /// When it was asked for.
+    created_at: chrono::DateTime<chrono::Utc>,
+    /// By whom.
+    created_by: String,
+    /// When a worker took it.
+    started_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it ended.
+    finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// How many times a worker has taken it (more than once after a worker stopped).
+    attempts: u32,
+}
+
+/// Progress of a solve (the solver's `Progress`, as stored): finished parts, and the
+/// incumbent, bound and gap over them. A bound or gap not proven yet is null.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub(crate) struct JobProgress {
+    /// Independent parts in the problem.
+    parts_total: usize,
+    /// Parts solved so far.
+    parts_done: usize,
+    /// Objective of the rosters found for the finished parts.
+    incumbent: Option<f64>,
+    /// Proven bound for the finished parts.
+    bound: Option<f64>,
+    /// Relative gap between the two over the finished parts.
+    gap: Option<f64>,
+    /// Seconds since the solve started.
+    elapsed_seconds: Option<f64>,
+}
+
+impl From<JobRecord> for JobOut {
+    fn from(j: JobRecord) -> Self {
+        let progress = j.progress.and_then(|p| match serde_json::from_value(p) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::warn!(job = j.id, error = %e, "stored progress does not read");
+                None
+            }
+        });
+        JobOut {
+            id: j.id,
+            centre_id: j.centre_id,
+            kind: j.kind,
+            status: j.status,
+            request: j.request,
+            progress,
+            error: j.error,
+            roster_id: j.roster_id,
+            version_id: j.version_id,
+            created_at: j.created_at,
+            created_by: j.created_by,
+            started_at: j.started_at,
+            finished_at: j.finished_at,
+            attempts: j.attempts,
+        }
+    }
 }
 
 /// A job's status and live progress (incumbent, bound, gap per finished part).
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "rosters",
     params(("id" = i64, Path, description = "job id")),
-    responses((status = 200, body = JobRecord), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = JobOut), (status = 404, body = crate::error::Problem)))]
 async fn get_job(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,
-) -> Result<Json<JobRecord>, ApiError> {
+) -> Result<Json<JobOut>, ApiError> {
     let job = state
         .store
         .get_job(id)
         .await?
         .filter(|j| who.sees_centre(&j.centre_id))
         .ok_or_else(|| ApiError::not_found("job", id))?;
-    Ok(Json(job))
+    Ok(Json(JobOut::from(job)))
 }
 
 /// Filter for roster lists.
@@ -255,7 +337,7 @@ pub(crate) struct RepairRequest {
 /// job; its result is a new draft based on the version.
 #[utoipa::path(post, path = "/api/v1/versions/{id}/repair", tag = "rosters",
     params(("id" = i64, Path, description = "version id")), request_body = RepairRequest,
-    responses((status = 202, body = JobRecord), (status = 400, body = crate::error::Problem),
+    responses((status = 202, body = JobOut), (status = 400, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
         (status = 422, body = crate::error::Problem)))]
 async fn start_repair(
