@@ -5,8 +5,9 @@
 use crate::roster::{Assignment, Role, Roster};
 use chrono::Datelike;
 use serde::Serialize;
+use chrono::NaiveDate;
 use std::collections::HashMap;
-use zhiban_domain::RosterProblem;
+use zhiban_domain::{HalfDay, LawyerId, RosterProblem, StationId};
 
 /// A broken hard rule.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -35,11 +36,11 @@ pub enum Violation {
     /// More lawyers than posts in one role.
     OverFilled {
         /// Station.
-        station: String,
+        station: StationId,
         /// When.
-        date: String,
+        date: NaiveDate,
         /// Half-day.
-        half_day: String,
+        half_day: HalfDay,
         /// Role.
         role: Role,
         /// Assigned.
@@ -50,18 +51,18 @@ pub enum Violation {
     /// A lawyer in two places (or two roles) on one half-day.
     DoubleBooked {
         /// Lawyer.
-        lawyer: String,
+        lawyer: LawyerId,
         /// When.
-        date: String,
+        date: NaiveDate,
         /// Half-day.
-        half_day: String,
+        half_day: HalfDay,
     },
     /// Over the per-day, per-week or per-month limit (history included).
     OverLimit {
         /// Lawyer.
-        lawyer: String,
+        lawyer: LawyerId,
         /// `day`, `week` or `month`.
-        period: &'static str,
+        period: LimitPeriod,
         /// Which day, week or month.
         key: String,
         /// Duties.
@@ -72,9 +73,9 @@ pub enum Violation {
     /// AM and PM on one day at stations farther apart than allowed.
     TooFarApart {
         /// Lawyer.
-        lawyer: String,
+        lawyer: LawyerId,
         /// Day.
-        date: String,
+        date: NaiveDate,
         /// Distance in km.
         km: f64,
     },
@@ -85,7 +86,22 @@ pub enum Violation {
     },
 }
 
-/// Every hard rule `roster` breaks in `problem`.
+/// The period of a duty limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LimitPeriod {
+    /// A day.
+    Day,
+    /// An ISO week.
+    Week,
+    /// A calendar month.
+    Month,
+}
+
+/// Every hard rule `roster` breaks in `problem`, in a fixed order: assignments that name no
+/// slot or lawyer or break eligibility or availability (in roster order), then over-filled
+/// slots, double bookings, limits and distances (each by slot, or by lawyer and date), then
+/// dropped pins.
 pub fn check(problem: &RosterProblem, roster: &Roster) -> Vec<Violation> {
     check_with_pins(problem, roster, &[])
 }
@@ -113,7 +129,7 @@ pub fn check_with_pins(
 }
 
 /// Half-day key: lawyer, date, half-day.
-type HalfKey = (String, chrono::NaiveDate, zhiban_domain::HalfDay);
+type HalfKey = (LawyerId, NaiveDate, HalfDay);
 
 /// The roster counted by slot, half-day and period, history included.
 struct Counts {
@@ -176,7 +192,7 @@ impl Counts {
             }
             *c.per_slot.entry((slot, a.role)).or_default() += 1;
             c.per_half
-                .entry((a.lawyer_id.to_string(), a.date, a.half_day))
+                .entry((a.lawyer_id.clone(), a.date, a.half_day))
                 .or_default()
                 .push(slot);
             *c.per_day.entry((l, a.date)).or_default() += 1;
@@ -207,9 +223,9 @@ fn over_filled(
         };
         if n > posts {
             out.push(Violation::OverFilled {
-                station: s.station_id.to_string(),
-                date: s.date.to_string(),
-                half_day: s.half_day.to_string(),
+                station: s.station_id.clone(),
+                date: s.date,
+                half_day: s.half_day,
                 role,
                 assigned: n,
                 posts,
@@ -226,21 +242,23 @@ fn double_booked(per_half: &HashMap<HalfKey, Vec<usize>>, out: &mut Vec<Violatio
         if slots.len() > 1 {
             out.push(Violation::DoubleBooked {
                 lawyer: lawyer.clone(),
-                date: date.to_string(),
-                half_day: half.to_string(),
+                date: *date,
+                half_day: *half,
             });
         }
     }
 }
 
-/// Over the per-day, per-week or per-month limit, history included, in the period.
+/// Over the per-day, per-week or per-month limit, history included, in the period; by
+/// lawyer, period and day, week or month.
 fn over_limits(problem: &RosterProblem, c: &Counts, out: &mut Vec<Violation>) {
+    let mut found = Vec::new();
     for ((l, date), n) in &c.per_day {
         let limit = problem.lawyers[*l].limits.per_day;
         if *n > limit {
-            out.push(Violation::OverLimit {
-                lawyer: problem.lawyers[*l].id.to_string(),
-                period: "day",
+            found.push(Violation::OverLimit {
+                lawyer: problem.lawyers[*l].id.clone(),
+                period: LimitPeriod::Day,
                 key: date.to_string(),
                 count: *n,
                 limit,
@@ -255,9 +273,9 @@ fn over_limits(problem: &RosterProblem, c: &Counts, out: &mut Vec<Violation>) {
             .iter()
             .any(|s| s.date.iso_week().year() == *y && s.date.iso_week().week() == *w);
         if in_period && *n > limit {
-            out.push(Violation::OverLimit {
-                lawyer: problem.lawyers[*l].id.to_string(),
-                period: "week",
+            found.push(Violation::OverLimit {
+                lawyer: problem.lawyers[*l].id.clone(),
+                period: LimitPeriod::Week,
                 key: format!("{y}-W{w:02}"),
                 count: *n,
                 limit,
@@ -271,15 +289,35 @@ fn over_limits(problem: &RosterProblem, c: &Counts, out: &mut Vec<Violation>) {
             .iter()
             .any(|s| s.date.year() == *y && s.date.month() == *m);
         if in_period && *n > limit {
-            out.push(Violation::OverLimit {
-                lawyer: problem.lawyers[*l].id.to_string(),
-                period: "month",
+            found.push(Violation::OverLimit {
+                lawyer: problem.lawyers[*l].id.clone(),
+                period: LimitPeriod::Month,
                 key: format!("{y}-{m:02}"),
                 count: *n,
                 limit,
             });
         }
     }
+    // The counts are hash maps: order what they found, so the list does not change from run
+    // to run.
+    found.sort_by(|a, b| match (a, b) {
+        (
+            Violation::OverLimit {
+                lawyer: la,
+                period: pa,
+                key: ka,
+                ..
+            },
+            Violation::OverLimit {
+                lawyer: lb,
+                period: pb,
+                key: kb,
+                ..
+            },
+        ) => (la, pa, ka).cmp(&(lb, pb, kb)),
+        _ => std::cmp::Ordering::Equal,
+    });
+    out.extend(found);
 }
 
 /// AM and PM on one day at stations farther apart than allowed.
@@ -289,7 +327,10 @@ fn too_far_apart(
     out: &mut Vec<Violation>,
 ) {
     let max_m = f64::from(problem.rules.am_pm_max_distance_km) * 1000.0;
-    for ((lawyer, date, half), slots) in per_half {
+    // By lawyer and date (the half-days are a hash map).
+    let mut halves: Vec<_> = per_half.iter().collect();
+    halves.sort_by(|a, b| a.0.cmp(b.0));
+    for ((lawyer, date, half), slots) in halves {
         if *half != zhiban_domain::HalfDay::Am {
             continue;
         }
@@ -302,7 +343,7 @@ fn too_far_apart(
                     if d > max_m {
                         out.push(Violation::TooFarApart {
                             lawyer: lawyer.clone(),
-                            date: date.to_string(),
+                            date: *date,
                             km: d / 1000.0,
                         });
                     }

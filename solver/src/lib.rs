@@ -53,7 +53,7 @@ pub mod repair;
 pub mod report;
 pub mod settings;
 
-pub use check::{Violation, check, check_with_pins};
+pub use check::{LimitPeriod, Violation, check, check_with_pins};
 pub use evaluate::{Busy, Evaluation, FirmLoad, LawyerLoad, Uncovered, UncoveredReason, evaluate};
 pub use greedy::greedy;
 pub use model::{SolveError, SolveInput, Solved};

@@ -427,8 +427,8 @@ fn codes() -> Value {
         lawyer_id: zhiban_domain::LawyerId::parse("CH-L01").unwrap(),
         role: Role::Primary,
     };
-    let who = || String::from("CH-L01");
-    let when = || String::from("2026-05-04");
+    let who = || a.lawyer_id.clone();
+    let when = || a.date;
     let violations = [
         Violation::NoSuchSlot {
             assignment: a.clone(),
@@ -443,9 +443,9 @@ fn codes() -> Value {
             assignment: a.clone(),
         },
         Violation::OverFilled {
-            station: "CH-S1".into(),
+            station: zhiban_domain::StationId::parse("CH-S1").unwrap(),
             date: when(),
-            half_day: "am".into(),
+            half_day: HalfDay::Am,
             role: Role::Primary,
             assigned: 2,
             posts: 1,
@@ -453,11 +453,11 @@ fn codes() -> Value {
         Violation::DoubleBooked {
             lawyer: who(),
             date: when(),
-            half_day: "am".into(),
+            half_day: HalfDay::Am,
         },
         Violation::OverLimit {
             lawyer: who(),
-            period: "week",
+            period: zhiban_solver::LimitPeriod::Week,
             key: "2026-W19".into(),
             count: 4,
             limit: 3,
