@@ -4,8 +4,8 @@
 
 use crate::roster::{Assignment, Role, Roster};
 use chrono::Datelike;
-use serde::Serialize;
 use chrono::NaiveDate;
+use serde::Serialize;
 use std::collections::HashMap;
 use zhiban_domain::{HalfDay, LawyerId, RosterProblem, StationId};
 

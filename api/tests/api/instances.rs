@@ -146,7 +146,10 @@ fn two_processes_share_jobs_take_over_a_killed_ones_job_and_publish_one_at_a_tim
         let job = wait_job(&a, &token, *id, 120);
         assert_eq!(job["status"], "succeeded", "{job}");
         assert_eq!(job["attempts"], 1, "claimed once: {job}");
-        assert!(job.get("worker").is_none(), "no host or pid for clients: {job}");
+        assert!(
+            job.get("worker").is_none(),
+            "no host or pid for clients: {job}"
+        );
         workers.insert(worker_of(&rt, &url, *id));
     }
     assert_eq!(
