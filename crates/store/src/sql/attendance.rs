@@ -32,7 +32,7 @@ pub(crate) fn locked_error(centre: &CentreId, date: NaiveDate) -> StoreError {
     ))
 }
 
-/// Refuses (as [`locked_error`]) when `date` of `centre` is in a locked month.
+/// Refuses (as `locked_error`) when `date` of `centre` is in a locked month.
 pub async fn ensure_open(
     conn: &mut Conn,
     centre: &CentreId,
@@ -303,7 +303,7 @@ async fn checkout_window(
     }
 }
 
-/// Checks a lawyer out of their record `id` and returns it; see [`not_checked_out`] for
+/// Checks a lawyer out of their record `id` and returns it; see `not_checked_out` for
 /// when it is refused.
 pub async fn check_out(
     conn: &mut Conn,

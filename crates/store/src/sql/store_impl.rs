@@ -6,8 +6,9 @@ use super::{
     Backend, Conn, attendance, audit, calendar, centres, corrections, feeds, firms, lawyers,
     rosters, settings, stations,
 };
+use crate::prelude::*;
 use crate::records::*;
-use crate::{Counts, Dump, Revisions, Store, StoreError};
+use crate::{Counts, Dump, Revisions, StoreError};
 use async_trait::async_trait;
 use sqlx::Row;
 use std::collections::BTreeSet;
@@ -40,12 +41,7 @@ async fn counts_on(conn: &mut Conn) -> Result<Counts, StoreError> {
 }
 
 #[async_trait]
-impl Store for Backend {
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
+impl PanelStore for Backend {
     async fn import_dataset(&self, ds: &Dataset) -> Result<Counts, StoreError> {
         let mut tx = self.write().await?;
         // A re-import may not reprice a month finance approved.
@@ -156,35 +152,6 @@ impl Store for Backend {
         calendar::get_calendar(&mut *self.pool.acquire().await?).await
     }
 
-    async fn create_token(&self, t: &NewToken, a: &Audit) -> Result<TokenRecord, StoreError> {
-        let mut tx = self.write().await?;
-        let rec = audit::insert_token(&mut tx, t).await?;
-        audit::insert_audit(&mut tx, a).await?;
-        tx.commit().await?;
-        Ok(rec)
-    }
-
-    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        audit::find_token(&mut *self.pool.acquire().await?, hash).await
-    }
-
-    async fn revoke_token(&self, id: i64, a: &Audit) -> Result<bool, StoreError> {
-        let mut tx = self.write().await?;
-        let done = audit::revoke_token(&mut tx, id).await?;
-        settings::bump_revision(&mut tx, "tokens").await?;
-        audit::insert_audit(&mut tx, a).await?;
-        tx.commit().await?;
-        Ok(done)
-    }
-
-    async fn list_audit(
-        &self,
-        centre: Option<&CentreId>,
-        page: Page,
-    ) -> Result<Paged<AuditEntry>, StoreError> {
-        audit::list_audit(&mut *self.pool.acquire().await?, centre, page).await
-    }
-
     async fn replace_lawyer_availability(
         &self,
         lawyer: &LawyerId,
@@ -225,6 +192,39 @@ impl Store for Backend {
         Ok(())
     }
 
+    async fn put_subsidy_policy(&self, p: &SubsidyPolicy, a: &Audit) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        // Serialised with approvals: a month cannot be locked between this check and the write.
+        super::dialect::lock_centre(&mut tx, p.centre_id.as_str()).await?;
+        let locked: Vec<zhiban_domain::month::Month> =
+            attendance::locked_months(&mut tx, &p.centre_id)
+                .await?
+                .iter()
+                .filter_map(|m| zhiban_domain::month::Month::parse(&m.month).ok())
+                .collect();
+        let mut s = settings::get_settings(&mut tx).await?.unwrap_or(Settings {
+            name: "zhiban".into(),
+            description: String::new(),
+            rules: RuleSettings::default(),
+            subsidy: vec![],
+        });
+        zhiban_domain::month::policy_change_allowed(&s.subsidy, p, &locked)
+            .map_err(StoreError::Locked)?;
+        s.subsidy
+            .retain(|x| !(x.centre_id == p.centre_id && x.effective_from == p.effective_from));
+        s.subsidy.push(p.clone());
+        s.subsidy.sort_by(|a, b| {
+            (&a.centre_id, a.effective_from).cmp(&(&b.centre_id, b.effective_from))
+        });
+        settings::put_settings(&mut settings::panel_write(&mut tx).await?, &s).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RosterStore for Backend {
     async fn get_roster(&self, id: i64) -> Result<Option<RosterRecord>, StoreError> {
         rosters::get_roster(&mut *self.pool.acquire().await?, id).await
     }
@@ -291,6 +291,64 @@ impl Store for Backend {
         Ok(d)
     }
 
+    async fn create_swap(&self, s: &NewSwap, a: &Audit) -> Result<i64, StoreError> {
+        let mut tx = self.write().await?;
+        let id = rosters::insert_swap(&mut tx, s).await?;
+        let mut a = a.clone();
+        a.target = format!("swap/{id}");
+        audit::insert_audit(&mut tx, &a).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn get_swap(&self, id: i64) -> Result<Option<SwapRecord>, StoreError> {
+        rosters::get_swap(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn list_swaps(
+        &self,
+        centres: Option<&[CentreId]>,
+        lawyer: Option<&LawyerId>,
+        page: Page,
+    ) -> Result<Paged<SwapRecord>, StoreError> {
+        rosters::list_swaps(&mut *self.pool.acquire().await?, centres, lawyer, page).await
+    }
+
+    async fn set_swap_status(
+        &self,
+        id: i64,
+        from: &[SwapStatus],
+        to: SwapStatus,
+        result: Option<&NewVersion>,
+        a: &Audit,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.write().await?;
+        let version = match result {
+            Some(v) => Some(rosters::insert_version(&mut tx, v).await?),
+            None => None,
+        };
+        rosters::set_swap_status(&mut tx, id, from, to, &a.actor, version).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    async fn duty_history(
+        &self,
+        lawyer: Option<&LawyerId>,
+        station: Option<&StationId>,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<(Vec<PublishedVersion>, Vec<DutyVersion>), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let r = feeds::duty_history(&mut tx, lawyer, station, from, to).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+}
+
+#[async_trait]
+impl JobStore for Backend {
     async fn create_job(
         &self,
         centre: &CentreId,
@@ -373,49 +431,10 @@ impl Store for Backend {
         tx.commit().await?;
         Ok(version)
     }
+}
 
-    async fn create_swap(&self, s: &NewSwap, a: &Audit) -> Result<i64, StoreError> {
-        let mut tx = self.write().await?;
-        let id = rosters::insert_swap(&mut tx, s).await?;
-        let mut a = a.clone();
-        a.target = format!("swap/{id}");
-        audit::insert_audit(&mut tx, &a).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    async fn get_swap(&self, id: i64) -> Result<Option<SwapRecord>, StoreError> {
-        rosters::get_swap(&mut *self.pool.acquire().await?, id).await
-    }
-
-    async fn list_swaps(
-        &self,
-        centres: Option<&[CentreId]>,
-        lawyer: Option<&LawyerId>,
-        page: Page,
-    ) -> Result<Paged<SwapRecord>, StoreError> {
-        rosters::list_swaps(&mut *self.pool.acquire().await?, centres, lawyer, page).await
-    }
-
-    async fn set_swap_status(
-        &self,
-        id: i64,
-        from: &[SwapStatus],
-        to: SwapStatus,
-        result: Option<&NewVersion>,
-        a: &Audit,
-    ) -> Result<Option<i64>, StoreError> {
-        let mut tx = self.write().await?;
-        let version = match result {
-            Some(v) => Some(rosters::insert_version(&mut tx, v).await?),
-            None => None,
-        };
-        rosters::set_swap_status(&mut tx, id, from, to, &a.actor, version).await?;
-        audit::insert_audit(&mut tx, a).await?;
-        tx.commit().await?;
-        Ok(version)
-    }
-
+#[async_trait]
+impl AttendanceStore for Backend {
     async fn create_attendance(
         &self,
         a: &NewAttendance,
@@ -566,35 +585,85 @@ impl Store for Backend {
         tx.commit().await?;
         Ok(n)
     }
+}
 
-    async fn put_subsidy_policy(&self, p: &SubsidyPolicy, a: &Audit) -> Result<(), StoreError> {
+#[async_trait]
+impl FeedStore for Backend {
+    async fn rotate_feed_token(
+        &self,
+        kind: FeedKind,
+        subject: &str,
+        hash: &str,
+        a: &Audit,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        // Serialised with approvals: a month cannot be locked between this check and the write.
-        super::dialect::lock_centre(&mut tx, p.centre_id.as_str()).await?;
-        let locked: Vec<zhiban_domain::month::Month> =
-            attendance::locked_months(&mut tx, &p.centre_id)
-                .await?
-                .iter()
-                .filter_map(|m| zhiban_domain::month::Month::parse(&m.month).ok())
-                .collect();
-        let mut s = settings::get_settings(&mut tx).await?.unwrap_or(Settings {
-            name: "zhiban".into(),
-            description: String::new(),
-            rules: RuleSettings::default(),
-            subsidy: vec![],
-        });
-        zhiban_domain::month::policy_change_allowed(&s.subsidy, p, &locked)
-            .map_err(StoreError::Locked)?;
-        s.subsidy
-            .retain(|x| !(x.centre_id == p.centre_id && x.effective_from == p.effective_from));
-        s.subsidy.push(p.clone());
-        s.subsidy.sort_by(|a, b| {
-            (&a.centre_id, a.effective_from).cmp(&(&b.centre_id, b.effective_from))
-        });
-        settings::put_settings(&mut settings::panel_write(&mut tx).await?, &s).await?;
+        feeds::rotate_feed_token(&mut tx, kind, subject, hash).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn feed_subject(&self, hash: &str) -> Result<Option<(FeedKind, String)>, StoreError> {
+        feeds::feed_subject(&mut *self.pool.acquire().await?, hash).await
+    }
+
+    async fn replace_busy_times(
+        &self,
+        lawyer: &LawyerId,
+        busy: &[BusyTime],
+        a: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        feeds::replace_busy(&mut tx, lawyer, busy).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_busy_times(
+        &self,
+        lawyer: Option<&LawyerId>,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<BusyTime>, StoreError> {
+        feeds::list_busy(&mut *self.pool.acquire().await?, lawyer, from, to).await
+    }
+}
+
+#[async_trait]
+impl AdminStore for Backend {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn create_token(&self, t: &NewToken, a: &Audit) -> Result<TokenRecord, StoreError> {
+        let mut tx = self.write().await?;
+        let rec = audit::insert_token(&mut tx, t).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(rec)
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        audit::find_token(&mut *self.pool.acquire().await?, hash).await
+    }
+
+    async fn revoke_token(&self, id: i64, a: &Audit) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let done = audit::revoke_token(&mut tx, id).await?;
+        settings::bump_revision(&mut tx, "tokens").await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    async fn list_audit(
+        &self,
+        centre: Option<&CentreId>,
+        page: Page,
+    ) -> Result<Paged<AuditEntry>, StoreError> {
+        audit::list_audit(&mut *self.pool.acquire().await?, centre, page).await
     }
 
     async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
@@ -659,58 +728,5 @@ impl Store for Backend {
         }
         tx.commit().await?;
         Ok(out)
-    }
-
-    async fn rotate_feed_token(
-        &self,
-        kind: FeedKind,
-        subject: &str,
-        hash: &str,
-        a: &Audit,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        feeds::rotate_feed_token(&mut tx, kind, subject, hash).await?;
-        audit::insert_audit(&mut tx, a).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn feed_subject(&self, hash: &str) -> Result<Option<(FeedKind, String)>, StoreError> {
-        feeds::feed_subject(&mut *self.pool.acquire().await?, hash).await
-    }
-
-    async fn replace_busy_times(
-        &self,
-        lawyer: &LawyerId,
-        busy: &[BusyTime],
-        a: &Audit,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        feeds::replace_busy(&mut tx, lawyer, busy).await?;
-        audit::insert_audit(&mut tx, a).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn list_busy_times(
-        &self,
-        lawyer: Option<&LawyerId>,
-        from: chrono::DateTime<chrono::Utc>,
-        to: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<BusyTime>, StoreError> {
-        feeds::list_busy(&mut *self.pool.acquire().await?, lawyer, from, to).await
-    }
-
-    async fn duty_history(
-        &self,
-        lawyer: Option<&LawyerId>,
-        station: Option<&StationId>,
-        from: chrono::NaiveDate,
-        to: chrono::NaiveDate,
-    ) -> Result<(Vec<PublishedVersion>, Vec<DutyVersion>), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let r = feeds::duty_history(&mut tx, lawyer, station, from, to).await?;
-        tx.commit().await?;
-        Ok(r)
     }
 }

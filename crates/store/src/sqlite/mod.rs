@@ -1,4 +1,4 @@
-//! The SQLite implementation of [`Store`].
+//! The SQLite implementation of [`Store`](crate::Store).
 
 //!
 //! The SQL lives in `src/sql/`, shared with the PostgreSQL backend: each module there is
@@ -217,10 +217,10 @@ impl SqliteStore {
         &self.pool
     }
 
-    /// Every row of every table, as text (see [`Store::dump_tables`](crate::Store::dump_tables)):
+    /// Every row of every table, as text (see [`AdminStore::dump_tables`](crate::AdminStore::dump_tables)):
     /// two databases with equal dumps hold the same content.
     pub async fn dump(&self) -> Result<String, StoreError> {
-        use crate::Store;
+        use crate::AdminStore;
         Ok(crate::render_dump(&self.dump_tables().await?))
     }
 
