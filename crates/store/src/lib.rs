@@ -323,15 +323,16 @@ pub trait AttendanceStore: Send + Sync + 'static {
         to: chrono::NaiveDate,
     ) -> Result<Vec<AttendanceRecord>, StoreError>;
 
-    /// Replaces a duty's ledger entry; refused in a locked month. With `confirm` (a
-    /// coordinator's write) its plea agreements are confirmed as written; a lawyer's write
-    /// leaves the confirmed count as it was.
+    /// Writes a duty's ledger entry as `by`, setting only the columns that writer owns, in
+    /// one statement: a lawyer's write never undoes a coordinator's rating written meanwhile.
+    /// A coordinator's write confirms its plea agreements as written; a lawyer's leaves the
+    /// confirmed count as it was. Refused in a locked month. Returns the entry as stored.
     async fn put_ledger(
         &self,
         e: &LedgerEntry,
-        confirm: bool,
+        by: LedgerWriter,
         audit: &Audit,
-    ) -> Result<(), StoreError>;
+    ) -> Result<LedgerEntry, StoreError>;
 
     /// Ledger entries of a centre between two days.
     async fn list_ledger(

@@ -33,6 +33,9 @@ pub mod firms;
 #[path = "../sql/lawyers.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod lawyers;
+#[path = "../sql/ledger.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
+pub mod ledger;
 #[path = "../sql/rosters.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod rosters;

@@ -180,6 +180,17 @@ pub struct LedgerEntry {
     pub updated_by: String,
 }
 
+/// Who writes a ledger entry, which decides the columns the write sets (`sql/ledger.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerWriter {
+    /// The lawyer on duty: the counts (plea agreements as a claim), notes and applications.
+    /// The quality rating and the confirmed plea count stay as they are.
+    Lawyer,
+    /// A coordinator: what the lawyer writes, the quality rating, and the plea count
+    /// confirmed as written.
+    Coordinator,
+}
+
 /// A month finance approved.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LockedMonth {

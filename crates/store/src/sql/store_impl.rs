@@ -4,7 +4,7 @@
 
 use super::{
     Backend, Conn, attendance, audit, calendar, centres, corrections, feeds, firms, lawyers,
-    rosters, settings, stations,
+    ledger, rosters, settings, stations,
 };
 use crate::prelude::*;
 use crate::records::*;
@@ -505,14 +505,14 @@ impl AttendanceStore for Backend {
     async fn put_ledger(
         &self,
         e: &LedgerEntry,
-        confirm: bool,
+        by: LedgerWriter,
         a: &Audit,
-    ) -> Result<(), StoreError> {
+    ) -> Result<LedgerEntry, StoreError> {
         let mut tx = self.write().await?;
-        attendance::put_ledger(&mut tx, e, confirm).await?;
+        let stored = ledger::put_ledger(&mut tx, e, by).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(stored)
     }
 
     async fn list_ledger(
@@ -522,7 +522,7 @@ impl AttendanceStore for Backend {
         to: chrono::NaiveDate,
     ) -> Result<Vec<LedgerEntry>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let l = attendance::list_ledger(&mut tx, centre, from, to).await?;
+        let l = ledger::list_ledger(&mut tx, centre, from, to).await?;
         tx.commit().await?;
         Ok(l)
     }

@@ -20,6 +20,8 @@ pub mod feeds;
 pub mod firms;
 #[path = "../sql/lawyers.rs"]
 pub mod lawyers;
+#[path = "../sql/ledger.rs"]
+pub mod ledger;
 #[path = "../sql/rosters.rs"]
 pub mod rosters;
 #[path = "../sql/settings.rs"]
