@@ -28,6 +28,9 @@
 //!   subsidy months), [`sqlite::corrections`], [`sqlite::feeds`] (feed tokens, busy times,
 //!   duty history); and `store_impl.rs`, the aggregate traits implemented once over them;
 //! - [`migrate`]: copying a whole database from one backend to another, checked.
+//! - `backend.rs`: the contract a backend fulfils for the SQL modules and `store_impl.rs`:
+//!   a `Backend` trait for its store type, and a documented module shape;
+//! - `codec.rs`: encodings both backends share (instants, tags, weekdays).
 //!
 //! Importing a data set is one transaction: it either all lands or nothing changes. Every
 //! other write records its audit entry in the same transaction as the change.
@@ -41,6 +44,7 @@
 //! # Ok(()) }
 //! ```
 
+mod backend;
 mod codec;
 mod error;
 pub mod migrate;

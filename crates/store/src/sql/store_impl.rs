@@ -1,11 +1,13 @@
 // Over the ~600-line sizing rule on purpose: the one implementation of the Store trait, each method a transaction around the SQL modules.
-//! The [`Store`] trait implemented once over the shared SQL modules; each backend module
-//! compiles this file with its own `Backend`, `Conn` and dialect.
+//! The aggregate traits of [`Store`] implemented once over the shared SQL modules; each
+//! backend module compiles this file with its own `Backend`, `Conn` and dialect, and uses
+//! of the backend only what `crate::backend` declares.
 
 use super::{
     Backend, Conn, attendance, audit, calendar, centres, corrections, feeds, firms, lawyers,
     ledger, rosters, settings, stations,
 };
+use crate::backend::{Backend as _, WriteTx as _};
 use crate::prelude::*;
 use crate::records::*;
 use crate::{Counts, Dump, Revisions, StoreError};
@@ -100,7 +102,7 @@ impl PanelStore for Backend {
 
     async fn export_dataset(&self) -> Result<Dataset, StoreError> {
         // One read transaction, so the export is a consistent snapshot.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.read_pool().begin().await?;
         let settings = settings::get_settings(&mut tx).await?.unwrap_or(Settings {
             name: "zhiban".into(),
             description: String::new(),
@@ -124,32 +126,32 @@ impl PanelStore for Backend {
     }
 
     async fn revisions(&self) -> Result<Revisions, StoreError> {
-        settings::get_revisions(&mut *self.pool.acquire().await?).await
+        settings::get_revisions(&mut *self.read_pool().acquire().await?).await
     }
 
     async fn counts(&self) -> Result<Counts, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.read_pool().acquire().await?;
         counts_on(&mut conn).await
     }
 
     async fn list_centres(&self) -> Result<Vec<Centre>, StoreError> {
-        centres::list_centres(&mut *self.pool.acquire().await?).await
+        centres::list_centres(&mut *self.read_pool().acquire().await?).await
     }
 
     async fn list_firms(&self) -> Result<Vec<Firm>, StoreError> {
-        firms::list_firms(&mut *self.pool.acquire().await?).await
+        firms::list_firms(&mut *self.read_pool().acquire().await?).await
     }
 
     async fn list_stations(&self, centre: Option<&CentreId>) -> Result<Vec<Station>, StoreError> {
-        stations::list_stations(&mut *self.pool.acquire().await?, centre).await
+        stations::list_stations(&mut *self.read_pool().acquire().await?, centre).await
     }
 
     async fn list_lawyers(&self, centre: Option<&CentreId>) -> Result<Vec<Lawyer>, StoreError> {
-        lawyers::list_lawyers(&mut *self.pool.acquire().await?, centre).await
+        lawyers::list_lawyers(&mut *self.read_pool().acquire().await?, centre).await
     }
 
     async fn calendar(&self) -> Result<WorkingCalendar, StoreError> {
-        calendar::get_calendar(&mut *self.pool.acquire().await?).await
+        calendar::get_calendar(&mut *self.read_pool().acquire().await?).await
     }
 
     async fn replace_lawyer_availability(
@@ -175,7 +177,7 @@ impl PanelStore for Backend {
     }
 
     async fn centre_policy(&self, centre: &CentreId) -> Result<CentrePolicy, StoreError> {
-        audit::get_policy(&mut *self.pool.acquire().await?, centre).await
+        audit::get_policy(&mut *self.read_pool().acquire().await?, centre).await
     }
 
     async fn put_centre_policy(
@@ -226,7 +228,7 @@ impl PanelStore for Backend {
 #[async_trait]
 impl RosterStore for Backend {
     async fn get_roster(&self, id: i64) -> Result<Option<RosterRecord>, StoreError> {
-        rosters::get_roster(&mut *self.pool.acquire().await?, id).await
+        rosters::get_roster(&mut *self.read_pool().acquire().await?, id).await
     }
 
     async fn list_rosters(
@@ -234,15 +236,15 @@ impl RosterStore for Backend {
         centres: Option<&[CentreId]>,
         page: Page,
     ) -> Result<Paged<RosterRecord>, StoreError> {
-        rosters::list_rosters(&mut *self.pool.acquire().await?, centres, page).await
+        rosters::list_rosters(&mut *self.read_pool().acquire().await?, centres, page).await
     }
 
     async fn list_versions(&self, roster: i64) -> Result<Vec<VersionRecord>, StoreError> {
-        rosters::list_versions(&mut *self.pool.acquire().await?, roster).await
+        rosters::list_versions(&mut *self.read_pool().acquire().await?, roster).await
     }
 
     async fn get_version(&self, id: i64) -> Result<Option<StoredVersion>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.read_pool().begin().await?;
         let v = rosters::get_version(&mut tx, id).await?;
         tx.commit().await?;
         Ok(v)
@@ -285,7 +287,7 @@ impl RosterStore for Backend {
     }
 
     async fn list_duties(&self, q: &DutyQuery, page: Page) -> Result<Paged<Duty>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.read_pool().begin().await?;
         let d = rosters::list_duties(&mut tx, q, page).await?;
         tx.commit().await?;
         Ok(d)
@@ -302,7 +304,7 @@ impl RosterStore for Backend {
     }
 
     async fn get_swap(&self, id: i64) -> Result<Option<SwapRecord>, StoreError> {
-        rosters::get_swap(&mut *self.pool.acquire().await?, id).await
+        rosters::get_swap(&mut *self.read_pool().acquire().await?, id).await
     }
 
     async fn list_swaps(
@@ -311,7 +313,13 @@ impl RosterStore for Backend {
         lawyer: Option<&LawyerId>,
         page: Page,
     ) -> Result<Paged<SwapRecord>, StoreError> {
-        rosters::list_swaps(&mut *self.pool.acquire().await?, centres, lawyer, page).await
+        rosters::list_swaps(
+            &mut *self.read_pool().acquire().await?,
+            centres,
+            lawyer,
+            page,
+        )
+        .await
     }
 
     async fn set_swap_status(
@@ -340,7 +348,7 @@ impl RosterStore for Backend {
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
     ) -> Result<(Vec<PublishedVersion>, Vec<DutyVersion>), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.read_pool().begin().await?;
         let r = feeds::duty_history(&mut tx, lawyer, station, from, to).await?;
         tx.commit().await?;
         Ok(r)
@@ -367,7 +375,7 @@ impl JobStore for Backend {
     }
 
     async fn get_job(&self, id: i64) -> Result<Option<JobRecord>, StoreError> {
-        rosters::get_job(&mut *self.pool.acquire().await?, id).await
+        rosters::get_job(&mut *self.read_pool().acquire().await?, id).await
     }
 
     async fn claim_next_job(&self, worker: &str) -> Result<Option<JobRecord>, StoreError> {
@@ -465,11 +473,11 @@ impl AttendanceStore for Backend {
         lawyer: &LawyerId,
         key: &str,
     ) -> Result<Option<AttendanceRecord>, StoreError> {
-        attendance::by_idempotency_key(&mut *self.pool.acquire().await?, lawyer, key).await
+        attendance::by_idempotency_key(&mut *self.read_pool().acquire().await?, lawyer, key).await
     }
 
     async fn get_attendance(&self, id: i64) -> Result<Option<AttendanceRecord>, StoreError> {
-        attendance::get_attendance(&mut *self.pool.acquire().await?, id).await
+        attendance::get_attendance(&mut *self.read_pool().acquire().await?, id).await
     }
 
     async fn check_out(
@@ -499,7 +507,7 @@ impl AttendanceStore for Backend {
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
     ) -> Result<Vec<AttendanceRecord>, StoreError> {
-        attendance::list_attendance(&mut *self.pool.acquire().await?, centre, from, to).await
+        attendance::list_attendance(&mut *self.read_pool().acquire().await?, centre, from, to).await
     }
 
     async fn put_ledger(
@@ -521,14 +529,14 @@ impl AttendanceStore for Backend {
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
     ) -> Result<Vec<LedgerEntry>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.read_pool().begin().await?;
         let l = ledger::list_ledger(&mut tx, centre, from, to).await?;
         tx.commit().await?;
         Ok(l)
     }
 
     async fn locked_months(&self, centre: &CentreId) -> Result<Vec<LockedMonth>, StoreError> {
-        attendance::locked_months(&mut *self.pool.acquire().await?, centre).await
+        attendance::locked_months(&mut *self.read_pool().acquire().await?, centre).await
     }
 
     async fn lock_month(
@@ -569,7 +577,7 @@ impl AttendanceStore for Backend {
         centre: &CentreId,
         month: Option<zhiban_domain::month::Month>,
     ) -> Result<Vec<CorrectionRecord>, StoreError> {
-        corrections::list_corrections(&mut *self.pool.acquire().await?, centre, month).await
+        corrections::list_corrections(&mut *self.read_pool().acquire().await?, centre, month).await
     }
 
     async fn confirm_ledger(
@@ -604,7 +612,7 @@ impl FeedStore for Backend {
     }
 
     async fn feed_subject(&self, hash: &str) -> Result<Option<(FeedKind, String)>, StoreError> {
-        feeds::feed_subject(&mut *self.pool.acquire().await?, hash).await
+        feeds::feed_subject(&mut *self.read_pool().acquire().await?, hash).await
     }
 
     async fn replace_busy_times(
@@ -626,14 +634,14 @@ impl FeedStore for Backend {
         from: chrono::DateTime<chrono::Utc>,
         to: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<BusyTime>, StoreError> {
-        feeds::list_busy(&mut *self.pool.acquire().await?, lawyer, from, to).await
+        feeds::list_busy(&mut *self.read_pool().acquire().await?, lawyer, from, to).await
     }
 }
 
 #[async_trait]
 impl AdminStore for Backend {
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1").execute(self.read_pool()).await?;
         Ok(())
     }
 
@@ -646,7 +654,7 @@ impl AdminStore for Backend {
     }
 
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        audit::find_token(&mut *self.pool.acquire().await?, hash).await
+        audit::find_token(&mut *self.read_pool().acquire().await?, hash).await
     }
 
     async fn revoke_token(&self, id: i64, a: &Audit) -> Result<bool, StoreError> {
@@ -663,7 +671,7 @@ impl AdminStore for Backend {
         centre: Option<&CentreId>,
         page: Page,
     ) -> Result<Paged<AuditEntry>, StoreError> {
-        audit::list_audit(&mut *self.pool.acquire().await?, centre, page).await
+        audit::list_audit(&mut *self.read_pool().acquire().await?, centre, page).await
     }
 
     async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
@@ -691,7 +699,7 @@ impl AdminStore for Backend {
     async fn dump_tables(&self) -> Result<Dump, StoreError> {
         use super::dialect::{LIST_COLUMNS, LIST_TABLES, cell};
         // One read transaction: a consistent snapshot.
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.read_pool().begin().await?;
         let tables: Vec<String> = sqlx::query_scalar(LIST_TABLES).fetch_all(&mut *tx).await?;
         let mut out = Dump::new();
         for t in tables {
