@@ -27,7 +27,7 @@
 //!   log, API tokens, centre policies), [`sqlite::attendance`] (check-ins, ledger, locked
 //!   subsidy months), [`sqlite::corrections`], [`sqlite::feeds`] (feed tokens, busy times,
 //!   duty history); and `store_impl.rs`, the aggregate traits implemented once over them;
-//! - [`migrate`]: copying a whole database from one backend to another, checked.
+//! - [`migrate`]: moving a SQLite database to PostgreSQL, checked table by table;
 //! - `backend.rs`: the contract a backend fulfils for the SQL modules and `store_impl.rs`:
 //!   a `Backend` trait for its store type, and a documented module shape;
 //! - `codec.rs`: encodings both backends share (instants, tags, weekdays).
