@@ -72,7 +72,11 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Failed token attempts per client, for rate limiting.
     pub failed_attempts: Arc<auth::FailedAttempts>,
-    /// Serialises publishing (and swaps that publish) within this process.
+    /// Serialises swap approvals within this process. An approval reads the published
+    /// version, builds the swapped one on it and publishes that; the store refuses (409) a
+    /// version whose base is no longer the published one, so this lock only makes a second
+    /// approval in the same process build on the first instead of being refused. Publishing
+    /// a draft takes no lock: the store's own check decides it.
     pub publish_lock: Arc<tokio::sync::Mutex<()>>,
     /// Default time limit of solves started through the API.
     pub solve_time_limit: Duration,

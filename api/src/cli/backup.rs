@@ -38,7 +38,7 @@ pub(crate) async fn run(args: BackupArgs, out: &mut (dyn Write + Send)) -> anyho
     writeln!(
         out,
         "backed up {} to {} in {:.2} s; integrity check ok",
-        summary(&zhiban_store::Store::counts(&copy).await?),
+        summary(&zhiban_store::PanelStore::counts(&copy).await?),
         file.display(),
         started.elapsed().as_secs_f64()
     )?;

@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_domain::{LawyerId, StationId};
-use zhiban_store::{LedgerApplication, LedgerEntry, TokenRole};
+use zhiban_store::{LedgerApplication, LedgerEntry, LedgerWriter, TokenRole};
 
 /// The routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -105,18 +105,7 @@ async fn put_ledger(
         zhiban_domain::subsidy::check_rating(&ds.settings.subsidy, &duty.centre_id, a.date, q)
             .map_err(|m| ApiError::invalid("quality", m))?;
     }
-    // Keep the coordinator's rating when the lawyer updates their counts.
-    let existing = state
-        .store
-        .list_ledger(&duty.centre_id, duty.assignment.date, duty.assignment.date)
-        .await?
-        .into_iter()
-        .find(|e| {
-            e.station_id == duty.assignment.station_id
-                && e.half_day == duty.assignment.half_day
-                && e.lawyer_id == lawyer
-        });
-    let entry = LedgerEntry {
+    let mut entry = LedgerEntry {
         centre_id: duty.centre_id.clone(),
         station_id: duty.assignment.station_id.clone(),
         date: duty.assignment.date,
@@ -127,11 +116,8 @@ async fn put_ledger(
         confirmed_plea_signings: None,
         confirmed_by: None,
         confirmed_at: None,
-        quality: if who.lawyer().is_some() {
-            existing.and_then(|e| e.quality)
-        } else {
-            req.quality.clone()
-        },
+        // A lawyer sends no rating (refused above), and their write leaves the stored one.
+        quality: req.quality.clone(),
         notes: req.notes,
         applications: req.applications,
         updated_at: state.now(),
@@ -143,9 +129,14 @@ async fn put_ledger(
         format!("ledger/{}/{}/{}/{}", entry.station_id, entry.date, entry.half_day, entry.lawyer_id),
         serde_json::json!({"consultations": entry.consultations, "plea_signings": entry.plea_signings, "quality": entry.quality}),
     );
-    // A coordinator's entry is confirmed as written; a lawyer's counts are claims.
-    let confirm = who.lawyer().is_none();
-    state.store.put_ledger(&entry, confirm, &audit).await?;
+    // A coordinator's entry is confirmed as written; a lawyer's counts are claims, and their
+    // write sets only their own columns, so a coordinator's rating is never lost to it.
+    let by = if who.lawyer().is_some() {
+        LedgerWriter::Lawyer
+    } else {
+        LedgerWriter::Coordinator
+    };
+    entry.quality = state.store.put_ledger(&entry, by, &audit).await?.quality;
     let overdue_applications = overdue(&entry, state.now());
     Ok(Json(LedgerOut {
         entry,

@@ -201,7 +201,9 @@ async fn publish(
 ) -> Result<Json<VersionRecord>, ApiError> {
     let v = version_of(&state, &who, id).await?;
     who.require_coordinator_of(&v.roster.centre_id, &format!("version {id}"))?;
-    let _guard = state.publish_lock.lock().await;
+    // No lock here: the store decides. It publishes under its centre's write lock and
+    // refuses (409) a version that is no longer a draft or overlaps another published
+    // roster, in this process or any other.
     let audit = who.audit(
         Some(&v.roster.centre_id),
         "roster.publish",

@@ -1,17 +1,36 @@
 //! zhiban-store: persistence behind one [`Store`] trait.
 //!
+//! [`Store`] is the sum of one trait per aggregate, so that each reads as a unit and a
+//! caller names what it uses: [`PanelStore`] (data sets, centres, firms, stations, lawyers,
+//! calendar, availability, centre and subsidy policies, revisions and counts),
+//! [`RosterStore`] (series, versions, publication, duties, swaps, duty history),
+//! [`JobStore`] (solve and repair jobs), [`AttendanceStore`] (check-ins, the ledger, locked
+//! months, corrections, confirmations), [`FeedStore`] (feed tokens, busy times) and
+//! [`AdminStore`] (health, API tokens, audit log, backups, server secrets, table dumps).
+//! `Arc<dyn Store>` is the handle; on a concrete store, `use zhiban_store::prelude::*;`
+//! brings every method into scope.
+//!
 //! The embedded default is SQLite (bundled, WAL, foreign keys on, `synchronous=FULL`), one
-//! file; [`postgres`] implements the same trait for several processes on one PostgreSQL
-//! database. Both compile the same SQL modules (`src/sql/`, `$1`-style parameters) with
-//! a small per-backend dialect. Modules, one per aggregate, each a set of `verb_noun` functions taking a
-//! connection or transaction (the caller owns begin and commit):
-//! - [`sqlite::centres`], [`sqlite::firms`], [`sqlite::stations`] (with weekly demand),
-//!   [`sqlite::lawyers`] (with unavailability, leave and preferences),
-//!   [`sqlite::calendar`], [`sqlite::settings`];
-//! - [`sqlite::rosters`] (series, versions, assignments, published duties, jobs, swaps),
-//!   [`sqlite::audit`] (audit log, API tokens, centre policies), [`sqlite::attendance`]
-//!   (check-ins, ledger, locked subsidy months), [`sqlite::feeds`] (feed tokens, busy times,
-//!   duty history). Backend-neutral records live in [`records`].
+//! file; [`postgres`] implements the same traits for several processes on one PostgreSQL
+//! database. Both compile the same SQL modules (`src/sql/`, `$1`-style parameters) with a
+//! small per-backend dialect. Modules:
+//! - [`records`]: backend-neutral records, one module per aggregate ([`records::panel`],
+//!   [`records::rosters`], [`records::jobs`], [`records::attendance`], [`records::feeds`],
+//!   [`records::admin`]), all re-exported at the crate root;
+//! - [`StoreError`] and [`ErrorClass`] (`error.rs`): what went wrong, classified for callers;
+//! - [`sqlite`] and [`postgres`]: the two backends; each compiles the SQL modules of
+//!   `src/sql/`, one per aggregate, each a set of `verb_noun` functions taking a connection or
+//!   transaction (the caller owns begin and commit): [`sqlite::centres`], [`sqlite::firms`],
+//!   [`sqlite::stations`] (with weekly demand), [`sqlite::lawyers`] (with unavailability,
+//!   leave and preferences), [`sqlite::calendar`], [`sqlite::settings`]; [`sqlite::rosters`]
+//!   (series, versions, assignments, published duties, jobs, swaps), [`sqlite::audit`] (audit
+//!   log, API tokens, centre policies), [`sqlite::attendance`] (check-ins, ledger, locked
+//!   subsidy months), [`sqlite::corrections`], [`sqlite::feeds`] (feed tokens, busy times,
+//!   duty history); and `store_impl.rs`, the aggregate traits implemented once over them;
+//! - [`migrate`]: moving a SQLite database to PostgreSQL, checked table by table;
+//! - `backend.rs`: the contract a backend fulfils for the SQL modules and `store_impl.rs`:
+//!   a `Backend` trait for its store type, and a documented module shape;
+//! - `codec.rs`: encodings both backends share (instants, tags, weekdays).
 //!
 //! Importing a data set is one transaction: it either all lands or nothing changes. Every
 //! other write records its audit entry in the same transaction as the change.
@@ -25,6 +44,7 @@
 //! # Ok(()) }
 //! ```
 
+mod backend;
 mod codec;
 mod error;
 pub mod migrate;
@@ -35,7 +55,6 @@ pub mod sqlite;
 pub use records::*;
 
 use async_trait::async_trait;
-use serde::Serialize;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use zhiban_domain::{
@@ -45,56 +64,33 @@ use zhiban_domain::{
 
 pub use error::{ErrorClass, StoreError};
 
-/// Counters bumped in the same transaction as every change of the panel (centres, firms,
-/// stations, demand, lawyers, availability, calendar, settings, centre policies) and every publication of a
-/// roster version, and every revocation of a token. Equal counters mean an unchanged panel or set of published versions, so
-/// a cache (the API's panel cache, its iCal feeds) need only read these to stay exact.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct Revisions {
-    /// Panel changes.
-    pub panel: i64,
-    /// Publications.
-    pub published: i64,
-    /// Token revocations.
-    pub tokens: i64,
+/// Persistence for zhiban, one implementation per database: every aggregate's trait.
+///
+/// A blanket impl makes every type implementing the six aggregate traits a `Store`, so
+/// `Arc<dyn Store>` is the one handle the API passes around. Calling a method through it
+/// needs its aggregate trait in scope: `use zhiban_store::prelude::*;`.
+pub trait Store:
+    PanelStore + RosterStore + JobStore + AttendanceStore + FeedStore + AdminStore
+{
 }
 
-/// Rows of each table after an import.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Counts {
-    /// Centres.
-    pub centres: u64,
-    /// Firms.
-    pub firms: u64,
-    /// Stations.
-    pub stations: u64,
-    /// Demand rules.
-    pub demand: u64,
-    /// Lawyers.
-    pub lawyers: u64,
-    /// Weekly unavailability rows.
-    pub unavailability: u64,
-    /// Leave rows.
-    pub leave: u64,
-    /// Preferences.
-    pub preferences: u64,
-    /// Calendar entries.
-    pub calendar: u64,
+impl<T> Store for T where
+    T: PanelStore + RosterStore + JobStore + AttendanceStore + FeedStore + AdminStore
+{
 }
 
-impl Counts {
-    /// Whether there is no panel at all.
-    pub fn is_empty(&self) -> bool {
-        self.centres == 0 && self.lawyers == 0 && self.stations == 0
-    }
+/// The [`Store`] trait and its aggregate traits, to bring their methods into scope.
+pub mod prelude {
+    pub use crate::{
+        AdminStore, AttendanceStore, FeedStore, JobStore, PanelStore, RosterStore, Store,
+    };
 }
 
-/// Persistence for zhiban, one implementation per database.
+/// The panel: importing and exporting data sets, centres, firms, stations, lawyers and
+/// their availability, the working calendar, centre and subsidy policies, and the revision
+/// counters that caches compare.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Checks the database answers.
-    async fn ping(&self) -> Result<(), StoreError>;
-
+pub trait PanelStore: Send + Sync + 'static {
     /// Imports a whole, validated data set in one transaction. Records are matched by
     /// their codes: existing ones are updated, new ones added. A station's demand and
     /// contracted firms, a lawyer's unavailability, leave and preferences, and the
@@ -127,22 +123,6 @@ pub trait Store: Send + Sync + 'static {
     /// The working-day calendar.
     async fn calendar(&self) -> Result<WorkingCalendar, StoreError>;
 
-    /// Stores a new token's hash.
-    async fn create_token(&self, t: &NewToken, audit: &Audit) -> Result<TokenRecord, StoreError>;
-
-    /// The live token with this hash.
-    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
-
-    /// Revokes a token; false when no live token has that id.
-    async fn revoke_token(&self, id: i64, audit: &Audit) -> Result<bool, StoreError>;
-
-    /// The audit log of one centre (or all), newest first.
-    async fn list_audit(
-        &self,
-        centre: Option<&CentreId>,
-        page: Page,
-    ) -> Result<Paged<AuditEntry>, StoreError>;
-
     /// Replaces one lawyer's weekly unavailability, leave and preferences.
     async fn replace_lawyer_availability(
         &self,
@@ -164,6 +144,18 @@ pub trait Store: Send + Sync + 'static {
         audit: &Audit,
     ) -> Result<(), StoreError>;
 
+    /// Adds a subsidy policy version, or replaces the one of the same centre and date.
+    async fn put_subsidy_policy(
+        &self,
+        policy: &zhiban_domain::SubsidyPolicy,
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
+}
+
+/// Rosters: series, versions (drafts, publication), published duties, swaps, and the
+/// history of published versions.
+#[async_trait]
+pub trait RosterStore: Send + Sync + 'static {
     /// A roster series.
     async fn get_roster(&self, id: i64) -> Result<Option<RosterRecord>, StoreError>;
 
@@ -203,6 +195,44 @@ pub trait Store: Send + Sync + 'static {
     /// Duties of published versions.
     async fn list_duties(&self, q: &DutyQuery, page: Page) -> Result<Paged<Duty>, StoreError>;
 
+    /// Stores a swap offer.
+    async fn create_swap(&self, s: &NewSwap, audit: &Audit) -> Result<i64, StoreError>;
+
+    /// A swap.
+    async fn get_swap(&self, id: i64) -> Result<Option<SwapRecord>, StoreError>;
+
+    /// Swaps of some centres and/or one lawyer, newest first.
+    async fn list_swaps(
+        &self,
+        centres: Option<&[CentreId]>,
+        lawyer: Option<&LawyerId>,
+        page: Page,
+    ) -> Result<Paged<SwapRecord>, StoreError>;
+
+    /// Moves a swap from one of `from` to `to`, storing `result` (a version published at
+    /// once) in the same transaction; the new version's id.
+    async fn set_swap_status(
+        &self,
+        id: i64,
+        from: &[SwapStatus],
+        to: SwapStatus,
+        result: Option<&NewVersion>,
+        audit: &Audit,
+    ) -> Result<Option<i64>, StoreError>;
+
+    /// Published and superseded versions with matching duties in `[from, to]`, and those duties.
+    async fn duty_history(
+        &self,
+        lawyer: Option<&LawyerId>,
+        station: Option<&zhiban_domain::StationId>,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<(Vec<PublishedVersion>, Vec<DutyVersion>), StoreError>;
+}
+
+/// Solve and repair jobs, leased to worker processes.
+#[async_trait]
+pub trait JobStore: Send + Sync + 'static {
     /// Queues a solve or repair job; a conflict if the centre has one queued or running.
     async fn create_job(
         &self,
@@ -247,31 +277,12 @@ pub trait Store: Send + Sync + 'static {
         result: Result<&NewVersion, &str>,
         audit: &Audit,
     ) -> Result<Option<i64>, StoreError>;
+}
 
-    /// Stores a swap offer.
-    async fn create_swap(&self, s: &NewSwap, audit: &Audit) -> Result<i64, StoreError>;
-
-    /// A swap.
-    async fn get_swap(&self, id: i64) -> Result<Option<SwapRecord>, StoreError>;
-
-    /// Swaps of some centres and/or one lawyer, newest first.
-    async fn list_swaps(
-        &self,
-        centres: Option<&[CentreId]>,
-        lawyer: Option<&LawyerId>,
-        page: Page,
-    ) -> Result<Paged<SwapRecord>, StoreError>;
-
-    /// Moves a swap from one of `from` to `to`, storing `result` (a version published at
-    /// once) in the same transaction; the new version's id.
-    async fn set_swap_status(
-        &self,
-        id: i64,
-        from: &[SwapStatus],
-        to: SwapStatus,
-        result: Option<&NewVersion>,
-        audit: &Audit,
-    ) -> Result<Option<i64>, StoreError>;
+/// Attendance: check-ins and check-outs, the duty ledger, locked (approved) subsidy
+/// months, corrections of locked months, and confirmations of claimed plea agreements.
+#[async_trait]
+pub trait AttendanceStore: Send + Sync + 'static {
     /// Stores an attendance record. With an idempotency key the lawyer used before, returns
     /// that record unchanged (`false`: nothing new); a conflict if the duty has a record.
     async fn create_attendance(
@@ -316,15 +327,16 @@ pub trait Store: Send + Sync + 'static {
         to: chrono::NaiveDate,
     ) -> Result<Vec<AttendanceRecord>, StoreError>;
 
-    /// Replaces a duty's ledger entry; refused in a locked month. With `confirm` (a
-    /// coordinator's write) its plea agreements are confirmed as written; a lawyer's write
-    /// leaves the confirmed count as it was.
+    /// Writes a duty's ledger entry as `by`, setting only the columns that writer owns, in
+    /// one statement: a lawyer's write never undoes a coordinator's rating written meanwhile.
+    /// A coordinator's write confirms its plea agreements as written; a lawyer's leaves the
+    /// confirmed count as it was. Refused in a locked month. Returns the entry as stored.
     async fn put_ledger(
         &self,
         e: &LedgerEntry,
-        confirm: bool,
+        by: LedgerWriter,
         audit: &Audit,
-    ) -> Result<(), StoreError>;
+    ) -> Result<LedgerEntry, StoreError>;
 
     /// Ledger entries of a centre between two days.
     async fn list_ledger(
@@ -379,26 +391,11 @@ pub trait Store: Send + Sync + 'static {
         by: &str,
         audit: &Audit,
     ) -> Result<u64, StoreError>;
+}
 
-    /// Adds a subsidy policy version, or replaces the one of the same centre and date.
-    async fn put_subsidy_policy(
-        &self,
-        policy: &zhiban_domain::SubsidyPolicy,
-        audit: &Audit,
-    ) -> Result<(), StoreError>;
-    /// Writes a consistent copy of the whole database to a new file while it stays in use
-    /// (SQLite `VACUUM INTO`); refuses an existing file.
-    async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError>;
-
-    /// A server secret by name: the stored one, or `candidate` stored now if there is none
-    /// (the first caller wins, so every process agrees).
-    async fn server_secret(&self, name: &str, candidate: &str) -> Result<String, StoreError>;
-
-    /// Every row of every table in a canonical text form (`column=value|...`, columns by
-    /// name, flags as 0/1, dates as YYYY-MM-DD, NULL as `NULL`), rows sorted, from one
-    /// snapshot: two databases, of either backend, with equal dumps hold the same content.
-    async fn dump_tables(&self) -> Result<Dump, StoreError>;
-
+/// Feeds: iCal feed tokens and imported busy times.
+#[async_trait]
+pub trait FeedStore: Send + Sync + 'static {
     /// Makes a new feed token for a lawyer or station, revoking the old one.
     async fn rotate_feed_token(
         &self,
@@ -426,51 +423,43 @@ pub trait Store: Send + Sync + 'static {
         from: chrono::DateTime<chrono::Utc>,
         to: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<BusyTime>, StoreError>;
+}
 
-    /// Published and superseded versions with matching duties in `[from, to]`, and those duties.
-    async fn duty_history(
+/// Administration: health, API tokens, the audit log, backups, server secrets and the
+/// canonical table dump.
+#[async_trait]
+pub trait AdminStore: Send + Sync + 'static {
+    /// Checks the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Stores a new token's hash.
+    async fn create_token(&self, t: &NewToken, audit: &Audit) -> Result<TokenRecord, StoreError>;
+
+    /// The live token with this hash.
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// Revokes a token; false when no live token has that id.
+    async fn revoke_token(&self, id: i64, audit: &Audit) -> Result<bool, StoreError>;
+
+    /// The audit log of one centre (or all), newest first.
+    async fn list_audit(
         &self,
-        lawyer: Option<&LawyerId>,
-        station: Option<&zhiban_domain::StationId>,
-        from: chrono::NaiveDate,
-        to: chrono::NaiveDate,
-    ) -> Result<(Vec<PublishedVersion>, Vec<DutyVersion>), StoreError>;
-}
+        centre: Option<&CentreId>,
+        page: Page,
+    ) -> Result<Paged<AuditEntry>, StoreError>;
 
-/// Rows of each table in canonical text form, by table name.
-pub type Dump = std::collections::BTreeMap<String, Vec<String>>;
+    /// Writes a consistent copy of the whole database to a new file while it stays in use
+    /// (SQLite `VACUUM INTO`); refuses an existing file.
+    async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError>;
 
-/// A dump as one text, table by table.
-pub fn render_dump(d: &Dump) -> String {
-    let mut out = String::new();
-    for (t, rows) in d {
-        out.push_str(&format!("## {t} ({} rows)\n", rows.len()));
-        for r in rows {
-            out.push_str(r);
-            out.push('\n');
-        }
-    }
-    out
-}
+    /// A server secret by name: the stored one, or `candidate` stored now if there is none
+    /// (the first caller wins, so every process agrees).
+    async fn server_secret(&self, name: &str, candidate: &str) -> Result<String, StoreError>;
 
-/// Per table: row count and SHA-256 (hex) of its canonical rows, one per line.
-pub fn table_checksums(d: &Dump) -> std::collections::BTreeMap<String, (u64, String)> {
-    use sha2::{Digest, Sha256};
-    d.iter()
-        .map(|(t, rows)| {
-            let mut h = Sha256::new();
-            for r in rows {
-                h.update(r.as_bytes());
-                h.update(b"\n");
-            }
-            let hex = h
-                .finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>();
-            (t.clone(), (rows.len() as u64, hex))
-        })
-        .collect()
+    /// Every row of every table in a canonical text form (`column=value|...`, columns by
+    /// name, flags as 0/1, dates as YYYY-MM-DD, NULL as `NULL`), rows sorted, from one
+    /// snapshot: two databases, of either backend, with equal dumps hold the same content.
+    async fn dump_tables(&self) -> Result<Dump, StoreError>;
 }
 
 /// Opens the database at `url` and brings its schema up to date.

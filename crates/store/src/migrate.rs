@@ -7,7 +7,7 @@
 
 use crate::postgres::PgStore;
 use crate::sqlite::SqliteStore;
-use crate::{Store, StoreError, table_checksums};
+use crate::{AdminStore, StoreError, table_checksums};
 use sqlx::Row;
 
 /// Tables in an order that satisfies their foreign keys (rows within a table go by id).

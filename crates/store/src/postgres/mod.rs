@@ -33,6 +33,9 @@ pub mod firms;
 #[path = "../sql/lawyers.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod lawyers;
+#[path = "../sql/ledger.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
+pub mod ledger;
 #[path = "../sql/rosters.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod rosters;
@@ -49,6 +52,7 @@ mod store_impl;
 pub(crate) use crate::codec::*;
 
 use crate::StoreError;
+use crate::backend::WriteTx as _;
 use crate::records::{AttendanceRecord, Audit, NewAttendance};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -151,16 +155,28 @@ impl PgStore {
         Ok(Self { pool })
     }
 
+    /// The connection pool, for tests and tools.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+impl crate::backend::Backend for PgStore {
+    type Db = sqlx::Postgres;
+    type WriteTx = PgWriteTx;
+
+    fn read_pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// A write transaction.
-    pub(crate) async fn write(
-        &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
-        Ok(self.pool.begin().await?)
+    async fn write(&self) -> Result<PgWriteTx, StoreError> {
+        Ok(PgWriteTx(self.pool.begin().await?))
     }
 
     /// SQLite's one-round-trip check-in; on PostgreSQL always `None`, so that the general
     /// path (a lock on the lawyer, then separate statements) stores the record.
-    pub(crate) async fn insert_new_attendance(
+    async fn insert_new_attendance(
         &self,
         _a: &NewAttendance,
         _audit: &Audit,
@@ -171,7 +187,7 @@ impl PgStore {
     /// Checks `lawyer`'s attendance record `id` out and writes the audit entry (its centre,
     /// when the entry names none, is the record's); refused as [`attendance::check_out`]
     /// says.
-    pub(crate) async fn check_out_attendance(
+    async fn check_out_attendance(
         &self,
         id: i64,
         lawyer: &zhiban_domain::LawyerId,
@@ -187,18 +203,38 @@ impl PgStore {
         Ok(rec)
     }
 
-    /// The connection pool, for tests and tools.
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
     /// PostgreSQL is backed up with its own tools (`pg_dump`, base backups); zhiban does
     /// not write PostgreSQL backups itself.
-    pub(crate) async fn backup_file(&self, _path: &std::path::Path) -> Result<(), StoreError> {
+    async fn backup_file(&self, _path: &std::path::Path) -> Result<(), StoreError> {
         Err(StoreError::Conflict(
             "this is a PostgreSQL database: back it up with pg_dump (see docs/OPERATIONS.md)"
                 .into(),
         ))
+    }
+}
+
+/// A write transaction on PostgreSQL: a transaction of the pool (READ COMMITTED).
+pub(crate) struct PgWriteTx(sqlx::Transaction<'static, sqlx::Postgres>);
+
+impl std::ops::Deref for PgWriteTx {
+    type Target = sqlx::PgConnection;
+
+    fn deref(&self) -> &sqlx::PgConnection {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for PgWriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::PgConnection {
+        &mut self.0
+    }
+}
+
+impl crate::backend::WriteTx for PgWriteTx {
+    type Conn = sqlx::PgConnection;
+
+    async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.0.commit().await?)
     }
 }
 

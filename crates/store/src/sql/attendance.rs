@@ -1,4 +1,4 @@
-//! Attendance, the duty ledger and locked subsidy months.
+//! Attendance and locked subsidy months (the duty ledger is in `ledger.rs`).
 
 use super::{Conn, DbRow};
 use super::{corrupt, parse_instant, to_instant};
@@ -32,7 +32,7 @@ pub(crate) fn locked_error(centre: &CentreId, date: NaiveDate) -> StoreError {
     ))
 }
 
-/// Refuses (as [`locked_error`]) when `date` of `centre` is in a locked month.
+/// Refuses (as `locked_error`) when `date` of `centre` is in a locked month.
 pub async fn ensure_open(
     conn: &mut Conn,
     centre: &CentreId,
@@ -303,7 +303,7 @@ async fn checkout_window(
     }
 }
 
-/// Checks a lawyer out of their record `id` and returns it; see [`not_checked_out`] for
+/// Checks a lawyer out of their record `id` and returns it; see `not_checked_out` for
 /// when it is refused.
 pub async fn check_out(
     conn: &mut Conn,
@@ -360,139 +360,6 @@ pub async fn list_attendance(
     .fetch_all(conn)
     .await?;
     rows.iter().map(from_row).collect()
-}
-
-/// Replaces a duty's ledger entry and its applications (refused in a locked month). With
-/// `confirm` (a coordinator's write) the plea count is confirmed as written; otherwise the
-/// confirmed count stays as it was, and a different claim is pending.
-pub async fn put_ledger(conn: &mut Conn, e: &LedgerEntry, confirm: bool) -> Result<(), StoreError> {
-    ensure_open(&mut *conn, &e.centre_id, e.date).await?;
-    let confirmed = if confirm {
-        "confirmed_plea_signings = excluded.confirmed_plea_signings, \
-         confirmed_by = excluded.confirmed_by, confirmed_at = excluded.confirmed_at"
-    } else {
-        "confirmed_plea_signings = ledger_entries.confirmed_plea_signings"
-    };
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO ledger_entries (station_id, date, half_day, lawyer_id, centre_id, consultations, \
-         plea_signings, quality, notes, updated_at, updated_by, confirmed_plea_signings, \
-         confirmed_by, confirmed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-         ON CONFLICT (station_id, date, half_day, lawyer_id) DO UPDATE SET \
-         consultations = excluded.consultations, plea_signings = excluded.plea_signings, \
-         quality = excluded.quality, notes = excluded.notes, updated_at = excluded.updated_at, \
-         updated_by = excluded.updated_by, {confirmed}"
-    )))
-    .bind(e.station_id.as_str())
-    .bind(e.date)
-    .bind(e.half_day.code())
-    .bind(e.lawyer_id.as_str())
-    .bind(e.centre_id.as_str())
-    .bind(i64::from(e.consultations))
-    .bind(i64::from(e.plea_signings))
-    .bind(&e.quality)
-    .bind(&e.notes)
-    .bind(to_instant(e.updated_at))
-    .bind(&e.updated_by)
-    .bind(confirm.then_some(i64::from(e.plea_signings)))
-    .bind(confirm.then_some(e.updated_by.clone()))
-    .bind(confirm.then(|| to_instant(e.updated_at)))
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "DELETE FROM ledger_applications WHERE station_id = $1 AND date = $2 AND half_day = $3 AND lawyer_id = $4",
-    )
-    .bind(e.station_id.as_str())
-    .bind(e.date)
-    .bind(e.half_day.code())
-    .bind(e.lawyer_id.as_str())
-    .execute(&mut *conn)
-    .await?;
-    for a in &e.applications {
-        sqlx::query(
-            "INSERT INTO ledger_applications (station_id, date, half_day, lawyer_id, applicant, \
-             received_at, forwarded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(e.station_id.as_str())
-        .bind(e.date)
-        .bind(e.half_day.code())
-        .bind(e.lawyer_id.as_str())
-        .bind(&a.applicant)
-        .bind(to_instant(a.received_at))
-        .bind(a.forwarded_at.map(to_instant))
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
-/// Ledger entries of a centre between two days, with their applications.
-pub async fn list_ledger(
-    conn: &mut Conn,
-    centre: &CentreId,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<Vec<LedgerEntry>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT station_id, date, half_day, lawyer_id, centre_id, consultations, plea_signings, \
-         quality, notes, updated_at, updated_by, confirmed_plea_signings, confirmed_by, \
-         confirmed_at FROM ledger_entries \
-         WHERE centre_id = $1 AND date >= $2 AND date <= $3 ORDER BY date, half_day, station_id, lawyer_id",
-    )
-    .bind(centre.as_str())
-    .bind(from)
-    .bind(to)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out = vec![];
-    for r in &rows {
-        let station: String = r.try_get("station_id")?;
-        let t = "ledger_entries";
-        let bad = |m: String| corrupt(t, &station, m);
-        let mut e = LedgerEntry {
-            centre_id: CentreId::parse(&r.try_get::<String, _>("centre_id")?).map_err(bad)?,
-            station_id: StationId::parse(&station).map_err(bad)?,
-            date: r.try_get("date")?,
-            half_day: HalfDay::parse(&r.try_get::<String, _>("half_day")?).map_err(bad)?,
-            lawyer_id: LawyerId::parse(&r.try_get::<String, _>("lawyer_id")?).map_err(bad)?,
-            consultations: u32::try_from(r.try_get::<i64, _>("consultations")?).unwrap_or(0),
-            plea_signings: u32::try_from(r.try_get::<i64, _>("plea_signings")?).unwrap_or(0),
-            confirmed_plea_signings: r
-                .try_get::<Option<i64>, _>("confirmed_plea_signings")?
-                .map(|n| u32::try_from(n).unwrap_or(0)),
-            confirmed_by: r.try_get("confirmed_by")?,
-            confirmed_at: r
-                .try_get::<Option<String>, _>("confirmed_at")?
-                .map(|s| parse_instant(t, &station, &s))
-                .transpose()?,
-            quality: r.try_get("quality")?,
-            notes: r.try_get("notes")?,
-            applications: vec![],
-            updated_at: parse_instant(t, &station, &r.try_get::<String, _>("updated_at")?)?,
-            updated_by: r.try_get("updated_by")?,
-        };
-        let apps = sqlx::query(
-            "SELECT applicant, received_at, forwarded_at FROM ledger_applications \
-             WHERE station_id = $1 AND date = $2 AND half_day = $3 AND lawyer_id = $4 ORDER BY id",
-        )
-        .bind(e.station_id.as_str())
-        .bind(e.date)
-        .bind(e.half_day.code())
-        .bind(e.lawyer_id.as_str())
-        .fetch_all(&mut *conn)
-        .await?;
-        for a in &apps {
-            e.applications.push(LedgerApplication {
-                applicant: a.try_get("applicant")?,
-                received_at: parse_instant(t, &station, &a.try_get::<String, _>("received_at")?)?,
-                forwarded_at: a
-                    .try_get::<Option<String>, _>("forwarded_at")?
-                    .map(|s| parse_instant(t, &station, &s))
-                    .transpose()?,
-            });
-        }
-        out.push(e);
-    }
-    Ok(out)
 }
 
 /// Locked months of a centre, oldest first.

@@ -1,13 +1,16 @@
 // Over the ~600-line sizing rule on purpose: the one implementation of the Store trait, each method a transaction around the SQL modules.
-//! The [`Store`] trait implemented once over the shared SQL modules; each backend module
-//! compiles this file with its own `Backend`, `Conn` and dialect.
+//! The aggregate traits of [`Store`] implemented once over the shared SQL modules; each
+//! backend module compiles this file with its own `Backend`, `Conn` and dialect, and uses
+//! of the backend only what `crate::backend` declares.
 
 use super::{
     Backend, Conn, attendance, audit, calendar, centres, corrections, feeds, firms, lawyers,
-    rosters, settings, stations,
+    ledger, rosters, settings, stations,
 };
+use crate::backend::{Backend as _, WriteTx as _};
+use crate::prelude::*;
 use crate::records::*;
-use crate::{Counts, Dump, Revisions, Store, StoreError};
+use crate::{Counts, Dump, Revisions, StoreError};
 use async_trait::async_trait;
 use sqlx::Row;
 use std::collections::BTreeSet;
@@ -40,12 +43,7 @@ async fn counts_on(conn: &mut Conn) -> Result<Counts, StoreError> {
 }
 
 #[async_trait]
-impl Store for Backend {
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
+impl PanelStore for Backend {
     async fn import_dataset(&self, ds: &Dataset) -> Result<Counts, StoreError> {
         let mut tx = self.write().await?;
         // A re-import may not reprice a month finance approved.
@@ -104,7 +102,7 @@ impl Store for Backend {
 
     async fn export_dataset(&self) -> Result<Dataset, StoreError> {
         // One read transaction, so the export is a consistent snapshot.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.read_pool().begin().await?;
         let settings = settings::get_settings(&mut tx).await?.unwrap_or(Settings {
             name: "zhiban".into(),
             description: String::new(),
@@ -128,61 +126,32 @@ impl Store for Backend {
     }
 
     async fn revisions(&self) -> Result<Revisions, StoreError> {
-        settings::get_revisions(&mut *self.pool.acquire().await?).await
+        settings::get_revisions(&mut *self.read_pool().acquire().await?).await
     }
 
     async fn counts(&self) -> Result<Counts, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.read_pool().acquire().await?;
         counts_on(&mut conn).await
     }
 
     async fn list_centres(&self) -> Result<Vec<Centre>, StoreError> {
-        centres::list_centres(&mut *self.pool.acquire().await?).await
+        centres::list_centres(&mut *self.read_pool().acquire().await?).await
     }
 
     async fn list_firms(&self) -> Result<Vec<Firm>, StoreError> {
-        firms::list_firms(&mut *self.pool.acquire().await?).await
+        firms::list_firms(&mut *self.read_pool().acquire().await?).await
     }
 
     async fn list_stations(&self, centre: Option<&CentreId>) -> Result<Vec<Station>, StoreError> {
-        stations::list_stations(&mut *self.pool.acquire().await?, centre).await
+        stations::list_stations(&mut *self.read_pool().acquire().await?, centre).await
     }
 
     async fn list_lawyers(&self, centre: Option<&CentreId>) -> Result<Vec<Lawyer>, StoreError> {
-        lawyers::list_lawyers(&mut *self.pool.acquire().await?, centre).await
+        lawyers::list_lawyers(&mut *self.read_pool().acquire().await?, centre).await
     }
 
     async fn calendar(&self) -> Result<WorkingCalendar, StoreError> {
-        calendar::get_calendar(&mut *self.pool.acquire().await?).await
-    }
-
-    async fn create_token(&self, t: &NewToken, a: &Audit) -> Result<TokenRecord, StoreError> {
-        let mut tx = self.write().await?;
-        let rec = audit::insert_token(&mut tx, t).await?;
-        audit::insert_audit(&mut tx, a).await?;
-        tx.commit().await?;
-        Ok(rec)
-    }
-
-    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        audit::find_token(&mut *self.pool.acquire().await?, hash).await
-    }
-
-    async fn revoke_token(&self, id: i64, a: &Audit) -> Result<bool, StoreError> {
-        let mut tx = self.write().await?;
-        let done = audit::revoke_token(&mut tx, id).await?;
-        settings::bump_revision(&mut tx, "tokens").await?;
-        audit::insert_audit(&mut tx, a).await?;
-        tx.commit().await?;
-        Ok(done)
-    }
-
-    async fn list_audit(
-        &self,
-        centre: Option<&CentreId>,
-        page: Page,
-    ) -> Result<Paged<AuditEntry>, StoreError> {
-        audit::list_audit(&mut *self.pool.acquire().await?, centre, page).await
+        calendar::get_calendar(&mut *self.read_pool().acquire().await?).await
     }
 
     async fn replace_lawyer_availability(
@@ -208,7 +177,7 @@ impl Store for Backend {
     }
 
     async fn centre_policy(&self, centre: &CentreId) -> Result<CentrePolicy, StoreError> {
-        audit::get_policy(&mut *self.pool.acquire().await?, centre).await
+        audit::get_policy(&mut *self.read_pool().acquire().await?, centre).await
     }
 
     async fn put_centre_policy(
@@ -225,8 +194,41 @@ impl Store for Backend {
         Ok(())
     }
 
+    async fn put_subsidy_policy(&self, p: &SubsidyPolicy, a: &Audit) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        // Serialised with approvals: a month cannot be locked between this check and the write.
+        super::dialect::lock_centre(&mut tx, p.centre_id.as_str()).await?;
+        let locked: Vec<zhiban_domain::month::Month> =
+            attendance::locked_months(&mut tx, &p.centre_id)
+                .await?
+                .iter()
+                .filter_map(|m| zhiban_domain::month::Month::parse(&m.month).ok())
+                .collect();
+        let mut s = settings::get_settings(&mut tx).await?.unwrap_or(Settings {
+            name: "zhiban".into(),
+            description: String::new(),
+            rules: RuleSettings::default(),
+            subsidy: vec![],
+        });
+        zhiban_domain::month::policy_change_allowed(&s.subsidy, p, &locked)
+            .map_err(StoreError::Locked)?;
+        s.subsidy
+            .retain(|x| !(x.centre_id == p.centre_id && x.effective_from == p.effective_from));
+        s.subsidy.push(p.clone());
+        s.subsidy.sort_by(|a, b| {
+            (&a.centre_id, a.effective_from).cmp(&(&b.centre_id, b.effective_from))
+        });
+        settings::put_settings(&mut settings::panel_write(&mut tx).await?, &s).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RosterStore for Backend {
     async fn get_roster(&self, id: i64) -> Result<Option<RosterRecord>, StoreError> {
-        rosters::get_roster(&mut *self.pool.acquire().await?, id).await
+        rosters::get_roster(&mut *self.read_pool().acquire().await?, id).await
     }
 
     async fn list_rosters(
@@ -234,15 +236,15 @@ impl Store for Backend {
         centres: Option<&[CentreId]>,
         page: Page,
     ) -> Result<Paged<RosterRecord>, StoreError> {
-        rosters::list_rosters(&mut *self.pool.acquire().await?, centres, page).await
+        rosters::list_rosters(&mut *self.read_pool().acquire().await?, centres, page).await
     }
 
     async fn list_versions(&self, roster: i64) -> Result<Vec<VersionRecord>, StoreError> {
-        rosters::list_versions(&mut *self.pool.acquire().await?, roster).await
+        rosters::list_versions(&mut *self.read_pool().acquire().await?, roster).await
     }
 
     async fn get_version(&self, id: i64) -> Result<Option<StoredVersion>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.read_pool().begin().await?;
         let v = rosters::get_version(&mut tx, id).await?;
         tx.commit().await?;
         Ok(v)
@@ -285,12 +287,76 @@ impl Store for Backend {
     }
 
     async fn list_duties(&self, q: &DutyQuery, page: Page) -> Result<Paged<Duty>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.read_pool().begin().await?;
         let d = rosters::list_duties(&mut tx, q, page).await?;
         tx.commit().await?;
         Ok(d)
     }
 
+    async fn create_swap(&self, s: &NewSwap, a: &Audit) -> Result<i64, StoreError> {
+        let mut tx = self.write().await?;
+        let id = rosters::insert_swap(&mut tx, s).await?;
+        let mut a = a.clone();
+        a.target = format!("swap/{id}");
+        audit::insert_audit(&mut tx, &a).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn get_swap(&self, id: i64) -> Result<Option<SwapRecord>, StoreError> {
+        rosters::get_swap(&mut *self.read_pool().acquire().await?, id).await
+    }
+
+    async fn list_swaps(
+        &self,
+        centres: Option<&[CentreId]>,
+        lawyer: Option<&LawyerId>,
+        page: Page,
+    ) -> Result<Paged<SwapRecord>, StoreError> {
+        rosters::list_swaps(
+            &mut *self.read_pool().acquire().await?,
+            centres,
+            lawyer,
+            page,
+        )
+        .await
+    }
+
+    async fn set_swap_status(
+        &self,
+        id: i64,
+        from: &[SwapStatus],
+        to: SwapStatus,
+        result: Option<&NewVersion>,
+        a: &Audit,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.write().await?;
+        let version = match result {
+            Some(v) => Some(rosters::insert_version(&mut tx, v).await?),
+            None => None,
+        };
+        rosters::set_swap_status(&mut tx, id, from, to, &a.actor, version).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    async fn duty_history(
+        &self,
+        lawyer: Option<&LawyerId>,
+        station: Option<&StationId>,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<(Vec<PublishedVersion>, Vec<DutyVersion>), StoreError> {
+        let mut tx = self.read_pool().begin().await?;
+        let r = feeds::duty_history(&mut tx, lawyer, station, from, to).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+}
+
+#[async_trait]
+impl JobStore for Backend {
     async fn create_job(
         &self,
         centre: &CentreId,
@@ -309,7 +375,7 @@ impl Store for Backend {
     }
 
     async fn get_job(&self, id: i64) -> Result<Option<JobRecord>, StoreError> {
-        rosters::get_job(&mut *self.pool.acquire().await?, id).await
+        rosters::get_job(&mut *self.read_pool().acquire().await?, id).await
     }
 
     async fn claim_next_job(&self, worker: &str) -> Result<Option<JobRecord>, StoreError> {
@@ -373,49 +439,10 @@ impl Store for Backend {
         tx.commit().await?;
         Ok(version)
     }
+}
 
-    async fn create_swap(&self, s: &NewSwap, a: &Audit) -> Result<i64, StoreError> {
-        let mut tx = self.write().await?;
-        let id = rosters::insert_swap(&mut tx, s).await?;
-        let mut a = a.clone();
-        a.target = format!("swap/{id}");
-        audit::insert_audit(&mut tx, &a).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    async fn get_swap(&self, id: i64) -> Result<Option<SwapRecord>, StoreError> {
-        rosters::get_swap(&mut *self.pool.acquire().await?, id).await
-    }
-
-    async fn list_swaps(
-        &self,
-        centres: Option<&[CentreId]>,
-        lawyer: Option<&LawyerId>,
-        page: Page,
-    ) -> Result<Paged<SwapRecord>, StoreError> {
-        rosters::list_swaps(&mut *self.pool.acquire().await?, centres, lawyer, page).await
-    }
-
-    async fn set_swap_status(
-        &self,
-        id: i64,
-        from: &[SwapStatus],
-        to: SwapStatus,
-        result: Option<&NewVersion>,
-        a: &Audit,
-    ) -> Result<Option<i64>, StoreError> {
-        let mut tx = self.write().await?;
-        let version = match result {
-            Some(v) => Some(rosters::insert_version(&mut tx, v).await?),
-            None => None,
-        };
-        rosters::set_swap_status(&mut tx, id, from, to, &a.actor, version).await?;
-        audit::insert_audit(&mut tx, a).await?;
-        tx.commit().await?;
-        Ok(version)
-    }
-
+#[async_trait]
+impl AttendanceStore for Backend {
     async fn create_attendance(
         &self,
         a: &NewAttendance,
@@ -446,11 +473,11 @@ impl Store for Backend {
         lawyer: &LawyerId,
         key: &str,
     ) -> Result<Option<AttendanceRecord>, StoreError> {
-        attendance::by_idempotency_key(&mut *self.pool.acquire().await?, lawyer, key).await
+        attendance::by_idempotency_key(&mut *self.read_pool().acquire().await?, lawyer, key).await
     }
 
     async fn get_attendance(&self, id: i64) -> Result<Option<AttendanceRecord>, StoreError> {
-        attendance::get_attendance(&mut *self.pool.acquire().await?, id).await
+        attendance::get_attendance(&mut *self.read_pool().acquire().await?, id).await
     }
 
     async fn check_out(
@@ -480,20 +507,20 @@ impl Store for Backend {
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
     ) -> Result<Vec<AttendanceRecord>, StoreError> {
-        attendance::list_attendance(&mut *self.pool.acquire().await?, centre, from, to).await
+        attendance::list_attendance(&mut *self.read_pool().acquire().await?, centre, from, to).await
     }
 
     async fn put_ledger(
         &self,
         e: &LedgerEntry,
-        confirm: bool,
+        by: LedgerWriter,
         a: &Audit,
-    ) -> Result<(), StoreError> {
+    ) -> Result<LedgerEntry, StoreError> {
         let mut tx = self.write().await?;
-        attendance::put_ledger(&mut tx, e, confirm).await?;
+        let stored = ledger::put_ledger(&mut tx, e, by).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(stored)
     }
 
     async fn list_ledger(
@@ -502,14 +529,14 @@ impl Store for Backend {
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
     ) -> Result<Vec<LedgerEntry>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let l = attendance::list_ledger(&mut tx, centre, from, to).await?;
+        let mut tx = self.read_pool().begin().await?;
+        let l = ledger::list_ledger(&mut tx, centre, from, to).await?;
         tx.commit().await?;
         Ok(l)
     }
 
     async fn locked_months(&self, centre: &CentreId) -> Result<Vec<LockedMonth>, StoreError> {
-        attendance::locked_months(&mut *self.pool.acquire().await?, centre).await
+        attendance::locked_months(&mut *self.read_pool().acquire().await?, centre).await
     }
 
     async fn lock_month(
@@ -550,7 +577,7 @@ impl Store for Backend {
         centre: &CentreId,
         month: Option<zhiban_domain::month::Month>,
     ) -> Result<Vec<CorrectionRecord>, StoreError> {
-        corrections::list_corrections(&mut *self.pool.acquire().await?, centre, month).await
+        corrections::list_corrections(&mut *self.read_pool().acquire().await?, centre, month).await
     }
 
     async fn confirm_ledger(
@@ -566,35 +593,85 @@ impl Store for Backend {
         tx.commit().await?;
         Ok(n)
     }
+}
 
-    async fn put_subsidy_policy(&self, p: &SubsidyPolicy, a: &Audit) -> Result<(), StoreError> {
+#[async_trait]
+impl FeedStore for Backend {
+    async fn rotate_feed_token(
+        &self,
+        kind: FeedKind,
+        subject: &str,
+        hash: &str,
+        a: &Audit,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        // Serialised with approvals: a month cannot be locked between this check and the write.
-        super::dialect::lock_centre(&mut tx, p.centre_id.as_str()).await?;
-        let locked: Vec<zhiban_domain::month::Month> =
-            attendance::locked_months(&mut tx, &p.centre_id)
-                .await?
-                .iter()
-                .filter_map(|m| zhiban_domain::month::Month::parse(&m.month).ok())
-                .collect();
-        let mut s = settings::get_settings(&mut tx).await?.unwrap_or(Settings {
-            name: "zhiban".into(),
-            description: String::new(),
-            rules: RuleSettings::default(),
-            subsidy: vec![],
-        });
-        zhiban_domain::month::policy_change_allowed(&s.subsidy, p, &locked)
-            .map_err(StoreError::Locked)?;
-        s.subsidy
-            .retain(|x| !(x.centre_id == p.centre_id && x.effective_from == p.effective_from));
-        s.subsidy.push(p.clone());
-        s.subsidy.sort_by(|a, b| {
-            (&a.centre_id, a.effective_from).cmp(&(&b.centre_id, b.effective_from))
-        });
-        settings::put_settings(&mut settings::panel_write(&mut tx).await?, &s).await?;
+        feeds::rotate_feed_token(&mut tx, kind, subject, hash).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn feed_subject(&self, hash: &str) -> Result<Option<(FeedKind, String)>, StoreError> {
+        feeds::feed_subject(&mut *self.read_pool().acquire().await?, hash).await
+    }
+
+    async fn replace_busy_times(
+        &self,
+        lawyer: &LawyerId,
+        busy: &[BusyTime],
+        a: &Audit,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        feeds::replace_busy(&mut tx, lawyer, busy).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_busy_times(
+        &self,
+        lawyer: Option<&LawyerId>,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<BusyTime>, StoreError> {
+        feeds::list_busy(&mut *self.read_pool().acquire().await?, lawyer, from, to).await
+    }
+}
+
+#[async_trait]
+impl AdminStore for Backend {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(self.read_pool()).await?;
+        Ok(())
+    }
+
+    async fn create_token(&self, t: &NewToken, a: &Audit) -> Result<TokenRecord, StoreError> {
+        let mut tx = self.write().await?;
+        let rec = audit::insert_token(&mut tx, t).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(rec)
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        audit::find_token(&mut *self.read_pool().acquire().await?, hash).await
+    }
+
+    async fn revoke_token(&self, id: i64, a: &Audit) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let done = audit::revoke_token(&mut tx, id).await?;
+        settings::bump_revision(&mut tx, "tokens").await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    async fn list_audit(
+        &self,
+        centre: Option<&CentreId>,
+        page: Page,
+    ) -> Result<Paged<AuditEntry>, StoreError> {
+        audit::list_audit(&mut *self.read_pool().acquire().await?, centre, page).await
     }
 
     async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
@@ -622,7 +699,7 @@ impl Store for Backend {
     async fn dump_tables(&self) -> Result<Dump, StoreError> {
         use super::dialect::{LIST_COLUMNS, LIST_TABLES, cell};
         // One read transaction: a consistent snapshot.
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.read_pool().begin().await?;
         let tables: Vec<String> = sqlx::query_scalar(LIST_TABLES).fetch_all(&mut *tx).await?;
         let mut out = Dump::new();
         for t in tables {
@@ -659,58 +736,5 @@ impl Store for Backend {
         }
         tx.commit().await?;
         Ok(out)
-    }
-
-    async fn rotate_feed_token(
-        &self,
-        kind: FeedKind,
-        subject: &str,
-        hash: &str,
-        a: &Audit,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        feeds::rotate_feed_token(&mut tx, kind, subject, hash).await?;
-        audit::insert_audit(&mut tx, a).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn feed_subject(&self, hash: &str) -> Result<Option<(FeedKind, String)>, StoreError> {
-        feeds::feed_subject(&mut *self.pool.acquire().await?, hash).await
-    }
-
-    async fn replace_busy_times(
-        &self,
-        lawyer: &LawyerId,
-        busy: &[BusyTime],
-        a: &Audit,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        feeds::replace_busy(&mut tx, lawyer, busy).await?;
-        audit::insert_audit(&mut tx, a).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn list_busy_times(
-        &self,
-        lawyer: Option<&LawyerId>,
-        from: chrono::DateTime<chrono::Utc>,
-        to: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<BusyTime>, StoreError> {
-        feeds::list_busy(&mut *self.pool.acquire().await?, lawyer, from, to).await
-    }
-
-    async fn duty_history(
-        &self,
-        lawyer: Option<&LawyerId>,
-        station: Option<&StationId>,
-        from: chrono::NaiveDate,
-        to: chrono::NaiveDate,
-    ) -> Result<(Vec<PublishedVersion>, Vec<DutyVersion>), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let r = feeds::duty_history(&mut tx, lawyer, station, from, to).await?;
-        tx.commit().await?;
-        Ok(r)
     }
 }

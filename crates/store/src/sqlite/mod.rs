@@ -1,4 +1,4 @@
-//! The SQLite implementation of [`Store`].
+//! The SQLite implementation of [`Store`](crate::Store).
 
 //!
 //! The SQL lives in `src/sql/`, shared with the PostgreSQL backend: each module there is
@@ -20,6 +20,8 @@ pub mod feeds;
 pub mod firms;
 #[path = "../sql/lawyers.rs"]
 pub mod lawyers;
+#[path = "../sql/ledger.rs"]
+pub mod ledger;
 #[path = "../sql/rosters.rs"]
 pub mod rosters;
 #[path = "../sql/settings.rs"]
@@ -153,9 +155,39 @@ impl SqliteStore {
         })
     }
 
+    /// The pool of reading connections, for tests and tools (writes through it bypass the
+    /// group commit and wait on SQLite's busy handler).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Every row of every table, as text (see [`AdminStore::dump_tables`](crate::AdminStore::dump_tables)):
+    /// two databases with equal dumps hold the same content.
+    pub async fn dump(&self) -> Result<String, StoreError> {
+        use crate::AdminStore;
+        Ok(crate::render_dump(&self.dump_tables().await?))
+    }
+
+    /// Runs SQLite's integrity check; `Ok` holds its report (`"ok"` when sound).
+    pub async fn integrity_check(&self) -> Result<String, StoreError> {
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.join("\n"))
+    }
+}
+
+impl crate::backend::Backend for SqliteStore {
+    type Db = sqlx::Sqlite;
+    type WriteTx = writer::WriteTx;
+
+    fn read_pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// A write transaction on the one write connection, committed with others in a batch
     /// (`writer.rs`): `commit` returns once it is durable; dropping it rolls it back.
-    pub(crate) async fn write(&self) -> Result<writer::WriteTx, StoreError> {
+    async fn write(&self) -> Result<writer::WriteTx, StoreError> {
         self.writer.begin().await
     }
 
@@ -163,7 +195,7 @@ impl SqliteStore {
     /// round trip to the write connection. `None` when the duty already has a record or the
     /// lawyer already used the idempotency key: nothing is written, and the caller's general
     /// path finds out which.
-    pub(crate) async fn insert_new_attendance(
+    async fn insert_new_attendance(
         &self,
         a: &NewAttendance,
         audit: &Audit,
@@ -186,7 +218,7 @@ impl SqliteStore {
     /// Checks `lawyer`'s attendance record `id` out and writes the audit entry (its centre,
     /// when the entry names none, is the record's), in one round trip to the write
     /// connection; refused as [`attendance::check_out`] says.
-    pub(crate) async fn check_out_attendance(
+    async fn check_out_attendance(
         &self,
         id: i64,
         lawyer: &zhiban_domain::LawyerId,
@@ -211,29 +243,8 @@ impl SqliteStore {
         }
     }
 
-    /// The pool of reading connections, for tests and tools (writes through it bypass the
-    /// group commit and wait on SQLite's busy handler).
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
-    /// Every row of every table, as text (see [`Store::dump_tables`](crate::Store::dump_tables)):
-    /// two databases with equal dumps hold the same content.
-    pub async fn dump(&self) -> Result<String, StoreError> {
-        use crate::Store;
-        Ok(crate::render_dump(&self.dump_tables().await?))
-    }
-
-    /// Runs SQLite's integrity check; `Ok` holds its report (`"ok"` when sound).
-    pub async fn integrity_check(&self) -> Result<String, StoreError> {
-        let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.join("\n"))
-    }
-
     /// Writes a consistent copy to a new file with `VACUUM INTO`.
-    pub(crate) async fn backup_file(&self, path: &std::path::Path) -> Result<(), StoreError> {
+    async fn backup_file(&self, path: &std::path::Path) -> Result<(), StoreError> {
         if path.exists() {
             return Err(StoreError::Conflict(format!(
                 "{} exists; back up to a new file",

@@ -231,17 +231,19 @@ async fn flusher(state: Weak<Mutex<State>>, flush: Arc<Notify>, failures: Arc<Fa
 }
 
 /// One caller's write transaction (a savepoint in the open batch). Dereferences to the
-/// connection. [`WriteTx::commit`] makes it durable; dropping it rolls it back.
+/// connection. [`commit`](crate::backend::WriteTx::commit) makes it durable; dropping it rolls it back.
 #[derive(Debug)]
 pub(crate) struct WriteTx {
     guard: Option<OwnedMutexGuard<State>>,
     writer: Writer,
 }
 
-impl WriteTx {
+impl crate::backend::WriteTx for WriteTx {
+    type Conn = SqliteConnection;
+
     /// Releases the savepoint, lets the next caller write, and waits until the batch holding
     /// this transaction is committed.
-    pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
+    async fn commit(mut self) -> Result<(), StoreError> {
         let Some(mut g) = self.guard.take() else {
             return Err(StoreError::Conflict(
                 "the transaction was already ended".into(),

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use sqlx::Row;
-use zhiban_store::Store;
+use zhiban_store::prelude::*;
 use zhiban_store::sqlite::SqliteStore;
 use zhiban_testkit::{Backend, TestDb};
 

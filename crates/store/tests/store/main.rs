@@ -10,5 +10,6 @@ mod helpers;
 mod connect;
 mod import;
 mod jobs;
+mod ledger;
 mod rosters;
 mod writes;

@@ -2,8 +2,9 @@
 
 use chrono::NaiveDate;
 use std::sync::Arc;
+use zhiban_store::StoreError;
+use zhiban_store::prelude::*;
 use zhiban_store::sqlite::SqliteStore;
-use zhiban_store::{Store, StoreError};
 use zhiban_testkit::{Backend, TestDb, on_both};
 
 use crate::helpers::*;

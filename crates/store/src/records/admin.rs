@@ -1,0 +1,155 @@
+//! Records of administration: API tokens and their roles, the audit log, and the
+//! canonical table dump used to compare databases.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use zhiban_domain::{CentreId, LawyerId, StationId};
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenRole {
+    /// Everything, every centre.
+    Admin,
+    /// Panel, rosters and swaps of one centre.
+    Coordinator,
+    /// Subsidies of one centre; reads its rosters.
+    Finance,
+    /// One lawyer: their duties, availability and swaps.
+    Lawyer,
+    /// A station's display: shows the station's rotating check-in code, nothing else.
+    Station,
+}
+
+impl TokenRole {
+    /// `admin`, `coordinator`, `finance` or `lawyer`.
+    pub fn code(self) -> &'static str {
+        match self {
+            TokenRole::Admin => "admin",
+            TokenRole::Coordinator => "coordinator",
+            TokenRole::Finance => "finance",
+            TokenRole::Lawyer => "lawyer",
+            TokenRole::Station => "station",
+        }
+    }
+
+    /// Parses a role code.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim() {
+            "admin" => Ok(TokenRole::Admin),
+            "coordinator" => Ok(TokenRole::Coordinator),
+            "finance" => Ok(TokenRole::Finance),
+            "lawyer" => Ok(TokenRole::Lawyer),
+            "station" => Ok(TokenRole::Station),
+            other => Err(format!(
+                "expected one of admin, coordinator, finance, lawyer, station; got {other:?}"
+            )),
+        }
+    }
+}
+
+/// A token to store: only its hash.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    /// Hex SHA-256 of the token.
+    pub hash: String,
+    /// Role.
+    pub role: TokenRole,
+    /// Centre, for coordinators and finance.
+    pub centre_id: Option<CentreId>,
+    /// Lawyer, for lawyer tokens.
+    pub lawyer_id: Option<LawyerId>,
+    /// Station, for station display tokens.
+    pub station_id: Option<StationId>,
+    /// A note saying whose token it is.
+    pub label: String,
+}
+
+/// A stored token (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct TokenRecord {
+    /// Row id.
+    pub id: i64,
+    /// Role.
+    pub role: TokenRole,
+    /// Centre, for coordinators and finance.
+    pub centre_id: Option<CentreId>,
+    /// Lawyer, for lawyer tokens.
+    pub lawyer_id: Option<LawyerId>,
+    /// Station, for station display tokens.
+    pub station_id: Option<StationId>,
+    /// A note saying whose token it is.
+    pub label: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Who did what, written with the change it describes.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    /// Who (token label and id).
+    pub actor: String,
+    /// The centre concerned, if any.
+    pub centre_id: Option<CentreId>,
+    /// What, e.g. `roster.publish`.
+    pub action: String,
+    /// On what, e.g. `roster_version/12`.
+    pub target: String,
+    /// Details.
+    pub detail: serde_json::Value,
+}
+
+/// An audit-log entry.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    /// Row id, increasing.
+    pub id: i64,
+    /// When (UTC).
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// The centre concerned.
+    pub centre_id: Option<CentreId>,
+    /// What.
+    pub action: String,
+    /// On what.
+    pub target: String,
+    /// Details.
+    pub detail: serde_json::Value,
+}
+
+/// Rows of each table in canonical text form, by table name.
+pub type Dump = std::collections::BTreeMap<String, Vec<String>>;
+
+/// A dump as one text, table by table.
+pub fn render_dump(d: &Dump) -> String {
+    let mut out = String::new();
+    for (t, rows) in d {
+        out.push_str(&format!("## {t} ({} rows)\n", rows.len()));
+        for r in rows {
+            out.push_str(r);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Per table: row count and SHA-256 (hex) of its canonical rows, one per line.
+pub fn table_checksums(d: &Dump) -> std::collections::BTreeMap<String, (u64, String)> {
+    use sha2::{Digest, Sha256};
+    d.iter()
+        .map(|(t, rows)| {
+            let mut h = Sha256::new();
+            for r in rows {
+                h.update(r.as_bytes());
+                h.update(b"\n");
+            }
+            let hex = h
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>();
+            (t.clone(), (rows.len() as u64, hex))
+        })
+        .collect()
+}

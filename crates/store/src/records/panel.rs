@@ -1,0 +1,130 @@
+//! Records of the panel beyond the domain's own types: a centre's policy for swaps and
+//! check-ins, the revision counters that caches compare, and row counts.
+
+use serde::{Deserialize, Serialize};
+
+/// A centre's rules for swaps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CentrePolicy {
+    /// Swaps only between lawyers of one firm.
+    pub swap_same_firm: bool,
+    /// A swap must be made at least this many hours before the duty starts.
+    pub swap_min_hours: u32,
+    /// Valid swaps take effect without a coordinator's approval.
+    pub swap_auto_approve: bool,
+    /// Check-in opens this many minutes before a duty starts (default 30).
+    #[serde(default = "default_early")]
+    pub checkin_early_minutes: u32,
+    /// A check-in later than the start plus this many minutes is late (default 10).
+    #[serde(default = "default_grace")]
+    pub late_grace_minutes: u32,
+    /// Check-out is accepted until this many minutes after a duty ends (default 60, at most
+    /// 240).
+    #[serde(default = "default_checkout_grace")]
+    pub checkout_grace_minutes: u32,
+    /// Time on site must cover this share of the half-day to count as attended (percent,
+    /// default 50).
+    #[serde(default = "default_presence")]
+    pub min_presence_pct: u32,
+    /// Plea agreements claimed on one duty above this are flagged as outliers (default 10).
+    #[serde(default = "default_max_plea")]
+    pub max_plea_signings: u32,
+    /// What proves a lawyer was at the station: `geofence` (default), `code` (the station
+    /// display's rotating code) or `both`. A check-in without the required proof is recorded
+    /// and waits for a coordinator's approval.
+    #[serde(default)]
+    pub presence_proof: PresenceProof,
+}
+
+pub use zhiban_domain::presence::PresenceProof;
+
+fn default_checkout_grace() -> u32 {
+    60
+}
+
+fn default_presence() -> u32 {
+    50
+}
+
+fn default_max_plea() -> u32 {
+    10
+}
+
+impl CentrePolicy {
+    /// The rules of [`zhiban_domain::attendance::assess`].
+    pub fn presence(&self) -> zhiban_domain::attendance::Presence {
+        zhiban_domain::attendance::Presence {
+            early_minutes: self.checkin_early_minutes,
+            checkout_grace_minutes: self.checkout_grace_minutes,
+            min_presence_pct: self.min_presence_pct,
+        }
+    }
+}
+
+fn default_early() -> u32 {
+    30
+}
+
+fn default_grace() -> u32 {
+    10
+}
+
+impl Default for CentrePolicy {
+    fn default() -> Self {
+        Self {
+            swap_same_firm: false,
+            swap_min_hours: 24,
+            swap_auto_approve: false,
+            checkin_early_minutes: default_early(),
+            late_grace_minutes: default_grace(),
+            checkout_grace_minutes: default_checkout_grace(),
+            min_presence_pct: default_presence(),
+            max_plea_signings: default_max_plea(),
+            presence_proof: PresenceProof::Geofence,
+        }
+    }
+}
+
+/// Counters bumped in the same transaction as every change of the panel (centres, firms,
+/// stations, demand, lawyers, availability, calendar, settings, centre policies) and every publication of a
+/// roster version, and every revocation of a token. Equal counters mean an unchanged panel or set of published versions, so
+/// a cache (the API's panel cache, its iCal feeds) need only read these to stay exact.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Revisions {
+    /// Panel changes.
+    pub panel: i64,
+    /// Publications.
+    pub published: i64,
+    /// Token revocations.
+    pub tokens: i64,
+}
+
+/// Rows of each table after an import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Counts {
+    /// Centres.
+    pub centres: u64,
+    /// Firms.
+    pub firms: u64,
+    /// Stations.
+    pub stations: u64,
+    /// Demand rules.
+    pub demand: u64,
+    /// Lawyers.
+    pub lawyers: u64,
+    /// Weekly unavailability rows.
+    pub unavailability: u64,
+    /// Leave rows.
+    pub leave: u64,
+    /// Preferences.
+    pub preferences: u64,
+    /// Calendar entries.
+    pub calendar: u64,
+}
+
+impl Counts {
+    /// Whether there is no panel at all.
+    pub fn is_empty(&self) -> bool {
+        self.centres == 0 && self.lawyers == 0 && self.stations == 0
+    }
+}

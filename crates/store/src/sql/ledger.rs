@@ -1,0 +1,189 @@
+//! The duty ledger (台账): one entry per duty, with the legal-aid applications received on it.
+//!
+//! Each writer owns columns of an entry, and a write sets only those, in one statement (an
+//! UPSERT whose `SET` names them): the lawyer on duty writes the counts (consultations,
+//! claimed plea agreements), notes and applications; a coordinator writes the same, and the
+//! quality rating and the confirmed plea count besides ([`LedgerWriter`]). A lawyer's write
+//! carries no copy of the rating, so it cannot undo a rating written meanwhile, whatever
+//! the order in which the two commit.
+
+use super::attendance::{OwnedQuery, ensure_open};
+use super::{Conn, DbRow, corrupt, parse_instant, to_instant};
+use crate::StoreError;
+use crate::records::*;
+use chrono::NaiveDate;
+use sqlx::Row;
+use zhiban_domain::{CentreId, HalfDay, LawyerId, StationId};
+
+/// The columns of an entry, as [`entry_from_row`] reads them.
+const COLS: &str = "station_id, date, half_day, lawyer_id, centre_id, consultations, plea_signings, \
+    quality, notes, updated_at, updated_by, confirmed_plea_signings, confirmed_by, confirmed_at";
+
+/// The columns every writer sets ($1 to $10), and their `SET` on conflict.
+const WRITTEN: &str = "station_id, date, half_day, lawyer_id, centre_id, consultations, \
+    plea_signings, notes, updated_at, updated_by";
+const SET_WRITTEN: &str = "consultations = excluded.consultations, \
+    plea_signings = excluded.plea_signings, notes = excluded.notes, \
+    updated_at = excluded.updated_at, updated_by = excluded.updated_by";
+
+/// Binds $1 to $10, the columns of [`WRITTEN`].
+fn bind_written(q: OwnedQuery, e: &LedgerEntry) -> OwnedQuery {
+    q.bind(e.station_id.to_string())
+        .bind(e.date)
+        .bind(e.half_day.code())
+        .bind(e.lawyer_id.to_string())
+        .bind(e.centre_id.to_string())
+        .bind(i64::from(e.consultations))
+        .bind(i64::from(e.plea_signings))
+        .bind(e.notes.clone())
+        .bind(to_instant(e.updated_at))
+        .bind(e.updated_by.clone())
+}
+
+/// Writes a duty's ledger entry as `by` (refused in a locked month): the entry's own
+/// columns in one statement, then its applications replaced. Returns the entry as stored,
+/// with the rating and confirmation it now has. A coordinator's plea count is confirmed as
+/// written; a lawyer's leaves the confirmed count as it was, and a different claim is
+/// pending.
+pub async fn put_ledger(
+    conn: &mut Conn,
+    e: &LedgerEntry,
+    by: LedgerWriter,
+) -> Result<LedgerEntry, StoreError> {
+    ensure_open(&mut *conn, &e.centre_id, e.date).await?;
+    let conflict = "ON CONFLICT (station_id, date, half_day, lawyer_id) DO UPDATE SET";
+    let row = match by {
+        LedgerWriter::Lawyer => {
+            let sql = format!(
+                "INSERT INTO ledger_entries ({WRITTEN}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 {conflict} {SET_WRITTEN} RETURNING {COLS}"
+            );
+            bind_written(sqlx::query(sqlx::AssertSqlSafe(sql)), e)
+                .fetch_one(&mut *conn)
+                .await?
+        }
+        LedgerWriter::Coordinator => {
+            let sql = format!(
+                "INSERT INTO ledger_entries ({WRITTEN}, quality, confirmed_plea_signings, \
+                 confirmed_by, confirmed_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                 {conflict} {SET_WRITTEN}, quality = excluded.quality, \
+                 confirmed_plea_signings = excluded.confirmed_plea_signings, \
+                 confirmed_by = excluded.confirmed_by, confirmed_at = excluded.confirmed_at \
+                 RETURNING {COLS}"
+            );
+            bind_written(sqlx::query(sqlx::AssertSqlSafe(sql)), e)
+                .bind(e.quality.clone())
+                .bind(i64::from(e.plea_signings))
+                .bind(e.updated_by.clone())
+                .bind(to_instant(e.updated_at))
+                .fetch_one(&mut *conn)
+                .await?
+        }
+    };
+    // The upsert above holds the entry's row until the transaction ends, so two writes of
+    // one entry's applications follow one another.
+    sqlx::query(
+        "DELETE FROM ledger_applications WHERE station_id = $1 AND date = $2 AND half_day = $3 AND lawyer_id = $4",
+    )
+    .bind(e.station_id.as_str())
+    .bind(e.date)
+    .bind(e.half_day.code())
+    .bind(e.lawyer_id.as_str())
+    .execute(&mut *conn)
+    .await?;
+    for a in &e.applications {
+        sqlx::query(
+            "INSERT INTO ledger_applications (station_id, date, half_day, lawyer_id, applicant, \
+             received_at, forwarded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(e.station_id.as_str())
+        .bind(e.date)
+        .bind(e.half_day.code())
+        .bind(e.lawyer_id.as_str())
+        .bind(&a.applicant)
+        .bind(to_instant(a.received_at))
+        .bind(a.forwarded_at.map(to_instant))
+        .execute(&mut *conn)
+        .await?;
+    }
+    let mut stored = entry_from_row(&row)?;
+    stored.applications = e.applications.clone();
+    Ok(stored)
+}
+
+/// An entry, without its applications, from a row of [`COLS`].
+fn entry_from_row(r: &DbRow) -> Result<LedgerEntry, StoreError> {
+    let station: String = r.try_get("station_id")?;
+    let t = "ledger_entries";
+    let bad = |m: String| corrupt(t, &station, m);
+    Ok(LedgerEntry {
+        centre_id: CentreId::parse(&r.try_get::<String, _>("centre_id")?).map_err(bad)?,
+        station_id: StationId::parse(&station).map_err(bad)?,
+        date: r.try_get("date")?,
+        half_day: HalfDay::parse(&r.try_get::<String, _>("half_day")?).map_err(bad)?,
+        lawyer_id: LawyerId::parse(&r.try_get::<String, _>("lawyer_id")?).map_err(bad)?,
+        consultations: u32::try_from(r.try_get::<i64, _>("consultations")?).unwrap_or(0),
+        plea_signings: u32::try_from(r.try_get::<i64, _>("plea_signings")?).unwrap_or(0),
+        confirmed_plea_signings: r
+            .try_get::<Option<i64>, _>("confirmed_plea_signings")?
+            .map(|n| u32::try_from(n).unwrap_or(0)),
+        confirmed_by: r.try_get("confirmed_by")?,
+        confirmed_at: r
+            .try_get::<Option<String>, _>("confirmed_at")?
+            .map(|s| parse_instant(t, &station, &s))
+            .transpose()?,
+        quality: r.try_get("quality")?,
+        notes: r.try_get("notes")?,
+        applications: vec![],
+        updated_at: parse_instant(t, &station, &r.try_get::<String, _>("updated_at")?)?,
+        updated_by: r.try_get("updated_by")?,
+    })
+}
+
+/// Ledger entries of a centre between two days, with their applications.
+pub async fn list_ledger(
+    conn: &mut Conn,
+    centre: &CentreId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<LedgerEntry>, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM ledger_entries WHERE centre_id = $1 AND date >= $2 AND date <= $3 \
+         ORDER BY date, half_day, station_id, lawyer_id"
+    )))
+    .bind(centre.as_str())
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = vec![];
+    for r in &rows {
+        let mut e = entry_from_row(r)?;
+        let t = "ledger_entries";
+        let station = e.station_id.to_string();
+        let apps = sqlx::query(
+            "SELECT applicant, received_at, forwarded_at FROM ledger_applications \
+             WHERE station_id = $1 AND date = $2 AND half_day = $3 AND lawyer_id = $4 ORDER BY id",
+        )
+        .bind(e.station_id.as_str())
+        .bind(e.date)
+        .bind(e.half_day.code())
+        .bind(e.lawyer_id.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+        for a in &apps {
+            e.applications.push(LedgerApplication {
+                applicant: a.try_get("applicant")?,
+                received_at: parse_instant(t, &station, &a.try_get::<String, _>("received_at")?)?,
+                forwarded_at: a
+                    .try_get::<Option<String>, _>("forwarded_at")?
+                    .map(|s| parse_instant(t, &station, &s))
+                    .transpose()?,
+            });
+        }
+        out.push(e);
+    }
+    Ok(out)
+}
