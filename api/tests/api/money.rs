@@ -34,35 +34,12 @@ async fn october(t: &TestApp) -> October {
     let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
     let finance = t.token(TokenRole::Finance, Some("CH"), None).await;
     t.set_time(Some(local("2026-10-01", "08:00")));
-    let r = t
-        .post(
-            "/api/v1/rosters",
-            &coord,
-            json!({"centre_id": "CH", "from": "2026-10-05", "weeks": 4}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
-    let job = t.wait_job(&coord, r.body["id"].as_i64().unwrap()).await;
-    assert_eq!(job["status"], "succeeded", "{job}");
-    let version = job["version_id"].as_i64().unwrap();
-    let r = t
-        .post(
-            &format!("/api/v1/versions/{version}/publish"),
-            &coord,
-            json!({}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let all = t
-        .get(&format!("/api/v1/versions/{version}"), &coord)
+    let version = t.solve_and_publish(&coord, "CH", "2026-10-05", 4).await;
+    let duties: Vec<Value> = t
+        .primaries(&coord, version)
         .await
-        .body["assignments"]
-        .as_array()
-        .unwrap()
-        .clone();
-    let duties: Vec<Value> = all
         .into_iter()
-        .filter(|a| a["role"] == "primary" && s(&a["date"]).starts_with("2026-10"))
+        .filter(|a| s(&a["date"]).starts_with("2026-10"))
         .collect();
     assert!(duties.len() >= 8, "{}", duties.len());
     let mut lawyers = BTreeMap::new();
@@ -81,41 +58,18 @@ async fn october(t: &TestApp) -> October {
     }
 }
 
-/// A station's position and half-day hours, as in `fixtures/small/stations.csv`.
-fn hours(d: &Value) -> ((f64, f64), &'static str, &'static str) {
-    let (pos, am, pm) = match d["station_id"].as_str().unwrap() {
-        "CH-KSS" => ((23.4905, 113.5062), ("09:00", "11:30"), ("14:30", "17:30")),
-        "CH-FY" => ((23.5491, 113.5868), ("09:00", "12:00"), ("14:00", "17:00")),
-        _ => ((23.5552, 113.5931), ("09:00", "12:00"), ("14:00", "17:00")),
-    };
-    let (start, end) = if d["half_day"] == "am" { am } else { pm };
-    (pos, start, end)
-}
-
-fn duty_ref(d: &Value) -> Value {
-    json!({"station_id": d["station_id"], "date": d["date"], "half_day": d["half_day"]})
-}
-
-fn with(d: &Value, extra: Value) -> Value {
-    let mut v = duty_ref(d);
-    for (k, x) in extra.as_object().unwrap() {
-        v[k] = x.clone();
-    }
-    v
-}
-
 /// Checks the duty's lawyer in 10 minutes early (at `offset_lat` degrees north of the
 /// station) and out 5 minutes after the end; returns the record id.
 async fn attend(t: &TestApp, o: &October, d: &Value, offset_lat: f64) -> i64 {
     let tok = &o.lawyers[&s(&d["lawyer_id"])];
     let date = s(&d["date"]);
-    let ((lat, lon), start, end) = hours(d);
+    let ((lat, lon), start, end) = small_hours(d);
     t.set_time(Some(local(&date, &add_minutes(start, -10))));
     let r = t
         .post(
             "/api/v1/checkins",
             tok,
-            with(
+            with_duty(
                 d,
                 json!({"lat": lat + offset_lat, "lon": lon, "method": "app"}),
             ),
@@ -174,11 +128,14 @@ async fn a_locked_month_never_changes_by_any_path_and_corrections_are_paid_later
             Method::PUT,
             "/api/v1/ledger",
             l0,
-            Some(with(d0, json!({"consultations": 3, "plea_signings": 2}))),
+            Some(with_duty(
+                d0,
+                json!({"consultations": 3, "plea_signings": 2}),
+            )),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let key = with(
+    let key = with_duty(
         d0,
         json!({"lawyer_id": d0["lawyer_id"], "plea_signings": 2}),
     );
@@ -210,13 +167,13 @@ async fn a_locked_month_never_changes_by_any_path_and_corrections_are_paid_later
             Method::PUT,
             "/api/v1/ledger",
             l0.clone(),
-            with(d0, json!({"consultations": 3, "plea_signings": 9})),
+            with_duty(d0, json!({"consultations": 3, "plea_signings": 9})),
         ),
         (
             Method::PUT,
             "/api/v1/ledger",
             o.coord.clone(),
-            with(
+            with_duty(
                 d0,
                 json!({"lawyer_id": d0["lawyer_id"], "consultations": 3,
                 "plea_signings": 9, "quality": "excellent"}),
@@ -226,7 +183,7 @@ async fn a_locked_month_never_changes_by_any_path_and_corrections_are_paid_later
             Method::POST,
             "/api/v1/absences/excuse",
             o.coord.clone(),
-            with(
+            with_duty(
                 d2,
                 json!({"lawyer_id": d2["lawyer_id"], "reason": "事后补假"}),
             ),
@@ -282,13 +239,13 @@ async fn a_locked_month_never_changes_by_any_path_and_corrections_are_paid_later
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     // A manual entry of the no-show, with real times, is refused too.
-    let (_, start, end) = hours(d2);
+    let (_, start, end) = small_hours(d2);
     let date2 = s(&d2["date"]);
     let r = t
         .post(
             "/api/v1/checkins/manual",
             &o.coord,
-            with(
+            with_duty(
                 d2,
                 json!({"lawyer_id": d2["lawyer_id"], "reason": "纸质签到表",
                 "check_in_at": local(&date2, start), "check_out_at": local(&date2, end)}),
@@ -311,7 +268,7 @@ async fn a_locked_month_never_changes_by_any_path_and_corrections_are_paid_later
 
     // The one way: a coordinator's correction with a reason. A lawyer may not, a blank
     // reason is refused, and an open month's duty is edited directly, not corrected.
-    let fix = with(
+    let fix = with_duty(
         d0,
         json!({"lawyer_id": d0["lawyer_id"], "plea_signings": 3, "reason": "台账漏记一件"}),
     );
@@ -377,7 +334,7 @@ async fn a_locked_month_never_changes_by_any_path_and_corrections_are_paid_later
         .post(
             "/api/v1/corrections",
             &o.coord,
-            with(
+            with_duty(
                 d1,
                 json!({"lawyer_id": d1["lawyer_id"], "attendance": "counts",
                 "reason": "越界签到经核实在岗"}),
@@ -405,7 +362,7 @@ async fn a_locked_month_never_changes_by_any_path_and_corrections_are_paid_later
         .post(
             "/api/v1/corrections",
             &o.coord,
-            with(
+            with_duty(
                 d1,
                 json!({"lawyer_id": d1["lawyer_id"], "attendance": "void",
                 "reason": "核实有误，撤销"}),
@@ -487,7 +444,10 @@ async fn plea_agreements_pay_only_once_a_coordinator_confirms_them(backend: Back
                 Method::PUT,
                 "/api/v1/ledger",
                 tok,
-                Some(with(d, json!({"consultations": 1, "plea_signings": n}))),
+                Some(with_duty(
+                    d,
+                    json!({"consultations": 1, "plea_signings": n}),
+                )),
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -507,7 +467,7 @@ async fn plea_agreements_pay_only_once_a_coordinator_confirms_them(backend: Back
     // changed it since the coordinator looked); one click on what is shown confirms d0's
     // claim: it pays; d1's stays pending.
     let confirm = |n: u32| {
-        json!({"centre_id": "CH", "duties": [with(d0, json!({"lawyer_id": d0["lawyer_id"],
+        json!({"centre_id": "CH", "duties": [with_duty(d0, json!({"lawyer_id": d0["lawyer_id"],
             "plea_signings": n}))]})
     };
     let r = t.post("/api/v1/ledger/confirm", &o.coord, confirm(2)).await;
@@ -523,7 +483,10 @@ async fn plea_agreements_pay_only_once_a_coordinator_confirms_them(backend: Back
         Method::PUT,
         "/api/v1/ledger",
         tok,
-        Some(with(d0, json!({"consultations": 1, "plea_signings": 5}))),
+        Some(with_duty(
+            d0,
+            json!({"consultations": 1, "plea_signings": 5}),
+        )),
     )
     .await;
     let st = statement(&t, &o, "2026-10").await;
@@ -557,13 +520,13 @@ async fn attendance_must_be_real(backend: Backend) {
     let d = &o.duties[0];
     let tok = &o.lawyers[&s(&d["lawyer_id"])];
     let date = s(&d["date"]);
-    let ((lat, lon), start, end) = hours(d);
+    let ((lat, lon), start, end) = small_hours(d);
     t.set_time(Some(local(&date, &add_minutes(start, -5))));
     let r = t
         .post(
             "/api/v1/checkins",
             tok,
-            with(d, json!({"lat": lat, "lon": lon, "method": "app"})),
+            with_duty(d, json!({"lat": lat, "lon": lon, "method": "app"})),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -588,13 +551,13 @@ async fn attendance_must_be_real(backend: Backend) {
     // A duty that has not happened cannot be excused or entered by hand.
     let later = o.duties.last().unwrap();
     let ldate = s(&later["date"]);
-    let (_, lstart, lend) = hours(later);
+    let (_, lstart, lend) = small_hours(later);
     t.set_time(Some(local(&ldate, &add_minutes(lstart, -60))));
     let r = t
         .post(
             "/api/v1/absences/excuse",
             &o.coord,
-            with(
+            with_duty(
                 later,
                 json!({"lawyer_id": later["lawyer_id"], "reason": "法院休庭"}),
             ),
@@ -602,7 +565,7 @@ async fn attendance_must_be_real(backend: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let manual = |cin: chrono::DateTime<chrono::Utc>, cout: chrono::DateTime<chrono::Utc>| {
-        with(
+        with_duty(
             later,
             json!({"lawyer_id": later["lawyer_id"], "reason": "纸质签到表",
                 "check_in_at": cin, "check_out_at": cout}),
@@ -633,7 +596,7 @@ async fn attendance_must_be_real(backend: Backend) {
         .post(
             "/api/v1/checkins/manual",
             &o.coord,
-            with(
+            with_duty(
                 later,
                 json!({"lawyer_id": later["lawyer_id"], "reason": "x",
                 "check_in_at": "+10000-01-01T00:00:00Z", "check_out_at": "+10000-01-01T01:00:00Z"}),
@@ -659,14 +622,14 @@ async fn a_check_in_left_behind_by_a_re_plan_does_not_pay_the_slot_twice(backend
     let d = o.duties[0].clone();
     let a = s(&d["lawyer_id"]);
     let date = s(&d["date"]);
-    let ((lat, lon), start, end) = hours(&d);
+    let ((lat, lon), start, end) = small_hours(&d);
     // A checks in; then the duty is re-planned to B and published.
     t.set_time(Some(local(&date, &add_minutes(start, -10))));
     let r = t
         .post(
             "/api/v1/checkins",
             &o.lawyers[&a],
-            with(&d, json!({"lat": lat, "lon": lon})),
+            with_duty(&d, json!({"lat": lat, "lon": lon})),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -721,7 +684,7 @@ async fn a_check_in_left_behind_by_a_re_plan_does_not_pay_the_slot_twice(backend
         .post(
             "/api/v1/checkins",
             &b_tok,
-            with(&d, json!({"lat": lat, "lon": lon})),
+            with_duty(&d, json!({"lat": lat, "lon": lon})),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);

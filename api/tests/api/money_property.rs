@@ -82,21 +82,8 @@ impl World {
         let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
         let finance = t.token(TokenRole::Finance, Some("CH"), None).await;
         t.set_time(Some(local("2026-10-01", "08:00")));
-        let r = t
-            .post(
-                "/api/v1/rosters",
-                &coord,
-                json!({"centre_id": "CH", "from": "2026-10-05", "weeks": 4}),
-            )
-            .await;
-        let job = t.wait_job(&coord, r.body["id"].as_i64().unwrap()).await;
-        let v = job["version_id"].as_i64().unwrap();
-        t.post(&format!("/api/v1/versions/{v}/publish"), &coord, json!({}))
-            .await;
-        let all = t.get(&format!("/api/v1/versions/{v}"), &coord).await.body["assignments"]
-            .as_array()
-            .unwrap()
-            .clone();
+        let v = t.solve_and_publish(&coord, "CH", "2026-10-05", 4).await;
+        let all = t.assignments(&coord, v).await;
         // Four primaries of four lawyers on four different days.
         let mut duties: Vec<Value> = vec![];
         for a in all.iter().filter(|a| a["role"] == "primary") {
@@ -135,23 +122,12 @@ impl World {
     }
 
     fn hours(&self, i: usize) -> (&'static str, &'static str) {
-        let d = &self.duties[i];
-        match (d["station_id"].as_str().unwrap(), d["half_day"] == "am") {
-            ("CH-KSS", true) => ("09:00", "11:30"),
-            ("CH-KSS", false) => ("14:30", "17:30"),
-            (_, true) => ("09:00", "12:00"),
-            (_, false) => ("14:00", "17:00"),
-        }
+        let (_, start, end) = small_hours(&self.duties[i]);
+        (start, end)
     }
 
     fn duty(&self, i: usize, extra: Value) -> Value {
-        let d = &self.duties[i];
-        let mut v = json!({"station_id": d["station_id"], "date": d["date"],
-            "half_day": d["half_day"]});
-        for (k, x) in extra.as_object().unwrap() {
-            v[k] = x.clone();
-        }
-        v
+        with_duty(&self.duties[i], extra)
     }
 
     /// What October pays under `policies` for the model's facts.

@@ -21,11 +21,7 @@ async fn station_token(t: &TestApp, station: &str) -> String {
 }
 
 fn start_of(d: &Value) -> &'static str {
-    match (d["station_id"].as_str().unwrap(), d["half_day"] == "am") {
-        (_, true) => "09:00",
-        ("CH-KSS", false) => "14:30",
-        (_, false) => "14:00",
-    }
+    small_hours(d).1
 }
 
 async fn a_station_display_proves_presence_and_its_token_can_do_nothing_else(backend: Backend) {
@@ -70,21 +66,8 @@ async fn a_station_display_proves_presence_and_its_token_can_do_nothing_else(bac
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 
     t.set_time(Some(local("2026-10-01", "08:00")));
-    let r = t
-        .post(
-            "/api/v1/rosters",
-            &coord,
-            json!({"centre_id": "CH", "from": "2026-10-05", "weeks": 4}),
-        )
-        .await;
-    let job = t.wait_job(&coord, r.body["id"].as_i64().unwrap()).await;
-    let v = job["version_id"].as_i64().unwrap();
-    t.post(&format!("/api/v1/versions/{v}/publish"), &coord, json!({}))
-        .await;
-    let all = t.get(&format!("/api/v1/versions/{v}"), &coord).await.body["assignments"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let v = t.solve_and_publish(&coord, "CH", "2026-10-05", 4).await;
+    let all = t.assignments(&coord, v).await;
     let at_kss: Vec<Value> = all
         .into_iter()
         .filter(|a| a["role"] == "primary" && a["station_id"] == "CH-KSS")

@@ -280,17 +280,7 @@ async fn attendance_routes_are_no_oracle_on_other_peoples_duties(backend: Backen
     let coord = t.token(TokenRole::Coordinator, Some("GZ-TH"), None).await;
     let other = t.token(TokenRole::Coordinator, Some("GZ-CH"), None).await;
     t.set_time(Some(local("2026-10-01", "08:00")));
-    let r = t
-        .post(
-            "/api/v1/rosters",
-            &coord,
-            json!({"centre_id": "GZ-TH", "from": "2026-10-05", "weeks": 1}),
-        )
-        .await;
-    let job = t.wait_job(&coord, r.body["id"].as_i64().unwrap()).await;
-    let v = job["version_id"].as_i64().unwrap();
-    t.post(&format!("/api/v1/versions/{v}/publish"), &coord, json!({}))
-        .await;
+    let v = t.solve_and_publish(&coord, "GZ-TH", "2026-10-05", 1).await;
     let d = t.get(&format!("/api/v1/versions/{v}"), &coord).await.body["assignments"][0].clone();
     let owner = s(&d["lawyer_id"]);
     let stranger_lawyer = t
@@ -368,17 +358,7 @@ async fn a_refused_swap_offer_does_not_say_why_the_colleague_cannot(backend: Bac
     let t = TestApp::on(backend, "small").await;
     let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
     t.set_time(Some(local("2026-10-01", "08:00")));
-    let r = t
-        .post(
-            "/api/v1/rosters",
-            &coord,
-            json!({"centre_id": "CH", "from": "2026-10-05", "weeks": 1}),
-        )
-        .await;
-    let job = t.wait_job(&coord, r.body["id"].as_i64().unwrap()).await;
-    let v = job["version_id"].as_i64().unwrap();
-    t.post(&format!("/api/v1/versions/{v}/publish"), &coord, json!({}))
-        .await;
+    let v = t.solve_and_publish(&coord, "CH", "2026-10-05", 1).await;
     let all = t.get(&format!("/api/v1/versions/{v}"), &coord).await.body["assignments"]
         .as_array()
         .unwrap()
@@ -446,17 +426,7 @@ async fn spreadsheet_cells_never_run_a_formula(backend: Backend) {
     let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
     let finance = t.token(TokenRole::Finance, Some("CH"), None).await;
     t.set_time(Some(local("2026-10-01", "08:00")));
-    let r = t
-        .post(
-            "/api/v1/rosters",
-            &coord,
-            json!({"centre_id": "CH", "from": "2026-10-05", "weeks": 1}),
-        )
-        .await;
-    let job = t.wait_job(&coord, r.body["id"].as_i64().unwrap()).await;
-    let v = job["version_id"].as_i64().unwrap();
-    t.post(&format!("/api/v1/versions/{v}/publish"), &coord, json!({}))
-        .await;
+    let v = t.solve_and_publish(&coord, "CH", "2026-10-05", 1).await;
     let all = t.get(&format!("/api/v1/versions/{v}"), &coord).await.body["assignments"]
         .as_array()
         .unwrap()

@@ -360,18 +360,6 @@ fn stations() -> BTreeMap<String, ((f64, f64), [String; 4])> {
         .collect()
 }
 
-fn duty_ref(d: &Value) -> Value {
-    json!({"station_id": d["station_id"], "date": d["date"], "half_day": d["half_day"]})
-}
-
-fn with(d: &Value, extra: Value) -> Value {
-    let mut v = duty_ref(d);
-    for (k, x) in extra.as_object().unwrap() {
-        v[k] = x.clone();
-    }
-    v
-}
-
 struct Story {
     coord: String,
     finance: String,
@@ -405,7 +393,7 @@ impl Story {
         let date = s(&d["date"]);
         let ((lat, lon), start, end) = self.hours(d);
         t.set_time(Some(local(&date, &add_minutes(&start, -10))));
-        let body = with(
+        let body = with_duty(
             d,
             json!({"lat": lat + offset_lat, "lon": lon, "method": "app"}),
         );
@@ -421,29 +409,6 @@ impl Story {
     }
 }
 
-async fn run_job(t: &TestApp, tok: &str, uri: &str, body: Value) -> i64 {
-    let r = t.post(uri, tok, body).await;
-    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
-    let job = t.wait_job(tok, r.body["id"].as_i64().unwrap()).await;
-    assert_eq!(job["status"], "succeeded", "{job}");
-    let v = job["version_id"].as_i64().unwrap();
-    let r = t
-        .post(&format!("/api/v1/versions/{v}/publish"), tok, json!({}))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    v
-}
-
-async fn primaries(t: &TestApp, tok: &str, v: i64) -> Vec<Value> {
-    let all = t.get(&format!("/api/v1/versions/{v}"), tok).await.body["assignments"]
-        .as_array()
-        .unwrap()
-        .clone();
-    let mut p: Vec<Value> = all.into_iter().filter(|a| a["role"] == "primary").collect();
-    p.sort_by_key(|a| (s(&a["date"]), s(&a["half_day"]), s(&a["station_id"])));
-    p
-}
-
 /// The story, told through the API; returns the two versions.
 async fn tell(t: &TestApp) -> (i64, i64) {
     let mut st = Story {
@@ -455,16 +420,18 @@ async fn tell(t: &TestApp) -> (i64, i64) {
     let coord = st.coord.clone();
     t.set_time(Some(local("2026-10-20", "08:00")));
     let body = json!({"centre_id": CENTRE, "from": "2026-10-26", "weeks": 2});
-    let v1 = run_job(t, &coord, "/api/v1/rosters", body).await;
-    let first = primaries(t, &coord, v1).await;
+    let v1 = t.run_and_publish(&coord, "/api/v1/rosters", body).await;
+    let first = t.primaries(&coord, v1).await;
     let out = first
         .iter()
         .find(|d| s(&d["date"]).as_str() >= "2026-10-28")
         .unwrap();
     let change = json!({"changes": [{"kind": "lawyer_out", "lawyer_id": out["lawyer_id"],
         "from": "2026-10-28", "to": "2026-11-03"}]});
-    let v2 = run_job(t, &coord, &format!("/api/v1/versions/{v1}/repair"), change).await;
-    let duties = primaries(t, &coord, v2).await;
+    let v2 = t
+        .run_and_publish(&coord, &format!("/api/v1/versions/{v1}/repair"), change)
+        .await;
+    let duties = t.primaries(&coord, v2).await;
     let mut oct: Vec<&Value> = Vec::new();
     for d in duties
         .iter()
@@ -491,7 +458,7 @@ async fn tell(t: &TestApp) -> (i64, i64) {
     // Excused after the start; oct[6] is a no-show.
     let (_, start, _) = st.hours(oct[5]);
     t.set_time(Some(local(&s(&oct[5]["date"]), &add_minutes(&start, 30))));
-    let body = with(
+    let body = with_duty(
         oct[5],
         json!({"lawyer_id": oct[5]["lawyer_id"], "reason": "突发疾病，有病假条"}),
     );
@@ -508,7 +475,7 @@ async fn tell(t: &TestApp) -> (i64, i64) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let fix = with(
+    let fix = with_duty(
         oct[0],
         json!({"lawyer_id": oct[0]["lawyer_id"], "plea_signings": 3, "reason": "台账漏记一件"}),
     );
@@ -524,7 +491,7 @@ async fn tell(t: &TestApp) -> (i64, i64) {
         st.attend(t, d, 0.0).await;
     }
     let tok = st.lawyer(t, nov[0]).await;
-    let body = with(nov[0], json!({"consultations": 1, "plea_signings": 1}));
+    let body = with_duty(nov[0], json!({"consultations": 1, "plea_signings": 1}));
     let r = t
         .call(Method::PUT, "/api/v1/ledger", &tok, Some(body))
         .await;
@@ -539,7 +506,7 @@ async fn ledger(t: &TestApp, st: &mut Story, oct: &[&Value]) {
     let tok = st.lawyer(t, d).await;
     let (_, start, _) = st.hours(d);
     let received = local(&s(&d["date"]), &start);
-    let body = with(
+    let body = with_duty(
         d,
         json!({"consultations": 3, "plea_signings": 2, "notes": "会见两名在押人员",
         "applications": [{"applicant": "李某", "received_at": received,
@@ -549,7 +516,7 @@ async fn ledger(t: &TestApp, st: &mut Story, oct: &[&Value]) {
         .call(Method::PUT, "/api/v1/ledger", &tok, Some(body))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let key = with(d, json!({"lawyer_id": d["lawyer_id"], "plea_signings": 2}));
+    let key = with_duty(d, json!({"lawyer_id": d["lawyer_id"], "plea_signings": 2}));
     let r = t
         .post(
             "/api/v1/ledger/confirm",
@@ -559,7 +526,7 @@ async fn ledger(t: &TestApp, st: &mut Story, oct: &[&Value]) {
         .await;
     assert_eq!(r.body["confirmed"], 1, "{}", r.body);
     let d = oct[1];
-    let body = with(
+    let body = with_duty(
         d,
         json!({"lawyer_id": d["lawyer_id"], "consultations": 5, "plea_signings": 0,
         "quality": "excellent"}),
@@ -572,7 +539,7 @@ async fn ledger(t: &TestApp, st: &mut Story, oct: &[&Value]) {
     let tok = st.lawyer(t, d).await;
     let (_, start, _) = st.hours(d);
     let received = local(&s(&d["date"]), &start);
-    let body = with(
+    let body = with_duty(
         d,
         json!({"consultations": 2, "plea_signings": 0,
         "applications": [{"applicant": "王某", "received_at": received,

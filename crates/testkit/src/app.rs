@@ -3,6 +3,7 @@
 //! with `oneshot` and no socket, that checks every error is problem+json.
 
 use crate::db::{Backend, TestDb};
+use crate::values::s;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -198,5 +199,58 @@ impl TestApp {
             }
         }
         panic!("job {id} did not finish in 120 s");
+    }
+
+    /// Starts a job (a roster or a repair) at `uri`, waits for it to succeed and publishes
+    /// the version it made; returns the version's id.
+    pub async fn run_and_publish(&self, token: &str, uri: &str, body: Value) -> i64 {
+        let r = self.post(uri, token, body).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{uri}: {}", r.body);
+        let job = self.wait_job(token, r.body["id"].as_i64().unwrap()).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        let v = job["version_id"].as_i64().unwrap();
+        let r = self
+            .post(
+                &format!("/api/v1/versions/{v}/publish"),
+                token,
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "publishing {v}: {}", r.body);
+        v
+    }
+
+    /// Solves `weeks` weeks of `centre` from `from` and publishes the roster; returns the
+    /// version's id.
+    pub async fn solve_and_publish(
+        &self,
+        token: &str,
+        centre: &str,
+        from: &str,
+        weeks: u32,
+    ) -> i64 {
+        let body = serde_json::json!({"centre_id": centre, "from": from, "weeks": weeks});
+        self.run_and_publish(token, "/api/v1/rosters", body).await
+    }
+
+    /// A version's assignments, as the API lists them.
+    pub async fn assignments(&self, token: &str, version: i64) -> Vec<Value> {
+        let r = self
+            .get(&format!("/api/v1/versions/{version}"), token)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.body["assignments"].as_array().unwrap().clone()
+    }
+
+    /// A version's primary duties, by date, half-day and station.
+    pub async fn primaries(&self, token: &str, version: i64) -> Vec<Value> {
+        let mut p: Vec<Value> = self
+            .assignments(token, version)
+            .await
+            .into_iter()
+            .filter(|a| a["role"] == "primary")
+            .collect();
+        p.sort_by_key(|a| (s(&a["date"]), s(&a["half_day"]), s(&a["station_id"])));
+        p
     }
 }

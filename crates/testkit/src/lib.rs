@@ -8,9 +8,12 @@
 //!   `NAME::postgres`.
 //! - [`TestApp`]: the real router over a fixture imported into a [`TestDb`], with a settable
 //!   clock and tokens of any role; [`TestApp::send`] (and `call_with`, `call`, `get`, `post`)
-//!   is the one HTTP call helper and returns a [`Reply`]; [`TestApp::wait_job`] polls a job.
+//!   is the one HTTP call helper and returns a [`Reply`]; [`TestApp::wait_job`] polls a job,
+//!   [`TestApp::solve_and_publish`] and [`TestApp::run_and_publish`] make and publish a
+//!   version, [`TestApp::primaries`] lists its primary duties.
 //! - [`fixtures_dir`], and small helpers on dates and duties: [`next_monday`], [`local`],
-//!   [`add_minutes`], [`slot_key`], [`same_duty`], [`s`].
+//!   [`add_minutes`], [`slot_key`], [`same_duty`], [`s`], [`duty_ref`], [`with_duty`], and
+//!   [`small_hours`] (the hours and positions of `fixtures/small`'s stations).
 //!
 //! ```no_run
 //! use zhiban_testkit::{Backend, TestApp, on_both};
@@ -36,7 +39,9 @@ mod values;
 
 pub use app::{Reply, TestApp, fixtures_dir};
 pub use db::{Backend, TestDb, pg_server};
-pub use values::{add_minutes, local, next_monday, s, same_duty, slot_key};
+pub use values::{
+    add_minutes, duty_ref, local, next_monday, s, same_duty, slot_key, small_hours, with_duty,
+};
 
 /// Runs `async fn NAME(Backend)` as two tests, on SQLite (`NAME::sqlite`) and on a real
 /// PostgreSQL server (`NAME::postgres`), each on a multi-threaded runtime of 2 worker
