@@ -11,9 +11,11 @@
 //! - [`roster`]: rosters (who is on duty where, primary or backup) and their differences;
 //! - [`subsidy`]: subsidy policies and the arithmetic of statements (integer fen);
 //! - [`month`]: statement months (`YYYY-MM`) and the rules that keep a locked month fixed;
-//! - [`attendance`]: whether a duty was really attended (check-out window, time on site),
-//!   what counts for pay, duty states, duty windows and the forwarding deadline;
+//! - [`attendance`]: whether a duty was really attended (check-in window and lateness,
+//!   geofence, check-out window, time on site), what counts for pay, duty states, duty
+//!   windows and the forwarding deadline;
 //! - [`presence`]: what a centre accepts as proof of presence, and whether a check-in meets it;
+//! - [`swap`]: swap policy: who may hand a published duty to whom, and when;
 //! - [`geo`], [`time`]: coordinates, half-days and weekdays.
 //!
 //! Every check returns a [`ValidationError`] naming the record and field at fault.
@@ -43,6 +45,7 @@ pub mod problem;
 pub mod roster;
 pub mod station;
 pub mod subsidy;
+pub mod swap;
 pub mod time;
 
 #[cfg(test)]
