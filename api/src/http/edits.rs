@@ -15,6 +15,7 @@ use std::collections::BTreeSet;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use zhiban_domain::roster::{Edit, EditError, Edited};
 use zhiban_domain::{Assignment, HalfDay, LawyerId, Role, Roster, StationId};
 use zhiban_store::VersionStatus;
 
@@ -45,6 +46,25 @@ pub(crate) struct EditOp {
     /// Primary (default) or backup.
     #[serde(default = "primary")]
     role: Role,
+}
+
+impl EditOp {
+    /// The domain's edit.
+    fn edit(&self) -> Edit {
+        let a = Assignment {
+            date: self.date,
+            half_day: self.half_day,
+            station_id: self.station_id.clone(),
+            lawyer_id: self.lawyer_id.clone(),
+            role: self.role,
+        };
+        match self.op {
+            EditKind::Assign => Edit::Assign(a),
+            EditKind::Unassign => Edit::Unassign(a),
+            EditKind::Pin => Edit::Pin(a),
+            EditKind::Unpin => Edit::Unpin(a),
+        }
+    }
 }
 
 fn primary() -> Role {
@@ -123,58 +143,17 @@ async fn edit(
         Some(v.roster.id),
     )
     .await?;
-    let mut set: BTreeSet<Assignment> = v.assignments.iter().cloned().collect();
-    let mut pins = v.pins.clone();
-    for (i, op) in req.operations.iter().enumerate() {
-        if op.date < v.roster.from || op.date > v.roster.to() {
-            return Err(ApiError::invalid(
-                format!("operations[{i}].date"),
-                format!(
-                    "{} is outside the roster's period {} to {}",
-                    op.date,
-                    v.roster.from,
-                    v.roster.to()
-                ),
-            ));
-        }
-        let a = Assignment {
-            date: op.date,
-            half_day: op.half_day,
-            station_id: op.station_id.clone(),
-            lawyer_id: op.lawyer_id.clone(),
-            role: op.role,
-        };
-        match op.op {
-            EditKind::Assign => {
-                set.insert(a);
-            }
-            EditKind::Unassign => {
-                if !set.remove(&a) {
-                    return Err(ApiError::invalid(
-                        format!("operations[{i}]"),
-                        format!(
-                            "{} is not assigned at {} {} {} as {}",
-                            a.lawyer_id,
-                            a.station_id,
-                            a.date,
-                            a.half_day,
-                            a.role.code()
-                        ),
-                    ));
-                }
-                pins.remove(&a);
-            }
-            EditKind::Pin => {
-                set.insert(a.clone());
-                pins.insert(a);
-            }
-            EditKind::Unpin => {
-                pins.remove(&a);
-            }
-        }
-    }
+    let edits: Vec<Edit> = req.operations.iter().map(EditOp::edit).collect();
     let before = Roster::new(v.assignments.clone());
-    let after = Roster::new(set);
+    let Edited { roster: after, pins } = before
+        .apply(&edits, &v.pins, v.roster.from..=v.roster.to())
+        .map_err(|e| {
+            let field = match e {
+                EditError::OutsidePeriod { index, .. } => format!("operations[{index}].date"),
+                EditError::NotAssigned { index, .. } => format!("operations[{index}]"),
+            };
+            ApiError::invalid(field, e.to_string())
+        })?;
     let pin_list: Vec<Assignment> = pins.iter().cloned().collect();
     let broken = new_violations(&problem, &before, &after, &pin_list);
     if !broken.is_empty() {
