@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Body, Path, Query};
 use crate::pages::{PageOut, store_page};
-use crate::planning::{ALL, new_violations, problem_for, report_json, violations_json};
+use crate::planning::{ALL, problem_for, report_json, violations_json};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -19,6 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_domain::swap::{self, Acceptance, Swap, SwapPolicy, SwapRefusal};
 use zhiban_domain::{Assignment, HalfDay, LawyerId, Role, Roster, StationId};
+use zhiban_solver::new_violations;
 use zhiban_store::{
     DutyQuery, NewSwap, NewVersion, RosterRef, SwapRecord, SwapStatus, VersionStatus,
 };
