@@ -12,7 +12,8 @@
 //!   cross-district uplift once (`cross_district`);
 //! - a monthly cap, when set, trims the lawyer's month to the cap (`monthly_cap`).
 //!
-//! Every line names its rule; totals are sums of lines, so they never drift.
+//! Every line names its rule; totals are sums of lines, so they never drift. Corrections of
+//! a locked month are paid in a later open month by [`adjustments()`].
 //!
 //! ```
 //! use zhiban_domain::subsidy::*;
@@ -25,6 +26,11 @@ use crate::{CentreId, FirmId, HalfDay, LawyerId, StationId, StationKind, Validat
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+mod adjustments;
+pub use adjustments::{
+    AdjustmentError, Adjustments, Correction, LaterStatement, LockedFacts, adjustments,
+};
 
 /// A centre's subsidy rates from a date on (until a later version takes over).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
