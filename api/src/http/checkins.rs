@@ -153,34 +153,7 @@ async fn record_check_in(
         method != CheckInMethod::Qr && attendance::outside_geofence(distance, station.geofence_m);
     let display = match req.display_code.as_deref() {
         None => false,
-        Some(code) => {
-            let a = &duty.assignment;
-            let slot = format!("{}|{}|{}", a.station_id, a.date, a.half_day);
-            if !state.wrong_codes.allowed(me.as_str(), &slot) {
-                return Err(ApiError::invalid(
-                    "display_code",
-                    "too many wrong codes for this duty: check in without the code, and your \
-                     coordinator will confirm it",
-                ));
-            }
-            let secret = crate::http::presence::station_secret(state, &a.station_id).await?;
-            if !crate::http::presence::code_is_valid(
-                &secret,
-                &a.station_id,
-                a.date,
-                a.half_day,
-                now,
-                code,
-            ) {
-                state.wrong_codes.record(me.as_str(), &slot);
-                tracing::warn!(lawyer = %me, station = %a.station_id, "wrong display code");
-                return Err(ApiError::invalid(
-                    "display_code",
-                    "this is not the current code of this station's display for this half-day",
-                ));
-            }
-            true
-        }
+        Some(code) => display_code_checked(state, me, &duty.assignment, now, code).await?,
     };
     let (approved, proof) = zhiban_domain::presence::assess(
         policy.presence_proof,
@@ -230,6 +203,36 @@ async fn record_check_in(
         StatusCode::OK
     };
     Ok((status, Json(rec)).into_response())
+}
+
+/// Checks a station display's code sent with a check-in (true when valid), counting wrong
+/// codes per lawyer and duty and refusing after too many.
+async fn display_code_checked(
+    state: &AppState,
+    me: &LawyerId,
+    a: &zhiban_domain::Assignment,
+    now: DateTime<Utc>,
+    code: &str,
+) -> Result<bool, ApiError> {
+    let slot = format!("{}|{}|{}", a.station_id, a.date, a.half_day);
+    if !state.wrong_codes.allowed(me.as_str(), &slot) {
+        return Err(ApiError::invalid(
+            "display_code",
+            "too many wrong codes for this duty: check in without the code, and your \
+             coordinator will confirm it",
+        ));
+    }
+    let secret = crate::http::presence::station_secret(state, &a.station_id).await?;
+    if !crate::http::presence::code_is_valid(&secret, &a.station_id, a.date, a.half_day, now, code)
+    {
+        state.wrong_codes.record(me.as_str(), &slot);
+        tracing::warn!(lawyer = %me, station = %a.station_id, "wrong display code");
+        return Err(ApiError::invalid(
+            "display_code",
+            "this is not the current code of this station's display for this half-day",
+        ));
+    }
+    Ok(true)
 }
 
 /// The check-in window and lateness rules of a centre's policy.
