@@ -9,8 +9,8 @@
 //!   `/api/v1/openapi.json`; `statement`: pricing a month from the store's facts;
 //! - [`security`]: security headers, trusted proxies, the last-resort panic answer;
 //!   [`serve`]: the socket, with a header-read timeout for slow clients;
-//! - `jobs`: solve and repair jobs run in the background; `planning`: problems, checks and
-//!   suggestions shared by the handlers.
+//! - `jobs`: solve and repair jobs run in the background; `planning`: the one place a
+//!   roster's problem is assembled from the store, and reports and violations as JSON.
 //!
 //! [`app`] builds the router from an [`AppState`]; tests drive it without a socket:
 //!

@@ -1,15 +1,12 @@
-//! From the store to the solver and back: the problem a roster is judged against, reports,
-//! hard-rule checks of edits, and ranked suggestions for a slot.
+//! From the store to the solver and back: the problem a roster is judged against (assembled
+//! from the store in one place), and reports and violations as JSON. The rules themselves
+//! are the solver's (`zhiban_solver::new_violations`, `zhiban_solver::suggest`).
 
 use crate::AppState;
 use crate::error::ApiError;
 use chrono::{Duration, NaiveDate};
-use serde::Serialize;
-use zhiban_domain::{
-    Assignment, CentreId, Dataset, HalfDay, LawyerId, PastDuty, Role, Roster, RosterProblem,
-    StationId,
-};
-use zhiban_solver::{Violation, Weights, build_report, check_with_pins};
+use zhiban_domain::{CentreId, Dataset, LawyerId, PastDuty, Role, Roster, RosterProblem};
+use zhiban_solver::{Violation, Weights, build_report};
 use zhiban_store::{DutyQuery, Page};
 
 /// Everything-in-one-page for internal reads.
@@ -154,136 +151,6 @@ pub(crate) fn violations_json(v: &[Violation]) -> Vec<serde_json::Value> {
     v.iter()
         .map(|x| serde_json::to_value(x).unwrap_or(serde_json::Value::Null))
         .collect()
-}
-
-/// The violations in `after` that `before` did not have: an edit may leave old problems
-/// (a lawyer who went on leave since) for the coordinator to fix one by one, but may not add
-/// new ones.
-pub(crate) fn new_violations(
-    problem: &RosterProblem,
-    before: &Roster,
-    after: &Roster,
-    pins: &[Assignment],
-) -> Vec<Violation> {
-    // Compared as typed values (a roster's violations are few; a linear scan is enough).
-    let old = check_with_pins(problem, before, pins);
-    check_with_pins(problem, after, pins)
-        .into_iter()
-        .filter(|v| !old.contains(v))
-        .collect()
-}
-
-/// One lawyer who could take a slot, and what it would cost.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub(crate) struct Suggestion {
-    /// The lawyer.
-    pub lawyer_id: LawyerId,
-    /// Name.
-    pub name: String,
-    /// Firm.
-    pub firm_id: String,
-    /// Whether the choice keeps every hard rule.
-    pub valid: bool,
-    /// Change of the roster's objective if chosen (lower is better; coverage gained shows
-    /// as a large negative number).
-    pub cost_delta: f64,
-    /// Duties (primary and backup) the lawyer already has in the period.
-    pub current_load: u32,
-    /// The lawyer's fair share of the period.
-    pub fair_share: f64,
-    /// The hard rules the choice would break.
-    #[schema(value_type = Vec<Object>)]
-    pub violations: Vec<serde_json::Value>,
-}
-
-/// Eligible lawyers for one slot and role, best first: valid choices by objective cost, then
-/// the invalid ones with the rules they break. With `replace`, the choice replaces that
-/// lawyer's assignment at the slot.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn suggestions(
-    ds: &Dataset,
-    problem: &RosterProblem,
-    roster: &Roster,
-    pins: &[Assignment],
-    station: &StationId,
-    date: NaiveDate,
-    half_day: HalfDay,
-    role: Role,
-    replace: Option<&LawyerId>,
-) -> Result<Vec<Suggestion>, ApiError> {
-    let slot = problem
-        .slots
-        .iter()
-        .find(|s| &s.station_id == station && s.date == date && s.half_day == half_day)
-        .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "station {station} has no duty on {date} {half_day} in this roster"
-            ))
-        })?;
-    let w = Weights::default();
-    let base_report = build_report(problem, roster, None, &w);
-    let base_total = base_report.components.total();
-    let base: Vec<Assignment> = roster
-        .assignments
-        .iter()
-        .filter(|a| {
-            !(replace == Some(&a.lawyer_id)
-                && &a.station_id == station
-                && a.date == date
-                && a.half_day == half_day)
-        })
-        .cloned()
-        .collect();
-    let base_roster = Roster::new(base.clone());
-    let mut out = vec![];
-    for &l in &slot.eligible {
-        let lawyer = &problem.lawyers[l];
-        if roster.assignments.iter().any(|a| {
-            a.lawyer_id == lawyer.id
-                && &a.station_id == station
-                && a.date == date
-                && a.half_day == half_day
-        }) {
-            continue;
-        }
-        let mut with = base.clone();
-        with.push(Assignment {
-            date,
-            half_day,
-            station_id: station.clone(),
-            lawyer_id: lawyer.id.clone(),
-            role,
-        });
-        let after = Roster::new(with);
-        let violations = new_violations(problem, &base_roster, &after, pins);
-        let report = build_report(problem, &after, None, &w);
-        let load = report
-            .lawyers
-            .iter()
-            .find(|x| x.lawyer_id == lawyer.id)
-            .map(|x| (x.primary + x.backup, x.fair_share))
-            .unwrap_or((0, 0.0));
-        out.push(Suggestion {
-            lawyer_id: lawyer.id.clone(),
-            name: ds
-                .lawyer(&lawyer.id)
-                .map(|x| x.name.clone())
-                .unwrap_or_default(),
-            firm_id: lawyer.firm_id.to_string(),
-            valid: violations.is_empty(),
-            cost_delta: report.components.total() - base_total,
-            current_load: load.0.saturating_sub(1),
-            fair_share: load.1,
-            violations: violations_json(&violations),
-        });
-    }
-    out.sort_by(|a, b| {
-        b.valid
-            .cmp(&a.valid)
-            .then(a.cost_delta.total_cmp(&b.cost_delta))
-            .then(a.lawyer_id.cmp(&b.lawyer_id))
-    });
-    Ok(out)
 }
 
 /// The primary duties among published ones, as the history that counts toward fair shares

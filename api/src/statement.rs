@@ -15,11 +15,12 @@ use crate::error::ApiError;
 use crate::planning::ALL;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use utoipa::ToSchema;
 use zhiban_domain::month::{Month, first_open_after};
 use zhiban_domain::subsidy::{
-    AttendedDuty, FirmTotal, LawyerTotal, LineRule, StatementLine, compute_lines, policy_on, totals,
+    self, AdjustmentError, AttendedDuty, Correction, FirmTotal, LaterStatement, LawyerTotal,
+    LockedFacts, StatementLine, compute_lines, policy_on, totals,
 };
 use zhiban_domain::{Assignment, CentreId, Dataset, HalfDay, LawyerId, SubsidyPolicy};
 use zhiban_store::{CorrectionRecord, DutyQuery, LockedMonth};
@@ -220,17 +221,6 @@ pub(crate) async fn price_month(
     })
 }
 
-fn per_lawyer(
-    lines: &[StatementLine],
-    keep: impl Fn(&StatementLine) -> bool,
-) -> BTreeMap<LawyerId, i64> {
-    let mut m = BTreeMap::new();
-    for l in lines.iter().filter(|l| keep(l)) {
-        *m.entry(l.lawyer_id.clone()).or_insert(0) += l.amount_fen;
-    }
-    m
-}
-
 fn snapshot(l: &LockedMonth) -> Result<Statement, ApiError> {
     serde_json::from_value(l.statement.clone()).map_err(|e| ApiError::Internal(e.into()))
 }
@@ -245,7 +235,8 @@ pub(crate) fn centre_policies(ds: &Dataset, centre: &CentreId) -> Vec<SubsidyPol
         .collect()
 }
 
-/// Adjustment lines paying, in open month `month`, the corrections of locked month `l`.
+/// Adjustment lines paying, in open month `month`, the corrections of locked month `l`
+/// (`zhiban_domain::subsidy::adjustments` over the store's facts).
 async fn adjustments(
     state: &AppState,
     ds: &Dataset,
@@ -263,72 +254,44 @@ async fn adjustments(
     };
     let now = price_month(state, ds, centre, lm, &frozen).await?;
     let snap = snapshot(l)?;
-    let now_totals = per_lawyer(&now.lines, |_| true);
-    let paid = per_lawyer(&snap.lines, |x| x.rule != LineRule::Adjustment);
-    let mut carried: BTreeMap<LawyerId, i64> = BTreeMap::new();
-    let mut carried_ids: BTreeSet<i64> = BTreeSet::new();
-    for later in locked.iter().filter(|x| x.month > l.month) {
-        let s = snapshot(later)?;
-        for (k, v) in per_lawyer(&s.lines, |x| {
-            x.rule == LineRule::Adjustment && x.date == Some(lm.first())
-        }) {
-            *carried.entry(k).or_insert(0) += v;
-        }
-        carried_ids.extend(s.corrections.iter().map(|c| c.id));
-    }
-    let fresh: Vec<CorrectionRecord> = state
-        .store
-        .list_corrections(centre, Some(lm))
-        .await?
+    let later: Vec<(Statement, Vec<i64>)> = locked
+        .iter()
+        .filter(|x| x.month > l.month)
+        .map(|x| {
+            let s = snapshot(x)?;
+            let ids = s.corrections.iter().map(|c| c.id).collect();
+            Ok((s, ids))
+        })
+        .collect::<Result<_, ApiError>>()?;
+    let records = state.store.list_corrections(centre, Some(lm)).await?;
+    let later: Vec<LaterStatement<'_>> = later
+        .iter()
+        .map(|(s, ids)| LaterStatement {
+            lines: &s.lines,
+            corrections: ids,
+        })
+        .collect();
+    let corrections: Vec<Correction> = records
+        .iter()
+        .map(|c| Correction {
+            id: c.id,
+            lawyer_id: c.duty.lawyer_id.clone(),
+        })
+        .collect();
+    let facts = LockedFacts {
+        month: lm,
+        approved: &snap.lines,
+        repriced: &now.lines,
+        later: &later,
+        corrections: &corrections,
+    };
+    let out = subsidy::adjustments(&facts, |x| ds.lawyer(x).map(|x| x.firm_id.clone()))
+        .map_err(|AdjustmentError::UnknownLawyer(x)| ApiError::not_found("lawyer", x))?;
+    let fresh = records
         .into_iter()
-        .filter(|c| !carried_ids.contains(&c.id))
+        .filter(|c| out.fresh.contains(&c.id))
         .collect();
-    let mut lines = vec![];
-    // Everyone paid at approval, paid now, or paid by an earlier adjustment (whose
-    // correction may since have been reversed).
-    let who: BTreeSet<&LawyerId> = now_totals
-        .keys()
-        .chain(paid.keys())
-        .chain(carried.keys())
-        .collect();
-    for lawyer in who {
-        let delta = now_totals.get(lawyer).copied().unwrap_or(0)
-            - paid.get(lawyer).copied().unwrap_or(0)
-            - carried.get(lawyer).copied().unwrap_or(0);
-        if delta == 0 {
-            continue;
-        }
-        let ids: Vec<String> = fresh
-            .iter()
-            .filter(|c| &c.duty.lawyer_id == lawyer)
-            .map(|c| format!("#{}", c.id))
-            .collect();
-        let firm_id = ds
-            .lawyer(lawyer)
-            .map(|x| x.firm_id.clone())
-            .or_else(|| {
-                snap.lines
-                    .iter()
-                    .find(|x| &x.lawyer_id == lawyer)
-                    .map(|x| x.firm_id.clone())
-            })
-            .ok_or_else(|| ApiError::not_found("lawyer", lawyer))?;
-        lines.push(StatementLine {
-            lawyer_id: lawyer.clone(),
-            firm_id,
-            date: Some(lm.first()),
-            station_id: None,
-            half_day: None,
-            rule: LineRule::Adjustment,
-            description: if ids.is_empty() {
-                format!("{} 已审核月份更正", l.month)
-            } else {
-                format!("{} 已审核月份更正（更正单 {}）", l.month, ids.join(" "))
-            },
-            amount_fen: delta,
-        });
-    }
-    Ok((lines, fresh))
+    Ok((out.lines, fresh))
 }
 
 /// The statement of a centre for a month: the approved one if locked, else computed now.

@@ -25,11 +25,15 @@
 //! - [`check`](mod@check): an independent checker of the hard rules, sharing no code with the model;
 //! - [`greedy`](mod@greedy): the randomised greedy baseline (the UK MoJ rota tool's method);
 //! - [`repair`](mod@repair): re-planning after a change with as few changes as possible;
+//! - [`suggest`](mod@suggest): ranked candidates for one slot, each with its change in the
+//!   objective and the hard rules it would break, and [`new_violations`], the check of an
+//!   edit or swap;
 //! - [`settings`]; rosters themselves ([`Roster`], [`Assignment`], [`Diff`]) live in
 //!   `zhiban-domain` and are re-exported here.
 //!
 //! Dependencies run one way: `parts` → `model` → `greedy` → `evaluate` → `objective`;
-//! `report` holds an `evaluate::Evaluation` and imports no `model`.
+//! `report` holds an `evaluate::Evaluation` and imports no `model`; `suggest` uses `check`
+//! and `evaluate` only.
 //!
 //! ```
 //! use zhiban_solver::{solve, check, SolveInput, SolveSettings};
@@ -52,6 +56,7 @@ pub mod parts;
 pub mod repair;
 pub mod report;
 pub mod settings;
+pub mod suggest;
 
 pub use check::{LimitPeriod, Violation, check, check_with_pins};
 pub use evaluate::{Busy, Evaluation, FirmLoad, LawyerLoad, Uncovered, UncoveredReason, evaluate};
@@ -67,3 +72,4 @@ pub mod roster {
     pub use zhiban_domain::roster::*;
 }
 pub use settings::{SolveSettings, Weights};
+pub use suggest::{Candidate, SlotRole, SuggestError, new_violations, suggest};

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use zhiban_domain::{Coordinates, LawyerId};
+use zhiban_domain::{Coordinates, LawyerId, attendance};
 use zhiban_store::{AttendanceRecord, AttendanceStatus, CheckInMethod, NewAttendance, TokenRole};
 
 use super::attendance::*;
@@ -145,48 +145,15 @@ async fn record_check_in(
         .policy(&*state.store, &rev, &duty.centre_id)
         .await?;
     let now = state.now();
-    let opens = start - chrono::Duration::minutes(i64::from(policy.checkin_early_minutes));
-    if now < opens || now > end {
-        return Err(ApiError::invalid(
-            "date",
-            format!("check-in for this duty is open from {opens} to {end} (UTC); it is {now}"),
-        ));
-    }
-    let minutes_late = u32::try_from((now - start).num_minutes().max(0)).unwrap_or(u32::MAX);
+    let lateness = attendance::check_in_assessment(start, end, now, check_in_rules(&policy))
+        .map_err(|closed| ApiError::invalid("date", closed.to_string()))?;
     // A position, when sent, is recorded; what proves presence is the centre's choice.
     let distance = here.map(|h| h.distance_m(&station.location));
     let outside =
-        method != CheckInMethod::Qr && distance.is_some_and(|d| d > f64::from(station.geofence_m));
+        method != CheckInMethod::Qr && attendance::outside_geofence(distance, station.geofence_m);
     let display = match req.display_code.as_deref() {
         None => false,
-        Some(code) => {
-            let a = &duty.assignment;
-            let slot = format!("{}|{}|{}", a.station_id, a.date, a.half_day);
-            if !state.wrong_codes.allowed(me.as_str(), &slot) {
-                return Err(ApiError::invalid(
-                    "display_code",
-                    "too many wrong codes for this duty: check in without the code, and your \
-                     coordinator will confirm it",
-                ));
-            }
-            let secret = crate::http::presence::station_secret(state, &a.station_id).await?;
-            if !crate::http::presence::code_is_valid(
-                &secret,
-                &a.station_id,
-                a.date,
-                a.half_day,
-                now,
-                code,
-            ) {
-                state.wrong_codes.record(me.as_str(), &slot);
-                tracing::warn!(lawyer = %me, station = %a.station_id, "wrong display code");
-                return Err(ApiError::invalid(
-                    "display_code",
-                    "this is not the current code of this station's display for this half-day",
-                ));
-            }
-            true
-        }
+        Some(code) => display_code_checked(state, me, &duty.assignment, now, code).await?,
     };
     let (approved, proof) = zhiban_domain::presence::assess(
         policy.presence_proof,
@@ -207,12 +174,12 @@ async fn record_check_in(
         lat: req.lat,
         lon: req.lon,
         distance_m: distance.map(f64::round),
-        minutes_late,
-        late: minutes_late > policy.late_grace_minutes,
+        minutes_late: lateness.minutes_late,
+        late: lateness.late,
         outside_geofence: outside,
         approved,
         proof,
-        checkout_window: Some(zhiban_domain::attendance::checkout_window(
+        checkout_window: Some(attendance::checkout_window(
             start,
             end,
             now,
@@ -236,6 +203,44 @@ async fn record_check_in(
         StatusCode::OK
     };
     Ok((status, Json(rec)).into_response())
+}
+
+/// Checks a station display's code sent with a check-in (true when valid), counting wrong
+/// codes per lawyer and duty and refusing after too many.
+async fn display_code_checked(
+    state: &AppState,
+    me: &LawyerId,
+    a: &zhiban_domain::Assignment,
+    now: DateTime<Utc>,
+    code: &str,
+) -> Result<bool, ApiError> {
+    let slot = format!("{}|{}|{}", a.station_id, a.date, a.half_day);
+    if !state.wrong_codes.allowed(me.as_str(), &slot) {
+        return Err(ApiError::invalid(
+            "display_code",
+            "too many wrong codes for this duty: check in without the code, and your \
+             coordinator will confirm it",
+        ));
+    }
+    let secret = crate::http::presence::station_secret(state, &a.station_id).await?;
+    if !crate::http::presence::code_is_valid(&secret, &a.station_id, a.date, a.half_day, now, code)
+    {
+        state.wrong_codes.record(me.as_str(), &slot);
+        tracing::warn!(lawyer = %me, station = %a.station_id, "wrong display code");
+        return Err(ApiError::invalid(
+            "display_code",
+            "this is not the current code of this station's display for this half-day",
+        ));
+    }
+    Ok(true)
+}
+
+/// The check-in window and lateness rules of a centre's policy.
+fn check_in_rules(policy: &zhiban_store::CentrePolicy) -> attendance::CheckInRules {
+    attendance::CheckInRules {
+        early_minutes: policy.checkin_early_minutes,
+        late_grace_minutes: policy.late_grace_minutes,
+    }
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -307,8 +312,8 @@ async fn check_out(
 }
 
 /// Why a duty does not count as attended, for the lawyer (in Chinese, times in Beijing time).
-fn not_attended_zh(e: &zhiban_domain::attendance::NotAttended) -> String {
-    use zhiban_domain::attendance::NotAttended;
+fn not_attended_zh(e: &attendance::NotAttended) -> String {
+    use attendance::NotAttended;
     let t = |x: &DateTime<Utc>| {
         x.with_timezone(&zhiban_domain::DEFAULT_TIME_ZONE)
             .format("%m-%d %H:%M")
@@ -376,7 +381,7 @@ async fn manual_entry(
     }
     let (_, start, end) = duty_window(&state, &duty).await?;
     let policy = state.store.centre_policy(&duty.centre_id).await?;
-    zhiban_domain::attendance::assess(
+    attendance::assess(
         start,
         end,
         req.check_in_at,
@@ -385,13 +390,12 @@ async fn manual_entry(
     )
     .map_err(|e| {
         let field = match e {
-            zhiban_domain::attendance::NotAttended::CheckInOutsideWindow { .. } => "check_in_at",
+            attendance::NotAttended::CheckInOutsideWindow { .. } => "check_in_at",
             _ => "check_out_at",
         };
         ApiError::invalid(field, not_attended_zh(&e))
     })?;
-    let minutes_late =
-        u32::try_from((req.check_in_at - start).num_minutes().max(0)).unwrap_or(u32::MAX);
+    let lateness = attendance::lateness(start, req.check_in_at, policy.late_grace_minutes);
     let record = NewAttendance {
         centre_id: duty.centre_id.clone(),
         roster_id: duty.roster_id,
@@ -403,8 +407,8 @@ async fn manual_entry(
         lat: None,
         lon: None,
         distance_m: None,
-        minutes_late,
-        late: minutes_late > policy.late_grace_minutes,
+        minutes_late: lateness.minutes_late,
+        late: lateness.late,
         outside_geofence: false,
         approved: true,
         proof: "",
@@ -469,7 +473,7 @@ async fn excuse(
     check_reason(&req.reason, "an excuse needs a reason")?;
     let duty = coordinators_duty(&state, &who, &req.duty, &req.lawyer_id).await?;
     let (_, start, _) = duty_window(&state, &duty).await?;
-    if !zhiban_domain::attendance::has_begun(start, state.now()) {
+    if !attendance::has_begun(start, state.now()) {
         return Err(ApiError::invalid(
             "date",
             "the duty has not begun: a duty that has not happened cannot be excused",

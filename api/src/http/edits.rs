@@ -2,20 +2,21 @@
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Body, Path, Query};
-use crate::planning::{
-    Suggestion, new_violations, problem_for, report_json, suggestions, violations_json,
-};
+use crate::planning::{problem_for, report_json, violations_json};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use chrono::NaiveDate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use zhiban_domain::{Assignment, HalfDay, LawyerId, Role, Roster, StationId};
+use zhiban_domain::roster::{Edit, EditError, Edited};
+use zhiban_domain::{Assignment, Dataset, HalfDay, LawyerId, Role, Roster, StationId};
+use zhiban_solver::suggest::{Candidate, SlotRole, SuggestError, suggest};
+use zhiban_solver::{Weights, new_violations};
 use zhiban_store::VersionStatus;
 
 use super::rosters::version_of;
@@ -45,6 +46,25 @@ pub(crate) struct EditOp {
     /// Primary (default) or backup.
     #[serde(default = "primary")]
     role: Role,
+}
+
+impl EditOp {
+    /// The domain's edit.
+    fn edit(&self) -> Edit {
+        let a = Assignment {
+            date: self.date,
+            half_day: self.half_day,
+            station_id: self.station_id.clone(),
+            lawyer_id: self.lawyer_id.clone(),
+            role: self.role,
+        };
+        match self.op {
+            EditKind::Assign => Edit::Assign(a),
+            EditKind::Unassign => Edit::Unassign(a),
+            EditKind::Pin => Edit::Pin(a),
+            EditKind::Unpin => Edit::Unpin(a),
+        }
+    }
 }
 
 fn primary() -> Role {
@@ -123,58 +143,20 @@ async fn edit(
         Some(v.roster.id),
     )
     .await?;
-    let mut set: BTreeSet<Assignment> = v.assignments.iter().cloned().collect();
-    let mut pins = v.pins.clone();
-    for (i, op) in req.operations.iter().enumerate() {
-        if op.date < v.roster.from || op.date > v.roster.to() {
-            return Err(ApiError::invalid(
-                format!("operations[{i}].date"),
-                format!(
-                    "{} is outside the roster's period {} to {}",
-                    op.date,
-                    v.roster.from,
-                    v.roster.to()
-                ),
-            ));
-        }
-        let a = Assignment {
-            date: op.date,
-            half_day: op.half_day,
-            station_id: op.station_id.clone(),
-            lawyer_id: op.lawyer_id.clone(),
-            role: op.role,
-        };
-        match op.op {
-            EditKind::Assign => {
-                set.insert(a);
-            }
-            EditKind::Unassign => {
-                if !set.remove(&a) {
-                    return Err(ApiError::invalid(
-                        format!("operations[{i}]"),
-                        format!(
-                            "{} is not assigned at {} {} {} as {}",
-                            a.lawyer_id,
-                            a.station_id,
-                            a.date,
-                            a.half_day,
-                            a.role.code()
-                        ),
-                    ));
-                }
-                pins.remove(&a);
-            }
-            EditKind::Pin => {
-                set.insert(a.clone());
-                pins.insert(a);
-            }
-            EditKind::Unpin => {
-                pins.remove(&a);
-            }
-        }
-    }
+    let edits: Vec<Edit> = req.operations.iter().map(EditOp::edit).collect();
     let before = Roster::new(v.assignments.clone());
-    let after = Roster::new(set);
+    let Edited {
+        roster: after,
+        pins,
+    } = before
+        .apply(&edits, &v.pins, v.roster.from..=v.roster.to())
+        .map_err(|e| {
+            let field = match e {
+                EditError::OutsidePeriod { index, .. } => format!("operations[{index}].date"),
+                EditError::NotAssigned { index, .. } => format!("operations[{index}]"),
+            };
+            ApiError::invalid(field, e.to_string())
+        })?;
     let pin_list: Vec<Assignment> = pins.iter().cloned().collect();
     let broken = new_violations(&problem, &before, &after, &pin_list);
     if !broken.is_empty() {
@@ -242,6 +224,48 @@ pub(crate) struct SlotQuery {
     replace: Option<String>,
 }
 
+/// One lawyer who could take a slot, and what it would cost.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct Suggestion {
+    /// The lawyer.
+    pub lawyer_id: LawyerId,
+    /// Name.
+    pub name: String,
+    /// Firm.
+    pub firm_id: String,
+    /// Whether the choice keeps every hard rule.
+    pub valid: bool,
+    /// Change of the roster's objective if chosen (lower is better; coverage gained shows
+    /// as a large negative number).
+    pub cost_delta: f64,
+    /// Duties (primary and backup) the lawyer already has in the period.
+    pub current_load: u32,
+    /// The lawyer's fair share of the period.
+    pub fair_share: f64,
+    /// The hard rules the choice would break.
+    #[schema(value_type = Vec<Object>)]
+    pub violations: Vec<serde_json::Value>,
+}
+
+impl Suggestion {
+    /// The solver's candidate, named from the panel.
+    fn of(c: Candidate, ds: &Dataset) -> Self {
+        Suggestion {
+            name: ds
+                .lawyer(&c.lawyer_id)
+                .map(|x| x.name.clone())
+                .unwrap_or_default(),
+            firm_id: c.firm_id.to_string(),
+            valid: c.valid,
+            cost_delta: c.cost_delta,
+            current_load: c.current_load,
+            fair_share: c.fair_share,
+            violations: violations_json(&c.violations),
+            lawyer_id: c.lawyer_id,
+        }
+    }
+}
+
 /// Eligible lawyers for a slot, best first, each with the change in the roster's objective
 /// and the hard rules it would break.
 #[utoipa::path(get, path = "/api/v1/versions/{id}/suggestions", tag = "rosters",
@@ -272,21 +296,25 @@ async fn get_suggestions(
     .await?;
     let roster = Roster::new(v.assignments.clone());
     let pins: Vec<Assignment> = v.pins.iter().cloned().collect();
-    let role = q.role.unwrap_or(Role::Primary);
-    let out = tokio::task::spawn_blocking(move || {
-        suggestions(
-            &ds,
+    let slot = SlotRole {
+        station_id: station,
+        date: q.date,
+        half_day: q.half_day,
+        role: q.role.unwrap_or(Role::Primary),
+    };
+    let ranked = tokio::task::spawn_blocking(move || {
+        suggest(
             &problem,
             &roster,
             &pins,
-            &station,
-            q.date,
-            q.half_day,
-            role,
+            &slot,
             replace.as_ref(),
+            &Weights::default(),
         )
     })
     .await
-    .map_err(|e| ApiError::Internal(e.into()))??;
+    .map_err(|e| ApiError::Internal(e.into()))?
+    .map_err(|e: SuggestError| ApiError::NotFound(e.to_string()))?;
+    let out = ranked.into_iter().map(|c| Suggestion::of(c, &ds)).collect();
     Ok(Json(out))
 }

@@ -1,12 +1,13 @@
 //! Swaps: a lawyer offers a published duty to another; the taker accepts; the coordinator
-//! approves (or the centre approves valid swaps itself). Every step re-checks the rules, and
-//! an approved swap becomes a new published version.
+//! approves (or the centre approves valid swaps itself). Every step re-checks the rules
+//! (`zhiban_domain::swap` for the centre's policy, the solver's checker for the taker's hard
+//! rules), and an approved swap becomes a new published version.
 
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Body, Path, Query};
 use crate::pages::{PageOut, store_page};
-use crate::planning::{ALL, new_violations, problem_for, report_json, violations_json};
+use crate::planning::{ALL, problem_for, report_json, violations_json};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -16,7 +17,9 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use zhiban_domain::swap::{self, Acceptance, Swap, SwapPolicy, SwapRefusal};
 use zhiban_domain::{Assignment, HalfDay, LawyerId, Role, Roster, StationId};
+use zhiban_solver::new_violations;
 use zhiban_store::{
     DutyQuery, NewSwap, NewVersion, RosterRef, SwapRecord, SwapStatus, VersionStatus,
 };
@@ -51,13 +54,43 @@ pub(crate) struct OfferSwap {
     note: String,
 }
 
+/// A centre's swap rules, as the domain reads them.
+fn swap_policy(p: &zhiban_store::CentrePolicy) -> SwapPolicy {
+    SwapPolicy {
+        same_firm: p.swap_same_firm,
+        min_hours: p.swap_min_hours,
+        auto_approve: p.swap_auto_approve,
+    }
+}
+
+/// A refusal of the swap policy as the API answers it.
+fn refusal(e: SwapRefusal) -> ApiError {
+    match e {
+        SwapRefusal::NotHeld { .. } | SwapRefusal::SlotGone => ApiError::Conflict(e.to_string()),
+        SwapRefusal::UnknownGiver { giver } => ApiError::not_found("lawyer", giver),
+        SwapRefusal::WithOneself
+        | SwapRefusal::UnknownTaker { .. }
+        | SwapRefusal::OtherFirm { .. } => ApiError::invalid("to_lawyer_id", e.to_string()),
+        SwapRefusal::TooLate { .. } => ApiError::invalid("date", e.to_string()),
+    }
+}
+
+/// A swap that keeps the rules: the published version it changes, the roster and pins
+/// after it, and the roster's report.
+struct Valid {
+    version: i64,
+    after: Roster,
+    pins: Vec<Assignment>,
+    report: serde_json::Value,
+}
+
 /// Checks a swap against the rules as they stand now; the roster after it.
 async fn validate(
     state: &AppState,
     duty: &Assignment,
     to: &LawyerId,
     roster_id: i64,
-) -> Result<(i64, Roster, serde_json::Value), ApiError> {
+) -> Result<Valid, ApiError> {
     let roster = state
         .store
         .get_roster(roster_id)
@@ -73,19 +106,13 @@ async fn validate(
         .get_version(published.id)
         .await?
         .ok_or_else(|| ApiError::not_found("version", published.id))?;
-    if !current.assignments.contains(duty) {
-        return Err(ApiError::Conflict(format!(
-            "{} no longer holds this duty in the published roster",
-            duty.lawyer_id
-        )));
-    }
-    if &duty.lawyer_id == to {
-        return Err(ApiError::invalid(
-            "to_lawyer_id",
-            "cannot swap a duty with oneself",
-        ));
-    }
-    let policy = state.store.centre_policy(&roster.centre_id).await?;
+    let proposed = Swap {
+        centre: &roster.centre_id,
+        duty,
+        to,
+    };
+    swap::check_offer(&current.assignments, proposed).map_err(refusal)?;
+    let policy = swap_policy(&state.store.centre_policy(&roster.centre_id).await?);
     let (ds, problem) = problem_for(
         state,
         &roster.centre_id,
@@ -94,56 +121,10 @@ async fn validate(
         Some(roster.id),
     )
     .await?;
-    let giver = ds
-        .lawyer(&duty.lawyer_id)
-        .ok_or_else(|| ApiError::not_found("lawyer", &duty.lawyer_id))?;
-    let taker = ds
-        .lawyer(to)
-        .ok_or_else(|| ApiError::invalid("to_lawyer_id", format!("no lawyer {to}")))?;
-    if policy.swap_same_firm && giver.firm_id != taker.firm_id {
-        return Err(ApiError::invalid(
-            "to_lawyer_id",
-            format!(
-                "centre {} allows swaps only within one firm: {} is at {}, {} at {}",
-                roster.centre_id, giver.id, giver.firm_id, taker.id, taker.firm_id
-            ),
-        ));
-    }
-    let slot = problem
-        .slots
-        .iter()
-        .find(|s| {
-            s.station_id == duty.station_id && s.date == duty.date && s.half_day == duty.half_day
-        })
-        .ok_or_else(|| ApiError::Conflict("the duty's slot is no longer in the roster".into()))?;
-    let hours = (slot.start - state.now()).num_minutes() as f64 / 60.0;
-    if hours < f64::from(policy.swap_min_hours) {
-        return Err(ApiError::invalid(
-            "date",
-            format!(
-                "swaps must be made at least {} hours before the duty starts ({}); it starts in {:.1} hours",
-                policy.swap_min_hours, slot.start, hours
-            ),
-        ));
-    }
-    let before = Roster::new(current.assignments.clone());
-    let after = Roster::new(current.assignments.iter().map(|a| {
-        if a == duty {
-            Assignment {
-                lawyer_id: to.clone(),
-                ..a.clone()
-            }
-        } else {
-            a.clone()
-        }
-    }));
-    let pins: Vec<Assignment> = current
-        .pins
-        .iter()
-        .filter(|p| *p != duty)
-        .cloned()
-        .collect();
-    let broken = new_violations(&problem, &before, &after, &pins);
+    let starts = duty.slot_in(&problem).map(|i| problem.slots[i].start);
+    swap::check_terms(&policy, proposed, &ds, starts, state.now()).map_err(refusal)?;
+    let s = swap::swapped(&current.assignments, &current.pins, proposed);
+    let broken = new_violations(&problem, &s.before, &s.after, &s.pins);
     if !broken.is_empty() {
         return Err(ApiError::Unprocessable {
             detail: format!(
@@ -154,8 +135,13 @@ async fn validate(
             violations: violations_json(&broken),
         });
     }
-    let report = report_json(&problem, &after, Some(&before));
-    Ok((current.version.id, after, report))
+    let report = report_json(&problem, &s.after, Some(&s.before));
+    Ok(Valid {
+        version: current.version.id,
+        after: s.after,
+        pins: s.pins,
+        report,
+    })
 }
 
 /// A refusal as a lawyer may see it: that the colleague cannot take the duty, never why
@@ -340,20 +326,14 @@ async fn apply(
     from: &[SwapStatus],
 ) -> Result<(), ApiError> {
     let _guard = state.publish_lock.lock().await;
-    let (current, after, report) = validate(state, &s.duty(), &s.to_lawyer, s.roster_id).await?;
-    let pins = state
-        .store
-        .get_version(current)
-        .await?
-        .map(|v| v.pins.into_iter().filter(|p| p != &s.duty()).collect())
-        .unwrap_or_default();
+    let valid = validate(state, &s.duty(), &s.to_lawyer, s.roster_id).await?;
     let v = NewVersion {
         roster: RosterRef::Existing(s.roster_id),
-        based_on: Some(current),
+        based_on: Some(valid.version),
         origin: "swap".into(),
-        report,
-        assignments: after.assignments,
-        pins,
+        report: valid.report,
+        assignments: valid.after.assignments,
+        pins: valid.pins.into_iter().collect(),
         publish: true,
         created_by: who.actor(),
     };
@@ -388,8 +368,8 @@ async fn accept_swap(
             "only the lawyer the duty is offered to may accept it".into(),
         ));
     }
-    let policy = state.store.centre_policy(&centre).await?;
-    if policy.swap_auto_approve {
+    let policy = swap_policy(&state.store.centre_policy(&centre).await?);
+    if policy.on_acceptance() == Acceptance::TakesEffect {
         apply(&state, &who, &s, &centre, &[SwapStatus::Offered]).await?;
     } else {
         validate(&state, &s.duty(), &s.to_lawyer, s.roster_id).await?;

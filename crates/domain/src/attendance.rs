@@ -1,5 +1,6 @@
-//! Whether a duty was really attended: a check-out inside the duty's window, and time on
-//! site covering a minimum share of the half-day. Pure functions over instants (UTC).
+//! Whether a duty was really attended: a check-in inside the duty's window (and how late
+//! it is), a check-out inside the duty's window, and time on site covering a minimum share
+//! of the half-day. Pure functions over instants (UTC).
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
@@ -131,6 +132,71 @@ pub fn checkout_window(
 /// excused or entered by hand as attended.
 pub fn has_begun(start: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     now >= start
+}
+
+/// A centre's rules for checking in: when the window opens and when a check-in is late.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckInRules {
+    /// Check-in opens this many minutes before the start (and closes at the end).
+    pub early_minutes: u32,
+    /// A check-in later than the start plus this many minutes is late.
+    pub late_grace_minutes: u32,
+}
+
+/// How late a check-in is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lateness {
+    /// Whole minutes after the start (0 when on time or early).
+    pub minutes_late: u32,
+    /// Later than the start plus the grace.
+    pub late: bool,
+}
+
+/// Why a check-in is refused at this instant: its window is closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("check-in for this duty is open from {opens} to {ends} (UTC); it is {at}")]
+pub struct CheckInClosed {
+    /// The window opens.
+    pub opens: DateTime<Utc>,
+    /// The window closes (the duty's end).
+    pub ends: DateTime<Utc>,
+    /// The refused check-in.
+    pub at: DateTime<Utc>,
+}
+
+/// How late a check-in at `at` is for a duty starting at `start`, under a grace of
+/// `late_grace_minutes` (a manual entry's check-in, whose window [`assess`] checks, too).
+pub fn lateness(start: DateTime<Utc>, at: DateTime<Utc>, late_grace_minutes: u32) -> Lateness {
+    let minutes_late = u32::try_from((at - start).num_minutes().max(0)).unwrap_or(u32::MAX);
+    Lateness {
+        minutes_late,
+        late: minutes_late > late_grace_minutes,
+    }
+}
+
+/// A lawyer's own check-in at `now` for the duty from `start` to `end`: refused outside the
+/// window (from `early_minutes` before the start to the end), otherwise how late it is.
+pub fn check_in_assessment(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+    rules: CheckInRules,
+) -> Result<Lateness, CheckInClosed> {
+    let opens = start - Duration::minutes(i64::from(rules.early_minutes));
+    if now < opens || now > end {
+        return Err(CheckInClosed {
+            opens,
+            ends: end,
+            at: now,
+        });
+    }
+    Ok(lateness(start, now, rules.late_grace_minutes))
+}
+
+/// Whether a phone `distance_m` metres from the station (if it sent a position) is outside
+/// the station's geofence of `geofence_m` metres. No position is not outside.
+pub fn outside_geofence(distance_m: Option<f64>, geofence_m: u32) -> bool {
+    distance_m.is_some_and(|d| d > f64::from(geofence_m))
 }
 
 /// Where a duty's attendance record stands.
@@ -374,6 +440,73 @@ mod tests {
         let (from, _) = checkout_window(at(9, 0), at(12, 0), at(8, 50), &none);
         assert_eq!(from, at(8, 50));
         assert!(assess(at(9, 0), at(12, 0), at(8, 50), at(8, 50), &none).is_ok());
+    }
+
+    const CHECK_IN: CheckInRules = CheckInRules {
+        early_minutes: 30,
+        late_grace_minutes: 10,
+    };
+
+    #[test]
+    fn check_in_opens_early_minutes_before_the_start_and_closes_at_the_end() {
+        let ok = |t| check_in_assessment(at(9, 0), at(12, 0), t, CHECK_IN);
+        assert!(ok(at(8, 30)).is_ok());
+        assert!(ok(at(12, 0)).is_ok());
+        assert_eq!(
+            ok(at(8, 29)),
+            Err(CheckInClosed {
+                opens: at(8, 30),
+                ends: at(12, 0),
+                at: at(8, 29)
+            })
+        );
+        assert!(ok(at(12, 1)).is_err());
+    }
+
+    #[test]
+    fn a_closed_window_explains_itself_in_utc() {
+        let e = check_in_assessment(at(9, 0), at(12, 0), at(12, 1), CHECK_IN).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "check-in for this duty is open from 2026-11-23 08:30:00 UTC to \
+             2026-11-23 12:00:00 UTC (UTC); it is 2026-11-23 12:01:00 UTC"
+        );
+    }
+
+    #[test]
+    fn a_check_in_is_late_only_after_the_start_plus_the_grace() {
+        let l = |t| check_in_assessment(at(9, 0), at(12, 0), t, CHECK_IN).unwrap();
+        assert_eq!(
+            l(at(8, 45)),
+            Lateness {
+                minutes_late: 0,
+                late: false
+            }
+        );
+        assert_eq!(
+            l(at(9, 10)),
+            Lateness {
+                minutes_late: 10,
+                late: false
+            }
+        );
+        assert_eq!(
+            l(at(9, 11)),
+            Lateness {
+                minutes_late: 11,
+                late: true
+            }
+        );
+        // Whole minutes: 10 minutes 59 seconds late is 10.
+        let almost = at(9, 10) + Duration::seconds(59);
+        assert_eq!(lateness(at(9, 0), almost, 10).minutes_late, 10);
+    }
+
+    #[test]
+    fn only_a_position_farther_than_the_fence_is_outside_it() {
+        assert!(!outside_geofence(None, 200));
+        assert!(!outside_geofence(Some(200.0), 200));
+        assert!(outside_geofence(Some(200.5), 200));
     }
 
     #[test]

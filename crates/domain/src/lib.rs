@@ -8,12 +8,15 @@
 //! - [`calendar`]: the working-day calendar (holidays, make-up working days);
 //! - [`dataset`]: a whole data set, validated as a whole;
 //! - [`problem`]: slots and the [`RosterProblem`] a solver consumes;
-//! - [`roster`]: rosters (who is on duty where, primary or backup) and their differences;
+//! - [`roster`]: rosters (who is on duty where, primary or backup), their differences, and
+//!   edits of a draft ([`Roster::apply`]);
 //! - [`subsidy`]: subsidy policies and the arithmetic of statements (integer fen);
 //! - [`month`]: statement months (`YYYY-MM`) and the rules that keep a locked month fixed;
-//! - [`attendance`]: whether a duty was really attended (check-out window, time on site),
-//!   what counts for pay, duty states, duty windows and the forwarding deadline;
+//! - [`attendance`]: whether a duty was really attended (check-in window and lateness,
+//!   geofence, check-out window, time on site), what counts for pay, duty states, duty
+//!   windows and the forwarding deadline;
 //! - [`presence`]: what a centre accepts as proof of presence, and whether a check-in meets it;
+//! - [`swap`]: swap policy: who may hand a published duty to whom, and when;
 //! - [`geo`], [`time`]: coordinates, half-days and weekdays.
 //!
 //! Every check returns a [`ValidationError`] naming the record and field at fault.
@@ -43,6 +46,7 @@ pub mod problem;
 pub mod roster;
 pub mod station;
 pub mod subsidy;
+pub mod swap;
 pub mod time;
 
 #[cfg(test)]
@@ -58,7 +62,7 @@ pub use lawyer::{Lawyer, Leave, Limits, Preference, PreferenceTarget, WeeklyUnav
 pub use problem::{
     PastDuty, ProblemError, ProblemLawyer, ProblemStation, RosterProblem, Slot, pool_of,
 };
-pub use roster::{Assignment, Diff, Role, Roster};
+pub use roster::{Assignment, Diff, Edit, EditError, Edited, Role, Roster};
 pub use station::{DemandRule, Station, StationKind};
 pub use subsidy::SubsidyPolicy;
 pub use time::{HalfDay, HalfDayTemplate, parse_time, parse_weekday, weekday_code};
