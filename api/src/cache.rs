@@ -334,7 +334,7 @@ mod tests {
         let version = |roster: RosterRef, lawyer: &LawyerId| NewVersion {
             roster,
             based_on: None,
-            origin: "test".into(),
+            origin: zhiban_store::VersionOrigin::Solve,
             report: serde_json::json!({}),
             assignments: vec![duty(lawyer)],
             pins: Default::default(),

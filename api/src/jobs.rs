@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use zhiban_domain::{CentreId, Roster};
 use zhiban_solver::{Change, SolveInput, SolveSettings, repair, solve_with_progress};
-use zhiban_store::{Audit, JobRecord, NewVersion, RosterRef};
+use zhiban_store::{Audit, JobRecord, NewVersion, RosterRef, VersionOrigin};
 
 /// What a job does, as stored in its `request`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -298,7 +298,7 @@ async fn compute(
                     },
                 },
                 based_on: None,
-                origin: "solve".into(),
+                origin: VersionOrigin::Solve,
                 report: serde_json::to_value(&solved.report).unwrap_or_default(),
                 assignments: solved.roster.assignments,
                 pins: Default::default(),
@@ -361,7 +361,7 @@ async fn compute(
             Ok(NewVersion {
                 roster: RosterRef::Existing(v.roster.id),
                 based_on: Some(v.version.id),
-                origin: "repair".into(),
+                origin: VersionOrigin::Repair,
                 report,
                 assignments: r.solved.roster.assignments,
                 pins,

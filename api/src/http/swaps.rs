@@ -330,7 +330,7 @@ async fn apply(
     let v = NewVersion {
         roster: RosterRef::Existing(s.roster_id),
         based_on: Some(valid.version),
-        origin: "swap".into(),
+        origin: zhiban_store::VersionOrigin::Swap,
         report: valid.report,
         assignments: valid.after.assignments,
         pins: valid.pins.into_iter().collect(),

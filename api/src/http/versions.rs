@@ -238,7 +238,7 @@ async fn new_draft(
             &NewVersion {
                 roster: RosterRef::Existing(v.roster.id),
                 based_on: Some(id),
-                origin: "edit".into(),
+                origin: zhiban_store::VersionOrigin::Edit,
                 report: v.version.report.clone(),
                 assignments: v.assignments.clone(),
                 pins: v.pins.clone(),

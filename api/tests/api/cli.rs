@@ -693,7 +693,7 @@ async fn solving_from_the_database_counts_published_history_toward_fair_shares()
                     weeks: 1,
                 },
                 based_on: None,
-                origin: "test".into(),
+                origin: zhiban_store::VersionOrigin::Solve,
                 report: serde_json::json!({}),
                 assignments: assignments.clone(),
                 pins: Default::default(),

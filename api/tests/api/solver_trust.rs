@@ -138,7 +138,7 @@ async fn solving_from_the_database_respects_other_rosters_and_busy_calendars(bac
                     weeks: 1,
                 },
                 based_on: None,
-                origin: "test".into(),
+                origin: zhiban_store::VersionOrigin::Solve,
                 report: serde_json::json!({}),
                 assignments: vec![Assignment {
                     date: d("2026-11-23"),

@@ -48,7 +48,8 @@ fn version_from_row(r: &DbRow) -> Result<VersionRecord, StoreError> {
         status: VersionStatus::parse(&r.try_get::<String, _>("status")?)
             .map_err(|m| corrupt(t, &key, m))?,
         based_on: r.try_get("based_on")?,
-        origin: r.try_get("origin")?,
+        origin: VersionOrigin::parse(&r.try_get::<String, _>("origin")?)
+            .map_err(|m| corrupt(t, &key, m))?,
         report: serde_json::from_str(&r.try_get::<String, _>("report")?)
             .map_err(|e| corrupt(t, &key, e.to_string()))?,
         revision: r.try_get("revision")?,
@@ -375,7 +376,7 @@ pub async fn insert_version(conn: &mut Conn, v: &NewVersion) -> Result<i64, Stor
     .bind(roster_id)
     .bind(number)
     .bind(v.based_on)
-    .bind(&v.origin)
+    .bind(v.origin.code())
     .bind(v.report.to_string())
     .bind(&now)
     .bind(&v.created_by)

@@ -128,7 +128,7 @@ async fn migrate_db_copies_everything_verified_and_refuses_a_non_empty_target() 
                     weeks: 1,
                 },
                 based_on: None,
-                origin: "solve".into(),
+                origin: zhiban_store::VersionOrigin::Solve,
                 report: serde_json::json!({"note": "引号 ' 和 | 竖线"}),
                 assignments: vec![],
                 pins: Default::default(),
@@ -165,7 +165,7 @@ async fn migrate_db_copies_everything_verified_and_refuses_a_non_empty_target() 
             &zhiban_store::NewVersion {
                 roster: RosterRef::Existing(b.get_version(v).await.unwrap().unwrap().roster.id),
                 based_on: Some(v),
-                origin: "edit".into(),
+                origin: zhiban_store::VersionOrigin::Edit,
                 report: serde_json::json!({}),
                 assignments: vec![],
                 pins: Default::default(),

@@ -69,7 +69,7 @@ pub(crate) fn new_version(
     zhiban_store::NewVersion {
         roster,
         based_on: None,
-        origin: "solve".into(),
+        origin: zhiban_store::VersionOrigin::Solve,
         report: serde_json::json!({"posts_filled": lawyers.len()}),
         assignments: lawyers
             .iter()

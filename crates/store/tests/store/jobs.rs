@@ -86,7 +86,7 @@ async fn jobs_are_leased_to_one_worker_and_taken_back_when_it_dies(backend: Back
             weeks: 1,
         },
         based_on: None,
-        origin: "solve".into(),
+        origin: zhiban_store::VersionOrigin::Solve,
         report: serde_json::json!({}),
         assignments: vec![],
         pins: Default::default(),
