@@ -57,15 +57,37 @@ pub(crate) struct PendingClaim {
     pub(crate) outlier: bool,
 }
 
+/// The version of the statement's stored form: an approved statement is kept as written at
+/// approval, so a reader must know which form it holds. Statements approved before the form
+/// carried its version are version 1.
+pub(crate) const STATEMENT_SCHEMA: u32 = 1;
+
+fn schema_v1() -> u32 {
+    1
+}
+
+/// Whether a statement is still computed from the facts or approved for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum StatementStatus {
+    /// Recomputed on every read.
+    Open,
+    /// Approved; never changes.
+    Locked,
+}
+
 /// A month's subsidy statement of one centre.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub(crate) struct Statement {
+    /// The version of this form (see [`STATEMENT_SCHEMA`]).
+    #[serde(default = "schema_v1")]
+    pub(crate) schema_version: u32,
     /// Centre.
     pub(crate) centre_id: CentreId,
     /// `YYYY-MM`.
     pub(crate) month: String,
     /// `open` (recomputed on every read) or `locked` (approved; never changes).
-    pub(crate) status: String,
+    pub(crate) status: StatementStatus,
     /// When finance approved it.
     pub(crate) locked_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Who approved it.
@@ -221,8 +243,21 @@ pub(crate) async fn price_month(
     })
 }
 
+/// The statement approved for a locked month, as it was written. A form newer than this
+/// release reads is refused rather than misread.
 fn snapshot(l: &LockedMonth) -> Result<Statement, ApiError> {
-    serde_json::from_value(l.statement.clone()).map_err(|e| ApiError::Internal(e.into()))
+    let s: Statement =
+        serde_json::from_value(l.statement.clone()).map_err(|e| ApiError::Internal(e.into()))?;
+    if s.schema_version > STATEMENT_SCHEMA {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "the statement of {} {} was approved in form {}; this release reads up to {}",
+            l.centre_id,
+            l.month,
+            s.schema_version,
+            STATEMENT_SCHEMA
+        )));
+    }
+    Ok(s)
 }
 
 /// The policy versions of `centre` (what a locked month freezes).
@@ -316,7 +351,7 @@ pub(crate) async fn statement_at(
     let locked = state.store.locked_months(centre).await?;
     if let Some(l) = locked.iter().find(|l| l.month == key) {
         let mut s = snapshot(l)?;
-        s.status = "locked".into();
+        s.status = StatementStatus::Locked;
         s.locked_at = Some(l.locked_at);
         s.locked_by = Some(l.locked_by.clone());
         return Ok(s);
@@ -342,8 +377,9 @@ pub(crate) async fn statement_at(
     let (lawyers, firms, total_fen) = totals(&priced.lines);
     Ok(Statement {
         centre_id: centre.clone(),
+        schema_version: STATEMENT_SCHEMA,
         month: key,
-        status: "open".into(),
+        status: StatementStatus::Open,
         locked_at: None,
         locked_by: None,
         lines: priced.lines,
@@ -357,4 +393,43 @@ pub(crate) async fn statement_at(
         off_roster: priced.off_roster,
         corrections,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn locked(statement: serde_json::Value) -> LockedMonth {
+        LockedMonth {
+            centre_id: CentreId::parse("CH").unwrap(),
+            month: "2026-10".into(),
+            locked_at: chrono::Utc::now(),
+            locked_by: "finance".into(),
+            statement,
+            policies: vec![],
+        }
+    }
+
+    fn open_statement() -> serde_json::Value {
+        serde_json::json!({
+            "centre_id": "CH", "month": "2026-10", "status": "open", "locked_at": null,
+            "locked_by": null, "lines": [], "lawyers": [], "firms": [], "total_fen": 19500,
+            "unpaid": [], "pending": 0,
+        })
+    }
+
+    #[test]
+    fn a_statement_approved_before_the_form_had_a_version_reads_as_version_1() {
+        let s = snapshot(&locked(open_statement())).unwrap();
+        assert_eq!(s.schema_version, 1);
+        assert_eq!(s.total_fen, 19_500);
+        assert_eq!(s.status, StatementStatus::Open);
+    }
+
+    #[test]
+    fn a_statement_in_a_newer_form_is_refused_not_misread() {
+        let mut v = open_statement();
+        v["schema_version"] = serde_json::json!(STATEMENT_SCHEMA + 1);
+        assert!(snapshot(&locked(v)).is_err());
+    }
 }

@@ -139,7 +139,7 @@ async fn approve_month(
     }
     let ds = state.dataset().await?;
     let s = crate::statement::statement_at(&state, &ds, &c, m).await?;
-    if s.status == "locked" {
+    if s.status == crate::statement::StatementStatus::Locked {
         return Err(ApiError::Conflict(format!(
             "{month} of centre {c} is approved already; it never changes"
         )));
