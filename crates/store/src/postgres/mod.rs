@@ -30,6 +30,9 @@ pub mod feeds;
 #[path = "../sql/firms.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod firms;
+#[path = "../sql/jobs.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
+pub mod jobs;
 #[path = "../sql/lawyers.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod lawyers;
@@ -48,6 +51,9 @@ pub mod stations;
 #[path = "../sql/store_impl.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 mod store_impl;
+#[path = "../sql/swaps.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
+pub mod swaps;
 
 pub(crate) use crate::codec::*;
 

@@ -4,8 +4,8 @@
 //! of the backend only what `crate::backend` declares.
 
 use super::{
-    Backend, Conn, attendance, audit, calendar, centres, corrections, feeds, firms, lawyers,
-    ledger, rosters, settings, stations,
+    Backend, Conn, attendance, audit, calendar, centres, corrections, feeds, firms, jobs, lawyers,
+    ledger, rosters, settings, stations, swaps,
 };
 use crate::backend::{Backend as _, WriteTx as _};
 use crate::prelude::*;
@@ -295,7 +295,7 @@ impl RosterStore for Backend {
 
     async fn create_swap(&self, s: &NewSwap, a: &Audit) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
-        let id = rosters::insert_swap(&mut tx, s).await?;
+        let id = swaps::insert_swap(&mut tx, s).await?;
         let mut a = a.clone();
         a.target = format!("swap/{id}");
         audit::insert_audit(&mut tx, &a).await?;
@@ -304,7 +304,7 @@ impl RosterStore for Backend {
     }
 
     async fn get_swap(&self, id: i64) -> Result<Option<SwapRecord>, StoreError> {
-        rosters::get_swap(&mut *self.read_pool().acquire().await?, id).await
+        swaps::get_swap(&mut *self.read_pool().acquire().await?, id).await
     }
 
     async fn list_swaps(
@@ -313,7 +313,7 @@ impl RosterStore for Backend {
         lawyer: Option<&LawyerId>,
         page: Page,
     ) -> Result<Paged<SwapRecord>, StoreError> {
-        rosters::list_swaps(
+        swaps::list_swaps(
             &mut *self.read_pool().acquire().await?,
             centres,
             lawyer,
@@ -335,7 +335,7 @@ impl RosterStore for Backend {
             Some(v) => Some(rosters::insert_version(&mut tx, v).await?),
             None => None,
         };
-        rosters::set_swap_status(&mut tx, id, from, to, &a.actor, version).await?;
+        swaps::set_swap_status(&mut tx, id, from, to, &a.actor, version).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(version)
@@ -366,7 +366,7 @@ impl JobStore for Backend {
         a: &Audit,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
-        let id = rosters::insert_job(&mut tx, centre, kind, request, roster_id, &a.actor).await?;
+        let id = jobs::insert_job(&mut tx, centre, kind, request, roster_id, &a.actor).await?;
         let mut a = a.clone();
         a.target = format!("job/{id}");
         audit::insert_audit(&mut tx, &a).await?;
@@ -375,19 +375,19 @@ impl JobStore for Backend {
     }
 
     async fn get_job(&self, id: i64) -> Result<Option<JobRecord>, StoreError> {
-        rosters::get_job(&mut *self.read_pool().acquire().await?, id).await
+        jobs::get_job(&mut *self.read_pool().acquire().await?, id).await
     }
 
     async fn claim_next_job(&self, worker: &str) -> Result<Option<JobRecord>, StoreError> {
         let mut tx = self.write().await?;
-        let job = rosters::claim_next_job(&mut tx, worker, chrono::Utc::now()).await?;
+        let job = jobs::claim_next_job(&mut tx, worker, chrono::Utc::now()).await?;
         tx.commit().await?;
         Ok(job)
     }
 
     async fn heartbeat_job(&self, id: i64, worker: &str) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
-        let held = rosters::heartbeat_job(&mut tx, id, worker, chrono::Utc::now()).await?;
+        let held = jobs::heartbeat_job(&mut tx, id, worker, chrono::Utc::now()).await?;
         tx.commit().await?;
         Ok(held)
     }
@@ -398,9 +398,8 @@ impl JobStore for Backend {
         max_attempts: u32,
     ) -> Result<(u64, u64), StoreError> {
         let mut tx = self.write().await?;
-        let r =
-            rosters::requeue_stale_jobs(&mut tx, stale_before, max_attempts, chrono::Utc::now())
-                .await?;
+        let r = jobs::requeue_stale_jobs(&mut tx, stale_before, max_attempts, chrono::Utc::now())
+            .await?;
         tx.commit().await?;
         Ok(r)
     }
@@ -411,7 +410,7 @@ impl JobStore for Backend {
         progress: &serde_json::Value,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        rosters::set_job_progress(&mut tx, id, progress).await?;
+        jobs::set_job_progress(&mut tx, id, progress).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -427,11 +426,11 @@ impl JobStore for Backend {
         let version = match result {
             Ok(v) => {
                 let vid = rosters::insert_version(&mut tx, v).await?;
-                rosters::finish_job(&mut tx, id, worker, Ok(vid)).await?;
+                jobs::finish_job(&mut tx, id, worker, Ok(vid)).await?;
                 Some(vid)
             }
             Err(e) => {
-                rosters::finish_job(&mut tx, id, worker, Err(e)).await?;
+                jobs::finish_job(&mut tx, id, worker, Err(e)).await?;
                 None
             }
         };

@@ -18,6 +18,8 @@ pub mod corrections;
 pub mod feeds;
 #[path = "../sql/firms.rs"]
 pub mod firms;
+#[path = "../sql/jobs.rs"]
+pub mod jobs;
 #[path = "../sql/lawyers.rs"]
 pub mod lawyers;
 #[path = "../sql/ledger.rs"]
@@ -30,6 +32,8 @@ pub mod settings;
 pub mod stations;
 #[path = "../sql/store_impl.rs"]
 mod store_impl;
+#[path = "../sql/swaps.rs"]
+pub mod swaps;
 mod writer;
 
 pub(crate) use crate::codec::*;
