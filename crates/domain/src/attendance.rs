@@ -1,3 +1,4 @@
+// Over the ~600-line sizing rule by a line, on purpose: the attendance rules (window, lateness, geofence, check-out, pay, states, forwarding) and their unit tests, which take half the file; splitting the tests out is the next step if it grows.
 //! Whether a duty was really attended: a check-in inside the duty's window (and how late
 //! it is), a check-out inside the duty's window, and time on site covering a minimum share
 //! of the half-day. Pure functions over instants (UTC).
