@@ -335,7 +335,7 @@ mod tests {
             roster,
             based_on: None,
             origin: zhiban_store::VersionOrigin::Solve,
-            report: serde_json::json!({}),
+            report: zhiban_domain::SolveReport::not_solved(Default::default()),
             assignments: vec![duty(lawyer)],
             pins: Default::default(),
             publish: true,

@@ -255,8 +255,7 @@ async fn compute(
     let store = state.store.clone();
     let writer = tokio::spawn(async move {
         while let Some(p) = rx.recv().await {
-            let v = serde_json::to_value(p).unwrap_or_default();
-            if let Err(e) = store.set_job_progress(job_id, &v).await {
+            if let Err(e) = store.set_job_progress(job_id, &p.into()).await {
                 tracing::warn!(job = job_id, error = %e, "progress not recorded");
             }
         }
@@ -299,7 +298,7 @@ async fn compute(
                 },
                 based_on: None,
                 origin: VersionOrigin::Solve,
-                report: serde_json::to_value(&solved.report).unwrap_or_default(),
+                report: solved.report,
                 assignments: solved.roster.assignments,
                 pins: Default::default(),
                 publish: false,
@@ -347,10 +346,7 @@ async fn compute(
                         ),
                         ..r.solved.report.clone()
                     };
-                    (
-                        r,
-                        serde_json::to_value(report).unwrap_or(serde_json::Value::Null),
-                    )
+                    (r, report)
                 })
             })
             .await

@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use chrono::{Duration, NaiveDate};
 use zhiban_domain::{CentreId, Dataset, LawyerId, PastDuty, Role, Roster, RosterProblem};
-use zhiban_solver::{Violation, Weights, build_report};
+use zhiban_solver::{SolveReport, Violation, Weights, build_report};
 use zhiban_store::{DutyQuery, Page};
 
 /// Everything-in-one-page for internal reads.
@@ -137,13 +137,12 @@ pub(crate) async fn problem_from_store(
 }
 
 /// The report of a roster as JSON.
-pub(crate) fn report_json(
+pub(crate) fn report_of(
     problem: &RosterProblem,
     roster: &Roster,
     previous: Option<&Roster>,
-) -> serde_json::Value {
-    let report = build_report(problem, roster, previous, &Weights::default());
-    serde_json::to_value(report).unwrap_or(serde_json::Value::Null)
+) -> SolveReport {
+    build_report(problem, roster, previous, &Weights::default())
 }
 
 /// Violations as JSON values, for problem bodies.

@@ -14,109 +14,15 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::planning::ALL;
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
-use utoipa::ToSchema;
 use zhiban_domain::month::{Month, first_open_after};
 use zhiban_domain::subsidy::{
-    self, AdjustmentError, AttendedDuty, Correction, FirmTotal, LaterStatement, LawyerTotal,
-    LockedFacts, StatementLine, compute_lines, policy_on, totals,
+    self, AdjustmentError, AttendedDuty, Correction, LaterStatement, LockedFacts, PendingClaim,
+    STATEMENT_SCHEMA, Statement, StatementLine, StatementStatus, UnpaidDuty, compute_lines,
+    policy_on, totals,
 };
-use zhiban_domain::{Assignment, CentreId, Dataset, HalfDay, LawyerId, SubsidyPolicy};
+use zhiban_domain::{Assignment, CentreId, Dataset, HalfDay, SubsidyPolicy};
 use zhiban_store::{CorrectionRecord, DutyQuery, LockedMonth};
-
-/// A duty attended but unpaid because no policy was in force.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub(crate) struct UnpaidDuty {
-    /// Lawyer.
-    pub(crate) lawyer_id: LawyerId,
-    /// Day.
-    pub(crate) date: NaiveDate,
-    /// Station.
-    pub(crate) station_id: String,
-}
-
-/// Plea agreements claimed on a duty that a coordinator has not confirmed as claimed.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub(crate) struct PendingClaim {
-    /// The duty.
-    pub(crate) station_id: String,
-    /// Day.
-    pub(crate) date: NaiveDate,
-    /// Half-day.
-    pub(crate) half_day: HalfDay,
-    /// Lawyer.
-    pub(crate) lawyer_id: LawyerId,
-    /// Claimed by the lawyer.
-    pub(crate) claimed: u32,
-    /// Confirmed (and paid) so far.
-    pub(crate) confirmed: u32,
-    /// What confirming the claim would add (fen; negative when the claim is lower).
-    pub(crate) amount_fen: i64,
-    /// Above the centre's plausibility limit per duty: check before confirming.
-    pub(crate) outlier: bool,
-}
-
-/// The version of the statement's stored form: an approved statement is kept as written at
-/// approval, so a reader must know which form it holds. Statements approved before the form
-/// carried its version are version 1.
-pub(crate) const STATEMENT_SCHEMA: u32 = 1;
-
-fn schema_v1() -> u32 {
-    1
-}
-
-/// Whether a statement is still computed from the facts or approved for good.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum StatementStatus {
-    /// Recomputed on every read.
-    Open,
-    /// Approved; never changes.
-    Locked,
-}
-
-/// A month's subsidy statement of one centre.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub(crate) struct Statement {
-    /// The version of this form (see [`STATEMENT_SCHEMA`]).
-    #[serde(default = "schema_v1")]
-    pub(crate) schema_version: u32,
-    /// Centre.
-    pub(crate) centre_id: CentreId,
-    /// `YYYY-MM`.
-    pub(crate) month: String,
-    /// `open` (recomputed on every read) or `locked` (approved; never changes).
-    pub(crate) status: StatementStatus,
-    /// When finance approved it.
-    pub(crate) locked_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// Who approved it.
-    pub(crate) locked_by: Option<String>,
-    /// One line per duty and rule (confirmed facts only).
-    pub(crate) lines: Vec<StatementLine>,
-    /// Per lawyer.
-    pub(crate) lawyers: Vec<LawyerTotal>,
-    /// Per firm.
-    pub(crate) firms: Vec<FirmTotal>,
-    /// The centre's total (fen): what approval pays.
-    pub(crate) total_fen: i64,
-    /// Attended duties no policy pays (set a policy from an earlier date).
-    pub(crate) unpaid: Vec<UnpaidDuty>,
-    /// Duties still checked in, or outside the geofence awaiting approval: not yet counted.
-    pub(crate) pending: u32,
-    /// Claims not yet confirmed: not in the total.
-    #[serde(default)]
-    pub(crate) pending_claims: Vec<PendingClaim>,
-    /// Sum of the pending claims (fen), shown apart from the total.
-    #[serde(default)]
-    pub(crate) pending_fen: i64,
-    /// Records that no longer match a published duty whose slot is paid already.
-    #[serde(default)]
-    pub(crate) off_roster: u32,
-    /// Corrections of locked months paid by this statement's adjustment lines.
-    #[serde(default)]
-    pub(crate) corrections: Vec<CorrectionRecord>,
-}
 
 /// Priced lines of one month's facts as they stand, with what is left out.
 pub(crate) struct Priced {
@@ -243,23 +149,6 @@ pub(crate) async fn price_month(
     })
 }
 
-/// The statement approved for a locked month, as it was written. A form newer than this
-/// release reads is refused rather than misread.
-fn snapshot(l: &LockedMonth) -> Result<Statement, ApiError> {
-    let s: Statement =
-        serde_json::from_value(l.statement.clone()).map_err(|e| ApiError::Internal(e.into()))?;
-    if s.schema_version > STATEMENT_SCHEMA {
-        return Err(ApiError::Internal(anyhow::anyhow!(
-            "the statement of {} {} was approved in form {}; this release reads up to {}",
-            l.centre_id,
-            l.month,
-            s.schema_version,
-            STATEMENT_SCHEMA
-        )));
-    }
-    Ok(s)
-}
-
 /// The policy versions of `centre` (what a locked month freezes).
 pub(crate) fn centre_policies(ds: &Dataset, centre: &CentreId) -> Vec<SubsidyPolicy> {
     ds.settings
@@ -288,12 +177,12 @@ async fn adjustments(
         l.policies.clone()
     };
     let now = price_month(state, ds, centre, lm, &frozen).await?;
-    let snap = snapshot(l)?;
+    let snap = l.statement.clone();
     let later: Vec<(Statement, Vec<i64>)> = locked
         .iter()
         .filter(|x| x.month > l.month)
         .map(|x| {
-            let s = snapshot(x)?;
+            let s = x.statement.clone();
             let ids = s.corrections.iter().map(|c| c.id).collect();
             Ok((s, ids))
         })
@@ -350,7 +239,7 @@ pub(crate) async fn statement_at(
     let key = month.to_string();
     let locked = state.store.locked_months(centre).await?;
     if let Some(l) = locked.iter().find(|l| l.month == key) {
-        let mut s = snapshot(l)?;
+        let mut s = l.statement.clone();
         s.status = StatementStatus::Locked;
         s.locked_at = Some(l.locked_at);
         s.locked_by = Some(l.locked_by.clone());
@@ -393,43 +282,4 @@ pub(crate) async fn statement_at(
         off_roster: priced.off_roster,
         corrections,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn locked(statement: serde_json::Value) -> LockedMonth {
-        LockedMonth {
-            centre_id: CentreId::parse("CH").unwrap(),
-            month: "2026-10".into(),
-            locked_at: chrono::Utc::now(),
-            locked_by: "finance".into(),
-            statement,
-            policies: vec![],
-        }
-    }
-
-    fn open_statement() -> serde_json::Value {
-        serde_json::json!({
-            "centre_id": "CH", "month": "2026-10", "status": "open", "locked_at": null,
-            "locked_by": null, "lines": [], "lawyers": [], "firms": [], "total_fen": 19500,
-            "unpaid": [], "pending": 0,
-        })
-    }
-
-    #[test]
-    fn a_statement_approved_before_the_form_had_a_version_reads_as_version_1() {
-        let s = snapshot(&locked(open_statement())).unwrap();
-        assert_eq!(s.schema_version, 1);
-        assert_eq!(s.total_fen, 19_500);
-        assert_eq!(s.status, StatementStatus::Open);
-    }
-
-    #[test]
-    fn a_statement_in_a_newer_form_is_refused_not_misread() {
-        let mut v = open_statement();
-        v["schema_version"] = serde_json::json!(STATEMENT_SCHEMA + 1);
-        assert!(snapshot(&locked(v)).is_err());
-    }
 }

@@ -52,16 +52,16 @@ fn main() {
         r.solve_seconds,
         r.variables,
         r.constraints,
-        r.posts_filled,
-        r.posts_wanted,
-        r.backups_filled,
-        r.backups_wanted,
-        r.uncovered.len()
+        r.evaluation.posts_filled,
+        r.evaluation.posts_wanted,
+        r.evaluation.backups_filled,
+        r.evaluation.backups_wanted,
+        r.evaluation.uncovered.len()
     );
     println!(
         "components {:?} total {:.2}",
-        r.components,
-        r.components.total()
+        r.evaluation.components,
+        r.evaluation.components.total()
     );
     println!("violations {}", check(&problem, &solved.roster).len());
     let t = std::time::Instant::now();
@@ -70,10 +70,10 @@ fn main() {
     println!(
         "greedy {:.3}s posts {}/{} backups {} total {:.2} violations {}",
         t.elapsed().as_secs_f64(),
-        gr.posts_filled,
-        gr.posts_wanted,
-        gr.backups_filled,
-        gr.components.total(),
+        gr.evaluation.posts_filled,
+        gr.evaluation.posts_wanted,
+        gr.evaluation.backups_filled,
+        gr.evaluation.components.total(),
         check(&problem, &g).len()
     );
 }

@@ -9,127 +9,13 @@ use crate::objective::{Components, coverage_per_post, tie_break_cost, travel_cos
 use crate::roster::{Role, Roster};
 use crate::settings::Weights;
 use chrono::{Datelike, NaiveDate};
-use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use zhiban_domain::{FirmId, HalfDay, LawyerId, RosterProblem, Slot, StationId};
 
-/// Why a slot is not fully covered.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum UncoveredReason {
-    /// No lawyer in the pool has the skills, languages, years or firm the slot needs, or
-    /// holds a licence on the date.
-    NoEligibleLawyer {
-        /// Lawyers who would be eligible but are licensed only after the date, with their
-        /// licence dates (no duty before the licence, whatever the years required).
-        #[schema(value_type = Vec<Object>)]
-        licensed_later: Vec<(LawyerId, NaiveDate)>,
-    },
-    /// Lawyers are eligible, but every one of them is unavailable then.
-    EligibleUnavailable {
-        /// The eligible lawyers.
-        lawyers: Vec<LawyerId>,
-    },
-    /// Eligible, available lawyers exist, but each is on duty elsewhere then or at a limit.
-    EligibleAtLimits {
-        /// Each available eligible lawyer not on this slot, with what holds them.
-        lawyers: Vec<(LawyerId, Busy)>,
-    },
-}
-
-/// What keeps an available, eligible lawyer from a slot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Busy {
-    /// On duty elsewhere (or as backup here) that half-day.
-    SameHalfDay,
-    /// At the per-day limit.
-    DayLimit,
-    /// At the per-week limit.
-    WeekLimit,
-    /// At the per-month limit.
-    MonthLimit,
-    /// The other half-day is at a station too far away.
-    TooFar,
-    /// Nothing binds: a better use of the lawyer was found (shown only for missing backups).
-    Other,
-}
-
-/// A slot left short.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Uncovered {
-    /// Station.
-    pub station_id: StationId,
-    /// Date.
-    pub date: NaiveDate,
-    /// Half-day.
-    pub half_day: HalfDay,
-    /// Primary posts wanted.
-    pub wanted: u32,
-    /// Primary posts filled.
-    pub filled: u32,
-    /// Backups wanted.
-    pub backups_wanted: u32,
-    /// Backups named.
-    pub backups_filled: u32,
-    /// Why.
-    pub reason: UncoveredReason,
-}
-
-/// One lawyer's load.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct LawyerLoad {
-    /// Lawyer.
-    pub lawyer_id: LawyerId,
-    /// Firm.
-    pub firm_id: FirmId,
-    /// Duties in the history window.
-    pub history: u32,
-    /// Primary duties in the period.
-    pub primary: u32,
-    /// Backup duties in the period.
-    pub backup: u32,
-    /// Fair share of history plus period, in duty units.
-    pub fair_share: f64,
-    /// History + primary + backup_load × backup − fair share.
-    pub deviation: f64,
-}
-
-/// One firm's load.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct FirmLoad {
-    /// Firm.
-    pub firm_id: FirmId,
-    /// Active panel size.
-    pub panel: u32,
-    /// Duty units, history included.
-    pub load: f64,
-    /// Its share.
-    pub fair_share: f64,
-}
-
-/// A roster's evaluation against its problem.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Evaluation {
-    /// The objective recomputed from the roster, term by term.
-    pub components: Components,
-    /// Slots in the period.
-    pub slots: usize,
-    /// Primary posts wanted.
-    pub posts_wanted: u32,
-    /// Primary posts filled.
-    pub posts_filled: u32,
-    /// Backups wanted.
-    pub backups_wanted: u32,
-    /// Backups named.
-    pub backups_filled: u32,
-    /// Slots left short, and why.
-    pub uncovered: Vec<Uncovered>,
-    /// Load per lawyer.
-    pub lawyers: Vec<LawyerLoad>,
-    /// Load per firm.
-    pub firms: Vec<FirmLoad>,
-}
+// The evaluation's types are contracts kept by the store: they live in the domain.
+pub use zhiban_domain::report::{
+    Busy, Evaluation, FirmLoad, LawyerLoad, Uncovered, UncoveredReason,
+};
 
 /// Scores `roster` against `problem` (and, for stability, `previous`) and explains its gaps.
 pub fn evaluate(

@@ -66,6 +66,7 @@ pub use objective::Components;
 pub use parts::{Progress, solve, solve_with_progress};
 pub use repair::{Change, Repaired, repair};
 pub use report::{SolveReport, SolveStatus, build_report};
+pub use zhiban_domain::JobProgress;
 pub use zhiban_domain::roster::{Assignment, Diff, Role, Roster};
 /// Rosters, re-exported from `zhiban-domain`.
 pub mod roster {

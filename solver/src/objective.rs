@@ -6,46 +6,8 @@
 
 use crate::roster::Role;
 use crate::settings::Weights;
-use serde::Serialize;
+pub use zhiban_domain::report::Components;
 use zhiban_domain::{HalfDay, LawyerId, ProblemLawyer, ProblemStation, RosterProblem, StationId};
-
-/// The objective, term by term (already weighted, except where noted).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Components {
-    /// (a) unfilled primary posts, weighted by station priority.
-    pub coverage: f64,
-    /// (b) missing backups.
-    pub backups: f64,
-    /// (c) worst lawyer deviation outside the fair band (floor..ceil of the fair share).
-    pub fairness_max: f64,
-    /// (c) total lawyer deviation outside the fair band.
-    pub fairness_sum: f64,
-    /// (d) total firm deviation from share.
-    pub firm_fairness: f64,
-    /// (e) duties against a lawyer's stated wishes.
-    pub preference: f64,
-    /// (f) travel.
-    pub distance: f64,
-    /// (g) changes against the previous version.
-    pub stability: f64,
-    /// The tie-breaking term (tiny by design).
-    pub tie_break: f64,
-}
-
-impl Components {
-    /// The weighted sum.
-    pub fn total(&self) -> f64 {
-        self.coverage
-            + self.backups
-            + self.fairness_max
-            + self.fairness_sum
-            + self.firm_fairness
-            + self.preference
-            + self.distance
-            + self.stability
-            + self.tie_break
-    }
-}
 
 /// (a) The cost of one unfilled primary post at `station`: coverage × (1 + its priority).
 pub(crate) fn coverage_per_post(w: &Weights, station: &ProblemStation) -> f64 {

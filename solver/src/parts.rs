@@ -100,6 +100,21 @@ pub struct Progress {
     pub elapsed_seconds: f64,
 }
 
+impl From<Progress> for zhiban_domain::JobProgress {
+    /// A figure not known yet (an infinite incumbent, a NaN gap) becomes `None`.
+    fn from(p: Progress) -> Self {
+        let known = |x: f64| x.is_finite().then_some(x);
+        zhiban_domain::JobProgress {
+            parts_total: p.parts_total,
+            parts_done: p.parts_done,
+            incumbent: known(p.incumbent),
+            bound: known(p.bound),
+            gap: known(p.gap),
+            elapsed_seconds: known(p.elapsed_seconds),
+        }
+    }
+}
+
 /// Solves a roster problem: independent parts in parallel, then one roster and one report.
 pub fn solve(input: SolveInput<'_>, settings: &SolveSettings) -> Result<Solved, SolveError> {
     solve_parts(input, settings, None)

@@ -89,10 +89,10 @@ fn assert_true_bound(name: &str, problem: &RosterProblem, s: &SolveSettings) -> 
     assert_eq!(r.status, SolveStatus::Optimal, "{name}");
     // The objective the solver saw is the roster's own score.
     assert!(
-        (r.solver_objective - r.components.total()).abs() <= 1e-6 * r.components.total().max(1.0),
+        (r.solver_objective - r.evaluation.components.total()).abs() <= 1e-6 * r.evaluation.components.total().max(1.0),
         "{name}: solver {} vs components {}",
         r.solver_objective,
-        r.components.total()
+        r.evaluation.components.total()
     );
     assert!(
         r.best_bound <= r.solver_objective + 1e-6 * r.solver_objective.abs().max(1.0),
@@ -120,9 +120,9 @@ fn a_slot_nobody_is_eligible_for_counts_in_the_bound_as_well_as_the_objective() 
         let solved = assert_true_bound(name, &problem, &s);
         let r = &solved.report;
         // The unfillable court half-day: coverage weight × (1 + priority 2).
-        assert!(r.components.coverage >= 30_000.0, "{name}: {r:?}");
+        assert!(r.evaluation.components.coverage >= 30_000.0, "{name}: {r:?}");
         assert!(
-            r.best_bound >= r.components.coverage,
+            r.best_bound >= r.evaluation.components.coverage,
             "{name}: the penalty every roster pays is left out of the bound {}",
             r.best_bound
         );
@@ -173,7 +173,7 @@ fn re_planning_counts_the_changes_from_the_previous_version_in_objective_and_bou
     // The lawyer with the most duties is out all week: their duties must move.
     let out = first
         .report
-        .lawyers
+        .evaluation.lawyers
         .iter()
         .max_by_key(|l| l.primary + l.backup)
         .unwrap()
@@ -195,18 +195,18 @@ fn re_planning_counts_the_changes_from_the_previous_version_in_objective_and_bou
         )
         .unwrap();
         let r = &solved.report;
-        assert!(r.components.stability > 0.0, "{name}: {r:?}");
+        assert!(r.evaluation.components.stability > 0.0, "{name}: {r:?}");
         assert!(
-            (r.solver_objective - r.components.total()).abs() <= 1e-6 * r.components.total(),
+            (r.solver_objective - r.evaluation.components.total()).abs() <= 1e-6 * r.evaluation.components.total(),
             "{name}: solver {} vs the roster's score {}",
             r.solver_objective,
-            r.components.total()
+            r.evaluation.components.total()
         );
         assert!(
             r.best_bound <= r.solver_objective + 1e-6 * r.solver_objective,
             "{name}"
         );
-        assert!(r.best_bound >= r.components.coverage, "{name}: {r:?}");
+        assert!(r.best_bound >= r.evaluation.components.coverage, "{name}: {r:?}");
         assert!(r.gap <= s.gap + 1e-9, "{name}: {r:?}");
     }
 }

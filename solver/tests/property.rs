@@ -41,15 +41,15 @@ proptest! {
         let baseline = greedy(&problem, 100, seed, &settings.weights);
         prop_assert!(check(&problem, &baseline).is_empty(), "the greedy baseline itself must be valid");
         let g = build_report(&problem, &baseline, None, &settings.weights);
-        prop_assert!(solved.report.posts_filled >= g.posts_filled,
-            "solver {} < greedy {}", solved.report.posts_filled, g.posts_filled);
+        prop_assert!(solved.report.evaluation.posts_filled >= g.evaluation.posts_filled,
+            "solver {} < greedy {}", solved.report.evaluation.posts_filled, g.evaluation.posts_filled);
         // And overall it is never worse by the solver's own measure (up to the gap target).
         let slack = settings.gap * solved.report.solver_objective.abs() + 1e-6;
-        prop_assert!(solved.report.components.total() <= g.components.total() + slack);
+        prop_assert!(solved.report.evaluation.components.total() <= g.evaluation.components.total() + slack);
         // Every slot left short is explained.
         prop_assert_eq!(
-            solved.report.uncovered.iter().map(|u| u.wanted - u.filled).sum::<u32>(),
-            solved.report.posts_wanted - solved.report.posts_filled
+            solved.report.evaluation.uncovered.iter().map(|u| u.wanted - u.filled).sum::<u32>(),
+            solved.report.evaluation.posts_wanted - solved.report.evaluation.posts_filled
         );
     }
 }

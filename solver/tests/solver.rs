@@ -49,18 +49,18 @@ fn small_four_weeks_is_optimal_fully_covered_and_its_report_adds_up() {
     let s = solve_ok(&p, &[]);
     let r = &s.report;
     assert_eq!(r.status, SolveStatus::Optimal);
-    assert_eq!((r.posts_filled, r.posts_wanted), (40, 40));
-    assert_eq!((r.backups_filled, r.backups_wanted), (8, 8));
-    assert!(r.uncovered.is_empty());
+    assert_eq!((r.evaluation.posts_filled, r.evaluation.posts_wanted), (40, 40));
+    assert_eq!((r.evaluation.backups_filled, r.evaluation.backups_wanted), (8, 8));
+    assert!(r.evaluation.uncovered.is_empty());
     assert!(r.gap <= 1e-4, "{}", r.gap);
     assert!((r.best_bound - r.solver_objective).abs() <= 1e-4 * r.solver_objective.abs().max(1.0));
     // The objective recomputed from the roster equals the solver's.
     assert!(
-        (r.components.total() - r.solver_objective).abs() < 1e-6 * r.solver_objective.max(1.0),
+        (r.evaluation.components.total() - r.solver_objective).abs() < 1e-6 * r.solver_objective.max(1.0),
         "{r:?}"
     );
     // Loads are reported for every lawyer and add up to the posts.
-    let duties: u32 = r.lawyers.iter().map(|l| l.primary).sum();
+    let duties: u32 = r.evaluation.lawyers.iter().map(|l| l.primary).sum();
     assert_eq!(duties, 40);
     // The inactive lawyer never appears.
     assert!(
@@ -116,7 +116,7 @@ fn guangzhou_is_split_into_independent_parts_and_the_shared_pool_stays_together(
     let s = solve_ok(&p, &[]);
     assert_eq!(s.report.parts, 9);
     assert_eq!(s.report.status, SolveStatus::Optimal);
-    assert_eq!(s.report.posts_filled, s.report.posts_wanted);
+    assert_eq!(s.report.evaluation.posts_filled, s.report.evaluation.posts_wanted);
 }
 
 /// A one-centre data set built in code: two stations `far` km apart.
@@ -165,15 +165,15 @@ fn am_and_pm_at_stations_too_far_apart_are_never_combined() {
     let near = two_stations(5.0);
     let p = RosterProblem::build(&near, &all_centres(&near), d("2026-11-23"), 1, vec![]).unwrap();
     assert_eq!(
-        solve_ok(&p, &[]).report.posts_filled,
+        solve_ok(&p, &[]).report.evaluation.posts_filled,
         2,
         "5 km apart: both half-days"
     );
     let far = two_stations(40.0);
     let p = RosterProblem::build(&far, &all_centres(&far), d("2026-11-23"), 1, vec![]).unwrap();
     let s = solve_ok(&p, &[]);
-    assert_eq!(s.report.posts_filled, 1, "40 km apart: one of them");
-    match &s.report.uncovered[0].reason {
+    assert_eq!(s.report.evaluation.posts_filled, 1, "40 km apart: one of them");
+    match &s.report.evaluation.uncovered[0].reason {
         UncoveredReason::EligibleAtLimits { lawyers } => {
             assert_eq!(lawyers, &vec![(lawyer("CH-L03"), Busy::TooFar)])
         }
@@ -212,7 +212,7 @@ fn uncovered_slots_say_why() {
     let s = solve_ok(&p, &[]);
     let why = |station: &str, date: &str| {
         s.report
-            .uncovered
+            .evaluation.uncovered
             .iter()
             .find(|u| u.station_id.as_str() == station && u.date == d(date))
             .map(|u| u.reason.clone())
@@ -240,7 +240,7 @@ fn uncovered_slots_say_why() {
     }
     let u = s
         .report
-        .uncovered
+        .evaluation.uncovered
         .iter()
         .find(|u| u.station_id.as_str() == "CH-FY" && u.date == d("2026-11-24"))
         .unwrap();
@@ -293,7 +293,7 @@ fn history_counts_toward_fairness() {
     let first = solve_ok(&p0, &[]);
     let busiest = first
         .report
-        .lawyers
+        .evaluation.lawyers
         .iter()
         .max_by_key(|l| l.primary + l.backup)
         .unwrap()
@@ -312,7 +312,7 @@ fn history_counts_toward_fairness() {
     let second = solve_ok(&p1, &[]);
     let load = |s: &Solved| {
         s.report
-            .lawyers
+            .evaluation.lawyers
             .iter()
             .find(|l| l.lawyer_id == busiest)
             .map(|l| l.primary + l.backup)
@@ -327,7 +327,7 @@ fn history_counts_toward_fairness() {
     assert_eq!(
         second
             .report
-            .lawyers
+            .evaluation.lawyers
             .iter()
             .find(|l| l.lawyer_id == busiest)
             .unwrap()
@@ -423,8 +423,8 @@ fn repair_after_a_week_out_touches_only_that_lawyers_duties() {
     );
     assert!(diff.added.iter().all(|a| a.lawyer_id != sick));
     assert_eq!(
-        repaired.solved.report.posts_filled,
-        repaired.solved.report.posts_wanted
+        repaired.solved.report.evaluation.posts_filled,
+        repaired.solved.report.evaluation.posts_wanted
     );
 }
 
@@ -570,5 +570,5 @@ fn pricing_a_shared_pool_from_few_pairs_reaches_the_full_models_optimum_with_a_v
     assert!(priced.report.solver_objective <= optimum + tolerance);
     assert!(priced.report.gap <= SolveSettings::default().gap);
     assert_eq!(priced.report.status, SolveStatus::Optimal);
-    assert_eq!(priced.report.posts_filled, full.report.posts_filled);
+    assert_eq!(priced.report.evaluation.posts_filled, full.report.evaluation.posts_filled);
 }

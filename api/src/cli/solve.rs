@@ -197,9 +197,12 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
     writeln!(
         out,
         "primary posts filled {}/{}; backups named {}/{}",
-        r.posts_filled, r.posts_wanted, r.backups_filled, r.backups_wanted
+        r.evaluation.posts_filled,
+        r.evaluation.posts_wanted,
+        r.evaluation.backups_filled,
+        r.evaluation.backups_wanted
     )?;
-    let c = &r.components;
+    let c = &r.evaluation.components;
     writeln!(
         out,
         "terms: coverage {:.1}, backups {:.1}, fairness worst {:.1} / total {:.1}, firms {:.1}, wishes {:.1}, travel {:.1}",
@@ -212,11 +215,13 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
         c.distance
     )?;
     let on_duty = r
+        .evaluation
         .lawyers
         .iter()
         .filter(|l| l.primary + l.backup > 0)
         .count();
     let worst = r
+        .evaluation
         .lawyers
         .iter()
         .map(|l| l.deviation.abs())
@@ -224,13 +229,17 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
     writeln!(
         out,
         "lawyers on duty {on_duty} of {}; largest distance from a fair share {worst:.2} duties",
-        r.lawyers.len()
+        r.evaluation.lawyers.len()
     )?;
-    if r.uncovered.is_empty() {
+    if r.evaluation.uncovered.is_empty() {
         writeln!(out, "every slot is covered")?;
     } else {
-        writeln!(out, "{} slots not fully covered:", r.uncovered.len())?;
-        for u in r.uncovered.iter().take(20) {
+        writeln!(
+            out,
+            "{} slots not fully covered:",
+            r.evaluation.uncovered.len()
+        )?;
+        for u in r.evaluation.uncovered.iter().take(20) {
             let why = match &u.reason {
                 UncoveredReason::NoEligibleLawyer { licensed_later }
                     if licensed_later.is_empty() =>
@@ -282,11 +291,11 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
                 u.backups_wanted
             )?;
         }
-        if r.uncovered.len() > 20 {
+        if r.evaluation.uncovered.len() > 20 {
             writeln!(
                 out,
                 "  ... and {} more (see --out FILE.json)",
-                r.uncovered.len() - 20
+                r.evaluation.uncovered.len() - 20
             )?;
         }
     }

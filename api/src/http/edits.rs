@@ -2,7 +2,7 @@
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Body, Path, Query};
-use crate::planning::{problem_for, report_json, violations_json};
+use crate::planning::{problem_for, report_of, violations_json};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
@@ -174,7 +174,7 @@ async fn edit(
             violations: violations_json(&broken),
         });
     }
-    let report = report_json(&problem, &after, None);
+    let report = report_of(&problem, &after, None);
     let audit = who.audit(
         Some(&v.roster.centre_id),
         "roster.edit",

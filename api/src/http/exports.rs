@@ -6,7 +6,7 @@ use crate::auth::Principal;
 use crate::error::{ApiError, Path};
 use crate::http::finance::{can_read, centre_id, month};
 use crate::sheet;
-use crate::statement::{Statement, statement};
+use crate::statement::statement;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_domain::LawyerId;
+use zhiban_domain::subsidy::Statement;
 use zhiban_domain::subsidy::{StatementLine, yuan};
 
 /// The routes of this module.

@@ -8,12 +8,13 @@
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Body, Path};
-use crate::statement::{Statement, centre_policies, statement};
+use crate::statement::{centre_policies, statement};
 use axum::Json;
 use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_domain::month::Month;
+use zhiban_domain::subsidy::Statement;
 use zhiban_domain::{CentreId, SubsidyPolicy};
 use zhiban_store::TokenRole;
 
@@ -139,7 +140,7 @@ async fn approve_month(
     }
     let ds = state.dataset().await?;
     let s = crate::statement::statement_at(&state, &ds, &c, m).await?;
-    if s.status == crate::statement::StatementStatus::Locked {
+    if s.status == zhiban_domain::subsidy::StatementStatus::Locked {
         return Err(ApiError::Conflict(format!(
             "{month} of centre {c} is approved already; it never changes"
         )));
@@ -151,10 +152,9 @@ async fn approve_month(
         serde_json::json!({"total_fen": s.total_fen, "lines": s.lines.len(),
             "pending_fen": s.pending_fen}),
     );
-    let snapshot = serde_json::to_value(&s).map_err(|e| ApiError::Internal(e.into()))?;
     state
         .store
-        .lock_month(&c, m, &snapshot, &centre_policies(&ds, &c), &audit)
+        .lock_month(&c, m, &s, &centre_policies(&ds, &c), &audit)
         .await?;
     Ok(Json(statement(&state, &c, m).await?))
 }

@@ -158,7 +158,7 @@ pub(crate) struct JobOut {
     /// What was asked.
     request: serde_json::Value,
     /// Latest progress of a solve.
-    progress: Option<JobProgress>,
+    progress: Option<zhiban_domain::JobProgress>,
     /// Why it failed.
     error: Option<String>,
     /// The roster series (known at once for repairs, at the end for solves).
@@ -177,40 +177,15 @@ pub(crate) struct JobOut {
     attempts: u32,
 }
 
-/// Progress of a solve (the solver's `Progress`, as stored): finished parts, and the
-/// incumbent, bound and gap over them. A bound or gap not proven yet is null.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub(crate) struct JobProgress {
-    /// Independent parts in the problem.
-    parts_total: usize,
-    /// Parts solved so far.
-    parts_done: usize,
-    /// Objective of the rosters found for the finished parts.
-    incumbent: Option<f64>,
-    /// Proven bound for the finished parts.
-    bound: Option<f64>,
-    /// Relative gap between the two over the finished parts.
-    gap: Option<f64>,
-    /// Seconds since the solve started.
-    elapsed_seconds: Option<f64>,
-}
-
 impl From<JobRecord> for JobOut {
     fn from(j: JobRecord) -> Self {
-        let progress = j.progress.and_then(|p| match serde_json::from_value(p) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                tracing::warn!(job = j.id, error = %e, "stored progress does not read");
-                None
-            }
-        });
         JobOut {
             id: j.id,
             centre_id: j.centre_id,
             kind: j.kind,
             status: j.status,
             request: j.request,
-            progress,
+            progress: j.progress,
             error: j.error,
             roster_id: j.roster_id,
             version_id: j.version_id,

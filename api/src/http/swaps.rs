@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Body, Path, Query};
 use crate::pages::{PageOut, store_page};
-use crate::planning::{ALL, problem_for, report_json, violations_json};
+use crate::planning::{ALL, problem_for, report_of, violations_json};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -81,7 +81,7 @@ struct Valid {
     version: i64,
     after: Roster,
     pins: Vec<Assignment>,
-    report: serde_json::Value,
+    report: zhiban_solver::SolveReport,
 }
 
 /// Checks a swap against the rules as they stand now; the roster after it.
@@ -135,7 +135,7 @@ async fn validate(
             violations: violations_json(&broken),
         });
     }
-    let report = report_json(&problem, &s.after, Some(&s.before));
+    let report = report_of(&problem, &s.after, Some(&s.before));
     Ok(Valid {
         version: current.version.id,
         after: s.after,

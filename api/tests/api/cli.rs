@@ -694,7 +694,7 @@ async fn solving_from_the_database_counts_published_history_toward_fair_shares()
                 },
                 based_on: None,
                 origin: zhiban_store::VersionOrigin::Solve,
-                report: serde_json::json!({}),
+                report: zhiban_domain::SolveReport::not_solved(Default::default()),
                 assignments: assignments.clone(),
                 pins: Default::default(),
                 publish: true,

@@ -139,7 +139,7 @@ async fn solving_from_the_database_respects_other_rosters_and_busy_calendars(bac
                 },
                 based_on: None,
                 origin: zhiban_store::VersionOrigin::Solve,
-                report: serde_json::json!({}),
+                report: zhiban_domain::SolveReport::not_solved(Default::default()),
                 assignments: vec![Assignment {
                     date: d("2026-11-23"),
                     half_day: HalfDay::Am,

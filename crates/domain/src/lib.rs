@@ -8,6 +8,8 @@
 //! - [`calendar`]: the working-day calendar (holidays, make-up working days);
 //! - [`dataset`]: a whole data set, validated as a whole;
 //! - [`problem`]: slots and the [`RosterProblem`] a solver consumes;
+//! - [`report`]: a roster's report (the run's statistics and the roster's evaluation) and a
+//!   solve's progress, as documents the store keeps with their form's version ([`Versioned`]);
 //! - [`roster`]: rosters (who is on duty where, primary or backup), their differences, and
 //!   edits of a draft ([`Roster::apply`]);
 //! - [`subsidy`]: subsidy policies and the arithmetic of statements (integer fen);
@@ -43,6 +45,7 @@ pub mod lawyer;
 pub mod month;
 pub mod presence;
 pub mod problem;
+pub mod report;
 pub mod roster;
 pub mod station;
 pub mod subsidy;
@@ -62,6 +65,7 @@ pub use lawyer::{Lawyer, Leave, Limits, Preference, PreferenceTarget, WeeklyUnav
 pub use problem::{
     PastDuty, ProblemError, ProblemLawyer, ProblemStation, RosterProblem, Slot, pool_of,
 };
+pub use report::{JobProgress, SolveReport, Versioned};
 pub use roster::{Assignment, Diff, Edit, EditError, Edited, Role, Roster};
 pub use station::{DemandRule, Station, StationKind};
 pub use subsidy::SubsidyPolicy;

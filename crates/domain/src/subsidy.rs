@@ -29,10 +29,15 @@ use std::collections::BTreeMap;
 
 mod adjustments;
 mod policy;
+pub mod statement;
 pub use adjustments::{
     AdjustmentError, Adjustments, Correction, LaterStatement, LockedFacts, adjustments,
 };
 pub use policy::{MAX_RATE_FEN, SubsidyPolicy, check_rating, policy_on};
+pub use statement::{
+    CorrectionRecord, DutyFacts, PendingClaim, STATEMENT_SCHEMA, Statement, StatementStatus,
+    UnpaidDuty,
+};
 
 /// `amount × pct / 100`, rounded half away from zero, in integer arithmetic.
 pub fn scale_pct(amount: i64, pct: u32) -> i64 {

@@ -184,7 +184,7 @@ pub trait RosterStore: Send + Sync + 'static {
         revision: i64,
         assignments: &[Assignment],
         pins: &BTreeSet<Assignment>,
-        report: &serde_json::Value,
+        report: &zhiban_domain::SolveReport,
         audit: &Audit,
     ) -> Result<(), StoreError>;
 
@@ -265,7 +265,7 @@ pub trait JobStore: Send + Sync + 'static {
     async fn set_job_progress(
         &self,
         id: i64,
-        progress: &serde_json::Value,
+        progress: &zhiban_domain::JobProgress,
     ) -> Result<(), StoreError>;
 
     /// Ends a job `worker` holds, storing its version in the same transaction; the
@@ -355,7 +355,7 @@ pub trait AttendanceStore: Send + Sync + 'static {
         &self,
         centre: &CentreId,
         month: zhiban_domain::month::Month,
-        statement: &serde_json::Value,
+        statement: &Statement,
         policies: &[zhiban_domain::SubsidyPolicy],
         audit: &Audit,
     ) -> Result<(), StoreError>;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use zhiban_domain::{Assignment, CentreId, HalfDay, LawyerId, StationId};
 
 pub use zhiban_domain::attendance::AttendanceStatus;
+pub use zhiban_domain::subsidy::{CorrectionRecord, DutyFacts, Statement};
 
 /// How a lawyer checked in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -203,7 +204,7 @@ pub struct LockedMonth {
     /// By whom.
     pub locked_by: String,
     /// The statement as approved.
-    pub statement: serde_json::Value,
+    pub statement: Statement,
     /// The policy versions that priced it, frozen at approval.
     pub policies: Vec<zhiban_domain::SubsidyPolicy>,
 }
@@ -237,27 +238,4 @@ pub struct NewCorrection {
     pub reason: String,
     /// Who.
     pub actor: String,
-}
-
-/// A stored correction.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct CorrectionRecord {
-    /// Row id.
-    pub id: i64,
-    /// Centre.
-    pub centre_id: CentreId,
-    /// The locked month corrected (`YYYY-MM`).
-    pub month: String,
-    /// The duty.
-    pub duty: Assignment,
-    /// The facts before (`counts`, `plea_signings`, `quality`).
-    pub before: serde_json::Value,
-    /// The facts after.
-    pub after: serde_json::Value,
-    /// Why.
-    pub reason: String,
-    /// Who.
-    pub created_by: String,
-    /// When (UTC).
-    pub created_at: DateTime<Utc>,
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use zhiban_domain::CentreId;
+use zhiban_domain::{CentreId, JobProgress};
 
 /// Kind of job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -65,7 +65,7 @@ pub struct JobRecord {
     /// What was asked.
     pub request: serde_json::Value,
     /// Latest progress (incumbent, bound, gap, elapsed).
-    pub progress: Option<serde_json::Value>,
+    pub progress: Option<JobProgress>,
     /// Why it failed.
     pub error: Option<String>,
     /// The roster series (known at once for repairs, at the end for solves).

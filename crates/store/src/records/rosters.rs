@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use zhiban_domain::{Assignment, CentreId, HalfDay, LawyerId, Role, StationId};
+use zhiban_domain::{Assignment, CentreId, HalfDay, LawyerId, Role, SolveReport, StationId};
 
 /// A roster series: one centre, one period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -115,8 +115,8 @@ pub struct VersionRecord {
     pub based_on: Option<i64>,
     /// How it came about.
     pub origin: VersionOrigin,
-    /// The solver's report on it.
-    pub report: serde_json::Value,
+    /// The solver's report on it (kept with its form's version).
+    pub report: SolveReport,
     /// Increases with every edit of a draft.
     pub revision: i64,
     /// When it was made.
@@ -168,7 +168,7 @@ pub struct NewVersion {
     /// How it came about.
     pub origin: VersionOrigin,
     /// The report.
-    pub report: serde_json::Value,
+    pub report: SolveReport,
     /// Assignments.
     pub assignments: Vec<Assignment>,
     /// Pinned assignments (a subset of `assignments`).

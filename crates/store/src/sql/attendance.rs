@@ -1,7 +1,7 @@
 //! Attendance and locked subsidy months (the duty ledger is in `ledger.rs`).
 
 use super::{Conn, DbRow};
-use super::{corrupt, parse_instant, to_instant};
+use super::{corrupt, decode_doc, encode_doc, parse_instant, to_instant};
 use crate::StoreError;
 use crate::records::*;
 use chrono::{NaiveDate, Utc};
@@ -382,8 +382,7 @@ pub async fn locked_months(
                 centre_id: centre.clone(),
                 locked_at: parse_instant(t, &month, &r.try_get::<String, _>("locked_at")?)?,
                 locked_by: r.try_get("locked_by")?,
-                statement: serde_json::from_str(&r.try_get::<String, _>("statement")?)
-                    .map_err(|e| corrupt(t, &month, e.to_string()))?,
+                statement: decode_doc(t, &month, &r.try_get::<String, _>("statement")?)?,
                 policies: serde_json::from_str(&r.try_get::<String, _>("policies")?)
                     .map_err(|e| corrupt(t, &month, e.to_string()))?,
                 month,
@@ -399,7 +398,7 @@ pub async fn lock_month(
     centre: &CentreId,
     month: zhiban_domain::month::Month,
     by: &str,
-    statement: &serde_json::Value,
+    statement: &Statement,
     policies: &[zhiban_domain::SubsidyPolicy],
 ) -> Result<(), StoreError> {
     let policies = serde_json::to_string(policies)
@@ -412,7 +411,7 @@ pub async fn lock_month(
     .bind(month.to_string())
     .bind(to_instant(Utc::now()))
     .bind(by)
-    .bind(statement.to_string())
+    .bind(encode_doc(statement))
     .bind(month.first())
     .bind(month.last())
     .bind(policies)

@@ -35,7 +35,7 @@ pub async fn attendance_of_duty(
 }
 
 /// The paying facts of a duty: counts, confirmed plea agreements, quality.
-async fn facts(conn: &mut Conn, d: &Assignment) -> Result<serde_json::Value, StoreError> {
+async fn facts(conn: &mut Conn, d: &Assignment) -> Result<DutyFacts, StoreError> {
     let rec = attendance_of_duty(&mut *conn, d).await?;
     let row = sqlx::query(
         "SELECT confirmed_plea_signings, quality FROM ledger_entries WHERE station_id = $1 \
@@ -51,12 +51,12 @@ async fn facts(conn: &mut Conn, d: &Assignment) -> Result<serde_json::Value, Sto
         Some(r) => (r.try_get(0)?, r.try_get(1)?),
         None => (None, None),
     };
-    Ok(serde_json::json!({
-        "counts": rec.as_ref().is_some_and(AttendanceRecord::counts_for_pay),
-        "record_id": rec.map(|r| r.id),
-        "plea_signings": plea.unwrap_or(0),
-        "quality": quality,
-    }))
+    Ok(DutyFacts {
+        counts: rec.as_ref().is_some_and(AttendanceRecord::counts_for_pay),
+        record_id: rec.map(|r| r.id),
+        plea_signings: u32::try_from(plea.unwrap_or(0)).unwrap_or(0),
+        quality,
+    })
 }
 
 /// Applies a coordinator's correction to one duty of a locked month and stores it; a
@@ -142,8 +142,8 @@ pub async fn apply_correction(
     .bind(d.half_day.code())
     .bind(d.lawyer_id.as_str())
     .bind(d.role.code())
-    .bind(before.to_string())
-    .bind(after.to_string())
+    .bind(serde_json::to_string(&before).expect("facts serialise"))
+    .bind(serde_json::to_string(&after).expect("facts serialise"))
     .bind(&c.reason)
     .bind(&c.actor)
     .bind(&now)

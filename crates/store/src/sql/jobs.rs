@@ -3,7 +3,7 @@
 use super::dialect::FOR_UPDATE_SKIP_LOCKED;
 use super::rosters::*;
 use super::{Conn, DbRow};
-use super::{corrupt, parse_instant, to_instant};
+use super::{corrupt, decode_doc, encode_doc, parse_instant, to_instant};
 use crate::StoreError;
 use crate::records::*;
 use chrono::Utc;
@@ -35,7 +35,7 @@ fn job_from_row(r: &DbRow) -> Result<JobRecord, StoreError> {
         request: json(r.try_get("request")?)?,
         progress: r
             .try_get::<Option<String>, _>("progress")?
-            .map(json)
+            .map(|raw| decode_doc(t, &key, &raw))
             .transpose()?,
         error: r.try_get("error")?,
         roster_id: r.try_get("roster_id")?,
@@ -175,12 +175,12 @@ pub async fn requeue_stale_jobs(
 pub async fn set_job_progress(
     conn: &mut Conn,
     id: i64,
-    progress: &serde_json::Value,
+    progress: &zhiban_domain::JobProgress,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE jobs SET progress = $1, heartbeat_at = $2 WHERE id = $3 AND status = 'running'",
     )
-    .bind(progress.to_string())
+    .bind(encode_doc(progress))
     .bind(to_instant(Utc::now()))
     .bind(id)
     .execute(conn)

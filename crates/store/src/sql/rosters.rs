@@ -3,7 +3,7 @@
 
 use super::dialect::{JSON_LIST_1, ROSTER_END, lock_centre};
 use super::{Conn, DbRow};
-use super::{corrupt, parse_instant, to_instant};
+use super::{corrupt, decode_doc, encode_doc, parse_instant, to_instant};
 use crate::StoreError;
 use crate::records::*;
 use chrono::{NaiveDate, Utc};
@@ -50,8 +50,7 @@ fn version_from_row(r: &DbRow) -> Result<VersionRecord, StoreError> {
         based_on: r.try_get("based_on")?,
         origin: VersionOrigin::parse(&r.try_get::<String, _>("origin")?)
             .map_err(|m| corrupt(t, &key, m))?,
-        report: serde_json::from_str(&r.try_get::<String, _>("report")?)
-            .map_err(|e| corrupt(t, &key, e.to_string()))?,
+        report: decode_doc(t, &key, &r.try_get::<String, _>("report")?)?,
         revision: r.try_get("revision")?,
         created_at: parse_instant(t, &key, &r.try_get::<String, _>("created_at")?)?,
         created_by: r.try_get("created_by")?,
@@ -377,7 +376,7 @@ pub async fn insert_version(conn: &mut Conn, v: &NewVersion) -> Result<i64, Stor
     .bind(number)
     .bind(v.based_on)
     .bind(v.origin.code())
-    .bind(v.report.to_string())
+    .bind(encode_doc(&v.report))
     .bind(&now)
     .bind(&v.created_by)
     .fetch_one(&mut *conn)
@@ -399,7 +398,7 @@ pub async fn update_draft(
     revision: i64,
     assignments: &[Assignment],
     pins: &BTreeSet<Assignment>,
-    report: &serde_json::Value,
+    report: &zhiban_domain::SolveReport,
 ) -> Result<(), StoreError> {
     lock_version(&mut *conn, id).await?;
     let v = version_record(&mut *conn, id)
@@ -423,7 +422,7 @@ pub async fn update_draft(
         .await?;
     insert_assignments(&mut *conn, id, assignments, pins).await?;
     sqlx::query("UPDATE roster_versions SET report = $1, revision = revision + 1 WHERE id = $2")
-        .bind(report.to_string())
+        .bind(encode_doc(report))
         .bind(id)
         .execute(&mut *conn)
         .await?;

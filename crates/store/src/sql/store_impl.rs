@@ -268,7 +268,7 @@ impl RosterStore for Backend {
         revision: i64,
         assignments: &[zhiban_domain::Assignment],
         pins: &BTreeSet<zhiban_domain::Assignment>,
-        report: &serde_json::Value,
+        report: &zhiban_domain::SolveReport,
         a: &Audit,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
@@ -407,7 +407,7 @@ impl JobStore for Backend {
     async fn set_job_progress(
         &self,
         id: i64,
-        progress: &serde_json::Value,
+        progress: &zhiban_domain::JobProgress,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         jobs::set_job_progress(&mut tx, id, progress).await?;
@@ -542,7 +542,7 @@ impl AttendanceStore for Backend {
         &self,
         centre: &CentreId,
         month: zhiban_domain::month::Month,
-        statement: &serde_json::Value,
+        statement: &Statement,
         policies: &[SubsidyPolicy],
         a: &Audit,
     ) -> Result<(), StoreError> {

@@ -70,7 +70,7 @@ pub(crate) fn new_version(
         roster,
         based_on: None,
         origin: zhiban_store::VersionOrigin::Solve,
-        report: serde_json::json!({"posts_filled": lawyers.len()}),
+        report: report(lawyers.len() as u32),
         assignments: lawyers
             .iter()
             .enumerate()
@@ -79,5 +79,35 @@ pub(crate) fn new_version(
         pins: Default::default(),
         publish: false,
         created_by: "test".into(),
+    }
+}
+
+/// A report of a roster filling `filled` posts (not solved by the optimiser).
+pub(crate) fn report(filled: u32) -> zhiban_domain::SolveReport {
+    zhiban_domain::SolveReport::not_solved(zhiban_domain::report::Evaluation {
+        posts_filled: filled,
+        ..Default::default()
+    })
+}
+
+/// An approved statement of `centre` for `month` paying `total_fen`, with no lines.
+pub(crate) fn statement(centre: &str, month: &str, total_fen: i64) -> zhiban_store::Statement {
+    zhiban_store::Statement {
+        schema_version: zhiban_domain::subsidy::STATEMENT_SCHEMA,
+        centre_id: zhiban_domain::CentreId::parse(centre).unwrap(),
+        month: month.into(),
+        status: zhiban_domain::subsidy::StatementStatus::Locked,
+        locked_at: Some(chrono::Utc::now()),
+        locked_by: Some("finance".into()),
+        lines: vec![],
+        lawyers: vec![],
+        firms: vec![],
+        total_fen,
+        unpaid: vec![],
+        pending: 0,
+        pending_claims: vec![],
+        pending_fen: 0,
+        off_roster: 0,
+        corrections: vec![],
     }
 }

@@ -156,7 +156,7 @@ async fn a_reimport_cannot_reprice_a_locked_month(backend: Backend) {
         .lock_month(
             &centre,
             sept,
-            &serde_json::json!({}),
+            &statement("CH", "2026-09", 0),
             &ds.settings.subsidy,
             &audit("statement.approve"),
         )

@@ -62,7 +62,10 @@ async fn jobs_are_leased_to_one_worker_and_taken_back_when_it_dies(backend: Back
     assert!(store.heartbeat_job(first, &w0).await.unwrap());
     assert!(!store.heartbeat_job(first, "someone-else").await.unwrap());
     store
-        .set_job_progress(first, &serde_json::json!({"parts_done": 1}))
+        .set_job_progress(first, &zhiban_domain::JobProgress {
+                parts_done: 1,
+                ..Default::default()
+            })
         .await
         .unwrap();
     // Nothing is stale yet.
@@ -87,7 +90,7 @@ async fn jobs_are_leased_to_one_worker_and_taken_back_when_it_dies(backend: Back
         },
         based_on: None,
         origin: zhiban_store::VersionOrigin::Solve,
-        report: serde_json::json!({}),
+        report: zhiban_domain::SolveReport::not_solved(Default::default()),
         assignments: vec![],
         pins: Default::default(),
         publish: false,

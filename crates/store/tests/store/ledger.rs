@@ -160,7 +160,7 @@ async fn a_locked_month_refuses_ledger_writes_of_either_writer(backend: Backend)
         .lock_month(
             &CentreId::parse("CH").unwrap(),
             zhiban_domain::month::Month::parse("2026-11").unwrap(),
-            &serde_json::json!({}),
+            &statement("CH", "2026-11", 0),
             &ds.settings.subsidy,
             &audit("statement.approve"),
         )

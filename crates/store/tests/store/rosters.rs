@@ -46,7 +46,7 @@ async fn roster_versions_publish_once_and_published_ones_never_change(backend: B
             7,
             &edited,
             &Default::default(),
-            &serde_json::json!({}),
+            &report(0),
             &audit("edit"),
         )
         .await
@@ -58,7 +58,7 @@ async fn roster_versions_publish_once_and_published_ones_never_change(backend: B
             1,
             &edited,
             &Default::default(),
-            &serde_json::json!({}),
+            &report(0),
             &audit("edit"),
         )
         .await
@@ -75,7 +75,7 @@ async fn roster_versions_publish_once_and_published_ones_never_change(backend: B
             2,
             &[],
             &Default::default(),
-            &serde_json::json!({}),
+            &report(0),
             &audit("edit"),
         )
         .await

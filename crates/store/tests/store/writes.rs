@@ -47,7 +47,7 @@ async fn concurrent_sqlite_writes_are_committed_in_groups_and_a_failed_one_leave
                         1,
                         &[],
                         &Default::default(),
-                        &serde_json::json!({}),
+                        &report(0),
                         &audit("roster.edit"),
                     )
                     .await,
