@@ -24,10 +24,13 @@ pub(crate) struct PageOut<T: ToSchema> {
 }
 
 impl<T: ToSchema> PageOut<T> {
-    /// The API's page of a store page.
-    pub(crate) fn of(p: zhiban_store::Paged<T>, page: zhiban_store::Page) -> Json<Self> {
+    /// The API's page of a store page, each stored item made into its response type.
+    pub(crate) fn of<R>(p: zhiban_store::Paged<R>, page: zhiban_store::Page) -> Json<Self>
+    where
+        T: From<R>,
+    {
         Json(Self {
-            items: p.items,
+            items: p.items.into_iter().map(T::from).collect(),
             total: p.total,
             limit: page.limit,
             offset: page.offset,

@@ -89,7 +89,8 @@ fn assert_true_bound(name: &str, problem: &RosterProblem, s: &SolveSettings) -> 
     assert_eq!(r.status, SolveStatus::Optimal, "{name}");
     // The objective the solver saw is the roster's own score.
     assert!(
-        (r.solver_objective - r.evaluation.components.total()).abs() <= 1e-6 * r.evaluation.components.total().max(1.0),
+        (r.solver_objective - r.evaluation.components.total()).abs()
+            <= 1e-6 * r.evaluation.components.total().max(1.0),
         "{name}: solver {} vs components {}",
         r.solver_objective,
         r.evaluation.components.total()
@@ -120,7 +121,10 @@ fn a_slot_nobody_is_eligible_for_counts_in_the_bound_as_well_as_the_objective() 
         let solved = assert_true_bound(name, &problem, &s);
         let r = &solved.report;
         // The unfillable court half-day: coverage weight × (1 + priority 2).
-        assert!(r.evaluation.components.coverage >= 30_000.0, "{name}: {r:?}");
+        assert!(
+            r.evaluation.components.coverage >= 30_000.0,
+            "{name}: {r:?}"
+        );
         assert!(
             r.best_bound >= r.evaluation.components.coverage,
             "{name}: the penalty every roster pays is left out of the bound {}",
@@ -173,7 +177,8 @@ fn re_planning_counts_the_changes_from_the_previous_version_in_objective_and_bou
     // The lawyer with the most duties is out all week: their duties must move.
     let out = first
         .report
-        .evaluation.lawyers
+        .evaluation
+        .lawyers
         .iter()
         .max_by_key(|l| l.primary + l.backup)
         .unwrap()
@@ -197,7 +202,8 @@ fn re_planning_counts_the_changes_from_the_previous_version_in_objective_and_bou
         let r = &solved.report;
         assert!(r.evaluation.components.stability > 0.0, "{name}: {r:?}");
         assert!(
-            (r.solver_objective - r.evaluation.components.total()).abs() <= 1e-6 * r.evaluation.components.total(),
+            (r.solver_objective - r.evaluation.components.total()).abs()
+                <= 1e-6 * r.evaluation.components.total(),
             "{name}: solver {} vs the roster's score {}",
             r.solver_objective,
             r.evaluation.components.total()
@@ -206,7 +212,10 @@ fn re_planning_counts_the_changes_from_the_previous_version_in_objective_and_bou
             r.best_bound <= r.solver_objective + 1e-6 * r.solver_objective,
             "{name}"
         );
-        assert!(r.best_bound >= r.evaluation.components.coverage, "{name}: {r:?}");
+        assert!(
+            r.best_bound >= r.evaluation.components.coverage,
+            "{name}: {r:?}"
+        );
         assert!(r.gap <= s.gap + 1e-9, "{name}: {r:?}");
     }
 }

@@ -61,7 +61,8 @@ fn nobody_is_rostered_before_their_licence_date_and_the_report_says_so() {
     );
     let monday = solved
         .report
-        .evaluation.uncovered
+        .evaluation
+        .uncovered
         .iter()
         .find(|u| u.station_id.as_str() == "CH-KSS" && u.date == d("2026-11-23"))
         .unwrap();
@@ -122,7 +123,8 @@ fn on_a_make_up_saturday_weekly_unavailability_and_wishes_follow_its_weekday() {
     );
     let u = solved
         .report
-        .evaluation.uncovered
+        .evaluation
+        .uncovered
         .iter()
         .find(|u| u.station_id.as_str() == "CH-FY" && u.date == d("2026-10-10"))
         .unwrap();
@@ -147,5 +149,9 @@ fn on_a_make_up_saturday_weekly_unavailability_and_wishes_follow_its_weekday() {
     assert_eq!(on_saturday[0].lawyer_id, l01);
     let only = Roster::new(on_saturday.into_iter().cloned());
     let r = build_report(&problem, &only, None, &Weights::default());
-    assert_eq!(r.evaluation.components.preference, 0.0, "{:?}", r.evaluation.components);
+    assert_eq!(
+        r.evaluation.components.preference, 0.0,
+        "{:?}",
+        r.evaluation.components
+    );
 }

@@ -49,14 +49,21 @@ fn small_four_weeks_is_optimal_fully_covered_and_its_report_adds_up() {
     let s = solve_ok(&p, &[]);
     let r = &s.report;
     assert_eq!(r.status, SolveStatus::Optimal);
-    assert_eq!((r.evaluation.posts_filled, r.evaluation.posts_wanted), (40, 40));
-    assert_eq!((r.evaluation.backups_filled, r.evaluation.backups_wanted), (8, 8));
+    assert_eq!(
+        (r.evaluation.posts_filled, r.evaluation.posts_wanted),
+        (40, 40)
+    );
+    assert_eq!(
+        (r.evaluation.backups_filled, r.evaluation.backups_wanted),
+        (8, 8)
+    );
     assert!(r.evaluation.uncovered.is_empty());
     assert!(r.gap <= 1e-4, "{}", r.gap);
     assert!((r.best_bound - r.solver_objective).abs() <= 1e-4 * r.solver_objective.abs().max(1.0));
     // The objective recomputed from the roster equals the solver's.
     assert!(
-        (r.evaluation.components.total() - r.solver_objective).abs() < 1e-6 * r.solver_objective.max(1.0),
+        (r.evaluation.components.total() - r.solver_objective).abs()
+            < 1e-6 * r.solver_objective.max(1.0),
         "{r:?}"
     );
     // Loads are reported for every lawyer and add up to the posts.
@@ -116,7 +123,10 @@ fn guangzhou_is_split_into_independent_parts_and_the_shared_pool_stays_together(
     let s = solve_ok(&p, &[]);
     assert_eq!(s.report.parts, 9);
     assert_eq!(s.report.status, SolveStatus::Optimal);
-    assert_eq!(s.report.evaluation.posts_filled, s.report.evaluation.posts_wanted);
+    assert_eq!(
+        s.report.evaluation.posts_filled,
+        s.report.evaluation.posts_wanted
+    );
 }
 
 /// A one-centre data set built in code: two stations `far` km apart.
@@ -172,7 +182,10 @@ fn am_and_pm_at_stations_too_far_apart_are_never_combined() {
     let far = two_stations(40.0);
     let p = RosterProblem::build(&far, &all_centres(&far), d("2026-11-23"), 1, vec![]).unwrap();
     let s = solve_ok(&p, &[]);
-    assert_eq!(s.report.evaluation.posts_filled, 1, "40 km apart: one of them");
+    assert_eq!(
+        s.report.evaluation.posts_filled, 1,
+        "40 km apart: one of them"
+    );
     match &s.report.evaluation.uncovered[0].reason {
         UncoveredReason::EligibleAtLimits { lawyers } => {
             assert_eq!(lawyers, &vec![(lawyer("CH-L03"), Busy::TooFar)])
@@ -212,7 +225,8 @@ fn uncovered_slots_say_why() {
     let s = solve_ok(&p, &[]);
     let why = |station: &str, date: &str| {
         s.report
-            .evaluation.uncovered
+            .evaluation
+            .uncovered
             .iter()
             .find(|u| u.station_id.as_str() == station && u.date == d(date))
             .map(|u| u.reason.clone())
@@ -240,7 +254,8 @@ fn uncovered_slots_say_why() {
     }
     let u = s
         .report
-        .evaluation.uncovered
+        .evaluation
+        .uncovered
         .iter()
         .find(|u| u.station_id.as_str() == "CH-FY" && u.date == d("2026-11-24"))
         .unwrap();
@@ -293,7 +308,8 @@ fn history_counts_toward_fairness() {
     let first = solve_ok(&p0, &[]);
     let busiest = first
         .report
-        .evaluation.lawyers
+        .evaluation
+        .lawyers
         .iter()
         .max_by_key(|l| l.primary + l.backup)
         .unwrap()
@@ -312,7 +328,8 @@ fn history_counts_toward_fairness() {
     let second = solve_ok(&p1, &[]);
     let load = |s: &Solved| {
         s.report
-            .evaluation.lawyers
+            .evaluation
+            .lawyers
             .iter()
             .find(|l| l.lawyer_id == busiest)
             .map(|l| l.primary + l.backup)
@@ -327,7 +344,8 @@ fn history_counts_toward_fairness() {
     assert_eq!(
         second
             .report
-            .evaluation.lawyers
+            .evaluation
+            .lawyers
             .iter()
             .find(|l| l.lawyer_id == busiest)
             .unwrap()
@@ -570,5 +588,8 @@ fn pricing_a_shared_pool_from_few_pairs_reaches_the_full_models_optimum_with_a_v
     assert!(priced.report.solver_objective <= optimum + tolerance);
     assert!(priced.report.gap <= SolveSettings::default().gap);
     assert_eq!(priced.report.status, SolveStatus::Optimal);
-    assert_eq!(priced.report.evaluation.posts_filled, full.report.evaluation.posts_filled);
+    assert_eq!(
+        priced.report.evaluation.posts_filled,
+        full.report.evaluation.posts_filled
+    );
 }

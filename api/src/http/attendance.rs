@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_domain::attendance::{DutyState, RecordFacts, duty_state};
 use zhiban_domain::{Assignment, Dataset, HalfDay, LawyerId, Role, Station, StationId};
-use zhiban_store::{AttendanceRecord, Duty, DutyQuery, TokenRole};
+use zhiban_store::{Duty, DutyQuery, TokenRole};
 
 /// The routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -223,7 +223,7 @@ pub(crate) struct DutyAttendance {
     /// `standby` (a backup who was not called).
     state: DutyState,
     /// The record, if any.
-    record: Option<AttendanceRecord>,
+    record: Option<crate::http::out::AttendanceOut>,
 }
 
 /// Which centre and days.
@@ -299,7 +299,7 @@ pub(crate) async fn duty_attendance(
             start,
             end,
             state: st,
-            record,
+            record: record.map(Into::into),
         });
     }
     Ok(out)

@@ -4,6 +4,7 @@
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Query};
+use crate::http::out::*;
 use crate::pages::{PageOut, store_page};
 use axum::Json;
 use axum::extract::State;
@@ -12,7 +13,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_domain::CentreId;
-use zhiban_store::{AuditEntry, TokenRole};
+use zhiban_store::TokenRole;
 
 /// The routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -34,13 +35,13 @@ pub(crate) struct AuditFilter {
 
 /// Audit entries, newest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditFilter),
-    responses((status = 200, body = PageOut<AuditEntry>), (status = 400, body = crate::error::Problem),
+    responses((status = 200, body = PageOut<AuditOut>), (status = 400, body = crate::error::Problem),
         (status = 403, body = crate::error::Problem)))]
 async fn list_audit(
     State(state): State<AppState>,
     who: Principal,
     Query(q): Query<AuditFilter>,
-) -> Result<Json<PageOut<AuditEntry>>, ApiError> {
+) -> Result<Json<PageOut<AuditOut>>, ApiError> {
     who.require_role(&[TokenRole::Admin, TokenRole::Coordinator])?;
     let page = store_page(q.limit, q.offset)?;
     let asked = q

@@ -11,6 +11,7 @@
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Body, Path};
+use crate::http::out::AttendanceOut;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -58,7 +59,7 @@ pub(crate) struct CheckIn {
 /// Send an `Idempotency-Key` header: a retry with the same key returns the same record (200).
 #[utoipa::path(post, path = "/api/v1/checkins", tag = "attendance", request_body = CheckIn,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry key")),
-    responses((status = 201, body = AttendanceRecord), (status = 200, body = AttendanceRecord),
+    responses((status = 201, body = crate::http::out::AttendanceOut), (status = 200, body = crate::http::out::AttendanceOut),
         (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
         (status = 422, body = crate::error::Problem)))]
@@ -82,7 +83,7 @@ async fn check_in(
             if let Some(k) = &key
                 && let Some(done) = state.store.attendance_by_key(&me, k).await?
             {
-                return Ok((StatusCode::OK, Json(done)).into_response());
+                return Ok((StatusCode::OK, Json(AttendanceOut::from(done))).into_response());
             }
             Err(e)
         }
@@ -202,7 +203,7 @@ async fn record_check_in(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(rec)).into_response())
+    Ok((status, Json(AttendanceOut::from(rec))).into_response())
 }
 
 /// Checks a station display's code sent with a check-in (true when valid), counting wrong
@@ -283,13 +284,13 @@ async fn record_of(
 /// Checks the lawyer out (the duty then counts as attended).
 #[utoipa::path(post, path = "/api/v1/checkins/{id}/checkout", tag = "attendance",
     params(("id" = i64, Path, description = "attendance record id")),
-    responses((status = 200, body = AttendanceRecord), (status = 403, body = crate::error::Problem),
+    responses((status = 200, body = crate::http::out::AttendanceOut), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 async fn check_out(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,
-) -> Result<Json<AttendanceRecord>, ApiError> {
+) -> Result<Json<crate::http::out::AttendanceOut>, ApiError> {
     let Some(me) = who.lawyer() else {
         // Staff see the record (404 otherwise) but may not check anyone out.
         record_of(&state, &who, id).await?;
@@ -307,7 +308,11 @@ async fn check_out(
         serde_json::json!({}),
     );
     Ok(Json(
-        state.store.check_out(id, me, state.now(), &audit).await?,
+        state
+            .store
+            .check_out(id, me, state.now(), &audit)
+            .await?
+            .into(),
     ))
 }
 
@@ -356,7 +361,7 @@ pub(crate) struct ManualEntry {
 
 /// Enters an attended duty by hand (the lawyer's phone failed, paper sign-in sheet).
 #[utoipa::path(post, path = "/api/v1/checkins/manual", tag = "attendance", request_body = ManualEntry,
-    responses((status = 201, body = AttendanceRecord), (status = 403, body = crate::error::Problem),
+    responses((status = 201, body = crate::http::out::AttendanceOut), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
         (status = 422, body = crate::error::Problem)))]
 async fn manual_entry(
@@ -423,19 +428,19 @@ async fn manual_entry(
         serde_json::json!({"duty": duty.assignment, "reason": record.reason}),
     );
     let (rec, _) = state.store.create_attendance(&record, &audit).await?;
-    Ok((StatusCode::CREATED, Json(rec)).into_response())
+    Ok((StatusCode::CREATED, Json(AttendanceOut::from(rec))).into_response())
 }
 
 /// Approves a check-in made outside the station's geofence, so it counts for pay.
 #[utoipa::path(post, path = "/api/v1/checkins/{id}/approve", tag = "attendance",
     params(("id" = i64, Path, description = "attendance record id")),
-    responses((status = 200, body = AttendanceRecord), (status = 403, body = crate::error::Problem),
+    responses((status = 200, body = crate::http::out::AttendanceOut), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 async fn approve_check_in(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,
-) -> Result<Json<AttendanceRecord>, ApiError> {
+) -> Result<Json<crate::http::out::AttendanceOut>, ApiError> {
     let rec = record_of(&state, &who, id).await?;
     who.require_coordinator_of(&rec.centre_id, &format!("attendance record {id}"))?;
     let audit = who.audit(
@@ -444,7 +449,9 @@ async fn approve_check_in(
         format!("attendance/{id}"),
         serde_json::json!({"distance_m": rec.distance_m}),
     );
-    Ok(Json(state.store.approve_attendance(id, &audit).await?))
+    Ok(Json(
+        state.store.approve_attendance(id, &audit).await?.into(),
+    ))
 }
 
 /// A coordinator excuses a missed duty.
@@ -461,7 +468,7 @@ pub(crate) struct Excuse {
 
 /// Excuses an absence: the duty counts as attended for pay, with the reason on record.
 #[utoipa::path(post, path = "/api/v1/absences/excuse", tag = "attendance", request_body = Excuse,
-    responses((status = 201, body = AttendanceRecord), (status = 403, body = crate::error::Problem),
+    responses((status = 201, body = crate::http::out::AttendanceOut), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
         (status = 422, body = crate::error::Problem)))]
 async fn excuse(
@@ -506,5 +513,5 @@ async fn excuse(
         serde_json::json!({"duty": duty.assignment, "reason": record.reason}),
     );
     let (rec, _) = state.store.create_attendance(&record, &audit).await?;
-    Ok((StatusCode::CREATED, Json(rec)).into_response())
+    Ok((StatusCode::CREATED, Json(AttendanceOut::from(rec))).into_response())
 }

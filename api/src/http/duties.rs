@@ -3,6 +3,7 @@
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Query};
+use crate::http::out::*;
 use crate::pages::{PageOut, store_page};
 use axum::Json;
 use axum::extract::State;
@@ -12,7 +13,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_domain::{CentreId, LawyerId, StationId};
-use zhiban_store::{Duty, DutyQuery, TokenRole};
+use zhiban_store::{DutyQuery, TokenRole};
 
 /// The routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -73,13 +74,13 @@ fn duty_query(q: &DutyFilter) -> Result<DutyQuery, ApiError> {
 
 /// Published duties (staff), filtered by centre, lawyer, station and dates.
 #[utoipa::path(get, path = "/api/v1/duties", tag = "rosters", params(DutyFilter),
-    responses((status = 200, body = PageOut<Duty>), (status = 400, body = crate::error::Problem),
+    responses((status = 200, body = PageOut<DutyOut>), (status = 400, body = crate::error::Problem),
         (status = 403, body = crate::error::Problem)))]
 async fn list_duties(
     State(state): State<AppState>,
     who: Principal,
     Query(q): Query<DutyFilter>,
-) -> Result<Json<PageOut<Duty>>, ApiError> {
+) -> Result<Json<PageOut<DutyOut>>, ApiError> {
     who.require_role(&[TokenRole::Admin, TokenRole::Coordinator, TokenRole::Finance])?;
     let page = store_page(q.limit, q.offset)?;
     let mut dq = duty_query(&q)?;
@@ -95,12 +96,12 @@ async fn list_duties(
 
 /// The calling lawyer's published duties.
 #[utoipa::path(get, path = "/api/v1/me/duties", tag = "rosters", params(DutyFilter),
-    responses((status = 200, body = PageOut<Duty>), (status = 403, body = crate::error::Problem)))]
+    responses((status = 200, body = PageOut<DutyOut>), (status = 403, body = crate::error::Problem)))]
 async fn my_duties(
     State(state): State<AppState>,
     who: Principal,
     Query(q): Query<DutyFilter>,
-) -> Result<Json<PageOut<Duty>>, ApiError> {
+) -> Result<Json<PageOut<DutyOut>>, ApiError> {
     let me = who
         .lawyer()
         .cloned()

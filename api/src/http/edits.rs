@@ -201,8 +201,8 @@ async fn edit(
                 assignment: a.clone(),
             })
             .collect(),
-        roster: v.roster,
-        version: v.version,
+        roster: v.roster.into(),
+        version: v.version.into(),
     };
     Ok(with_etag(&etag, Json(view)))
 }

@@ -54,7 +54,7 @@ pub(crate) struct LedgerIn {
 pub(crate) struct LedgerOut {
     /// The entry.
     #[serde(flatten)]
-    entry: LedgerEntry,
+    entry: crate::http::out::LedgerEntryOut,
     /// Applications not forwarded within 24 hours of receipt (or still waiting past it).
     overdue_applications: u32,
 }
@@ -139,7 +139,7 @@ async fn put_ledger(
     entry.quality = state.store.put_ledger(&entry, by, &audit).await?.quality;
     let overdue_applications = overdue(&entry, state.now());
     Ok(Json(LedgerOut {
-        entry,
+        entry: entry.into(),
         overdue_applications,
     }))
 }
@@ -226,7 +226,7 @@ async fn ledger_for(
         .filter(|e| station.as_ref().is_none_or(|s| &e.station_id == s))
         .map(|entry| LedgerOut {
             overdue_applications: overdue(&entry, now),
-            entry,
+            entry: entry.into(),
         })
         .collect();
     Ok((centre, entries))

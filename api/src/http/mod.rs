@@ -29,6 +29,7 @@ pub(crate) mod feeds;
 pub(crate) mod finance;
 pub mod health;
 pub(crate) mod ledger;
+pub(crate) mod out;
 pub(crate) mod panel;
 pub mod presence;
 pub(crate) mod rosters;

@@ -40,9 +40,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 
 /// Whose token this is: role, centre or lawyer, label (never the token or its hash).
 #[utoipa::path(get, path = "/api/v1/me", tag = "panel",
-    responses((status = 200, body = zhiban_store::TokenRecord), (status = 401, body = crate::error::Problem)))]
-async fn me(who: Principal) -> Json<zhiban_store::TokenRecord> {
-    Json(who.token)
+    responses((status = 200, body = crate::http::out::TokenOut), (status = 401, body = crate::error::Problem)))]
+async fn me(who: Principal) -> Json<crate::http::out::TokenOut> {
+    Json(who.token.into())
 }
 
 /// Centres the token may see, by code.

@@ -4,6 +4,7 @@
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Body, Path, Query};
+use crate::http::out::*;
 use crate::jobs::{self, Work};
 use crate::pages::{PageOut, store_page};
 use axum::Json;
@@ -17,9 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_domain::CentreId;
 use zhiban_solver::Change;
-use zhiban_store::{
-    JobKind, JobRecord, JobStatus, RosterRecord, StoredVersion, TokenRole, VersionRecord,
-};
+use zhiban_store::{JobKind, JobRecord, JobStatus, StoredVersion, TokenRole};
 
 /// The routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -231,12 +230,12 @@ pub(crate) struct RosterFilter {
 
 /// Roster series the token may see, newest period first.
 #[utoipa::path(get, path = "/api/v1/rosters", tag = "rosters", params(RosterFilter),
-    responses((status = 200, body = PageOut<RosterRecord>), (status = 400, body = crate::error::Problem)))]
+    responses((status = 200, body = PageOut<RosterOut>), (status = 400, body = crate::error::Problem)))]
 async fn list_rosters(
     State(state): State<AppState>,
     who: Principal,
     Query(q): Query<RosterFilter>,
-) -> Result<Json<PageOut<RosterRecord>>, ApiError> {
+) -> Result<Json<PageOut<RosterOut>>, ApiError> {
     who.require_role(&[TokenRole::Admin, TokenRole::Coordinator, TokenRole::Finance])?;
     let page = store_page(q.limit, q.offset)?;
     let wanted = q
@@ -258,9 +257,9 @@ async fn list_rosters(
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct RosterDetail {
     /// The series.
-    roster: RosterRecord,
+    roster: RosterOut,
     /// Its versions, oldest first.
-    versions: Vec<VersionRecord>,
+    versions: Vec<VersionOut>,
 }
 
 /// One roster series and its versions.
@@ -279,7 +278,10 @@ async fn get_roster(
         .filter(|r| who.sees_centre(&r.centre_id))
         .ok_or_else(|| ApiError::not_found("roster", id))?;
     let versions = state.store.list_versions(id).await?;
-    Ok(Json(RosterDetail { roster, versions }))
+    Ok(Json(RosterDetail {
+        roster: roster.into(),
+        versions: versions.into_iter().map(Into::into).collect(),
+    }))
 }
 
 pub(crate) async fn version_of(

@@ -6,6 +6,7 @@
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Body, Path, Query};
+use crate::http::out::*;
 use crate::pages::{PageOut, store_page};
 use crate::planning::{ALL, problem_for, report_of, violations_json};
 use axum::Json;
@@ -167,7 +168,7 @@ fn for_lawyer(e: ApiError, to: &zhiban_domain::LawyerId) -> ApiError {
 
 /// Offers one of the calling lawyer's published duties to another lawyer.
 #[utoipa::path(post, path = "/api/v1/swaps", tag = "swaps", request_body = OfferSwap,
-    responses((status = 201, body = SwapRecord), (status = 400, body = crate::error::Problem),
+    responses((status = 201, body = crate::http::out::SwapOut), (status = 400, body = crate::error::Problem),
         (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
         (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn offer_swap(
@@ -245,7 +246,7 @@ async fn offer_swap(
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/v1/swaps/{id}"))],
-        Json(swap),
+        Json(SwapOut::from(swap)),
     )
         .into_response())
 }
@@ -288,12 +289,12 @@ pub(crate) struct SwapFilter {
 
 /// Swaps the token may see: a lawyer's own, or the centre's.
 #[utoipa::path(get, path = "/api/v1/swaps", tag = "swaps", params(SwapFilter),
-    responses((status = 200, body = PageOut<SwapRecord>), (status = 400, body = crate::error::Problem)))]
+    responses((status = 200, body = PageOut<SwapOut>), (status = 400, body = crate::error::Problem)))]
 async fn list_swaps(
     State(state): State<AppState>,
     who: Principal,
     Query(q): Query<SwapFilter>,
-) -> Result<Json<PageOut<SwapRecord>>, ApiError> {
+) -> Result<Json<PageOut<SwapOut>>, ApiError> {
     let page = store_page(q.limit, q.offset)?;
     let r = match who.lawyer() {
         Some(me) => state.store.list_swaps(None, Some(me), page).await?,
@@ -308,13 +309,13 @@ async fn list_swaps(
 /// One swap.
 #[utoipa::path(get, path = "/api/v1/swaps/{id}", tag = "swaps",
     params(("id" = i64, Path, description = "swap id")),
-    responses((status = 200, body = SwapRecord), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = crate::http::out::SwapOut), (status = 404, body = crate::error::Problem)))]
 async fn get_swap(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,
-) -> Result<Json<SwapRecord>, ApiError> {
-    Ok(Json(swap_of(&state, &who, id).await?.0))
+) -> Result<Json<crate::http::out::SwapOut>, ApiError> {
+    Ok(Json(swap_of(&state, &who, id).await?.0.into()))
 }
 
 /// Applies a valid swap as a new published version.
@@ -354,14 +355,14 @@ async fn apply(
 /// at once (a new published version); otherwise it waits for the coordinator.
 #[utoipa::path(post, path = "/api/v1/swaps/{id}/accept", tag = "swaps",
     params(("id" = i64, Path, description = "swap id")),
-    responses((status = 200, body = SwapRecord), (status = 403, body = crate::error::Problem),
+    responses((status = 200, body = crate::http::out::SwapOut), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
         (status = 422, body = crate::error::Problem)))]
 async fn accept_swap(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,
-) -> Result<Json<SwapRecord>, ApiError> {
+) -> Result<Json<crate::http::out::SwapOut>, ApiError> {
     let (s, centre) = swap_of(&state, &who, id).await?;
     if who.lawyer() != Some(&s.to_lawyer) {
         return Err(ApiError::Forbidden(
@@ -390,37 +391,37 @@ async fn accept_swap(
             )
             .await?;
     }
-    Ok(Json(swap_of(&state, &who, id).await?.0))
+    Ok(Json(swap_of(&state, &who, id).await?.0.into()))
 }
 
 /// The coordinator approves an accepted swap: the rules are checked again and a new
 /// published version carries it.
 #[utoipa::path(post, path = "/api/v1/swaps/{id}/approve", tag = "swaps",
     params(("id" = i64, Path, description = "swap id")),
-    responses((status = 200, body = SwapRecord), (status = 403, body = crate::error::Problem),
+    responses((status = 200, body = crate::http::out::SwapOut), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
         (status = 422, body = crate::error::Problem)))]
 async fn approve_swap(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,
-) -> Result<Json<SwapRecord>, ApiError> {
+) -> Result<Json<crate::http::out::SwapOut>, ApiError> {
     let (s, centre) = swap_of(&state, &who, id).await?;
     who.require_coordinator_of(&centre, &format!("swap {id}"))?;
     apply(&state, &who, &s, &centre, &[SwapStatus::Accepted]).await?;
-    Ok(Json(swap_of(&state, &who, id).await?.0))
+    Ok(Json(swap_of(&state, &who, id).await?.0.into()))
 }
 
 /// The taker or the coordinator refuses the swap.
 #[utoipa::path(post, path = "/api/v1/swaps/{id}/reject", tag = "swaps",
     params(("id" = i64, Path, description = "swap id")),
-    responses((status = 200, body = SwapRecord), (status = 403, body = crate::error::Problem),
+    responses((status = 200, body = crate::http::out::SwapOut), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 async fn reject_swap(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,
-) -> Result<Json<SwapRecord>, ApiError> {
+) -> Result<Json<crate::http::out::SwapOut>, ApiError> {
     let (s, centre) = swap_of(&state, &who, id).await?;
     match who.lawyer() {
         Some(me) if me == &s.to_lawyer => {}
@@ -448,19 +449,19 @@ async fn reject_swap(
             &audit,
         )
         .await?;
-    Ok(Json(swap_of(&state, &who, id).await?.0))
+    Ok(Json(swap_of(&state, &who, id).await?.0.into()))
 }
 
 /// The offering lawyer withdraws the swap before it is approved.
 #[utoipa::path(post, path = "/api/v1/swaps/{id}/cancel", tag = "swaps",
     params(("id" = i64, Path, description = "swap id")),
-    responses((status = 200, body = SwapRecord), (status = 403, body = crate::error::Problem),
+    responses((status = 200, body = crate::http::out::SwapOut), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 async fn cancel_swap(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,
-) -> Result<Json<SwapRecord>, ApiError> {
+) -> Result<Json<crate::http::out::SwapOut>, ApiError> {
     let (s, centre) = swap_of(&state, &who, id).await?;
     if who.lawyer() != Some(&s.from_lawyer) {
         return Err(ApiError::Forbidden(
@@ -483,5 +484,5 @@ async fn cancel_swap(
             &audit,
         )
         .await?;
-    Ok(Json(swap_of(&state, &who, id).await?.0))
+    Ok(Json(swap_of(&state, &who, id).await?.0.into()))
 }

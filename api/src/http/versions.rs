@@ -3,6 +3,7 @@
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Path, Query};
+use crate::http::out::{RosterOut, VersionOut};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -14,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_domain::{Assignment, Diff, LawyerId, Role, Roster, StationId};
-use zhiban_store::{NewVersion, RosterRecord, RosterRef, StoredVersion, VersionRecord};
+use zhiban_store::{NewVersion, RosterRef, StoredVersion};
 
 use super::rosters::version_of;
 
@@ -42,9 +43,9 @@ pub(crate) struct AssignmentOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct VersionView {
     /// The series.
-    pub(crate) roster: RosterRecord,
+    pub(crate) roster: RosterOut,
     /// The version (its report holds coverage, uncovered slots with reasons, loads).
-    pub(crate) version: VersionRecord,
+    pub(crate) version: VersionOut,
     /// Assignments matching the filter, by date, half-day, station.
     pub(crate) assignments: Vec<AssignmentOut>,
 }
@@ -132,8 +133,8 @@ async fn get_version(
         })
         .collect();
     let view = VersionView {
-        roster: v.roster.clone(),
-        version: v.version.clone(),
+        roster: v.roster.clone().into(),
+        version: v.version.clone().into(),
         assignments,
     };
     Ok(with_etag(&etag, Json(view)))
@@ -192,13 +193,13 @@ async fn get_version_by_lawyer(
 /// previously published version is superseded. 409 if it is not a draft.
 #[utoipa::path(post, path = "/api/v1/versions/{id}/publish", tag = "rosters",
     params(("id" = i64, Path, description = "version id")),
-    responses((status = 200, body = VersionRecord), (status = 404, body = crate::error::Problem),
+    responses((status = 200, body = crate::http::out::VersionOut), (status = 404, body = crate::error::Problem),
         (status = 409, body = crate::error::Problem)))]
 async fn publish(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,
-) -> Result<Json<VersionRecord>, ApiError> {
+) -> Result<Json<crate::http::out::VersionOut>, ApiError> {
     let v = version_of(&state, &who, id).await?;
     who.require_coordinator_of(&v.roster.centre_id, &format!("version {id}"))?;
     // No lock here: the store decides. It publishes under its centre's write lock and
@@ -212,13 +213,13 @@ async fn publish(
     );
     state.store.publish_version(id, &audit).await?;
     let v = version_of(&state, &who, id).await?;
-    Ok(Json(v.version))
+    Ok(Json(v.version.into()))
 }
 
 /// Makes a new draft from a version (usually the published one), to edit.
 #[utoipa::path(post, path = "/api/v1/versions/{id}/drafts", tag = "rosters",
     params(("id" = i64, Path, description = "version to copy")),
-    responses((status = 201, body = VersionRecord), (status = 404, body = crate::error::Problem)))]
+    responses((status = 201, body = crate::http::out::VersionOut), (status = 404, body = crate::error::Problem)))]
 async fn new_draft(
     State(state): State<AppState>,
     who: Principal,
@@ -252,7 +253,7 @@ async fn new_draft(
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/v1/versions/{new_id}"))],
-        Json(created.version),
+        Json(VersionOut::from(created.version)),
     )
         .into_response())
 }

@@ -415,7 +415,8 @@ fn any_label(codes: impl IntoIterator<Item = String>) -> Value {
 /// (statement lines, whose exports carry it), which the page must repeat.
 fn codes() -> Value {
     use serde_json::json;
-    use zhiban_domain::subsidy::LineRule;
+    use zhiban_domain::attendance::DutyState;
+    use zhiban_domain::subsidy::{LineRule, StatementStatus};
     use zhiban_domain::{HalfDay, Role};
     use zhiban_solver::{Busy, UncoveredReason, Violation};
     use zhiban_store::{JobStatus, SwapStatus, VersionStatus};
@@ -511,19 +512,10 @@ fn codes() -> Value {
         .iter()
         .map(|l| (code_of(l), Value::from(l.label_zh())))
         .collect();
-    // Strings, not enums, in the API: `DutyAttendance::state` (api/src/attendance.rs)
-    // and `Statement::status` (api/src/statement.rs).
-    let attendance = [
-        "upcoming",
-        "checked_in",
-        "attended",
-        "excused",
-        "no_show",
-        "needs_approval",
-        "voided",
-        "standby",
-    ];
-    let statement = ["open", "locked"];
+    let attendance = every!(DutyState::{
+        Upcoming, CheckedIn, Attended, Excused, NoShow, NeedsApproval, Voided, Standby,
+    });
+    let statement = every!(StatementStatus::{Open, Locked});
     json!({
         "RULES": any_label(violations.iter().map(code_of)),
         "REASONS": any_label(reasons.iter().map(code_of)),
@@ -535,8 +527,8 @@ fn codes() -> Value {
         "VERSION_STATUS": any_label(versions.iter().map(code_of)),
         "JOB_STATUS": any_label(jobs.iter().map(code_of)),
         "SWAP_STATUS": any_label(swaps.iter().map(code_of)),
-        "ATTENDANCE": any_label(attendance.map(String::from)),
-        "STATEMENT_STATUS": any_label(statement.map(String::from)),
+        "ATTENDANCE": any_label(attendance.iter().map(code_of)),
+        "STATEMENT_STATUS": any_label(statement.iter().map(code_of)),
     })
 }
 

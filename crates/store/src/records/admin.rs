@@ -66,7 +66,7 @@ pub struct NewToken {
 }
 
 /// A stored token (never the token itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
     /// Row id.
     pub id: i64,
@@ -100,7 +100,7 @@ pub struct Audit {
 }
 
 /// An audit-log entry.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
     /// Row id, increasing.
     pub id: i64,

@@ -42,7 +42,7 @@ impl CheckInMethod {
 }
 
 /// A duty's attendance record.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AttendanceRecord {
     /// Row id.
     pub id: i64,
@@ -146,7 +146,7 @@ pub struct LedgerApplication {
 }
 
 /// The ledger (台账) of one duty.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEntry {
     /// Centre of the station.
     pub centre_id: CentreId,

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use zhiban_domain::{Assignment, CentreId, HalfDay, LawyerId, Role, SolveReport, StationId};
 
 /// A roster series: one centre, one period.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RosterRecord {
     /// Row id.
     pub id: i64,
@@ -101,7 +101,7 @@ impl VersionOrigin {
 }
 
 /// One version of a roster, without its assignments.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VersionRecord {
     /// Row id.
     pub id: i64,
@@ -236,7 +236,7 @@ pub struct NewSwap {
 }
 
 /// A swap.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SwapRecord {
     /// Row id.
     pub id: i64,
@@ -284,7 +284,7 @@ impl SwapRecord {
 }
 
 /// A duty in a published version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Duty {
     /// Series.
     pub roster_id: i64,

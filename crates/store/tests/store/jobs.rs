@@ -62,10 +62,13 @@ async fn jobs_are_leased_to_one_worker_and_taken_back_when_it_dies(backend: Back
     assert!(store.heartbeat_job(first, &w0).await.unwrap());
     assert!(!store.heartbeat_job(first, "someone-else").await.unwrap());
     store
-        .set_job_progress(first, &zhiban_domain::JobProgress {
+        .set_job_progress(
+            first,
+            &zhiban_domain::JobProgress {
                 parts_done: 1,
                 ..Default::default()
-            })
+            },
+        )
         .await
         .unwrap();
     // Nothing is stale yet.

@@ -70,14 +70,7 @@ async fn roster_versions_publish_once_and_published_ones_never_change(backend: B
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
     let err = store
-        .update_draft(
-            v1,
-            2,
-            &[],
-            &Default::default(),
-            &report(0),
-            &audit("edit"),
-        )
+        .update_draft(v1, 2, &[], &Default::default(), &report(0), &audit("edit"))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
