@@ -168,7 +168,7 @@ fn for_lawyer(e: ApiError, to: &zhiban_domain::LawyerId) -> ApiError {
 
 /// Offers one of the calling lawyer's published duties to another lawyer.
 #[utoipa::path(post, path = "/api/v1/swaps", tag = "swaps", request_body = OfferSwap,
-    responses((status = 201, body = crate::http::out::SwapOut), (status = 400, body = crate::error::Problem),
+    responses((status = 201, body = SwapOut), (status = 400, body = crate::error::Problem),
         (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
         (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn offer_swap(
@@ -309,12 +309,12 @@ async fn list_swaps(
 /// One swap.
 #[utoipa::path(get, path = "/api/v1/swaps/{id}", tag = "swaps",
     params(("id" = i64, Path, description = "swap id")),
-    responses((status = 200, body = crate::http::out::SwapOut), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = SwapOut), (status = 404, body = crate::error::Problem)))]
 async fn get_swap(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,
-) -> Result<Json<crate::http::out::SwapOut>, ApiError> {
+) -> Result<Json<SwapOut>, ApiError> {
     Ok(Json(swap_of(&state, &who, id).await?.0.into()))
 }
 
@@ -355,14 +355,14 @@ async fn apply(
 /// at once (a new published version); otherwise it waits for the coordinator.
 #[utoipa::path(post, path = "/api/v1/swaps/{id}/accept", tag = "swaps",
     params(("id" = i64, Path, description = "swap id")),
-    responses((status = 200, body = crate::http::out::SwapOut), (status = 403, body = crate::error::Problem),
+    responses((status = 200, body = SwapOut), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
         (status = 422, body = crate::error::Problem)))]
 async fn accept_swap(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,
-) -> Result<Json<crate::http::out::SwapOut>, ApiError> {
+) -> Result<Json<SwapOut>, ApiError> {
     let (s, centre) = swap_of(&state, &who, id).await?;
     if who.lawyer() != Some(&s.to_lawyer) {
         return Err(ApiError::Forbidden(
@@ -398,14 +398,14 @@ async fn accept_swap(
 /// published version carries it.
 #[utoipa::path(post, path = "/api/v1/swaps/{id}/approve", tag = "swaps",
     params(("id" = i64, Path, description = "swap id")),
-    responses((status = 200, body = crate::http::out::SwapOut), (status = 403, body = crate::error::Problem),
+    responses((status = 200, body = SwapOut), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
         (status = 422, body = crate::error::Problem)))]
 async fn approve_swap(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,
-) -> Result<Json<crate::http::out::SwapOut>, ApiError> {
+) -> Result<Json<SwapOut>, ApiError> {
     let (s, centre) = swap_of(&state, &who, id).await?;
     who.require_coordinator_of(&centre, &format!("swap {id}"))?;
     apply(&state, &who, &s, &centre, &[SwapStatus::Accepted]).await?;
@@ -415,13 +415,13 @@ async fn approve_swap(
 /// The taker or the coordinator refuses the swap.
 #[utoipa::path(post, path = "/api/v1/swaps/{id}/reject", tag = "swaps",
     params(("id" = i64, Path, description = "swap id")),
-    responses((status = 200, body = crate::http::out::SwapOut), (status = 403, body = crate::error::Problem),
+    responses((status = 200, body = SwapOut), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 async fn reject_swap(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,
-) -> Result<Json<crate::http::out::SwapOut>, ApiError> {
+) -> Result<Json<SwapOut>, ApiError> {
     let (s, centre) = swap_of(&state, &who, id).await?;
     match who.lawyer() {
         Some(me) if me == &s.to_lawyer => {}
@@ -433,56 +433,51 @@ async fn reject_swap(
         }
         None => who.require_coordinator_of(&centre, &format!("swap {id}"))?,
     }
-    let audit = who.audit(
-        Some(&centre),
-        "swap.reject",
-        format!("swap/{id}"),
-        serde_json::json!({}),
-    );
-    state
-        .store
-        .set_swap_status(
-            id,
-            &[SwapStatus::Offered, SwapStatus::Accepted],
-            SwapStatus::Rejected,
-            None,
-            &audit,
-        )
-        .await?;
-    Ok(Json(swap_of(&state, &who, id).await?.0.into()))
+    end_swap(&state, &who, id, &centre, SwapStatus::Rejected).await
 }
 
 /// The offering lawyer withdraws the swap before it is approved.
 #[utoipa::path(post, path = "/api/v1/swaps/{id}/cancel", tag = "swaps",
     params(("id" = i64, Path, description = "swap id")),
-    responses((status = 200, body = crate::http::out::SwapOut), (status = 403, body = crate::error::Problem),
+    responses((status = 200, body = SwapOut), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 async fn cancel_swap(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,
-) -> Result<Json<crate::http::out::SwapOut>, ApiError> {
+) -> Result<Json<SwapOut>, ApiError> {
     let (s, centre) = swap_of(&state, &who, id).await?;
     if who.lawyer() != Some(&s.from_lawyer) {
         return Err(ApiError::Forbidden(
             "only the lawyer who offered the swap may cancel it".into(),
         ));
     }
+    end_swap(&state, &who, id, &centre, SwapStatus::Cancelled).await
+}
+
+/// Ends a swap not yet approved (offered or accepted) as rejected or cancelled, once the
+/// caller's right to do so is checked; the swap as it now stands.
+async fn end_swap(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    centre: &zhiban_domain::CentreId,
+    to: SwapStatus,
+) -> Result<Json<SwapOut>, ApiError> {
+    let action = match to {
+        SwapStatus::Cancelled => "swap.cancel",
+        _ => "swap.reject",
+    };
     let audit = who.audit(
-        Some(&centre),
-        "swap.cancel",
+        Some(centre),
+        action,
         format!("swap/{id}"),
         serde_json::json!({}),
     );
+    let open = [SwapStatus::Offered, SwapStatus::Accepted];
     state
         .store
-        .set_swap_status(
-            id,
-            &[SwapStatus::Offered, SwapStatus::Accepted],
-            SwapStatus::Cancelled,
-            None,
-            &audit,
-        )
+        .set_swap_status(id, &open, to, None, &audit)
         .await?;
-    Ok(Json(swap_of(&state, &who, id).await?.0.into()))
+    Ok(Json(swap_of(state, who, id).await?.0.into()))
 }
