@@ -1,4 +1,4 @@
-//! Bearer tokens and what each role may see.
+//! Bearer tokens, session cookies, and what each role may see.
 //!
 //! A token is 32 random bytes from the operating system, shown once as `zb_` + 64 hex
 //! digits; the database keeps only its SHA-256, so a leaked database leaks no token, and a
@@ -80,11 +80,17 @@ impl FailedAttempts {
     }
 }
 
-/// Who is asking: the holder of a valid token.
+/// Who is asking: the holder of a valid token, or a person signed in with a session cookie.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    /// The token's record.
+    /// The token's record; for a session, the account seen as one (its id is the
+    /// account's, its label the person's name).
     pub token: TokenRecord,
+    /// The centres this principal may see (`None`: all): a token's centre; an account's
+    /// centres, with every centre below them for a director.
+    pub centres: Option<Vec<CentreId>>,
+    /// The signed-in account and its session, when authenticated by cookie.
+    pub session: Option<Box<(zhiban_store::SessionRecord, zhiban_store::UserRecord)>>,
     /// The store's revisions when the token was checked (handlers reuse them for the cached
     /// panel instead of reading them again).
     pub revisions: zhiban_store::Revisions,
@@ -96,8 +102,12 @@ impl Principal {
         self.token.role
     }
 
-    /// `role:label#id`, as written in the audit log (never the token).
+    /// `role:label#id` for a token, `user:login#id` for a person, as written in the audit
+    /// log (never a secret).
     pub fn actor(&self) -> String {
+        if let Some(s) = &self.session {
+            return format!("user:{}#{}", s.1.login, s.1.id);
+        }
         format!(
             "{}:{}#{}",
             self.token.role.code(),
@@ -123,23 +133,28 @@ impl Principal {
         }
     }
 
-    /// Whether this token may see the centre's data.
+    /// Whether this principal may see the centre's data.
     pub fn sees_centre(&self, centre: &CentreId) -> bool {
         match self.token.role {
             TokenRole::Admin => true,
-            TokenRole::Coordinator | TokenRole::Finance => {
-                self.token.centre_id.as_ref() == Some(centre)
+            TokenRole::Coordinator | TokenRole::Finance | TokenRole::Director => {
+                self.centres.as_ref().is_some_and(|cs| cs.contains(centre))
             }
-            TokenRole::Lawyer | TokenRole::Station => false,
+            TokenRole::Lawyer | TokenRole::Station | TokenRole::FirmAdmin => false,
         }
     }
 
-    /// The centres this token is limited to (None: all).
+    /// The centres this principal is limited to (None: all).
     pub fn centre_scope(&self) -> Option<Vec<CentreId>> {
         match self.token.role {
             TokenRole::Admin => None,
-            _ => Some(self.token.centre_id.iter().cloned().collect()),
+            _ => Some(self.centres.clone().unwrap_or_default()),
         }
+    }
+
+    /// The signed-in account, for a session.
+    pub fn user(&self) -> Option<&zhiban_store::UserRecord> {
+        self.session.as_ref().map(|s| &s.1)
     }
 
     /// 404 unless the token may see the centre; `what` names the thing asked for.
@@ -151,9 +166,12 @@ impl Principal {
         }
     }
 
-    /// 403 unless the role is one of `roles`.
+    /// 403 unless the role is one of `roles`. A director passes wherever a coordinator or
+    /// finance officer may read: the extractor refuses every change a director asks for.
     pub fn require_role(&self, roles: &[TokenRole]) -> Result<(), ApiError> {
-        if roles.contains(&self.token.role) {
+        let reads_as_staff = self.token.role == TokenRole::Director
+            && (roles.contains(&TokenRole::Coordinator) || roles.contains(&TokenRole::Finance));
+        if roles.contains(&self.token.role) || reads_as_staff {
             Ok(())
         } else {
             Err(ApiError::Forbidden(format!(
@@ -248,14 +266,107 @@ impl FromRequestParts<AppState> for Principal {
     /// A person's or script's token; a station display's token is refused here (it may only
     /// read its station's code, through [`StationDevice`]).
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if !parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+            && crate::accounts::session_token(&parts.headers).is_some()
+        {
+            return session_of(parts, state).await;
+        }
         let (token, revisions) = token_of(parts, state).await?;
         if token.role == TokenRole::Station {
             return Err(ApiError::Forbidden(
                 "a station display token only shows its station's check-in code".into(),
             ));
         }
-        Ok(Principal { token, revisions })
+        let centres = match token.role {
+            TokenRole::Admin => None,
+            _ => Some(token.centre_id.iter().cloned().collect()),
+        };
+        Ok(Principal {
+            token,
+            centres,
+            session: None,
+            revisions,
+        })
     }
+}
+
+/// The client's address (see [`crate::security::Security::client_ip`]), as text.
+#[derive(Debug, Clone)]
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(ClientIp(client_ip(parts, state).to_string()))
+    }
+}
+
+/// The person a session cookie belongs to. A change (any method but GET, HEAD and OPTIONS)
+/// must pass the CSRF check, and a director changes nothing but their own sign-in.
+async fn session_of(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let ip = client_ip(parts, state);
+    let token = crate::accounts::session_token(&parts.headers).unwrap_or_default();
+    let now = state.now();
+    let idle_since = now - state.accounts.idle;
+    let revisions = state.store.revisions().await?;
+    let Some((session, user)) = state
+        .store
+        .session_by_hash(&hash_token(token), now, idle_since)
+        .await?
+    else {
+        return Err(if state.failed_attempts.blocked(ip) {
+            ApiError::TooManyRequests
+        } else {
+            state.failed_attempts.record(ip);
+            ApiError::Unauthorized
+        });
+    };
+    let changes = !matches!(
+        parts.method,
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    if changes {
+        if let Some(why) = crate::accounts::csrf_refusal(&parts.headers, &session.csrf_hash) {
+            return Err(ApiError::Forbidden(format!("CSRF check failed: {why}")));
+        }
+        let own = ["/api/v1/auth/", "/api/v1/me/"]
+            .iter()
+            .any(|p| parts.uri.path().starts_with(p));
+        if user.role == TokenRole::Director && !own {
+            return Err(ApiError::Forbidden(
+                "a director's account reads every centre below it and changes nothing".into(),
+            ));
+        }
+    }
+    let centres = match user.role {
+        TokenRole::Admin => None,
+        TokenRole::Director => {
+            let ds = state.caches.dataset(&*state.store, &revisions).await?;
+            Some(zhiban_domain::centre::with_descendants(
+                &ds.centres,
+                &user.centres,
+            ))
+        }
+        _ => Some(user.centres.clone()),
+    };
+    let token = TokenRecord {
+        id: user.id,
+        role: user.role,
+        centre_id: user.centres.first().cloned(),
+        lawyer_id: user.lawyer_id.clone(),
+        station_id: None,
+        label: user.display_name.clone(),
+        created_at: user.created_at,
+    };
+    Ok(Principal {
+        token,
+        centres,
+        session: Some(Box::new((session, user))),
+        revisions,
+    })
 }
 
 /// A station display: the holder of a station token, which can do nothing but show its
@@ -283,7 +394,8 @@ impl FromRequestParts<AppState> for StationDevice {
 impl axum::extract::OptionalFromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
-    /// No `Authorization` header: `None`; a header with a wrong token is still refused.
+    /// No `Authorization` header and no session cookie: `None`; a wrong token or session
+    /// is still refused.
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
@@ -291,6 +403,7 @@ impl axum::extract::OptionalFromRequestParts<AppState> for Principal {
         if parts
             .headers
             .contains_key(axum::http::header::AUTHORIZATION)
+            || crate::accounts::session_token(&parts.headers).is_some()
         {
             <Self as FromRequestParts<AppState>>::from_request_parts(parts, state)
                 .await

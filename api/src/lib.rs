@@ -27,6 +27,7 @@
 //! # }
 //! ```
 
+pub mod accounts;
 pub mod auth;
 pub mod cache;
 pub mod cli;
@@ -90,6 +91,8 @@ pub struct AppState {
     pub security: Arc<security::Security>,
     /// Wrong station-display codes per lawyer and duty (guessing stops after a few).
     pub wrong_codes: Arc<http::presence::WrongCodes>,
+    /// Sessions and password hashing.
+    pub accounts: Arc<accounts::Accounts>,
 }
 
 /// A source of the current instant.
@@ -108,6 +111,7 @@ impl AppState {
             caches: Arc::default(),
             security: Arc::default(),
             wrong_codes: Arc::default(),
+            accounts: Arc::default(),
         }
     }
 

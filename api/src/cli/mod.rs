@@ -4,7 +4,8 @@
 //! - [`backup`]: a consistent SQLite copy; [`migrate`]: SQLite into PostgreSQL;
 //! - [`serve`]: the HTTP service (its wiring is `crate::startup`);
 //! - [`solve`]: a roster from the command line;
-//! - [`token`]: machine and station tokens; [`fixtures`]: synthetic data sets.
+//! - [`token`]: machine and station tokens; [`user`]: people's accounts; [`fixtures`]:
+//!   synthetic data sets.
 
 pub mod backup;
 pub mod export;
@@ -14,6 +15,7 @@ pub mod migrate;
 pub mod serve;
 pub mod solve;
 pub mod token;
+pub mod user;
 
 pub use fixtures::{FixturesCommand, Profile};
 pub use solve::SolveArgs;
@@ -76,6 +78,12 @@ pub enum Command {
         /// What to do with tokens.
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// People's accounts: create (printing a one-time invitation code) and reset.
+    User {
+        /// What to do with accounts.
+        #[command(subcommand)]
+        command: user::UserCommand,
     },
     /// Synthetic data sets.
     Fixtures {
@@ -140,6 +148,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args, out).await,
         Command::Solve(args) => solve::run(args, out).await,
         Command::Token { command } => token::run(command, out).await,
+        Command::User { command } => user::run(command, out).await,
         Command::Fixtures { command } => fixtures::run(command, out),
     }
 }

@@ -81,6 +81,10 @@ pub(crate) async fn run(command: TokenCommand, out: &mut (dyn Write + Send)) -> 
                 return Ok(());
             }
             match role {
+                TokenRole::Director | TokenRole::FirmAdmin => bail!(
+                    "a {} is a person: make an account with `zhiban user create`",
+                    role.code()
+                ),
                 TokenRole::Coordinator | TokenRole::Finance if centre.is_none() => {
                     bail!("a {} token needs --centre", role.code())
                 }

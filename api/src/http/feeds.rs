@@ -87,7 +87,11 @@ async fn private_lawyer(
     match who.role() {
         TokenRole::Lawyer if who.lawyer() == Some(&id) => {}
         TokenRole::Admin | TokenRole::Coordinator => {}
-        TokenRole::Lawyer | TokenRole::Finance | TokenRole::Station => return Err(hidden()),
+        TokenRole::Lawyer
+        | TokenRole::Finance
+        | TokenRole::Station
+        | TokenRole::Director
+        | TokenRole::FirmAdmin => return Err(hidden()),
     }
     let ds = state.dataset().await?;
     ds.lawyer(&id)

@@ -13,7 +13,9 @@
 //! - [`ledger`]: the duty ledger (台账) and its confirmation;
 //! - [`finance`]: subsidy policies, statements and approval; [`exports`]: statement CSV
 //!   and XLSX; [`corrections`]: corrections of locked months;
-//! - [`feeds`]: iCal feeds and busy calendars; [`audit`]: the audit log.
+//! - [`feeds`]: iCal feeds and busy calendars; [`audit`]: the audit log;
+//! - [`signin`]: signing in and out, invitation codes, one's own password and sessions;
+//!   [`users`]: people's accounts.
 
 use crate::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -33,7 +35,9 @@ pub(crate) mod out;
 pub(crate) mod panel;
 pub mod presence;
 pub(crate) mod rosters;
+pub(crate) mod signin;
 pub(crate) mod swaps;
+pub(crate) mod users;
 pub(crate) mod versions;
 
 /// Every resource's routes, merged into `base`.
@@ -54,4 +58,6 @@ pub(crate) fn router(base: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .merge(corrections::router())
         .merge(presence::router())
         .merge(feeds::router())
+        .merge(signin::router())
+        .merge(users::router())
 }

@@ -367,3 +367,33 @@ impl From<TokenRecord> for TokenOut {
         }
     }
 }
+
+/// Who is asking, as `GET /api/v1/me` answers: a token's fields (as before accounts), and
+/// for a signed-in person their account too.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct MeOut {
+    /// The token, or for a person the account seen as one (`id` is the account's).
+    #[serde(flatten)]
+    token: TokenOut,
+    /// `token` or `session`.
+    kind: &'static str,
+    /// Every centre in reach (a director's include those below theirs); absent for all.
+    centres: Option<Vec<CentreId>>,
+    /// The signed-in person's account.
+    user: Option<crate::http::users::UserOut>,
+}
+
+impl MeOut {
+    pub(crate) fn of(who: &crate::auth::Principal) -> Self {
+        MeOut {
+            token: who.token.clone().into(),
+            kind: if who.session.is_some() {
+                "session"
+            } else {
+                "token"
+            },
+            centres: who.centres.clone(),
+            user: who.user().cloned().map(Into::into),
+        }
+    }
+}

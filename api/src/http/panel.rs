@@ -38,11 +38,12 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(panel_csv))
 }
 
-/// Whose token this is: role, centre or lawyer, label (never the token or its hash).
+/// Who is asking: a token's role, centre or lawyer and label, or the signed-in person's
+/// account (never a token, a password or a hash).
 #[utoipa::path(get, path = "/api/v1/me", tag = "panel",
-    responses((status = 200, body = crate::http::out::TokenOut), (status = 401, body = crate::error::Problem)))]
-async fn me(who: Principal) -> Json<crate::http::out::TokenOut> {
-    Json(who.token.into())
+    responses((status = 200, body = crate::http::out::MeOut), (status = 401, body = crate::error::Problem)))]
+async fn me(who: Principal) -> Json<crate::http::out::MeOut> {
+    Json(crate::http::out::MeOut::of(&who))
 }
 
 /// Centres the token may see, by code.

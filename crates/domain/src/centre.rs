@@ -49,6 +49,23 @@ impl Centre {
     }
 }
 
+/// `roots` with every centre below them (children, their children, ...), by code: what a
+/// director of `roots` may read. A cycle in the parent links cannot loop.
+pub fn with_descendants(centres: &[Centre], roots: &[CentreId]) -> Vec<CentreId> {
+    let mut out: std::collections::BTreeSet<CentreId> = roots.iter().cloned().collect();
+    loop {
+        let before = out.len();
+        for c in centres {
+            if c.parent_id.as_ref().is_some_and(|p| out.contains(p)) {
+                out.insert(c.id.clone());
+            }
+        }
+        if out.len() == before {
+            return out.into_iter().collect();
+        }
+    }
+}
+
 /// Parses an IANA time-zone name; empty means the default, Asia/Shanghai.
 pub fn parse_time_zone(raw: &str) -> Result<Tz, String> {
     let s = raw.trim();
@@ -105,6 +122,32 @@ mod tests {
                 .unwrap_err()
                 .contains("IANA")
         );
+    }
+
+    #[test]
+    fn a_director_reaches_every_centre_below_theirs_and_nothing_else() {
+        let c = |id: &str, parent: Option<&str>| Centre {
+            id: CentreId::parse(id).unwrap(),
+            name: id.into(),
+            parent_id: parent.map(|p| CentreId::parse(p).unwrap()),
+            time_zone: DEFAULT_TIME_ZONE,
+            shares_pool: false,
+        };
+        let all = [
+            c("GD", None),
+            c("GZ", Some("GD")),
+            c("GZ-TH", Some("GZ")),
+            c("GZ-YX", Some("GZ")),
+            c("SZ", Some("GD")),
+            c("HN", None),
+        ];
+        let ids = |v: Vec<CentreId>| v.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        let gz = [CentreId::parse("GZ").unwrap()];
+        assert_eq!(ids(with_descendants(&all, &gz)), ["GZ", "GZ-TH", "GZ-YX"]);
+        let gd = [CentreId::parse("GD").unwrap()];
+        assert_eq!(with_descendants(&all, &gd).len(), 5);
+        let th = [CentreId::parse("GZ-TH").unwrap()];
+        assert_eq!(ids(with_descendants(&all, &th)), ["GZ-TH"]);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! zhiban-domain: the types and rules of duty-lawyer rostering, with no I/O.
 //!
 //! Modules:
+//! - [`account`]: people's accounts: login names, states, the password rules, invitation
+//!   codes and the brute-force delay;
 //! - [`ids`]: identifier codes (`CentreId`, `StationId`, `FirmId`, `LawyerId`);
 //! - [`centre`]: legal-aid centres and law firms;
 //! - [`station`]: stations, their kinds, half-day templates and weekly demand;
@@ -34,6 +36,7 @@
 //! assert_eq!(HalfDay::parse("上午").unwrap(), HalfDay::Am);
 //! ```
 
+pub mod account;
 pub mod attendance;
 pub mod calendar;
 pub mod centre;

@@ -38,6 +38,10 @@ const TABLES: &[&str] = &[
     "corrections",
     "feed_tokens",
     "busy_times",
+    "users",
+    "user_centres",
+    "sessions",
+    "login_attempts",
 ];
 
 /// One table as copied and verified.

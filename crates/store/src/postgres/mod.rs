@@ -9,6 +9,12 @@
 //! on their centre (or lawyer), so they queue one behind another across processes as they
 //! do in SQLite's single writer; jobs are leased with `FOR UPDATE SKIP LOCKED`.
 
+#[path = "../sql/accounts.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
+pub mod accounts;
+#[path = "../sql/accounts_impl.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
+mod accounts_impl;
 #[path = "../sql/attendance.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod attendance;

@@ -7,25 +7,33 @@ use zhiban_domain::{CentreId, LawyerId, StationId};
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum TokenRole {
     /// Everything, every centre.
     Admin,
+    /// 主任: reads everything of a centre and all the centres below it; changes nothing.
+    /// People only (an account, never an API token).
+    Director,
     /// Panel, rosters and swaps of one centre.
     Coordinator,
     /// Subsidies of one centre; reads its rosters.
     Finance,
     /// One lawyer: their duties, availability and swaps.
     Lawyer,
+    /// 律所管理员: the lawyers of one firm, for their availability, leave and swaps. People
+    /// only (an account, never an API token).
+    FirmAdmin,
     /// A station's display: shows the station's rotating check-in code, nothing else.
     Station,
 }
 
 impl TokenRole {
-    /// `admin`, `coordinator`, `finance` or `lawyer`.
+    /// `admin`, `director`, `coordinator`, `finance`, `firm_admin`, `lawyer` or `station`.
     pub fn code(self) -> &'static str {
         match self {
             TokenRole::Admin => "admin",
+            TokenRole::Director => "director",
+            TokenRole::FirmAdmin => "firm_admin",
             TokenRole::Coordinator => "coordinator",
             TokenRole::Finance => "finance",
             TokenRole::Lawyer => "lawyer",
@@ -37,12 +45,15 @@ impl TokenRole {
     pub fn parse(raw: &str) -> Result<Self, String> {
         match raw.trim() {
             "admin" => Ok(TokenRole::Admin),
+            "director" => Ok(TokenRole::Director),
+            "firm_admin" => Ok(TokenRole::FirmAdmin),
             "coordinator" => Ok(TokenRole::Coordinator),
             "finance" => Ok(TokenRole::Finance),
             "lawyer" => Ok(TokenRole::Lawyer),
             "station" => Ok(TokenRole::Station),
             other => Err(format!(
-                "expected one of admin, coordinator, finance, lawyer, station; got {other:?}"
+                "expected one of admin, director, coordinator, finance, firm_admin, lawyer, station; \
+                 got {other:?}"
             )),
         }
     }

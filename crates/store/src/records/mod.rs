@@ -7,10 +7,12 @@
 //! - [`jobs`]: solve and repair jobs;
 //! - [`attendance`]: check-ins, the ledger, locked months, corrections;
 //! - [`feeds`]: feed tokens' subjects, busy times;
-//! - [`admin`]: API tokens, the audit log, table dumps.
+//! - [`admin`]: API tokens, the audit log, table dumps;
+//! - [`accounts`]: people's accounts, sessions and sign-in attempts.
 //!
 //! [`Page`] and [`Paged`], for lists of any aggregate, live here.
 
+pub mod accounts;
 pub mod admin;
 pub mod attendance;
 pub mod feeds;
@@ -18,6 +20,7 @@ pub mod jobs;
 pub mod panel;
 pub mod rosters;
 
+pub use accounts::*;
 pub use admin::*;
 pub use attendance::*;
 pub use feeds::*;

@@ -4,6 +4,10 @@
 //! The SQL lives in `src/sql/`, shared with the PostgreSQL backend: each module there is
 //! compiled once here, against SQLite's connection type and the [`dialect`] below.
 
+#[path = "../sql/accounts.rs"]
+pub mod accounts;
+#[path = "../sql/accounts_impl.rs"]
+mod accounts_impl;
 #[path = "../sql/attendance.rs"]
 pub mod attendance;
 #[path = "../sql/audit.rs"]
