@@ -504,7 +504,7 @@ fn codes() -> Value {
         HalfDay, FullDay, Quality, PleaCase, CrossDistrict, MonthlyCap, Adjustment,
     });
     let roles = every!(Role::{Primary, Backup});
-    let accounts = every!(TokenRole::{Admin, Coordinator, Finance, Lawyer, Station});
+    let accounts = every!(TokenRole::{Admin, Director, Coordinator, Finance, FirmAdmin, Lawyer, Station});
     let versions = every!(VersionStatus::{Draft, Published, Superseded});
     let jobs = every!(JobStatus::{Queued, Running, Succeeded, Failed});
     let swaps = every!(SwapStatus::{Offered, Accepted, Approved, Rejected, Cancelled});

@@ -168,6 +168,18 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
         t.token(TokenRole::Finance, Some("GZ-TH"), None).await,
     );
 
+    // An account of GZ-TH's lawyer `la`, made by an admin, for the account routes.
+    let admin = t.token(TokenRole::Admin, None, None).await;
+    let made = t
+        .post(
+            "/api/v1/users",
+            &admin,
+            json!({"login": format!("{la}-acct"), "role": "lawyer", "lawyer_id": la}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let account = made.body["id"].as_i64().unwrap();
+
     let duty_ref = json!({"station_id": st, "date": date, "half_day": half});
     let with = |extra: Value| {
         let mut d = duty_ref.clone();
@@ -619,6 +631,57 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             None,
             OTHER_LAWYER,
         ),
+        case(
+            M::POST,
+            "/api/v1/users",
+            "/api/v1/users".into(),
+            Some(json!({"login": format!("{lb}-acct"), "role": "lawyer", "lawyer_id": lb})),
+            EDITS,
+        ),
+        list("/api/v1/users", "/api/v1/users".into(), OTHER_CENTRE),
+        case(
+            M::POST,
+            "/api/v1/users/lawyers",
+            "/api/v1/users/lawyers".into(),
+            Some(json!({"centre_id": "GZ-TH", "login_from": "licence"})),
+            EDITS,
+        ),
+        case(
+            M::POST,
+            "/api/v1/users/{id}/reset",
+            format!("/api/v1/users/{account}/reset"),
+            None,
+            EDITS,
+        ),
+        case(
+            M::POST,
+            "/api/v1/users/{id}/state",
+            format!("/api/v1/users/{account}/state"),
+            Some(json!({"state": "disabled"})),
+            EDITS,
+        ),
+        // A person's own sign-in: no token has a password or sessions.
+        case(
+            M::POST,
+            "/api/v1/me/password",
+            "/api/v1/me/password".into(),
+            Some(json!({"current": "x", "new": "a long new password"})),
+            OTHER_CENTRE,
+        ),
+        case(
+            M::GET,
+            "/api/v1/me/sessions",
+            "/api/v1/me/sessions".into(),
+            None,
+            OTHER_CENTRE,
+        ),
+        case(
+            M::DELETE,
+            "/api/v1/me/sessions/{id}",
+            "/api/v1/me/sessions/1".into(),
+            None,
+            OTHER_CENTRE,
+        ),
     ];
     // Routes with no principal: the health check (no data of any centre) and the calendar
     // feeds, reached by their secret token (tested in the feed tests: another token, a
@@ -629,6 +692,12 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
         "GET /ical/lawyers/{file}",
         "GET /ical/sites/{file}",
         "GET /api/v1/calendar",
+        // Signing in and setting a password with a code need no principal (tested in
+        // `accounts`: wrong pairs 401, unknown codes 404, both slowed after failures);
+        // signing out with a token ends no session.
+        "POST /api/v1/auth/login",
+        "POST /api/v1/auth/activate",
+        "POST /api/v1/auth/logout",
     ];
 
     // Every operation of the document has a case.

@@ -12,7 +12,10 @@ export const ROLE = { primary: "值班", backup: "备班" };
 export const WEEKDAY = ["日", "一", "二", "三", "四", "五", "六"];
 
 /** Who a token belongs to (`GET /me`). */
-export const ACCOUNT_ROLES = { admin: "管理员", coordinator: "协调员", finance: "财务", lawyer: "律师", station: "工作站" };
+export const ACCOUNT_ROLES = {
+  admin: "管理员", director: "主任", coordinator: "协调员", finance: "财务",
+  firm_admin: "律所管理员", lawyer: "律师", station: "工作站",
+};
 
 /** Hard rules an assignment or an edit breaks (`violations[].rule`). */
 export const RULES = {

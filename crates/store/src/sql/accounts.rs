@@ -340,7 +340,8 @@ pub async fn record_attempt(
     Ok(())
 }
 
-/// Failures since `since` and since the last success, for one column's value.
+/// Failures since `since` and after the last success (by insertion order), for one
+/// column's value.
 async fn failures_by(
     conn: &mut Conn,
     column: &str,
@@ -349,8 +350,8 @@ async fn failures_by(
 ) -> Result<Failures, StoreError> {
     let sql = format!(
         "SELECT COUNT(*), MAX(at) FROM login_attempts WHERE {column} = $1 AND ok = FALSE \
-         AND at >= $2 AND at > COALESCE((SELECT MAX(at) FROM login_attempts \
-         WHERE {column} = $1 AND ok = TRUE), '')"
+         AND at >= $2 AND id > COALESCE((SELECT MAX(id) FROM login_attempts \
+         WHERE {column} = $1 AND ok = TRUE), 0)"
     );
     let r = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(value)
