@@ -1,7 +1,7 @@
 // Drives zhiban's web page in Debian's headless Chromium through playwright-core.
 // Run by api/tests/browser.rs, one phase at a time:
 //   node run.mjs coordinator|lawyer|finance|labels
-// Environment: BASE_URL, TOKEN, SHOTS (screenshot folder), CHROMIUM (executable),
+// Environment: BASE_URL, LOGIN and CODE (an account and its invitation code), SHOTS (screenshot folder), CHROMIUM (executable),
 // for the lawyer LAT and LON (where the browser says it is), for labels CODES (every code
 // the API can return, by table of the page's labels module).
 // Prints one JSON line of findings on success; exits non-zero with the reason otherwise.
@@ -11,7 +11,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 const phase = process.argv[2];
 let current = null;
 const base = process.env.BASE_URL;
-const token = process.env.TOKEN;
+const login = process.env.LOGIN;
+const code = process.env.CODE;
+const password = `浏览器测试密码 ${process.argv[2]}`;
 const shots = process.env.SHOTS;
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 
@@ -35,16 +37,31 @@ async function watched(browser, options) {
 
 async function open(browser, options) {
   const { context, page, problems } = await watched(browser, options);
-  await page.goto(base + "/");
+  // An invitation link for the coordinator; the others find "first time?" themselves.
+  await page.goto(base + "/" + (phase === "coordinator" ? `#activate=${code}` : ""));
   check((await page.title()).includes("值班"), "the page title is Chinese");
-  // A wrong token is refused with a message (its 401 is the one error the console may show).
-  await page.fill("#token", "zb_" + "0".repeat(64));
-  await page.click("#login-form button[type=submit]");
-  await page.waitForFunction(() => document.querySelector("#login-error").textContent.includes("令牌无效"));
+  if (phase !== "coordinator") {
+    // A wrong password is refused with a message (its 401s are the errors the console may show).
+    await page.waitForSelector("#login-form");
+    await page.fill("#login-name", login);
+    await page.fill("#password", "not the password 123");
+    await page.click("#login-form button[type=submit]");
+    await page.waitForFunction(() => document.querySelector("#login-error").textContent.includes("不正确"));
+    await page.click("#first-time");
+    await page.fill("#code", code.toLowerCase());
+  }
+  await page.waitForSelector("#activate-form");
+  check((await page.inputValue("#code")).toUpperCase() === code, "the code is filled in");
+  await page.fill("#new-password", password);
+  await page.fill("#new-password-2", password);
+  await page.click("#activate-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#login h2").textContent.includes("密码已设置"));
+  check((await page.inputValue("#login-name")) === login, "the login name is filled in after activation");
   problems.length = 0;
-  await page.fill("#token", token);
+  await page.fill("#password", password);
   await page.click("#login-form button[type=submit]");
   await page.waitForSelector("#logout:not([hidden])");
+  check(!(await page.$("#token")), "no token field");
   return { context, page, problems };
 }
 

@@ -20,6 +20,19 @@ pub struct Options {
     pub trusted_proxies: Vec<IpAddr>,
     /// Send `Strict-Transport-Security`.
     pub hsts: bool,
+    /// Sessions and their cookie.
+    pub sessions: Sessions,
+}
+
+/// How browser sessions behave.
+#[derive(Debug, Clone, Copy)]
+pub struct Sessions {
+    /// A session unused this long ends.
+    pub idle: chrono::Duration,
+    /// A session ends this long after sign-in.
+    pub absolute: chrono::Duration,
+    /// Mark the cookie `Secure`: everywhere but plain HTTP on a loopback address.
+    pub secure_cookie: bool,
 }
 
 /// The service's state over `store`, configured by `opts` (the job worker is not started).
@@ -30,6 +43,11 @@ pub fn state(store: Arc<dyn Store>, opts: &Options) -> AppState {
     state.jobs = Arc::new(runner);
     state.failed_attempts = Arc::new(crate::auth::FailedAttempts::with_limit(
         opts.failed_auth_per_minute,
+    ));
+    state.accounts = Arc::new(crate::accounts::Accounts::new(
+        opts.sessions.idle,
+        opts.sessions.absolute,
+        opts.sessions.secure_cookie,
     ));
     state.security = Arc::new(crate::security::Security {
         hsts: opts.hsts,

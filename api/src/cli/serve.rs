@@ -35,6 +35,12 @@ pub struct ServeArgs {
     /// Send `Strict-Transport-Security` (set when users reach zhiban over HTTPS).
     #[arg(long, env = "ZHIBAN_HSTS")]
     pub hsts: bool,
+    /// Minutes a browser session may go unused before it ends.
+    #[arg(long, env = "ZHIBAN_SESSION_IDLE_MINUTES", default_value_t = 720)]
+    pub session_idle_minutes: u32,
+    /// Hours after sign-in a browser session ends, however used.
+    #[arg(long, env = "ZHIBAN_SESSION_MAX_HOURS", default_value_t = 168)]
+    pub session_max_hours: u32,
     /// Seconds a client has to send a request's headers before it is disconnected.
     #[arg(long, env = "ZHIBAN_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10)]
     pub header_read_timeout_seconds: u64,
@@ -54,6 +60,8 @@ pub(crate) async fn run(args: ServeArgs, out: &mut (dyn Write + Send)) -> anyhow
         trusted_proxies,
         hsts,
         header_read_timeout_seconds,
+        session_idle_minutes,
+        session_max_hours,
         db,
     } = args;
     let trusted_proxies = crate::security::Security::parse_proxies(&trusted_proxies)
@@ -116,6 +124,13 @@ pub(crate) async fn run(args: ServeArgs, out: &mut (dyn Write + Send)) -> anyhow
             failed_auth_per_minute,
             trusted_proxies,
             hsts,
+            // Browsers keep a Secure cookie only over HTTPS (or on loopback): a service on
+            // loopback without --hsts is reached over plain HTTP.
+            sessions: crate::startup::Sessions {
+                idle: chrono::Duration::minutes(i64::from(session_idle_minutes.max(1))),
+                absolute: chrono::Duration::hours(i64::from(session_max_hours.max(1))),
+                secure_cookie: hsts || !local.ip().is_loopback(),
+            },
         },
     );
     crate::jobs::start(&state);

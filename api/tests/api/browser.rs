@@ -28,7 +28,7 @@ fn root() -> PathBuf {
 }
 
 /// Runs one phase of `web-tests/run.mjs`; its JSON findings.
-fn browser(phase: &str, base: &str, token: &str, extra: &[(&str, String)]) -> Value {
+fn browser(phase: &str, base: &str, extra: &[(&str, String)]) -> Value {
     let tests = root().join("web-tests");
     assert!(
         tests.join("node_modules/playwright-core").exists(),
@@ -45,7 +45,6 @@ fn browser(phase: &str, base: &str, token: &str, extra: &[(&str, String)]) -> Va
         .arg(tests.join("run.mjs"))
         .arg(phase)
         .env("BASE_URL", base)
-        .env("TOKEN", token)
         .env("SHOTS", &shots)
         .env("CHROMIUM", &chromium)
         .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
@@ -104,6 +103,47 @@ async fn token(
     .await
     .unwrap()
     .token
+}
+
+/// An account of `role` and its one-time invitation code: the browser sets its password
+/// through the page, then signs in with it.
+async fn account(
+    store: &Arc<dyn Store>,
+    login: &str,
+    role: TokenRole,
+    centre: Option<&str>,
+    lawyer: Option<&str>,
+) -> [(&'static str, String); 2] {
+    let (code, hash) = zhiban_api::accounts::new_code().unwrap();
+    let audit = zhiban_store::Audit {
+        actor: "test".into(),
+        centre_id: None,
+        action: "user.invite".into(),
+        target: String::new(),
+        detail: serde_json::Value::Null,
+    };
+    store
+        .create_user(
+            &zhiban_store::NewUser {
+                login: login.into(),
+                display_name: format!("网页测试 {}", role.code()),
+                role,
+                centres: centre
+                    .map(|c| zhiban_domain::CentreId::parse(c).unwrap())
+                    .into_iter()
+                    .collect(),
+                lawyer_id: lawyer.map(|l| zhiban_domain::LawyerId::parse(l).unwrap()),
+                firm_id: None,
+                code_hash: hash,
+                // The test moves the server's clock weeks ahead for the finance phase.
+                code_expires_at: chrono::Utc::now() + Duration::days(400),
+                created_by: "test".into(),
+            },
+            &audit,
+        )
+        .await
+        .unwrap();
+    [("LOGIN", login.into()), ("CODE", code)]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -170,6 +210,12 @@ async fn coordinator_lawyer_and_finance_use_the_page_in_chromium() {
     let _ = std::fs::remove_file(&advance_file);
     let after_check_in: Clock = Arc::default();
     let mut state = AppState::new(store.clone());
+    // Plain HTTP on loopback: the session cookie is not Secure (as `zhiban serve` does).
+    state.accounts = Arc::new(zhiban_api::accounts::Accounts::new(
+        chrono::Duration::hours(12),
+        chrono::Duration::days(7),
+        false,
+    ));
     let (c, a, flag) = (clock.clone(), after_check_in.clone(), advance_file.clone());
     state.clock = Arc::new(move || {
         let later = *a.lock().unwrap();
@@ -194,8 +240,8 @@ async fn coordinator_lawyer_and_finance_use_the_page_in_chromium() {
     // The coordinator.
     let coord = token(&store, TokenRole::Coordinator, Some("CH"), None).await;
     let b = base.clone();
-    let t = coord.clone();
-    let found = tokio::task::spawn_blocking(move || browser("coordinator", &b, &t, &[]))
+    let signin = account(&store, "coord.ch", TokenRole::Coordinator, Some("CH"), None).await;
+    let found = tokio::task::spawn_blocking(move || browser("coordinator", &b, &signin))
         .await
         .unwrap();
     assert_ne!(found["before"], found["after"], "{found}");
@@ -284,7 +330,6 @@ async fn coordinator_lawyer_and_finance_use_the_page_in_chromium() {
         .as_str()
         .unwrap()
         .to_string();
-    let me = token(&store, TokenRole::Lawyer, None, Some(lawyer.as_str())).await;
     let b = base.clone();
     let extra = [
         ("LAT", station.location.lat.to_string()),
@@ -292,7 +337,16 @@ async fn coordinator_lawyer_and_finance_use_the_page_in_chromium() {
         ("SWAP_TO", taker.clone()),
         ("ADVANCE_FILE", advance_file.display().to_string()),
     ];
-    let found = tokio::task::spawn_blocking(move || browser("lawyer", &b, &me, &extra))
+    let signin = account(
+        &store,
+        "13800138000",
+        TokenRole::Lawyer,
+        None,
+        Some(lawyer.as_str()),
+    )
+    .await;
+    let extra: Vec<(&str, String)> = extra.into_iter().chain(signin).collect();
+    let found = tokio::task::spawn_blocking(move || browser("lawyer", &b, &extra))
         .await
         .unwrap();
     assert!(
@@ -347,10 +401,11 @@ async fn coordinator_lawyer_and_finance_use_the_page_in_chromium() {
             .unwrap()
             .and_utc(),
     );
-    let fin = token(&store, TokenRole::Finance, Some("CH"), None).await;
     let b = base.clone();
     let m = month.clone();
-    let found = tokio::task::spawn_blocking(move || browser("finance", &b, &fin, &[("MONTH", m)]))
+    let signin = account(&store, "finance.ch", TokenRole::Finance, Some("CH"), None).await;
+    let extra: Vec<(&str, String)> = signin.into_iter().chain([("MONTH", m)]).collect();
+    let found = tokio::task::spawn_blocking(move || browser("finance", &b, &extra))
         .await
         .unwrap();
     assert!(found["rows"].as_u64().unwrap() >= 1, "{found}");
@@ -415,6 +470,7 @@ fn any_label(codes: impl IntoIterator<Item = String>) -> Value {
 /// (statement lines, whose exports carry it), which the page must repeat.
 fn codes() -> Value {
     use serde_json::json;
+    use zhiban_domain::account::AccountState;
     use zhiban_domain::attendance::DutyState;
     use zhiban_domain::subsidy::{LineRule, StatementStatus};
     use zhiban_domain::{HalfDay, Role};
@@ -504,7 +560,8 @@ fn codes() -> Value {
         HalfDay, FullDay, Quality, PleaCase, CrossDistrict, MonthlyCap, Adjustment,
     });
     let roles = every!(Role::{Primary, Backup});
-    let accounts = every!(TokenRole::{Admin, Director, Coordinator, Finance, FirmAdmin, Lawyer, Station});
+    let accounts =
+        every!(TokenRole::{Admin, Director, Coordinator, Finance, FirmAdmin, Lawyer, Station});
     let versions = every!(VersionStatus::{Draft, Published, Superseded});
     let jobs = every!(JobStatus::{Queued, Running, Succeeded, Failed});
     let swaps = every!(SwapStatus::{Offered, Accepted, Approved, Rejected, Cancelled});
@@ -516,6 +573,7 @@ fn codes() -> Value {
         Upcoming, CheckedIn, Attended, Excused, NoShow, NeedsApproval, Voided, Standby,
     });
     let statement = every!(StatementStatus::{Open, Locked});
+    let account_states = every!(AccountState::{Invited, Active, Locked, Disabled});
     json!({
         "RULES": any_label(violations.iter().map(code_of)),
         "REASONS": any_label(reasons.iter().map(code_of)),
@@ -529,6 +587,7 @@ fn codes() -> Value {
         "SWAP_STATUS": any_label(swaps.iter().map(code_of)),
         "ATTENDANCE": any_label(attendance.iter().map(code_of)),
         "STATEMENT_STATUS": any_label(statement.iter().map(code_of)),
+        "ACCOUNT_STATE": any_label(account_states.iter().map(code_of)),
     })
 }
 
@@ -546,7 +605,7 @@ async fn every_code_the_api_can_return_has_a_chinese_label() {
     });
     let codes = codes();
     let found = tokio::task::spawn_blocking(move || {
-        browser("labels", &base, "", &[("CODES", codes.to_string())])
+        browser("labels", &base, &[("CODES", codes.to_string())])
     })
     .await
     .unwrap();

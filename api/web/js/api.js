@@ -1,26 +1,22 @@
-// The public JSON API (/api/v1) with the user's token. The token lives in this module and in
-// this tab's sessionStorage only; errors arrive as problem+json and become `ApiError`s.
+// The public JSON API (/api/v1). The browser signs in with a session cookie (HttpOnly: no
+// script reads it); every change also sends the session's CSRF token, kept in this
+// origin's localStorage. Errors arrive as problem+json and become `ApiError`s.
 
-const KEY = "zhiban-token";
-let token = sessionStorage.getItem(KEY) || "";
+const CSRF_KEY = "zhiban-csrf";
 
-/** Whether a token was saved in this tab (a reload keeps the user signed in). */
-export function hasToken() {
-  return token !== "";
+/** Keeps the CSRF token of a new session. */
+export function keepCsrf(token) {
+  localStorage.setItem(CSRF_KEY, token);
 }
 
-/** Uses `t` for the next calls; `keepToken` saves it once the server accepted it. */
-export function useToken(t) {
-  token = t;
+/** Whether this browser signed in (and may still have a session). */
+export function signedIn() {
+  return !!localStorage.getItem(CSRF_KEY);
 }
 
-export function keepToken() {
-  sessionStorage.setItem(KEY, token);
-}
-
-export function forgetToken() {
-  token = "";
-  sessionStorage.removeItem(KEY);
+/** Forgets it (signed out). */
+export function forgetCsrf() {
+  localStorage.removeItem(CSRF_KEY);
 }
 
 /** A refusal: its message is the problem's field errors, detail or title. */
@@ -35,7 +31,8 @@ export class ApiError extends Error {
 
 /** Calls the API; the answer's JSON, or throws an `ApiError`. */
 export async function api(method, path, body, headers = {}) {
-  const init = { method, headers: { Authorization: `Bearer ${token}`, ...headers } };
+  const init = { method, credentials: "same-origin", headers: { ...headers } };
+  if (method !== "GET") init.headers["X-CSRF-Token"] = localStorage.getItem(CSRF_KEY) || "";
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -54,7 +51,7 @@ export async function api(method, path, body, headers = {}) {
 
 /** Downloads a file of the API under `filename`. */
 export async function download(path, filename) {
-  const res = await fetch(path, { headers: { Authorization: `Bearer ${token}` } });
+  const res = await fetch(path, { credentials: "same-origin" });
   if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => ({})));
   const blob = await res.blob();
   const a = document.createElement("a");
@@ -67,7 +64,7 @@ export async function download(path, filename) {
 }
 
 /** The rows of a list answer: a page (`items`) or a plain array. */
-function items(x) {
+export function items(x) {
   return Array.isArray(x) ? x : x.items || [];
 }
 

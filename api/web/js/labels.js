@@ -17,6 +17,9 @@ export const ACCOUNT_ROLES = {
   firm_admin: "律所管理员", lawyer: "律师", station: "工作站",
 };
 
+/** Where an account stands. */
+export const ACCOUNT_STATE = { invited: "待设置密码", active: "正常", locked: "已锁定", disabled: "已停用" };
+
 /** Hard rules an assignment or an edit breaks (`violations[].rule`). */
 export const RULES = {
   no_such_slot: "该时段无值班需求",

@@ -1,42 +1,121 @@
 // zhiban web page: coordinators' roster grid, lawyers' duties and check-in, finance
-// statements. Plain JavaScript modules over the public JSON API (/api/v1) with the user's
-// token; no build step. This module signs the user in and opens the view of their role.
-import { ApiError, api, forgetToken, hasToken, keepToken, useToken } from "./api.js";
+// statements, and accounts. Plain JavaScript modules over the public JSON API (/api/v1),
+// signed in with a login name and password (a session cookie); no build step. This module
+// signs the user in (or sets a first password with an invitation code) and opens the view
+// of their role.
+import { ApiError, api, forgetCsrf, keepCsrf, signedIn } from "./api.js";
 import { $ } from "./dom.js";
 import { ACCOUNT_ROLES } from "./labels.js";
+import { accountView, usersView } from "./account.js";
 import { coordinatorView } from "./coordinator.js";
 import { financeView } from "./finance.js";
 import { lawyerView } from "./lawyer.js";
 
-/** The view of each role; coordinators and admins get the roster view. */
+/** The view of each role; coordinators, directors and admins get the roster view. */
 const VIEWS = { lawyer: lawyerView, finance: financeView };
 
+function showActivation(code) {
+  $("#login").hidden = true;
+  $("#activate").hidden = false;
+  if (code) $("#code").value = code;
+  $("#code").focus();
+}
+
+function showLogin(login) {
+  $("#activate").hidden = true;
+  $("#login").hidden = false;
+  if (login) $("#login-name").value = login;
+  $(login ? "#password" : "#login-name").focus();
+}
+
 async function start() {
-  $("#logout").addEventListener("click", () => {
-    forgetToken();
-    location.reload();
+  $("#logout").addEventListener("click", async () => {
+    try {
+      await api("POST", "/api/v1/auth/logout");
+    } finally {
+      forgetCsrf();
+      location.hash = "";
+      location.reload();
+    }
   });
   $("#login-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    useToken($("#token").value.trim());
-    await enter($("#login-error"));
+    const box = $("#login-error");
+    box.textContent = "";
+    try {
+      const r = await api("POST", "/api/v1/auth/login", { login: $("#login-name").value, password: $("#password").value });
+      keepCsrf(r.csrf_token);
+    } catch (e) {
+      box.textContent = !(e instanceof ApiError) ? "无法连接服务器"
+        : e.status === 401 ? "登录名或密码不正确"
+        : e.status === 429 ? "尝试次数过多，请稍后再试"
+        : e.message;
+      return;
+    }
+    $("#password").value = "";
+    await enter();
   });
-  if (hasToken()) await enter($("#login-error"));
+  $("#first-time").addEventListener("click", (ev) => {
+    ev.preventDefault();
+    showActivation();
+  });
+  $("#back-to-login").addEventListener("click", (ev) => {
+    ev.preventDefault();
+    showLogin();
+  });
+  $("#activate-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const box = $("#activate-error");
+    box.textContent = "";
+    if ($("#new-password").value !== $("#new-password-2").value) {
+      box.textContent = "两次输入的密码不一致";
+      return;
+    }
+    try {
+      const user = await api("POST", "/api/v1/auth/activate", { code: $("#code").value, password: $("#new-password").value });
+      $("#new-password").value = $("#new-password-2").value = "";
+      showLogin(user.login);
+      $("#login-error").textContent = "";
+      $("#login").querySelector("h2").textContent = "密码已设置，请登录";
+    } catch (e) {
+      box.textContent = !(e instanceof ApiError) ? "无法连接服务器"
+        : e.status === 404 ? "邀请码无效、已使用或已过期，请向中心索取新的邀请码"
+        : e.status === 429 ? "尝试次数过多，请稍后再试"
+        : e.message;
+    }
+  });
+  // An invitation link: …/#activate=ABCD-EFGH-JKMN.
+  const m = location.hash.match(/^#activate(?:=([\w-]+))?$/);
+  if (m) {
+    showActivation(m[1]);
+    return;
+  }
+  // Only a browser that signed in may hold a session: the others see the form at once.
+  if (signedIn()) await enter(true);
+  else showLogin();
 }
 
-async function enter(errorBox) {
+/** Opens the signed-in person's view; `quiet` when merely checking for a session. */
+async function enter(quiet = false) {
   let me;
   try {
     me = await api("GET", "/api/v1/me");
   } catch (e) {
-    forgetToken();
-    errorBox.textContent = e instanceof ApiError && e.status === 401 ? "令牌无效或已被吊销" : "无法连接服务器";
+    if (!quiet || e instanceof ApiError) $("#login-error").textContent = e instanceof ApiError ? "登录已失效，请重新登录" : "无法连接服务器";
+    forgetCsrf();
+    showLogin();
     return;
   }
-  keepToken();
-  $("#who").textContent = `${me.label}（${ACCOUNT_ROLES[me.role]}${me.centre_id ? " · " + me.centre_id : ""}${me.lawyer_id ? " · " + me.lawyer_id : ""}）`;
+  const scope = me.centres && me.centres.length ? " · " + me.centres.slice(0, 3).join("、") + (me.centres.length > 3 ? " 等" : "") : "";
+  const name = me.user ? me.user.display_name : me.label;
+  $("#who").textContent = `${name}（${ACCOUNT_ROLES[me.role] || me.role}${scope}${me.lawyer_id ? " · " + me.lawyer_id : ""}）`;
   $("#logout").hidden = false;
-  return (VIEWS[me.role] || coordinatorView)(me);
+  const home = () => (VIEWS[me.role] || coordinatorView)(me);
+  if (me.user) {
+    $("#account").hidden = false;
+    $("#account").addEventListener("click", () => accountView(me, home));
+  }
+  return home();
 }
 
 // A module runs once the document is parsed.
