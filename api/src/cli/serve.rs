@@ -49,6 +49,32 @@ pub struct ServeArgs {
     pub db: Db,
 }
 
+/// The demo's admin account, with its one-time invitation code (returned, shown once).
+async fn demo_admin(store: &std::sync::Arc<dyn zhiban_store::Store>) -> anyhow::Result<String> {
+    let (code, hash) = crate::accounts::new_code()?;
+    let audit = zhiban_store::Audit {
+        actor: "demo".into(),
+        centre_id: None,
+        action: "user.invite".into(),
+        target: "user/admin".into(),
+        detail: serde_json::json!({"login": "admin", "role": "admin"}),
+    };
+    let user = zhiban_store::NewUser {
+        login: "admin".into(),
+        display_name: "演示管理员".into(),
+        role: TokenRole::Admin,
+        centres: vec![],
+        lawyer_id: None,
+        firm_id: None,
+        code_hash: hash,
+        code_expires_at: chrono::Utc::now()
+            + chrono::Duration::days(zhiban_domain::account::DEFAULT_CODE_DAYS),
+        created_by: "demo".into(),
+    };
+    store.create_user(&user, &audit).await?;
+    Ok(code)
+}
+
 /// Runs `zhiban serve`.
 pub(crate) async fn run(args: ServeArgs, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
     let ServeArgs {
@@ -105,14 +131,20 @@ pub(crate) async fn run(args: ServeArgs, out: &mut (dyn Write + Send)) -> anyhow
     );
     tracing::info!(%local, "listening");
     if fresh_demo {
-        let token = super::create_token(&store, TokenRole::Admin, None, None, "demo admin").await?;
-        say(out, format_args!("demo: admin token (shown once): {token}"));
+        let code = demo_admin(&store).await?;
+        say(
+            out,
+            format_args!(
+                "demo: sign in as admin: open http://{local}/#activate={code} to set its \
+                 password (one-time code {code}, login name admin; shown once)"
+            ),
+        );
     } else if demo {
         say(
             out,
             format_args!(
-                "demo: the admin token was shown at the first start; make another with \
-                     `zhiban token create --role admin --label NAME`"
+                "demo: the admin's invitation was shown at the first start; for a new code run \
+                 `zhiban user reset --login admin`"
             ),
         );
     }

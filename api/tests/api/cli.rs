@@ -185,6 +185,21 @@ fn fixtures_generate_is_deterministic_and_imports() {
     assert!(err.contains("--lawyers"), "{err}");
 }
 
+/// A POST of a JSON body; the status and the whole answer (headers and body).
+fn post(addr: &str, path: &str, json: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}",
+        json.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    (resp[9..12].parse().unwrap(), resp)
+}
+
 fn get(addr: &str, path: &str) -> (u16, String) {
     get_with(addr, path, "")
 }
@@ -252,27 +267,44 @@ fn serve_demo_imports_guangzhou_once_and_answers_healthz() {
             }
         };
         assert_eq!(status, 200, "{body}");
-        // Counts only for a caller with a token: the demo's admin token is printed once,
-        // at the first start; a restart mints none.
+        // Counts only for a signed-in caller: the demo's admin invitation is printed once,
+        // at the first start; a restart makes none.
         assert!(!body.contains("\"lawyers\""), "{body}");
-        let token_line = lines.next().unwrap().unwrap();
+        let admin_line = lines.next().unwrap().unwrap();
         if round == 0 {
-            let token = token_line
-                .split("(shown once): ")
+            let code = admin_line
+                .split("#activate=")
                 .nth(1)
                 .and_then(|t| t.split_whitespace().next())
-                .unwrap_or_else(|| panic!("{token_line}"))
+                .unwrap_or_else(|| panic!("{admin_line}"))
                 .to_string();
-            let (status, body) = get_with(
+            assert!(admin_line.contains("login name admin"), "{admin_line}");
+            let (status, body) = post(
                 &addr,
-                "/healthz",
-                &format!("Authorization: Bearer {token}\r\n"),
+                "/api/v1/auth/activate",
+                &format!(r#"{{"code": "{code}", "password": "值班演示密码很安全"}}"#),
             );
+            assert_eq!(status, 200, "{body}");
+            let (status, head) = post(
+                &addr,
+                "/api/v1/auth/login",
+                r#"{"login": "admin", "password": "值班演示密码很安全"}"#,
+            );
+            assert_eq!(status, 200, "{head}");
+            let cookie = head
+                .lines()
+                .find_map(|l| l.strip_prefix("set-cookie: "))
+                .and_then(|c| c.split(';').next())
+                .unwrap_or_else(|| panic!("{head}"))
+                .to_string();
+            // Served on loopback over plain HTTP: the cookie is not marked Secure.
+            assert!(!head.contains("Secure"), "{head}");
+            let (status, body) = get_with(&addr, "/healthz", &format!("Cookie: {cookie}\r\n"));
             assert_eq!(status, 200, "{body}");
             assert!(body.contains("\"lawyers\":787"), "{body}");
         } else {
-            assert!(!token_line.contains("zb_"), "{token_line}");
-            assert!(token_line.contains("zhiban token create"), "{token_line}");
+            assert!(!admin_line.contains("#activate="), "{admin_line}");
+            assert!(admin_line.contains("zhiban user reset"), "{admin_line}");
         }
         let (status, _) = get(&addr, "/no-such-page");
         assert_eq!(status, 404);
@@ -749,4 +781,104 @@ async fn solving_from_the_database_counts_published_history_toward_fair_shares()
         "--quiet",
     ]);
     assert!(!out.contains("history:"), "{out}");
+}
+
+#[test]
+fn user_create_prints_a_one_time_code_on_its_last_line_and_reset_replaces_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = db_url(tmp.path());
+    run_ok(&[
+        "import",
+        fixture("small").to_str().unwrap(),
+        "--database-url",
+        &url,
+    ]);
+    let err = run_err(&[
+        "user",
+        "create",
+        "--login",
+        "coord.li",
+        "--role",
+        "coordinator",
+        "--database-url",
+        &url,
+    ]);
+    assert!(err.contains("--centre"), "{err}");
+    let err = run_err(&[
+        "user",
+        "create",
+        "--login",
+        "x y",
+        "--role",
+        "admin",
+        "--database-url",
+        &url,
+    ]);
+    assert!(err.contains("--login"), "{err}");
+    let out = run_ok(&[
+        "user",
+        "create",
+        "--login",
+        "Coord.Li",
+        "--role",
+        "coordinator",
+        "--centre",
+        "CH",
+        "--name",
+        "李协调员",
+        "--database-url",
+        &url,
+    ]);
+    let code = out.lines().last().unwrap().trim().to_string();
+    let normal = zhiban_domain::account::normalize_code(&code).unwrap_or_else(|| panic!("{out}"));
+    let err = run_err(&[
+        "user",
+        "create",
+        "--login",
+        "coord.li",
+        "--role",
+        "finance",
+        "--centre",
+        "CH",
+        "--database-url",
+        &url,
+    ]);
+    assert!(err.contains("exists already"), "{err}");
+    let again = run_ok(&[
+        "user",
+        "reset",
+        "--login",
+        "coord.li",
+        "--database-url",
+        &url,
+    ]);
+    let second = again.lines().last().unwrap().trim().to_string();
+    assert_ne!(second, code);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = zhiban_store::connect(&url).await.unwrap();
+        let u = store.user_by_login("coord.li").await.unwrap().unwrap();
+        assert_eq!(u.display_name, "李协调员");
+        assert_eq!(u.centres.len(), 1);
+        let now = chrono::Utc::now();
+        let hash = |c: &str| zhiban_api::auth::hash_token(c);
+        // Only the latest code opens the account, and only its hash is stored.
+        assert!(
+            store
+                .user_by_code(&hash(&normal), now)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let latest = zhiban_domain::account::normalize_code(&second).unwrap();
+        assert!(
+            store
+                .user_by_code(&hash(&latest), now)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let dump = zhiban_store::render_dump(&store.dump_tables().await.unwrap());
+        assert!(!dump.contains(&latest) && !dump.contains(&second));
+    });
 }
