@@ -80,6 +80,32 @@ impl FailedAttempts {
     }
 }
 
+/// When this process last noted each token's use in the database: a token is noted at most
+/// every five minutes, so that its requests cost no write.
+#[derive(Debug, Default)]
+pub struct TokenUses {
+    noted: Mutex<HashMap<i64, Instant>>,
+}
+
+impl TokenUses {
+    /// Whether a use of token `id` should be noted now (and remembers that it was).
+    fn due(&self, id: i64) -> bool {
+        let Ok(mut map) = self.noted.lock() else {
+            return false;
+        };
+        if map.len() > 100_000 {
+            map.clear();
+        }
+        match map.get(&id) {
+            Some(t) if t.elapsed() < Duration::from_secs(300) => false,
+            _ => {
+                map.insert(id, Instant::now());
+                true
+            }
+        }
+    }
+}
+
 /// Who is asking: the holder of a valid token, or a person signed in with a session cookie.
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -255,7 +281,16 @@ async fn token_of(
         .token(&*state.store, &revisions, &hash_token(token))
         .await?
     {
-        Some(token) => Ok((token, revisions)),
+        Some(token) => {
+            // At most one write per token and process every five minutes; a failure to
+            // note the use does not refuse the request.
+            if state.token_uses.due(token.id)
+                && let Err(e) = state.store.touch_token(token.id, state.now()).await
+            {
+                tracing::warn!(token = token.id, error = %e, "token use not noted");
+            }
+            Ok((token, revisions))
+        }
         None => Err(refuse(state)),
     }
 }

@@ -93,6 +93,8 @@ pub struct AppState {
     pub wrong_codes: Arc<http::presence::WrongCodes>,
     /// Sessions and password hashing.
     pub accounts: Arc<accounts::Accounts>,
+    /// When this process last noted each token's use.
+    pub token_uses: Arc<auth::TokenUses>,
 }
 
 /// A source of the current instant.
@@ -112,6 +114,7 @@ impl AppState {
             security: Arc::default(),
             wrong_codes: Arc::default(),
             accounts: Arc::default(),
+            token_uses: Arc::default(),
         }
     }
 

@@ -15,7 +15,7 @@
 //!   and XLSX; [`corrections`]: corrections of locked months;
 //! - [`feeds`]: iCal feeds and busy calendars; [`audit`]: the audit log;
 //! - [`signin`]: signing in and out, invitation codes, one's own password and sessions;
-//!   [`users`]: people's accounts.
+//!   [`users`]: people's accounts; [`tokens`]: API tokens for machines.
 
 use crate::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -37,6 +37,7 @@ pub mod presence;
 pub(crate) mod rosters;
 pub(crate) mod signin;
 pub(crate) mod swaps;
+pub(crate) mod tokens;
 pub(crate) mod users;
 pub(crate) mod versions;
 
@@ -60,4 +61,5 @@ pub(crate) fn router(base: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .merge(feeds::router())
         .merge(signin::router())
         .merge(users::router())
+        .merge(tokens::router())
 }

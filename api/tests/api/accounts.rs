@@ -76,6 +76,7 @@ on_both!(
     cookie_changes_need_the_csrf_token_from_the_same_site,
     a_director_reads_the_centres_below_and_changes_nothing,
     a_coordinator_manages_only_accounts_of_their_own_centre,
+    an_admin_makes_lists_and_revokes_machine_tokens,
 );
 
 async fn an_invited_lawyer_sets_a_password_signs_in_and_out(backend: Backend) {
@@ -505,4 +506,84 @@ async fn a_coordinator_manages_only_accounts_of_their_own_centre(backend: Backen
         "an invited account has no password: {}",
         r.body
     );
+}
+
+async fn an_admin_makes_lists_and_revokes_machine_tokens(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
+    let admin = t.token(TokenRole::Admin, None, None).await;
+    let refused = t
+        .post(
+            "/api/v1/tokens",
+            &admin,
+            json!({"role": "director", "label": "x"}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    let refused = t
+        .post(
+            "/api/v1/tokens",
+            &admin,
+            json!({"role": "coordinator", "label": "统计脚本"}),
+        )
+        .await;
+    assert!(
+        refused.body.to_string().contains("centre_id"),
+        "{}",
+        refused.body
+    );
+    let made = t
+        .post(
+            "/api/v1/tokens",
+            &admin,
+            json!({"role": "coordinator", "centre_id": "CH", "label": "统计脚本"}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let (id, token) = (made.body["id"].as_i64().unwrap(), s(&made.body["token"]));
+    let row = |list: &Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    let list = t.get("/api/v1/tokens", &admin).await.body;
+    assert!(row(&list)["last_used_at"].is_null());
+    assert!(
+        !list.to_string().contains(&token),
+        "the token is shown once only"
+    );
+    assert_eq!(t.get("/api/v1/me", &token).await.status, StatusCode::OK);
+    let list = t.get("/api/v1/tokens", &admin).await.body;
+    assert!(row(&list)["last_used_at"].is_string(), "{list}");
+    // Only admins manage tokens.
+    assert_eq!(
+        t.get("/api/v1/tokens", &token).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let gone = t
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        t.get("/api/v1/me", &token).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let list = t.get("/api/v1/tokens", &admin).await.body;
+    assert!(row(&list)["revoked_at"].is_string());
+    let again = t
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
 }

@@ -37,21 +37,46 @@ fn schemathesis_finds_no_server_error_and_only_problem_json_errors() {
         .spawn()
         .unwrap();
     let mut addr = None;
-    let mut token = None;
     let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
     for line in lines.by_ref() {
         let line = line.unwrap();
-        if let Some(rest) = line.split("http://").nth(1) {
+        if let Some(rest) = line.split("zhiban listening on http://").nth(1) {
             addr = rest.split_whitespace().next().map(str::to_string);
         }
-        if let Some(t) = line.strip_prefix("demo: admin token (shown once): ") {
-            token = Some(t.trim().to_string());
+        // The demo's admin invitation comes after the data and the address.
+        if line.starts_with("demo: sign in as admin") {
             break;
         }
     }
     // Keep reading what the server prints, so it never writes to a closed pipe.
     std::thread::spawn(move || for _ in lines {});
-    let (addr, token) = (addr.unwrap(), token.unwrap());
+    let addr = addr.unwrap();
+    // An admin API token for the generated requests (the demo's admin is a person).
+    let made = Command::new(env!("CARGO_BIN_EXE_zhiban"))
+        .env_remove("ZHIBAN_DATABASE_URL")
+        .args([
+            "token",
+            "create",
+            "--role",
+            "admin",
+            "--label",
+            "schemathesis",
+        ])
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let token = String::from_utf8(made.stdout)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
     let hooks = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../web-tests");
     let out = Command::new(&st)
         .current_dir(&hooks)

@@ -660,6 +660,28 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             Some(json!({"state": "disabled"})),
             EDITS,
         ),
+        // Machine tokens: admins only.
+        case(
+            M::GET,
+            "/api/v1/tokens",
+            "/api/v1/tokens".into(),
+            None,
+            EDITS,
+        ),
+        case(
+            M::POST,
+            "/api/v1/tokens",
+            "/api/v1/tokens".into(),
+            Some(json!({"role": "coordinator", "centre_id": "GZ-TH", "label": "脚本"})),
+            EDITS,
+        ),
+        case(
+            M::DELETE,
+            "/api/v1/tokens/{id}",
+            "/api/v1/tokens/1".into(),
+            None,
+            EDITS,
+        ),
         // A person's own sign-in: no token has a password or sessions.
         case(
             M::POST,
@@ -726,6 +748,10 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
         "cases for routes not in the document: {unknown:?}"
     );
 
+    // Each token's first use is noted (its last use, for admins); the refusals come after.
+    for token in tokens.values() {
+        assert_eq!(t.get("/api/v1/me", token).await.status, StatusCode::OK);
+    }
     // Nothing any refused request does is stored.
     let before = zhiban_store::render_dump(&t.store.dump_tables().await.unwrap());
     let mut refusals = 0;

@@ -24,6 +24,60 @@ export async function accountView(me, back) {
     ["admin", "coordinator"].includes(me.role) ? h("section", { class: "card", id: "users" }, h("h2", {}, "账户管理")) : null);
   await sessions();
   if (["admin", "coordinator"].includes(me.role)) await usersView(me);
+  if (me.role === "admin") {
+    main().append(h("section", { class: "card", id: "tokens" }));
+    await tokensView();
+  }
+}
+
+/** Machines' API tokens (admins): listed with their last use, made (shown once), revoked. */
+async function tokensView() {
+  const list = await api("GET", "/api/v1/tokens");
+  fill($("#tokens"),
+    h("h2", {}, "API 令牌（供程序和工作站显示屏使用）"),
+    h("form", { class: "row", onsubmit: (ev) => newToken(ev) },
+      h("label", {}, "用途 ", h("input", { id: "t-label", required: true, maxlength: 100, placeholder: "如：统计脚本" })),
+      h("label", {}, "角色 ", h("select", { id: "t-role" }, ["admin", "coordinator", "finance", "lawyer", "station"].map((r) => h("option", { value: r }, ACCOUNT_ROLES[r])))),
+      h("label", {}, "中心/律师/工作站编号 ", h("input", { id: "t-scope", maxlength: 40 })),
+      h("button", { type: "submit" }, "新建令牌")),
+    h("p", { id: "tokens-error", class: "error", role: "alert" }),
+    h("div", { id: "new-token" }),
+    h("table", { class: "list" },
+      h("tr", {}, h("th", {}, "用途"), h("th", {}, "角色"), h("th", {}, "范围"), h("th", {}, "新建于"), h("th", {}, "最近使用"), h("th", {}, "")),
+      list.map((t) => h("tr", { class: t.revoked_at ? "muted" : "" },
+        h("td", {}, t.label), h("td", {}, ACCOUNT_ROLES[t.role] || t.role),
+        h("td", {}, t.station_id || t.lawyer_id || t.centre_id || "全部"),
+        h("td", {}, when(t.created_at)), h("td", {}, t.last_used_at ? when(t.last_used_at) : "从未使用"),
+        h("td", {}, t.revoked_at ? `已吊销 ${when(t.revoked_at)}`
+          : h("button", { class: "secondary", onclick: () => revoke(t.id) }, "吊销"))))));
+}
+
+async function newToken(ev) {
+  ev.preventDefault();
+  const role = $("#t-role").value;
+  const scope = $("#t-scope").value.trim();
+  const body = { role, label: $("#t-label").value };
+  if (role === "coordinator" || role === "finance") body.centre_id = scope;
+  if (role === "lawyer") body.lawyer_id = scope;
+  if (role === "station") body.station_id = scope;
+  try {
+    const t = await api("POST", "/api/v1/tokens", body);
+    await tokensView();
+    fill($("#new-token"), h("div", { class: "card codes" },
+      h("p", {}, "新令牌（只显示这一次，请妥善保存）："), h("p", { class: "code link" }, t.token)));
+  } catch (e) {
+    fail(e, $("#tokens-error"));
+  }
+}
+
+async function revoke(id) {
+  try {
+    await api("DELETE", `/api/v1/tokens/${id}`);
+    toast("令牌已吊销");
+    await tokensView();
+  } catch (e) {
+    fail(e, $("#tokens-error"));
+  }
 }
 
 async function changePassword(ev) {

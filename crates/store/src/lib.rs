@@ -581,6 +581,16 @@ pub trait AdminStore: Send + Sync + 'static {
     /// Revokes a token; false when no live token has that id.
     async fn revoke_token(&self, id: i64, audit: &Audit) -> Result<bool, StoreError>;
 
+    /// Every token, live ones first, newest first (at most 1,000).
+    async fn list_tokens(&self) -> Result<Vec<TokenListing>, StoreError>;
+
+    /// Notes a token's use (at most every five minutes).
+    async fn touch_token(
+        &self,
+        id: i64,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError>;
+
     /// The audit log of one centre (or all), newest first.
     async fn list_audit(
         &self,

@@ -95,6 +95,17 @@ pub struct TokenRecord {
     pub created_at: DateTime<Utc>,
 }
 
+/// A token as admins list it: its record, last use and revocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenListing {
+    /// The token.
+    pub token: TokenRecord,
+    /// When it was last used (noted at most every five minutes).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 /// Who did what, written with the change it describes.
 #[derive(Debug, Clone)]
 pub struct Audit {

@@ -124,10 +124,58 @@ pub async fn find_token(conn: &mut Conn, hash: &str) -> Result<Option<TokenRecor
     else {
         return Ok(None);
     };
+    token_from_row(&r).map(Some)
+}
+
+/// Every token (live first, newest first), with its last use and revocation.
+pub async fn list_tokens(conn: &mut Conn) -> Result<Vec<TokenListing>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, role, centre_id, lawyer_id, station_id, label, created_at, last_used_at, \
+         revoked_at FROM api_tokens ORDER BY revoked_at IS NOT NULL, id DESC LIMIT 1000",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let token = token_from_row(r)?;
+            let key = token.id.to_string();
+            let at = |c: &str| -> Result<_, StoreError> {
+                r.try_get::<Option<String>, _>(c)?
+                    .map(|t| parse_instant("api_tokens", &key, &t))
+                    .transpose()
+            };
+            Ok(TokenListing {
+                last_used_at: at("last_used_at")?,
+                revoked_at: at("revoked_at")?,
+                token,
+            })
+        })
+        .collect()
+}
+
+/// Notes a token's use at `at`, unless noted in the five minutes before.
+pub async fn touch_token(
+    conn: &mut Conn,
+    id: i64,
+    at: chrono::DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 \
+         AND (last_used_at IS NULL OR last_used_at < $3)",
+    )
+    .bind(to_instant(at))
+    .bind(id)
+    .bind(to_instant(at - chrono::Duration::minutes(5)))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn token_from_row(r: &super::DbRow) -> Result<TokenRecord, StoreError> {
     let id: i64 = r.try_get("id")?;
     let key = id.to_string();
     let bad = |m: String| corrupt("api_tokens", &key, m);
-    Ok(Some(TokenRecord {
+    Ok(TokenRecord {
         id,
         role: TokenRole::parse(&r.try_get::<String, _>("role")?).map_err(bad)?,
         centre_id: r
@@ -147,7 +195,7 @@ pub async fn find_token(conn: &mut Conn, hash: &str) -> Result<Option<TokenRecor
             .map_err(bad)?,
         label: r.try_get("label")?,
         created_at: parse_instant("api_tokens", &key, &r.try_get::<String, _>("created_at")?)?,
-    }))
+    })
 }
 
 /// Revokes a token; false when there is no live token with that id.

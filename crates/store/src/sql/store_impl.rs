@@ -665,6 +665,21 @@ impl AdminStore for Backend {
         Ok(done)
     }
 
+    async fn list_tokens(&self) -> Result<Vec<TokenListing>, StoreError> {
+        audit::list_tokens(&mut *self.read_pool().acquire().await?).await
+    }
+
+    async fn touch_token(
+        &self,
+        id: i64,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        audit::touch_token(&mut tx, id, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn list_audit(
         &self,
         centre: Option<&CentreId>,
