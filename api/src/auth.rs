@@ -229,6 +229,14 @@ impl Principal {
             _ => None,
         }
     }
+
+    /// The firm of a firm administrator (律所管理员), who acts for its lawyers.
+    pub fn firm(&self) -> Option<&zhiban_domain::FirmId> {
+        match self.token.role {
+            TokenRole::FirmAdmin => self.user().and_then(|u| u.firm_id.as_ref()),
+            _ => None,
+        }
+    }
 }
 
 /// The client's address: the peer's, or the one a trusted proxy forwarded for.

@@ -284,10 +284,14 @@ async fn list_firms(
     ))
 }
 
-/// Whether `who` may see lawyer `l`: themselves, or staff of a centre whose pool holds them.
+/// Whether `who` may see lawyer `l`: themselves, their firm's administrator, or staff of a
+/// centre whose pool holds them.
 fn sees_lawyer(who: &Principal, ds: &zhiban_domain::Dataset, l: &Lawyer) -> bool {
     if let Some(me) = who.lawyer() {
         return me == &l.id;
+    }
+    if who.role() == TokenRole::FirmAdmin {
+        return who.firm() == Some(&l.firm_id);
     }
     match who.centre_scope() {
         None => true,
@@ -395,8 +399,8 @@ pub(crate) const MAX_LEAVE: usize = 200;
 /// Most wishes of one lawyer.
 pub(crate) const MAX_PREFERENCES: usize = 100;
 
-/// Replaces a lawyer's availability and wishes: the lawyer themselves, or a coordinator of
-/// their centre's pool. Every item must name this lawyer.
+/// Replaces a lawyer's availability and wishes: the lawyer themselves, their firm's
+/// administrator, or a coordinator of their centre's pool. Every item must name this lawyer.
 #[utoipa::path(put, path = "/api/v1/lawyers/{id}/availability", tag = "panel",
     params(("id" = String, Path, description = "lawyer code")), request_body = Availability,
     responses((status = 200, body = Availability), (status = 400, body = crate::error::Problem),
@@ -409,7 +413,12 @@ async fn put_availability(
     Body(a): Body<Availability>,
 ) -> Result<Json<Availability>, ApiError> {
     let (ds, l) = lawyer_of(&state, &who, &id).await?;
-    who.require_role(&[TokenRole::Admin, TokenRole::Coordinator, TokenRole::Lawyer])?;
+    who.require_role(&[
+        TokenRole::Admin,
+        TokenRole::Coordinator,
+        TokenRole::Lawyer,
+        TokenRole::FirmAdmin,
+    ])?;
     for (field, len, max) in [
         ("weekly", a.weekly.len(), MAX_WEEKLY),
         ("leave", a.leave.len(), MAX_LEAVE),

@@ -77,6 +77,7 @@ on_both!(
     a_director_reads_the_centres_below_and_changes_nothing,
     a_coordinator_manages_only_accounts_of_their_own_centre,
     an_admin_makes_lists_and_revokes_machine_tokens,
+    a_firm_admin_sees_and_keeps_only_their_firms_lawyers,
 );
 
 async fn an_invited_lawyer_sets_a_password_signs_in_and_out(backend: Backend) {
@@ -586,4 +587,81 @@ async fn an_admin_makes_lists_and_revokes_machine_tokens(backend: Backend) {
         )
         .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
+}
+
+async fn a_firm_admin_sees_and_keeps_only_their_firms_lawyers(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
+    let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
+    let (_, code) = invite(
+        &t,
+        &coord,
+        json!({"login": "firm.f01", "role": "firm_admin", "firm_id": "CH-F01"}),
+    )
+    .await;
+    assert_eq!(
+        activate(&t, &code, "firm admin password").await.status,
+        StatusCode::OK
+    );
+    let b = signed_in(&t, "firm.f01", "firm admin password").await;
+    let list = page(&t, &b, Method::GET, "/api/v1/lawyers?limit=500", None).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let firms: Vec<String> = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| s(&l["firm_id"]))
+        .collect();
+    assert!(
+        !firms.is_empty() && firms.iter().all(|f| f == "CH-F01"),
+        "{firms:?}"
+    );
+    // Their lawyer's availability: read and replaced.
+    let mine = page(
+        &t,
+        &b,
+        Method::GET,
+        "/api/v1/lawyers/CH-L01/availability",
+        None,
+    )
+    .await;
+    assert_eq!(mine.status, StatusCode::OK, "{}", mine.body);
+    let put = page(
+        &t,
+        &b,
+        Method::PUT,
+        "/api/v1/lawyers/CH-L01/availability",
+        Some(json!({"weekly": [], "leave": [], "preferences": []})),
+    )
+    .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.body);
+    // Another firm's lawyer does not exist for them, and nothing of rosters or money opens.
+    for uri in [
+        "/api/v1/lawyers/CH-L06",
+        "/api/v1/lawyers/CH-L06/availability",
+    ] {
+        let r = page(&t, &b, Method::GET, uri, None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}: {}", r.body);
+    }
+    let other = page(
+        &t,
+        &b,
+        Method::PUT,
+        "/api/v1/lawyers/CH-L06/availability",
+        Some(json!({"weekly": [], "leave": [], "preferences": []})),
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND, "{}", other.body);
+    for uri in [
+        "/api/v1/duties",
+        "/api/v1/users",
+        "/api/v1/centres/CH/policy",
+    ] {
+        let r = page(&t, &b, Method::GET, uri, None).await;
+        assert!(
+            [StatusCode::FORBIDDEN, StatusCode::NOT_FOUND].contains(&r.status),
+            "{uri}: {} {}",
+            r.status,
+            r.body
+        );
+    }
 }
