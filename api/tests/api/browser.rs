@@ -1,3 +1,4 @@
+// Over the ~600-line sizing rule on purpose: the browser harness, the three role walk-throughs and the labels check share one served app and its helpers.
 //! The web page in a real browser: Debian's headless Chromium driven by Playwright's
 //! `playwright-core` (`web-tests/run.mjs`) against the real router on a real socket.
 //! A coordinator generates a roster for `fixtures/small`, reassigns one slot and
