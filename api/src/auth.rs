@@ -178,6 +178,16 @@ impl Principal {
         }
     }
 
+    /// Whether lawyers' phone numbers are shown: to those who call lawyers about duties
+    /// (admins, coordinators, a firm's administrator) and to a lawyer their own; not to
+    /// finance officers or directors, whose work needs none.
+    pub fn sees_phones(&self) -> bool {
+        !matches!(
+            self.token.role,
+            TokenRole::Finance | TokenRole::Director | TokenRole::Station
+        )
+    }
+
     /// The signed-in account, for a session.
     pub fn user(&self) -> Option<&zhiban_store::UserRecord> {
         self.session.as_ref().map(|s| &s.1)

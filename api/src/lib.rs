@@ -27,6 +27,7 @@
 //! # }
 //! ```
 
+mod account_shape;
 pub mod accounts;
 pub mod auth;
 pub mod cache;
@@ -36,6 +37,7 @@ pub mod http;
 pub mod jobs;
 mod pages;
 mod planning;
+pub mod retention;
 pub mod security;
 pub mod serve;
 mod sheet;

@@ -166,6 +166,7 @@ pub(crate) async fn run(args: ServeArgs, out: &mut (dyn Write + Send)) -> anyhow
         },
     );
     crate::jobs::start(&state);
+    crate::retention::start(&state);
     say(
         out,
         format_args!("job worker {} started", state.jobs.worker),

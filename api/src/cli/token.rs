@@ -5,7 +5,7 @@ use super::Db;
 use anyhow::bail;
 use clap::Subcommand;
 use std::io::Write;
-use zhiban_store::TokenRole;
+use zhiban_store::{Tie, TokenRole};
 
 /// Token commands.
 #[derive(Debug, Subcommand)]
@@ -65,11 +65,30 @@ pub(crate) async fn run(command: TokenCommand, out: &mut (dyn Write + Send)) -> 
                     zhiban_domain::LawyerId::parse(&c).map_err(|m| anyhow::anyhow!("--lawyer: {m}"))
                 })
                 .transpose()?;
-            if role == TokenRole::Station || station.is_some() {
-                let (Some(st), TokenRole::Station, None, None) = (&station, role, &centre, &lawyer)
-                else {
-                    bail!("a station token needs --station (and no --centre or --lawyer)");
+            if matches!(role, TokenRole::Director | TokenRole::FirmAdmin) {
+                bail!(
+                    "a {} is a person: make an account with `zhiban user create`",
+                    role.code()
+                );
+            }
+            let given: Vec<Tie> = [
+                (centre.is_some(), Tie::Centres),
+                (lawyer.is_some(), Tie::Lawyer),
+                (station.is_some(), Tie::Station),
+            ]
+            .into_iter()
+            .filter_map(|(present, t)| present.then_some(t))
+            .collect();
+            role.check_ties(&given).map_err(|e| {
+                let flag = match e.tie {
+                    Tie::Centres => "--centre",
+                    Tie::Lawyer => "--lawyer",
+                    Tie::Station => "--station",
+                    Tie::Firm => "--role",
                 };
+                anyhow::anyhow!("{flag}: {}", e.message(role, "token"))
+            })?;
+            if let Some(st) = &station {
                 let st = zhiban_domain::StationId::parse(st)
                     .map_err(|m| anyhow::anyhow!("--station: {m}"))?;
                 let token = create_station_token(&store, &st, &label).await?;
@@ -79,25 +98,6 @@ pub(crate) async fn run(command: TokenCommand, out: &mut (dyn Write + Send)) -> 
                     "keep it safe: it is shown only now (the database keeps only its hash)"
                 )?;
                 return Ok(());
-            }
-            match role {
-                TokenRole::Director | TokenRole::FirmAdmin => bail!(
-                    "a {} is a person: make an account with `zhiban user create`",
-                    role.code()
-                ),
-                TokenRole::Coordinator | TokenRole::Finance if centre.is_none() => {
-                    bail!("a {} token needs --centre", role.code())
-                }
-                TokenRole::Lawyer if lawyer.is_none() => bail!("a lawyer token needs --lawyer"),
-                TokenRole::Admin | TokenRole::Lawyer if centre.is_some() => {
-                    bail!("--centre is only for coordinator and finance tokens")
-                }
-                TokenRole::Admin | TokenRole::Coordinator | TokenRole::Finance
-                    if lawyer.is_some() =>
-                {
-                    bail!("--lawyer is only for lawyer tokens")
-                }
-                _ => {}
             }
             if let Some(c) = &centre
                 && store.list_centres().await?.iter().all(|x| &x.id != c)

@@ -2,10 +2,11 @@
 //! command prints the one-time code on its own last line; only its hash is stored.
 
 use super::Db;
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Subcommand;
 use std::io::Write;
-use zhiban_domain::account::{DEFAULT_CODE_DAYS, check_display_name, normalize_login};
+use crate::account_shape::{Field, change, check_names};
+use zhiban_domain::account::{DEFAULT_CODE_DAYS, normalize_login};
 use zhiban_domain::{CentreId, FirmId, LawyerId};
 use zhiban_store::{Audit, NewUser, TokenRole};
 
@@ -70,60 +71,30 @@ pub(crate) async fn run(command: UserCommand, out: &mut (dyn Write + Send)) -> a
             name,
             db,
         } => {
-            let login = normalize_login(&login).map_err(|m| anyhow::anyhow!("--login: {m}"))?;
             let role = TokenRole::parse(&role).map_err(|m| anyhow::anyhow!("--role: {m}"))?;
-            let staff = matches!(
-                role,
-                TokenRole::Coordinator | TokenRole::Finance | TokenRole::Director
-            );
-            if role == TokenRole::Station {
-                bail!("--role: a station display uses a token (zhiban token create)");
-            }
-            if staff == centre.is_empty() {
-                bail!("--centre is needed for coordinator, finance and director accounts only");
-            }
-            if (role == TokenRole::Lawyer) != lawyer.is_some() {
-                bail!("--lawyer is needed for lawyer accounts only");
-            }
-            if (role == TokenRole::FirmAdmin) != firm.is_some() {
-                bail!("--firm is needed for firm_admin accounts only");
-            }
-            let store = zhiban_store::connect(&db.database_url).await?;
+            let flag = |f: Field| match f {
+                Field::Login => "--login",
+                Field::DisplayName => "--name",
+                Field::Role => "--role",
+                Field::Centres => "--centre",
+                Field::Lawyer => "--lawyer",
+                Field::Firm => "--firm",
+            };
             let centres = centre
                 .iter()
                 .map(|c| CentreId::parse(c).map_err(|m| anyhow::anyhow!("--centre: {m}")))
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            let known = store.list_centres().await?;
-            if let Some(c) = centres.iter().find(|c| known.iter().all(|k| &k.id != *c)) {
-                bail!("--centre: no centre {c}");
-            }
             let lawyer = lawyer
                 .map(|l| LawyerId::parse(&l).map_err(|m| anyhow::anyhow!("--lawyer: {m}")))
                 .transpose()?;
-            let panel_name = match &lawyer {
-                Some(l) => Some(
-                    store
-                        .list_lawyers(None)
-                        .await?
-                        .into_iter()
-                        .find(|x| &x.id == l)
-                        .with_context(|| format!("--lawyer: no lawyer {l}"))?
-                        .name,
-                ),
-                None => None,
-            };
             let firm = firm
                 .map(|f| FirmId::parse(&f).map_err(|m| anyhow::anyhow!("--firm: {m}")))
                 .transpose()?;
-            if let Some(f) = &firm
-                && store.list_firms().await?.iter().all(|x| &x.id != f)
-            {
-                bail!("--firm: no firm {f}");
-            }
-            let display_name = match name.or(panel_name) {
-                Some(n) => check_display_name(&n).map_err(|m| anyhow::anyhow!("--name: {m}"))?,
-                None => login.clone(),
-            };
+            let store = zhiban_store::connect(&db.database_url).await?;
+            let ds = store.export_dataset().await?;
+            let ties = change(role, centres, lawyer, firm);
+            let (login, display_name) = check_names(&ds, &login, name, &ties)
+                .map_err(|(f, m)| anyhow::anyhow!("{}: {m}", flag(f)))?;
             let (code, hash) = crate::accounts::new_code()?;
             let u = store
                 .create_user(
@@ -131,9 +102,9 @@ pub(crate) async fn run(command: UserCommand, out: &mut (dyn Write + Send)) -> a
                         login: login.clone(),
                         display_name,
                         role,
-                        centres,
-                        lawyer_id: lawyer,
-                        firm_id: firm,
+                        centres: ties.centres,
+                        lawyer_id: ties.lawyer_id,
+                        firm_id: ties.firm_id,
                         code_hash: hash,
                         code_expires_at: expires,
                         created_by: "cli".into(),

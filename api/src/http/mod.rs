@@ -15,7 +15,8 @@
 //!   and XLSX; [`corrections`]: corrections of locked months;
 //! - [`feeds`]: iCal feeds and busy calendars; [`audit`]: the audit log;
 //! - [`signin`]: signing in and out, invitation codes, one's own password and sessions;
-//!   [`users`]: people's accounts; [`tokens`]: API tokens for machines.
+//!   [`users`]: people's accounts; [`tokens`]: API tokens for machines; [`privacy`]: a
+//!   person's download of what is held about them.
 
 use crate::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -34,6 +35,7 @@ pub(crate) mod ledger;
 pub(crate) mod out;
 pub(crate) mod panel;
 pub mod presence;
+pub(crate) mod privacy;
 pub(crate) mod rosters;
 pub(crate) mod signin;
 pub(crate) mod swaps;
@@ -58,6 +60,7 @@ pub(crate) fn router(base: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .merge(exports::router())
         .merge(corrections::router())
         .merge(presence::router())
+        .merge(privacy::router())
         .merge(feeds::router())
         .merge(signin::router())
         .merge(users::router())

@@ -162,6 +162,12 @@ async fn put_policy(
             return Err(ApiError::invalid(field, what));
         }
     }
+    if !(1..=3650).contains(&policy.position_retention_days) {
+        return Err(ApiError::invalid(
+            "position_retention_days",
+            "1 to 3650 days (ten years)",
+        ));
+    }
     let audit = who.audit(
         Some(&c.id),
         "centre.policy",
@@ -316,7 +322,8 @@ async fn lawyer_of(
     Ok((ds, l))
 }
 
-/// Lawyers the token may see (staff: their centre's pool; a lawyer: themselves).
+/// Lawyers the token may see (staff: their centre's pool; a lawyer: themselves; a firm's
+/// administrator: its lawyers). The phone number is empty for finance officers and directors.
 #[utoipa::path(get, path = "/api/v1/lawyers", tag = "panel", params(CentreFilter),
     responses((status = 200, body = PageOut<Lawyer>), (status = 400, body = crate::error::Problem)))]
 async fn list_lawyers(
@@ -331,7 +338,7 @@ async fn list_lawyers(
         .iter()
         .filter(|l| centre.as_ref().is_none_or(|c| &l.home_centre_id == c))
         .filter(|l| sees_lawyer(&who, &ds, l))
-        .cloned()
+        .map(|l| shown(&who, l))
         .collect();
     page(visible, q.limit, q.offset)
 }
@@ -345,7 +352,16 @@ async fn get_lawyer(
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<Lawyer>, ApiError> {
-    Ok(Json(lawyer_of(&state, &who, &id).await?.1))
+    Ok(Json(shown(&who, &lawyer_of(&state, &who, &id).await?.1)))
+}
+
+/// A lawyer as `who` is shown them: without the phone number unless their work needs it.
+fn shown(who: &Principal, l: &Lawyer) -> Lawyer {
+    let mut l = l.clone();
+    if !who.sees_phones() {
+        l.phone = String::new();
+    }
+    l
 }
 
 /// A lawyer's availability: weekly pattern, dated leave and wishes.
@@ -370,26 +386,33 @@ async fn get_availability(
     Path(id): Path<String>,
 ) -> Result<Json<Availability>, ApiError> {
     let (ds, l) = lawyer_of(&state, &who, &id).await?;
-    Ok(Json(Availability {
-        weekly: ds
-            .unavailability
-            .iter()
-            .filter(|u| u.lawyer_id == l.id)
-            .cloned()
-            .collect(),
-        leave: ds
-            .leave
-            .iter()
-            .filter(|u| u.lawyer_id == l.id)
-            .cloned()
-            .collect(),
-        preferences: ds
-            .preferences
-            .iter()
-            .filter(|u| u.lawyer_id == l.id)
-            .cloned()
-            .collect(),
-    }))
+    Ok(Json(Availability::of(&ds, &l.id)))
+}
+
+impl Availability {
+    /// A lawyer's availability as the panel holds it.
+    pub(crate) fn of(ds: &zhiban_domain::Dataset, l: &LawyerId) -> Self {
+        Availability {
+            weekly: ds
+                .unavailability
+                .iter()
+                .filter(|u| &u.lawyer_id == l)
+                .cloned()
+                .collect(),
+            leave: ds
+                .leave
+                .iter()
+                .filter(|u| &u.lawyer_id == l)
+                .cloned()
+                .collect(),
+            preferences: ds
+                .preferences
+                .iter()
+                .filter(|u| &u.lawyer_id == l)
+                .cloned()
+                .collect(),
+        }
+    }
 }
 
 /// Most weekly unavailability items of one lawyer (seven days, two half-days, and room).

@@ -20,7 +20,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_domain::account::{
-    AccountState, IP_LOCKOUT_FAILURES, LOCKOUT_FAILURES, check_password, lockout_until,
+    AccountState, Failures, IP_LOCKOUT_FAILURES, LOCKOUT_FAILURES, after_failure, check_password,
+    lockout_until,
     lockout_window_start, normalize_code, normalize_login,
 };
 use zhiban_store::{Audit, NewSession};
@@ -71,8 +72,13 @@ fn audit(actor: &str, action: &str, target: String, detail: serde_json::Value) -
 /// allowed in one).
 const CODE_ATTEMPT: &str = "#code";
 
-/// 429 while a name (if given) or an address waits out its delay.
-async fn check_lockout(state: &AppState, login: Option<&str>, ip: &str) -> Result<(), ApiError> {
+/// 429 while a name (if given) or an address waits out its delay; otherwise the failures
+/// counted for the name and the address.
+async fn check_lockout(
+    state: &AppState,
+    login: Option<&str>,
+    ip: &str,
+) -> Result<(Failures, Failures), ApiError> {
     let now = state.now();
     let (by_login, by_ip) = state
         .store
@@ -83,7 +89,32 @@ async fn check_lockout(state: &AppState, login: Option<&str>, ip: &str) -> Resul
     {
         return Err(ApiError::TooManyRequests);
     }
-    Ok(())
+    Ok((by_login, by_ip))
+}
+
+/// The audit entries of a lockout that one more failure at `now` starts: for the login
+/// name and for the client address, each only when the failure reaches its threshold.
+fn lockouts(
+    login: Option<&str>,
+    ip: &str,
+    (by_login, by_ip): (Failures, Failures),
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Audit> {
+    let mut out = vec![];
+    let by_name = login.map(|l| ("login", by_login, LOCKOUT_FAILURES, format!("login/{l}")));
+    let by_address = Some(("ip", by_ip, IP_LOCKOUT_FAILURES, format!("ip/{ip}")));
+    for (what, f, threshold, target) in [by_name, by_address].into_iter().flatten() {
+        let f = after_failure(f, now);
+        if let Some(until) = lockout_until(f, threshold, now) {
+            out.push(audit(
+                &format!("anonymous@{ip}"),
+                "auth.lockout",
+                target,
+                serde_json::json!({"by": what, "failures": f.count, "until": until}),
+            ));
+        }
+    }
+    out
 }
 
 /// Signs in with a login name and password: sets the session cookie and returns the CSRF
@@ -108,7 +139,7 @@ async fn login(
     if req.password.chars().count() > zhiban_domain::account::MAX_PASSWORD_CHARS {
         return Err(ApiError::field("password", "at most 128 characters"));
     }
-    check_lockout(&state, Some(&login), &ip).await?;
+    let failures = check_lockout(&state, Some(&login), &ip).await?;
     let user = state.store.user_by_login(&login).await?;
     let stored = user
         .as_ref()
@@ -120,7 +151,7 @@ async fn login(
         (true, Some(u)) => {
             state
                 .store
-                .record_login_attempt(&login, &ip, true, now, None)
+                .record_login_attempt(&login, &ip, true, now, &[])
                 .await?;
             u
         }
@@ -131,9 +162,11 @@ async fn login(
                 format!("login/{login}"),
                 serde_json::json!({"known": u.is_some()}),
             );
+            let mut audits = vec![a];
+            audits.extend(lockouts(Some(&login), &ip, failures, now));
             state
                 .store
-                .record_login_attempt(&login, &ip, false, now, Some(&a))
+                .record_login_attempt(&login, &ip, false, now, &audits)
                 .await?;
             return Err(ApiError::Unauthorized);
         }
@@ -222,20 +255,21 @@ async fn activate(
     Body(req): Body<Activate>,
 ) -> Result<Json<UserOut>, ApiError> {
     // Guessing codes counts against the address like guessing passwords.
-    check_lockout(&state, None, &ip).await?;
+    let failures = check_lockout(&state, None, &ip).await?;
     let now = state.now();
+    let guessed = lockouts(None, &ip, failures, now);
     let unknown = || ApiError::NotFound("no such code: it may be used or expired".into());
     let Some(code) = normalize_code(&req.code) else {
         state
             .store
-            .record_login_attempt(CODE_ATTEMPT, &ip, false, now, None)
+            .record_login_attempt(CODE_ATTEMPT, &ip, false, now, &guessed)
             .await?;
         return Err(unknown());
     };
     let Some(user) = state.store.user_by_code(&hash_token(&code), now).await? else {
         state
             .store
-            .record_login_attempt(CODE_ATTEMPT, &ip, false, now, None)
+            .record_login_attempt(CODE_ATTEMPT, &ip, false, now, &guessed)
             .await?;
         return Err(unknown());
     };
@@ -345,17 +379,24 @@ async fn my_sessions(
     let list = state.store.list_sessions(s.1.id, state.now()).await?;
     Ok(Json(
         list.into_iter()
-            .map(|x| SessionOut {
-                current: x.id == s.0.id,
-                id: x.id,
-                created_at: x.created_at,
-                last_seen_at: x.last_seen_at,
-                expires_at: x.expires_at,
-                ip: x.ip,
-                user_agent: x.user_agent,
-            })
+            .map(|x| SessionOut::of(x, s.0.id))
             .collect(),
     ))
+}
+
+impl SessionOut {
+    /// A session as its owner sees it; `current` is the one asking.
+    pub(crate) fn of(x: zhiban_store::SessionRecord, current: i64) -> Self {
+        SessionOut {
+            current: x.id == current,
+            id: x.id,
+            created_at: x.created_at,
+            last_seen_at: x.last_seen_at,
+            expires_at: x.expires_at,
+            ip: x.ip,
+            user_agent: x.user_agent,
+        }
+    }
 }
 
 /// Ends one of the signed-in person's sessions (another browser, a lost phone).

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_domain::{CentreId, LawyerId, StationId};
-use zhiban_store::{NewToken, TokenListing, TokenRole};
+use zhiban_store::{NewToken, Tie, TokenListing, TokenRole};
 
 /// The routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -112,44 +112,39 @@ async fn create_token(
     let label = zhiban_domain::account::check_display_name(&req.label)
         .map_err(|m| ApiError::field("label", m))?;
     let ds = state.caches.dataset(&*state.store, &who.revisions).await?;
+    if matches!(req.role, TokenRole::Director | TokenRole::FirmAdmin) {
+        return Err(ApiError::field(
+            "role",
+            "a director or firm administrator is a person: make an account",
+        ));
+    }
+    let given: Vec<Tie> = [
+        (req.centre_id.is_some(), Tie::Centres),
+        (req.lawyer_id.is_some(), Tie::Lawyer),
+        (req.station_id.is_some(), Tie::Station),
+    ]
+    .into_iter()
+    .filter_map(|(present, t)| present.then_some(t))
+    .collect();
+    req.role.check_ties(&given).map_err(|e| {
+        let field = match e.tie {
+            Tie::Centres => "centre_id",
+            Tie::Lawyer => "lawyer_id",
+            Tie::Station => "station_id",
+            Tie::Firm => "role",
+        };
+        ApiError::field(field, e.message(req.role, "token"))
+    })?;
     let mut centre = req.centre_id.clone();
-    let needs = |field: &str, present: bool, wanted: bool| match (present, wanted) {
-        (false, true) => Err(ApiError::field(field, "this role needs it")),
-        (true, false) => Err(ApiError::field(field, "this role has none")),
-        _ => Ok(()),
-    };
-    match req.role {
-        TokenRole::Director | TokenRole::FirmAdmin => {
-            return Err(ApiError::field(
-                "role",
-                "a director or firm administrator is a person: make an account",
-            ));
-        }
-        TokenRole::Station => {
-            needs("centre_id", req.centre_id.is_some(), false)?;
-            let st = req
-                .station_id
-                .as_ref()
-                .ok_or_else(|| ApiError::field("station_id", "a station token needs it"))?;
-            let found = ds.stations.iter().find(|s| &s.id == st);
-            centre = Some(
-                found
-                    .ok_or_else(|| ApiError::field("station_id", format!("no station {st}")))?
-                    .centre_id
-                    .clone(),
-            );
-        }
-        _ => needs("station_id", req.station_id.is_some(), false)?,
+    if let Some(st) = &req.station_id {
+        let found = ds.stations.iter().find(|s| &s.id == st);
+        centre = Some(
+            found
+                .ok_or_else(|| ApiError::field("station_id", format!("no station {st}")))?
+                .centre_id
+                .clone(),
+        );
     }
-    let staff = matches!(req.role, TokenRole::Coordinator | TokenRole::Finance);
-    if req.role != TokenRole::Station {
-        needs("centre_id", req.centre_id.is_some(), staff)?;
-    }
-    needs(
-        "lawyer_id",
-        req.lawyer_id.is_some(),
-        req.role == TokenRole::Lawyer,
-    )?;
     if let Some(c) = &req.centre_id
         && !ds.centres.iter().any(|x| &x.id == c)
     {

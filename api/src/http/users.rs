@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use zhiban_domain::account::{AccountState, check_display_name, normalize_login};
+use crate::account_shape::{Field, Refusal, change, check_names, check_role};
+use zhiban_domain::account::AccountState;
 use zhiban_domain::{CentreId, Dataset, FirmId, LawyerId};
 use zhiban_store::{NewUser, TokenRole, UserRecord};
 
@@ -32,6 +33,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(bulk_lawyers))
         .routes(routes!(reset_user))
         .routes(routes!(set_state))
+        .routes(routes!(set_role))
 }
 
 /// An account as clients see it (never a password or code hash).
@@ -154,83 +156,42 @@ fn may_manage(
     Ok(())
 }
 
+/// The API's name of an account field.
+pub(crate) fn field_name(f: Field) -> &'static str {
+    match f {
+        Field::Login => "login",
+        Field::DisplayName => "display_name",
+        Field::Role => "role",
+        Field::Centres => "centres",
+        Field::Lawyer => "lawyer_id",
+        Field::Firm => "firm_id",
+    }
+}
+
+fn refused((f, m): Refusal) -> ApiError {
+    ApiError::field(field_name(f), m)
+}
+
 /// Validates a new account against the panel: the fields its role needs, and only those.
 fn new_user(who: &Principal, ds: &Dataset, req: CreateUser) -> Result<NewUser, ApiError> {
-    let login = normalize_login(&req.login).map_err(|m| ApiError::field("login", m))?;
-    let needs = |field: &str, present: bool, wanted: bool| -> Result<(), ApiError> {
-        match (present, wanted) {
-            (false, true) => Err(ApiError::field(
-                field,
-                format!("a {} account needs it", req.role.code()),
-            )),
-            (true, false) => Err(ApiError::field(
-                field,
-                format!("a {} account has none", req.role.code()),
-            )),
-            _ => Ok(()),
-        }
-    };
-    let staff = matches!(
-        req.role,
-        TokenRole::Coordinator | TokenRole::Finance | TokenRole::Director
-    );
-    if req.role == TokenRole::Station {
-        return Err(ApiError::field(
-            "role",
-            "a station display uses a token, not an account",
-        ));
-    }
-    needs("centres", !req.centres.is_empty(), staff)?;
-    needs(
-        "lawyer_id",
-        req.lawyer_id.is_some(),
-        req.role == TokenRole::Lawyer,
-    )?;
-    needs(
-        "firm_id",
-        req.firm_id.is_some(),
-        req.role == TokenRole::FirmAdmin,
-    )?;
-    if req.centres.len() > 50 {
-        return Err(ApiError::field("centres", "at most 50"));
-    }
-    for c in &req.centres {
-        if !ds.centres.iter().any(|x| &x.id == c) {
-            return Err(ApiError::field("centres", format!("no centre {c}")));
-        }
-    }
-    let panel_name = req
-        .lawyer_id
-        .as_ref()
-        .and_then(|l| ds.lawyers.iter().find(|x| &x.id == l))
-        .map(|l| l.name.clone());
-    if req.lawyer_id.is_some() && panel_name.is_none() {
-        return Err(ApiError::field("lawyer_id", "no such lawyer in the panel"));
-    }
-    if let Some(f) = &req.firm_id
-        && !ds.firms.iter().any(|x| &x.id == f)
-    {
-        return Err(ApiError::field("firm_id", format!("no firm {f}")));
-    }
+    let ties = change(req.role, req.centres, req.lawyer_id, req.firm_id);
+    let (login, display_name) =
+        check_names(ds, &req.login, req.display_name, &ties).map_err(refused)?;
     may_manage(
         who,
         ds,
-        req.role,
-        &req.centres,
-        req.lawyer_id.as_ref(),
-        req.firm_id.as_ref(),
+        ties.role,
+        &ties.centres,
+        ties.lawyer_id.as_ref(),
+        ties.firm_id.as_ref(),
     )?;
-    let display_name = match req.display_name.or(panel_name) {
-        Some(n) => check_display_name(&n).map_err(|m| ApiError::field("display_name", m))?,
-        None => login.clone(),
-    };
     Ok(NewUser {
         login,
         display_name,
-        role: req.role,
-        centres: req.centres,
-        lawyer_id: req.lawyer_id,
-        firm_id: req.firm_id,
+        role: ties.role,
+        centres: ties.centres,
+        lawyer_id: ties.lawyer_id,
+        firm_id: ties.firm_id,
         code_hash: String::new(),
         code_expires_at: Utc::now(),
         created_by: who.actor(),
@@ -483,4 +444,61 @@ async fn set_state(
     Ok(Json(
         state.store.set_user_state(id, req.state, &a).await?.into(),
     ))
+}
+
+/// An account's new role and ties.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SetRole {
+    /// admin, director, coordinator, finance, firm_admin or lawyer.
+    role: TokenRole,
+    /// Centres of a coordinator, finance officer or director.
+    #[serde(default)]
+    centres: Vec<CentreId>,
+    /// The lawyer of a lawyer's account.
+    lawyer_id: Option<LawyerId>,
+    /// The firm of a firm administrator.
+    firm_id: Option<FirmId>,
+}
+
+/// Changes an account's role and what it is tied to (audited with the old and the new).
+/// A coordinator changes only accounts they manage, into roles they may grant; nobody
+/// changes their own. The new role holds from the person's next request.
+#[utoipa::path(put, path = "/api/v1/users/{id}/role", tag = "users", request_body = SetRole,
+    params(("id" = i64, Path, description = "account id")),
+    responses((status = 200, body = UserOut), (status = 400, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem)))]
+async fn set_role(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Body(req): Body<SetRole>,
+) -> Result<Json<UserOut>, ApiError> {
+    let u = managed(&state, &who, id).await?;
+    if who.user().is_some_and(|me| me.id == id) {
+        return Err(ApiError::Conflict("one cannot change one's own role".into()));
+    }
+    let ds = state.caches.dataset(&*state.store, &who.revisions).await?;
+    let c = change(req.role, req.centres, req.lawyer_id, req.firm_id);
+    check_role(&ds, &c).map_err(refused)?;
+    may_manage(
+        &who,
+        &ds,
+        c.role,
+        &c.centres,
+        c.lawyer_id.as_ref(),
+        c.firm_id.as_ref(),
+    )?;
+    let a = who.audit(
+        c.centres.first().or(u.centres.first()),
+        "user.role",
+        format!("user/{id}"),
+        serde_json::json!({"login": u.login,
+            "from": {"role": u.role.code(), "centres": u.centres, "lawyer_id": u.lawyer_id,
+                "firm_id": u.firm_id},
+            "to": {"role": c.role.code(), "centres": c.centres, "lawyer_id": c.lawyer_id,
+                "firm_id": c.firm_id}}),
+    );
+    Ok(Json(state.store.set_user_role(id, &c, &a).await?.into()))
 }

@@ -258,6 +258,15 @@ pub fn lockout_until(f: Failures, threshold: u32, now: DateTime<Utc>) -> Option<
     (until > now).then_some(until)
 }
 
+/// The failures after one more at `now`: when [`lockout_until`] of these is some, that
+/// failure starts a lockout (attempts during one are refused before they count).
+pub fn after_failure(f: Failures, now: DateTime<Utc>) -> Failures {
+    Failures {
+        count: f.count.saturating_add(1),
+        last: Some(now),
+    }
+}
+
 /// The start of the window failures are counted in.
 pub fn lockout_window_start(now: DateTime<Utc>) -> DateTime<Utc> {
     now - Duration::minutes(LOCKOUT_WINDOW_MINUTES)
@@ -272,6 +281,18 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc)
             + Duration::minutes(min)
+    }
+
+    #[test]
+    fn the_failure_that_reaches_the_threshold_starts_a_lockout() {
+        let mut f = Failures::default();
+        for _ in 0..LOCKOUT_FAILURES - 1 {
+            f = after_failure(f, t(0));
+            assert_eq!(lockout_until(f, LOCKOUT_FAILURES, t(0)), None);
+        }
+        f = after_failure(f, t(1));
+        assert_eq!(f.count, LOCKOUT_FAILURES);
+        assert_eq!(lockout_until(f, LOCKOUT_FAILURES, t(1)), Some(t(2)));
     }
 
     #[test]

@@ -46,6 +46,7 @@
 //! # Ok(()) }
 //! ```
 
+mod account_store;
 mod backend;
 mod codec;
 mod error;
@@ -64,6 +65,7 @@ use zhiban_domain::{
     WeeklyUnavailability, WorkingCalendar,
 };
 
+pub use account_store::AccountStore;
 pub use error::{ErrorClass, StoreError};
 
 /// Persistence for zhiban, one implementation per database: every aggregate's trait.
@@ -432,138 +434,6 @@ pub trait FeedStore: Send + Sync + 'static {
         from: chrono::DateTime<chrono::Utc>,
         to: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<BusyTime>, StoreError>;
-}
-
-/// People's accounts: invitations, passwords, sessions and sign-in attempts. Every change of
-/// an account and every session ended is written with its audit entry.
-#[async_trait]
-pub trait AccountStore: Send + Sync + 'static {
-    /// Makes an account with a pending invitation code; a conflict if the login name, or
-    /// the lawyer, has one already.
-    async fn create_user(&self, u: &NewUser, audit: &Audit) -> Result<UserRecord, StoreError>;
-
-    /// An account by id.
-    async fn get_user(&self, id: i64) -> Result<Option<UserRecord>, StoreError>;
-
-    /// An account by login name (normalised).
-    async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>, StoreError>;
-
-    /// Accounts, by login name: all of them, or those tied to these centres (staff of the
-    /// centres, lawyers of their panels, administrators of firms with lawyers there).
-    async fn list_users(
-        &self,
-        centres: Option<&[CentreId]>,
-        page: Page,
-    ) -> Result<Paged<UserRecord>, StoreError>;
-
-    /// Lawyers of these centres (all, for `None`) who have no account yet.
-    async fn lawyers_without_account(
-        &self,
-        centres: Option<&[CentreId]>,
-    ) -> Result<Vec<LawyerId>, StoreError>;
-
-    /// Gives an account a new one-time code in place of its password (a reset): the
-    /// password is cleared, the account is invited again and every session of it ends.
-    async fn reset_user(
-        &self,
-        id: i64,
-        code_hash: &str,
-        expires_at: chrono::DateTime<chrono::Utc>,
-        audit: &Audit,
-    ) -> Result<UserRecord, StoreError>;
-
-    /// Sets the password of the account whose unexpired code has this hash, consuming the
-    /// code; `None` when no such code is pending.
-    async fn activate_user(
-        &self,
-        code_hash: &str,
-        password_hash: &str,
-        now: chrono::DateTime<chrono::Utc>,
-        audit: &Audit,
-    ) -> Result<Option<UserRecord>, StoreError>;
-
-    /// Changes an active account's password and ends every session of it.
-    async fn set_password(
-        &self,
-        id: i64,
-        password_hash: &str,
-        audit: &Audit,
-    ) -> Result<(), StoreError>;
-
-    /// Locks, unlocks (active) or disables an account; locking or disabling ends its
-    /// sessions. A conflict for an invited account asked to become active.
-    async fn set_user_state(
-        &self,
-        id: i64,
-        state: zhiban_domain::account::AccountState,
-        audit: &Audit,
-    ) -> Result<UserRecord, StoreError>;
-
-    /// Records a sign-in attempt (and forgets attempts older than a day), with its audit
-    /// entry when given (a failed login is audited, a success by its session).
-    async fn record_login_attempt(
-        &self,
-        login: &str,
-        ip: &str,
-        ok: bool,
-        at: chrono::DateTime<chrono::Utc>,
-        audit: Option<&Audit>,
-    ) -> Result<(), StoreError>;
-
-    /// The invited account holding this unexpired code.
-    async fn user_by_code(
-        &self,
-        code_hash: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Option<UserRecord>, StoreError>;
-
-    /// Failed attempts since `since` for this login name, and from this address: counted
-    /// since the last success of each.
-    async fn login_failures(
-        &self,
-        login: &str,
-        ip: &str,
-        since: chrono::DateTime<chrono::Utc>,
-    ) -> Result<
-        (
-            zhiban_domain::account::Failures,
-            zhiban_domain::account::Failures,
-        ),
-        StoreError,
-    >;
-
-    /// Stores a new session.
-    async fn create_session(
-        &self,
-        s: &NewSession,
-        now: chrono::DateTime<chrono::Utc>,
-        audit: &Audit,
-    ) -> Result<SessionRecord, StoreError>;
-
-    /// The live session with this token hash and its active account, marking it used at
-    /// `now`; `None` when there is none, it expired, it was idle since `idle_since`, or the
-    /// account is not active.
-    async fn session_by_hash(
-        &self,
-        hash: &str,
-        now: chrono::DateTime<chrono::Utc>,
-        idle_since: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError>;
-
-    /// The live sessions of an account, newest first.
-    async fn list_sessions(
-        &self,
-        user_id: i64,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<SessionRecord>, StoreError>;
-
-    /// Ends one session of an account; false if it has no such session.
-    async fn end_session(
-        &self,
-        user_id: i64,
-        session_id: i64,
-        audit: &Audit,
-    ) -> Result<bool, StoreError>;
 }
 
 /// Administration: health, API tokens, the audit log, backups, server secrets and the

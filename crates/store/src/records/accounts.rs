@@ -97,3 +97,16 @@ pub struct NewSession {
     /// The browser.
     pub user_agent: String,
 }
+
+/// An account's new role and what it is tied to.
+#[derive(Debug, Clone)]
+pub struct RoleChange {
+    /// Role.
+    pub role: TokenRole,
+    /// Centres (coordinator, finance, director).
+    pub centres: Vec<CentreId>,
+    /// Lawyer (lawyer accounts).
+    pub lawyer_id: Option<LawyerId>,
+    /// Firm (firm administrators).
+    pub firm_id: Option<FirmId>,
+}

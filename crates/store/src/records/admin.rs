@@ -59,6 +59,74 @@ impl TokenRole {
     }
 }
 
+/// What an account or a token may be tied to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tie {
+    /// Centres (one, for a token).
+    Centres,
+    /// A lawyer.
+    Lawyer,
+    /// A firm.
+    Firm,
+    /// A station.
+    Station,
+}
+
+/// What a role's account or token was given, or is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TieError {
+    /// The tie.
+    pub tie: Tie,
+    /// True when the role needs it and it is missing; false when the role has none and it
+    /// was given.
+    pub missing: bool,
+}
+
+impl TieError {
+    /// In words, for `role`: "a lawyer account needs it" or "… has none".
+    pub fn message(self, role: TokenRole, what: &str) -> String {
+        let verb = if self.missing { "needs it" } else { "has none" };
+        format!("a {} {what} {verb}", role.code())
+    }
+}
+
+impl TokenRole {
+    /// What an account or token of this role is tied to: staff to centres, a lawyer to
+    /// themselves, a firm administrator to a firm, a station display to a station.
+    pub fn tie(self) -> Option<Tie> {
+        match self {
+            TokenRole::Admin => None,
+            TokenRole::Director | TokenRole::Coordinator | TokenRole::Finance => {
+                Some(Tie::Centres)
+            }
+            TokenRole::Lawyer => Some(Tie::Lawyer),
+            TokenRole::FirmAdmin => Some(Tie::Firm),
+            TokenRole::Station => Some(Tie::Station),
+        }
+    }
+
+    /// Checks that exactly this role's tie was given (`given` lists what was): the first
+    /// tie missing or out of place.
+    pub fn check_ties(self, given: &[Tie]) -> Result<(), TieError> {
+        let wanted = self.tie();
+        if let Some(t) = wanted
+            && !given.contains(&t)
+        {
+            return Err(TieError {
+                tie: t,
+                missing: true,
+            });
+        }
+        match given.iter().find(|t| Some(**t) != wanted) {
+            Some(t) => Err(TieError {
+                tie: *t,
+                missing: false,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
 /// A token to store: only its hash.
 #[derive(Debug, Clone)]
 pub struct NewToken {
@@ -174,4 +242,36 @@ pub fn table_checksums(d: &Dump) -> std::collections::BTreeMap<String, (u64, Str
             (t.clone(), (rows.len() as u64, hex))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_role_takes_exactly_its_tie() {
+        use Tie::*;
+        assert_eq!(TokenRole::Admin.check_ties(&[]), Ok(()));
+        assert_eq!(
+            TokenRole::Admin.check_ties(&[Centres]),
+            Err(TieError { tie: Centres, missing: false })
+        );
+        assert_eq!(TokenRole::Coordinator.check_ties(&[Centres]), Ok(()));
+        assert_eq!(
+            TokenRole::Director.check_ties(&[]),
+            Err(TieError { tie: Centres, missing: true })
+        );
+        assert_eq!(
+            TokenRole::Lawyer.check_ties(&[Lawyer, Centres]),
+            Err(TieError { tie: Centres, missing: false })
+        );
+        assert_eq!(TokenRole::FirmAdmin.check_ties(&[Firm]), Ok(()));
+        assert_eq!(
+            TokenRole::FirmAdmin.check_ties(&[Lawyer]),
+            Err(TieError { tie: Firm, missing: true })
+        );
+        assert_eq!(TokenRole::Station.check_ties(&[Station]), Ok(()));
+        let e = TokenRole::Lawyer.check_ties(&[]).unwrap_err();
+        assert_eq!(e.message(TokenRole::Lawyer, "account"), "a lawyer account needs it");
+    }
 }

@@ -34,6 +34,14 @@ pub struct CentrePolicy {
     /// and waits for a coordinator's approval.
     #[serde(default)]
     pub presence_proof: PresenceProof,
+    /// Check-in positions are kept exactly for this many days (default 90, 1 to 3650);
+    /// after it only the distance and the inside/outside verdict remain (个人信息保护法).
+    #[serde(default = "default_retention")]
+    pub position_retention_days: u32,
+}
+
+fn default_retention() -> u32 {
+    90
 }
 
 pub use zhiban_domain::presence::PresenceProof;
@@ -81,6 +89,7 @@ impl Default for CentrePolicy {
             min_presence_pct: default_presence(),
             max_plea_signings: default_max_plea(),
             presence_proof: PresenceProof::Geofence,
+            position_retention_days: default_retention(),
         }
     }
 }

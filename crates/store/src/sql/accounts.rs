@@ -318,6 +318,55 @@ pub async fn set_user_state(
         .ok_or_else(|| StoreError::NotFound(format!("no account {id}")))
 }
 
+/// Changes an account's role and ties; a conflict if the lawyer has another account.
+pub async fn set_user_role(
+    conn: &mut Conn,
+    id: i64,
+    c: &RoleChange,
+) -> Result<UserRecord, StoreError> {
+    if let Some(l) = &c.lawyer_id {
+        let taken: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE lawyer_id = $1 AND id <> $2")
+                .bind(l.as_str())
+                .bind(id)
+                .fetch_one(&mut *conn)
+                .await?;
+        if taken > 0 {
+            return Err(StoreError::Conflict(format!(
+                "lawyer {l} has another account already"
+            )));
+        }
+    }
+    let n = sqlx::query(
+        "UPDATE users SET role = $1, lawyer_id = $2, firm_id = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(c.role.code())
+    .bind(c.lawyer_id.as_ref().map(LawyerId::as_str))
+    .bind(c.firm_id.as_ref().map(FirmId::as_str))
+    .bind(to_instant(Utc::now()))
+    .bind(id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("no account {id}")));
+    }
+    sqlx::query("DELETE FROM user_centres WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    for centre in &c.centres {
+        sqlx::query("INSERT INTO user_centres (user_id, centre_id) VALUES ($1, $2)")
+            .bind(id)
+            .bind(centre.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    get_user(conn, id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("no account {id}")))
+}
+
 /// Records a sign-in attempt, forgetting those older than a day.
 pub async fn record_attempt(
     conn: &mut Conn,

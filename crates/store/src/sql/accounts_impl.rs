@@ -1,7 +1,7 @@
 //! [`AccountStore`] over the shared SQL of `accounts.rs`; each backend compiles this file
 //! with its own `Backend` and `Conn`, like `store_impl.rs`.
 
-use super::{Backend, accounts, audit};
+use super::{Backend, accounts, attendance, audit, ledger};
 use crate::backend::{Backend as _, WriteTx as _};
 use crate::records::*;
 use crate::{AccountStore, StoreError};
@@ -112,11 +112,11 @@ impl AccountStore for Backend {
         ip: &str,
         ok: bool,
         at: DateTime<Utc>,
-        a: Option<&Audit>,
+        audits: &[Audit],
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         accounts::record_attempt(&mut tx, login, ip, ok, at).await?;
-        if let Some(a) = a {
+        for a in audits {
             audit::insert_audit(&mut tx, a).await?;
         }
         tx.commit().await?;
@@ -202,5 +202,54 @@ impl AccountStore for Backend {
         }
         tx.commit().await?;
         Ok(done)
+    }
+
+    async fn set_user_role(
+        &self,
+        id: i64,
+        c: &RoleChange,
+        a: &Audit,
+    ) -> Result<UserRecord, StoreError> {
+        let mut tx = self.write().await?;
+        let u = accounts::set_user_role(&mut tx, id, c).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(u)
+    }
+
+    async fn lawyer_attendance(
+        &self,
+        lawyer: &LawyerId,
+        limit: u32,
+    ) -> Result<Vec<AttendanceRecord>, StoreError> {
+        attendance::lawyer_attendance(&mut *self.read_pool().acquire().await?, lawyer, limit).await
+    }
+
+    async fn lawyer_ledger(
+        &self,
+        lawyer: &LawyerId,
+        limit: u32,
+    ) -> Result<Vec<LedgerEntry>, StoreError> {
+        let mut tx = self.read_pool().begin().await?;
+        let l = ledger::lawyer_ledger(&mut tx, lawyer, limit).await?;
+        tx.commit().await?;
+        Ok(l)
+    }
+
+    async fn forget_positions(
+        &self,
+        centre: &CentreId,
+        before: DateTime<Utc>,
+        a: &Audit,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let n = attendance::forget_positions(&mut tx, centre, before).await?;
+        if n > 0 {
+            let mut a = a.clone();
+            a.detail["forgotten"] = serde_json::json!(n);
+            audit::insert_audit(&mut tx, &a).await?;
+        }
+        tx.commit().await?;
+        Ok(n)
     }
 }

@@ -4,7 +4,7 @@ use super::{Conn, DbRow};
 use super::{corrupt, decode_doc, encode_doc, parse_instant, to_instant};
 use crate::StoreError;
 use crate::records::*;
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 use zhiban_domain::{Assignment, CentreId, HalfDay, LawyerId, Role, StationId};
 
@@ -360,6 +360,42 @@ pub async fn list_attendance(
     .fetch_all(conn)
     .await?;
     rows.iter().map(from_row).collect()
+}
+
+/// A lawyer's attendance records, newest first, at most `limit`.
+pub async fn lawyer_attendance(
+    conn: &mut Conn,
+    lawyer: &LawyerId,
+    limit: u32,
+) -> Result<Vec<AttendanceRecord>, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM attendance WHERE lawyer_id = $1 \
+         ORDER BY date DESC, half_day DESC, station_id LIMIT $2"
+    )))
+    .bind(lawyer.as_str())
+    .bind(i64::from(limit))
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Forgets the exact positions of a centre's check-ins made before `before`, keeping the
+/// distance and the inside/outside verdict; how many were forgotten.
+pub async fn forget_positions(
+    conn: &mut Conn,
+    centre: &CentreId,
+    before: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let n = sqlx::query(
+        "UPDATE attendance SET check_in_lat = NULL, check_in_lon = NULL \
+         WHERE centre_id = $1 AND check_in_at < $2 AND check_in_lat IS NOT NULL",
+    )
+    .bind(centre.as_str())
+    .bind(to_instant(before))
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(n)
 }
 
 /// Locked months of a centre, oldest first.

@@ -215,7 +215,7 @@ pub async fn get_policy(conn: &mut Conn, centre: &CentreId) -> Result<CentrePoli
     let row = sqlx::query(
         "SELECT swap_same_firm, swap_min_hours, swap_auto_approve, checkin_early_minutes, \
          late_grace_minutes, checkout_grace_minutes, min_presence_pct, max_plea_signings, \
-         presence_proof FROM centre_policies WHERE centre_id = $1",
+         presence_proof, position_retention_days FROM centre_policies WHERE centre_id = $1",
     )
     .bind(centre.as_str())
     .fetch_optional(conn)
@@ -237,6 +237,10 @@ pub async fn get_policy(conn: &mut Conn, centre: &CentreId) -> Result<CentrePoli
                 .unwrap_or(10),
             presence_proof: PresenceProof::parse(&r.try_get::<String, _>("presence_proof")?)
                 .map_err(|m| corrupt("centre_policies", centre.as_str(), m))?,
+            position_retention_days: u32::try_from(
+                r.try_get::<i64, _>("position_retention_days")?,
+            )
+            .unwrap_or(90),
         },
     })
 }
@@ -251,7 +255,8 @@ pub async fn put_policy(
     sqlx::query(
         "INSERT INTO centre_policies (centre_id, swap_same_firm, swap_min_hours, swap_auto_approve, \
          checkin_early_minutes, late_grace_minutes, checkout_grace_minutes, min_presence_pct, \
-         max_plea_signings, presence_proof) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         max_plea_signings, presence_proof, position_retention_days) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
          ON CONFLICT(centre_id) DO UPDATE SET \
          swap_same_firm = excluded.swap_same_firm, swap_min_hours = excluded.swap_min_hours, \
          swap_auto_approve = excluded.swap_auto_approve, \
@@ -259,7 +264,8 @@ pub async fn put_policy(
          late_grace_minutes = excluded.late_grace_minutes, \
          checkout_grace_minutes = excluded.checkout_grace_minutes, \
          min_presence_pct = excluded.min_presence_pct, max_plea_signings = excluded.max_plea_signings, \
-         presence_proof = excluded.presence_proof",
+         presence_proof = excluded.presence_proof, \
+         position_retention_days = excluded.position_retention_days",
     )
     .bind(centre.as_str())
     .bind(p.swap_same_firm)
@@ -271,6 +277,7 @@ pub async fn put_policy(
     .bind(i64::from(p.min_presence_pct))
     .bind(i64::from(p.max_plea_signings))
     .bind(p.presence_proof.code())
+    .bind(i64::from(p.position_retention_days))
     .execute(conn)
     .await?;
     Ok(())

@@ -158,8 +158,30 @@ pub async fn list_ledger(
     .bind(to)
     .fetch_all(&mut *conn)
     .await?;
+    with_applications(conn, &rows).await
+}
+
+/// A lawyer's ledger entries, newest first, at most `limit`, with their applications.
+pub async fn lawyer_ledger(
+    conn: &mut Conn,
+    lawyer: &LawyerId,
+    limit: u32,
+) -> Result<Vec<LedgerEntry>, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM ledger_entries WHERE lawyer_id = $1 \
+         ORDER BY date DESC, half_day DESC, station_id LIMIT $2"
+    )))
+    .bind(lawyer.as_str())
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await?;
+    with_applications(conn, &rows).await
+}
+
+/// Entries of these rows, each with its applications.
+async fn with_applications(conn: &mut Conn, rows: &[DbRow]) -> Result<Vec<LedgerEntry>, StoreError> {
     let mut out = vec![];
-    for r in &rows {
+    for r in rows {
         let mut e = entry_from_row(r)?;
         let t = "ledger_entries";
         let station = e.station_id.to_string();

@@ -1,0 +1,149 @@
+//! Personal data (个人信息保护法): `GET /api/v1/me/data` gives a person everything zhiban
+//! holds about them, as one JSON download: their account and sessions, and for a lawyer
+//! their panel record (phone included), availability, duties, swaps, check-ins with the
+//! positions still kept, ledger entries and imported busy times.
+//!
+//! Positions of check-ins are kept exactly for the centre's `position_retention_days`
+//! (default 90); `crate::retention` forgets them after that, keeping the distance and the
+//! inside/outside verdict.
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::http::out::{AttendanceOut, DutyOut, LedgerEntryOut, MeOut, SwapOut};
+use crate::http::panel::Availability;
+use crate::http::signin::SessionOut;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use zhiban_domain::{Lawyer, LawyerId};
+use zhiban_store::{BusyTime, DutyQuery, Page};
+
+/// Most records of each kind in one download (a lawyer on duty every half-day for twenty
+/// years stays below it); the download says when a list was cut.
+pub(crate) const MAX_RECORDS: u32 = 20_000;
+
+/// The routes of this module.
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(my_data))
+}
+
+/// Everything zhiban holds about the person asking.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct MyData {
+    /// When this was made (UTC).
+    made_at: chrono::DateTime<chrono::Utc>,
+    /// Who: the account (or token) and its reach.
+    me: MeOut,
+    /// The person's live sessions (signed-in people only).
+    sessions: Vec<SessionOut>,
+    /// The lawyer's record in the panel, phone and address position included.
+    lawyer: Option<Lawyer>,
+    /// The lawyer's weekly unavailability, leave and wishes.
+    availability: Option<Availability>,
+    /// Duties of published rosters, newest first.
+    duties: Vec<DutyOut>,
+    /// Swaps offered by or to the lawyer, newest first.
+    swaps: Vec<SwapOut>,
+    /// Check-ins, newest first; `check_in_lat`/`check_in_lon` are null once the centre's
+    /// retention period has passed.
+    check_ins: Vec<AttendanceOut>,
+    /// Ledger entries (台账), newest first.
+    ledger: Vec<LedgerEntryOut>,
+    /// Busy times imported from the lawyer's own calendar.
+    busy_times: Vec<BusyTime>,
+    /// Lists cut at [`MAX_RECORDS`] items, by name.
+    truncated: Vec<&'static str>,
+}
+
+/// Downloads everything zhiban holds about the person asking, as JSON
+/// (`zhiban-my-data.json`).
+#[utoipa::path(get, path = "/api/v1/me/data", tag = "auth",
+    responses((status = 200, body = MyData), (status = 401, body = crate::error::Problem)))]
+async fn my_data(State(state): State<AppState>, who: Principal) -> Result<Response, ApiError> {
+    let now = state.now();
+    let sessions = match &who.session {
+        Some(s) => state
+            .store
+            .list_sessions(s.1.id, now)
+            .await?
+            .into_iter()
+            .map(|x| SessionOut::of(x, s.0.id))
+            .collect(),
+        None => vec![],
+    };
+    let mut data = MyData {
+        made_at: now,
+        me: MeOut::of(&who),
+        sessions,
+        lawyer: None,
+        availability: None,
+        duties: vec![],
+        swaps: vec![],
+        check_ins: vec![],
+        ledger: vec![],
+        busy_times: vec![],
+        truncated: vec![],
+    };
+    if let Some(l) = who.lawyer().cloned() {
+        lawyer_data(&state, &l, &mut data).await?;
+    }
+    let body = serde_json::to_vec_pretty(&data).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"zhiban-my-data.json\"",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Fills in what is held about lawyer `l`.
+async fn lawyer_data(state: &AppState, l: &LawyerId, data: &mut MyData) -> Result<(), ApiError> {
+    let ds = state.dataset().await?;
+    data.lawyer = ds.lawyer(l).cloned();
+    data.availability = Some(Availability::of(&ds, l));
+    let page = Page {
+        limit: MAX_RECORDS,
+        offset: 0,
+    };
+    let q = DutyQuery {
+        lawyer: Some(l.clone()),
+        ..DutyQuery::default()
+    };
+    let duties = state.store.list_duties(&q, page).await?;
+    if duties.total > u64::from(MAX_RECORDS) {
+        data.truncated.push("duties");
+    }
+    data.duties = duties.items.into_iter().rev().map(Into::into).collect();
+    let swaps = state.store.list_swaps(None, Some(l), page).await?;
+    if swaps.total > u64::from(MAX_RECORDS) {
+        data.truncated.push("swaps");
+    }
+    data.swaps = swaps.items.into_iter().map(Into::into).collect();
+    let check_ins = state.store.lawyer_attendance(l, MAX_RECORDS).await?;
+    if check_ins.len() >= MAX_RECORDS as usize {
+        data.truncated.push("check_ins");
+    }
+    data.check_ins = check_ins.into_iter().map(Into::into).collect();
+    let ledger = state.store.lawyer_ledger(l, MAX_RECORDS).await?;
+    if ledger.len() >= MAX_RECORDS as usize {
+        data.truncated.push("ledger");
+    }
+    data.ledger = ledger.into_iter().map(Into::into).collect();
+    let far = chrono::Duration::days(3660);
+    data.busy_times = state
+        .store
+        .list_busy_times(Some(l), data.made_at - far, data.made_at + far)
+        .await?;
+    Ok(())
+}
