@@ -61,7 +61,11 @@ pub(crate) fn check_role(ds: &Dataset, c: &RoleChange) -> Result<(), Refusal> {
     if c.centres.len() > MAX_CENTRES {
         return Err((Field::Centres, format!("at most {MAX_CENTRES}")));
     }
-    if let Some(x) = c.centres.iter().find(|x| !ds.centres.iter().any(|k| &k.id == *x)) {
+    if let Some(x) = c
+        .centres
+        .iter()
+        .find(|x| !ds.centres.iter().any(|k| &k.id == *x))
+    {
         return Err((Field::Centres, format!("no centre {x}")));
     }
     if let Some(l) = &c.lawyer_id
@@ -129,8 +133,20 @@ mod tests {
         let c = ds.centres[0].id.clone();
         let l = ds.lawyers[0].id.clone();
         let f = ds.firms[0].id.clone();
-        assert!(check_role(&ds, &change(TokenRole::Coordinator, vec![c.clone()], None, None)).is_ok());
-        assert!(check_role(&ds, &change(TokenRole::Lawyer, vec![], Some(l.clone()), None)).is_ok());
+        assert!(
+            check_role(
+                &ds,
+                &change(TokenRole::Coordinator, vec![c.clone()], None, None)
+            )
+            .is_ok()
+        );
+        assert!(
+            check_role(
+                &ds,
+                &change(TokenRole::Lawyer, vec![], Some(l.clone()), None)
+            )
+            .is_ok()
+        );
         assert!(check_role(&ds, &change(TokenRole::FirmAdmin, vec![], None, Some(f))).is_ok());
         assert!(check_role(&ds, &change(TokenRole::Admin, vec![], None, None)).is_ok());
         let e = check_role(&ds, &change(TokenRole::Director, vec![], None, None)).unwrap_err();
@@ -145,7 +161,8 @@ mod tests {
     fn ties_must_be_in_the_panel() {
         let ds = ds();
         let nowhere = CentreId::parse("NOWHERE").unwrap();
-        let e = check_role(&ds, &change(TokenRole::Finance, vec![nowhere], None, None)).unwrap_err();
+        let e =
+            check_role(&ds, &change(TokenRole::Finance, vec![nowhere], None, None)).unwrap_err();
         assert_eq!(e, (Field::Centres, "no centre NOWHERE".into()));
         let ghost = LawyerId::parse("GHOST-1").unwrap();
         let e = check_role(&ds, &change(TokenRole::Lawyer, vec![], Some(ghost), None)).unwrap_err();
@@ -161,12 +178,18 @@ mod tests {
         let l = ds.lawyers[0].clone();
         let c = change(TokenRole::Lawyer, vec![], Some(l.id.clone()), None);
         let (login, shown) = check_names(&ds, " 13800138000 ", None, &c).unwrap();
-        assert_eq!((login.as_str(), shown.as_str()), ("13800138000", l.name.as_str()));
+        assert_eq!(
+            (login.as_str(), shown.as_str()),
+            ("13800138000", l.name.as_str())
+        );
         let (_, shown) = check_names(&ds, "x1", Some("张律师".into()), &c).unwrap();
         assert_eq!(shown, "张律师");
         let admin = change(TokenRole::Admin, vec![], None, None);
         let (login, shown) = check_names(&ds, "Root", None, &admin).unwrap();
         assert_eq!((login.as_str(), shown.as_str()), ("root", "root"));
-        assert_eq!(check_names(&ds, "", None, &admin).unwrap_err().0, Field::Login);
+        assert_eq!(
+            check_names(&ds, "", None, &admin).unwrap_err().0,
+            Field::Login
+        );
     }
 }

@@ -25,7 +25,11 @@ pub async fn forget_old_positions(state: &AppState) -> Result<u64, zhiban_store:
     let now = state.now();
     let mut total = 0;
     for c in state.store.list_centres().await? {
-        let days = state.store.centre_policy(&c.id).await?.position_retention_days;
+        let days = state
+            .store
+            .centre_policy(&c.id)
+            .await?
+            .position_retention_days;
         let audit = Audit {
             actor: "system".into(),
             centre_id: Some(c.id.clone()),
@@ -50,7 +54,9 @@ pub fn start(state: &AppState) {
             tick.tick().await;
             match forget_old_positions(&state).await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(forgotten = n, "check-in positions past retention forgotten"),
+                Ok(n) => {
+                    tracing::info!(forgotten = n, "check-in positions past retention forgotten")
+                }
                 Err(e) => tracing::warn!(error = %e, "could not forget old check-in positions"),
             }
         }

@@ -2,10 +2,10 @@
 //! command prints the one-time code on its own last line; only its hash is stored.
 
 use super::Db;
+use crate::account_shape::{Field, change, check_names};
 use anyhow::Context;
 use clap::Subcommand;
 use std::io::Write;
-use crate::account_shape::{Field, change, check_names};
 use zhiban_domain::account::{DEFAULT_CODE_DAYS, normalize_login};
 use zhiban_domain::{CentreId, FirmId, LawyerId};
 use zhiban_store::{Audit, NewUser, TokenRole};

@@ -21,8 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_domain::account::{
     AccountState, Failures, IP_LOCKOUT_FAILURES, LOCKOUT_FAILURES, after_failure, check_password,
-    lockout_until,
-    lockout_window_start, normalize_code, normalize_login,
+    lockout_until, lockout_window_start, normalize_code, normalize_login,
 };
 use zhiban_store::{Audit, NewSession};
 

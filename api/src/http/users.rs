@@ -6,6 +6,7 @@
 //! coordinators and finance officers of their own centres, and never an admin or a director.
 
 use crate::AppState;
+use crate::account_shape::{Field, Refusal, change, check_names, check_role};
 use crate::accounts::new_code;
 use crate::auth::Principal;
 use crate::error::{ApiError, Body, Path, Query};
@@ -18,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use crate::account_shape::{Field, Refusal, change, check_names, check_role};
 use zhiban_domain::account::AccountState;
 use zhiban_domain::{CentreId, Dataset, FirmId, LawyerId};
 use zhiban_store::{NewUser, TokenRole, UserRecord};
@@ -477,7 +477,9 @@ async fn set_role(
 ) -> Result<Json<UserOut>, ApiError> {
     let u = managed(&state, &who, id).await?;
     if who.user().is_some_and(|me| me.id == id) {
-        return Err(ApiError::Conflict("one cannot change one's own role".into()));
+        return Err(ApiError::Conflict(
+            "one cannot change one's own role".into(),
+        ));
     }
     let ds = state.caches.dataset(&*state.store, &who.revisions).await?;
     let c = change(req.role, req.centres, req.lawyer_id, req.firm_id);

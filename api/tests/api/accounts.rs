@@ -1,4 +1,3 @@
-// Over the ~600-line sizing rule on purpose: one scenario per account rule (invitation, reset, lockout, CSRF, director, coordinator, firm admin, tokens), each on both databases; splitting would scatter the shared sign-in helpers.
 //! People's accounts through the real router: invitation → password → sign-in → sign-out;
 //! resets end sessions; the brute-force delay and its expiry on the server's clock; CSRF;
 //! a director's reach; who may manage whose account.
@@ -8,67 +7,7 @@ use serde_json::{Value, json};
 use zhiban_store::TokenRole;
 
 use crate::helpers::*;
-
-/// A signed-in browser: its cookie and CSRF token.
-struct Browser {
-    cookie: String,
-    csrf: String,
-}
-
-async fn invite(t: &TestApp, by: &str, body: Value) -> (i64, String) {
-    let r = t.post("/api/v1/users", by, body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    assert!(r.body.get("password_hash").is_none() && r.body.get("code_hash").is_none());
-    (
-        r.body["id"].as_i64().unwrap(),
-        s(&r.body["invitation_code"]),
-    )
-}
-
-async fn activate(t: &TestApp, code: &str, password: &str) -> Reply {
-    t.call_with(
-        Method::POST,
-        "/api/v1/auth/activate",
-        None,
-        Some(json!({"code": code, "password": password})),
-        &[],
-    )
-    .await
-}
-
-async fn login(t: &TestApp, login: &str, password: &str) -> Reply {
-    t.call_with(
-        Method::POST,
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"login": login, "password": password})),
-        &[],
-    )
-    .await
-}
-
-async fn signed_in(t: &TestApp, name: &str, password: &str) -> Browser {
-    let r = login(t, name, password).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let set = r.headers["set-cookie"].to_str().unwrap().to_string();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"));
-    let cookie = set.split(';').next().unwrap().to_string();
-    Browser {
-        cookie,
-        csrf: s(&r.body["csrf_token"]),
-    }
-}
-
-/// A request from the page: the cookie, the CSRF token when `csrf`, the page's own origin.
-async fn page(t: &TestApp, b: &Browser, method: Method, uri: &str, body: Option<Value>) -> Reply {
-    let mut h = vec![
-        ("cookie", b.cookie.as_str()),
-        ("host", "zhiban.test"),
-        ("origin", "https://zhiban.test"),
-    ];
-    h.push(("x-csrf-token", b.csrf.as_str()));
-    t.call_with(method, uri, None, body, &h).await
-}
+use crate::people::*;
 
 on_both!(
     an_invited_lawyer_sets_a_password_signs_in_and_out,

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use zhiban_store::TokenRole;
 
 use crate::helpers::*;
+use crate::people::*;
 use crate::walk::coordinator_walk;
 
 /// One operation of the OpenAPI document, aimed at centre GZ-TH's resources.
@@ -23,13 +24,24 @@ struct Case {
     outsiders: &'static [&'static str],
 }
 
-/// Outsiders of every centre-scoped route.
-const OTHER_CENTRE: &[&str] = &["coordinator GZ-CH", "finance GZ-CH", "lawyer GZ-CH"];
+/// Outsiders of every centre-scoped route: tokens of another centre, and people signed in
+/// as another centre's director or as the administrator of a firm with no lawyer here.
+const OTHER_CENTRE: &[&str] = &[
+    "coordinator GZ-CH",
+    "finance GZ-CH",
+    "lawyer GZ-CH",
+    "director GZ-CH",
+    "firm admin elsewhere",
+];
+/// Routes of a person's own sign-in, which no token has.
+const TOKENS: &[&str] = &["coordinator GZ-CH", "finance GZ-CH", "lawyer GZ-CH"];
 /// Routes of one lawyer's own things: also another lawyer of the same centre.
 const OTHER_LAWYER: &[&str] = &[
     "coordinator GZ-CH",
     "finance GZ-CH",
     "lawyer GZ-CH",
+    "director GZ-CH",
+    "firm admin elsewhere",
     "other lawyer GZ-TH",
 ];
 /// Roster and attendance edits: also the centre's own finance staff.
@@ -37,6 +49,8 @@ const EDITS: &[&str] = &[
     "coordinator GZ-CH",
     "finance GZ-CH",
     "lawyer GZ-CH",
+    "director GZ-CH",
+    "firm admin elsewhere",
     "finance GZ-TH",
 ];
 /// Edits of one lawyer's things: everyone but the lawyer and the centre's coordinators.
@@ -44,6 +58,8 @@ const LAWYER_EDITS: &[&str] = &[
     "coordinator GZ-CH",
     "finance GZ-CH",
     "lawyer GZ-CH",
+    "director GZ-CH",
+    "firm admin elsewhere",
     "other lawyer GZ-TH",
     "finance GZ-TH",
 ];
@@ -140,11 +156,11 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
     let mut tokens = std::collections::BTreeMap::new();
     tokens.insert(
         "coordinator GZ-CH",
-        t.token(TokenRole::Coordinator, Some("GZ-CH"), None).await,
+        Caller::Token(t.token(TokenRole::Coordinator, Some("GZ-CH"), None).await),
     );
     tokens.insert(
         "finance GZ-CH",
-        t.token(TokenRole::Finance, Some("GZ-CH"), None).await,
+        Caller::Token(t.token(TokenRole::Finance, Some("GZ-CH"), None).await),
     );
     let ch_lawyer = t
         .get(
@@ -156,20 +172,36 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
         .clone();
     tokens.insert(
         "lawyer GZ-CH",
-        t.token(TokenRole::Lawyer, None, Some(ch_lawyer.as_str().unwrap()))
-            .await,
+        Caller::Token(
+            t.token(TokenRole::Lawyer, None, Some(ch_lawyer.as_str().unwrap()))
+                .await,
+        ),
     );
     tokens.insert(
         "other lawyer GZ-TH",
-        t.token(TokenRole::Lawyer, None, Some(&lb)).await,
+        Caller::Token(t.token(TokenRole::Lawyer, None, Some(&lb)).await),
     );
     tokens.insert(
         "finance GZ-TH",
-        t.token(TokenRole::Finance, Some("GZ-TH"), None).await,
+        Caller::Token(t.token(TokenRole::Finance, Some("GZ-TH"), None).await),
+    );
+
+    // People signed in: GZ-CH's director, and the administrator of a firm none of whose
+    // lawyers work for GZ-TH.
+    let admin = t.token(TokenRole::Admin, None, None).await;
+    let director = json!({"login": "director.ch", "role": "director", "centres": ["GZ-CH"]});
+    tokens.insert(
+        "director GZ-CH",
+        Caller::Page(person(&t, &admin, director, "a director reads only").await),
+    );
+    let firm = firm_without_lawyers_in(&t, &admin, "GZ-TH").await;
+    let firm_admin = json!({"login": "firm.admin", "role": "firm_admin", "firm_id": firm});
+    tokens.insert(
+        "firm admin elsewhere",
+        Caller::Page(person(&t, &admin, firm_admin, "a firm keeps its own").await),
     );
 
     // An account of GZ-TH's lawyer `la`, made by an admin, for the account routes.
-    let admin = t.token(TokenRole::Admin, None, None).await;
     let made = t
         .post(
             "/api/v1/users",
@@ -660,6 +692,15 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             Some(json!({"state": "disabled"})),
             EDITS,
         ),
+        case(
+            M::PUT,
+            "/api/v1/users/{id}/role",
+            format!("/api/v1/users/{account}/role"),
+            Some(json!({"role": "coordinator", "centres": ["GZ-CH"]})),
+            EDITS,
+        ),
+        // A person's own data: each caller gets their own, never GZ-TH's lawyer's.
+        list("/api/v1/me/data", "/api/v1/me/data".into(), OTHER_LAWYER),
         // Machine tokens: admins only.
         case(
             M::GET,
@@ -688,21 +729,21 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             "/api/v1/me/password",
             "/api/v1/me/password".into(),
             Some(json!({"current": "x", "new": "a long new password"})),
-            OTHER_CENTRE,
+            TOKENS,
         ),
         case(
             M::GET,
             "/api/v1/me/sessions",
             "/api/v1/me/sessions".into(),
             None,
-            OTHER_CENTRE,
+            TOKENS,
         ),
         case(
             M::DELETE,
             "/api/v1/me/sessions/{id}",
             "/api/v1/me/sessions/1".into(),
             None,
-            OTHER_CENTRE,
+            TOKENS,
         ),
     ];
     // Routes with no principal: the health check (no data of any centre) and the calendar
@@ -749,17 +790,17 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
     );
 
     // Each token's first use is noted (its last use, for admins); the refusals come after.
-    for token in tokens.values() {
-        assert_eq!(t.get("/api/v1/me", token).await.status, StatusCode::OK);
+    for caller in tokens.values() {
+        let me = caller.call(&t, Method::GET, "/api/v1/me", None).await;
+        assert_eq!(me.status, StatusCode::OK);
     }
     // Nothing any refused request does is stored.
     let before = zhiban_store::render_dump(&t.store.dump_tables().await.unwrap());
     let mut refusals = 0;
     for c in &cases {
         for who in c.outsiders {
-            let token = &tokens[who];
-            let r = t
-                .call(c.method.clone(), &c.uri, token, c.body.clone())
+            let r = tokens[who]
+                .call(&t, c.method.clone(), &c.uri, c.body.clone())
                 .await;
             let what = format!("{who}: {} {}", c.method, c.uri);
             if c.list && r.status == StatusCode::OK {
@@ -772,12 +813,12 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
                     "{what} shows GZ-TH's data: {text}"
                 );
             } else {
-                assert!(
-                    [StatusCode::FORBIDDEN, StatusCode::NOT_FOUND].contains(&r.status),
-                    "{what} answered {} {}",
-                    r.status,
-                    r.body
-                );
+                // A route only a station display's token reaches does not know a session.
+                let refused = [StatusCode::FORBIDDEN, StatusCode::NOT_FOUND].contains(&r.status)
+                    || (matches!(tokens[who], Caller::Page(_))
+                        && r.status == StatusCode::UNAUTHORIZED
+                        && c.template == "/api/v1/station-display");
+                assert!(refused, "{what} answered {} {}", r.status, r.body);
                 refusals += 1;
             }
         }
@@ -785,4 +826,31 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
     assert!(refusals > 150, "{refusals}");
     let after = zhiban_store::render_dump(&t.store.dump_tables().await.unwrap());
     assert!(before == after, "a refused request changed the database");
+}
+
+/// A firm with lawyers, none of them in `centre`'s panel.
+async fn firm_without_lawyers_in(t: &TestApp, admin: &str, centre: &str) -> String {
+    let mut here = std::collections::BTreeSet::new();
+    let mut all = std::collections::BTreeSet::new();
+    let mut offset = 0;
+    loop {
+        let r = t
+            .get(&format!("/api/v1/lawyers?limit=500&offset={offset}"), admin)
+            .await;
+        let items = r.body["items"].as_array().unwrap().clone();
+        for l in &items {
+            all.insert(s(&l["firm_id"]));
+            if l["home_centre_id"] == centre {
+                here.insert(s(&l["firm_id"]));
+            }
+        }
+        if items.len() < 500 {
+            break;
+        }
+        offset += 500;
+    }
+    all.difference(&here)
+        .next()
+        .expect("a firm elsewhere")
+        .clone()
 }

@@ -140,8 +140,12 @@ pub trait AccountStore: Send + Sync + 'static {
     /// Changes an account's role and what it is tied to (centres, lawyer, firm); a conflict
     /// if the lawyer has another account. Its sessions stay: each request reads the account
     /// afresh, so the new role holds from the next one.
-    async fn set_user_role(&self, id: i64, role: &RoleChange, audit: &Audit)
-    -> Result<UserRecord, StoreError>;
+    async fn set_user_role(
+        &self,
+        id: i64,
+        role: &RoleChange,
+        audit: &Audit,
+    ) -> Result<UserRecord, StoreError>;
 
     /// A lawyer's attendance records, newest first, at most `limit` (their own download).
     async fn lawyer_attendance(
@@ -151,8 +155,11 @@ pub trait AccountStore: Send + Sync + 'static {
     ) -> Result<Vec<AttendanceRecord>, StoreError>;
 
     /// A lawyer's ledger entries, newest first, at most `limit` (their own download).
-    async fn lawyer_ledger(&self, lawyer: &LawyerId, limit: u32)
-    -> Result<Vec<LedgerEntry>, StoreError>;
+    async fn lawyer_ledger(
+        &self,
+        lawyer: &LawyerId,
+        limit: u32,
+    ) -> Result<Vec<LedgerEntry>, StoreError>;
 
     /// Forgets the exact positions of a centre's check-ins made before `before` (the
     /// distance and the inside/outside verdict stay), with the audit entry when any were;

@@ -25,6 +25,9 @@ pub struct TestApp {
     pub router: axum::Router,
     /// The store behind it.
     pub store: Arc<dyn Store>,
+    /// The router's state, for running what `zhiban serve` runs in the background (the
+    /// retention of check-in positions) on the test's clock.
+    pub state: AppState,
     /// The server's clock: `None` is the real time (see [`TestApp::set_time`]).
     pub clock: Arc<Mutex<Option<chrono::DateTime<chrono::Utc>>>>,
     db: TestDb,
@@ -77,10 +80,11 @@ impl TestApp {
         let mut state = AppState::new(store.clone());
         let c = clock.clone();
         state.clock = Arc::new(move || c.lock().unwrap().unwrap_or_else(chrono::Utc::now));
-        let router = app(state);
+        let router = app(state.clone());
         Self {
             router,
             store,
+            state,
             clock,
             db,
         }

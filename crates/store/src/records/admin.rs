@@ -96,9 +96,7 @@ impl TokenRole {
     pub fn tie(self) -> Option<Tie> {
         match self {
             TokenRole::Admin => None,
-            TokenRole::Director | TokenRole::Coordinator | TokenRole::Finance => {
-                Some(Tie::Centres)
-            }
+            TokenRole::Director | TokenRole::Coordinator | TokenRole::Finance => Some(Tie::Centres),
             TokenRole::Lawyer => Some(Tie::Lawyer),
             TokenRole::FirmAdmin => Some(Tie::Firm),
             TokenRole::Station => Some(Tie::Station),
@@ -254,24 +252,39 @@ mod tests {
         assert_eq!(TokenRole::Admin.check_ties(&[]), Ok(()));
         assert_eq!(
             TokenRole::Admin.check_ties(&[Centres]),
-            Err(TieError { tie: Centres, missing: false })
+            Err(TieError {
+                tie: Centres,
+                missing: false
+            })
         );
         assert_eq!(TokenRole::Coordinator.check_ties(&[Centres]), Ok(()));
         assert_eq!(
             TokenRole::Director.check_ties(&[]),
-            Err(TieError { tie: Centres, missing: true })
+            Err(TieError {
+                tie: Centres,
+                missing: true
+            })
         );
         assert_eq!(
             TokenRole::Lawyer.check_ties(&[Lawyer, Centres]),
-            Err(TieError { tie: Centres, missing: false })
+            Err(TieError {
+                tie: Centres,
+                missing: false
+            })
         );
         assert_eq!(TokenRole::FirmAdmin.check_ties(&[Firm]), Ok(()));
         assert_eq!(
             TokenRole::FirmAdmin.check_ties(&[Lawyer]),
-            Err(TieError { tie: Firm, missing: true })
+            Err(TieError {
+                tie: Firm,
+                missing: true
+            })
         );
         assert_eq!(TokenRole::Station.check_ties(&[Station]), Ok(()));
         let e = TokenRole::Lawyer.check_ties(&[]).unwrap_err();
-        assert_eq!(e.message(TokenRole::Lawyer, "account"), "a lawyer account needs it");
+        assert_eq!(
+            e.message(TokenRole::Lawyer, "account"),
+            "a lawyer account needs it"
+        );
     }
 }

@@ -237,10 +237,8 @@ pub async fn get_policy(conn: &mut Conn, centre: &CentreId) -> Result<CentrePoli
                 .unwrap_or(10),
             presence_proof: PresenceProof::parse(&r.try_get::<String, _>("presence_proof")?)
                 .map_err(|m| corrupt("centre_policies", centre.as_str(), m))?,
-            position_retention_days: u32::try_from(
-                r.try_get::<i64, _>("position_retention_days")?,
-            )
-            .unwrap_or(90),
+            position_retention_days: u32::try_from(r.try_get::<i64, _>("position_retention_days")?)
+                .unwrap_or(90),
         },
     })
 }

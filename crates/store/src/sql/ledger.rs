@@ -179,7 +179,10 @@ pub async fn lawyer_ledger(
 }
 
 /// Entries of these rows, each with its applications.
-async fn with_applications(conn: &mut Conn, rows: &[DbRow]) -> Result<Vec<LedgerEntry>, StoreError> {
+async fn with_applications(
+    conn: &mut Conn,
+    rows: &[DbRow],
+) -> Result<Vec<LedgerEntry>, StoreError> {
     let mut out = vec![];
     for r in rows {
         let mut e = entry_from_row(r)?;
