@@ -240,6 +240,21 @@ impl Principal {
         }
     }
 
+    /// Whether this principal acts for lawyer `l`: the lawyer themselves, or the
+    /// administrator of their firm (their availability, leave and swaps).
+    pub fn acts_for(&self, ds: &zhiban_domain::Dataset, l: &LawyerId) -> bool {
+        self.lawyer() == Some(l)
+            || self
+                .firm()
+                .is_some_and(|f| ds.lawyer(l).is_some_and(|x| &x.firm_id == f))
+    }
+
+    /// Whether this principal acts for lawyers (a lawyer, a firm administrator) rather than
+    /// for centres.
+    pub fn for_lawyers(&self) -> bool {
+        matches!(self.token.role, TokenRole::Lawyer | TokenRole::FirmAdmin)
+    }
+
     /// The firm of a firm administrator (律所管理员), who acts for its lawyers.
     pub fn firm(&self) -> Option<&zhiban_domain::FirmId> {
         match self.token.role {

@@ -72,7 +72,8 @@ fn duty_query(q: &DutyFilter) -> Result<DutyQuery, ApiError> {
     })
 }
 
-/// Published duties (staff), filtered by centre, lawyer, station and dates.
+/// Published duties (staff), filtered by centre, lawyer, station and dates; a firm's
+/// administrator asks for one of the firm's lawyers (`lawyer_id`).
 #[utoipa::path(get, path = "/api/v1/duties", tag = "rosters", params(DutyFilter),
     responses((status = 200, body = PageOut<DutyOut>), (status = 400, body = crate::error::Problem),
         (status = 403, body = crate::error::Problem)))]
@@ -81,9 +82,22 @@ async fn list_duties(
     who: Principal,
     Query(q): Query<DutyFilter>,
 ) -> Result<Json<PageOut<DutyOut>>, ApiError> {
-    who.require_role(&[TokenRole::Admin, TokenRole::Coordinator, TokenRole::Finance])?;
     let page = store_page(q.limit, q.offset)?;
     let mut dq = duty_query(&q)?;
+    if who.role() == TokenRole::FirmAdmin {
+        let l = dq.lawyer.clone().ok_or_else(|| {
+            ApiError::field(
+                "lawyer_id",
+                "a firm administrator names one of the firm's lawyers",
+            )
+        })?;
+        if !who.acts_for(&*state.dataset().await?, &l) {
+            return Err(ApiError::not_found("lawyer", l));
+        }
+        let r = state.store.list_duties(&dq, page).await?;
+        return Ok(PageOut::of(r, page));
+    }
+    who.require_role(&[TokenRole::Admin, TokenRole::Coordinator, TokenRole::Finance])?;
     if let Some(mine) = who.centre_scope() {
         dq.centres = Some(match dq.centres {
             None => mine,

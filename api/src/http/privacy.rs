@@ -125,7 +125,7 @@ async fn lawyer_data(state: &AppState, l: &LawyerId, data: &mut MyData) -> Resul
         data.truncated.push("duties");
     }
     data.duties = duties.items.into_iter().rev().map(Into::into).collect();
-    let swaps = state.store.list_swaps(None, Some(l), page).await?;
+    let swaps = state.store.list_swaps(None, Some(l), None, page).await?;
     if swaps.total > u64::from(MAX_RECORDS) {
         data.truncated.push("swaps");
     }

@@ -50,6 +50,9 @@ pub(crate) struct OfferSwap {
     role: Option<Role>,
     /// The lawyer to take it.
     to_lawyer_id: LawyerId,
+    /// The lawyer giving it: the caller (the default), or for a firm's administrator one of
+    /// the firm's lawyers.
+    from_lawyer_id: Option<LawyerId>,
     /// A note for the taker and the coordinator.
     #[serde(default)]
     note: String,
@@ -166,7 +169,34 @@ fn for_lawyer(e: ApiError, to: &zhiban_domain::LawyerId) -> ApiError {
     }
 }
 
-/// Offers one of the calling lawyer's published duties to another lawyer.
+/// The lawyer whose duty `who` offers: a lawyer their own; a firm's administrator the
+/// firm's lawyer they name (404 for a lawyer of another firm).
+fn giver(
+    who: &Principal,
+    ds: &zhiban_domain::Dataset,
+    named: Option<&LawyerId>,
+) -> Result<LawyerId, ApiError> {
+    match (who.lawyer(), named) {
+        (Some(me), None) => Ok(me.clone()),
+        (Some(me), Some(n)) if n == me => Ok(me.clone()),
+        (Some(_), Some(_)) => Err(ApiError::field(
+            "from_lawyer_id",
+            "a lawyer offers only their own duties",
+        )),
+        (None, Some(n)) if who.acts_for(ds, n) => Ok(n.clone()),
+        (None, Some(n)) if who.for_lawyers() => Err(ApiError::not_found("lawyer", n)),
+        (None, None) if who.for_lawyers() => Err(ApiError::field(
+            "from_lawyer_id",
+            "a firm administrator names the firm's lawyer who gives the duty",
+        )),
+        _ => Err(ApiError::Forbidden(
+            "only the lawyer on duty, or their firm's administrator, may offer a swap".into(),
+        )),
+    }
+}
+
+/// Offers a published duty of the calling lawyer (or, for a firm's administrator, of one
+/// of the firm's lawyers) to another lawyer.
 #[utoipa::path(post, path = "/api/v1/swaps", tag = "swaps", request_body = OfferSwap,
     responses((status = 201, body = SwapOut), (status = 400, body = crate::error::Problem),
         (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
@@ -176,10 +206,8 @@ async fn offer_swap(
     who: Principal,
     Body(req): Body<OfferSwap>,
 ) -> Result<Response, ApiError> {
-    let me = who
-        .lawyer()
-        .cloned()
-        .ok_or_else(|| ApiError::Forbidden("only the lawyer on duty may offer a swap".into()))?;
+    let ds = state.dataset().await?;
+    let me = giver(&who, &ds, req.from_lawyer_id.as_ref())?;
     if req.note.chars().count() > 500 {
         return Err(ApiError::field("note", "at most 500 characters"));
     }
@@ -223,7 +251,8 @@ async fn offer_swap(
         Some(&held.centre_id),
         "swap.offer",
         "",
-        serde_json::json!({"duty": duty, "to": req.to_lawyer_id}),
+        serde_json::json!({"duty": duty, "to": req.to_lawyer_id,
+            "for": who.lawyer().is_none().then_some(&me)}),
     );
     let id = state
         .store
@@ -266,9 +295,11 @@ async fn swap_of(
         .get_roster(s.roster_id)
         .await?
         .ok_or_else(|| ApiError::not_found("swap", id))?;
-    let visible = match who.lawyer() {
-        Some(me) => me == &s.from_lawyer || me == &s.to_lawyer,
-        None => who.sees_centre(&roster.centre_id),
+    let visible = if who.for_lawyers() {
+        let ds = state.dataset().await?;
+        who.acts_for(&ds, &s.from_lawyer) || who.acts_for(&ds, &s.to_lawyer)
+    } else {
+        who.sees_centre(&roster.centre_id)
     };
     if !visible {
         return Err(ApiError::not_found("swap", id));
@@ -287,7 +318,8 @@ pub(crate) struct SwapFilter {
     offset: Option<u64>,
 }
 
-/// Swaps the token may see: a lawyer's own, or the centre's.
+/// Swaps the caller may see: a lawyer's own, a firm's lawyers' (for its administrator), or
+/// the centre's.
 #[utoipa::path(get, path = "/api/v1/swaps", tag = "swaps", params(SwapFilter),
     responses((status = 200, body = PageOut<SwapOut>), (status = 400, body = crate::error::Problem)))]
 async fn list_swaps(
@@ -296,11 +328,15 @@ async fn list_swaps(
     Query(q): Query<SwapFilter>,
 ) -> Result<Json<PageOut<SwapOut>>, ApiError> {
     let page = store_page(q.limit, q.offset)?;
-    let r = match who.lawyer() {
-        Some(me) => state.store.list_swaps(None, Some(me), page).await?,
-        None => {
+    let r = match (who.lawyer(), who.firm()) {
+        (Some(me), _) => state.store.list_swaps(None, Some(me), None, page).await?,
+        (None, Some(firm)) => state.store.list_swaps(None, None, Some(firm), page).await?,
+        (None, None) => {
             let scope = who.centre_scope();
-            state.store.list_swaps(scope.as_deref(), None, page).await?
+            state
+                .store
+                .list_swaps(scope.as_deref(), None, None, page)
+                .await?
         }
     };
     Ok(PageOut::of(r, page))
@@ -351,8 +387,9 @@ async fn apply(
     Ok(())
 }
 
-/// The taker accepts. Where the centre approves valid swaps itself, the swap takes effect
-/// at once (a new published version); otherwise it waits for the coordinator.
+/// The taker (or their firm's administrator) accepts. Where the centre approves valid swaps
+/// itself, the swap takes effect at once (a new published version); otherwise it waits for
+/// the coordinator.
 #[utoipa::path(post, path = "/api/v1/swaps/{id}/accept", tag = "swaps",
     params(("id" = i64, Path, description = "swap id")),
     responses((status = 200, body = SwapOut), (status = 403, body = crate::error::Problem),
@@ -364,9 +401,10 @@ async fn accept_swap(
     Path(id): Path<i64>,
 ) -> Result<Json<SwapOut>, ApiError> {
     let (s, centre) = swap_of(&state, &who, id).await?;
-    if who.lawyer() != Some(&s.to_lawyer) {
+    if !who.acts_for(&*state.dataset().await?, &s.to_lawyer) {
         return Err(ApiError::Forbidden(
-            "only the lawyer the duty is offered to may accept it".into(),
+            "only the lawyer the duty is offered to, or their firm's administrator, may accept it"
+                .into(),
         ));
     }
     let policy = swap_policy(&state.store.centre_policy(&centre).await?);
@@ -412,7 +450,7 @@ async fn approve_swap(
     Ok(Json(swap_of(&state, &who, id).await?.0.into()))
 }
 
-/// The taker or the coordinator refuses the swap.
+/// The taker (or their firm's administrator) or the coordinator refuses the swap.
 #[utoipa::path(post, path = "/api/v1/swaps/{id}/reject", tag = "swaps",
     params(("id" = i64, Path, description = "swap id")),
     responses((status = 200, body = SwapOut), (status = 403, body = crate::error::Problem),
@@ -423,20 +461,21 @@ async fn reject_swap(
     Path(id): Path<i64>,
 ) -> Result<Json<SwapOut>, ApiError> {
     let (s, centre) = swap_of(&state, &who, id).await?;
-    match who.lawyer() {
-        Some(me) if me == &s.to_lawyer => {}
-        Some(_) => {
+    if who.for_lawyers() {
+        if !who.acts_for(&*state.dataset().await?, &s.to_lawyer) {
             return Err(ApiError::Forbidden(
                 "only the taker or a coordinator may reject a swap; the offering lawyer cancels it"
                     .into(),
             ));
         }
-        None => who.require_coordinator_of(&centre, &format!("swap {id}"))?,
+    } else {
+        who.require_coordinator_of(&centre, &format!("swap {id}"))?;
     }
     end_swap(&state, &who, id, &centre, SwapStatus::Rejected).await
 }
 
-/// The offering lawyer withdraws the swap before it is approved.
+/// The offering lawyer (or their firm's administrator) withdraws the swap before it is
+/// approved.
 #[utoipa::path(post, path = "/api/v1/swaps/{id}/cancel", tag = "swaps",
     params(("id" = i64, Path, description = "swap id")),
     responses((status = 200, body = SwapOut), (status = 403, body = crate::error::Problem),
@@ -447,9 +486,10 @@ async fn cancel_swap(
     Path(id): Path<i64>,
 ) -> Result<Json<SwapOut>, ApiError> {
     let (s, centre) = swap_of(&state, &who, id).await?;
-    if who.lawyer() != Some(&s.from_lawyer) {
+    if !who.acts_for(&*state.dataset().await?, &s.from_lawyer) {
         return Err(ApiError::Forbidden(
-            "only the lawyer who offered the swap may cancel it".into(),
+            "only the lawyer who offered the swap, or their firm's administrator, may cancel it"
+                .into(),
         ));
     }
     end_swap(&state, &who, id, &centre, SwapStatus::Cancelled).await

@@ -382,6 +382,7 @@ async fn coordinator_lawyer_and_finance_use_the_page_in_chromium() {
         .list_swaps(
             None,
             Some(lawyer),
+            None,
             Page {
                 limit: 10,
                 offset: 0,

@@ -6,8 +6,12 @@ use serde_json::json;
 use zhiban_store::TokenRole;
 
 use crate::helpers::*;
+use crate::people::*;
 
-on_both!(swap_policy_same_firm_notice_and_auto_approval_are_enforced,);
+on_both!(
+    swap_policy_same_firm_notice_and_auto_approval_are_enforced,
+    a_firm_admin_offers_accepts_and_cancels_for_the_firms_lawyers_only,
+);
 
 async fn swap_policy_same_firm_notice_and_auto_approval_are_enforced(backend: Backend) {
     let t = TestApp::on(backend, "small").await;
@@ -130,4 +134,203 @@ async fn swap_policy_same_firm_notice_and_auto_approval_are_enforced(backend: Ba
     // The giver no longer holds the duty: offering it again is refused.
     let r = t.post("/api/v1/swaps", &giver_tok, offer(taker)).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+}
+
+async fn a_firm_admin_offers_accepts_and_cancels_for_the_firms_lawyers_only(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
+    let from = next_monday();
+    let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
+    let v = t
+        .solve_and_publish(&coord, "CH", &from.to_string(), 2)
+        .await;
+    let policy = json!({"swap_same_firm": false, "swap_min_hours": 24, "swap_auto_approve": false});
+    let r = t
+        .call(
+            Method::PUT,
+            "/api/v1/centres/CH/policy",
+            &coord,
+            Some(policy),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let week2 = (from + Duration::days(7)).to_string();
+    let firm_of = |l: &str| -> &'static str {
+        match l[5..].parse::<u32>().unwrap() {
+            1..=5 => "CH-F01",
+            6..=9 => "CH-F02",
+            _ => "CH-F03",
+        }
+    };
+    // A duty in the second week and a colleague who may take it.
+    let mut found = None;
+    for duty in t.primaries(&coord, v).await {
+        if s(&duty["date"]) < week2 {
+            continue;
+        }
+        let giver = s(&duty["lawyer_id"]);
+        let (st, date, half) = slot_key(&duty);
+        let sugg = t
+            .get(
+                &format!("/api/v1/versions/{v}/suggestions?station_id={st}&date={date}&half_day={half}&replace={giver}"),
+                &coord,
+            )
+            .await;
+        let taker = sugg
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["valid"] == true);
+        if let Some(taker) = taker {
+            found = Some((duty.clone(), giver, s(&taker["lawyer_id"])));
+            break;
+        }
+    }
+    let (duty, giver, taker) = found.expect("a duty someone else may take");
+    let (st, date, half) = slot_key(&duty);
+    let admin_of = |firm: &str| {
+        json!({"login": format!("admin.{firm}").to_lowercase(),
+        "role": "firm_admin", "firm_id": firm})
+    };
+    let givers = person(
+        &t,
+        &coord,
+        admin_of(firm_of(&giver)),
+        "the giver's firm keeps it",
+    )
+    .await;
+    let elsewhere = ["CH-F01", "CH-F02", "CH-F03"]
+        .into_iter()
+        .find(|f| *f != firm_of(&giver) && *f != firm_of(&taker))
+        .unwrap();
+    let outsider = person(&t, &coord, admin_of(elsewhere), "another firm altogether").await;
+    let offer = |from: Option<&str>| {
+        let mut o =
+            json!({"station_id": st, "date": date, "half_day": half, "to_lawyer_id": taker});
+        if let Some(f) = from {
+            o["from_lawyer_id"] = json!(f);
+        }
+        o
+    };
+    // The firm's lawyers' duties, and no other firm's.
+    let uri = format!("/api/v1/duties?lawyer_id={giver}");
+    let mine = page(&t, &givers, Method::GET, &uri, None).await;
+    assert_eq!(mine.status, StatusCode::OK, "{}", mine.body);
+    assert!(mine.body["total"].as_u64().unwrap() > 0);
+    let theirs = page(&t, &outsider, Method::GET, &uri, None).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.body);
+    let all = page(&t, &givers, Method::GET, "/api/v1/duties", None).await;
+    assert_eq!(all.status, StatusCode::BAD_REQUEST, "{}", all.body);
+    // Another firm's administrator cannot offer the duty, nor learn of the swap.
+    let r = page(
+        &t,
+        &outsider,
+        Method::POST,
+        "/api/v1/swaps",
+        Some(offer(Some(&giver))),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = page(
+        &t,
+        &givers,
+        Method::POST,
+        "/api/v1/swaps",
+        Some(offer(None)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "from_lawyer_id");
+    let r = page(
+        &t,
+        &givers,
+        Method::POST,
+        "/api/v1/swaps",
+        Some(offer(Some(&giver))),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.body["id"].as_i64().unwrap();
+    assert_eq!(s(&r.body["from_lawyer"]), giver);
+    let swap_uri = format!("/api/v1/swaps/{id}");
+    let seen = page(&t, &outsider, Method::GET, &swap_uri, None).await;
+    assert_eq!(seen.status, StatusCode::NOT_FOUND, "{}", seen.body);
+    let listed = page(&t, &outsider, Method::GET, "/api/v1/swaps", None).await;
+    assert_eq!(listed.body["total"], 0, "{}", listed.body);
+    let listed = page(&t, &givers, Method::GET, "/api/v1/swaps", None).await;
+    assert_eq!(listed.body["items"][0]["id"], id, "{}", listed.body);
+    for action in ["accept", "reject", "cancel"] {
+        let r = page(
+            &t,
+            &outsider,
+            Method::POST,
+            &format!("{swap_uri}/{action}"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{action}: {}", r.body);
+    }
+    // The giver's firm withdraws it, and the audit names the lawyer it acted for.
+    let r = page(
+        &t,
+        &givers,
+        Method::POST,
+        &format!("{swap_uri}/cancel"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["status"], "cancelled");
+    // Offered again; the taker's firm accepts for the taker; the coordinator approves.
+    let r = page(
+        &t,
+        &givers,
+        Method::POST,
+        "/api/v1/swaps",
+        Some(offer(Some(&giver))),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.body["id"].as_i64().unwrap();
+    let takers = if firm_of(&taker) == firm_of(&giver) {
+        givers
+    } else {
+        person(
+            &t,
+            &coord,
+            admin_of(firm_of(&taker)),
+            "the taker's firm says yes",
+        )
+        .await
+    };
+    let r = page(
+        &t,
+        &takers,
+        Method::POST,
+        &format!("/api/v1/swaps/{id}/accept"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["status"], "accepted");
+    let r = t
+        .post(&format!("/api/v1/swaps/{id}/approve"), &coord, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["status"], "approved");
+    let admin = t.token(TokenRole::Admin, None, None).await;
+    let audit = t.get("/api/v1/audit?limit=200", &admin).await.body;
+    let offers: Vec<_> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "swap.offer")
+        .collect();
+    assert_eq!(offers.len(), 2);
+    assert!(
+        offers
+            .iter()
+            .all(|e| s(&e["detail"]["for"]) == giver && s(&e["actor"]).starts_with("user:admin.")),
+        "{offers:?}"
+    );
 }

@@ -61,8 +61,8 @@ use async_trait::async_trait;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use zhiban_domain::{
-    Assignment, Centre, CentreId, Dataset, Firm, Lawyer, LawyerId, Leave, Preference, Station,
-    WeeklyUnavailability, WorkingCalendar,
+    Assignment, Centre, CentreId, Dataset, Firm, FirmId, Lawyer, LawyerId, Leave, Preference,
+    Station, WeeklyUnavailability, WorkingCalendar,
 };
 
 pub use account_store::AccountStore;
@@ -212,11 +212,13 @@ pub trait RosterStore: Send + Sync + 'static {
     /// A swap.
     async fn get_swap(&self, id: i64) -> Result<Option<SwapRecord>, StoreError>;
 
-    /// Swaps of some centres and/or one lawyer, newest first.
+    /// Swaps of some centres and/or one lawyer and/or a firm's lawyers (giving or taking),
+    /// newest first.
     async fn list_swaps(
         &self,
         centres: Option<&[CentreId]>,
         lawyer: Option<&LawyerId>,
+        firm: Option<&FirmId>,
         page: Page,
     ) -> Result<Paged<SwapRecord>, StoreError>;
 

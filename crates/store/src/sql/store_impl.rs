@@ -311,12 +311,14 @@ impl RosterStore for Backend {
         &self,
         centres: Option<&[CentreId]>,
         lawyer: Option<&LawyerId>,
+        firm: Option<&FirmId>,
         page: Page,
     ) -> Result<Paged<SwapRecord>, StoreError> {
         swaps::list_swaps(
             &mut *self.read_pool().acquire().await?,
             centres,
             lawyer,
+            firm,
             page,
         )
         .await

@@ -8,7 +8,7 @@ use crate::StoreError;
 use crate::records::*;
 use chrono::Utc;
 use sqlx::Row;
-use zhiban_domain::{CentreId, HalfDay, LawyerId, Role, StationId};
+use zhiban_domain::{CentreId, FirmId, HalfDay, LawyerId, Role, StationId};
 
 const SWAP_COLS: &str = "id, roster_id, version_id, station_id, date, half_day, role, from_lawyer, \
                          to_lawyer, status, note, created_at, decided_at, decided_by, result_version_id";
@@ -54,20 +54,25 @@ pub async fn list_swaps(
     conn: &mut Conn,
     centres: Option<&[CentreId]>,
     lawyer: Option<&LawyerId>,
+    firm: Option<&FirmId>,
     page: Page,
 ) -> Result<Paged<SwapRecord>, StoreError> {
     let centres = centres.map(|cs| {
         serde_json::Value::from(cs.iter().map(|c| c.as_str()).collect::<Vec<_>>()).to_string()
     });
     let lawyer = lawyer.map(|l| l.as_str().to_string());
+    let firm = firm.map(|f| f.as_str().to_string());
     let filter = format!(
         "FROM swaps s JOIN rosters r ON r.id = s.roster_id \
         WHERE ($1 IS NULL OR r.centre_id IN {JSON_LIST_1}) \
-        AND ($2 IS NULL OR s.from_lawyer = $2 OR s.to_lawyer = $2)"
+        AND ($2 IS NULL OR s.from_lawyer = $2 OR s.to_lawyer = $2) \
+        AND ($3 IS NULL OR s.from_lawyer IN (SELECT id FROM lawyers WHERE firm_id = $3) \
+             OR s.to_lawyer IN (SELECT id FROM lawyers WHERE firm_id = $3))"
     );
     let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {filter}")))
         .bind(&centres)
         .bind(&lawyer)
+        .bind(&firm)
         .fetch_one(&mut *conn)
         .await?;
     let cols = SWAP_COLS
@@ -76,10 +81,11 @@ pub async fn list_swaps(
         .collect::<Vec<_>>()
         .join(", ");
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {cols} {filter} ORDER BY s.id DESC LIMIT $3 OFFSET $4"
+        "SELECT {cols} {filter} ORDER BY s.id DESC LIMIT $4 OFFSET $5"
     )))
     .bind(&centres)
     .bind(&lawyer)
+    .bind(&firm)
     .bind(i64::from(page.limit))
     .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
     .fetch_all(&mut *conn)
