@@ -86,9 +86,10 @@ async fn list_duties(
     let mut dq = duty_query(&q)?;
     if who.role() == TokenRole::FirmAdmin {
         let l = dq.lawyer.clone().ok_or_else(|| {
-            ApiError::field(
-                "lawyer_id",
-                "a firm administrator names one of the firm's lawyers",
+            ApiError::Forbidden(
+                "a firm administrator reads the duties of one of the firm's lawyers: \
+                 give lawyer_id"
+                    .into(),
             )
         })?;
         if !who.acts_for(&*state.dataset().await?, &l) {

@@ -220,7 +220,7 @@ async fn a_firm_admin_offers_accepts_and_cancels_for_the_firms_lawyers_only(back
     let theirs = page(&t, &outsider, Method::GET, &uri, None).await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.body);
     let all = page(&t, &givers, Method::GET, "/api/v1/duties", None).await;
-    assert_eq!(all.status, StatusCode::BAD_REQUEST, "{}", all.body);
+    assert_eq!(all.status, StatusCode::FORBIDDEN, "{}", all.body);
     // Another firm's administrator cannot offer the duty, nor learn of the swap.
     let r = page(
         &t,
