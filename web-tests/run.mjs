@@ -1,6 +1,6 @@
 // Drives zhiban's web page in Debian's headless Chromium through playwright-core.
 // Run by api/tests/browser.rs, one phase at a time:
-//   node run.mjs coordinator|lawyer|finance|labels
+//   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|labels
 // Environment: BASE_URL, LOGIN and CODE (an account and its invitation code), SHOTS (screenshot folder), CHROMIUM (executable),
 // for the lawyer LAT and LON (where the browser says it is), for labels CODES (every code
 // the API can return, by table of the page's labels module).
@@ -180,6 +180,70 @@ async function finance(browser) {
   return { problems, total, rows, files };
 }
 
+// A director (主任) reads rosters and statements, changes nothing, and downloads their data.
+async function director(browser) {
+  const { page, problems } = await open(browser, { viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  await page.waitForSelector("#read-only");
+  await page.waitForSelector(`#rosters option[value="${process.env.ROSTER}"]`, { state: "attached" });
+  await page.selectOption("#rosters", process.env.ROSTER);
+  await page.waitForSelector("#grid td.slot span.p");
+  check((await page.textContent("#version-status")) === "已发布", "the published version is shown");
+  for (const id of ["#generate", "#publish", "#new-draft", "#approve"]) check((await page.$(id)) === null, `a director has no ${id}`);
+  const centres = await page.$$eval("#centre option", (els) => els.map((e) => e.value));
+  const slot = await page.$$eval("#grid td.slot", (tds) => tds.find((t) => t.querySelector("span.p")).getAttribute("data-slot"));
+  await page.click(`td[data-slot="${slot}"]`);
+  await page.waitForSelector("#suggestions ol.suggest li");
+  check((await page.$$("#suggestions button.assign")).length === 0, "a director cannot reassign");
+  await page.screenshot({ path: `${shots}/director-1280x800.png` });
+  await page.click("#view-statements");
+  await page.waitForFunction(() => document.querySelector("#total")?.textContent.includes("元"));
+  check((await page.$("#approve")) === null, "a director cannot approve a month");
+  check((await page.getAttribute("#view-statements", "aria-pressed")) === "true", "the header says which view is open");
+  await page.click("#account");
+  const [dl] = await Promise.all([page.waitForEvent("download"), page.click("#my-data")]);
+  const data = JSON.parse(readFileSync(await dl.path(), "utf8"));
+  check(data.me.user.login === login && Array.isArray(data.sessions) && data.sessions.length === 1, "my data: account and session");
+  return { problems, centres, file: dl.suggestedFilename(), keys: Object.keys(data) };
+}
+
+// A firm administrator (律所管理员) on a phone: the firm's lawyers, a lawyer's duties, a swap
+// offered on the lawyer's behalf and withdrawn.
+async function firmadmin(browser) {
+  const { page, problems } = await open(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await page.waitForSelector("#firm-lawyers table");
+  const phones = await page.$$eval("#firm-lawyers tr td:nth-child(3)", (els) => els.map((e) => e.textContent));
+  check(phones.length > 0 && phones.every((p) => /^1\d{10}$/.test(p)), `the firm's lawyers with their phones: ${phones}`);
+  const ids = await page.$$eval("#firm-lawyers tr td:nth-child(2)", (els) => els.map((e) => e.textContent));
+  await page.locator("#firm-lawyers tr", { hasText: process.env.GIVER }).locator("button").click();
+  const card = page.locator(`#firm-duties article[data-duty="${process.env.DUTY}"]`);
+  await card.waitFor();
+  await card.locator("button", { hasText: "代为换班" }).click();
+  await card.locator("input[name=to]").fill(process.env.SWAP_TO);
+  await card.locator("button[type=submit]").click();
+  await card.getByText("换班申请已提交").waitFor();
+  await page.waitForSelector("#swap-list");
+  await page.screenshot({ path: `${shots}/firmadmin-390x844.png` });
+  await page.locator("#swap-list tr", { hasText: "待接班律师确认" }).locator("button", { hasText: "撤回" }).click();
+  await page.locator("#swap-list tr", { hasText: "已撤回" }).waitFor();
+  return { problems, ids };
+}
+
+// An admin changes an account's role in the page and sees the machine tokens.
+async function admin(browser) {
+  const { page, problems } = await open(browser, { viewport: { width: 1280, height: 800 } });
+  await page.click("#account");
+  await page.waitForSelector("#tokens table");
+  const row = page.locator("#user-list tr", { hasText: process.env.TARGET });
+  await row.locator("button", { hasText: "更改角色" }).click();
+  const form = page.locator("#user-list tr.role-form form");
+  await form.locator("select[name=role]").selectOption("finance");
+  await form.locator("select[name=centre]").selectOption("CH");
+  await form.locator("button[type=submit]").click();
+  await page.locator("#user-list tr", { hasText: process.env.TARGET }).filter({ hasText: "财务" }).waitFor();
+  await page.screenshot({ path: `${shots}/admin-1280x800.png` });
+  return { problems };
+}
+
 // Every code the API can return has a Chinese label in the labels module the page loads.
 // CODES is {table: {code: null, or the label the server itself uses for it}}.
 async function labels(browser) {
@@ -207,7 +271,7 @@ async function labels(browser) {
 
 const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"] });
 try {
-  const run = { coordinator, lawyer, finance, labels }[phase];
+  const run = { coordinator, lawyer, finance, director, firmadmin, admin, labels }[phase];
   check(run, `unknown phase ${phase}`);
   const result = await run(browser);
   check(result.problems.length === 0, `the page logged problems:\n${result.problems.join("\n")}`);

@@ -15,7 +15,7 @@ const STATION_STYLE: &str = include_str!("../web/station.css");
 
 /// The page's ES modules (`web/js/`), by path: `main.js` signs the user in and imports the
 /// rest (API, DOM helpers, formats, labels, one module per role's view).
-const MODULES: [(&str, &str); 10] = [
+const MODULES: [(&str, &str); 12] = [
     ("/js/main.js", include_str!("../web/js/main.js")),
     ("/js/api.js", include_str!("../web/js/api.js")),
     ("/js/dom.js", include_str!("../web/js/dom.js")),
@@ -29,6 +29,8 @@ const MODULES: [(&str, &str); 10] = [
     ("/js/lawyer.js", include_str!("../web/js/lawyer.js")),
     ("/js/finance.js", include_str!("../web/js/finance.js")),
     ("/js/account.js", include_str!("../web/js/account.js")),
+    ("/js/director.js", include_str!("../web/js/director.js")),
+    ("/js/firm.js", include_str!("../web/js/firm.js")),
 ];
 
 const JAVASCRIPT: &str = "text/javascript; charset=utf-8";

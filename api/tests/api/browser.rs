@@ -1,4 +1,4 @@
-// Over the ~600-line sizing rule on purpose: the browser harness, the three role walk-throughs and the labels check share one served app and its helpers.
+// Over the ~600-line sizing rule on purpose: the browser harness, the three role walk-throughs and the labels check share one served app and its helpers (the director, firm administrator and admin walk through in `browser_people.rs`).
 //! The web page in a real browser: Debian's headless Chromium driven by Playwright's
 //! `playwright-core` (`web-tests/run.mjs`) against the real router on a real socket.
 //! A coordinator generates a roster for `fixtures/small`, reassigns one slot and
@@ -24,12 +24,12 @@ use zhiban_store::{DutyQuery, Page, Store, TokenRole};
 
 type Clock = Arc<Mutex<Option<chrono::DateTime<chrono::Utc>>>>;
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// Runs one phase of `web-tests/run.mjs`; its JSON findings.
-fn browser(phase: &str, base: &str, extra: &[(&str, String)]) -> Value {
+pub(crate) fn browser(phase: &str, base: &str, extra: &[(&str, String)]) -> Value {
     let tests = root().join("web-tests");
     assert!(
         tests.join("node_modules/playwright-core").exists(),
@@ -68,7 +68,7 @@ fn png_size(path: &Path) -> (u32, u32) {
     (w, h)
 }
 
-async fn get(router: &axum::Router, uri: &str, token: &str) -> Value {
+pub(crate) async fn get(router: &axum::Router, uri: &str, token: &str) -> Value {
     let req = Request::builder()
         .method(Method::GET)
         .uri(uri)
@@ -88,7 +88,7 @@ fn start_of(date: NaiveDate, hm: &str) -> chrono::DateTime<chrono::Utc> {
         - Duration::hours(8)
 }
 
-async fn token(
+pub(crate) async fn token(
     store: &Arc<dyn Store>,
     role: TokenRole,
     centre: Option<&str>,
@@ -108,12 +108,24 @@ async fn token(
 
 /// An account of `role` and its one-time invitation code: the browser sets its password
 /// through the page, then signs in with it.
-async fn account(
+pub(crate) async fn account(
     store: &Arc<dyn Store>,
     login: &str,
     role: TokenRole,
     centre: Option<&str>,
     lawyer: Option<&str>,
+) -> [(&'static str, String); 2] {
+    account_of(store, login, role, centre, lawyer, None).await
+}
+
+/// As [`account`], for a firm administrator too (`firm`).
+pub(crate) async fn account_of(
+    store: &Arc<dyn Store>,
+    login: &str,
+    role: TokenRole,
+    centre: Option<&str>,
+    lawyer: Option<&str>,
+    firm: Option<&str>,
 ) -> [(&'static str, String); 2] {
     let (code, hash) = zhiban_api::accounts::new_code().unwrap();
     let audit = zhiban_store::Audit {
@@ -134,7 +146,7 @@ async fn account(
                     .into_iter()
                     .collect(),
                 lawyer_id: lawyer.map(|l| zhiban_domain::LawyerId::parse(l).unwrap()),
-                firm_id: None,
+                firm_id: firm.map(|f| zhiban_domain::FirmId::parse(f).unwrap()),
                 code_hash: hash,
                 // The test moves the server's clock weeks ahead for the finance phase.
                 code_expires_at: chrono::Utc::now() + Duration::days(400),

@@ -1,11 +1,24 @@
-// A person's own account (change the password, see and end sessions) and, for admins and
-// coordinators, the accounts they manage: make one, make one for every lawyer of a panel,
-// reset a password (a new one-time code), lock, unlock, disable.
-import { api, items } from "./api.js";
+// A person's own account (change the password, see and end sessions, download what is held
+// about them) and, for admins and coordinators, the accounts they manage: make one, make one
+// for every lawyer of a panel, reset a password (a new one-time code), change a role, lock,
+// unlock, disable.
+import { api, download, items } from "./api.js";
 import { $, fail, fill, h, main, toast } from "./dom.js";
 import { ACCOUNT_ROLES, ACCOUNT_STATE } from "./labels.js";
 
 const when = (t) => new Date(t).toLocaleString("zh-CN", { hour12: false });
+
+/** The roles and centres the person managing accounts may grant. */
+let grants = { roles: [], centres: [], me: null };
+
+/** What a role is tied to, from the form's fields (`centre`, `lawyer`, `firm`). */
+function ties(role, centre, lawyer, firm) {
+  const body = { role };
+  if (["coordinator", "finance", "director"].includes(role)) body.centres = [centre];
+  if (role === "lawyer") body.lawyer_id = lawyer.trim();
+  if (role === "firm_admin") body.firm_id = firm.trim();
+  return body;
+}
 
 export async function accountView(me, back) {
   const u = me.user;
@@ -20,7 +33,10 @@ export async function accountView(me, back) {
         h("button", { type: "submit" }, "修改密码")),
       h("p", { id: "password-error", class: "error", role: "alert" }),
       h("h3", {}, "登录设备"),
-      h("div", { id: "sessions" })),
+      h("div", { id: "sessions" }),
+      h("h3", {}, "我的个人信息"),
+      h("p", { class: "muted" }, "下载本系统保存的关于您的全部信息：账户、登录设备，律师的名册信息、值班、换班、签到（含保留期内的位置）、台账。签到位置只保留规定天数，之后只保留距离和是否在范围内。"),
+      h("button", { class: "secondary", id: "my-data", onclick: () => myData() }, "下载我的数据")),
     ["admin", "coordinator"].includes(me.role) ? h("section", { class: "card", id: "users" }, h("h2", {}, "账户管理")) : null);
   await sessions();
   if (["admin", "coordinator"].includes(me.role)) await usersView(me);
@@ -80,6 +96,15 @@ async function revoke(id) {
   }
 }
 
+async function myData() {
+  try {
+    await download("/api/v1/me/data", "我的数据.json");
+    toast("已下载");
+  } catch (e) {
+    fail(e);
+  }
+}
+
 async function changePassword(ev) {
   ev.preventDefault();
   try {
@@ -118,6 +143,7 @@ export async function usersView(me) {
   const roles = me.role === "admin"
     ? ["lawyer", "coordinator", "finance", "firm_admin", "director", "admin"]
     : ["lawyer", "coordinator", "finance", "firm_admin"];
+  grants = { roles, centres, me };
   const centreSelect = (id) => h("select", { id }, centres.map((c) => h("option", { value: c.id }, `${c.name}（${c.id}）`)));
   fill($("#users"),
     h("h2", {}, "账户管理"),
@@ -153,12 +179,8 @@ function codesTable(rows) {
 
 async function create(ev) {
   ev.preventDefault();
-  const role = $("#u-role").value;
-  const body = { login: $("#u-login").value, role };
+  const body = { login: $("#u-login").value, ...ties($("#u-role").value, $("#u-centre").value, $("#u-lawyer").value, $("#u-firm").value) };
   if ($("#u-name").value.trim()) body.display_name = $("#u-name").value.trim();
-  if (["coordinator", "finance", "director"].includes(role)) body.centres = [$("#u-centre").value];
-  if (role === "lawyer") body.lawyer_id = $("#u-lawyer").value.trim();
-  if (role === "firm_admin") body.firm_id = $("#u-firm").value.trim();
   try {
     const made = await api("POST", "/api/v1/users", body);
     $("#users-error").textContent = "";
@@ -204,6 +226,30 @@ async function list() {
         h("button", { class: "secondary", onclick: () => act(`/api/v1/users/${u.id}/reset`, undefined, "已重置，新的邀请码见上方") }, "重置密码"),
         u.state === "active" ? h("button", { class: "secondary", onclick: () => act(`/api/v1/users/${u.id}/state`, { state: "locked" }, "已锁定") }, "锁定") : null,
         u.state === "locked" ? h("button", { class: "secondary", onclick: () => act(`/api/v1/users/${u.id}/state`, { state: "active" }, "已解锁") }, "解锁") : null,
-        u.state !== "disabled" ? h("button", { class: "secondary", onclick: () => act(`/api/v1/users/${u.id}/state`, { state: "disabled" }, "已停用") }, "停用") : null)))),
+        u.state !== "disabled" ? h("button", { class: "secondary", onclick: () => act(`/api/v1/users/${u.id}/state`, { state: "disabled" }, "已停用") }, "停用") : null,
+        grants.me?.user?.id !== u.id ? h("button", { class: "secondary", onclick: (ev) => roleForm(u, ev.target) }, "更改角色") : null)))),
     page.total > 500 ? h("p", { class: "muted" }, `共 ${page.total} 个账户，只显示前 500 个。`) : null);
+}
+
+/** A form under an account's row to change its role and ties. */
+function roleForm(u, button) {
+  const row = button.closest("tr");
+  if (row.nextSibling?.classList?.contains("role-form")) return;
+  const f = h("form", { class: "row" },
+    h("label", {}, "角色 ", h("select", { name: "role" }, grants.roles.map((r) => h("option", { value: r, selected: r === u.role }, ACCOUNT_ROLES[r])))),
+    h("label", {}, "中心 ", h("select", { name: "centre" }, grants.centres.map((c) => h("option", { value: c.id, selected: u.centres.includes(c.id) }, `${c.name}（${c.id}）`)))),
+    h("label", {}, "律师编号 ", h("input", { name: "lawyer", maxlength: 40, value: u.lawyer_id || "" })),
+    h("label", {}, "律所编号 ", h("input", { name: "firm", maxlength: 40, value: u.firm_id || "" })),
+    h("button", { type: "submit" }, "保存角色"));
+  f.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await api("PUT", `/api/v1/users/${u.id}/role`, ties(f.elements.role.value, f.elements.centre.value, f.elements.lawyer.value, f.elements.firm.value));
+      toast("角色已更改");
+      await list();
+    } catch (e) {
+      fail(e, $("#users-error"));
+    }
+  });
+  row.after(h("tr", { class: "role-form" }, h("td", { colspan: 6 }, f)));
 }

@@ -1,6 +1,7 @@
 // The coordinator's view: generate a roster (a solve job with its progress), the grid of
 // slots with uncovered ones in red, reassigning a slot from the ranked suggestions,
-// publishing, and the fairness chart. Admins see it too.
+// publishing, and the fairness chart. Admins see it too; directors see it read-only (no
+// generating, publishing, drafting or reassigning), over their centres and those below.
 import { api, ApiError, names } from "./api.js";
 import { $, fill, fail, h, main, toast } from "./dom.js";
 import { addDays, dayLabel, nextMonday, signed } from "./format.js";
@@ -9,18 +10,20 @@ import { bars } from "./chart.js";
 
 const SLOT_HINT = "点击排班表中的岗位，查看可改派的律师。";
 
-export async function coordinatorView() {
+/** `readOnly` for a director: the same grid and charts, nothing that changes them. */
+export async function coordinatorView(me, { readOnly = false } = {}) {
   // This view's state: the centre shown, its stations, names by id, the version open
   // (`view` is its answer, `version` its record) and the slot selected.
-  const st = { centre: null, stations: [], names: {}, firms: {}, version: null, view: null, selected: null };
+  const st = { centre: null, stations: [], names: {}, firms: {}, version: null, view: null, selected: null, readOnly };
   fill(main(),
     h("section", { class: "card", id: "controls" },
-      h("h2", {}, "排班"),
+      h("h2", {}, readOnly ? "排班（只读）" : "排班"),
+      readOnly ? h("p", { class: "muted", id: "read-only" }, "您可以查看本中心及下级中心的排班和公平性，不能修改。") : null,
       h("div", { class: "row" },
         h("label", {}, "中心 ", h("select", { id: "centre" })),
-        h("label", {}, "开始日期 ", h("input", { id: "from", type: "date", value: nextMonday() })),
-        h("label", {}, "周数 ", h("select", { id: "weeks" }, ...[1, 2, 4].map((w) => h("option", { value: w }, `${w} 周`)))),
-        h("button", { id: "generate", onclick: () => generate(st) }, "生成排班"),
+        readOnly ? null : h("label", {}, "开始日期 ", h("input", { id: "from", type: "date", value: nextMonday() })),
+        readOnly ? null : h("label", {}, "周数 ", h("select", { id: "weeks" }, ...[1, 2, 4].map((w) => h("option", { value: w }, `${w} 周`)))),
+        readOnly ? null : h("button", { id: "generate", onclick: () => generate(st) }, "生成排班"),
         h("label", {}, "已有排班 ", h("select", { id: "rosters", onchange: (e) => e.target.value && openRoster(st, e.target.value) }))),
       h("div", { class: "row", id: "job", hidden: true },
         h("div", { class: "progress" }, h("div", { id: "bar" })),
@@ -62,7 +65,8 @@ async function listRosters(st, select) {
 
 async function openRoster(st, id) {
   const r = await api("GET", `/api/v1/rosters/${id}`);
-  const pick = r.versions.find((v) => v.status === "draft") || r.versions.find((v) => v.status === "published") || r.versions[r.versions.length - 1];
+  const draft = st.readOnly ? null : r.versions.find((v) => v.status === "draft");
+  const pick = draft || r.versions.find((v) => v.status === "published") || r.versions[r.versions.length - 1];
   if (pick) await loadVersion(st, pick.id);
 }
 
@@ -149,8 +153,8 @@ function renderRoster(st) {
   const actions = h("div", { class: "row" },
     h("strong", {}, `排班 #${roster.id} · 版本 ${version.number} `), status,
     h("span", { class: "muted" }, `已排 ${report.posts_filled ?? "?"}/${report.posts_wanted ?? "?"} 个岗位，备班 ${report.backups_filled ?? "?"}/${report.backups_wanted ?? "?"}，未覆盖 ${(report.uncovered || []).length} 个时段`),
-    version.status === "draft" ? h("button", { id: "publish", onclick: () => publish(st) }, "发布") : null,
-    version.status === "published" ? h("button", { class: "secondary", id: "new-draft", onclick: () => newDraft(st) }, "建立草稿以修改") : null);
+    version.status === "draft" && !st.readOnly ? h("button", { id: "publish", onclick: () => publish(st) }, "发布") : null,
+    version.status === "published" && !st.readOnly ? h("button", { class: "secondary", id: "new-draft", onclick: () => newDraft(st) }, "建立草稿以修改") : null);
   fill($("#roster"), h("h2", {}, `${roster.from} 起 ${roster.weeks} 周`), actions,
     h("div", { class: "grid-wrap" }, h("table", { class: "grid", id: "grid" }, h("thead", {}, head), h("tbody", {}, rows))));
 }
@@ -187,7 +191,7 @@ async function selectSlot(st, station, date, half) {
     u ? h("p", { class: "error" }, `未覆盖：${reasonText(u.reason)}`) : null,
     h("p", {}, holders.length ? holders.map((a) => `${ROLE[a.role]}：${name(a.lawyer_id)}`).join("，") : "暂无安排"),
     h("div", { id: "suggestions" }, h("p", { class: "muted" }, "正在计算可改派的律师…")));
-  const editable = st.version.status === "draft";
+  const editable = st.version.status === "draft" && !st.readOnly;
   const target = holders.find((a) => a.role === "primary");
   const q = new URLSearchParams({ station_id: station.id, date, half_day: half, role: "primary" });
   if (target) q.set("replace", target.lawyer_id);
@@ -204,7 +208,7 @@ async function selectSlot(st, station, date, half) {
     }
     fill($("#suggestions"),
       h("h3", {}, target ? `替换 ${name(target.lawyer_id)} 的人选（按成本排序）` : "可安排的律师（按成本排序）"),
-      editable ? null : h("p", { class: "muted" }, "已发布的版本不能直接修改：请先“建立草稿以修改”。"),
+      editable || st.readOnly ? null : h("p", { class: "muted" }, "已发布的版本不能直接修改：请先“建立草稿以修改”。"),
       ol, h("p", { id: "edit-error", class: "error", role: "alert" }));
   } catch (e) {
     fail(e, $("#suggestions"));

@@ -1,21 +1,22 @@
 // The finance view: a centre's monthly subsidy statement by lawyer and firm, its CSV and
-// Excel exports, and approving (locking) the month.
+// Excel exports, and approving (locking) the month. Directors see it without approving.
 import { api, download, names } from "./api.js";
 import { $, fail, fill, h, main, toast } from "./dom.js";
 import { thisMonth, yuan } from "./format.js";
 import { STATEMENT_STATUS } from "./labels.js";
 
-export async function financeView() {
+/** `readOnly` for a director: the statements and their exports, no approval. */
+export async function financeView(me, { readOnly = false } = {}) {
   // This view's state: lawyers' and firms' names by id.
   const st = { names: {}, firms: {} };
-  fill(main(), h("section", { class: "card" }, h("h2", {}, "值班补贴"),
+  fill(main(), h("section", { class: "card" }, h("h2", {}, readOnly ? "值班补贴（只读）" : "值班补贴"),
     h("div", { class: "row" },
       h("label", {}, "中心 ", h("select", { id: "fin-centre" })),
       h("label", {}, "月份 ", h("input", { id: "month", type: "month", value: thisMonth() })),
       h("button", { id: "show", onclick: () => statement(st) }, "查看"),
       h("button", { class: "secondary", id: "csv", onclick: () => exportAs("csv") }, "导出 CSV"),
       h("button", { class: "secondary", id: "xlsx", onclick: () => exportAs("xlsx") }, "导出 Excel"),
-      h("button", { id: "approve", onclick: () => approve(st) }, "审核通过本月")),
+      readOnly ? null : h("button", { id: "approve", onclick: () => approve(st) }, "审核通过本月")),
     h("p", { id: "fin-error", class: "error", role: "alert" }),
     h("div", { id: "statement" })));
   const [centres, known] = await Promise.all([api("GET", "/api/v1/centres"), names()]);
@@ -46,7 +47,7 @@ async function statement(st) {
       h("table", { class: "list", id: "by-firm" },
         h("thead", {}, h("tr", {}, h("th", {}, "律所"), h("th", { class: "num" }, "律师人数"), h("th", { class: "num" }, "金额（元）"))),
         h("tbody", {}, ...s.firms.map((f) => h("tr", {}, h("td", {}, st.firms[f.firm_id] || f.firm_id), h("td", { class: "num" }, f.lawyers), h("td", { class: "num" }, yuan(f.amount_fen)))))));
-    $("#approve").disabled = s.status !== "open";
+    if ($("#approve")) $("#approve").disabled = s.status !== "open";
   } catch (e) {
     fail(e, $("#fin-error"));
   }

@@ -8,11 +8,13 @@ import { $ } from "./dom.js";
 import { ACCOUNT_ROLES } from "./labels.js";
 import { accountView, usersView } from "./account.js";
 import { coordinatorView } from "./coordinator.js";
+import { directorView } from "./director.js";
 import { financeView } from "./finance.js";
+import { firmView } from "./firm.js";
 import { lawyerView } from "./lawyer.js";
 
-/** The view of each role; coordinators, directors and admins get the roster view. */
-const VIEWS = { lawyer: lawyerView, finance: financeView };
+/** The view of each role; coordinators and admins get the roster view. */
+const VIEWS = { lawyer: lawyerView, finance: financeView, director: directorView, firm_admin: firmView };
 
 function showActivation(code) {
   $("#login").hidden = true;

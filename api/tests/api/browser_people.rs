@@ -1,0 +1,237 @@
+//! The web page in a real browser for the roles `browser.rs` does not walk through: a
+//! director reads a published roster and the month's statement and changes nothing; a
+//! firm administrator on a phone offers a swap for one of the firm's lawyers and withdraws
+//! it; an admin changes an account's role. Each signs in through the form with an
+//! invitation code (`web-tests/run.mjs`, phases `director`, `firmadmin` and `admin`).
+
+use crate::browser::{account_of, browser, get, root, token};
+use crate::helpers::{Backend, TestDb};
+use axum::body::Body;
+use axum::http::{Method, Request};
+use chrono::Duration;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tower::ServiceExt;
+use zhiban_api::{AppState, app};
+use zhiban_store::TokenRole;
+
+async fn post(router: &axum::Router, uri: &str, token: &str, body: Value) -> Value {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    assert!(
+        status.is_success(),
+        "{uri}: {status} {}",
+        String::from_utf8_lossy(&body)
+    );
+    serde_json::from_slice(&body).unwrap()
+}
+
+/// Solves two weeks of `CH` from next Monday and publishes them; the roster and version.
+async fn published(router: &axum::Router, coord: &str) -> (i64, i64) {
+    let from = zhiban_testkit::next_monday();
+    let job = post(
+        router,
+        "/api/v1/rosters",
+        coord,
+        json!({"centre_id": "CH", "from": from, "weeks": 2}),
+    )
+    .await;
+    let id = job["id"].as_i64().unwrap();
+    for _ in 0..600 {
+        let j = get(router, &format!("/api/v1/jobs/{id}"), coord).await;
+        match j["status"].as_str().unwrap() {
+            "succeeded" => {
+                let v = j["version_id"].as_i64().unwrap();
+                post(
+                    router,
+                    &format!("/api/v1/versions/{v}/publish"),
+                    coord,
+                    json!({}),
+                )
+                .await;
+                return (j["roster_id"].as_i64().unwrap(), v);
+            }
+            "failed" => panic!("{j}"),
+            _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    panic!("the solve did not finish");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn director_firm_admin_and_admin_use_the_page_in_chromium() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let store = zhiban_store::connect(&db.url).await.unwrap();
+    let ds = zhiban_dataset::read_dir(
+        &root().join("fixtures/small"),
+        chrono::Utc::now().date_naive(),
+    )
+    .unwrap();
+    store.import_dataset(&ds).await.unwrap();
+    let mut state = AppState::new(store.clone());
+    // Plain HTTP on loopback: the session cookie is not Secure (as `zhiban serve` does).
+    state.accounts = Arc::new(zhiban_api::accounts::Accounts::new(
+        Duration::hours(12),
+        Duration::days(7),
+        false,
+    ));
+    let router = app(state);
+    let (addr, _server) =
+        zhiban_api::serve::spawn_for_test(router.clone(), zhiban_api::serve::Limits::default())
+            .await
+            .unwrap();
+    let base = format!("http://{addr}");
+    let coord = token(&store, TokenRole::Coordinator, Some("CH"), None).await;
+    let (roster, version) = published(&router, &coord).await;
+
+    // The director.
+    let signin = account_of(
+        &store,
+        "director.ch",
+        TokenRole::Director,
+        Some("CH"),
+        None,
+        None,
+    )
+    .await;
+    let extra: Vec<(&str, String)> = signin
+        .into_iter()
+        .chain([("ROSTER", roster.to_string())])
+        .collect();
+    let b = base.clone();
+    let found = tokio::task::spawn_blocking(move || browser("director", &b, &extra))
+        .await
+        .unwrap();
+    assert_eq!(found["centres"], json!(["CH"]), "{found}");
+    assert_eq!(found["file"], "我的数据.json", "{found}");
+    let audit = get(&router, "/api/v1/audit?limit=500", &coord).await;
+    let by_director: Vec<&Value> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor"].as_str().unwrap().starts_with("user:director.ch"))
+        .collect();
+    assert!(
+        by_director
+            .iter()
+            .all(|e| e["action"].as_str().unwrap().starts_with("auth.")),
+        "a director changed something: {by_director:?}"
+    );
+
+    // A duty in the second week that a colleague may take, and its lawyer's firm.
+    let assignments = get(&router, &format!("/api/v1/versions/{version}"), &coord).await;
+    let week2 = (zhiban_testkit::next_monday() + Duration::days(7)).to_string();
+    let mut offer = None;
+    for a in assignments["assignments"].as_array().unwrap() {
+        if a["role"] != "primary" || a["date"].as_str().unwrap() < week2.as_str() {
+            continue;
+        }
+        let q = format!(
+            "/api/v1/versions/{version}/suggestions?station_id={}&date={}&half_day={}&replace={}",
+            a["station_id"].as_str().unwrap(),
+            a["date"].as_str().unwrap(),
+            a["half_day"].as_str().unwrap(),
+            a["lawyer_id"].as_str().unwrap()
+        );
+        let s = get(&router, &q, &coord).await;
+        if let Some(t) = s.as_array().unwrap().iter().find(|x| x["valid"] == true) {
+            offer = Some((a.clone(), t["lawyer_id"].as_str().unwrap().to_string()));
+            break;
+        }
+    }
+    let (duty, taker) = offer.expect("a duty a colleague may take");
+    let giver = duty["lawyer_id"].as_str().unwrap().to_string();
+    let firm = ds
+        .lawyer(&zhiban_domain::LawyerId::parse(&giver).unwrap())
+        .unwrap()
+        .firm_id
+        .to_string();
+    let signin = account_of(
+        &store,
+        "firm.admin",
+        TokenRole::FirmAdmin,
+        None,
+        None,
+        Some(&firm),
+    )
+    .await;
+    let key = format!(
+        "{}|{}|{}|primary",
+        duty["station_id"].as_str().unwrap(),
+        duty["date"].as_str().unwrap(),
+        duty["half_day"].as_str().unwrap()
+    );
+    let extra: Vec<(&str, String)> = signin
+        .into_iter()
+        .chain([
+            ("GIVER", giver.clone()),
+            ("DUTY", key),
+            ("SWAP_TO", taker.clone()),
+        ])
+        .collect();
+    let b = base.clone();
+    let found = tokio::task::spawn_blocking(move || browser("firmadmin", &b, &extra))
+        .await
+        .unwrap();
+    let firm_lawyers: Vec<String> = ds
+        .lawyers
+        .iter()
+        .filter(|l| l.firm_id.as_str() == firm)
+        .map(|l| l.id.to_string())
+        .collect();
+    let mut shown: Vec<String> = found["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    shown.sort();
+    assert_eq!(shown, firm_lawyers, "only the firm's lawyers");
+    let swaps = get(&router, "/api/v1/swaps", &coord).await;
+    let swap = &swaps["items"][0];
+    assert_eq!(
+        (
+            swap["from_lawyer"].as_str(),
+            swap["to_lawyer"].as_str(),
+            swap["status"].as_str()
+        ),
+        (
+            Some(giver.as_str()),
+            Some(taker.as_str()),
+            Some("cancelled")
+        ),
+        "{swaps}"
+    );
+
+    // The admin changes a coordinator into a finance officer.
+    account_of(
+        &store,
+        "clerk.ch",
+        TokenRole::Coordinator,
+        Some("CH"),
+        None,
+        None,
+    )
+    .await;
+    let signin = account_of(&store, "root.admin", TokenRole::Admin, None, None, None).await;
+    let extra: Vec<(&str, String)> = signin
+        .into_iter()
+        .chain([("TARGET", "clerk.ch".to_string())])
+        .collect();
+    let b = base.clone();
+    tokio::task::spawn_blocking(move || browser("admin", &b, &extra))
+        .await
+        .unwrap();
+    let clerk = store.user_by_login("clerk.ch").await.unwrap().unwrap();
+    assert_eq!(clerk.role, TokenRole::Finance);
+    drop(db);
+}
