@@ -182,7 +182,7 @@ mod tests {
             (login.as_str(), shown.as_str()),
             ("13800138000", l.name.as_str())
         );
-        let (_, shown) = check_names(&ds, "x1", Some("张律师".into()), &c).unwrap();
+        let (_, shown) = check_names(&ds, "x100", Some("张律师".into()), &c).unwrap();
         assert_eq!(shown, "张律师");
         let admin = change(TokenRole::Admin, vec![], None, None);
         let (login, shown) = check_names(&ds, "Root", None, &admin).unwrap();

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use tower::ServiceExt;
 use zhiban_api::{AppState, app};
-use zhiban_store::TokenRole;
+use zhiban_store::{Store, TokenRole};
 
 async fn post(router: &axum::Router, uri: &str, token: &str, body: Value) -> Value {
     let req = Request::builder()
@@ -93,9 +93,24 @@ async fn director_firm_admin_and_admin_use_the_page_in_chromium() {
     let coord = token(&store, TokenRole::Coordinator, Some("CH"), None).await;
     let (roster, version) = published(&router, &coord).await;
 
+    director(&store, &router, &base, &coord, roster).await;
+    firm_admin(&store, &router, &base, &coord, &ds, version).await;
+    admin(&store, &base).await;
+    drop(db);
+}
+
+/// A director reads the published roster and a statement, changes nothing, and downloads
+/// their data.
+async fn director(
+    store: &Arc<dyn Store>,
+    router: &axum::Router,
+    base: &str,
+    coord: &str,
+    roster: i64,
+) {
     // The director.
     let signin = account_of(
-        &store,
+        store,
         "director.ch",
         TokenRole::Director,
         Some("CH"),
@@ -107,13 +122,13 @@ async fn director_firm_admin_and_admin_use_the_page_in_chromium() {
         .into_iter()
         .chain([("ROSTER", roster.to_string())])
         .collect();
-    let b = base.clone();
+    let b = base.to_string();
     let found = tokio::task::spawn_blocking(move || browser("director", &b, &extra))
         .await
         .unwrap();
     assert_eq!(found["centres"], json!(["CH"]), "{found}");
     assert_eq!(found["file"], "我的数据.json", "{found}");
-    let audit = get(&router, "/api/v1/audit?limit=500", &coord).await;
+    let audit = get(router, "/api/v1/audit?limit=500", coord).await;
     let by_director: Vec<&Value> = audit["items"]
         .as_array()
         .unwrap()
@@ -126,9 +141,20 @@ async fn director_firm_admin_and_admin_use_the_page_in_chromium() {
             .all(|e| e["action"].as_str().unwrap().starts_with("auth.")),
         "a director changed something: {by_director:?}"
     );
+}
 
+/// A firm administrator offers a duty of one of the firm's lawyers to a colleague and
+/// withdraws the offer.
+async fn firm_admin(
+    store: &Arc<dyn Store>,
+    router: &axum::Router,
+    base: &str,
+    coord: &str,
+    ds: &zhiban_domain::Dataset,
+    version: i64,
+) {
     // A duty in the second week that a colleague may take, and its lawyer's firm.
-    let assignments = get(&router, &format!("/api/v1/versions/{version}"), &coord).await;
+    let assignments = get(router, &format!("/api/v1/versions/{version}"), coord).await;
     let week2 = (zhiban_testkit::next_monday() + Duration::days(7)).to_string();
     let mut offer = None;
     for a in assignments["assignments"].as_array().unwrap() {
@@ -142,7 +168,7 @@ async fn director_firm_admin_and_admin_use_the_page_in_chromium() {
             a["half_day"].as_str().unwrap(),
             a["lawyer_id"].as_str().unwrap()
         );
-        let s = get(&router, &q, &coord).await;
+        let s = get(router, &q, coord).await;
         if let Some(t) = s.as_array().unwrap().iter().find(|x| x["valid"] == true) {
             offer = Some((a.clone(), t["lawyer_id"].as_str().unwrap().to_string()));
             break;
@@ -156,7 +182,7 @@ async fn director_firm_admin_and_admin_use_the_page_in_chromium() {
         .firm_id
         .to_string();
     let signin = account_of(
-        &store,
+        store,
         "firm.admin",
         TokenRole::FirmAdmin,
         None,
@@ -178,7 +204,7 @@ async fn director_firm_admin_and_admin_use_the_page_in_chromium() {
             ("SWAP_TO", taker.clone()),
         ])
         .collect();
-    let b = base.clone();
+    let b = base.to_string();
     let found = tokio::task::spawn_blocking(move || browser("firmadmin", &b, &extra))
         .await
         .unwrap();
@@ -196,7 +222,7 @@ async fn director_firm_admin_and_admin_use_the_page_in_chromium() {
         .collect();
     shown.sort();
     assert_eq!(shown, firm_lawyers, "only the firm's lawyers");
-    let swaps = get(&router, "/api/v1/swaps", &coord).await;
+    let swaps = get(router, "/api/v1/swaps", coord).await;
     let swap = &swaps["items"][0];
     assert_eq!(
         (
@@ -211,10 +237,13 @@ async fn director_firm_admin_and_admin_use_the_page_in_chromium() {
         ),
         "{swaps}"
     );
+}
 
+/// An admin changes a coordinator's account into a finance officer's.
+async fn admin(store: &Arc<dyn Store>, base: &str) {
     // The admin changes a coordinator into a finance officer.
     account_of(
-        &store,
+        store,
         "clerk.ch",
         TokenRole::Coordinator,
         Some("CH"),
@@ -222,16 +251,15 @@ async fn director_firm_admin_and_admin_use_the_page_in_chromium() {
         None,
     )
     .await;
-    let signin = account_of(&store, "root.admin", TokenRole::Admin, None, None, None).await;
+    let signin = account_of(store, "root.admin", TokenRole::Admin, None, None, None).await;
     let extra: Vec<(&str, String)> = signin
         .into_iter()
         .chain([("TARGET", "clerk.ch".to_string())])
         .collect();
-    let b = base.clone();
+    let b = base.to_string();
     tokio::task::spawn_blocking(move || browser("admin", &b, &extra))
         .await
         .unwrap();
     let clerk = store.user_by_login("clerk.ch").await.unwrap().unwrap();
     assert_eq!(clerk.role, TokenRole::Finance);
-    drop(db);
 }

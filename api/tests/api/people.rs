@@ -105,3 +105,8 @@ impl Caller {
         }
     }
 }
+
+/// A change from the page: `POST uri` with `body`.
+pub(crate) async fn post_as(t: &TestApp, b: &Browser, uri: &str, body: Option<Value>) -> Reply {
+    page(t, b, Method::POST, uri, body).await
+}

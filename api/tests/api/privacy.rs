@@ -116,56 +116,7 @@ async fn a_lawyer_downloads_their_data_and_positions_are_forgotten_after_retenti
         .await;
     assert_eq!(anon.status, StatusCode::UNAUTHORIZED);
 
-    // The retention period is the centre's, within bounds, named on a bad value.
-    let policy = t.get("/api/v1/centres/CH/policy", &coord).await.body;
-    assert_eq!(policy["position_retention_days"], 90);
-    for bad in [0, 3651] {
-        let mut p = policy.clone();
-        p["position_retention_days"] = json!(bad);
-        let r = t
-            .call(Method::PUT, "/api/v1/centres/CH/policy", &coord, Some(p))
-            .await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        assert!(r.body.to_string().contains("position_retention_days"));
-    }
-    // 89 days on, the position is kept; 91 days on, it is forgotten, and only once.
-    t.set_time(Some(checked_in + chrono::Duration::days(89)));
-    assert_eq!(
-        zhiban_api::retention::forget_old_positions(&t.state)
-            .await
-            .unwrap(),
-        0
-    );
-    t.set_time(Some(checked_in + chrono::Duration::days(91)));
-    assert_eq!(
-        zhiban_api::retention::forget_old_positions(&t.state)
-            .await
-            .unwrap(),
-        1
-    );
-    assert_eq!(
-        zhiban_api::retention::forget_old_positions(&t.state)
-            .await
-            .unwrap(),
-        0
-    );
-    let b = signed_in(&t, "lawyer.one", "my own duty password").await;
-    let after = page(&t, &b, Method::GET, "/api/v1/me/data", None).await;
-    let c = &after.body["check_ins"][0];
-    assert!(
-        c["check_in_lat"].is_null() && c["check_in_lon"].is_null(),
-        "{c}"
-    );
-    assert_eq!(c["distance_m"].as_f64().unwrap(), distance);
-    assert_eq!(c["outside_geofence"], false);
-    let audit = audit_actions(&t, &admin).await;
-    let forgot: Vec<_> = audit
-        .iter()
-        .filter(|(a, _, _)| a == "privacy.positions_forgotten")
-        .collect();
-    assert_eq!(forgot.len(), 1, "{forgot:?}");
-    assert_eq!(forgot[0].2["forgotten"], 1);
-    assert_eq!(forgot[0].2["retention_days"], 90);
+    forgotten_after_retention(&t, &coord, &admin, checked_in, distance).await;
 }
 
 async fn phone_numbers_go_only_to_roles_that_call_lawyers(backend: Backend) {
@@ -321,4 +272,65 @@ async fn a_lockout_is_audited_when_it_starts(backend: Backend) {
             .iter()
             .any(|(_, _, d)| d.to_string().contains("wrong password"))
     );
+}
+
+/// The lawyer's one check-in, at `checked_in` and `distance` metres from the station, keeps
+/// its position for the centre's 90 days and then only the distance and the verdict.
+async fn forgotten_after_retention(
+    t: &TestApp,
+    coord: &str,
+    admin: &str,
+    checked_in: chrono::DateTime<chrono::Utc>,
+    distance: f64,
+) {
+    // The retention period is the centre's, within bounds, named on a bad value.
+    let policy = t.get("/api/v1/centres/CH/policy", coord).await.body;
+    assert_eq!(policy["position_retention_days"], 90);
+    for bad in [0, 3651] {
+        let mut p = policy.clone();
+        p["position_retention_days"] = json!(bad);
+        let r = t
+            .call(Method::PUT, "/api/v1/centres/CH/policy", coord, Some(p))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.to_string().contains("position_retention_days"));
+    }
+    // 89 days on, the position is kept; 91 days on, it is forgotten, and only once.
+    t.set_time(Some(checked_in + chrono::Duration::days(89)));
+    assert_eq!(
+        zhiban_api::retention::forget_old_positions(&t.state)
+            .await
+            .unwrap(),
+        0
+    );
+    t.set_time(Some(checked_in + chrono::Duration::days(91)));
+    assert_eq!(
+        zhiban_api::retention::forget_old_positions(&t.state)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        zhiban_api::retention::forget_old_positions(&t.state)
+            .await
+            .unwrap(),
+        0
+    );
+    let b = signed_in(t, "lawyer.one", "my own duty password").await;
+    let after = page(t, &b, Method::GET, "/api/v1/me/data", None).await;
+    let c = &after.body["check_ins"][0];
+    assert!(
+        c["check_in_lat"].is_null() && c["check_in_lon"].is_null(),
+        "{c}"
+    );
+    assert_eq!(c["distance_m"].as_f64().unwrap(), distance);
+    assert_eq!(c["outside_geofence"], false);
+    let audit = audit_actions(t, admin).await;
+    let forgot: Vec<_> = audit
+        .iter()
+        .filter(|(a, _, _)| a == "privacy.positions_forgotten")
+        .collect();
+    assert_eq!(forgot.len(), 1, "{forgot:?}");
+    assert_eq!(forgot[0].2["forgotten"], 1);
+    assert_eq!(forgot[0].2["retention_days"], 90);
 }

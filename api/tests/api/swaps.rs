@@ -2,7 +2,7 @@
 
 use axum::http::{Method, StatusCode};
 use chrono::Duration;
-use serde_json::json;
+use serde_json::{Value, json};
 use zhiban_store::TokenRole;
 
 use crate::helpers::*;
@@ -143,16 +143,12 @@ async fn a_firm_admin_offers_accepts_and_cancels_for_the_firms_lawyers_only(back
     let v = t
         .solve_and_publish(&coord, "CH", &from.to_string(), 2)
         .await;
-    let policy = json!({"swap_same_firm": false, "swap_min_hours": 24, "swap_auto_approve": false});
-    let r = t
-        .call(
-            Method::PUT,
-            "/api/v1/centres/CH/policy",
-            &coord,
-            Some(policy),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    set_policy(
+        &t,
+        &coord,
+        json!({"swap_same_firm": false, "swap_min_hours": 24}),
+    )
+    .await;
     let week2 = (from + Duration::days(7)).to_string();
     let firm_of = |l: &str| -> &'static str {
         match l[5..].parse::<u32>().unwrap() {
@@ -161,32 +157,7 @@ async fn a_firm_admin_offers_accepts_and_cancels_for_the_firms_lawyers_only(back
             _ => "CH-F03",
         }
     };
-    // A duty in the second week and a colleague who may take it.
-    let mut found = None;
-    for duty in t.primaries(&coord, v).await {
-        if s(&duty["date"]) < week2 {
-            continue;
-        }
-        let giver = s(&duty["lawyer_id"]);
-        let (st, date, half) = slot_key(&duty);
-        let sugg = t
-            .get(
-                &format!("/api/v1/versions/{v}/suggestions?station_id={st}&date={date}&half_day={half}&replace={giver}"),
-                &coord,
-            )
-            .await;
-        let taker = sugg
-            .body
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["valid"] == true);
-        if let Some(taker) = taker {
-            found = Some((duty.clone(), giver, s(&taker["lawyer_id"])));
-            break;
-        }
-    }
-    let (duty, giver, taker) = found.expect("a duty someone else may take");
+    let (duty, giver, taker) = duty_to_give(&t, &coord, v, &week2).await;
     let (st, date, half) = slot_key(&duty);
     let admin_of = |firm: &str| {
         json!({"login": format!("admin.{firm}").to_lowercase(),
@@ -212,84 +183,25 @@ async fn a_firm_admin_offers_accepts_and_cancels_for_the_firms_lawyers_only(back
         }
         o
     };
-    // The firm's lawyers' duties, and no other firm's.
-    let uri = format!("/api/v1/duties?lawyer_id={giver}");
-    let mine = page(&t, &givers, Method::GET, &uri, None).await;
-    assert_eq!(mine.status, StatusCode::OK, "{}", mine.body);
-    assert!(mine.body["total"].as_u64().unwrap() > 0);
-    let theirs = page(&t, &outsider, Method::GET, &uri, None).await;
-    assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.body);
-    let all = page(&t, &givers, Method::GET, "/api/v1/duties", None).await;
-    assert_eq!(all.status, StatusCode::FORBIDDEN, "{}", all.body);
+    firm_duties_only(&t, &givers, &outsider, &giver).await;
     // Another firm's administrator cannot offer the duty, nor learn of the swap.
-    let r = page(
-        &t,
-        &outsider,
-        Method::POST,
-        "/api/v1/swaps",
-        Some(offer(Some(&giver))),
-    )
-    .await;
+    let r = post_as(&t, &outsider, "/api/v1/swaps", Some(offer(Some(&giver)))).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
-    let r = page(
-        &t,
-        &givers,
-        Method::POST,
-        "/api/v1/swaps",
-        Some(offer(None)),
-    )
-    .await;
+    let r = post_as(&t, &givers, "/api/v1/swaps", Some(offer(None))).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     assert_eq!(r.body["errors"][0]["field"], "from_lawyer_id");
-    let r = page(
-        &t,
-        &givers,
-        Method::POST,
-        "/api/v1/swaps",
-        Some(offer(Some(&giver))),
-    )
-    .await;
+    let r = post_as(&t, &givers, "/api/v1/swaps", Some(offer(Some(&giver)))).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let id = r.body["id"].as_i64().unwrap();
     assert_eq!(s(&r.body["from_lawyer"]), giver);
     let swap_uri = format!("/api/v1/swaps/{id}");
-    let seen = page(&t, &outsider, Method::GET, &swap_uri, None).await;
-    assert_eq!(seen.status, StatusCode::NOT_FOUND, "{}", seen.body);
-    let listed = page(&t, &outsider, Method::GET, "/api/v1/swaps", None).await;
-    assert_eq!(listed.body["total"], 0, "{}", listed.body);
-    let listed = page(&t, &givers, Method::GET, "/api/v1/swaps", None).await;
-    assert_eq!(listed.body["items"][0]["id"], id, "{}", listed.body);
-    for action in ["accept", "reject", "cancel"] {
-        let r = page(
-            &t,
-            &outsider,
-            Method::POST,
-            &format!("{swap_uri}/{action}"),
-            None,
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::NOT_FOUND, "{action}: {}", r.body);
-    }
+    another_firm_learns_nothing(&t, &outsider, &givers, id).await;
     // The giver's firm withdraws it, and the audit names the lawyer it acted for.
-    let r = page(
-        &t,
-        &givers,
-        Method::POST,
-        &format!("{swap_uri}/cancel"),
-        None,
-    )
-    .await;
+    let r = post_as(&t, &givers, &format!("{swap_uri}/cancel"), None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["status"], "cancelled");
     // Offered again; the taker's firm accepts for the taker; the coordinator approves.
-    let r = page(
-        &t,
-        &givers,
-        Method::POST,
-        "/api/v1/swaps",
-        Some(offer(Some(&giver))),
-    )
-    .await;
+    let r = post_as(&t, &givers, "/api/v1/swaps", Some(offer(Some(&giver)))).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let id = r.body["id"].as_i64().unwrap();
     let takers = if firm_of(&taker) == firm_of(&giver) {
@@ -303,14 +215,7 @@ async fn a_firm_admin_offers_accepts_and_cancels_for_the_firms_lawyers_only(back
         )
         .await
     };
-    let r = page(
-        &t,
-        &takers,
-        Method::POST,
-        &format!("/api/v1/swaps/{id}/accept"),
-        None,
-    )
-    .await;
+    let r = post_as(&t, &takers, &format!("/api/v1/swaps/{id}/accept"), None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["status"], "accepted");
     let r = t
@@ -318,6 +223,70 @@ async fn a_firm_admin_offers_accepts_and_cancels_for_the_firms_lawyers_only(back
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["status"], "approved");
+    offers_audited_for(&t, &giver, 2).await;
+}
+
+/// A primary duty of version `v` on or after `from` that a colleague may take: the duty,
+/// its lawyer and the colleague.
+async fn duty_to_give(t: &TestApp, coord: &str, v: i64, from: &str) -> (Value, String, String) {
+    for duty in t.primaries(coord, v).await {
+        if s(&duty["date"]).as_str() < from {
+            continue;
+        }
+        let giver = s(&duty["lawyer_id"]);
+        let (st, date, half) = slot_key(&duty);
+        let sugg = t
+            .get(
+                &format!("/api/v1/versions/{v}/suggestions?station_id={st}&date={date}&half_day={half}&replace={giver}"),
+                coord,
+            )
+            .await;
+        let taker = sugg
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["valid"] == true)
+            .map(|x| s(&x["lawyer_id"]));
+        if let Some(taker) = taker {
+            return (duty, giver, taker);
+        }
+    }
+    panic!("no duty someone else may take");
+}
+
+/// A firm's administrator reads its lawyers' duties, one lawyer at a time; another firm's
+/// administrator reads none of them.
+async fn firm_duties_only(t: &TestApp, givers: &Browser, outsider: &Browser, giver: &str) {
+    let uri = format!("/api/v1/duties?lawyer_id={giver}");
+    let mine = page(t, givers, Method::GET, &uri, None).await;
+    assert_eq!(mine.status, StatusCode::OK, "{}", mine.body);
+    assert!(mine.body["total"].as_u64().unwrap() > 0);
+    let theirs = page(t, outsider, Method::GET, &uri, None).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.body);
+    let all = page(t, givers, Method::GET, "/api/v1/duties", None).await;
+    assert_eq!(all.status, StatusCode::FORBIDDEN, "{}", all.body);
+}
+
+/// Swap `id` is the giver's firm's, and another firm's administrator neither sees it nor
+/// moves it.
+async fn another_firm_learns_nothing(t: &TestApp, outsider: &Browser, givers: &Browser, id: i64) {
+    let swap_uri = format!("/api/v1/swaps/{id}");
+    let seen = page(t, outsider, Method::GET, &swap_uri, None).await;
+    assert_eq!(seen.status, StatusCode::NOT_FOUND, "{}", seen.body);
+    let listed = page(t, outsider, Method::GET, "/api/v1/swaps", None).await;
+    assert_eq!(listed.body["total"], 0, "{}", listed.body);
+    let listed = page(t, givers, Method::GET, "/api/v1/swaps", None).await;
+    assert_eq!(listed.body["items"][0]["id"], id, "{}", listed.body);
+    for action in ["accept", "reject", "cancel"] {
+        let uri = format!("{swap_uri}/{action}");
+        let r = page(t, outsider, Method::POST, &uri, None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{action}: {}", r.body);
+    }
+}
+
+/// The audit log has `n` swap offers, each made by a firm administrator for `giver`.
+async fn offers_audited_for(t: &TestApp, giver: &str, n: usize) {
     let admin = t.token(TokenRole::Admin, None, None).await;
     let audit = t.get("/api/v1/audit?limit=200", &admin).await.body;
     let offers: Vec<_> = audit["items"]
@@ -326,11 +295,25 @@ async fn a_firm_admin_offers_accepts_and_cancels_for_the_firms_lawyers_only(back
         .iter()
         .filter(|e| e["action"] == "swap.offer")
         .collect();
-    assert_eq!(offers.len(), 2);
+    assert_eq!(offers.len(), n);
     assert!(
         offers
             .iter()
             .all(|e| s(&e["detail"]["for"]) == giver && s(&e["actor"]).starts_with("user:admin.")),
         "{offers:?}"
     );
+}
+
+/// Sets centre CH's swap policy (no auto-approval).
+async fn set_policy(t: &TestApp, coord: &str, mut policy: Value) {
+    policy["swap_auto_approve"] = json!(false);
+    let r = t
+        .call(
+            Method::PUT,
+            "/api/v1/centres/CH/policy",
+            coord,
+            Some(policy),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
