@@ -262,9 +262,85 @@ impl DemandRule {
     }
 }
 
+/// The duties of one station that its weekly demand `demand` no longer wants: in a
+/// half-day whose rule now asks for fewer primary (or backup) posts than are held there, or
+/// that has no rule at all, every duty of that role there (the coordinator chooses whom to
+/// keep; the minimal-change repair decides if asked). `duties` are the station's.
+pub fn beyond_demand<'a>(
+    duties: &'a [crate::Assignment],
+    demand: &[DemandRule],
+) -> Vec<&'a crate::Assignment> {
+    use chrono::Datelike;
+    use std::collections::BTreeMap;
+    let mut held: BTreeMap<(chrono::NaiveDate, HalfDay, crate::Role), Vec<&crate::Assignment>> =
+        BTreeMap::new();
+    for a in duties {
+        held.entry((a.date, a.half_day, a.role)).or_default().push(a);
+    }
+    let mut out = vec![];
+    for ((date, half, role), list) in held {
+        let rule = demand
+            .iter()
+            .find(|r| r.weekday == date.weekday() && r.half_day == half);
+        let wanted = match (rule, role) {
+            (None, _) => 0,
+            (Some(r), crate::Role::Primary) => r.lawyers,
+            (Some(r), crate::Role::Backup) => r.backups,
+        };
+        if list.len() > wanted as usize {
+            out.extend(list);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duties_beyond_a_shrunk_demand_are_those_of_over_held_half_days() {
+        use crate::{Assignment, LawyerId, Role};
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let st = StationId::parse("S1").unwrap();
+        let duty = |date: &str, half: HalfDay, l: &str, role: Role| Assignment {
+            date: d(date),
+            half_day: half,
+            station_id: st.clone(),
+            lawyer_id: LawyerId::parse(l).unwrap(),
+            role,
+        };
+        // 2026-12-14 is a Monday, 2026-12-15 a Tuesday.
+        let duties = vec![
+            duty("2026-12-14", HalfDay::Am, "L1", Role::Primary),
+            duty("2026-12-14", HalfDay::Am, "L2", Role::Primary),
+            duty("2026-12-14", HalfDay::Am, "L3", Role::Backup),
+            duty("2026-12-14", HalfDay::Pm, "L4", Role::Primary),
+            duty("2026-12-15", HalfDay::Am, "L5", Role::Primary),
+        ];
+        let rule = |w: Weekday, half: HalfDay, lawyers: u32, backups: u32| DemandRule {
+            station_id: st.clone(),
+            weekday: w,
+            half_day: half,
+            lawyers,
+            backups,
+            skills: vec![],
+            languages: vec![],
+            min_years: 0,
+        };
+        // Monday morning down to one post and no backup; Monday afternoon unchanged;
+        // Tuesday morning gone.
+        let demand = vec![
+            rule(Weekday::Mon, HalfDay::Am, 1, 0),
+            rule(Weekday::Mon, HalfDay::Pm, 1, 0),
+        ];
+        let hit: Vec<&str> = beyond_demand(&duties, &demand)
+            .iter()
+            .map(|a| a.lawyer_id.as_str())
+            .collect();
+        assert_eq!(hit, vec!["L1", "L2", "L3", "L5"]);
+        assert!(beyond_demand(&duties, &[rule(Weekday::Mon, HalfDay::Am, 2, 1), rule(Weekday::Mon, HalfDay::Pm, 1, 0), rule(Weekday::Tue, HalfDay::Am, 1, 0)]).is_empty());
+    }
 
     #[test]
     fn station_kinds_parse_from_codes_and_chinese() {

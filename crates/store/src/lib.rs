@@ -112,6 +112,11 @@ pub trait PanelStore: Send + Sync + 'static {
     /// Everything, as a data set.
     async fn export_dataset(&self) -> Result<Dataset, StoreError>;
 
+    /// Writes changed firms, stations, weekly demand and lawyers in one transaction with
+    /// their audit entries; a `Conflict` when the panel revision is no longer `w.base`. The
+    /// new revisions.
+    async fn write_panel(&self, w: &PanelWrite, audits: &[Audit]) -> Result<Revisions, StoreError>;
+
     /// The revision counters of the panel and of published rosters: caches of either are
     /// current while these are unchanged.
     async fn revisions(&self) -> Result<Revisions, StoreError>;

@@ -137,3 +137,19 @@ impl Counts {
         self.centres == 0 && self.lawyers == 0 && self.stations == 0
     }
 }
+
+/// Changed panel records to write in one transaction (an edit in the page or the API, or an
+/// import's apply).
+#[derive(Debug, Clone, Default)]
+pub struct PanelWrite {
+    /// The panel revision the change was made against: refused if it moved on.
+    pub base: Option<i64>,
+    /// Firms to add or update.
+    pub firms: Vec<zhiban_domain::Firm>,
+    /// Stations to add or update, with their contracted firms.
+    pub stations: Vec<zhiban_domain::Station>,
+    /// Stations whose weekly demand is replaced, with the new rules.
+    pub demand: Vec<(zhiban_domain::StationId, Vec<zhiban_domain::DemandRule>)>,
+    /// Lawyers to add or update (their availability is kept).
+    pub lawyers: Vec<zhiban_domain::Lawyer>,
+}

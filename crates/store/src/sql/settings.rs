@@ -29,6 +29,40 @@ pub async fn panel_write(conn: &mut Conn) -> Result<PanelTx<'_>, StoreError> {
     Ok(PanelTx(conn))
 }
 
+/// Writes changed panel records (firms, stations with their contracted firms, stations'
+/// weekly demand, lawyers without their availability) inside the caller's transaction;
+/// refused when the panel revision is no longer `w.base` (when given). The revision is
+/// bumped before it is compared, so that of two writers from one revision the second waits
+/// for the first and is then refused, on either database. The new revisions.
+pub async fn write_changes(
+    conn: &mut Conn,
+    w: &crate::PanelWrite,
+) -> Result<crate::Revisions, StoreError> {
+    let mut p = panel_write(conn).await?;
+    let now = get_revisions(p.conn()).await?;
+    if let Some(base) = w.base
+        && now.panel != base + 1
+    {
+        return Err(StoreError::Conflict(format!(
+            "the panel changed since revision {base} (it is now {}): read it again",
+            now.panel - 1
+        )));
+    }
+    for f in &w.firms {
+        super::firms::upsert_firm(&mut p, f).await?;
+    }
+    for s in &w.stations {
+        super::stations::upsert_station(&mut p, s).await?;
+    }
+    for (station, rules) in &w.demand {
+        super::stations::replace_demand(&mut p, station, rules.iter()).await?;
+    }
+    for l in &w.lawyers {
+        super::lawyers::upsert_lawyer(&mut p, l).await?;
+    }
+    Ok(now)
+}
+
 /// Stores the data-set settings, replacing earlier ones.
 pub async fn put_settings(tx: &mut PanelTx<'_>, s: &Settings) -> Result<(), StoreError> {
     let conn = tx.conn();

@@ -100,6 +100,16 @@ impl PanelStore for Backend {
         Ok(counts)
     }
 
+    async fn write_panel(&self, w: &PanelWrite, audits: &[Audit]) -> Result<Revisions, StoreError> {
+        let mut tx = self.write().await?;
+        let rev = settings::write_changes(&mut tx, w).await?;
+        for a in audits {
+            audit::insert_audit(&mut tx, a).await?;
+        }
+        tx.commit().await?;
+        Ok(rev)
+    }
+
     async fn export_dataset(&self) -> Result<Dataset, StoreError> {
         // One read transaction, so the export is a consistent snapshot.
         let mut tx = self.read_pool().begin().await?;
