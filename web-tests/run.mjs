@@ -237,7 +237,7 @@ async function admin(browser) {
   await row.locator("button", { hasText: "更改角色" }).click();
   const form = page.locator("#user-list tr.role-form form");
   await form.locator("select[name=role]").selectOption("finance");
-  await form.locator("select[name=centre]").selectOption("CH");
+  await form.locator("select[name=centres]").selectOption(["CH"]);
   await form.locator("button[type=submit]").click();
   await page.locator("#user-list tr", { hasText: process.env.TARGET }).filter({ hasText: "财务" }).waitFor();
   await page.screenshot({ path: `${shots}/admin-1280x800.png` });

@@ -103,13 +103,15 @@ pub(crate) fn check_names(
     Ok((login, shown))
 }
 
-/// The ties of a role change, as given.
+/// The ties of a role change, as given (each centre once).
 pub(crate) fn change(
     role: TokenRole,
-    centres: Vec<CentreId>,
+    mut centres: Vec<CentreId>,
     lawyer_id: Option<LawyerId>,
     firm_id: Option<FirmId>,
 ) -> RoleChange {
+    centres.sort();
+    centres.dedup();
     RoleChange {
         role,
         centres,
@@ -167,7 +169,9 @@ mod tests {
         let ghost = LawyerId::parse("GHOST-1").unwrap();
         let e = check_role(&ds, &change(TokenRole::Lawyer, vec![], Some(ghost), None)).unwrap_err();
         assert_eq!(e.0, Field::Lawyer);
-        let many = vec![ds.centres[0].id.clone(); MAX_CENTRES + 1];
+        let many: Vec<CentreId> = (0..=MAX_CENTRES)
+            .map(|i| CentreId::parse(&format!("C{i}")).unwrap())
+            .collect();
         let e = check_role(&ds, &change(TokenRole::Finance, many, None, None)).unwrap_err();
         assert_eq!(e, (Field::Centres, "at most 50".into()));
     }

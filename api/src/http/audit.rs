@@ -43,6 +43,13 @@ async fn list_audit(
     Query(q): Query<AuditFilter>,
 ) -> Result<Json<PageOut<AuditOut>>, ApiError> {
     who.require_role(&[TokenRole::Admin, TokenRole::Coordinator])?;
+    if who.role() == TokenRole::Director {
+        return Err(ApiError::Forbidden(
+            "the audit log names people by their login names (often mobile numbers) and \
+             addresses: a director reads rosters and statements, not the log"
+                .into(),
+        ));
+    }
     let page = store_page(q.limit, q.offset)?;
     let asked = q
         .centre_id

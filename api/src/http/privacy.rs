@@ -1,7 +1,10 @@
 //! Personal data (个人信息保护法): `GET /api/v1/me/data` gives a person everything zhiban
 //! holds about them, as one JSON download: their account and sessions, and for a lawyer
 //! their panel record (phone included), availability, duties, swaps, check-ins with the
-//! positions still kept, ledger entries and imported busy times.
+//! positions still kept, ledger entries and imported busy times; what the audit log holds
+//! about them (what they did, and what was done to their account) and the sign-in attempts
+//! under their login name. Each download is audited, and at most [`AT_ONCE`] are made at
+//! once in a process.
 //!
 //! Positions of check-ins are kept exactly for the centre's `position_retention_days`
 //! (default 90); `crate::retention` forgets them after that, keeping the distance and the
@@ -10,7 +13,7 @@
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::http::out::{AttendanceOut, DutyOut, LedgerEntryOut, MeOut, SwapOut};
+use crate::http::out::{AttendanceOut, AuditOut, DutyOut, LedgerEntryOut, MeOut, SwapOut};
 use crate::http::panel::Availability;
 use crate::http::signin::SessionOut;
 use axum::extract::State;
@@ -23,9 +26,14 @@ use utoipa_axum::routes;
 use zhiban_domain::{Lawyer, LawyerId};
 use zhiban_store::{BusyTime, DutyQuery, Page};
 
-/// Most records of each kind in one download (a lawyer on duty every half-day for twenty
-/// years stays below it); the download says when a list was cut.
-pub(crate) const MAX_RECORDS: u32 = 20_000;
+/// Most records of each kind in one download (a lawyer on duty every working day for twenty
+/// years stays below it); the download says when a list was cut, keeping the newest.
+pub(crate) const MAX_RECORDS: u32 = 10_000;
+
+/// Downloads made at once in one process; more wait their turn.
+pub(crate) const AT_ONCE: usize = 2;
+
+static DOWNLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(AT_ONCE);
 
 /// The routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -56,8 +64,24 @@ pub(crate) struct MyData {
     ledger: Vec<LedgerEntryOut>,
     /// Busy times imported from the lawyer's own calendar.
     busy_times: Vec<BusyTime>,
+    /// Audit entries the person made, or that name their account or login name, newest
+    /// first.
+    audit: Vec<AuditOut>,
+    /// Sign-in attempts under their login name (kept for a day), newest first.
+    sign_in_attempts: Vec<AttemptOut>,
     /// Lists cut at [`MAX_RECORDS`] items, by name.
     truncated: Vec<&'static str>,
+}
+
+/// A sign-in attempt.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AttemptOut {
+    /// The client's address.
+    ip: String,
+    /// When (UTC).
+    at: chrono::DateTime<chrono::Utc>,
+    /// Whether the password was right.
+    ok: bool,
 }
 
 /// Downloads everything zhiban holds about the person asking, as JSON
@@ -65,6 +89,10 @@ pub(crate) struct MyData {
 #[utoipa::path(get, path = "/api/v1/me/data", tag = "auth",
     responses((status = 200, body = MyData), (status = 401, body = crate::error::Problem)))]
 async fn my_data(State(state): State<AppState>, who: Principal) -> Result<Response, ApiError> {
+    let _turn = DOWNLOADS
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
     let now = state.now();
     let sessions = match &who.session {
         Some(s) => state
@@ -87,11 +115,56 @@ async fn my_data(State(state): State<AppState>, who: Principal) -> Result<Respon
         check_ins: vec![],
         ledger: vec![],
         busy_times: vec![],
+        audit: vec![],
+        sign_in_attempts: vec![],
         truncated: vec![],
     };
     if let Some(l) = who.lawyer().cloned() {
         lawyer_data(&state, &l, &mut data).await?;
     }
+    // An account is named by id (sign-ins, role changes), by login name (invitations) and
+    // as a login attempted (failures, lockouts); a token by its id.
+    let (account, targets) = match who.user() {
+        Some(u) => (
+            format!("user/{}", u.id),
+            vec![
+                format!("user/{}", u.id),
+                format!("user/{}", u.login),
+                format!("login/{}", u.login),
+            ],
+        ),
+        None => {
+            let t = format!("token/{}", who.token.id);
+            (t.clone(), vec![t])
+        }
+    };
+    data.audit = state
+        .store
+        .personal_audit(&who.actor(), &targets, MAX_RECORDS)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    if let Some(u) = who.user() {
+        data.sign_in_attempts = state
+            .store
+            .login_attempts_of(&u.login)
+            .await?
+            .into_iter()
+            .map(|a| AttemptOut {
+                ip: a.ip,
+                at: a.at,
+                ok: a.ok,
+            })
+            .collect();
+    }
+    let a = who.audit(
+        None,
+        "privacy.download",
+        account.clone(),
+        serde_json::json!({"duties": data.duties.len(), "check_ins": data.check_ins.len()}),
+    );
+    state.store.record_audit(&a).await?;
     let body = serde_json::to_vec_pretty(&data).map_err(|e| ApiError::Internal(e.into()))?;
     Ok((
         [
@@ -120,9 +193,15 @@ async fn lawyer_data(state: &AppState, l: &LawyerId, data: &mut MyData) -> Resul
         lawyer: Some(l.clone()),
         ..DutyQuery::default()
     };
-    let duties = state.store.list_duties(&q, page).await?;
+    let mut duties = state.store.list_duties(&q, page).await?;
     if duties.total > u64::from(MAX_RECORDS) {
+        // Oldest first in the store: the newest are the last page.
         data.truncated.push("duties");
+        let newest = Page {
+            limit: MAX_RECORDS,
+            offset: duties.total - u64::from(MAX_RECORDS),
+        };
+        duties = state.store.list_duties(&q, newest).await?;
     }
     data.duties = duties.items.into_iter().rev().map(Into::into).collect();
     let swaps = state.store.list_swaps(None, Some(l), None, page).await?;

@@ -401,14 +401,18 @@ async fn accept_swap(
     Path(id): Path<i64>,
 ) -> Result<Json<SwapOut>, ApiError> {
     let (s, centre) = swap_of(&state, &who, id).await?;
-    if !who.acts_for(&*state.dataset().await?, &s.to_lawyer) {
+    let ds = state.dataset().await?;
+    if !who.acts_for(&ds, &s.to_lawyer) {
         return Err(ApiError::Forbidden(
             "only the lawyer the duty is offered to, or their firm's administrator, may accept it"
                 .into(),
         ));
     }
+    // A firm's administrator acting for both sides does not move a duty alone: even where
+    // the centre approves swaps itself, a coordinator approves this one.
+    let both_sides = who.lawyer().is_none() && who.acts_for(&ds, &s.from_lawyer);
     let policy = swap_policy(&state.store.centre_policy(&centre).await?);
-    if policy.on_acceptance() == Acceptance::TakesEffect {
+    if policy.on_acceptance() == Acceptance::TakesEffect && !both_sides {
         apply(&state, &who, &s, &centre, &[SwapStatus::Offered]).await?;
     } else {
         validate(&state, &s.duty(), &s.to_lawyer, s.roster_id).await?;

@@ -145,12 +145,17 @@ fn may_manage(
         }
     }
     if let Some(f) = firm {
-        let seen = ds
-            .lawyers
-            .iter()
-            .any(|x| &x.firm_id == f && who.sees_centre(&x.home_centre_id));
-        if !seen {
+        // A firm administrator acts for every lawyer of the firm, wherever their panel: a
+        // coordinator manages one only when all of them are on their centres' panels.
+        let mut lawyers = ds.lawyers.iter().filter(|x| &x.firm_id == f);
+        if !lawyers.clone().any(|x| who.sees_centre(&x.home_centre_id)) {
             return Err(ApiError::not_found("firm", f));
+        }
+        if !lawyers.all(|x| who.sees_centre(&x.home_centre_id)) {
+            return Err(ApiError::Forbidden(format!(
+                "firm {f} has lawyers on other centres' panels: only an admin manages its \
+                 administrator"
+            )));
         }
     }
     Ok(())
@@ -175,8 +180,7 @@ fn refused((f, m): Refusal) -> ApiError {
 /// Validates a new account against the panel: the fields its role needs, and only those.
 fn new_user(who: &Principal, ds: &Dataset, req: CreateUser) -> Result<NewUser, ApiError> {
     let ties = change(req.role, req.centres, req.lawyer_id, req.firm_id);
-    let (login, display_name) =
-        check_names(ds, &req.login, req.display_name, &ties).map_err(refused)?;
+    // Reach first: a lawyer, firm or centre out of it answers 404 whether or not it exists.
     may_manage(
         who,
         ds,
@@ -185,6 +189,8 @@ fn new_user(who: &Principal, ds: &Dataset, req: CreateUser) -> Result<NewUser, A
         ties.lawyer_id.as_ref(),
         ties.firm_id.as_ref(),
     )?;
+    let (login, display_name) =
+        check_names(ds, &req.login, req.display_name, &ties).map_err(refused)?;
     Ok(NewUser {
         login,
         display_name,
@@ -199,12 +205,18 @@ fn new_user(who: &Principal, ds: &Dataset, req: CreateUser) -> Result<NewUser, A
 }
 
 /// Stores `u` with a fresh code; the account and the code.
-async fn invite(state: &AppState, who: &Principal, mut u: NewUser) -> Result<Invited, ApiError> {
+async fn invite(
+    state: &AppState,
+    who: &Principal,
+    ds: &Dataset,
+    mut u: NewUser,
+) -> Result<Invited, ApiError> {
     let (code, hash) = new_code().map_err(ApiError::Internal)?;
     u.code_hash = hash;
     u.code_expires_at = state.now() + Duration::days(state.accounts.code_days);
+    let filed = audit_centre(ds, &u.centres, u.lawyer_id.as_ref(), u.firm_id.as_ref());
     let a = who.audit(
-        u.centres.first(),
+        filed.as_ref(),
         "user.invite",
         format!("user/{}", u.login),
         serde_json::json!({"login": u.login, "role": u.role.code(), "centres": u.centres,
@@ -230,7 +242,10 @@ async fn create_user(
     who.require_role(&[TokenRole::Admin, TokenRole::Coordinator])?;
     let ds = state.caches.dataset(&*state.store, &who.revisions).await?;
     let u = new_user(&who, &ds, req)?;
-    Ok((StatusCode::CREATED, Json(invite(&state, &who, u).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(invite(&state, &who, &ds, u).await?),
+    ))
 }
 
 /// Paging of accounts.
@@ -253,6 +268,13 @@ async fn list_users(
     Query(q): Query<UserFilter>,
 ) -> Result<Json<PageOut<UserOut>>, ApiError> {
     who.require_role(&[TokenRole::Admin, TokenRole::Coordinator])?;
+    if who.role() == TokenRole::Director {
+        return Err(ApiError::Forbidden(
+            "accounts are managed by admins and coordinators; their login names are often \
+             mobile numbers"
+                .into(),
+        ));
+    }
     let page = store_page(q.limit, q.offset)?;
     let scope = who.centre_scope();
     let r = state.store.list_users(scope.as_deref(), page).await?;
@@ -340,7 +362,7 @@ async fn bulk_lawyers(
             firm_id: None,
         };
         let result = match new_user(&who, &ds, made) {
-            Ok(u) => invite(&state, &who, u).await,
+            Ok(u) => invite(&state, &who, &ds, u).await,
             Err(e) => Err(e),
         };
         match result {
@@ -397,8 +419,9 @@ async fn reset_user(
     let u = managed(&state, &who, id).await?;
     let (code, hash) = new_code().map_err(ApiError::Internal)?;
     let expires = state.now() + Duration::days(state.accounts.code_days);
+    let ds = state.caches.dataset(&*state.store, &who.revisions).await?;
     let a = who.audit(
-        u.centres.first(),
+        centre_of_account(&ds, &u).as_ref(),
         "user.reset",
         format!("user/{id}"),
         serde_json::json!({"login": u.login}),
@@ -435,8 +458,9 @@ async fn set_state(
             "one cannot lock or disable oneself".into(),
         ));
     }
+    let ds = state.caches.dataset(&*state.store, &who.revisions).await?;
     let a = who.audit(
-        u.centres.first(),
+        centre_of_account(&ds, &u).as_ref(),
         "user.state",
         format!("user/{id}"),
         serde_json::json!({"login": u.login, "from": u.state.code(), "to": req.state.code()}),
@@ -483,7 +507,6 @@ async fn set_role(
     }
     let ds = state.caches.dataset(&*state.store, &who.revisions).await?;
     let c = change(req.role, req.centres, req.lawyer_id, req.firm_id);
-    check_role(&ds, &c).map_err(refused)?;
     may_manage(
         &who,
         &ds,
@@ -492,8 +515,11 @@ async fn set_role(
         c.lawyer_id.as_ref(),
         c.firm_id.as_ref(),
     )?;
+    check_role(&ds, &c).map_err(refused)?;
+    let filed = audit_centre(&ds, &c.centres, c.lawyer_id.as_ref(), c.firm_id.as_ref())
+        .or_else(|| centre_of_account(&ds, &u));
     let a = who.audit(
-        c.centres.first().or(u.centres.first()),
+        filed.as_ref(),
         "user.role",
         format!("user/{id}"),
         serde_json::json!({"login": u.login,
@@ -503,4 +529,32 @@ async fn set_role(
                 "firm_id": c.firm_id}}),
     );
     Ok(Json(state.store.set_user_role(id, &c, &a).await?.into()))
+}
+
+/// The centre an account change is filed under, so that the coordinators of the centre see
+/// it in their log: the account's first centre, else its lawyer's home centre, else its
+/// firm's centre.
+fn audit_centre(
+    ds: &Dataset,
+    centres: &[CentreId],
+    lawyer: Option<&LawyerId>,
+    firm: Option<&FirmId>,
+) -> Option<CentreId> {
+    centres
+        .first()
+        .cloned()
+        .or_else(|| {
+            lawyer
+                .and_then(|l| ds.lawyer(l))
+                .map(|l| l.home_centre_id.clone())
+        })
+        .or_else(|| {
+            firm.and_then(|f| ds.firms.iter().find(|x| &x.id == f))
+                .map(|f| f.centre_id.clone())
+        })
+}
+
+/// [`audit_centre`] of an account as it stands.
+fn centre_of_account(ds: &Dataset, u: &UserRecord) -> Option<CentreId> {
+    audit_centre(ds, &u.centres, u.lawyer_id.as_ref(), u.firm_id.as_ref())
 }

@@ -15,6 +15,7 @@ on_both!(
     phone_numbers_go_only_to_roles_that_call_lawyers,
     role_changes_are_checked_and_audited,
     a_lockout_is_audited_when_it_starts,
+    a_coordinator_reaches_no_other_centre_through_a_firm_administrator,
 );
 
 async fn audit_actions(t: &TestApp, admin: &str) -> Vec<(String, String, Value)> {
@@ -99,6 +100,24 @@ async fn a_lawyer_downloads_their_data_and_positions_are_forgotten_after_retenti
     assert!((20.0..50.0).contains(&distance), "{distance}");
     assert!(body["availability"]["weekly"].is_array());
     assert_eq!(body["truncated"], json!([]));
+    // What the log holds about them: their sign-in and check-in; their attempts today.
+    let actions: Vec<String> = body["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| s(&e["action"]))
+        .collect();
+    assert!(
+        actions.contains(&"auth.login".to_string())
+            && actions.contains(&"attendance.check_in".to_string())
+            && actions.contains(&"user.invite".to_string()),
+        "{actions:?}"
+    );
+    assert_eq!(
+        body["sign_in_attempts"][0]["ok"], true,
+        "{}",
+        body["sign_in_attempts"]
+    );
     // Another lawyer's download holds none of this lawyer's records.
     let other = duties
         .iter()
@@ -110,6 +129,13 @@ async fn a_lawyer_downloads_their_data_and_positions_are_forgotten_after_retenti
     assert_eq!(theirs.status, StatusCode::OK, "{}", theirs.body);
     assert_eq!(theirs.body["check_ins"], json!([]));
     assert!(!theirs.body.to_string().contains(&format!("\"{lawyer}\"")));
+    // Each download is audited.
+    let downloads = audit_actions(&t, &admin)
+        .await
+        .into_iter()
+        .filter(|(a, _, _)| a == "privacy.download")
+        .count();
+    assert_eq!(downloads, 2);
     // Anonymous: nothing.
     let anon = t
         .call_with(Method::GET, "/api/v1/me/data", None, None, &[])
@@ -156,6 +182,11 @@ async fn phone_numbers_go_only_to_roles_that_call_lawyers(backend: Backend) {
     let one = page(&t, &b, Method::GET, uri, None).await;
     assert_eq!(one.status, StatusCode::OK, "{}", one.body);
     assert_eq!(one.body["phone"], "");
+    // Nor through login names (often mobile numbers) in the accounts or the audit log.
+    for uri in ["/api/v1/users", "/api/v1/audit"] {
+        let r = page(&t, &b, Method::GET, uri, None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri}: {}", r.body);
+    }
 }
 
 async fn role_changes_are_checked_and_audited(backend: Backend) {
@@ -205,6 +236,17 @@ async fn role_changes_are_checked_and_audited(backend: Backend) {
     .await;
     let r = put(&coord, json!({"role": "lawyer", "lawyer_id": "CH-L01"})).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    // The lawyer's account is filed under the lawyer's centre: its coordinator sees it.
+    let log = t.get("/api/v1/audit?limit=100", &coord).await;
+    assert!(
+        log.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "user.invite" && e["detail"]["lawyer_id"] == "CH-L01"),
+        "{}",
+        log.body
+    );
     // Nobody changes their own role.
     let own = page(
         &t,
@@ -333,4 +375,79 @@ async fn forgotten_after_retention(
     assert_eq!(forgot.len(), 1, "{forgot:?}");
     assert_eq!(forgot[0].2["forgotten"], 1);
     assert_eq!(forgot[0].2["retention_days"], 90);
+}
+
+async fn a_coordinator_reaches_no_other_centre_through_a_firm_administrator(backend: Backend) {
+    let t = TestApp::on(backend, "guangzhou").await;
+    let admin = t.token(TokenRole::Admin, None, None).await;
+    let coord = t.token(TokenRole::Coordinator, Some("GZ-TH"), None).await;
+    // A firm with lawyers on GZ-TH's panel and on another's: one of GZ-CH's lawyers joins
+    // a firm of GZ-TH's.
+    let mut ds = t.store.export_dataset().await.unwrap();
+    let shared = ds
+        .lawyers
+        .iter()
+        .find(|l| l.home_centre_id.as_str() == "GZ-TH")
+        .unwrap()
+        .firm_id
+        .clone();
+    let mover = ds
+        .lawyers
+        .iter_mut()
+        .find(|l| l.home_centre_id.as_str() == "GZ-CH")
+        .unwrap();
+    mover.firm_id = shared.clone();
+    t.store.import_dataset(&ds).await.unwrap();
+    let mut firms: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    for l in &ds.lawyers {
+        firms
+            .entry(l.firm_id.to_string())
+            .or_default()
+            .insert(l.home_centre_id.to_string());
+    }
+    let shared = shared.to_string();
+    let body = json!({"login": "firm.shared", "role": "firm_admin", "firm_id": shared});
+    let r = t.post("/api/v1/users", &coord, body.clone()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // An admin makes it; the coordinator can neither reset it nor change its role.
+    let made = t.post("/api/v1/users", &admin, body).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let id = made.body["id"].as_i64().unwrap();
+    let r = t
+        .post(&format!("/api/v1/users/{id}/reset"), &coord, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    // An unknown lawyer and another centre's lawyer answer alike: no oracle on codes.
+    let (_, code) = invite(
+        &t,
+        &coord,
+        json!({"login": "clerk.th", "role": "finance", "centres": ["GZ-TH"]}),
+    )
+    .await;
+    assert!(!code.is_empty());
+    let clerk = t.get("/api/v1/users", &coord).await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["login"] == "clerk.th")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let other = firms
+        .iter()
+        .find(|(_, cs)| !cs.contains("GZ-TH"))
+        .map(|(f, _)| f.clone())
+        .unwrap();
+    let uri = format!("/api/v1/users/{clerk}/role");
+    let mut answers = vec![];
+    for body in [
+        json!({"role": "lawyer", "lawyer_id": "GZ-NOBODY-1"}),
+        json!({"role": "firm_admin", "firm_id": other}),
+        json!({"role": "firm_admin", "firm_id": "GZ-NOFIRM"}),
+    ] {
+        let r = t.call(Method::PUT, &uri, &coord, Some(body)).await;
+        answers.push(r.status);
+    }
+    assert_eq!(answers, vec![StatusCode::NOT_FOUND; 3]);
 }

@@ -699,8 +699,6 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             Some(json!({"role": "coordinator", "centres": ["GZ-CH"]})),
             EDITS,
         ),
-        // A person's own data: each caller gets their own, never GZ-TH's lawyer's.
-        list("/api/v1/me/data", "/api/v1/me/data".into(), OTHER_LAWYER),
         // Machine tokens: admins only.
         case(
             M::GET,
@@ -761,6 +759,9 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
         "POST /api/v1/auth/login",
         "POST /api/v1/auth/activate",
         "POST /api/v1/auth/logout",
+        // Each caller's own data, whose download is audited (a write): checked below,
+        // before the snapshot.
+        "GET /api/v1/me/data",
     ];
 
     // Every operation of the document has a case.
@@ -793,6 +794,19 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
     for caller in tokens.values() {
         let me = caller.call(&t, Method::GET, "/api/v1/me", None).await;
         assert_eq!(me.status, StatusCode::OK);
+    }
+    // A person's own data: every outsider gets their own, never anything of GZ-TH's lawyer.
+    for who in OTHER_LAWYER {
+        let r = tokens[who]
+            .call(&t, Method::GET, "/api/v1/me/data", None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{who}: {}", r.body);
+        let text = r.body.to_string();
+        assert!(
+            !text.contains(&format!("\"{la}\""))
+                && (who.ends_with("GZ-TH") || !text.contains("GZ-TH")),
+            "{who}'s own data shows GZ-TH's: {text}"
+        );
     }
     // Nothing any refused request does is stored.
     let before = zhiban_store::render_dump(&t.store.dump_tables().await.unwrap());

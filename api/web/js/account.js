@@ -11,10 +11,10 @@ const when = (t) => new Date(t).toLocaleString("zh-CN", { hour12: false });
 /** The roles and centres the person managing accounts may grant. */
 let grants = { roles: [], centres: [], me: null };
 
-/** What a role is tied to, from the form's fields (`centre`, `lawyer`, `firm`). */
-function ties(role, centre, lawyer, firm) {
+/** What a role is tied to, from the form's fields (`centres`, `lawyer`, `firm`). */
+function ties(role, centres, lawyer, firm) {
   const body = { role };
-  if (["coordinator", "finance", "director"].includes(role)) body.centres = [centre];
+  if (["coordinator", "finance", "director"].includes(role)) body.centres = centres;
   if (role === "lawyer") body.lawyer_id = lawyer.trim();
   if (role === "firm_admin") body.firm_id = firm.trim();
   return body;
@@ -179,7 +179,7 @@ function codesTable(rows) {
 
 async function create(ev) {
   ev.preventDefault();
-  const body = { login: $("#u-login").value, ...ties($("#u-role").value, $("#u-centre").value, $("#u-lawyer").value, $("#u-firm").value) };
+  const body = { login: $("#u-login").value, ...ties($("#u-role").value, [$("#u-centre").value], $("#u-lawyer").value, $("#u-firm").value) };
   if ($("#u-name").value.trim()) body.display_name = $("#u-name").value.trim();
   try {
     const made = await api("POST", "/api/v1/users", body);
@@ -237,14 +237,15 @@ function roleForm(u, button) {
   if (row.nextSibling?.classList?.contains("role-form")) return;
   const f = h("form", { class: "row" },
     h("label", {}, "角色 ", h("select", { name: "role" }, grants.roles.map((r) => h("option", { value: r, selected: r === u.role }, ACCOUNT_ROLES[r])))),
-    h("label", {}, "中心 ", h("select", { name: "centre" }, grants.centres.map((c) => h("option", { value: c.id, selected: u.centres.includes(c.id) }, `${c.name}（${c.id}）`)))),
+    h("label", {}, "中心（可多选） ", h("select", { name: "centres", multiple: true, size: Math.min(4, grants.centres.length) },
+      grants.centres.map((c) => h("option", { value: c.id, selected: u.centres.includes(c.id) }, `${c.name}（${c.id}）`)))),
     h("label", {}, "律师编号 ", h("input", { name: "lawyer", maxlength: 40, value: u.lawyer_id || "" })),
     h("label", {}, "律所编号 ", h("input", { name: "firm", maxlength: 40, value: u.firm_id || "" })),
     h("button", { type: "submit" }, "保存角色"));
   f.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
-      await api("PUT", `/api/v1/users/${u.id}/role`, ties(f.elements.role.value, f.elements.centre.value, f.elements.lawyer.value, f.elements.firm.value));
+      await api("PUT", `/api/v1/users/${u.id}/role`, ties(f.elements.role.value, [...f.elements.centres.selectedOptions].map((o) => o.value), f.elements.lawyer.value, f.elements.firm.value));
       toast("角色已更改");
       await list();
     } catch (e) {

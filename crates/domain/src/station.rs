@@ -275,7 +275,9 @@ pub fn beyond_demand<'a>(
     let mut held: BTreeMap<(chrono::NaiveDate, HalfDay, crate::Role), Vec<&crate::Assignment>> =
         BTreeMap::new();
     for a in duties {
-        held.entry((a.date, a.half_day, a.role)).or_default().push(a);
+        held.entry((a.date, a.half_day, a.role))
+            .or_default()
+            .push(a);
     }
     let mut out = vec![];
     for ((date, half, role), list) in held {
@@ -339,7 +341,17 @@ mod tests {
             .map(|a| a.lawyer_id.as_str())
             .collect();
         assert_eq!(hit, vec!["L1", "L2", "L3", "L5"]);
-        assert!(beyond_demand(&duties, &[rule(Weekday::Mon, HalfDay::Am, 2, 1), rule(Weekday::Mon, HalfDay::Pm, 1, 0), rule(Weekday::Tue, HalfDay::Am, 1, 0)]).is_empty());
+        assert!(
+            beyond_demand(
+                &duties,
+                &[
+                    rule(Weekday::Mon, HalfDay::Am, 2, 1),
+                    rule(Weekday::Mon, HalfDay::Pm, 1, 0),
+                    rule(Weekday::Tue, HalfDay::Am, 1, 0)
+                ]
+            )
+            .is_empty()
+        );
     }
 
     #[test]

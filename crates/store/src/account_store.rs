@@ -170,4 +170,20 @@ pub trait AccountStore: Send + Sync + 'static {
         before: chrono::DateTime<chrono::Utc>,
         audit: &Audit,
     ) -> Result<u64, StoreError>;
+
+    /// What the audit log holds about a person: entries `actor` made or that name one of
+    /// `targets` (their account by id and by login name; at most 8), newest first, at most
+    /// `limit`.
+    async fn personal_audit(
+        &self,
+        actor: &str,
+        targets: &[String],
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// The sign-in attempts kept under a login name (the last day's), newest first.
+    async fn login_attempts_of(&self, login: &str) -> Result<Vec<LoginAttempt>, StoreError>;
+
+    /// Writes one audit entry on its own: a read worth recording (a personal-data download).
+    async fn record_audit(&self, audit: &Audit) -> Result<(), StoreError>;
 }

@@ -6,3 +6,5 @@ CREATE INDEX attendance_positions ON attendance (centre_id, check_in_at)
     WHERE check_in_lat IS NOT NULL;
 CREATE INDEX attendance_by_lawyer ON attendance (lawyer_id, date);
 CREATE INDEX ledger_by_lawyer ON ledger_entries (lawyer_id, date);
+CREATE INDEX audit_by_actor ON audit_log (actor);
+CREATE INDEX audit_by_target ON audit_log (target);

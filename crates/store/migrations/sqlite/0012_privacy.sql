@@ -8,3 +8,6 @@ CREATE INDEX attendance_positions ON attendance (centre_id, check_in_at)
 -- A person's own records, for their download.
 CREATE INDEX attendance_by_lawyer ON attendance (lawyer_id, date);
 CREATE INDEX ledger_by_lawyer ON ledger_entries (lawyer_id, date);
+-- What the audit log holds about one person (their download).
+CREATE INDEX audit_by_actor ON audit_log (actor);
+CREATE INDEX audit_by_target ON audit_log (target);

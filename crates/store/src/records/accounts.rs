@@ -110,3 +110,14 @@ pub struct RoleChange {
     /// Firm (firm administrators).
     pub firm_id: Option<FirmId>,
 }
+
+/// A sign-in attempt, as kept for a day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginAttempt {
+    /// The client's address.
+    pub ip: String,
+    /// When (UTC).
+    pub at: DateTime<Utc>,
+    /// Whether the password was right.
+    pub ok: bool,
+}

@@ -367,6 +367,24 @@ pub async fn set_user_role(
         .ok_or_else(|| StoreError::NotFound(format!("no account {id}")))
 }
 
+/// The sign-in attempts kept under a login name (the last day's), newest first.
+pub async fn attempts_of(conn: &mut Conn, login: &str) -> Result<Vec<LoginAttempt>, StoreError> {
+    let rows =
+        sqlx::query("SELECT ip, at, ok FROM login_attempts WHERE login = $1 ORDER BY id DESC")
+            .bind(login)
+            .fetch_all(conn)
+            .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(LoginAttempt {
+                ip: r.try_get("ip")?,
+                at: parse_instant("login_attempts", login, &r.try_get::<String, _>("at")?)?,
+                ok: r.try_get("ok")?,
+            })
+        })
+        .collect()
+}
+
 /// Records a sign-in attempt, forgetting those older than a day.
 pub async fn record_attempt(
     conn: &mut Conn,

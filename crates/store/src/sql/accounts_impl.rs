@@ -252,4 +252,25 @@ impl AccountStore for Backend {
         tx.commit().await?;
         Ok(n)
     }
+
+    async fn personal_audit(
+        &self,
+        actor: &str,
+        targets: &[String],
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut conn = self.read_pool().acquire().await?;
+        audit::personal_audit(&mut conn, actor, targets, limit).await
+    }
+
+    async fn login_attempts_of(&self, login: &str) -> Result<Vec<LoginAttempt>, StoreError> {
+        accounts::attempts_of(&mut *self.read_pool().acquire().await?, login).await
+    }
+
+    async fn record_audit(&self, a: &Audit) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }

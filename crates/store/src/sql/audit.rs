@@ -36,6 +36,59 @@ pub(crate) fn bind_audit(
         .bind(a.detail.to_string())
 }
 
+/// An audit entry as stored.
+fn entry_from_row(r: &super::DbRow) -> Result<AuditEntry, StoreError> {
+    let id: i64 = r.try_get("id")?;
+    let key = id.to_string();
+    let bad = |m: String| corrupt("audit_log", &key, m);
+    Ok(AuditEntry {
+        id,
+        at: parse_instant("audit_log", &key, &r.try_get::<String, _>("at")?)?,
+        actor: r.try_get("actor")?,
+        centre_id: r
+            .try_get::<Option<String>, _>("centre_id")?
+            .map(|c| CentreId::parse(&c))
+            .transpose()
+            .map_err(bad)?,
+        action: r.try_get("action")?,
+        target: r.try_get("target")?,
+        detail: serde_json::from_str(&r.try_get::<String, _>("detail")?)
+            .map_err(|e| corrupt("audit_log", &key, e.to_string()))?,
+    })
+}
+
+/// Entries made by `actor` or naming one of `targets` (at most 8), newest first, at most
+/// `limit` (what the log holds about one person).
+pub async fn personal_audit(
+    conn: &mut Conn,
+    actor: &str,
+    targets: &[String],
+    limit: u32,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let targets = &targets[..targets.len().min(8)];
+    let list = (0..targets.len())
+        .map(|i| format!("${}", i + 3))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let named = if targets.is_empty() {
+        String::new()
+    } else {
+        format!(" OR target IN ({list})")
+    };
+    let sql = format!(
+        "SELECT id, at, actor, centre_id, action, target, detail FROM audit_log \
+         WHERE actor = $1{named} ORDER BY id DESC LIMIT $2"
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(actor)
+        .bind(i64::from(limit));
+    for t in targets {
+        q = q.bind(t);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    rows.iter().map(entry_from_row).collect()
+}
+
 /// Audit entries, newest first, of some centres (None: all).
 pub async fn list_audit(
     conn: &mut Conn,
@@ -59,25 +112,7 @@ pub async fn list_audit(
     .await?;
     let items = rows
         .iter()
-        .map(|r| {
-            let id: i64 = r.try_get("id")?;
-            let key = id.to_string();
-            let bad = |m: String| corrupt("audit_log", &key, m);
-            Ok(AuditEntry {
-                id,
-                at: parse_instant("audit_log", &key, &r.try_get::<String, _>("at")?)?,
-                actor: r.try_get("actor")?,
-                centre_id: r
-                    .try_get::<Option<String>, _>("centre_id")?
-                    .map(|c| CentreId::parse(&c))
-                    .transpose()
-                    .map_err(bad)?,
-                action: r.try_get("action")?,
-                target: r.try_get("target")?,
-                detail: serde_json::from_str(&r.try_get::<String, _>("detail")?)
-                    .map_err(|e| corrupt("audit_log", &key, e.to_string()))?,
-            })
-        })
+        .map(entry_from_row)
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(Paged {
         items,

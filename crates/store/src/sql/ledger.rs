@@ -158,7 +158,18 @@ pub async fn list_ledger(
     .bind(to)
     .fetch_all(&mut *conn)
     .await?;
-    with_applications(conn, &rows).await
+    let apps = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {APP_COLS} FROM ledger_applications a JOIN ledger_entries e \
+         ON e.station_id = a.station_id AND e.date = a.date AND e.half_day = a.half_day \
+         AND e.lawyer_id = a.lawyer_id \
+         WHERE e.centre_id = $1 AND e.date >= $2 AND e.date <= $3 ORDER BY a.id"
+    )))
+    .bind(centre.as_str())
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    with_applications(&rows, &apps)
 }
 
 /// A lawyer's ledger entries, newest first, at most `limit`, with their applications.
@@ -175,40 +186,54 @@ pub async fn lawyer_ledger(
     .bind(i64::from(limit))
     .fetch_all(&mut *conn)
     .await?;
-    with_applications(conn, &rows).await
+    let apps = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {APP_COLS} FROM ledger_applications a WHERE a.lawyer_id = $1 ORDER BY a.id"
+    )))
+    .bind(lawyer.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    with_applications(&rows, &apps)
 }
 
-/// Entries of these rows, each with its applications.
-async fn with_applications(
-    conn: &mut Conn,
-    rows: &[DbRow],
-) -> Result<Vec<LedgerEntry>, StoreError> {
-    let mut out = vec![];
-    for r in rows {
-        let mut e = entry_from_row(r)?;
-        let t = "ledger_entries";
-        let station = e.station_id.to_string();
-        let apps = sqlx::query(
-            "SELECT applicant, received_at, forwarded_at FROM ledger_applications \
-             WHERE station_id = $1 AND date = $2 AND half_day = $3 AND lawyer_id = $4 ORDER BY id",
-        )
-        .bind(e.station_id.as_str())
-        .bind(e.date)
-        .bind(e.half_day.code())
-        .bind(e.lawyer_id.as_str())
-        .fetch_all(&mut *conn)
-        .await?;
-        for a in &apps {
-            e.applications.push(LedgerApplication {
-                applicant: a.try_get("applicant")?,
-                received_at: parse_instant(t, &station, &a.try_get::<String, _>("received_at")?)?,
-                forwarded_at: a
-                    .try_get::<Option<String>, _>("forwarded_at")?
-                    .map(|s| parse_instant(t, &station, &s))
-                    .transpose()?,
-            });
-        }
-        out.push(e);
+/// The columns of an application, as [`with_applications`] reads them.
+const APP_COLS: &str =
+    "a.station_id, a.date, a.half_day, a.lawyer_id, a.applicant, a.received_at, a.forwarded_at";
+
+/// Entries of `rows`, each with its applications among `apps` (read in two queries, not
+/// one per entry).
+fn with_applications(rows: &[DbRow], apps: &[DbRow]) -> Result<Vec<LedgerEntry>, StoreError> {
+    let t = "ledger_applications";
+    let mut by_duty: std::collections::HashMap<(String, NaiveDate, String, String), Vec<_>> =
+        std::collections::HashMap::new();
+    for a in apps {
+        let station: String = a.try_get("station_id")?;
+        let app = LedgerApplication {
+            applicant: a.try_get("applicant")?,
+            received_at: parse_instant(t, &station, &a.try_get::<String, _>("received_at")?)?,
+            forwarded_at: a
+                .try_get::<Option<String>, _>("forwarded_at")?
+                .map(|s| parse_instant(t, &station, &s))
+                .transpose()?,
+        };
+        let key = (
+            station,
+            a.try_get("date")?,
+            a.try_get("half_day")?,
+            a.try_get("lawyer_id")?,
+        );
+        by_duty.entry(key).or_default().push(app);
     }
-    Ok(out)
+    rows.iter()
+        .map(|r| {
+            let mut e = entry_from_row(r)?;
+            let key = (
+                e.station_id.to_string(),
+                e.date,
+                e.half_day.code().to_string(),
+                e.lawyer_id.to_string(),
+            );
+            e.applications = by_duty.remove(&key).unwrap_or_default();
+            Ok(e)
+        })
+        .collect()
 }

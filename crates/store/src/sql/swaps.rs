@@ -62,12 +62,34 @@ pub async fn list_swaps(
     });
     let lawyer = lawyer.map(|l| l.as_str().to_string());
     let firm = firm.map(|f| f.as_str().to_string());
+    // Each filter is written out only when it is given (`$n IS NULL` otherwise, so every
+    // parameter is still used), as in `list_duties`: an `OR` of an unused filter would keep
+    // the planners from the indexes.
+    let given = |on: bool, clause: &str, n: u8| {
+        if on {
+            clause.to_string()
+        } else {
+            format!("${n} IS NULL")
+        }
+    };
     let filter = format!(
-        "FROM swaps s JOIN rosters r ON r.id = s.roster_id \
-        WHERE ($1 IS NULL OR r.centre_id IN {JSON_LIST_1}) \
-        AND ($2 IS NULL OR s.from_lawyer = $2 OR s.to_lawyer = $2) \
-        AND ($3 IS NULL OR s.from_lawyer IN (SELECT id FROM lawyers WHERE firm_id = $3) \
-             OR s.to_lawyer IN (SELECT id FROM lawyers WHERE firm_id = $3))"
+        "FROM swaps s JOIN rosters r ON r.id = s.roster_id WHERE {} AND {} AND {}",
+        given(
+            centres.is_some(),
+            &format!("r.centre_id IN {JSON_LIST_1}"),
+            1
+        ),
+        given(
+            lawyer.is_some(),
+            "(s.from_lawyer = $2 OR s.to_lawyer = $2)",
+            2
+        ),
+        given(
+            firm.is_some(),
+            "(s.from_lawyer IN (SELECT id FROM lawyers WHERE firm_id = $3) \
+             OR s.to_lawyer IN (SELECT id FROM lawyers WHERE firm_id = $3))",
+            3
+        ),
     );
     let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {filter}")))
         .bind(&centres)
