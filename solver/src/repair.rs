@@ -70,27 +70,43 @@ pub fn repair(
     // Only the parts (groups of centres sharing no lawyer) that a change touches are
     // re-solved; every other duty stays exactly as published.
     let parts = crate::parts::components(&p);
-    let touches = |part: &RosterProblem| {
-        changes.iter().any(|c| match c {
-            Change::LawyerOut { lawyer_id, .. } => part.lawyers.iter().any(|l| &l.id == lawyer_id),
-            Change::ExtraDemand {
-                station_id,
-                date,
-                half_day,
-                ..
-            } => part
-                .slots
-                .iter()
-                .any(|s| &s.station_id == station_id && s.date == *date && s.half_day == *half_day),
-            Change::Pin(a) | Change::Unpin(a) => part.slots.iter().any(|s| {
-                s.station_id == a.station_id && s.date == a.date && s.half_day == a.half_day
-            }),
-        })
-    };
     let in_part = |part: &RosterProblem, a: &Assignment| {
         part.slots
             .iter()
             .any(|s| s.station_id == a.station_id && s.date == a.date && s.half_day == a.half_day)
+    };
+    // A lawyer taken off the panel since is no longer in the problem: a part where they
+    // held a duty is re-solved, or the duty would stay with them.
+    let holds_in = |part: &RosterProblem, lawyer: &zhiban_domain::LawyerId| {
+        previous
+            .assignments
+            .iter()
+            .any(|a| &a.lawyer_id == lawyer && in_part(part, a))
+    };
+    let gone = |part: &RosterProblem| {
+        previous
+            .assignments
+            .iter()
+            .any(|a| in_part(part, a) && !p.lawyers.iter().any(|l| l.id == a.lawyer_id))
+    };
+    let touches = |part: &RosterProblem| {
+        gone(part)
+            || changes.iter().any(|c| match c {
+                Change::LawyerOut { lawyer_id, .. } => {
+                    part.lawyers.iter().any(|l| &l.id == lawyer_id) || holds_in(part, lawyer_id)
+                }
+                Change::ExtraDemand {
+                    station_id,
+                    date,
+                    half_day,
+                    ..
+                } => part.slots.iter().any(|s| {
+                    &s.station_id == station_id && s.date == *date && s.half_day == *half_day
+                }),
+                Change::Pin(a) | Change::Unpin(a) => part.slots.iter().any(|s| {
+                    s.station_id == a.station_id && s.date == a.date && s.half_day == a.half_day
+                }),
+            })
     };
     let started = std::time::Instant::now();
     let mut assignments: Vec<Assignment> = vec![];

@@ -4,6 +4,7 @@
 //!
 //! - [`health`]: `GET /healthz`;
 //! - [`panel`]: centres, stations, firms, lawyers, availability, calendar, 名册;
+//!   [`panel_edit`] and [`station_edit`]: keeping firms, lawyers, stations and demand;
 //! - [`rosters`]: roster series, solve and repair jobs; [`versions`]: reading, drafting,
 //!   publishing and comparing versions; [`edits`]: edits to drafts and slot suggestions;
 //!   [`duties`]: published duties;
@@ -34,10 +35,12 @@ pub mod health;
 pub(crate) mod ledger;
 pub(crate) mod out;
 pub(crate) mod panel;
+pub(crate) mod panel_edit;
 pub mod presence;
 pub(crate) mod privacy;
 pub(crate) mod rosters;
 pub(crate) mod signin;
+pub(crate) mod station_edit;
 pub(crate) mod swaps;
 pub(crate) mod tokens;
 pub(crate) mod users;
@@ -47,6 +50,8 @@ pub(crate) mod versions;
 pub(crate) fn router(base: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     base.merge(health::router())
         .merge(panel::router())
+        .merge(panel_edit::router())
+        .merge(station_edit::router())
         .merge(rosters::router())
         .merge(versions::router())
         .merge(edits::router())

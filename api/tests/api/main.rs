@@ -19,6 +19,7 @@ mod http;
 mod instances;
 mod money;
 mod money_property;
+mod panel_admin;
 mod people;
 mod presence;
 mod privacy;

@@ -145,6 +145,15 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
         .get(&format!("/api/v1/lawyers/{la}/availability"), &coord)
         .await
         .body;
+    // Panel records of GZ-TH, as new ones (another code) and as changes.
+    let mut new_lawyer = t.get(&format!("/api/v1/lawyers/{la}"), &coord).await.body;
+    new_lawyer["id"] = json!("GZ-TH-NEW1");
+    let th_firm = s(&new_lawyer["firm_id"]);
+    let mut new_station =
+        t.get(&format!("/api/v1/stations/{st}"), &coord).await.body["station"].clone();
+    new_station["id"] = json!("GZ-TH-NEWST");
+    let rule = json!({"rules": [{"station_id": st, "weekday": "Mon", "half_day": "am",
+        "lawyers": 1, "backups": 0, "skills": [], "languages": [], "min_years": 0}]});
     // Reads that create something on first use (the QR secret) happen before the snapshot.
     assert_eq!(
         t.get(&format!("/api/v1/stations/{st}/qr?date={date}"), &coord)
@@ -388,6 +397,68 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             format!("/api/v1/lawyers/{la}/availability"),
             None,
             OTHER_LAWYER,
+        ),
+        // Keeping the panel: GZ-TH's coordinators and admins only.
+        list(
+            "/api/v1/panel/revision",
+            "/api/v1/panel/revision".into(),
+            OTHER_CENTRE,
+        ),
+        case(
+            M::POST,
+            "/api/v1/firms",
+            "/api/v1/firms".into(),
+            Some(json!({"id": "GZ-TH-FNEW", "name": "新所", "centre_id": "GZ-TH"})),
+            EDITS,
+        ),
+        case(
+            M::PATCH,
+            "/api/v1/firms/{id}",
+            format!("/api/v1/firms/{th_firm}"),
+            Some(json!({"name": "改名"})),
+            EDITS,
+        ),
+        case(
+            M::POST,
+            "/api/v1/lawyers",
+            "/api/v1/lawyers".into(),
+            Some(new_lawyer.clone()),
+            EDITS,
+        ),
+        case(
+            M::PATCH,
+            "/api/v1/lawyers/{id}",
+            format!("/api/v1/lawyers/{la}"),
+            Some(json!({"active": false, "reason": "外人"})),
+            LAWYER_EDITS,
+        ),
+        case(
+            M::POST,
+            "/api/v1/stations",
+            "/api/v1/stations".into(),
+            Some(new_station.clone()),
+            EDITS,
+        ),
+        case(
+            M::PATCH,
+            "/api/v1/stations/{id}",
+            format!("/api/v1/stations/{st}"),
+            Some(json!({"geofence_m": 1})),
+            EDITS,
+        ),
+        case(
+            M::PUT,
+            "/api/v1/stations/{id}/demand",
+            format!("/api/v1/stations/{st}/demand"),
+            Some(json!({"rules": []})),
+            EDITS,
+        ),
+        case(
+            M::POST,
+            "/api/v1/stations/{id}/demand",
+            format!("/api/v1/stations/{st}/demand"),
+            Some(rule.clone()),
+            EDITS,
         ),
         case(
             M::PUT,

@@ -70,6 +70,6 @@ pub use problem::{
 };
 pub use report::{JobProgress, SolveReport, Versioned};
 pub use roster::{Assignment, Diff, Edit, EditError, Edited, Role, Roster};
-pub use station::{DemandRule, Station, StationKind};
+pub use station::{DemandRule, Station, StationKind, beyond_demand};
 pub use subsidy::SubsidyPolicy;
 pub use time::{HalfDay, HalfDayTemplate, parse_time, parse_weekday, weekday_code};
