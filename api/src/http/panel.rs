@@ -425,16 +425,17 @@ pub(crate) const MAX_PREFERENCES: usize = 100;
 /// Replaces a lawyer's availability and wishes: the lawyer themselves, their firm's
 /// administrator, or a coordinator of their centre's pool. Every item must name this lawyer.
 #[utoipa::path(put, path = "/api/v1/lawyers/{id}/availability", tag = "panel",
-    params(("id" = String, Path, description = "lawyer code")), request_body = Availability,
-    responses((status = 200, body = Availability), (status = 400, body = crate::error::Problem),
+    params(("id" = String, Path, description = "lawyer code"), DryRun), request_body = Availability,
+    responses((status = 200, body = AvailabilitySaved), (status = 400, body = crate::error::Problem),
         (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
         (status = 422, body = crate::error::Problem)))]
 async fn put_availability(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<String>,
+    Query(o): Query<DryRun>,
     Body(a): Body<Availability>,
-) -> Result<Json<Availability>, ApiError> {
+) -> Result<Json<AvailabilitySaved>, ApiError> {
     let (ds, l) = lawyer_of(&state, &who, &id).await?;
     who.require_role(&[
         TokenRole::Admin,
@@ -505,11 +506,42 @@ async fn put_availability(
         format!("lawyer/{}", l.id),
         serde_json::json!({"weekly": a.weekly.len(), "leave": a.leave.len(), "preferences": a.preferences.len()}),
     );
-    state
-        .store
-        .replace_lawyer_availability(&l.id, &a.weekly, &a.leave, &a.preferences, &audit)
-        .await?;
-    Ok(Json(a))
+    let affected =
+        crate::http::panel_edit::ruled_out_duties(&state, &ds, &l, &a.weekly, &a.leave).await?;
+    if !o.dry_run {
+        state
+            .store
+            .replace_lawyer_availability(&l.id, &a.weekly, &a.leave, &a.preferences, &audit)
+            .await?;
+    }
+    Ok(Json(AvailabilitySaved {
+        availability: a,
+        affected,
+        dry_run: o.dry_run,
+    }))
+}
+
+/// Whether to save.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DryRun {
+    /// Check the change and list the duties it affects; save nothing.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// Availability as saved (or as it would be), with the published duties from today on that
+/// it rules out: repair them with `POST /api/v1/versions/{version_id}/repair`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AvailabilitySaved {
+    /// The availability.
+    #[serde(flatten)]
+    availability: Availability,
+    /// Duties on leave or on a half-day now never available.
+    affected: Vec<crate::http::out::DutyOut>,
+    /// Nothing was saved.
+    dry_run: bool,
 }
 
 /// Which year.

@@ -214,6 +214,28 @@ pub(crate) async fn duties_from(
     Ok(state.store.list_duties(&q, page).await?.items)
 }
 
+/// The published duties of lawyer `l` from today on that this availability rules out.
+pub(crate) async fn ruled_out_duties(
+    state: &AppState,
+    ds: &Dataset,
+    l: &Lawyer,
+    weekly: &[zhiban_domain::WeeklyUnavailability],
+    leave: &[zhiban_domain::Leave],
+) -> Result<Vec<DutyOut>, ApiError> {
+    let q = DutyQuery {
+        lawyer: Some(l.id.clone()),
+        ..DutyQuery::default()
+    };
+    let held = duties_from(state, q, today_at(state, ds, &l.home_centre_id)).await?;
+    let assignments: Vec<_> = held.iter().map(|d| d.assignment.clone()).collect();
+    let out = zhiban_domain::ruled_out(&assignments, weekly, leave);
+    Ok(held
+        .into_iter()
+        .filter(|d| out.contains(&&d.assignment))
+        .map(Into::into)
+        .collect())
+}
+
 /// Registers a new firm (admins, the coordinators of its centre).
 #[utoipa::path(post, path = "/api/v1/firms", tag = "panel", params(ChangeOptions),
     request_body = Firm,

@@ -144,6 +144,31 @@ async fn retiring_a_lawyer_lists_their_duties_and_the_repair_replans_them(backen
         .filter(|d| s(&d["lawyer_id"]) == lawyer)
         .count();
     let uri = format!("/api/v1/lawyers/{lawyer}");
+    // Long leave over the fortnight lists the same duties, and a dry run saves nothing.
+    let mut avail = t.get(&format!("{uri}/availability"), &coord).await.body;
+    avail["leave"] = json!([{"lawyer_id": lawyer, "from": from,
+        "to": from + chrono::Duration::days(13), "half_day": null, "reason": "病假"}]);
+    let r = t
+        .call(
+            Method::PUT,
+            &format!("{uri}/availability?dry_run=true"),
+            &coord,
+            Some(avail),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["dry_run"], true);
+    assert_eq!(
+        r.body["affected"].as_array().unwrap().len(),
+        theirs,
+        "{}",
+        r.body
+    );
+    let kept = t.get(&format!("{uri}/availability"), &coord).await.body;
+    assert!(
+        !kept.to_string().contains("病假"),
+        "a dry run saves nothing"
+    );
     let leave = json!({"active": false, "reason": "调离本市"});
     // A dry run lists the duties and saves nothing.
     let dry = patch(&t, &format!("{uri}?dry_run=true"), &coord, leave.clone()).await;

@@ -64,7 +64,9 @@ pub use dataset::{Dataset, DatasetError, RuleSettings, Settings, Table};
 pub use error::ValidationError;
 pub use geo::Coordinates;
 pub use ids::{CentreId, FirmId, LawyerId, StationId};
-pub use lawyer::{Lawyer, Leave, Limits, Preference, PreferenceTarget, WeeklyUnavailability};
+pub use lawyer::{
+    Lawyer, Leave, Limits, Preference, PreferenceTarget, WeeklyUnavailability, ruled_out,
+};
 pub use problem::{
     PastDuty, ProblemError, ProblemLawyer, ProblemStation, RosterProblem, Slot, pool_of,
 };
