@@ -1,6 +1,6 @@
 // Drives zhiban's web page in Debian's headless Chromium through playwright-core.
 // Run by api/tests/browser.rs, one phase at a time:
-//   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|labels
+//   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|panel|labels
 // Environment: BASE_URL, LOGIN and CODE (an account and its invitation code), SHOTS (screenshot folder), CHROMIUM (executable),
 // for the lawyer LAT and LON (where the browser says it is), for labels CODES (every code
 // the API can return, by table of the page's labels module).
@@ -244,6 +244,53 @@ async function admin(browser) {
   return { problems };
 }
 
+// A coordinator keeps the 名册: finds a lawyer and changes the phone, adds a firm, sees a
+// bad value refused, and takes a lawyer with duties off the panel, the duties listed first
+// and a repair asked for.
+async function panel(browser) {
+  const { page, problems } = await open(browser, { viewport: { width: 1280, height: 800 } });
+  await page.click("#view-panel");
+  await page.waitForSelector("#panel-list tr td");
+  await page.fill("#panel-search", process.env.EDIT);
+  await page.waitForFunction(() => document.querySelectorAll("#panel-list tr").length === 2);
+  await page.click("#panel-list tr:nth-child(2) button");
+  await page.fill("#lawyer-form input[name=phone]", "13900000003");
+  await page.click("#lawyer-form button[type=submit]");
+  await page.locator("#panel-list td", { hasText: "13900000003" }).waitFor();
+  // Limits the rules refuse (fewer a week than a day) are named, and nothing is saved.
+  await page.click("#panel-list tr:nth-child(2) button");
+  await page.fill("#lawyer-form input[name=per_day]", "2");
+  await page.fill("#lawyer-form input[name=per_week]", "1");
+  await page.click("#lawyer-form button[type=submit]");
+  await page.locator("#lawyer-form .error", { hasText: "per_week" }).waitFor();
+  const refused = current.problems.findIndex((p) => p.includes("status of 422"));
+  check(refused >= 0, "the bad limit was answered 422");
+  current.problems.splice(refused, 1);
+  // A new firm.
+  await page.click("#tab-firms");
+  await page.click("#panel-add");
+  await page.fill("#firm-form input[name=id]", "CH-F09");
+  await page.fill("#firm-form input[name=name]", "广东测试律师事务所");
+  await page.click("#firm-form button[type=submit]");
+  await page.locator("#panel-list td", { hasText: "广东测试律师事务所" }).waitFor();
+  // Off the panel: the duties first, then saved with a repair.
+  await page.click("#tab-lawyers");
+  await page.fill("#panel-search", process.env.RETIRE);
+  await page.waitForFunction(() => document.querySelectorAll("#panel-list tr").length === 2);
+  await page.click("#panel-list tr:nth-child(2) button");
+  await page.uncheck("#lawyer-form input[name=active]");
+  await page.fill("#lawyer-form input[name=reason]", "调离本市");
+  await page.click("#lawyer-form button[type=submit]");
+  await page.waitForSelector("#affected li");
+  const affected = await page.$$eval("#affected li", (els) => els.length);
+  await page.locator("#affected").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${shots}/panel-1280x800.png` });
+  await page.click("#save-repair");
+  await page.locator("#panel-list td", { hasText: "已暂停" }).waitFor();
+  const headers = await page.$$eval("#panel-list th button", (els) => els.map((e) => e.textContent));
+  return { problems, affected, headers };
+}
+
 // Every code the API can return has a Chinese label in the labels module the page loads.
 // CODES is {table: {code: null, or the label the server itself uses for it}}.
 async function labels(browser) {
@@ -271,7 +318,7 @@ async function labels(browser) {
 
 const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"] });
 try {
-  const run = { coordinator, lawyer, finance, director, firmadmin, admin, labels }[phase];
+  const run = { coordinator, lawyer, finance, director, firmadmin, admin, panel, labels }[phase];
   check(run, `unknown phase ${phase}`);
   const result = await run(browser);
   check(result.problems.length === 0, `the page logged problems:\n${result.problems.join("\n")}`);

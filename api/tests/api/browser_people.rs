@@ -96,6 +96,7 @@ async fn director_firm_admin_and_admin_use_the_page_in_chromium() {
     director(&store, &router, &base, &coord, roster).await;
     firm_admin(&store, &router, &base, &coord, &ds, version).await;
     admin(&store, &base).await;
+    panel(&store, &router, &base, &coord, version).await;
     drop(db);
 }
 
@@ -262,4 +263,88 @@ async fn admin(store: &Arc<dyn Store>, base: &str) {
         .unwrap();
     let clerk = store.user_by_login("clerk.ch").await.unwrap().unwrap();
     assert_eq!(clerk.role, TokenRole::Finance);
+}
+
+/// A coordinator keeps the 名册 in the page: a phone changed, a firm added, a bad limit
+/// refused, and a lawyer with duties taken off the panel with a repair asked for.
+async fn panel(
+    store: &Arc<dyn Store>,
+    router: &axum::Router,
+    base: &str,
+    coord: &str,
+    version: i64,
+) {
+    let view = get(router, &format!("/api/v1/versions/{version}"), coord).await;
+    let week2 = (zhiban_testkit::next_monday() + Duration::days(7)).to_string();
+    let retire = view["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["date"].as_str().unwrap() >= week2.as_str())
+        .unwrap()["lawyer_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let edit = if retire == "CH-L03" {
+        "CH-L04"
+    } else {
+        "CH-L03"
+    };
+    let limits_before =
+        get(router, &format!("/api/v1/lawyers/{edit}"), coord).await["limits"].clone();
+    let signin = account_of(
+        store,
+        "keeper.ch",
+        TokenRole::Coordinator,
+        Some("CH"),
+        None,
+        None,
+    )
+    .await;
+    let extra: Vec<(&str, String)> = signin
+        .into_iter()
+        .chain([("EDIT", edit.to_string()), ("RETIRE", retire.clone())])
+        .collect();
+    let b = base.to_string();
+    let found = tokio::task::spawn_blocking(move || browser("panel", &b, &extra))
+        .await
+        .unwrap();
+    assert!(found["affected"].as_u64().unwrap() >= 1, "{found}");
+    let ds = store.export_dataset().await.unwrap();
+    let lawyer = |id: &str| {
+        ds.lawyer(&zhiban_domain::LawyerId::parse(id).unwrap())
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(lawyer(edit).phone, "13900000003");
+    assert_eq!(
+        serde_json::to_value(lawyer(edit).limits).unwrap(),
+        limits_before,
+        "the refused limits were not saved"
+    );
+    assert!(!lawyer(&retire).active);
+    assert!(ds.firms.iter().any(|f| f.id.as_str() == "CH-F09"));
+    // The repair ran as a job and left a draft without the lawyer.
+    let roster = view["roster"]["id"].as_i64().unwrap();
+    let mut draft = None;
+    for _ in 0..300 {
+        let r = get(router, &format!("/api/v1/rosters/{roster}"), coord).await;
+        if let Some(v) = r["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["status"] == "draft")
+        {
+            draft = v["id"].as_i64();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let draft = draft.expect("a repair draft");
+    let d = get(router, &format!("/api/v1/versions/{draft}"), coord).await;
+    assert!(
+        !d["assignments"]
+            .to_string()
+            .contains(&format!("\"{retire}\""))
+    );
 }

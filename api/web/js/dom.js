@@ -43,3 +43,16 @@ export function fail(e, where) {
   if (where) where.textContent = msg;
   toast(msg);
 }
+
+/** Views switched from the header (`views`: {key: [label, open]}); opens `first`. */
+export function tabs(views, first) {
+  const nav = $("#views");
+  const show = (key) => {
+    for (const b of nav.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.view === key));
+    return views[key][1]();
+  };
+  fill(nav, ...Object.entries(views).map(([key, [label]]) =>
+    h("button", { "data-view": key, id: `view-${key}`, onclick: () => show(key) }, label)));
+  nav.hidden = false;
+  return show(first);
+}

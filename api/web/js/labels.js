@@ -109,3 +109,6 @@ export function reasonText(r) {
   if (r.kind === "eligible_at_limits") return `符合条件的 ${r.lawyers.length} 名律师已有值班或达上限`;
   return REASONS[r.kind] || r.kind;
 }
+
+/** Kinds of station. */
+export const STATION_KIND = { detention_centre: "看守所", court: "人民法院", procuratorate: "人民检察院" };

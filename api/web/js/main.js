@@ -4,7 +4,7 @@
 // signs the user in (or sets a first password with an invitation code) and opens the view
 // of their role.
 import { ApiError, api, forgetCsrf, keepCsrf, signedIn } from "./api.js";
-import { $ } from "./dom.js";
+import { $, tabs } from "./dom.js";
 import { ACCOUNT_ROLES } from "./labels.js";
 import { accountView, usersView } from "./account.js";
 import { coordinatorView } from "./coordinator.js";
@@ -12,8 +12,15 @@ import { directorView } from "./director.js";
 import { financeView } from "./finance.js";
 import { firmView } from "./firm.js";
 import { lawyerView } from "./lawyer.js";
+import { panelView } from "./panel.js";
 
-/** The view of each role; coordinators and admins get the roster view. */
+/** Coordinators and admins: the roster grid and the 名册, switched from the header. */
+const keeperView = (me) => tabs({
+  rosters: ["排班", () => coordinatorView(me)],
+  panel: ["名册", () => panelView(me)],
+}, "rosters");
+
+/** The view of each role. */
 const VIEWS = { lawyer: lawyerView, finance: financeView, director: directorView, firm_admin: firmView };
 
 function showActivation(code) {
@@ -112,7 +119,7 @@ async function enter(quiet = false) {
   const name = me.user ? me.user.display_name : me.label;
   $("#who").textContent = `${name}（${ACCOUNT_ROLES[me.role] || me.role}${scope}${me.lawyer_id ? " · " + me.lawyer_id : ""}）`;
   $("#logout").hidden = false;
-  const home = () => (VIEWS[me.role] || coordinatorView)(me);
+  const home = () => (VIEWS[me.role] || keeperView)(me);
   if (me.user) {
     $("#account").hidden = false;
     $("#account").addEventListener("click", () => accountView(me, home));

@@ -1,0 +1,246 @@
+// The coordinator's 名册: the centre's lawyers, firms and stations in searchable, sortable
+// tables, with forms to add and change them and to set a station's weekly demand. A change
+// that takes a lawyer off the panel, adds leave or cuts demand is first checked without
+// saving (`dry_run`): the published duties it affects are listed, and saving can also ask
+// for the minimal-change repair, a draft to review in 排班.
+import { api, items } from "./api.js";
+import { $, fail, fill, h, main, toast } from "./dom.js";
+import { dayLabel } from "./format.js";
+import { HALF, ROLE, STATION_KIND } from "./labels.js";
+
+const WEEKDAYS = [["Mon", "周一"], ["Tue", "周二"], ["Wed", "周三"], ["Thu", "周四"], ["Fri", "周五"], ["Sat", "周六"], ["Sun", "周日"]];
+const list = (s) => s.split(/[,，、\s]+/).map((x) => x.trim()).filter(Boolean);
+
+export async function panelView() {
+  const st = { centre: null, lawyers: [], firms: [], stations: [], tab: "lawyers", sort: "id", query: "" };
+  fill(main(),
+    h("section", { class: "card", id: "panel" },
+      h("h2", {}, "名册"),
+      h("div", { class: "row" },
+        h("label", {}, "中心 ", h("select", { id: "panel-centre", onchange: (e) => load(st, e.target.value) })),
+        ...[["lawyers", "律师"], ["firms", "律所"], ["stations", "工作站"]].map(([k, label]) =>
+          h("button", { class: "secondary", id: `tab-${k}`, onclick: () => { Object.assign(st, { tab: k, sort: "id", query: "" }); $("#panel-search").value = ""; fill($("#panel-form")); render(st); } }, label)),
+        h("label", {}, "搜索 ", h("input", { id: "panel-search", type: "search", placeholder: "姓名、编号、电话…",
+          oninput: (e) => { st.query = e.target.value.trim(); render(st); } }))),
+      h("p", { id: "panel-error", class: "error", role: "alert" }),
+      h("div", { id: "panel-table" }),
+      h("div", { id: "panel-form" })));
+  const centres = await api("GET", "/api/v1/centres");
+  for (const c of centres) $("#panel-centre").append(h("option", { value: c.id }, `${c.name}（${c.id}）`));
+  await load(st, $("#panel-centre").value);
+}
+
+async function load(st, centre) {
+  st.centre = centre;
+  const q = `centre_id=${encodeURIComponent(centre)}&limit=500`;
+  const [lawyers, firms, stations] = await Promise.all([
+    api("GET", `/api/v1/lawyers?${q}`), api("GET", "/api/v1/firms"), api("GET", `/api/v1/stations?${q}`)]);
+  st.lawyers = items(lawyers);
+  st.firms = items(firms);
+  st.stations = items(stations);
+  render(st);
+}
+
+/** The columns of each table: [key, header, value of a row]. */
+function columns(st) {
+  const firm = (id) => st.firms.find((f) => f.id === id)?.name || id;
+  return {
+    lawyers: [["id", "编号", (l) => l.id], ["name", "姓名", (l) => l.name], ["firm", "律所", (l) => firm(l.firm_id)],
+      ["phone", "电话", (l) => l.phone], ["licence", "执业证日期", (l) => l.licence_date],
+      ["skills", "专长", (l) => l.skills.join("、")], ["languages", "语言", (l) => l.languages.join("、")],
+      ["active", "状态", (l) => (l.active ? "在册" : "已暂停")]],
+    firms: [["id", "编号", (f) => f.id], ["name", "名称", (f) => f.name], ["centre", "登记中心", (f) => f.centre_id]],
+    stations: [["id", "编号", (s) => s.id], ["name", "名称", (s) => s.name], ["kind", "类型", (s) => STATION_KIND[s.kind] || s.kind],
+      ["address", "地址", (s) => s.address], ["phone", "电话", (s) => s.phone], ["fence", "签到范围（米）", (s) => s.geofence_m]],
+  }[st.tab];
+}
+
+function render(st) {
+  for (const k of ["lawyers", "firms", "stations"]) $(`#tab-${k}`).setAttribute("aria-pressed", String(st.tab === k));
+  const cols = columns(st);
+  const rows = st[st.tab]
+    .filter((r) => !st.query || cols.some(([, , v]) => String(v(r)).includes(st.query)))
+    .sort((a, b) => {
+      const v = cols.find(([k]) => k === st.sort)[2];
+      return String(v(a)).localeCompare(String(v(b)), "zh-CN");
+    });
+  const add = { lawyers: "新增律师", firms: "新增律所", stations: "新增工作站" }[st.tab];
+  fill($("#panel-table"),
+    h("div", { class: "row" }, h("span", { class: "muted" }, `共 ${rows.length} 条`),
+      h("button", { id: "panel-add", onclick: () => edit(st, null) }, add)),
+    h("table", { class: "list", id: "panel-list" },
+      h("tr", {}, ...cols.map(([k, label]) => h("th", {},
+        h("button", { class: "link-button", "aria-sort": st.sort === k ? "ascending" : "none",
+          onclick: () => { st.sort = k; render(st); } }, label))), h("th", {}, "")),
+      rows.map((r) => h("tr", {}, ...cols.map(([, , v]) => h("td", {}, v(r))),
+        h("td", {}, h("button", { class: "secondary", onclick: () => edit(st, r) }, "编辑"))))));
+}
+
+/** A labelled input of a form. */
+const field = (label, name, value, attrs = {}) =>
+  h("label", { class: "field" }, label, h("input", { name, value: value ?? "", ...attrs }));
+
+function edit(st, record) {
+  const form = { lawyers: lawyerForm, firms: firmForm, stations: stationForm }[st.tab](st, record);
+  fill($("#panel-form"), form);
+  form.scrollIntoView({ block: "nearest" });
+}
+
+function firmForm(st, f) {
+  const form = h("form", { class: "card narrow", id: "firm-form" },
+    h("h3", {}, f ? `编辑律所 ${f.name}` : "新增律所"),
+    f ? null : field("编号", "id", "", { required: true, maxlength: 40 }),
+    field("名称", "name", f?.name, { required: true, maxlength: 100 }),
+    h("button", { type: "submit" }, "保存"), h("p", { class: "error", role: "alert" }));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const e = form.elements;
+    const body = f ? { name: e.name.value } : { id: e.id.value.trim(), name: e.name.value, centre_id: st.centre };
+    save(st, form, f ? "PATCH" : "POST", f ? `/api/v1/firms/${encodeURIComponent(f.id)}` : "/api/v1/firms", body);
+  });
+  return form;
+}
+
+function lawyerForm(st, l) {
+  const x = l || { firm_id: st.firms[0]?.id, skills: [], languages: [], limits: { per_day: 1, per_week: 2, per_month: 6 }, active: true };
+  const form = h("form", { class: "card narrow", id: "lawyer-form" },
+    h("h3", {}, l ? `编辑律师 ${l.name}（${l.id}）` : "新增律师"),
+    l ? null : field("编号", "id", "", { required: true, maxlength: 40 }),
+    field("姓名", "name", x.name, { required: true, maxlength: 50 }),
+    field("手机号", "phone", x.phone, { inputmode: "tel", maxlength: 20 }),
+    h("label", { class: "field" }, "律所", h("select", { name: "firm" },
+      st.firms.map((f) => h("option", { value: f.id, selected: f.id === x.firm_id }, f.name)))),
+    field("执业证日期", "licence", x.licence_date, { type: "date", required: true }),
+    field("专长（用顿号或逗号分隔）", "skills", x.skills.join("、")),
+    field("语言（普通话以外）", "languages", x.languages.join("、")),
+    h("div", { class: "row" },
+      field("每日上限", "per_day", x.limits.per_day, { type: "number", min: 1, max: 2 }),
+      field("每周上限", "per_week", x.limits.per_week, { type: "number", min: 1, max: 14 }),
+      field("每月上限", "per_month", x.limits.per_month, { type: "number", min: 1, max: 62 })),
+    h("label", { class: "field" }, h("input", { type: "checkbox", name: "active", checked: x.active }), " 在册（取消即暂停值班）"),
+    field("变更原因（暂停或恢复时必填）", "reason", "", { maxlength: 200 }),
+    h("button", { type: "submit" }, "保存"), h("p", { class: "error", role: "alert" }), h("div", { class: "affected" }));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const e = form.elements;
+    const body = {
+      name: e.name.value, phone: e.phone.value.trim(), firm_id: e.firm.value, licence_date: e.licence.value,
+      skills: list(e.skills.value), languages: list(e.languages.value),
+      limits: { per_day: Number(e.per_day.value), per_week: Number(e.per_week.value), per_month: Number(e.per_month.value) },
+      active: e.active.checked,
+    };
+    if (l) {
+      if (e.reason.value.trim()) body.reason = e.reason.value.trim();
+      save(st, form, "PATCH", `/api/v1/lawyers/${encodeURIComponent(l.id)}`, body, l.id);
+    } else {
+      const home = { id: e.id.value.trim(), home_centre_id: st.centre, base: st.stations[0]?.location || { lat: 0, lon: 0 } };
+      save(st, form, "POST", "/api/v1/lawyers", { ...home, ...body });
+    }
+  });
+  return form;
+}
+
+function stationForm(st, s) {
+  const x = s || { kind: "court", geofence_m: 200, am: { start: "09:00", end: "12:00" }, pm: { start: "14:00", end: "17:00" } };
+  const form = h("form", { class: "card narrow", id: "station-form" },
+    h("h3", {}, s ? `编辑工作站 ${s.name}` : "新增工作站"),
+    s ? null : field("编号", "id", "", { required: true, maxlength: 40 }),
+    field("名称", "name", x.name, { required: true, maxlength: 100 }),
+    h("label", { class: "field" }, "类型", h("select", { name: "kind" },
+      Object.entries(STATION_KIND).map(([k, v]) => h("option", { value: k, selected: k === x.kind }, v)))),
+    field("地址", "address", x.address, { maxlength: 200 }),
+    field("电话", "phone", x.phone, { maxlength: 30 }),
+    field("签到范围（米）", "fence", x.geofence_m, { type: "number", min: 10, max: 5000 }),
+    h("button", { type: "submit" }, "保存"), h("p", { class: "error", role: "alert" }));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const e = form.elements;
+    const body = { name: e.name.value, kind: e.kind.value, address: e.address.value, phone: e.phone.value, geofence_m: Number(e.fence.value) };
+    if (s) return save(st, form, "PATCH", `/api/v1/stations/${encodeURIComponent(s.id)}`, body);
+    const like = st.stations[0] || x;
+    const rest = { id: e.id.value.trim(), centre_id: st.centre, location: like.location || { lat: 0, lon: 0 },
+      am: like.am, pm: like.pm, min_years: 0, skills: [], contracted_firms: [], holiday_duty: false, priority: 2 };
+    return save(st, form, "POST", "/api/v1/stations", { ...rest, ...body });
+  });
+  if (!s) return form;
+  const wrap = h("div", {}, form, demandForm(st, s));
+  return wrap;
+}
+
+function demandForm(st, s) {
+  const form = h("form", { class: "card", id: "demand-form" }, h("h3", {}, `${s.name} 每周值班需求（人数 / 备班）`),
+    h("p", { class: "muted" }, "填 0 表示该半天不设值班。保存前会列出受影响的已发布值班。"),
+    h("div", { class: "muted", id: "demand-loading" }, "加载中…"),
+    h("button", { type: "submit" }, "保存需求"), h("p", { class: "error", role: "alert" }), h("div", { class: "affected" }));
+  api("GET", `/api/v1/stations/${encodeURIComponent(s.id)}`).then((full) => {
+    const rule = (w, hd) => full.demand.find((r) => r.weekday === w && r.half_day === hd);
+    const num = (name, v) => h("input", { name, type: "number", min: 0, max: 50, value: v ?? 0, size: 3, "aria-label": name });
+    $("#demand-loading").replaceWith(h("table", { class: "list" },
+      h("tr", {}, h("th", {}, ""), ...WEEKDAYS.map(([, l]) => h("th", {}, l))),
+      ...["am", "pm"].map((hd) => h("tr", {}, h("th", {}, HALF[hd]), ...WEEKDAYS.map(([w]) => h("td", {},
+        num(`${w}-${hd}-n`, rule(w, hd)?.lawyers), " / ", num(`${w}-${hd}-b`, rule(w, hd)?.backups)))))));
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const rules = [];
+      for (const [w] of WEEKDAYS) for (const hd of ["am", "pm"]) {
+        const n = Number(form.elements[`${w}-${hd}-n`].value);
+        const b = Number(form.elements[`${w}-${hd}-b`].value);
+        const old = rule(w, hd);
+        if (n > 0 || b > 0) rules.push({ station_id: s.id, weekday: w, half_day: hd, lawyers: n, backups: b,
+          skills: old?.skills || [], languages: old?.languages || [], min_years: old?.min_years || 0 });
+      }
+      save(st, form, "PUT", `/api/v1/stations/${encodeURIComponent(s.id)}/demand`, { rules });
+    });
+  }).catch((e) => fail(e, form.querySelector(".error")));
+  return form;
+}
+
+/** Checks the change without saving; saves at once when it affects no published duty, or
+ *  lists the duties and asks first. `lawyer`: whose duties a repair takes away. */
+async function save(st, form, method, path, body, lawyer) {
+  const err = form.querySelector(".error");
+  const box = form.querySelector(".affected");
+  err.textContent = "";
+  const sep = path.includes("?") ? "&" : "?";
+  try {
+    const dry = await api(method, `${path}${sep}dry_run=true`, body);
+    if (!dry.affected.length || !box) return commit(st, method, path, body, dry.revision);
+    const name = (id) => st.lawyers.find((l) => l.id === id)?.name || id;
+    fill(box, h("div", { class: "card codes", id: "affected" },
+      h("p", { class: "error" }, `此修改影响 ${dry.affected.length} 个已发布的值班：`),
+      h("ul", {}, dry.affected.slice(0, 20).map((d) => {
+        const a = d.assignment;
+        return h("li", {}, `${dayLabel(a.date)} ${HALF[a.half_day]} ${a.station_id} ${ROLE[a.role]}：${name(a.lawyer_id)}`);
+      })),
+      h("div", { class: "row" },
+        h("button", { id: "confirm-save", onclick: (e) => { e.preventDefault(); commit(st, method, path, body, dry.revision); } }, "仍然保存"),
+        lawyer ? h("button", { id: "save-repair", onclick: (e) => { e.preventDefault(); commit(st, method, path, body, dry.revision, dry.affected, lawyer); } }, "保存并生成调整草稿") : null)));
+  } catch (e) {
+    fail(e, err);
+  }
+}
+
+async function commit(st, method, path, body, revision, affected, lawyer) {
+  const sep = path.includes("?") ? "&" : "?";
+  try {
+    await api(method, `${path}${sep}revision=${revision}`, body);
+    toast("已保存");
+    if (affected && lawyer) await repair(affected, lawyer);
+    fill($("#panel-form"));
+    await load(st, st.centre);
+  } catch (e) {
+    fail(e, $("#panel-error"));
+  }
+}
+
+/** Asks for the minimal-change repair of each version the lawyer's duties are in. */
+async function repair(affected, lawyer) {
+  const byVersion = {};
+  for (const d of affected) (byVersion[d.version_id] ||= []).push(d.assignment.date);
+  for (const [v, dates] of Object.entries(byVersion)) {
+    dates.sort();
+    const job = await api("POST", `/api/v1/versions/${v}/repair`, {
+      changes: [{ kind: "lawyer_out", lawyer_id: lawyer, from: dates[0], to: dates[dates.length - 1] }] });
+    toast(`已提交调整（任务 #${job.id}），完成后在“排班”中查看草稿`);
+  }
+}
