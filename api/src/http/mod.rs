@@ -5,6 +5,7 @@
 //! - [`health`]: `GET /healthz`;
 //! - [`panel`]: centres, stations, firms, lawyers, availability, calendar, 名册;
 //!   [`panel_edit`] and [`station_edit`]: keeping firms, lawyers, stations and demand;
+//!   [`panel_files`]: the panel as an Excel workbook, and its template;
 //! - [`rosters`]: roster series, solve and repair jobs; [`versions`]: reading, drafting,
 //!   publishing and comparing versions; [`edits`]: edits to drafts and slot suggestions;
 //!   [`duties`]: published duties;
@@ -36,6 +37,7 @@ pub(crate) mod ledger;
 pub(crate) mod out;
 pub(crate) mod panel;
 pub(crate) mod panel_edit;
+pub(crate) mod panel_files;
 pub mod presence;
 pub(crate) mod privacy;
 pub(crate) mod rosters;
@@ -51,6 +53,7 @@ pub(crate) fn router(base: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     base.merge(health::router())
         .merge(panel::router())
         .merge(panel_edit::router())
+        .merge(panel_files::router())
         .merge(station_edit::router())
         .merge(rosters::router())
         .merge(versions::router())

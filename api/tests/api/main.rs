@@ -20,6 +20,7 @@ mod instances;
 mod money;
 mod money_property;
 mod panel_admin;
+mod panel_files;
 mod people;
 mod presence;
 mod privacy;

@@ -399,6 +399,13 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             OTHER_LAWYER,
         ),
         // Keeping the panel: GZ-TH's coordinators and admins only.
+        case(
+            M::GET,
+            "/api/v1/centres/{id}/panel.xlsx",
+            "/api/v1/centres/GZ-TH/panel.xlsx".into(),
+            None,
+            EDITS,
+        ),
         list(
             "/api/v1/panel/revision",
             "/api/v1/panel/revision".into(),
@@ -830,6 +837,8 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
         "POST /api/v1/auth/login",
         "POST /api/v1/auth/activate",
         "POST /api/v1/auth/logout",
+        // The empty panel workbook: headers and an example row, nothing of any centre.
+        "GET /api/v1/panel/template.xlsx",
         // Each caller's own data, whose download is audited (a write): checked below,
         // before the snapshot.
         "GET /api/v1/me/data",

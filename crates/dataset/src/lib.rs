@@ -50,9 +50,10 @@
 //! ```
 
 mod read;
+pub mod workbook;
 mod write;
 
-pub use read::{from_files, read_dir};
+pub use read::{columns, from_files, read_dir};
 pub use write::{to_files, write_dir};
 
 use std::fmt;

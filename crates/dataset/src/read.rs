@@ -296,7 +296,8 @@ pub fn from_files(
 }
 
 /// The columns of each table; the first `required` must be present in the header.
-pub(crate) fn columns(table: Table) -> &'static [&'static str] {
+/// The columns of a table's file, in order.
+pub fn columns(table: Table) -> &'static [&'static str] {
     match table {
         Table::Centres => &["id", "name", "parent_id", "time_zone", "shares_pool"],
         Table::Firms => &["id", "name", "centre_id"],

@@ -1,0 +1,382 @@
+//! The data set as an Excel workbook (.xlsx), the way coordinators keep it in Excel or WPS:
+//! one sheet per table, named in Chinese with the table's key (`律师（lawyers）`); a header
+//! row of Chinese column names with their keys (`姓名（name）`); then the rows, every cell as
+//! the CSV file holds it. The workbook is the CSV files in another dress: [`write_workbook`]
+//! writes the files [`crate::to_files`] makes, [`read_workbook`] gives back files that
+//! [`crate::from_files`] reads, so one set of rules checks both.
+//!
+//! Reading takes what a spreadsheet program makes of typed values back to the files' text:
+//! numbers without a needless `.0`, dates and times from their Excel serials, booleans as
+//! `true`/`false`. A sheet whose name names no table is ignored (a coordinator's notes).
+
+use crate::read::columns;
+use crate::{ImportError, MAX_CELL_CHARS, MAX_ROWS};
+use std::collections::BTreeMap;
+use zhiban_domain::Table;
+
+/// The tables of a workbook, in order, with their Chinese names.
+pub const SHEETS: [(Table, &str); 9] = [
+    (Table::Centres, "中心"),
+    (Table::Firms, "律所"),
+    (Table::Stations, "工作站"),
+    (Table::Demand, "值班需求"),
+    (Table::Lawyers, "律师"),
+    (Table::Unavailability, "固定不可值班"),
+    (Table::Leave, "请假"),
+    (Table::Preferences, "意愿"),
+    (Table::Calendar, "节假日"),
+];
+
+/// The name of the workbook in errors.
+pub const WORKBOOK: &str = "workbook";
+
+/// A table's key: its file name without `.csv`.
+pub fn key(table: Table) -> &'static str {
+    table.file_name().trim_end_matches(".csv")
+}
+
+/// The sheet of a table: `律师（lawyers）`.
+pub fn sheet_name(table: Table) -> String {
+    let zh = SHEETS
+        .iter()
+        .find(|(t, _)| *t == table)
+        .map(|(_, z)| *z)
+        .unwrap_or("");
+    format!("{zh}（{}）", key(table))
+}
+
+/// The sheet that holds file `file` (`lawyers.csv` → `律师（lawyers）`), for errors.
+pub fn sheet_of_file(file: &str) -> String {
+    SHEETS
+        .iter()
+        .find(|(t, _)| t.file_name() == file)
+        .map(|(t, _)| sheet_name(*t))
+        .unwrap_or_else(|| file.to_string())
+}
+
+/// A column's Chinese name.
+pub fn column_zh(key: &str) -> &'static str {
+    match key {
+        "id" => "编号",
+        "name" => "名称",
+        "parent_id" => "上级中心",
+        "time_zone" => "时区",
+        "shares_pool" => "共享律师库",
+        "centre_id" => "中心",
+        "kind" => "类型",
+        "address" => "地址",
+        "phone" => "电话",
+        "lat" => "纬度",
+        "lon" => "经度",
+        "geofence_m" => "签到范围（米）",
+        "am_start" => "上午开始",
+        "am_end" => "上午结束",
+        "pm_start" => "下午开始",
+        "pm_end" => "下午结束",
+        "min_years" => "最低执业年限",
+        "skills" => "专长",
+        "contracted_firms" => "签约律所",
+        "holiday_duty" => "节假日值班",
+        "priority" => "优先级",
+        "station_id" => "工作站",
+        "weekday" => "星期",
+        "half_day" => "半天",
+        "lawyers" => "值班人数",
+        "backups" => "备班人数",
+        "languages" => "语言",
+        "firm_id" => "律所",
+        "home_centre_id" => "所属中心",
+        "licence_date" => "执业证日期",
+        "max_per_day" => "每日上限",
+        "max_per_week" => "每周上限",
+        "max_per_month" => "每月上限",
+        "active" => "在册",
+        "lawyer_id" => "律师",
+        "start_date" => "开始日期",
+        "end_date" => "结束日期",
+        "reason" => "原因",
+        "target" => "对象",
+        "date" => "日期",
+        "works_as" => "按星期几上班",
+        _ => "",
+    }
+}
+
+/// A header cell: `姓名（name）`.
+pub fn header(key: &str) -> String {
+    match column_zh(key) {
+        "" => key.to_string(),
+        zh => format!("{zh}（{key}）"),
+    }
+}
+
+/// The key in a header or sheet name: the text in its last parentheses (full-width or
+/// not), or the whole text.
+pub fn key_in(text: &str) -> String {
+    let t = text.trim();
+    let open = t.rfind(['（', '(']);
+    let close = t.rfind(['）', ')']);
+    match (open, close) {
+        (Some(o), Some(c)) if c > o => {
+            let start = o + t[o..].chars().next().map_or(1, char::len_utf8);
+            t[start..c].trim().to_string()
+        }
+        _ => t.to_string(),
+    }
+}
+
+/// The values a column accepts, offered as a list in the spreadsheet.
+fn choices(table: Table, key: &str) -> Option<&'static [&'static str]> {
+    const BOOLS: &[&str] = &["true", "false"];
+    match (table, key) {
+        (_, "shares_pool" | "holiday_duty" | "active") => Some(BOOLS),
+        (Table::Stations, "kind") => Some(&["detention_centre", "court", "procuratorate"]),
+        (_, "weekday") => Some(&["mon", "tue", "wed", "thu", "fri", "sat", "sun"]),
+        (_, "half_day") => Some(&["am", "pm"]),
+        (Table::Calendar, "kind") => Some(&["holiday", "workday"]),
+        _ => None,
+    }
+}
+
+/// An example row of each table, for the template.
+fn example(table: Table) -> &'static [&'static str] {
+    match table {
+        Table::Centres => &[
+            "GZ-TH",
+            "广州市天河区法律援助处",
+            "",
+            "Asia/Shanghai",
+            "false",
+        ],
+        Table::Firms => &["GZ-F001", "广东某某律师事务所", "GZ-TH"],
+        Table::Stations => &[
+            "GZ-TH-KSS",
+            "GZ-TH",
+            "天河区看守所法律援助工作站",
+            "detention_centre",
+            "天河区某路1号",
+            "020-12345678",
+            "23.13",
+            "113.26",
+            "200",
+            "09:00",
+            "12:00",
+            "14:00",
+            "17:00",
+            "0",
+            "",
+            "",
+            "true",
+            "1",
+        ],
+        Table::Demand => &["GZ-TH-KSS", "mon", "am", "1", "0", "", "", "0"],
+        Table::Lawyers => &[
+            "GZ-L0001",
+            "张某",
+            "13800000000",
+            "GZ-F001",
+            "GZ-TH",
+            "2015-06-01",
+            "juvenile",
+            "yue",
+            "1",
+            "2",
+            "6",
+            "23.13",
+            "113.32",
+            "true",
+        ],
+        Table::Unavailability => &["GZ-L0001", "wed", "pm"],
+        Table::Leave => &["GZ-L0001", "2027-01-04", "2027-01-08", "", "年假"],
+        Table::Preferences => &["GZ-L0001", "avoid_station", "GZ-TH-KSS"],
+        Table::Calendar => &["2027-01-01", "holiday", "元旦", ""],
+        Table::Subsidy => &[],
+    }
+}
+
+/// Rows that get a validation list, in every sheet.
+const VALIDATED_ROWS: u32 = 10_000;
+
+/// Writes the tables of `files` (as [`crate::to_files`] makes them) as a workbook; with
+/// `template`, each sheet holds an example row instead.
+pub fn write_workbook(
+    files: &BTreeMap<String, String>,
+    template: bool,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{DataValidation, Format, Workbook};
+    let mut wb = Workbook::new();
+    let head = Format::new().set_bold().set_background_color("#DCE6F1");
+    let text = Format::new().set_num_format("@");
+    for (table, _) in SHEETS {
+        let keys = columns(table);
+        let sheet = wb.add_worksheet().set_name(sheet_name(table))?;
+        for (c, k) in keys.iter().enumerate() {
+            let col = u16::try_from(c).unwrap_or(u16::MAX);
+            sheet.write_with_format(0, col, header(k), &head)?;
+            sheet.set_column_width(col, 14)?;
+            // Text cells: Excel keeps codes, phone numbers and dates as typed.
+            sheet.set_column_format(col, &text)?;
+            if let Some(list) = choices(table, k) {
+                let dv = DataValidation::new().allow_list_strings(list)?;
+                sheet.add_data_validation(1, col, VALIDATED_ROWS, col, &dv)?;
+            }
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        let rows: Vec<Vec<String>> = if template {
+            vec![example(table).iter().map(|s| s.to_string()).collect()]
+        } else {
+            data_rows(
+                files
+                    .get(table.file_name())
+                    .map(String::as_str)
+                    .unwrap_or(""),
+            )
+        };
+        for (r, row) in rows.iter().enumerate() {
+            let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
+            for (c, v) in row.iter().enumerate() {
+                let col = u16::try_from(c).unwrap_or(u16::MAX);
+                sheet.write_string_with_format(r, col, v, &text)?;
+            }
+        }
+    }
+    wb.save_to_buffer()
+}
+
+/// The data rows of a CSV file's text.
+fn data_rows(csv_text: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(csv_text.as_bytes())
+        .records()
+        .filter_map(Result::ok)
+        .map(|r| r.iter().map(str::to_string).collect())
+        .collect()
+}
+
+fn whole(message: impl Into<String>) -> ImportError {
+    ImportError {
+        file: WORKBOOK.into(),
+        row: 0,
+        field: String::new(),
+        message: message.into(),
+    }
+}
+
+/// A cell as the CSV files write it.
+fn cell_text(d: &calamine::Data) -> String {
+    use calamine::Data;
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.trim().to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        Data::Float(f) => f.to_string(),
+        Data::DateTime(x) => serial_text(x.as_f64()),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+/// An Excel date or time serial as `YYYY-MM-DD` or `HH:MM`.
+fn serial_text(serial: f64) -> String {
+    if (0.0..1.0).contains(&serial) {
+        let minutes = (serial * 24.0 * 60.0).round() as i64;
+        return format!("{:02}:{:02}", minutes / 60, minutes % 60);
+    }
+    let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap_or_default();
+    (epoch + chrono::Duration::days(serial.floor() as i64))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// The CSV files in workbook `bytes`, keyed by file name, one per sheet that names a table.
+/// The header row gives the columns by their keys; blank rows are left out.
+pub fn read_workbook(bytes: &[u8]) -> Result<BTreeMap<String, String>, ImportError> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e| whole(format!("is not an .xlsx workbook ({e})")))?;
+    let mut files = BTreeMap::new();
+    for name in book.sheet_names() {
+        let key = key_in(&name);
+        let Some((table, _)) = SHEETS.iter().find(|(t, _)| self::key(*t) == key) else {
+            continue;
+        };
+        let range = book
+            .worksheet_range(&name)
+            .map_err(|e| whole(format!("sheet {name}: {e}")))?;
+        let mut rows = range.rows();
+        let Some(head) = rows.next() else { continue };
+        let keys: Vec<String> = head.iter().map(|c| key_in(&cell_text(c))).collect();
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(&keys).map_err(|e| whole(e.to_string()))?;
+        let mut n = 0usize;
+        for (i, row) in rows.enumerate() {
+            let cells: Vec<String> = row.iter().map(cell_text).collect();
+            if cells.iter().all(String::is_empty) {
+                continue;
+            }
+            n += 1;
+            if n > MAX_ROWS {
+                return Err(ImportError {
+                    file: table.file_name().into(),
+                    row: 0,
+                    field: String::new(),
+                    message: format!("more than {MAX_ROWS} rows"),
+                });
+            }
+            if let Some(c) = cells
+                .iter()
+                .position(|c| c.chars().count() > MAX_CELL_CHARS)
+            {
+                return Err(ImportError {
+                    file: table.file_name().into(),
+                    row: i as u64 + 2,
+                    field: keys.get(c).cloned().unwrap_or_default(),
+                    message: format!("more than {MAX_CELL_CHARS} characters"),
+                });
+            }
+            w.write_record(&cells).map_err(|e| whole(e.to_string()))?;
+        }
+        let bytes = w.into_inner().map_err(|e| whole(e.to_string()))?;
+        let text = String::from_utf8(bytes).map_err(|e| whole(e.to_string()))?;
+        files.insert(table.file_name().to_string(), text);
+    }
+    if files.is_empty() {
+        return Err(whole(
+            "has no sheet named after a table (such as 律师（lawyers）); start from the template",
+        ));
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_found_in_chinese_headers_and_sheet_names() {
+        assert_eq!(key_in("姓名（name）"), "name");
+        assert_eq!(key_in("律师(lawyers)"), "lawyers");
+        assert_eq!(key_in(" id "), "id");
+        assert_eq!(key_in("签到范围（米）（geofence_m）"), "geofence_m");
+        assert_eq!(header("licence_date"), "执业证日期（licence_date）");
+        assert_eq!(sheet_name(Table::Lawyers), "律师（lawyers）");
+        assert_eq!(sheet_of_file("demand.csv"), "值班需求（demand）");
+    }
+
+    #[test]
+    fn excel_serials_read_back_as_the_files_write_them() {
+        assert_eq!(serial_text(45_000.0), "2023-03-15");
+        assert_eq!(serial_text(0.375), "09:00");
+        assert_eq!(serial_text(0.7083333333), "17:00");
+    }
+
+    #[test]
+    fn every_example_row_fills_its_table() {
+        for (t, _) in SHEETS {
+            assert_eq!(example(t).len(), columns(t).len(), "{t:?}");
+        }
+    }
+}
