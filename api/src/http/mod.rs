@@ -5,7 +5,8 @@
 //! - [`health`]: `GET /healthz`;
 //! - [`panel`]: centres, stations, firms, lawyers, availability, calendar, 名册;
 //!   [`panel_edit`] and [`station_edit`]: keeping firms, lawyers, stations and demand;
-//!   [`panel_files`]: the panel as an Excel workbook, and its template;
+//!   [`panel_files`]: the panel as an Excel workbook, and its template; [`imports`]: a
+//!   centre's panel imported from a workbook, previewed then applied;
 //! - [`rosters`]: roster series, solve and repair jobs; [`versions`]: reading, drafting,
 //!   publishing and comparing versions; [`edits`]: edits to drafts and slot suggestions;
 //!   [`duties`]: published duties;
@@ -33,6 +34,7 @@ pub(crate) mod exports;
 pub(crate) mod feeds;
 pub(crate) mod finance;
 pub mod health;
+pub(crate) mod imports;
 pub(crate) mod ledger;
 pub(crate) mod out;
 pub(crate) mod panel;
@@ -54,6 +56,7 @@ pub(crate) fn router(base: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .merge(panel::router())
         .merge(panel_edit::router())
         .merge(panel_files::router())
+        .merge(imports::router())
         .merge(station_edit::router())
         .merge(rosters::router())
         .merge(versions::router())

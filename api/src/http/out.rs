@@ -152,7 +152,7 @@ impl From<SwapRecord> for SwapOut {
 }
 
 /// A duty in a published version.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
 pub(crate) struct DutyOut {
     /// Series.
     pub(crate) roster_id: i64,

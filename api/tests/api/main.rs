@@ -16,6 +16,7 @@ mod crash;
 mod feeds;
 mod feeds_trust;
 mod http;
+mod imports;
 mod instances;
 mod money;
 mod money_property;

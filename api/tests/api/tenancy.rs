@@ -220,6 +220,27 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
         .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
     let account = made.body["id"].as_i64().unwrap();
+    // A preview of an import of GZ-TH's panel (its own workbook, unchanged).
+    let book = crate::imports::export_of(&t, &coord, "GZ-TH").await;
+    let xlsx = crate::imports::XLSX;
+    let previewed = t
+        .send(
+            Method::POST,
+            "/api/v1/imports?centre_id=GZ-TH",
+            Some(&coord),
+            Some((xlsx, book.clone())),
+            &[],
+        )
+        .await;
+    assert_eq!(previewed.status, StatusCode::CREATED, "{}", previewed.body);
+    // A centre's own workbook, unchanged, reads back without a problem or a change.
+    assert_eq!(
+        (&previewed.body["errors"], &previewed.body["changes"]),
+        (&json!([]), &json!([])),
+        "{}",
+        previewed.body
+    );
+    let import = previewed.body["id"].as_i64().unwrap();
 
     let duty_ref = json!({"station_id": st, "date": date, "half_day": half});
     let with = |extra: Value| {
@@ -397,6 +418,28 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             format!("/api/v1/lawyers/{la}/availability"),
             None,
             OTHER_LAWYER,
+        ),
+        // Imports of GZ-TH's panel.
+        case(
+            M::GET,
+            "/api/v1/imports/{id}",
+            format!("/api/v1/imports/{import}"),
+            None,
+            EDITS,
+        ),
+        case(
+            M::POST,
+            "/api/v1/imports/{id}/apply",
+            format!("/api/v1/imports/{import}/apply"),
+            Some(json!({})),
+            EDITS,
+        ),
+        case(
+            M::POST,
+            "/api/v1/imports",
+            "/api/v1/imports?centre_id=GZ-TH&mode=replace".into(),
+            Some(json!({})),
+            EDITS,
         ),
         // Keeping the panel: GZ-TH's coordinators and admins only.
         case(

@@ -49,6 +49,7 @@
 //! assert_eq!(err.to_string(), "centres.csv row 2, column shares_pool: expected true or false, got \"maybe\"");
 //! ```
 
+pub mod part;
 mod read;
 pub mod workbook;
 mod write;

@@ -117,6 +117,22 @@ pub trait PanelStore: Send + Sync + 'static {
     /// new revisions.
     async fn write_panel(&self, w: &PanelWrite, audits: &[Audit]) -> Result<Revisions, StoreError>;
 
+    /// Keeps a spreadsheet import's preview.
+    async fn create_import(&self, i: &NewImport) -> Result<ImportRecord, StoreError>;
+
+    /// An import by id.
+    async fn get_import(&self, id: i64) -> Result<Option<ImportRecord>, StoreError>;
+
+    /// Applies an import's records in one transaction and marks it applied, with its audit
+    /// entry: a `Conflict` if it was applied already or the panel revision is no longer
+    /// `w.base`.
+    async fn apply_import(
+        &self,
+        id: i64,
+        w: &PanelWrite,
+        audit: &Audit,
+    ) -> Result<Revisions, StoreError>;
+
     /// The revision counters of the panel and of published rosters: caches of either are
     /// current while these are unchanged.
     async fn revisions(&self) -> Result<Revisions, StoreError>;

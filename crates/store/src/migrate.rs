@@ -42,6 +42,7 @@ const TABLES: &[&str] = &[
     "user_centres",
     "sessions",
     "login_attempts",
+    "imports",
 ];
 
 /// One table as copied and verified.

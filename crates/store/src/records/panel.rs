@@ -140,7 +140,7 @@ impl Counts {
 
 /// Changed panel records to write in one transaction (an edit in the page or the API, or an
 /// import's apply).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PanelWrite {
     /// The panel revision the change was made against: refused if it moved on.
     pub base: Option<i64>,
@@ -150,6 +150,60 @@ pub struct PanelWrite {
     pub stations: Vec<zhiban_domain::Station>,
     /// Stations whose weekly demand is replaced, with the new rules.
     pub demand: Vec<(zhiban_domain::StationId, Vec<zhiban_domain::DemandRule>)>,
-    /// Lawyers to add or update (their availability is kept).
+    /// Lawyers to add or update (their availability is kept unless listed below).
     pub lawyers: Vec<zhiban_domain::Lawyer>,
+    /// Lawyers whose weekly unavailability, leave and wishes are replaced.
+    #[serde(default)]
+    pub availability: Vec<LawyerAvailability>,
+}
+
+/// One lawyer's availability, replaced whole.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LawyerAvailability {
+    /// The lawyer.
+    pub lawyer_id: zhiban_domain::LawyerId,
+    /// Weekly half-days never available.
+    pub weekly: Vec<zhiban_domain::WeeklyUnavailability>,
+    /// Dated leave.
+    pub leave: Vec<zhiban_domain::Leave>,
+    /// Wishes.
+    pub preferences: Vec<zhiban_domain::Preference>,
+}
+
+/// A spreadsheet import as previewed, and whether it was applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportRecord {
+    /// Id.
+    pub id: i64,
+    /// The centre whose panel it changes.
+    pub centre_id: zhiban_domain::CentreId,
+    /// `merge` or `replace`.
+    pub mode: String,
+    /// The panel revision the preview was made against.
+    pub base_revision: i64,
+    /// The preview: the records to write, the changes and the errors.
+    pub preview: serde_json::Value,
+    /// When it was previewed (UTC).
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// By whom.
+    pub created_by: String,
+    /// When it was applied, if it was.
+    pub applied_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// By whom.
+    pub applied_by: Option<String>,
+}
+
+/// A preview to keep.
+#[derive(Debug, Clone)]
+pub struct NewImport {
+    /// The centre.
+    pub centre_id: zhiban_domain::CentreId,
+    /// `merge` or `replace`.
+    pub mode: String,
+    /// The panel revision it was made against.
+    pub base_revision: i64,
+    /// The preview.
+    pub preview: serde_json::Value,
+    /// By whom.
+    pub created_by: String,
 }

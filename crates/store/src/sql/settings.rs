@@ -60,7 +60,96 @@ pub async fn write_changes(
     for l in &w.lawyers {
         super::lawyers::upsert_lawyer(&mut p, l).await?;
     }
+    for a in &w.availability {
+        super::lawyers::replace_availability(
+            &mut p,
+            &a.lawyer_id,
+            a.weekly.iter(),
+            a.leave.iter(),
+            a.preferences.iter(),
+        )
+        .await?;
+    }
     Ok(now)
+}
+
+const IMPORT_COLS: &str = "id, centre_id, mode, base_revision, preview, created_at, created_by, \
+    applied_at, applied_by";
+
+fn import_from_row(r: &super::DbRow) -> Result<crate::ImportRecord, StoreError> {
+    use sqlx::Row;
+    let id: i64 = r.try_get("id")?;
+    let key = id.to_string();
+    let t = "imports";
+    Ok(crate::ImportRecord {
+        id,
+        centre_id: zhiban_domain::CentreId::parse(&r.try_get::<String, _>("centre_id")?)
+            .map_err(|m| corrupt(t, &key, m))?,
+        mode: r.try_get("mode")?,
+        base_revision: r.try_get("base_revision")?,
+        preview: serde_json::from_str(&r.try_get::<String, _>("preview")?)
+            .map_err(|e| corrupt(t, &key, e.to_string()))?,
+        created_at: super::parse_instant(t, &key, &r.try_get::<String, _>("created_at")?)?,
+        created_by: r.try_get("created_by")?,
+        applied_at: r
+            .try_get::<Option<String>, _>("applied_at")?
+            .map(|s| super::parse_instant(t, &key, &s))
+            .transpose()?,
+        applied_by: r.try_get("applied_by")?,
+    })
+}
+
+/// Keeps an import's preview.
+pub async fn insert_import(
+    conn: &mut Conn,
+    i: &crate::NewImport,
+) -> Result<crate::ImportRecord, StoreError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO imports (centre_id, mode, base_revision, preview, created_at, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {IMPORT_COLS}"
+    )))
+    .bind(i.centre_id.as_str())
+    .bind(&i.mode)
+    .bind(i.base_revision)
+    .bind(i.preview.to_string())
+    .bind(super::to_instant(chrono::Utc::now()))
+    .bind(&i.created_by)
+    .fetch_one(conn)
+    .await?;
+    import_from_row(&row)
+}
+
+/// An import by id.
+pub async fn get_import(
+    conn: &mut Conn,
+    id: i64,
+) -> Result<Option<crate::ImportRecord>, StoreError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {IMPORT_COLS} FROM imports WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(import_from_row).transpose()
+}
+
+/// Marks an import applied; a conflict if it was already.
+pub async fn mark_applied(conn: &mut Conn, id: i64, by: &str) -> Result<(), StoreError> {
+    let n = sqlx::query(
+        "UPDATE imports SET applied_at = $1, applied_by = $2 WHERE id = $3 AND applied_at IS NULL",
+    )
+    .bind(super::to_instant(chrono::Utc::now()))
+    .bind(by)
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::Conflict(format!(
+            "import {id} was applied already"
+        )));
+    }
+    Ok(())
 }
 
 /// Stores the data-set settings, replacing earlier ones.

@@ -110,6 +110,31 @@ impl PanelStore for Backend {
         Ok(rev)
     }
 
+    async fn create_import(&self, i: &NewImport) -> Result<ImportRecord, StoreError> {
+        let mut tx = self.write().await?;
+        let rec = settings::insert_import(&mut tx, i).await?;
+        tx.commit().await?;
+        Ok(rec)
+    }
+
+    async fn get_import(&self, id: i64) -> Result<Option<ImportRecord>, StoreError> {
+        settings::get_import(&mut *self.read_pool().acquire().await?, id).await
+    }
+
+    async fn apply_import(
+        &self,
+        id: i64,
+        w: &PanelWrite,
+        a: &Audit,
+    ) -> Result<Revisions, StoreError> {
+        let mut tx = self.write().await?;
+        settings::mark_applied(&mut tx, id, &a.actor).await?;
+        let rev = settings::write_changes(&mut tx, w).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(rev)
+    }
+
     async fn export_dataset(&self) -> Result<Dataset, StoreError> {
         // One read transaction, so the export is a consistent snapshot.
         let mut tx = self.read_pool().begin().await?;

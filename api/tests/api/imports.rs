@@ -1,0 +1,229 @@
+//! Importing a centre's panel from a spreadsheet, on both databases: a workbook exported by
+//! zhiban and edited with Python's openpyxl previews with every problem (sheet, row, column)
+//! and changes nothing; fixed, it previews its changes field by field and applies in one
+//! transaction, once; a preview the panel has moved past is refused; `replace` takes the
+//! lawyers the workbook leaves out off the panel; a zip of the CSV folder imports too.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use zhiban_store::TokenRole;
+
+use crate::helpers::*;
+
+on_both!(a_workbook_previews_every_problem_then_applies_once_when_fixed,);
+
+pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+async fn export(t: &TestApp, token: &str) -> Vec<u8> {
+    export_of(t, token, "CH").await
+}
+
+/// A centre's panel workbook, as its coordinator downloads it.
+pub(crate) async fn export_of(t: &TestApp, token: &str, centre: &str) -> Vec<u8> {
+    let res = t
+        .router
+        .clone()
+        .oneshot(
+            Request::get(format!("/api/v1/centres/{centre}/panel.xlsx"))
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.into_body().collect().await.unwrap().to_bytes().to_vec()
+}
+
+/// Edits `book` with openpyxl: `script` gets `ws`, the lawyers sheet, and `col(key)`.
+fn edit(book: &[u8], script: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("panel.xlsx");
+    std::fs::write(&file, book).unwrap();
+    let python = std::env::var("ZHIBAN_PYTHON").unwrap_or_else(|_| "python3".into());
+    let program = format!(
+        "import sys, openpyxl\nwb = openpyxl.load_workbook(sys.argv[1])\nws = wb['律师（lawyers）']\nhead = [c.value for c in ws[1]]\ncol = lambda k: [i for i, h in enumerate(head) if h.endswith('（' + k + '）')][0] + 1\n{script}\nwb.save(sys.argv[1])\n"
+    );
+    let out = std::process::Command::new(&python)
+        .arg("-c")
+        .arg(&program)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openpyxl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(&file).unwrap()
+}
+
+async fn preview(t: &TestApp, token: &str, mode: &str, kind: &str, book: Vec<u8>) -> Reply {
+    t.send(
+        Method::POST,
+        &format!("/api/v1/imports?centre_id=CH&mode={mode}"),
+        Some(token),
+        Some((kind, book)),
+        &[],
+    )
+    .await
+}
+
+async fn dump(t: &TestApp) -> String {
+    let mut d = t.store.dump_tables().await.unwrap();
+    d.remove("imports");
+    d.remove("audit_log");
+    zhiban_store::render_dump(&d)
+}
+
+fn kinds(preview: &Value) -> Vec<(String, String)> {
+    preview["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (s(&c["kind"]), s(&c["code"])))
+        .collect()
+}
+
+async fn a_workbook_previews_every_problem_then_applies_once_when_fixed(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
+    let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
+    let book = export(&t, &coord).await;
+    // A phone changed, a lawyer added, and two bad rows.
+    let fixed = edit(
+        &book,
+        "ws.cell(row=2, column=col('phone'), value='13911112222')\n\
+         new = [c.value for c in ws[3]]\nws.append(new)\nr = ws.max_row\n\
+         ws.cell(row=r, column=col('id'), value='CH-L20')\nws.cell(row=r, column=col('name'), value='林新')",
+    );
+    let broken = edit(
+        &fixed,
+        "ws.cell(row=4, column=col('firm_id'), value='CH-F99')\n\
+         ws.cell(row=6, column=col('licence_date'), value='2999-01-01')",
+    );
+    let before = dump(&t).await;
+    let r = preview(&t, &coord, "merge", XLSX, broken).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let errors: Vec<(u64, String)> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["row"].as_u64().unwrap(), s(&e["column"])))
+        .collect();
+    // Both bad rows, then what rests on them (the left-out lawyer's availability rows).
+    assert_eq!(
+        errors[..2],
+        [(6, "licence_date".into()), (4, "firm_id".into())],
+        "{}",
+        r.body
+    );
+    assert!(
+        errors[2..].iter().all(|(_, c)| c == "lawyer_id"),
+        "{}",
+        r.body
+    );
+    assert!(r.body["errors"][0]["sheet"] == "律师（lawyers）");
+    let id = r.body["id"].as_i64().unwrap();
+    let refused = t
+        .post(&format!("/api/v1/imports/{id}/apply"), &coord, json!({}))
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert_eq!(dump(&t).await, before, "a preview changes nothing");
+
+    // Fixed: the changes field by field, then applied once.
+    let r = preview(&t, &coord, "merge", XLSX, fixed.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["errors"], json!([]), "{}", r.body);
+    assert_eq!(
+        kinds(&r.body),
+        vec![
+            ("changed".into(), "CH-L01".into()),
+            ("added".into(), "CH-L20".into())
+        ],
+        "{}",
+        r.body
+    );
+    let phone = &r.body["changes"][0]["fields"][0];
+    assert_eq!(
+        (s(&phone["field"]), s(&phone["new"])),
+        ("phone".into(), "13911112222".into())
+    );
+    // An added record lists every field it brings.
+    let record = t.get("/api/v1/lawyers/CH-L01", &coord).await.body;
+    assert_eq!(
+        r.body["changes"][1]["fields"].as_array().unwrap().len(),
+        record.as_object().unwrap().len()
+    );
+    let id = r.body["id"].as_i64().unwrap();
+    let uri = format!("/api/v1/imports/{id}/apply");
+    let ok = t.post(&uri, &coord, json!({})).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(
+        t.get("/api/v1/lawyers/CH-L01", &coord).await.body["phone"],
+        "13911112222"
+    );
+    assert_eq!(
+        t.get("/api/v1/lawyers/CH-L20", &coord).await.body["name"],
+        "林新"
+    );
+    let again = t.post(&uri, &coord, json!({})).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+
+    // A preview the panel has moved past is refused, and changes nothing.
+    let later = edit(
+        &book,
+        "ws.cell(row=2, column=col('phone'), value='13933334444')",
+    );
+    let r = preview(&t, &coord, "merge", XLSX, later).await;
+    let id = r.body["id"].as_i64().unwrap();
+    let moved = t
+        .call(
+            Method::PATCH,
+            "/api/v1/lawyers/CH-L02",
+            &coord,
+            Some(json!({"phone": "13955556666"})),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK);
+    let before = dump(&t).await;
+    let stale = t
+        .post(&format!("/api/v1/imports/{id}/apply"), &coord, json!({}))
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    assert_eq!(dump(&t).await, before);
+
+    // Replace: the lawyers the workbook leaves out leave the active panel.
+    let fewer = edit(&export(&t, &coord).await, "ws.delete_rows(2)");
+    let r = preview(&t, &coord, "replace", XLSX, fewer).await;
+    assert_eq!(
+        kinds(&r.body),
+        vec![("deactivated".into(), "CH-L01".into())],
+        "{}",
+        r.body
+    );
+    // Another centre's staff, finance and lawyers cannot import or read a preview.
+    let finance = t.token(TokenRole::Finance, Some("CH"), None).await;
+    let r2 = preview(&t, &finance, "merge", XLSX, fixed).await;
+    assert_eq!(r2.status, StatusCode::FORBIDDEN, "{}", r2.body);
+    let lawyer = t.token(TokenRole::Lawyer, None, Some("CH-L01")).await;
+    let id = r.body["id"].as_i64().unwrap();
+    let seen = t.get(&format!("/api/v1/imports/{id}"), &lawyer).await;
+    assert_eq!(seen.status, StatusCode::NOT_FOUND);
+    // Not a workbook: a clear refusal naming the body.
+    let junk = preview(&t, &coord, "merge", XLSX, b"not a workbook".to_vec()).await;
+    assert_eq!(
+        junk.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        junk.body
+    );
+    assert_eq!(junk.body["errors"][0]["field"], "body");
+}
