@@ -1,4 +1,6 @@
-//! `zhiban import`: a data-set folder into the database, in one transaction.
+//! `zhiban import`: a data-set folder, or a panel workbook (.xlsx, the layout of `GET
+//! /api/v1/panel/template.xlsx`), into the database in one transaction; `--dry-run` checks
+//! it and changes nothing.
 
 use super::{Db, summary, today};
 use anyhow::Context;
@@ -6,24 +8,86 @@ use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
+use zhiban_domain::Dataset;
 
 /// Arguments of `zhiban import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The folder, e.g. fixtures/guangzhou.
+    /// The folder (e.g. fixtures/guangzhou) or an .xlsx workbook.
     pub dir: PathBuf,
+    /// Check the data set against every rule and say what it holds; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     #[allow(missing_docs)]
     #[command(flatten)]
     pub db: Db,
 }
 
+/// The data set of a workbook: its sheets, with the database's settings (a workbook has no
+/// settings sheet), or only a name for an empty database.
+async fn from_workbook(
+    path: &std::path::Path,
+    store: &dyn zhiban_store::Store,
+) -> anyhow::Result<Dataset> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() > zhiban_dataset::MAX_FILE_BYTES {
+        anyhow::bail!("{} is over 64 MiB", path.display());
+    }
+    let mut files = zhiban_dataset::workbook::read_workbook(&bytes)
+        .map_err(|e| anyhow::anyhow!("import rejected, nothing was changed: {e}"))?;
+    let current = store.export_dataset().await?;
+    let settings = if current.centres.is_empty() {
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "zhiban".into());
+        format!("name = {:?}\n", name)
+    } else {
+        zhiban_dataset::to_files(&current)
+            .remove(zhiban_dataset::SETTINGS_FILE)
+            .unwrap_or_default()
+    };
+    files.insert(zhiban_dataset::SETTINGS_FILE.into(), settings);
+    zhiban_dataset::from_files(&files, today()).map_err(|e| {
+        let sheet = zhiban_dataset::workbook::sheet_of_file(&e.file);
+        anyhow::anyhow!(
+            "import rejected, nothing was changed: sheet {sheet} row {}, column {}: {}",
+            e.row,
+            e.field,
+            e.message
+        )
+    })
+}
+
 /// Runs `zhiban import`.
 pub(crate) async fn run(args: ImportArgs, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
-    let ImportArgs { dir, db } = args;
+    let ImportArgs { dir, dry_run, db } = args;
     let started = Instant::now();
-    let ds = zhiban_dataset::read_dir(&dir, today())
-        .map_err(|e| anyhow::anyhow!("import rejected, nothing was changed: {e}"))?;
     let store = zhiban_store::connect(&db.database_url).await?;
+    let workbook = dir
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    let ds = if workbook {
+        from_workbook(&dir, &*store).await?
+    } else {
+        zhiban_dataset::read_dir(&dir, today())
+            .map_err(|e| anyhow::anyhow!("import rejected, nothing was changed: {e}"))?
+    };
+    if dry_run {
+        writeln!(
+            out,
+            "{} ({}) keeps every rule: {} centres, {} firms, {} stations, {} demand rules, \
+             {} lawyers; dry run, nothing was changed",
+            dir.display(),
+            ds.settings.name,
+            ds.centres.len(),
+            ds.firms.len(),
+            ds.stations.len(),
+            ds.demand.len(),
+            ds.lawyers.len()
+        )?;
+        return Ok(());
+    }
     let counts = store
         .import_dataset(&ds)
         .await

@@ -227,3 +227,58 @@ async fn a_workbook_previews_every_problem_then_applies_once_when_fixed(backend:
     );
     assert_eq!(junk.body["errors"][0]["field"], "body");
 }
+
+/// `zhiban import` reads a workbook too; `--dry-run` checks it and changes nothing.
+#[tokio::test]
+async fn the_command_line_imports_a_workbook_and_dry_runs_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", tmp.path().join("z.db").display());
+    let folder = fixture("small");
+    run_ok(&["import", folder.to_str().unwrap(), "--database-url", &url]);
+    // The tables, but for the panel revision an import bumps.
+    let dump = || async {
+        let store = zhiban_store::sqlite::SqliteStore::open(&url).await.unwrap();
+        let d = store.dump().await.unwrap();
+        d.lines()
+            .filter(|l| !l.starts_with("key=revision:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let before = dump().await;
+    // The fixture as a workbook, and one with a bad licence date on the third lawyer.
+    let ds = zhiban_dataset::read_dir(&folder, chrono::Utc::now().date_naive()).unwrap();
+    let book =
+        zhiban_dataset::workbook::write_workbook(&zhiban_dataset::to_files(&ds), false).unwrap();
+    let file = tmp.path().join("panel.xlsx");
+    std::fs::write(&file, &book).unwrap();
+    let out = run_ok(&[
+        "import",
+        file.to_str().unwrap(),
+        "--dry-run",
+        "--database-url",
+        &url,
+    ]);
+    assert!(out.contains("dry run, nothing was changed"), "{out}");
+    // Importing the same panel as a workbook leaves the database as it was.
+    run_ok(&["import", file.to_str().unwrap(), "--database-url", &url]);
+    assert!(dump().await == before, "the same panel changes nothing");
+    let bad = edit(
+        &book,
+        "ws.cell(row=4, column=col('licence_date'), value='2019-02-30')",
+    );
+    std::fs::write(&file, &bad).unwrap();
+    let out = zhiban()
+        .args(["import", file.to_str().unwrap(), "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sheet 律师（lawyers） row 4, column licence_date"),
+        "{err}"
+    );
+    assert!(
+        dump().await == before,
+        "a rejected workbook changes nothing"
+    );
+}
