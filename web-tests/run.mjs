@@ -1,6 +1,6 @@
 // Drives zhiban's web page in Debian's headless Chromium through playwright-core.
 // Run by api/tests/browser.rs, one phase at a time:
-//   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|panel|labels
+//   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|panel|import|labels
 // Environment: BASE_URL, LOGIN and CODE (an account and its invitation code), SHOTS (screenshot folder), CHROMIUM (executable),
 // for the lawyer LAT and LON (where the browser says it is), for labels CODES (every code
 // the API can return, by table of the page's labels module).
@@ -291,6 +291,27 @@ async function panel(browser) {
   return { problems, affected, headers };
 }
 
+// A coordinator imports a workbook: a broken one lists its problems and changes nothing;
+// the fixed one previews its change and is applied.
+async function importer(browser) {
+  const { page, problems } = await open(browser, { viewport: { width: 1280, height: 800 } });
+  await page.click("#view-panel");
+  await page.waitForSelector("#panel-list tr td");
+  await page.setInputFiles("#import-file", process.env.BROKEN_BOOK);
+  await page.click("#import-preview");
+  await page.waitForSelector("#import-errors");
+  const errors = await page.$$eval("#import-errors tr", (els) => els.length - 1);
+  const first = await page.textContent("#import-errors tr:nth-child(2)");
+  await page.setInputFiles("#import-file", process.env.FIXED_BOOK);
+  await page.click("#import-preview");
+  await page.waitForSelector("#import-changes");
+  const changes = await page.$$eval("#import-changes tr", (els) => els.length - 1);
+  await page.screenshot({ path: `${shots}/import-1280x800.png` });
+  await page.click("#import-apply");
+  await page.getByText("导入完成").waitFor();
+  return { problems, errors, first, changes };
+}
+
 // Every code the API can return has a Chinese label in the labels module the page loads.
 // CODES is {table: {code: null, or the label the server itself uses for it}}.
 async function labels(browser) {
@@ -318,7 +339,7 @@ async function labels(browser) {
 
 const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"] });
 try {
-  const run = { coordinator, lawyer, finance, director, firmadmin, admin, panel, labels }[phase];
+  const run = { coordinator, lawyer, finance, director, firmadmin, admin, panel, import: importer, labels }[phase];
   check(run, `unknown phase ${phase}`);
   const result = await run(browser);
   check(result.problems.length === 0, `the page logged problems:\n${result.problems.join("\n")}`);

@@ -97,6 +97,7 @@ async fn director_firm_admin_and_admin_use_the_page_in_chromium() {
     firm_admin(&store, &router, &base, &coord, &ds, version).await;
     admin(&store, &base).await;
     panel(&store, &router, &base, &coord, version).await;
+    import(&store, &router, &base, &coord).await;
     drop(db);
 }
 
@@ -347,4 +348,68 @@ async fn panel(
             .to_string()
             .contains(&format!("\"{retire}\""))
     );
+}
+
+/// A coordinator imports a workbook in the page: the broken one's problems are listed and
+/// change nothing; the fixed one is previewed and applied.
+async fn import(store: &Arc<dyn Store>, router: &axum::Router, base: &str, coord: &str) {
+    let res = router
+        .clone()
+        .oneshot(
+            Request::get("/api/v1/centres/CH/panel.xlsx")
+                .header("authorization", format!("Bearer {coord}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let book = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    let row = "r = [c.row for c in ws['A'] if c.value == 'CH-L12'][0]\n";
+    let fixed = crate::imports::edit(
+        &book,
+        &format!("{row}ws.cell(row=r, column=col('phone'), value='13977778888')"),
+    );
+    let broken = crate::imports::edit(
+        &fixed,
+        &format!("{row}ws.cell(row=r, column=col('licence_date'), value='2999-01-01')"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (f, b) = (
+        dir.path().join("名册.xlsx"),
+        dir.path().join("名册-有错.xlsx"),
+    );
+    std::fs::write(&f, &fixed).unwrap();
+    std::fs::write(&b, &broken).unwrap();
+    let signin = account_of(
+        store,
+        "importer.ch",
+        TokenRole::Coordinator,
+        Some("CH"),
+        None,
+        None,
+    )
+    .await;
+    let extra: Vec<(&str, String)> = signin
+        .into_iter()
+        .chain([
+            ("FIXED_BOOK", f.display().to_string()),
+            ("BROKEN_BOOK", b.display().to_string()),
+        ])
+        .collect();
+    let base = base.to_string();
+    let found = tokio::task::spawn_blocking(move || browser("import", &base, &extra))
+        .await
+        .unwrap();
+    // The bad row, then the rows that rest on it (the lawyer's leave).
+    assert!(found["errors"].as_u64().unwrap() >= 1, "{found}");
+    assert!(
+        found["first"].as_str().unwrap().contains("licence_date"),
+        "{found}"
+    );
+    assert_eq!(found["changes"], 1, "{found}");
+    let ds = store.export_dataset().await.unwrap();
+    let l = ds
+        .lawyer(&zhiban_domain::LawyerId::parse("CH-L12").unwrap())
+        .unwrap();
+    assert_eq!(l.phone, "13977778888");
 }

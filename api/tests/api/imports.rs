@@ -39,7 +39,7 @@ pub(crate) async fn export_of(t: &TestApp, token: &str, centre: &str) -> Vec<u8>
 }
 
 /// Edits `book` with openpyxl: `script` gets `ws`, the lawyers sheet, and `col(key)`.
-fn edit(book: &[u8], script: &str) -> Vec<u8> {
+pub(crate) fn edit(book: &[u8], script: &str) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("panel.xlsx");
     std::fs::write(&file, book).unwrap();

@@ -33,7 +33,11 @@ export class ApiError extends Error {
 export async function api(method, path, body, headers = {}) {
   const init = { method, credentials: "same-origin", headers: { ...headers } };
   if (method !== "GET") init.headers["X-CSRF-Token"] = localStorage.getItem(CSRF_KEY) || "";
-  if (body !== undefined) {
+  if (body instanceof Blob) {
+    // A file as it is (a workbook to import), with its own type.
+    init.headers["Content-Type"] = body.type || "application/octet-stream";
+    init.body = body;
+  } else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }

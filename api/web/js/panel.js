@@ -3,7 +3,7 @@
 // that takes a lawyer off the panel, adds leave or cuts demand is first checked without
 // saving (`dry_run`): the published duties it affects are listed, and saving can also ask
 // for the minimal-change repair, a draft to review in 排班.
-import { api, items } from "./api.js";
+import { api, download, items } from "./api.js";
 import { $, fail, fill, h, main, toast } from "./dom.js";
 import { dayLabel } from "./format.js";
 import { HALF, ROLE, STATION_KIND } from "./labels.js";
@@ -22,7 +22,15 @@ export async function panelView() {
           h("button", { class: "secondary", id: `tab-${k}`, onclick: () => { Object.assign(st, { tab: k, sort: "id", query: "" }); $("#panel-search").value = ""; fill($("#panel-form")); render(st); } }, label)),
         h("label", {}, "搜索 ", h("input", { id: "panel-search", type: "search", placeholder: "姓名、编号、电话…",
           oninput: (e) => { st.query = e.target.value.trim(); render(st); } }))),
+      h("div", { class: "row" },
+        h("button", { class: "secondary", id: "panel-export", onclick: () => files(st, "export") }, "下载名册（Excel）"),
+        h("button", { class: "secondary", id: "panel-template", onclick: () => files(st, "template") }, "下载空白模板"),
+        h("label", {}, "导入 Excel ", h("input", { id: "import-file", type: "file", accept: ".xlsx,.zip" })),
+        h("label", {}, "方式 ", h("select", { id: "import-mode" },
+          h("option", { value: "merge" }, "合并（新增和修改）"), h("option", { value: "replace" }, "替换（表中没有的律师暂停）"))),
+        h("button", { id: "import-preview", onclick: () => importPreview(st) }, "预览导入")),
       h("p", { id: "panel-error", class: "error", role: "alert" }),
+      h("div", { id: "import-result" }),
       h("div", { id: "panel-table" }),
       h("div", { id: "panel-form" })));
   const centres = await api("GET", "/api/v1/centres");
@@ -242,5 +250,59 @@ async function repair(affected, lawyer) {
     const job = await api("POST", `/api/v1/versions/${v}/repair`, {
       changes: [{ kind: "lawyer_out", lawyer_id: lawyer, from: dates[0], to: dates[dates.length - 1] }] });
     toast(`已提交调整（任务 #${job.id}），完成后在“排班”中查看草稿`);
+  }
+}
+
+async function files(st, which) {
+  try {
+    if (which === "export") await download(`/api/v1/centres/${encodeURIComponent(st.centre)}/panel.xlsx`, `名册-${st.centre}.xlsx`);
+    else await download("/api/v1/panel/template.xlsx", "名册模板.xlsx");
+    toast("已下载");
+  } catch (e) {
+    fail(e, $("#panel-error"));
+  }
+}
+
+const CHANGE = { added: "新增", changed: "修改", deactivated: "暂停" };
+
+/** Uploads the chosen workbook for a preview: its problems, or its changes to apply. */
+async function importPreview(st) {
+  const file = $("#import-file").files[0];
+  const box = $("#import-result");
+  if (!file) {
+    box.textContent = "请先选择 Excel 文件";
+    return;
+  }
+  const kind = file.name.endsWith(".zip") ? "application/zip" : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+  try {
+    const mode = $("#import-mode").value;
+    const p = await api("POST", `/api/v1/imports?centre_id=${encodeURIComponent(st.centre)}&mode=${mode}`, new Blob([file], { type: kind }));
+    if (p.errors.length) {
+      fill(box, h("div", { class: "card codes", id: "import-errors" },
+        h("p", { class: "error" }, `表格有 ${p.errors.length} 处问题，请改正后重新预览（未做任何修改）：`),
+        h("table", { class: "list" }, h("tr", {}, h("th", {}, "工作表"), h("th", {}, "行"), h("th", {}, "列"), h("th", {}, "问题")),
+          p.errors.map((e) => h("tr", {}, h("td", {}, e.sheet), h("td", {}, e.row || ""), h("td", {}, e.column), h("td", {}, e.message))))));
+      return;
+    }
+    fill(box, h("div", { class: "card codes", id: "import-changes" },
+      h("p", {}, p.changes.length ? `将做 ${p.changes.length} 处修改：` : "表格与名册一致，没有修改。"),
+      h("table", { class: "list" }, h("tr", {}, h("th", {}, "工作表"), h("th", {}, "编号"), h("th", {}, "修改"), h("th", {}, "内容")),
+        p.changes.slice(0, 200).map((c) => h("tr", {}, h("td", {}, c.sheet), h("td", {}, c.code), h("td", {}, CHANGE[c.kind] || c.kind),
+          h("td", {}, c.fields.map((f) => `${f.field}：${JSON.stringify(f.old)} → ${JSON.stringify(f.new)}`).join("；"))))),
+      p.affected.length ? h("p", { class: "error" }, `影响 ${p.affected.length} 个已发布的值班，导入后请在“排班”中调整。`) : null,
+      p.changes.length ? h("button", { id: "import-apply", onclick: () => importApply(st, p.id) }, "确认导入") : null));
+  } catch (e) {
+    fail(e, box);
+  }
+}
+
+async function importApply(st, id) {
+  try {
+    await api("POST", `/api/v1/imports/${id}/apply`);
+    toast("已导入");
+    fill($("#import-result"), h("p", {}, "导入完成。"));
+    await load(st, st.centre);
+  } catch (e) {
+    fail(e, $("#import-result"));
   }
 }
