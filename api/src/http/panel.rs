@@ -584,10 +584,14 @@ pub(crate) struct PanelEntry {
     firm_name: String,
     /// Years of practice today.
     years_of_practice: u32,
-    /// Skills.
+    /// Skills (codes).
     skills: Vec<String>,
-    /// Languages.
+    /// Languages (codes).
     languages: Vec<String>,
+    /// Skills by their Chinese names.
+    skill_names: Vec<String>,
+    /// Languages by their Chinese names.
+    language_names: Vec<String>,
 }
 
 async fn panel_entries(
@@ -598,6 +602,7 @@ async fn panel_entries(
     let c = centre_of(state, who, id).await?;
     let ds = state.dataset().await?;
     let today = chrono::Utc::now().with_timezone(&c.time_zone).date_naive();
+    let labels = &ds.settings.labels;
     let mut out: Vec<PanelEntry> = ds
         .lawyers
         .iter()
@@ -615,6 +620,8 @@ async fn panel_entries(
             years_of_practice: l.years_of_practice(today),
             skills: l.skills.clone(),
             languages: l.languages.clone(),
+            skill_names: l.skills.iter().map(|x| labels.skill(x)).collect(),
+            language_names: l.languages.iter().map(|x| labels.language(x)).collect(),
         })
         .collect();
     out.sort_by(|a, b| {
@@ -658,8 +665,8 @@ async fn panel_csv(
             &crate::sheet::text(&e.name),
             &crate::sheet::text(&e.firm_name),
             &e.years_of_practice.to_string(),
-            &crate::sheet::text(&e.skills.join("、")),
-            &crate::sheet::text(&e.languages.join("、")),
+            &crate::sheet::text(&e.skill_names.join("、")),
+            &crate::sheet::text(&e.language_names.join("、")),
         ])
         .map_err(csv_err)?;
     }

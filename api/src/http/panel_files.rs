@@ -22,6 +22,40 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(panel_xlsx))
         .routes(routes!(template_xlsx))
+        .routes(routes!(labels))
+}
+
+/// The Chinese names people read for codes.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct LabelsOut {
+    /// Skill code → name (built-in names, and the data set's over them).
+    skills: std::collections::BTreeMap<String, String>,
+    /// Language code → name.
+    languages: std::collections::BTreeMap<String, String>,
+    /// Station kind → name.
+    station_kinds: std::collections::BTreeMap<String, String>,
+}
+
+/// The Chinese names of skill, language and station-kind codes (codes stay in the API and
+/// in data sets; people read these). A data set adds or renames them in `settings.toml`
+/// (`[labels.skills]`, `[labels.languages]`).
+#[utoipa::path(get, path = "/api/v1/labels", tag = "panel",
+    responses((status = 200, body = LabelsOut), (status = 401, body = crate::error::Problem)))]
+async fn labels(
+    State(state): State<AppState>,
+    _who: Principal,
+) -> Result<axum::Json<LabelsOut>, ApiError> {
+    let ds = state.dataset().await?;
+    let m = ds.settings.labels.merged();
+    let station_kinds = zhiban_domain::StationKind::ALL
+        .iter()
+        .map(|k| (k.code().to_string(), k.label_zh().to_string()))
+        .collect();
+    Ok(axum::Json(LabelsOut {
+        skills: m.skills,
+        languages: m.languages,
+        station_kinds,
+    }))
 }
 
 /// The part of `ds` a centre keeps: the centre and those above it, the firms registered

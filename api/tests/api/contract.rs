@@ -186,7 +186,18 @@ async fn the_panel_list_is_csv_with_bom_and_chinese_headers(backend: Backend) {
         rdr.headers().unwrap().iter().collect::<Vec<_>>(),
         ["律师编号", "姓名", "律师事务所", "执业年限", "专长", "语言"]
     );
-    let rows = rdr.records().count();
+    let records: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    let rows = records.len();
+    // Skills and languages by their Chinese names, never their codes.
+    let body = text.to_string();
+    assert!(body.contains("未成年人") && body.contains("粤语"), "{body}");
+    assert!(
+        !body.contains("juvenile") && !body.contains("yue"),
+        "{body}"
+    );
+    let labels = t.get("/api/v1/labels", &coord).await.body;
+    assert_eq!(labels["skills"]["juvenile"], "未成年人");
+    assert_eq!(labels["station_kinds"]["detention_centre"], "看守所");
     let json = t.get("/api/v1/centres/CH/panel", &coord).await;
     assert_eq!(json.body.as_array().unwrap().len(), rows);
     assert_eq!(rows, 11, "12 lawyers, one of them inactive");

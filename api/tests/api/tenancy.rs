@@ -454,6 +454,7 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             "/api/v1/panel/revision".into(),
             OTHER_CENTRE,
         ),
+        list("/api/v1/labels", "/api/v1/labels".into(), OTHER_CENTRE),
         case(
             M::POST,
             "/api/v1/firms",

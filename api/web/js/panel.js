@@ -9,10 +9,11 @@ import { dayLabel } from "./format.js";
 import { HALF, ROLE, STATION_KIND } from "./labels.js";
 
 const WEEKDAYS = [["Mon", "周一"], ["Tue", "周二"], ["Wed", "周三"], ["Thu", "周四"], ["Fri", "周五"], ["Sat", "周六"], ["Sun", "周日"]];
+const hint = (names) => Object.entries(names).slice(0, 3).map(([c, n]) => `${c}=${n}`).join("、");
 const list = (s) => s.split(/[,，、\s]+/).map((x) => x.trim()).filter(Boolean);
 
 export async function panelView() {
-  const st = { centre: null, lawyers: [], firms: [], stations: [], tab: "lawyers", sort: "id", query: "" };
+  const st = { centre: null, lawyers: [], firms: [], stations: [], tab: "lawyers", sort: "id", query: "", labels: { skills: {}, languages: {} } };
   fill(main(),
     h("section", { class: "card", id: "panel" },
       h("h2", {}, "名册"),
@@ -33,7 +34,8 @@ export async function panelView() {
       h("div", { id: "import-result" }),
       h("div", { id: "panel-table" }),
       h("div", { id: "panel-form" })));
-  const centres = await api("GET", "/api/v1/centres");
+  const [centres, labels] = await Promise.all([api("GET", "/api/v1/centres"), api("GET", "/api/v1/labels")]);
+  st.labels = labels;
   for (const c of centres) $("#panel-centre").append(h("option", { value: c.id }, `${c.name}（${c.id}）`));
   await load(st, $("#panel-centre").value);
 }
@@ -55,7 +57,8 @@ function columns(st) {
   return {
     lawyers: [["id", "编号", (l) => l.id], ["name", "姓名", (l) => l.name], ["firm", "律所", (l) => firm(l.firm_id)],
       ["phone", "电话", (l) => l.phone], ["licence", "执业证日期", (l) => l.licence_date],
-      ["skills", "专长", (l) => l.skills.join("、")], ["languages", "语言", (l) => l.languages.join("、")],
+      ["skills", "专长", (l) => l.skills.map((x) => st.labels.skills[x] || x).join("、")],
+      ["languages", "语言", (l) => l.languages.map((x) => st.labels.languages[x] || x).join("、")],
       ["active", "状态", (l) => (l.active ? "在册" : "已暂停")]],
     firms: [["id", "编号", (f) => f.id], ["name", "名称", (f) => f.name], ["centre", "登记中心", (f) => f.centre_id]],
     stations: [["id", "编号", (s) => s.id], ["name", "名称", (s) => s.name], ["kind", "类型", (s) => STATION_KIND[s.kind] || s.kind],
@@ -119,8 +122,8 @@ function lawyerForm(st, l) {
     h("label", { class: "field" }, "律所", h("select", { name: "firm" },
       st.firms.map((f) => h("option", { value: f.id, selected: f.id === x.firm_id }, f.name)))),
     field("执业证日期", "licence", x.licence_date, { type: "date", required: true }),
-    field("专长（用顿号或逗号分隔）", "skills", x.skills.join("、")),
-    field("语言（普通话以外）", "languages", x.languages.join("、")),
+    field(`专长代码（用顿号或逗号分隔；如 ${hint(st.labels.skills)}）`, "skills", x.skills.join("、")),
+    field(`语言代码（普通话以外；如 ${hint(st.labels.languages)}）`, "languages", x.languages.join("、")),
     h("div", { class: "row" },
       field("每日上限", "per_day", x.limits.per_day, { type: "number", min: 1, max: 2 }),
       field("每周上限", "per_week", x.limits.per_week, { type: "number", min: 1, max: 14 }),

@@ -52,6 +52,9 @@ pub struct Settings {
     /// Subsidy policies of the centres, each version from its effective date.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subsidy: Vec<crate::SubsidyPolicy>,
+    /// Chinese names of skill and language codes, over the built-in ones.
+    #[serde(default, skip_serializing_if = "crate::labels::Labels::is_empty")]
+    pub labels: crate::labels::Labels,
 }
 
 /// The tables of a data set, in import order.
@@ -253,6 +256,11 @@ impl Dataset {
                 cur = parents.get(p).copied().flatten();
             }
         }
+
+        self.settings
+            .labels
+            .validate()
+            .map_err(at(Table::Subsidy, 0))?;
 
         // Subsidy policies: valid, of known centres, one per centre and effective date.
         let mut seen = BTreeSet::new();

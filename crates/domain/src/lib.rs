@@ -44,6 +44,7 @@ pub mod dataset;
 pub mod error;
 pub mod geo;
 pub mod ids;
+pub mod labels;
 pub mod lawyer;
 pub mod month;
 pub mod presence;

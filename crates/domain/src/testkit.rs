@@ -104,6 +104,7 @@ pub(crate) fn dataset() -> Dataset {
             description: String::new(),
             rules: RuleSettings::default(),
             subsidy: vec![],
+            labels: Default::default(),
         },
         centres: vec![
             centre("C0", None, false),

@@ -143,6 +143,7 @@ impl PanelStore for Backend {
             description: String::new(),
             rules: RuleSettings::default(),
             subsidy: vec![],
+            labels: Default::default(),
         });
         let ds = Dataset {
             settings,
@@ -244,6 +245,7 @@ impl PanelStore for Backend {
             description: String::new(),
             rules: RuleSettings::default(),
             subsidy: vec![],
+            labels: Default::default(),
         });
         zhiban_domain::month::policy_change_allowed(&s.subsidy, p, &locked)
             .map_err(StoreError::Locked)?;
