@@ -9,7 +9,7 @@
 //!   centre's panel imported from a workbook, previewed then applied;
 //! - [`rosters`]: roster series, solve and repair jobs; [`versions`]: reading, drafting,
 //!   publishing and comparing versions; [`edits`]: edits to drafts and slot suggestions;
-//!   [`duties`]: published duties;
+//!   [`duties`]: published duties; [`roster_export`]: a version as a spreadsheet (排班表);
 //! - [`swaps`]: lawyers hand duties to each other;
 //! - [`checkins`]: check-in, check-out, manual entries, approvals and excuses;
 //!   [`attendance`]: every duty's state; [`presence`]: station displays and codes;
@@ -42,6 +42,7 @@ pub(crate) mod panel_edit;
 pub(crate) mod panel_files;
 pub mod presence;
 pub(crate) mod privacy;
+pub(crate) mod roster_export;
 pub(crate) mod rosters;
 pub(crate) mod signin;
 pub(crate) mod station_edit;
@@ -60,6 +61,7 @@ pub(crate) fn router(base: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .merge(station_edit::router())
         .merge(rosters::router())
         .merge(versions::router())
+        .merge(roster_export::router())
         .merge(edits::router())
         .merge(duties::router())
         .merge(swaps::router())

@@ -25,6 +25,7 @@ mod panel_files;
 mod people;
 mod presence;
 mod privacy;
+mod roster_export;
 mod schemathesis;
 mod solver_trust;
 mod statements;

@@ -456,6 +456,20 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
         ),
         list("/api/v1/labels", "/api/v1/labels".into(), OTHER_CENTRE),
         case(
+            M::GET,
+            "/api/v1/versions/{id}/export.xlsx",
+            format!("/api/v1/versions/{v}/export.xlsx"),
+            None,
+            OTHER_CENTRE,
+        ),
+        case(
+            M::GET,
+            "/api/v1/versions/{id}/export.csv",
+            format!("/api/v1/versions/{v}/export.csv?layout=lawyer"),
+            None,
+            OTHER_CENTRE,
+        ),
+        case(
             M::POST,
             "/api/v1/firms",
             "/api/v1/firms".into(),

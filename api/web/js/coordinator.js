@@ -2,7 +2,7 @@
 // slots with uncovered ones in red, reassigning a slot from the ranked suggestions,
 // publishing, and the fairness chart. Admins see it too; directors see it read-only (no
 // generating, publishing, drafting or reassigning), over their centres and those below.
-import { api, ApiError, names } from "./api.js";
+import { api, ApiError, download, names } from "./api.js";
 import { $, fill, fail, h, main, toast } from "./dom.js";
 import { addDays, dayLabel, nextMonday, signed } from "./format.js";
 import { HALF, JOB_STATUS, ROLE, VERSION_STATUS, reasonText, violationText } from "./labels.js";
@@ -154,9 +154,21 @@ function renderRoster(st) {
     h("strong", {}, `排班 #${roster.id} · 版本 ${version.number} `), status,
     h("span", { class: "muted" }, `已排 ${report.posts_filled ?? "?"}/${report.posts_wanted ?? "?"} 个岗位，备班 ${report.backups_filled ?? "?"}/${report.backups_wanted ?? "?"}，未覆盖 ${(report.uncovered || []).length} 个时段`),
     version.status === "draft" && !st.readOnly ? h("button", { id: "publish", onclick: () => publish(st) }, "发布") : null,
-    version.status === "published" && !st.readOnly ? h("button", { class: "secondary", id: "new-draft", onclick: () => newDraft(st) }, "建立草稿以修改") : null);
+    version.status === "published" && !st.readOnly ? h("button", { class: "secondary", id: "new-draft", onclick: () => newDraft(st) }, "建立草稿以修改") : null,
+    h("button", { class: "secondary", id: "export-station", onclick: () => exportRoster(st, "station") }, "导出排班表（Excel）"),
+    h("button", { class: "secondary", id: "export-lawyer", onclick: () => exportRoster(st, "lawyer") }, "按律师导出"));
   fill($("#roster"), h("h2", {}, `${roster.from} 起 ${roster.weeks} 周`), actions,
     h("div", { class: "grid-wrap" }, h("table", { class: "grid", id: "grid" }, h("thead", {}, head), h("tbody", {}, rows))));
+}
+
+async function exportRoster(st, layout) {
+  try {
+    const v = st.version;
+    await download(`/api/v1/versions/${v.id}/export.xlsx?layout=${layout}`, `排班表-${st.centre}-第${v.number}版-${layout === "station" ? "按工作站" : "按律师"}.xlsx`);
+    toast("已导出");
+  } catch (e) {
+    fail(e, $("#controls-error"));
+  }
 }
 
 async function publish(st) {
