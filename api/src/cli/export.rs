@@ -1,4 +1,5 @@
-//! `zhiban export`: the whole database as a data-set folder.
+//! `zhiban export`: the whole database as a data-set folder, or as a panel workbook when
+//! the path ends in `.xlsx` (the layout `zhiban import` and the page's import read).
 
 use super::{Db, ensure_writable, summary};
 use anyhow::Context;
@@ -9,7 +10,7 @@ use std::path::PathBuf;
 /// Arguments of `zhiban export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The folder to write (created if missing).
+    /// The folder to write (created if missing), or an .xlsx file.
     pub dir: PathBuf,
     /// Overwrite files in a folder that is not empty.
     #[arg(long)]
@@ -22,9 +23,27 @@ pub struct ExportArgs {
 /// Runs `zhiban export`.
 pub(crate) async fn run(args: ExportArgs, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
     let ExportArgs { dir, force, db } = args;
-    ensure_writable(&dir, force)?;
     let store = zhiban_store::connect(&db.database_url).await?;
     let ds = store.export_dataset().await?;
+    if dir
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+    {
+        if dir.exists() && !force {
+            anyhow::bail!("{} exists: pass --force to overwrite it", dir.display());
+        }
+        let book = zhiban_dataset::workbook::write_workbook(&zhiban_dataset::to_files(&ds), false)?;
+        std::fs::write(&dir, &book).with_context(|| format!("writing {}", dir.display()))?;
+        writeln!(
+            out,
+            "exported {} to {} ({} bytes)",
+            summary(&store.counts().await?),
+            dir.display(),
+            book.len()
+        )?;
+        return Ok(());
+    }
+    ensure_writable(&dir, force)?;
     zhiban_dataset::write_dir(&ds, &dir).with_context(|| format!("writing {}", dir.display()))?;
     writeln!(
         out,

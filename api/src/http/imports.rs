@@ -1,6 +1,8 @@
 //! Importing a centre's panel from a spreadsheet, in two steps.
 //!
-//! - `POST /api/v1/imports?centre_id=ID&mode=merge|replace` takes an .xlsx workbook (the
+//! - `POST /api/v1/imports?centre_id=ID&mode=merge|replace` imports the panel of a centre
+//!   and of the centres below it that the caller keeps too (an admin: all of them). It takes
+//!   an .xlsx workbook (the
 //!   layout of `GET /api/v1/panel/template.xlsx`) or a zip of the CSV folder as the body. It
 //!   answers 201 with the preview, which it keeps:
 //!   - every problem, with sheet, row and column, by the rules of a data-set folder;
@@ -173,11 +175,13 @@ fn json<T: Serialize>(x: &T) -> Value {
     serde_json::to_value(x).unwrap_or(Value::Null)
 }
 
-/// What an import changes, checked to belong to the centre.
+/// What an import changes, checked to belong to the centre (or the centres below it the
+/// caller may see).
 struct Diff<'a> {
     before: &'a Dataset,
     after: &'a Dataset,
     centre: &'a CentreId,
+    scope: &'a std::collections::BTreeSet<CentreId>,
     changes: Vec<ChangeOut>,
     write: PanelWrite,
     problems: Vec<ProblemOut>,
@@ -190,8 +194,9 @@ impl Diff<'_> {
         if old.is_some() && f.is_empty() {
             return false;
         }
-        let theirs = old.is_some() && !belongs(self.before, t, code, self.centre);
-        if !belongs(self.after, t, code, self.centre) || theirs {
+        let within = |c: &CentreId| self.scope.contains(c);
+        let theirs = old.is_some() && !belongs(self.before, t, code, &within);
+        if !belongs(self.after, t, code, &within) || theirs {
             self.problems.push(ProblemOut {
                 sheet: zhiban_dataset::workbook::sheet_name(t),
                 row,
@@ -216,13 +221,14 @@ fn diff(
     before: &Dataset,
     after: &Dataset,
     files: &BTreeMap<String, String>,
-    centre: &CentreId,
+    (centre, scope): (&CentreId, &std::collections::BTreeSet<CentreId>),
     replace: bool,
 ) -> (Vec<ChangeOut>, PanelWrite, Vec<ProblemOut>) {
     let mut d = Diff {
         before,
         after,
         centre,
+        scope,
         changes: vec![],
         write: PanelWrite::default(),
         problems: vec![],
@@ -290,11 +296,9 @@ fn diff(
     if replace {
         let listed: std::collections::BTreeSet<&str> =
             lawyers.iter().map(|(_, c)| c.as_str()).collect();
-        for l in before
-            .lawyers
-            .iter()
-            .filter(|l| &l.home_centre_id == centre && l.active && !listed.contains(l.id.as_str()))
-        {
+        for l in before.lawyers.iter().filter(|l| {
+            scope.contains(&l.home_centre_id) && l.active && !listed.contains(l.id.as_str())
+        }) {
             let mut gone = l.clone();
             gone.active = false;
             d.changes.push(ChangeOut {
@@ -366,13 +370,14 @@ async fn affected(
     state: &AppState,
     ds: &Dataset,
     centre: &CentreId,
+    scope: &std::collections::BTreeSet<CentreId>,
     write: &PanelWrite,
 ) -> Result<Vec<DutyOut>, ApiError> {
     if write.lawyers.is_empty() && write.availability.is_empty() && write.demand.is_empty() {
         return Ok(vec![]);
     }
     let q = DutyQuery {
-        centres: Some(vec![centre.clone()]),
+        centres: Some(scope.iter().cloned().collect()),
         from: Some(today_at(state, ds, centre)),
         ..DutyQuery::default()
     };
@@ -449,9 +454,19 @@ async fn preview(
         return Err(ApiError::not_found("centre", &centre));
     }
     let files = files_of(&headers, &body)?;
+    // The centre and those below it that the caller keeps too (an admin: all of them).
+    let scope: std::collections::BTreeSet<CentreId> =
+        zhiban_domain::centre::with_descendants(&ds.centres, std::slice::from_ref(&centre))
+            .into_iter()
+            .filter(|c| {
+                c == &centre
+                    || (who.sees_centre(c) && who.role() != zhiban_store::TokenRole::Director)
+            })
+            .collect();
     let work = {
         let ds = ds.clone();
         let centre = centre.clone();
+        let scope = scope.clone();
         let replace = mode == "replace";
         let today = state.now().date_naive();
         tokio::task::spawn_blocking(move || {
@@ -459,7 +474,7 @@ async fn preview(
             let mut errors: Vec<ProblemOut> = problems.into_iter().map(Into::into).collect();
             let (changes, write) = match after {
                 Some(after) => {
-                    let (c, w, p) = diff(&ds, &after, &files, &centre, replace);
+                    let (c, w, p) = diff(&ds, &after, &files, (&centre, &scope), replace);
                     errors.extend(p);
                     (c, w)
                 }
@@ -470,7 +485,7 @@ async fn preview(
     };
     let (errors, changes, write) = work.await.map_err(|e| ApiError::Internal(e.into()))?;
     let affected = if errors.is_empty() {
-        affected(&state, &ds, &centre, &write).await?
+        affected(&state, &ds, &centre, &scope, &write).await?
     } else {
         vec![]
     };

@@ -5,6 +5,7 @@
 //! - [`health`]: `GET /healthz`;
 //! - [`panel`]: centres, stations, firms, lawyers, availability, calendar, 名册;
 //!   [`panel_edit`] and [`station_edit`]: keeping firms, lawyers, stations and demand;
+//!   [`centre_edit`]: a centre's name and pool sharing, and the working calendar;
 //!   [`panel_files`]: the panel as an Excel workbook, and its template; [`imports`]: a
 //!   centre's panel imported from a workbook, previewed then applied;
 //! - [`rosters`]: roster series, solve and repair jobs; [`versions`]: reading, drafting,
@@ -26,6 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub(crate) mod attendance;
 pub(crate) mod audit;
+pub(crate) mod centre_edit;
 pub(crate) mod checkins;
 pub(crate) mod corrections;
 pub(crate) mod duties;
@@ -56,6 +58,7 @@ pub(crate) fn router(base: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     base.merge(health::router())
         .merge(panel::router())
         .merge(panel_edit::router())
+        .merge(centre_edit::router())
         .merge(panel_files::router())
         .merge(imports::router())
         .merge(station_edit::router())

@@ -13,7 +13,10 @@ use zhiban_store::TokenRole;
 
 use crate::helpers::*;
 
-on_both!(a_workbook_previews_every_problem_then_applies_once_when_fixed,);
+on_both!(
+    a_workbook_previews_every_problem_then_applies_once_when_fixed,
+    a_city_imports_its_districts_only_where_the_caller_keeps_them,
+);
 
 pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -281,4 +284,54 @@ async fn the_command_line_imports_a_workbook_and_dry_runs_it() {
         dump().await == before,
         "a rejected workbook changes nothing"
     );
+}
+
+/// A city's workbook: an admin changes a district's lawyer through the city; the city's
+/// coordinator, who keeps no district, is told the record is not theirs, and nothing is kept
+/// to apply.
+async fn a_city_imports_its_districts_only_where_the_caller_keeps_them(backend: Backend) {
+    let t = TestApp::on(backend, "guangzhou").await;
+    let admin = t.token(TokenRole::Admin, None, None).await;
+    let district = t
+        .get("/api/v1/lawyers?centre_id=GZ-TH&limit=1", &admin)
+        .await
+        .body["items"][0]
+        .clone();
+    let id = s(&district["id"]);
+    // The district's own workbook, one phone changed, imported through the city.
+    let book = export_of(&t, &admin, "GZ-TH").await;
+    let changed = edit(
+        &book,
+        &format!(
+            "r = [c.row for c in ws['A'] if c.value == '{id}'][0]\nws.cell(row=r, column=col('phone'), value='13966667777')"
+        ),
+    );
+    let city = |tok: String, book: Vec<u8>| {
+        let t = &t;
+        async move {
+            t.send(
+                Method::POST,
+                "/api/v1/imports?centre_id=GZ",
+                Some(&tok),
+                Some((XLSX, book)),
+                &[],
+            )
+            .await
+        }
+    };
+    let r = city(admin.clone(), changed.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["errors"], json!([]), "{}", r.body);
+    assert_eq!(kinds(&r.body), vec![("changed".to_string(), id.clone())]);
+    let coord = t.token(TokenRole::Coordinator, Some("GZ"), None).await;
+    let r = city(coord, changed).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let problems = r.body["errors"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{}", r.body);
+    assert!(
+        s(&problems[0]["message"]).contains("is not of centre GZ"),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["changes"], json!([]));
 }

@@ -14,6 +14,7 @@ on_both!(
     firms_and_lawyers_are_added_changed_and_checked_like_an_import,
     retiring_a_lawyer_lists_their_duties_and_the_repair_replans_them,
     stations_and_their_demand_are_kept_with_the_duties_a_cut_affects,
+    a_centre_shares_its_pool_and_next_years_holidays_are_loaded,
 );
 
 async fn revision(t: &TestApp, tok: &str) -> i64 {
@@ -282,4 +283,53 @@ async fn stations_and_their_demand_are_kept_with_the_duties_a_cut_affects(backen
 
 async fn before_of(t: &TestApp) -> String {
     zhiban_store::render_dump(&t.store.dump_tables().await.unwrap())
+}
+
+async fn a_centre_shares_its_pool_and_next_years_holidays_are_loaded(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
+    let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
+    let admin = t.token(TokenRole::Admin, None, None).await;
+    let r = patch(
+        &t,
+        "/api/v1/centres/CH",
+        &coord,
+        json!({"shares_pool": true}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        t.get("/api/v1/centres/CH", &coord).await.body["shares_pool"],
+        true
+    );
+    let before = before_of(&t).await;
+    let r = patch(&t, "/api/v1/centres/CH", &coord, json!({"name": " "})).await;
+    refused(&t, r, "name", &before).await;
+    // Next year's holidays, loaded by an admin; the calendar is every centre's.
+    let days = json!({"days": [
+        {"date": "2027-01-01", "kind": "holiday", "name": "元旦", "works_as": null},
+        {"date": "2027-02-20", "kind": "workday", "name": "春节调休上班", "works_as": "Mon"}]});
+    let r = t
+        .call(
+            Method::PUT,
+            "/api/v1/calendar/2027",
+            &coord,
+            Some(days.clone()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = t
+        .call(Method::PUT, "/api/v1/calendar/2027", &admin, Some(days))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let cal = t.get("/api/v1/calendar", &coord).await.body.to_string();
+    assert!(
+        cal.contains("2027-01-01") && cal.contains("2026-10-01"),
+        "other years kept"
+    );
+    let before = before_of(&t).await;
+    let wrong = json!({"days": [{"date": "2028-01-01", "kind": "holiday", "name": "元旦", "works_as": null}]});
+    let r = t
+        .call(Method::PUT, "/api/v1/calendar/2027", &admin, Some(wrong))
+        .await;
+    refused(&t, r, "days[0].date", &before).await;
 }

@@ -456,6 +456,22 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
         ),
         list("/api/v1/labels", "/api/v1/labels".into(), OTHER_CENTRE),
         case(
+            M::PATCH,
+            "/api/v1/centres/{id}",
+            "/api/v1/centres/GZ-TH".into(),
+            Some(json!({"shares_pool": true})),
+            EDITS,
+        ),
+        case(
+            M::PUT,
+            "/api/v1/calendar/{year}",
+            "/api/v1/calendar/2027".into(),
+            Some(
+                json!({"days": [{"date": "2027-01-01", "kind": "holiday", "name": "元旦", "works_as": null}]}),
+            ),
+            EDITS,
+        ),
+        case(
             M::GET,
             "/api/v1/versions/{id}/export.xlsx",
             format!("/api/v1/versions/{v}/export.xlsx"),

@@ -191,21 +191,26 @@ pub fn codes_in(files: &BTreeMap<String, String>, table: Table) -> Vec<(u64, Str
         .unwrap_or_default()
 }
 
-/// Whether a centre `centre` may hold a record of `table` with this owner in `full` (the
-/// panel as it would be): its own firms, stations and lawyers, and theirs.
-pub fn belongs(full: &Dataset, table: Table, code: &str, centre: &CentreId) -> bool {
+/// Whether a record of `table` with this owner in `full` (the panel as it would be) is
+/// within the centres `scope` accepts: its firms, stations and lawyers, and theirs.
+pub fn belongs(
+    full: &Dataset,
+    table: Table,
+    code: &str,
+    scope: &dyn Fn(&CentreId) -> bool,
+) -> bool {
     match table {
         Table::Firms => full
             .firms
             .iter()
-            .any(|f| f.id.as_str() == code && &f.centre_id == centre),
+            .any(|f| f.id.as_str() == code && scope(&f.centre_id)),
         Table::Stations | Table::Demand => full
             .stations
             .iter()
-            .any(|s| s.id.as_str() == code && &s.centre_id == centre),
+            .any(|s| s.id.as_str() == code && scope(&s.centre_id)),
         _ => full
             .lawyers
             .iter()
-            .any(|l| l.id.as_str() == code && &l.home_centre_id == centre),
+            .any(|l| l.id.as_str() == code && scope(&l.home_centre_id)),
     }
 }

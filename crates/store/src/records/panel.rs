@@ -155,6 +155,12 @@ pub struct PanelWrite {
     /// Lawyers whose weekly unavailability, leave and wishes are replaced.
     #[serde(default)]
     pub availability: Vec<LawyerAvailability>,
+    /// Centres to update (their name, pool sharing).
+    #[serde(default)]
+    pub centres: Vec<zhiban_domain::Centre>,
+    /// Years of the working calendar replaced by these days.
+    #[serde(default)]
+    pub calendar: Option<zhiban_domain::WorkingCalendar>,
 }
 
 /// One lawyer's availability, replaced whole.

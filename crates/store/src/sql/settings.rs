@@ -48,6 +48,12 @@ pub async fn write_changes(
             now.panel - 1
         )));
     }
+    for c in &w.centres {
+        super::centres::upsert_centre(&mut p, c).await?;
+    }
+    if let Some(cal) = &w.calendar {
+        super::calendar::replace_years(&mut p, cal).await?;
+    }
     for f in &w.firms {
         super::firms::upsert_firm(&mut p, f).await?;
     }
