@@ -288,6 +288,11 @@ async function panel(browser) {
   await page.click("#save-repair");
   await page.locator("#panel-list td", { hasText: "已暂停" }).waitFor();
   const headers = await page.$$eval("#panel-list th button", (els) => els.map((e) => e.textContent));
+  // The centre shares its pool of lawyers from now on.
+  await page.click("#tab-settings");
+  await page.check("#settings-form input[name=shares_pool]");
+  await page.click("#settings-form button[type=submit]");
+  await page.getByText("设置已保存").waitFor();
   return { problems, affected, headers };
 }
 

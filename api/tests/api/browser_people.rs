@@ -325,6 +325,7 @@ async fn panel(
     );
     assert!(!lawyer(&retire).active);
     assert!(ds.firms.iter().any(|f| f.id.as_str() == "CH-F09"));
+    assert!(ds.centres[0].shares_pool, "pool sharing set in the page");
     // The repair ran as a job and left a draft without the lawyer.
     let roster = view["roster"]["id"].as_i64().unwrap();
     let mut draft = None;

@@ -19,7 +19,7 @@ export async function panelView() {
       h("h2", {}, "名册"),
       h("div", { class: "row" },
         h("label", {}, "中心 ", h("select", { id: "panel-centre", onchange: (e) => load(st, e.target.value) })),
-        ...[["lawyers", "律师"], ["firms", "律所"], ["stations", "工作站"]].map(([k, label]) =>
+        ...[["lawyers", "律师"], ["firms", "律所"], ["stations", "工作站"], ["settings", "中心设置"]].map(([k, label]) =>
           h("button", { class: "secondary", id: `tab-${k}`, onclick: () => { Object.assign(st, { tab: k, sort: "id", query: "" }); $("#panel-search").value = ""; fill($("#panel-form")); render(st); } }, label)),
         h("label", {}, "搜索 ", h("input", { id: "panel-search", type: "search", placeholder: "姓名、编号、电话…",
           oninput: (e) => { st.query = e.target.value.trim(); render(st); } }))),
@@ -67,7 +67,8 @@ function columns(st) {
 }
 
 function render(st) {
-  for (const k of ["lawyers", "firms", "stations"]) $(`#tab-${k}`).setAttribute("aria-pressed", String(st.tab === k));
+  for (const k of ["lawyers", "firms", "stations", "settings"]) $(`#tab-${k}`).setAttribute("aria-pressed", String(st.tab === k));
+  if (st.tab === "settings") return settings(st);
   const cols = columns(st);
   const rows = st[st.tab]
     .filter((r) => !st.query || cols.some(([, , v]) => String(v(r)).includes(st.query)))
@@ -308,4 +309,62 @@ async function importApply(st, id) {
   } catch (e) {
     fail(e, $("#import-result"));
   }
+}
+
+const POLICY = [
+  ["swap_same_firm", "换班限同一律所", "checkbox"],
+  ["swap_auto_approve", "换班无需协调员批准", "checkbox"],
+  ["swap_min_hours", "换班至少提前（小时）", "number"],
+  ["checkin_early_minutes", "提前多少分钟可签到", "number"],
+  ["late_grace_minutes", "迟到宽限（分钟）", "number"],
+  ["position_retention_days", "签到位置保留（天）", "number"],
+];
+
+/** The centre's own settings: pool sharing and its check-in and swap policy; for admins,
+ *  a year of holidays. */
+async function settings(st) {
+  const id = encodeURIComponent(st.centre);
+  const [centre, policy] = await Promise.all([api("GET", `/api/v1/centres/${id}`), api("GET", `/api/v1/centres/${id}/policy`)]);
+  const form = h("form", { class: "card narrow", id: "settings-form" },
+    h("h3", {}, `${centre.name} 设置`),
+    h("label", { class: "field" }, h("input", { type: "checkbox", name: "shares_pool", checked: centre.shares_pool }), " 与同级中心共享律师库"),
+    ...POLICY.map(([k, label, type]) => type === "checkbox"
+      ? h("label", { class: "field" }, h("input", { type, name: k, checked: policy[k] }), ` ${label}`)
+      : field(label, k, policy[k], { type, min: 0 })),
+    h("button", { type: "submit" }, "保存设置"), h("p", { class: "error", role: "alert" }));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const e = form.elements;
+    const next = { ...policy };
+    for (const [k, , type] of POLICY) next[k] = type === "checkbox" ? e[k].checked : Number(e[k].value);
+    try {
+      await api("PATCH", `/api/v1/centres/${id}`, { shares_pool: e.shares_pool.checked });
+      await api("PUT", `/api/v1/centres/${id}/policy`, next);
+      toast("设置已保存");
+    } catch (err) {
+      fail(err, form.querySelector(".error"));
+    }
+  });
+  const year = new Date().getFullYear() + 1;
+  const cal = h("form", { class: "card narrow", id: "calendar-form" },
+    h("h3", {}, "节假日安排（管理员）"),
+    h("p", { class: "muted" }, "国务院公布次年节假日后，每行填一天：日期,类型(holiday 放假 / workday 调休上班),名称,按星期几上班(可空)。保存后替换该年全部安排。"),
+    field("年份", "year", year, { type: "number", min: 2000, max: 2100 }),
+    h("label", { class: "field" }, "安排", h("textarea", { name: "days", rows: 6, cols: 50, placeholder: `${year}-01-01,holiday,元旦,` })),
+    h("button", { type: "submit" }, "保存该年安排"), h("p", { class: "error", role: "alert" }));
+  cal.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const e = cal.elements;
+    const days = e.days.value.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
+      const [date, kind, name, worksAs] = l.split(/[,，]/).map((x) => (x || "").trim());
+      return { date, kind, name, works_as: worksAs || null };
+    });
+    try {
+      await api("PUT", `/api/v1/calendar/${Number(e.year.value)}`, { days });
+      toast("节假日已保存");
+    } catch (err) {
+      fail(err, cal.querySelector(".error"));
+    }
+  });
+  fill($("#panel-table"), form, cal);
 }
