@@ -288,6 +288,12 @@ async function panel(browser) {
   await page.click("#save-repair");
   await page.locator("#panel-list td", { hasText: "已暂停" }).waitFor();
   const headers = await page.$$eval("#panel-list th button", (els) => els.map((e) => e.textContent));
+  // A station's check-in range, the rest of its record kept as it was.
+  await page.click("#tab-stations");
+  await page.locator("#panel-list tr", { hasText: "CH-JCY" }).locator("button").click();
+  await page.fill("#station-form input[name=fence]", "250");
+  await page.click("#station-form button[type=submit]");
+  await page.locator("#panel-list td", { hasText: "250" }).waitFor();
   // The centre shares its pool of lawyers from now on.
   await page.click("#tab-settings");
   await page.check("#settings-form input[name=shares_pool]");

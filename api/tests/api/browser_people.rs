@@ -326,6 +326,20 @@ async fn panel(
     assert!(!lawyer(&retire).active);
     assert!(ds.firms.iter().any(|f| f.id.as_str() == "CH-F09"));
     assert!(ds.centres[0].shares_pool, "pool sharing set in the page");
+    let jcy = ds
+        .station(&zhiban_domain::StationId::parse("CH-JCY").unwrap())
+        .unwrap();
+    let fixture = zhiban_dataset::read_dir(
+        &root().join("fixtures/small"),
+        chrono::Utc::now().date_naive(),
+    )
+    .unwrap();
+    let mut want = fixture
+        .station(&zhiban_domain::StationId::parse("CH-JCY").unwrap())
+        .unwrap()
+        .clone();
+    want.geofence_m = 250;
+    assert_eq!(jcy, &want, "only the range changed");
     // The repair ran as a job and left a draft without the lawyer.
     let roster = view["roster"]["id"].as_i64().unwrap();
     let mut draft = None;

@@ -9,6 +9,8 @@ import { dayLabel } from "./format.js";
 import { HALF, ROLE, STATION_KIND } from "./labels.js";
 
 const WEEKDAYS = [["Mon", "周一"], ["Tue", "周二"], ["Wed", "周三"], ["Thu", "周四"], ["Fri", "周五"], ["Sat", "周六"], ["Sun", "周日"]];
+const hhmm = (t) => String(t || "").slice(0, 5);
+const sec = (t) => (t.length === 5 ? `${t}:00` : t);
 const hint = (names) => Object.entries(names).slice(0, 3).map(([c, n]) => `${c}=${n}`).join("、");
 const list = (s) => s.split(/[,，、\s]+/).map((x) => x.trim()).filter(Boolean);
 
@@ -129,6 +131,9 @@ function lawyerForm(st, l) {
       field("每日上限", "per_day", x.limits.per_day, { type: "number", min: 1, max: 2 }),
       field("每周上限", "per_week", x.limits.per_week, { type: "number", min: 1, max: 14 }),
       field("每月上限", "per_month", x.limits.per_month, { type: "number", min: 1, max: 62 })),
+    h("div", { class: "row" },
+      field("出发地纬度", "lat", x.base?.lat ?? st.stations[0]?.location.lat ?? "", { type: "number", step: "any", min: -90, max: 90 }),
+      field("出发地经度", "lon", x.base?.lon ?? st.stations[0]?.location.lon ?? "", { type: "number", step: "any", min: -180, max: 180 })),
     h("label", { class: "field" }, h("input", { type: "checkbox", name: "active", checked: x.active }), " 在册（取消即暂停值班）"),
     field("变更原因（暂停或恢复时必填）", "reason", "", { maxlength: 200 }),
     h("button", { type: "submit" }, "保存"), h("p", { class: "error", role: "alert" }), h("div", { class: "affected" }));
@@ -139,13 +144,14 @@ function lawyerForm(st, l) {
       name: e.name.value, phone: e.phone.value.trim(), firm_id: e.firm.value, licence_date: e.licence.value,
       skills: list(e.skills.value), languages: list(e.languages.value),
       limits: { per_day: Number(e.per_day.value), per_week: Number(e.per_week.value), per_month: Number(e.per_month.value) },
+      base: { lat: Number(e.lat.value), lon: Number(e.lon.value) },
       active: e.active.checked,
     };
     if (l) {
       if (e.reason.value.trim()) body.reason = e.reason.value.trim();
       save(st, form, "PATCH", `/api/v1/lawyers/${encodeURIComponent(l.id)}`, body, l.id);
     } else {
-      const home = { id: e.id.value.trim(), home_centre_id: st.centre, base: st.stations[0]?.location || { lat: 0, lon: 0 } };
+      const home = { id: e.id.value.trim(), home_centre_id: st.centre };
       save(st, form, "POST", "/api/v1/lawyers", { ...home, ...body });
     }
   });
@@ -163,15 +169,27 @@ function stationForm(st, s) {
     field("地址", "address", x.address, { maxlength: 200 }),
     field("电话", "phone", x.phone, { maxlength: 30 }),
     field("签到范围（米）", "fence", x.geofence_m, { type: "number", min: 10, max: 5000 }),
+    h("div", { class: "row" },
+      field("纬度", "lat", (x.location || st.stations[0]?.location)?.lat ?? "", { type: "number", step: "any", min: -90, max: 90 }),
+      field("经度", "lon", (x.location || st.stations[0]?.location)?.lon ?? "", { type: "number", step: "any", min: -180, max: 180 })),
+    h("div", { class: "row" },
+      field("上午开始", "am_start", hhmm(x.am.start), { type: "time" }), field("上午结束", "am_end", hhmm(x.am.end), { type: "time" }),
+      field("下午开始", "pm_start", hhmm(x.pm.start), { type: "time" }), field("下午结束", "pm_end", hhmm(x.pm.end), { type: "time" })),
+    field("最低执业年限", "min_years", x.min_years ?? 0, { type: "number", min: 0, max: 50 }),
+    field(`所需专长代码（如 ${hint(st.labels.skills)}）`, "skills", (x.skills || []).join("、")),
+    field("签约律所编号（空表示不限）", "contracted", (x.contracted_firms || []).join("、")),
+    h("label", { class: "field" }, h("input", { type: "checkbox", name: "holiday_duty", checked: x.holiday_duty }), " 节假日值班"),
     h("button", { type: "submit" }, "保存"), h("p", { class: "error", role: "alert" }));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const e = form.elements;
-    const body = { name: e.name.value, kind: e.kind.value, address: e.address.value, phone: e.phone.value, geofence_m: Number(e.fence.value) };
+    const body = { name: e.name.value, kind: e.kind.value, address: e.address.value, phone: e.phone.value, geofence_m: Number(e.fence.value),
+      location: { lat: Number(e.lat.value), lon: Number(e.lon.value) },
+      am: { start: sec(e.am_start.value), end: sec(e.am_end.value) }, pm: { start: sec(e.pm_start.value), end: sec(e.pm_end.value) },
+      min_years: Number(e.min_years.value), skills: list(e.skills.value), contracted_firms: list(e.contracted.value),
+      holiday_duty: e.holiday_duty.checked };
     if (s) return save(st, form, "PATCH", `/api/v1/stations/${encodeURIComponent(s.id)}`, body);
-    const like = st.stations[0] || x;
-    const rest = { id: e.id.value.trim(), centre_id: st.centre, location: like.location || { lat: 0, lon: 0 },
-      am: like.am, pm: like.pm, min_years: 0, skills: [], contracted_firms: [], holiday_duty: false, priority: 2 };
+    const rest = { id: e.id.value.trim(), centre_id: st.centre, priority: 2 };
     return save(st, form, "POST", "/api/v1/stations", { ...rest, ...body });
   });
   if (!s) return form;
