@@ -27,7 +27,7 @@ measure() { # name, command...
 }
 measure "zhiban import province.xlsx --dry-run" "$bin" import "$work/province.xlsx" --dry-run --database-url "$db"
 
-token=$("$bin" token create --role admin --label bench --database-url "$db" | head -1)
+token=$("$bin" token create --role admin --label bench --database-url "$db" | head -1 | cut -f1)
 port=$((20000 + RANDOM % 20000))
 ZHIBAN_DATABASE_URL=$db ZHIBAN_ADDR=127.0.0.1:$port "$bin" serve >"$work/serve.log" 2>&1 &
 server=$!

@@ -33,8 +33,12 @@ use zhiban_dataset::part::{Problem, belongs, codes_in, read_part};
 use zhiban_domain::{CentreId, Dataset, Table};
 use zhiban_store::{DutyQuery, LawyerAvailability, NewImport, Page, PanelWrite};
 
-/// Largest upload, in bytes (a province's 8,000 lawyers fit in about 2 MB).
+/// Largest upload, in bytes (the province set's workbook, 8,000 lawyers, is about 1 MB).
 pub(crate) const MAX_UPLOAD: usize = 12 * 1024 * 1024;
+
+/// Previews computed at once in one process (each may read a large workbook up to
+/// `zhiban_dataset::part::MAX_PROBLEMS` times); more wait their turn.
+static PREVIEWS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// The routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -453,6 +457,10 @@ async fn preview(
     if ds.centre(&centre).is_none() {
         return Err(ApiError::not_found("centre", &centre));
     }
+    let _turn = PREVIEWS
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
     let files = files_of(&headers, &body)?;
     // The centre and those below it that the caller keeps too (an admin: all of them).
     let scope: std::collections::BTreeSet<CentreId> =
