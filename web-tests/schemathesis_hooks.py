@@ -4,6 +4,14 @@
 import json
 
 import schemathesis
+from hypothesis import strategies as st
+
+# Workbooks uploaded for import (POST /api/v1/imports): random bytes, and the start of a zip
+# file (an .xlsx is a zip) followed by random bytes; the API must refuse both cleanly.
+schemathesis.openapi.media_type(
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    st.one_of(st.binary(max_size=4096), st.binary(max_size=4096).map(lambda b: b"PK\x03\x04" + b)),
+)
 
 
 @schemathesis.check

@@ -155,19 +155,34 @@ fn files_of(headers: &HeaderMap, body: &[u8]) -> Result<BTreeMap<String, String>
         let mut z = zip::ZipArchive::new(std::io::Cursor::new(body))
             .map_err(|e| bad(format!("is not a zip file ({e})")))?;
         let mut files = BTreeMap::new();
-        for i in 0..z.len() {
-            let mut f = z.by_index(i).map_err(|e| bad(e.to_string()))?;
+        // What the entries say of their size is not trusted: each is read through a cap,
+        // and so is the whole (a zip bomb stops at the cap).
+        let mut left = zhiban_dataset::MAX_FILE_BYTES as u64;
+        for i in 0..z.len().min(64) {
+            let f = z.by_index(i).map_err(|e| bad(e.to_string()))?;
             let name = f
                 .name()
                 .ok()
                 .map(|n| n.rsplit('/').next().unwrap_or("").to_string())
                 .unwrap_or_default();
-            if !name.ends_with(".csv") || f.size() > zhiban_dataset::MAX_FILE_BYTES as u64 {
+            if !name.ends_with(".csv") {
                 continue;
             }
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut f, &mut text)
-                .map_err(|e| bad(format!("{name} is not UTF-8 text ({e})")))?;
+            let mut raw = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, left + 1), &mut raw)
+                .map_err(|e| bad(format!("{name}: {e}")))?;
+            if raw.len() as u64 > left {
+                return Err(bad(format!(
+                    "the CSV files unpack to more than {} MiB",
+                    zhiban_dataset::MAX_FILE_BYTES / 1024 / 1024
+                )));
+            }
+            left -= raw.len() as u64;
+            let text = String::from_utf8(raw).map_err(|_| {
+                bad(format!(
+                    "{name} is not UTF-8 text; save it as \"CSV UTF-8\""
+                ))
+            })?;
             files.insert(name, text.trim_start_matches('\u{feff}').to_string());
         }
         return Ok(files);

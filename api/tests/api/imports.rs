@@ -212,6 +212,41 @@ async fn a_workbook_previews_every_problem_then_applies_once_when_fixed(backend:
         "{}",
         r.body
     );
+    // A zip of the CSV folder imports too.
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("panel");
+    zhiban_dataset::write_dir(&t.store.export_dataset().await.unwrap(), &folder).unwrap();
+    let lawyers = std::fs::read_to_string(folder.join("lawyers.csv")).unwrap();
+    std::fs::write(
+        folder.join("lawyers.csv"),
+        lawyers.replace("13800010004", "13912345678"),
+    )
+    .unwrap();
+    let zip = dir.path().join("panel.zip");
+    let python = std::env::var("ZHIBAN_PYTHON").unwrap_or_else(|_| "python3".into());
+    let zipped = std::process::Command::new(&python)
+        .arg("-c")
+        .arg("import os, sys, zipfile\nz = zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED)\nfor f in os.listdir(sys.argv[2]): z.write(os.path.join(sys.argv[2], f), 'panel/' + f)\nz.close()")
+        .arg(&zip)
+        .arg(&folder)
+        .status()
+        .unwrap();
+    assert!(zipped.success());
+    let r = preview(
+        &t,
+        &coord,
+        "merge",
+        "application/zip",
+        std::fs::read(&zip).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(
+        kinds(&r.body),
+        vec![("changed".into(), "CH-L04".into())],
+        "{}",
+        r.body
+    );
     // Another centre's staff, finance and lawyers cannot import or read a preview.
     let finance = t.token(TokenRole::Finance, Some("CH"), None).await;
     let r2 = preview(&t, &finance, "merge", XLSX, fixed).await;
