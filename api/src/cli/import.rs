@@ -33,7 +33,7 @@ async fn from_workbook(
     if bytes.len() > zhiban_dataset::MAX_FILE_BYTES {
         anyhow::bail!("{} is over 64 MiB", path.display());
     }
-    let mut files = zhiban_dataset::workbook::read_workbook(&bytes)
+    let (mut files, numbers) = zhiban_dataset::workbook::read_workbook_rows(&bytes)
         .map_err(|e| anyhow::anyhow!("import rejected, nothing was changed: {e}"))?;
     let current = store.export_dataset().await?;
     let settings = if current.centres.is_empty() {
@@ -50,9 +50,14 @@ async fn from_workbook(
     files.insert(zhiban_dataset::SETTINGS_FILE.into(), settings);
     zhiban_dataset::from_files(&files, today()).map_err(|e| {
         let sheet = zhiban_dataset::workbook::sheet_of_file(&e.file);
+        // The row as the spreadsheet numbers it (blank rows were left out).
+        let row = usize::try_from(e.row)
+            .ok()
+            .and_then(|r| r.checked_sub(2))
+            .and_then(|i| numbers.get(&e.file)?.get(i).copied())
+            .unwrap_or(e.row);
         anyhow::anyhow!(
-            "import rejected, nothing was changed: sheet {sheet} row {}, column {}: {}",
-            e.row,
+            "import rejected, nothing was changed: sheet {sheet} row {row}, column {}: {}",
             e.field,
             e.message
         )

@@ -30,6 +30,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_dataset::part::{Problem, belongs, codes_in, read_part};
+use zhiban_dataset::workbook::RowMap;
 use zhiban_domain::{CentreId, Dataset, Table};
 use zhiban_store::{DutyQuery, LawyerAvailability, NewImport, Page, PanelWrite};
 
@@ -38,7 +39,8 @@ pub(crate) const MAX_UPLOAD: usize = 12 * 1024 * 1024;
 
 /// Previews computed at once in one process (each may read a large workbook up to
 /// `zhiban_dataset::part::MAX_PROBLEMS` times); more wait their turn.
-static PREVIEWS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+static PREVIEWS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(2)));
 
 /// The routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -46,6 +48,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(preview))
         .routes(routes!(get_import))
         .routes(routes!(apply))
+        // A workbook is larger than the JSON bodies of other routes.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD))
 }
 
 /// Which centre, and whether lawyers the workbook leaves out leave the panel.
@@ -145,11 +149,7 @@ fn fields(old: &Value, new: &Value) -> Vec<FieldChange> {
 }
 
 /// The CSV files of an upload: an .xlsx workbook, or a zip of a CSV folder.
-fn files_of(headers: &HeaderMap, body: &[u8]) -> Result<BTreeMap<String, String>, ApiError> {
-    let kind = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+fn files_of(kind: &str, body: &[u8]) -> Result<(BTreeMap<String, String>, RowMap), ApiError> {
     let bad = |m: String| ApiError::invalid("body", m);
     if kind.contains("zip") && !kind.contains("spreadsheetml") {
         let mut z = zip::ZipArchive::new(std::io::Cursor::new(body))
@@ -185,9 +185,9 @@ fn files_of(headers: &HeaderMap, body: &[u8]) -> Result<BTreeMap<String, String>
             })?;
             files.insert(name, text.trim_start_matches('\u{feff}').to_string());
         }
-        return Ok(files);
+        return Ok((files, RowMap::new()));
     }
-    zhiban_dataset::workbook::read_workbook(body).map_err(|e| bad(e.to_string()))
+    zhiban_dataset::workbook::read_workbook_rows(body).map_err(|e| bad(e.to_string()))
 }
 
 fn json<T: Serialize>(x: &T) -> Value {
@@ -239,7 +239,7 @@ impl Diff<'_> {
 fn diff(
     before: &Dataset,
     after: &Dataset,
-    files: &BTreeMap<String, String>,
+    (files, numbers): (&BTreeMap<String, String>, &RowMap),
     (centre, scope): (&CentreId, &std::collections::BTreeSet<CentreId>),
     replace: bool,
 ) -> (Vec<ChangeOut>, PanelWrite, Vec<ProblemOut>) {
@@ -252,7 +252,7 @@ fn diff(
         write: PanelWrite::default(),
         problems: vec![],
     };
-    for (row, code) in codes_in(files, Table::Firms) {
+    for (row, code) in codes_in(files, numbers, Table::Firms) {
         let old = before
             .firms
             .iter()
@@ -264,7 +264,7 @@ fn diff(
             d.write.firms.push(n.clone());
         }
     }
-    for (row, code) in codes_in(files, Table::Stations) {
+    for (row, code) in codes_in(files, numbers, Table::Stations) {
         let old = before
             .stations
             .iter()
@@ -276,10 +276,11 @@ fn diff(
             d.write.stations.push(n.clone());
         }
     }
-    let mut stations: Vec<String> = codes_in(files, Table::Demand)
+    let mut stations: Vec<String> = codes_in(files, numbers, Table::Demand)
         .into_iter()
         .map(|(_, c)| c)
         .collect();
+    stations.sort();
     stations.dedup();
     for code in stations {
         let of = |ds: &Dataset| -> Vec<zhiban_domain::DemandRule> {
@@ -298,7 +299,7 @@ fn diff(
             d.write.demand.push((s.id.clone(), new));
         }
     }
-    let lawyers = codes_in(files, Table::Lawyers);
+    let lawyers = codes_in(files, numbers, Table::Lawyers);
     for (row, code) in &lawyers {
         let old = before
             .lawyers
@@ -311,7 +312,7 @@ fn diff(
             d.write.lawyers.push(n.clone());
         }
     }
-    availability(&mut d, files);
+    availability(&mut d, files, numbers);
     if replace {
         let listed: std::collections::BTreeSet<&str> =
             lawyers.iter().map(|(_, c)| c.as_str()).collect();
@@ -333,12 +334,16 @@ fn diff(
 }
 
 /// Notes the lawyers whose availability the workbook changes.
-fn availability(d: &mut Diff<'_>, files: &BTreeMap<String, String>) {
+fn availability(d: &mut Diff<'_>, files: &BTreeMap<String, String>, numbers: &RowMap) {
     let mut codes: Vec<String> = [Table::Unavailability, Table::Leave, Table::Preferences]
         .into_iter()
         .filter(|t| files.contains_key(t.file_name()))
-        .flat_map(|t| codes_in(files, t).into_iter().map(|(_, c)| c))
-        .chain(codes_in(files, Table::Lawyers).into_iter().map(|(_, c)| c))
+        .flat_map(|t| codes_in(files, numbers, t).into_iter().map(|(_, c)| c))
+        .chain(
+            codes_in(files, numbers, Table::Lawyers)
+                .into_iter()
+                .map(|(_, c)| c),
+        )
         .collect();
     codes.sort();
     codes.dedup();
@@ -406,7 +411,7 @@ async fn affected(
     };
     let held = state.store.list_duties(&q, page).await?.items;
     let all: Vec<_> = held.iter().map(|d| d.assignment.clone()).collect();
-    let mut hit: Vec<&zhiban_domain::Assignment> = vec![];
+    let mut hit: std::collections::HashSet<&zhiban_domain::Assignment> = Default::default();
     for l in write.lawyers.iter().filter(|l| !l.active) {
         hit.extend(all.iter().filter(|a| a.lawyer_id == l.id));
     }
@@ -418,7 +423,7 @@ async fn affected(
             .collect();
         for x in zhiban_domain::ruled_out(&mine, &a.weekly, &a.leave) {
             if let Some(y) = all.iter().find(|y| *y == x) {
-                hit.push(y);
+                hit.insert(y);
             }
         }
     }
@@ -430,13 +435,13 @@ async fn affected(
             .collect();
         for x in zhiban_domain::beyond_demand(&there, rules) {
             if let Some(y) = all.iter().find(|y| *y == x) {
-                hit.push(y);
+                hit.insert(y);
             }
         }
     }
     Ok(held
         .into_iter()
-        .filter(|d| hit.contains(&&d.assignment))
+        .filter(|d| hit.contains(&d.assignment))
         .map(Into::into)
         .take(2_000)
         .collect())
@@ -457,7 +462,7 @@ async fn preview(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Preview>), ApiError> {
     let centre = CentreId::parse(&o.centre_id).map_err(|m| ApiError::field("centre_id", m))?;
-    who.require_coordinator_of(&centre, &format!("centre {centre}"))?;
+    keeper(&who, &centre, &format!("centre {centre}"))?;
     let mode = o.mode.unwrap_or_else(|| "merge".into());
     if !["merge", "replace"].contains(&mode.as_str()) {
         return Err(ApiError::field("mode", "merge or replace"));
@@ -472,11 +477,18 @@ async fn preview(
     if ds.centre(&centre).is_none() {
         return Err(ApiError::not_found("centre", &centre));
     }
-    let _turn = PREVIEWS
-        .acquire()
+    // The permit goes with the work: a request cut off by its time limit keeps its place
+    // until the reading it started ends.
+    let turn = PREVIEWS
+        .clone()
+        .acquire_owned()
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
-    let files = files_of(&headers, &body)?;
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     // The centre and those below it that the caller keeps too (an admin: all of them).
     let scope: std::collections::BTreeSet<CentreId> =
         zhiban_domain::centre::with_descendants(&ds.centres, std::slice::from_ref(&centre))
@@ -493,20 +505,29 @@ async fn preview(
         let replace = mode == "replace";
         let today = state.now().date_naive();
         tokio::task::spawn_blocking(move || {
-            let (after, problems) = read_part(&files, &ds, today);
+            let _turn = turn;
+            let (files, numbers) = files_of(&kind, &body)?;
+            if replace && !files.contains_key(Table::Lawyers.file_name()) {
+                return Err(ApiError::invalid(
+                    "mode",
+                    "replace needs the lawyers sheet: without it every lawyer would leave the panel",
+                ));
+            }
+            let (after, problems) = read_part(&files, &numbers, &ds, today);
             let mut errors: Vec<ProblemOut> = problems.into_iter().map(Into::into).collect();
             let (changes, write) = match after {
                 Some(after) => {
-                    let (c, w, p) = diff(&ds, &after, &files, (&centre, &scope), replace);
+                    let (c, w, p) =
+                        diff(&ds, &after, (&files, &numbers), (&centre, &scope), replace);
                     errors.extend(p);
                     (c, w)
                 }
                 None => (vec![], PanelWrite::default()),
             };
-            (errors, changes, write)
+            Ok((errors, changes, write))
         })
     };
-    let (errors, changes, write) = work.await.map_err(|e| ApiError::Internal(e.into()))?;
+    let (errors, changes, write) = work.await.map_err(|e| ApiError::Internal(e.into()))??;
     let affected = if errors.is_empty() {
         affected(&state, &ds, &centre, &scope, &write).await?
     } else {
@@ -539,6 +560,28 @@ async fn preview(
     ))
 }
 
+/// Admins, and coordinators of `centre` (not directors: a workbook holds phone numbers).
+fn keeper(who: &Principal, centre: &CentreId, what: &str) -> Result<(), ApiError> {
+    who.require_coordinator_of(centre, what)?;
+    if who.role() == zhiban_store::TokenRole::Director {
+        return Err(ApiError::Forbidden(
+            "a director reads rosters and statements; imports are kept by coordinators".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The centres a write touches: its records' centres.
+fn touched(w: &PanelWrite) -> std::collections::BTreeSet<CentreId> {
+    w.firms
+        .iter()
+        .map(|f| f.centre_id.clone())
+        .chain(w.stations.iter().map(|s| s.centre_id.clone()))
+        .chain(w.lawyers.iter().map(|l| l.home_centre_id.clone()))
+        .chain(w.centres.iter().map(|c| c.id.clone()))
+        .collect()
+}
+
 /// An import's preview, as its centre's staff kept it.
 async fn import_of(
     state: &AppState,
@@ -550,7 +593,7 @@ async fn import_of(
         .get_import(id)
         .await?
         .ok_or_else(|| ApiError::not_found("import", id))?;
-    who.require_coordinator_of(&rec.centre_id, &format!("import {id}"))?;
+    keeper(who, &rec.centre_id, &format!("import {id}"))?;
     let part = |k: &str| rec.preview.get(k).cloned().unwrap_or(Value::Null);
     let bad = |e: serde_json::Error| ApiError::Internal(e.into());
     let p = Preview {
@@ -601,6 +644,23 @@ async fn apply(
     }
     let mut write: PanelWrite = serde_json::from_value(rec.preview["write"].clone())
         .map_err(|e| ApiError::Internal(e.into()))?;
+    // Previewed by someone else (an admin, over centres below): the caller must keep every
+    // centre it touches, and the records' centres as they stand now.
+    let ds = state.dataset().await?;
+    let before: Vec<CentreId> = write
+        .lawyers
+        .iter()
+        .filter_map(|l| ds.lawyer(&l.id).map(|x| x.home_centre_id.clone()))
+        .collect();
+    if let Some(c) = touched(&write)
+        .iter()
+        .chain(&before)
+        .find(|c| !who.sees_centre(c))
+    {
+        return Err(ApiError::Forbidden(format!(
+            "this import changes centre {c}, which you do not keep"
+        )));
+    }
     write.base = Some(rec.base_revision);
     let audit = who.audit(
         Some(&rec.centre_id),

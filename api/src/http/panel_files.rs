@@ -162,6 +162,11 @@ async fn panel_xlsx(
 ) -> Result<Response, ApiError> {
     let id = CentreId::parse(&id).map_err(|m| ApiError::field("id", m))?;
     who.require_coordinator_of(&id, &format!("centre {id}"))?;
+    if !who.sees_phones() {
+        return Err(ApiError::Forbidden(
+            "the panel workbook holds phone numbers: admins and coordinators download it".into(),
+        ));
+    }
     let ds = state.dataset().await?;
     if ds.centre(&id).is_none() {
         return Err(ApiError::not_found("centre", &id));

@@ -274,7 +274,8 @@ fn workbook(t: &Table, sheet: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxErro
         let r = u32::try_from(r + 2).unwrap_or(u32::MAX);
         for (c, v) in row.iter().enumerate() {
             let c = u16::try_from(c).unwrap_or(u16::MAX);
-            ws.write_with_format(r, c, text(v).as_ref(), &cell)?;
+            // A string cell is never run as a formula: no apostrophe is needed here.
+            ws.write_string_with_format(r, c, v, &cell)?;
         }
     }
     ws.set_paper_size(9)

@@ -95,6 +95,7 @@ fn owner(table: Table, row: &[String]) -> String {
 /// the workbook lists.
 pub fn read_part(
     files: &BTreeMap<String, String>,
+    numbers: &crate::workbook::RowMap,
     ds: &Dataset,
     today: chrono::NaiveDate,
 ) -> (Option<Dataset>, Vec<Problem>) {
@@ -102,7 +103,14 @@ pub fn read_part(
     let mut book: BTreeMap<Table, Rows> = BTreeMap::new();
     for t in PART_TABLES {
         if let Some(text) = files.get(t.file_name()) {
-            book.insert(t, rows_by_columns(t, text));
+            let mut rows = rows_by_columns(t, text);
+            // The rows as the spreadsheet numbers them, when it left blank rows out.
+            if let Some(n) = numbers.get(t.file_name()) {
+                for (i, r) in rows.iter_mut().enumerate() {
+                    r.0 = n.get(i).copied().unwrap_or(r.0);
+                }
+            }
+            book.insert(t, rows);
         }
     }
     // Whose rows the workbook holds: firms, stations and lawyers by code; demand by the
@@ -179,13 +187,22 @@ pub fn read_part(
 
 /// The records a centre's workbook holds, by table: the codes of its firms, stations and
 /// lawyers.
-pub fn codes_in(files: &BTreeMap<String, String>, table: Table) -> Vec<(u64, String)> {
+pub fn codes_in(
+    files: &BTreeMap<String, String>,
+    numbers: &crate::workbook::RowMap,
+    table: Table,
+) -> Vec<(u64, String)> {
+    let n = numbers.get(table.file_name());
     files
         .get(table.file_name())
         .map(|text| {
             rows_by_columns(table, text)
                 .into_iter()
-                .map(|(row, r)| (row, owner(table, &r)))
+                .enumerate()
+                .map(|(i, (row, r))| {
+                    let row = n.and_then(|n| n.get(i).copied()).unwrap_or(row);
+                    (row, owner(table, &r))
+                })
                 .collect()
         })
         .unwrap_or_default()

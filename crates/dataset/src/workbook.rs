@@ -264,92 +264,157 @@ fn whole(message: impl Into<String>) -> ImportError {
 }
 
 /// A cell as the CSV files write it.
-fn cell_text(d: &calamine::Data) -> String {
-    use calamine::Data;
+fn cell_text(d: &calamine::DataRef<'_>) -> String {
+    use calamine::DataRef;
     match d {
-        Data::Empty => String::new(),
-        Data::String(s) => s.trim().to_string(),
-        Data::Bool(b) => b.to_string(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
-        Data::Float(f) => f.to_string(),
-        Data::DateTime(x) => serial_text(x.as_f64()),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => format!("#{e:?}"),
+        DataRef::Empty => String::new(),
+        DataRef::String(s) => s.trim().to_string(),
+        DataRef::SharedString(s) => s.trim().to_string(),
+        DataRef::Bool(b) => b.to_string(),
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        DataRef::Float(f) => f.to_string(),
+        DataRef::DateTime(x) => serial_text(x.as_f64()),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+        DataRef::Error(e) => format!("#{e:?}"),
     }
 }
 
-/// An Excel date or time serial as `YYYY-MM-DD` or `HH:MM`.
+/// An Excel date or time serial (the 1900 date system) as `YYYY-MM-DD` or `HH:MM`; a
+/// number no date can be is kept as it is, for the rules to refuse.
 fn serial_text(serial: f64) -> String {
     if (0.0..1.0).contains(&serial) {
-        let minutes = (serial * 24.0 * 60.0).round() as i64;
+        let minutes = ((serial * 24.0 * 60.0).round() as i64).min(23 * 60 + 59);
         return format!("{:02}:{:02}", minutes / 60, minutes % 60);
     }
     let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap_or_default();
-    (epoch + chrono::Duration::days(serial.floor() as i64))
-        .format("%Y-%m-%d")
-        .to_string()
+    let days = serial.floor();
+    if !(1.0..=2_958_465.0).contains(&days) {
+        return serial.to_string();
+    }
+    chrono::Duration::try_days(days as i64)
+        .and_then(|d| epoch.checked_add_signed(d))
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| serial.to_string())
+}
+
+/// Most columns read of a sheet; cells farther right are ignored.
+const MAX_COLUMNS: u32 = 64;
+/// Most filled cells read of one workbook.
+const MAX_CELLS: usize = 2_000_000;
+/// Most bytes one part of the workbook may unpack to, and all of them together.
+const MAX_PART_BYTES: u64 = 128 * 1024 * 1024;
+const MAX_UNPACKED_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Refuses a workbook whose parts say they unpack to more than the bounds, before any of
+/// it is read.
+fn check_parts(bytes: &[u8]) -> Result<(), ImportError> {
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| whole(format!("is not an .xlsx workbook ({e})")))?;
+    if z.len() > 2_000 {
+        return Err(whole("has too many parts"));
+    }
+    let mut total = 0u64;
+    for i in 0..z.len() {
+        let f = z.by_index_raw(i).map_err(|e| whole(e.to_string()))?;
+        total = total.saturating_add(f.size());
+        if f.size() > MAX_PART_BYTES || total > MAX_UNPACKED_BYTES {
+            return Err(whole("unpacks to more than 256 MiB"));
+        }
+    }
+    Ok(())
 }
 
 /// The CSV files in workbook `bytes`, keyed by file name, one per sheet that names a table.
 /// The header row gives the columns by their keys; blank rows are left out.
 pub fn read_workbook(bytes: &[u8]) -> Result<BTreeMap<String, String>, ImportError> {
+    read_workbook_rows(bytes).map(|(files, _)| files)
+}
+
+/// As [`read_workbook`], with the spreadsheet row of each CSV row, by file name (blank rows
+/// left out make them differ).
+pub fn read_workbook_rows(bytes: &[u8]) -> Result<(BTreeMap<String, String>, RowMap), ImportError> {
     use calamine::Reader;
+    check_parts(bytes)?;
     let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
         .map_err(|e| whole(format!("is not an .xlsx workbook ({e})")))?;
     let mut files = BTreeMap::new();
+    let mut numbers = RowMap::new();
+    let mut cells_read = 0usize;
     for name in book.sheet_names() {
         let key = key_in(&name);
         let Some((table, _)) = SHEETS.iter().find(|(t, _)| self::key(*t) == key) else {
             continue;
         };
-        let range = book
-            .worksheet_range(&name)
+        let file = table.file_name();
+        // Cell by cell, never as a grid: a sheet's used range may be vast and empty.
+        let mut grid: BTreeMap<u32, BTreeMap<u32, String>> = BTreeMap::new();
+        let mut reader = book
+            .worksheet_cells_reader(&name)
             .map_err(|e| whole(format!("sheet {name}: {e}")))?;
-        let mut rows = range.rows();
-        let Some(head) = rows.next() else { continue };
-        let keys: Vec<String> = head.iter().map(|c| key_in(&cell_text(c))).collect();
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(&keys).map_err(|e| whole(e.to_string()))?;
-        let mut n = 0usize;
-        for (i, row) in rows.enumerate() {
-            let cells: Vec<String> = row.iter().map(cell_text).collect();
-            if cells.iter().all(String::is_empty) {
+        while let Some(cell) = reader
+            .next_cell()
+            .map_err(|e| whole(format!("sheet {name}: {e}")))?
+        {
+            let (r, c) = cell.get_position();
+            let v = cell_text(cell.get_value());
+            if c >= MAX_COLUMNS || v.is_empty() {
                 continue;
             }
-            n += 1;
-            if n > MAX_ROWS {
+            if r as usize > MAX_ROWS {
                 return Err(ImportError {
-                    file: table.file_name().into(),
+                    file: file.into(),
                     row: 0,
                     field: String::new(),
                     message: format!("more than {MAX_ROWS} rows"),
                 });
             }
-            if let Some(c) = cells
-                .iter()
-                .position(|c| c.chars().count() > MAX_CELL_CHARS)
-            {
+            cells_read += 1;
+            if cells_read > MAX_CELLS {
+                return Err(whole(format!("has more than {MAX_CELLS} filled cells")));
+            }
+            if v.chars().count() > MAX_CELL_CHARS {
                 return Err(ImportError {
-                    file: table.file_name().into(),
-                    row: i as u64 + 2,
-                    field: keys.get(c).cloned().unwrap_or_default(),
+                    file: file.into(),
+                    row: u64::from(r) + 1,
+                    field: String::new(),
                     message: format!("more than {MAX_CELL_CHARS} characters"),
                 });
             }
-            w.write_record(&cells).map_err(|e| whole(e.to_string()))?;
+            grid.entry(r).or_default().insert(c, v);
+        }
+        let Some(head) = grid.remove(&0) else {
+            continue;
+        };
+        let width = head.keys().max().map_or(0, |m| m + 1);
+        let keys: Vec<String> = (0..width)
+            .map(|c| key_in(head.get(&c).map_or("", String::as_str)))
+            .collect();
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(&keys).map_err(|e| whole(e.to_string()))?;
+        let mut rows = vec![];
+        for (r, cells) in &grid {
+            let row: Vec<&str> = (0..width)
+                .map(|c| cells.get(&c).map_or("", String::as_str))
+                .collect();
+            w.write_record(&row).map_err(|e| whole(e.to_string()))?;
+            rows.push(u64::from(*r) + 1);
         }
         let bytes = w.into_inner().map_err(|e| whole(e.to_string()))?;
         let text = String::from_utf8(bytes).map_err(|e| whole(e.to_string()))?;
-        files.insert(table.file_name().to_string(), text);
+        files.insert(file.to_string(), text);
+        numbers.insert(file.to_string(), rows);
     }
     if files.is_empty() {
         return Err(whole(
             "has no sheet named after a table (such as 律师（lawyers）); start from the template",
         ));
     }
-    Ok(files)
+    Ok((files, numbers))
 }
+
+/// The spreadsheet row of each data row of a file, by file name.
+pub type RowMap = BTreeMap<String, Vec<u64>>;
 
 #[cfg(test)]
 mod tests {
@@ -371,6 +436,11 @@ mod tests {
         assert_eq!(serial_text(45_000.0), "2023-03-15");
         assert_eq!(serial_text(0.375), "09:00");
         assert_eq!(serial_text(0.7083333333), "17:00");
+        assert_eq!(serial_text(0.99999), "23:59");
+        assert!(
+            serial_text(1e300).starts_with("1000"),
+            "kept as a number for the rules to refuse"
+        );
     }
 
     #[test]
