@@ -45,6 +45,9 @@ export async function panelView() {
 async function load(st, centre) {
   st.centre = centre;
   const q = `centre_id=${encodeURIComponent(centre)}&limit=500`;
+  // The revision first: a change is made against what was read, and refused (409) if the
+  // panel moved on since.
+  st.revision = (await api("GET", "/api/v1/panel/revision")).revision;
   const [lawyers, firms, stations] = await Promise.all([
     api("GET", `/api/v1/lawyers?${q}`), api("GET", "/api/v1/firms"), api("GET", `/api/v1/stations?${q}`)]);
   st.lawyers = items(lawyers);
@@ -233,8 +236,8 @@ async function save(st, form, method, path, body, lawyer) {
   err.textContent = "";
   const sep = path.includes("?") ? "&" : "?";
   try {
-    const dry = await api(method, `${path}${sep}dry_run=true`, body);
-    if (!dry.affected.length || !box) return commit(st, method, path, body, dry.revision);
+    const dry = await api(method, `${path}${sep}dry_run=true&revision=${st.revision}`, body);
+    if (!dry.affected.length || !box) return commit(st, method, path, body, st.revision);
     const name = (id) => st.lawyers.find((l) => l.id === id)?.name || id;
     fill(box, h("div", { class: "card codes", id: "affected" },
       h("p", { class: "error" }, `此修改影响 ${dry.affected.length} 个已发布的值班：`),
@@ -243,8 +246,8 @@ async function save(st, form, method, path, body, lawyer) {
         return h("li", {}, `${dayLabel(a.date)} ${HALF[a.half_day]} ${a.station_id} ${ROLE[a.role]}：${name(a.lawyer_id)}`);
       })),
       h("div", { class: "row" },
-        h("button", { id: "confirm-save", onclick: (e) => { e.preventDefault(); commit(st, method, path, body, dry.revision); } }, "仍然保存"),
-        lawyer ? h("button", { id: "save-repair", onclick: (e) => { e.preventDefault(); commit(st, method, path, body, dry.revision, dry.affected, lawyer); } }, "保存并生成调整草稿") : null)));
+        h("button", { id: "confirm-save", onclick: (e) => { e.preventDefault(); commit(st, method, path, body, st.revision); } }, "仍然保存"),
+        lawyer ? h("button", { id: "save-repair", onclick: (e) => { e.preventDefault(); commit(st, method, path, body, st.revision, dry.affected, lawyer); } }, "保存并生成调整草稿") : null)));
   } catch (e) {
     fail(e, err);
   }
@@ -259,6 +262,12 @@ async function commit(st, method, path, body, revision, affected, lawyer) {
     fill($("#panel-form"));
     await load(st, st.centre);
   } catch (e) {
+    if (e.status === 409) {
+      $("#panel-error").textContent = "名册已被他人修改，已重新加载，请核对后再保存。";
+      toast("名册已被他人修改");
+      await load(st, st.centre);
+      return;
+    }
     fail(e, $("#panel-error"));
   }
 }
