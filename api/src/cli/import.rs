@@ -23,8 +23,11 @@ pub struct ImportArgs {
     pub db: Db,
 }
 
-/// The data set of a workbook: its sheets, with the database's settings (a workbook has no
-/// settings sheet), or only a name for an empty database.
+/// The data set of a workbook. Into an empty database: its sheets, with only a name for
+/// settings. Into a database that holds a panel: the panel with the workbook's firms,
+/// stations, demand, lawyers and availability over it, as the page's import reads it (what
+/// the workbook leaves out stays as it is: a workbook without the leave sheet keeps
+/// everyone's leave), every problem listed.
 async fn from_workbook(
     path: &std::path::Path,
     store: &dyn zhiban_store::Store,
@@ -36,6 +39,22 @@ async fn from_workbook(
     let (mut files, numbers) = zhiban_dataset::workbook::read_workbook_rows(&bytes)
         .map_err(|e| anyhow::anyhow!("import rejected, nothing was changed: {e}"))?;
     let current = store.export_dataset().await?;
+    if !current.centres.is_empty() {
+        let (full, problems) = zhiban_dataset::part::read_part(&files, &numbers, &current, today());
+        if let Some(full) = full {
+            return Ok(full);
+        }
+        let lines: Vec<String> = problems
+            .iter()
+            .map(|p| {
+                format!(
+                    "sheet {} row {}, column {}: {}",
+                    p.sheet, p.row, p.column, p.message
+                )
+            })
+            .collect();
+        anyhow::bail!("import rejected, nothing was changed: {}", lines.join("\n"));
+    }
     let settings = if current.centres.is_empty() {
         let name = path
             .file_stem()

@@ -300,6 +300,24 @@ async fn the_command_line_imports_a_workbook_and_dry_runs_it() {
     // Importing the same panel as a workbook leaves the database as it was.
     run_ok(&["import", file.to_str().unwrap(), "--database-url", &url]);
     assert!(dump().await == before, "the same panel changes nothing");
+    // A workbook without the leave sheet keeps everyone's leave.
+    let no_leave = {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("b.xlsx");
+        std::fs::write(&f, &book).unwrap();
+        let python = std::env::var("ZHIBAN_PYTHON").unwrap_or_else(|_| "python3".into());
+        let ok = std::process::Command::new(&python)
+            .arg("-c")
+            .arg("import sys, openpyxl\nwb = openpyxl.load_workbook(sys.argv[1])\ndel wb['请假（leave）']\nwb.save(sys.argv[1])")
+            .arg(&f)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        std::fs::read(&f).unwrap()
+    };
+    std::fs::write(&file, &no_leave).unwrap();
+    run_ok(&["import", file.to_str().unwrap(), "--database-url", &url]);
+    assert!(dump().await == before, "leave kept without its sheet");
     let bad = edit(
         &book,
         "ws.cell(row=4, column=col('licence_date'), value='2019-02-30')",
