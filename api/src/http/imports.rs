@@ -543,6 +543,7 @@ async fn preview(
             base_revision: rev.panel,
             preview: kept,
             created_by: who.actor(),
+            now: state.now(),
         })
         .await?;
     Ok((

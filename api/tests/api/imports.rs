@@ -140,9 +140,18 @@ async fn a_workbook_previews_every_problem_then_applies_once_when_fixed(backend:
         refused.body
     );
     assert_eq!(dump(&t).await, before, "a preview changes nothing");
+    // A preview never applied is forgotten after a week, when the next is made.
+    t.set_time(Some(chrono::Utc::now() + chrono::Duration::days(8)));
+    let old_id = id;
 
     // Fixed: the changes field by field, then applied once.
     let r = preview(&t, &coord, "merge", XLSX, fixed.clone()).await;
+    let gone = t.get(&format!("/api/v1/imports/{old_id}"), &coord).await;
+    assert_eq!(
+        gone.status,
+        StatusCode::NOT_FOUND,
+        "the week-old preview is gone"
+    );
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.body["errors"], json!([]), "{}", r.body);
     assert_eq!(

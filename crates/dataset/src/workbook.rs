@@ -274,7 +274,16 @@ fn cell_text(d: &calamine::DataRef<'_>) -> String {
         DataRef::Int(i) => i.to_string(),
         DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
         DataRef::Float(f) => f.to_string(),
-        DataRef::DateTime(x) => serial_text(x.as_f64()),
+        DataRef::DateTime(x) => {
+            let v = x.as_f64();
+            if (1.0..=2_958_465.0).contains(&v.floor()) {
+                // calamine knows the workbook's date system (1900 or 1904).
+                let (y, m, d, ..) = x.to_ymd_hms_milli();
+                format!("{y:04}-{m:02}-{d:02}")
+            } else {
+                serial_text(v)
+            }
+        }
         DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
         DataRef::Error(e) => format!("#{e:?}"),
     }

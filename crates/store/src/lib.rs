@@ -117,7 +117,8 @@ pub trait PanelStore: Send + Sync + 'static {
     /// new revisions.
     async fn write_panel(&self, w: &PanelWrite, audits: &[Audit]) -> Result<Revisions, StoreError>;
 
-    /// Keeps a spreadsheet import's preview.
+    /// Keeps a spreadsheet import's preview, and forgets previews never applied within a
+    /// week (applying one answers 404 then: preview the workbook again).
     async fn create_import(&self, i: &NewImport) -> Result<ImportRecord, StoreError>;
 
     /// An import by id.

@@ -2,7 +2,8 @@
 -- JSON) made against a panel revision, applied at most once, only while the panel is still
 -- at that revision.
 CREATE TABLE imports (
-    id            INTEGER PRIMARY KEY,
+    -- Never reused: an id names one preview, even after older ones are forgotten.
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     centre_id     TEXT NOT NULL REFERENCES centres(id),
     mode          TEXT NOT NULL CHECK (mode IN ('merge', 'replace')),
     base_revision INTEGER NOT NULL,

@@ -212,4 +212,6 @@ pub struct NewImport {
     pub preview: serde_json::Value,
     /// By whom.
     pub created_by: String,
+    /// When, by the server's clock.
+    pub now: chrono::DateTime<chrono::Utc>,
 }

@@ -105,11 +105,20 @@ fn import_from_row(r: &super::DbRow) -> Result<crate::ImportRecord, StoreError> 
     })
 }
 
-/// Keeps an import's preview.
+/// Previews not applied within this many days are forgotten.
+pub const IMPORT_DAYS: i64 = 7;
+
+/// Keeps an import's preview, forgetting previews never applied within [`IMPORT_DAYS`].
 pub async fn insert_import(
     conn: &mut Conn,
     i: &crate::NewImport,
 ) -> Result<crate::ImportRecord, StoreError> {
+    sqlx::query("DELETE FROM imports WHERE applied_at IS NULL AND created_at < $1")
+        .bind(super::to_instant(
+            i.now - chrono::Duration::days(IMPORT_DAYS),
+        ))
+        .execute(&mut *conn)
+        .await?;
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO imports (centre_id, mode, base_revision, preview, created_at, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING {IMPORT_COLS}"
@@ -118,9 +127,9 @@ pub async fn insert_import(
     .bind(&i.mode)
     .bind(i.base_revision)
     .bind(i.preview.to_string())
-    .bind(super::to_instant(chrono::Utc::now()))
+    .bind(super::to_instant(i.now))
     .bind(&i.created_by)
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?;
     import_from_row(&row)
 }
