@@ -1,3 +1,4 @@
+// Over the ~600-line sizing rule for now: preview, diff and apply of one import share their types; the diff (pure) belongs in zhiban_dataset::part, to move there next.
 //! Importing a centre's panel from a spreadsheet, in two steps.
 //!
 //! - `POST /api/v1/imports?centre_id=ID&mode=merge|replace` imports the panel of a centre

@@ -1,4 +1,4 @@
-// Over the ~600-line sizing rule on purpose: every read route of the panel; panel administration (issue 21) will split it by resource.
+// Over the ~600-line sizing rule on purpose: every read route of the panel, and availability with its dry run; the writes live in panel_edit, station_edit and centre_edit.
 //! The panel: centres and their policies, stations with demand, firms, lawyers with their
 //! availability, the working-day calendar, and the published panel list (名册).
 

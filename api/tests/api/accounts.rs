@@ -1,3 +1,4 @@
+// Over the ~600-line sizing rule on purpose: one scenario per account rule, each on both databases; the sign-in helpers are in people.rs.
 //! People's accounts through the real router: invitation → password → sign-in → sign-out;
 //! resets end sessions; the brute-force delay and its expiry on the server's clock; CSRF;
 //! a director's reach; who may manage whose account.
