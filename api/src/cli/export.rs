@@ -32,7 +32,13 @@ pub(crate) async fn run(args: ExportArgs, out: &mut (dyn Write + Send)) -> anyho
         if dir.exists() && !force {
             anyhow::bail!("{} exists: pass --force to overwrite it", dir.display());
         }
-        let book = zhiban_dataset::workbook::write_workbook(&zhiban_dataset::to_files(&ds), false)?;
+        let exported = zhiban_dataset::workbook::Exported {
+            revision: store.revisions().await?.panel,
+            centre_id: String::new(),
+            at: chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+        };
+        let files = zhiban_dataset::to_files(&ds);
+        let book = zhiban_dataset::workbook::write_workbook(&files, false, Some(&exported))?;
         std::fs::write(&dir, &book).with_context(|| format!("writing {}", dir.display()))?;
         writeln!(
             out,

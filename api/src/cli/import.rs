@@ -23,6 +23,40 @@ pub struct ImportArgs {
     pub db: Db,
 }
 
+/// Refuses a workbook exported at panel revision `exported` whose rows would undo changes
+/// made since (the records `full` holds otherwise than `current` among those changed).
+async fn refuse_undoing(
+    store: &dyn zhiban_store::Store,
+    exported: Option<i64>,
+    current: &Dataset,
+    full: &Dataset,
+) -> anyhow::Result<()> {
+    let Some(exported) = exported else {
+        return Ok(());
+    };
+    let now = store.revisions().await?.panel;
+    if exported > now {
+        anyhow::bail!(
+            "import rejected, nothing was changed: the workbook says panel revision {exported}, \
+             but the panel is at {now}; export the panel again"
+        );
+    }
+    let changed = store.panel_changed_since(exported).await?;
+    let undone = zhiban_dataset::part::undone(current, full, &changed);
+    if undone.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = undone
+        .iter()
+        .map(|(t, code)| format!("{code} ({})", zhiban_dataset::workbook::sheet_name(*t)))
+        .collect();
+    anyhow::bail!(
+        "import rejected, nothing was changed: the workbook was exported at panel revision \
+         {exported} (now {now}) and would undo changes made since to {}; export the panel again",
+        names.join(", ")
+    )
+}
+
 /// The data set of a workbook. Into an empty database: its sheets, with only a name for
 /// settings. Into a database that holds a panel: the panel with the workbook's firms,
 /// stations, demand, lawyers and availability over it, as the page's import reads it (what
@@ -36,12 +70,14 @@ async fn from_workbook(
     if bytes.len() > zhiban_dataset::MAX_FILE_BYTES {
         anyhow::bail!("{} is over 64 MiB", path.display());
     }
-    let (mut files, numbers) = zhiban_dataset::workbook::read_workbook_rows(&bytes)
+    let book = zhiban_dataset::workbook::read_workbook_full(&bytes)
         .map_err(|e| anyhow::anyhow!("import rejected, nothing was changed: {e}"))?;
+    let (mut files, numbers) = (book.files, book.rows);
     let current = store.export_dataset().await?;
     if !current.centres.is_empty() {
         let (full, problems) = zhiban_dataset::part::read_part(&files, &numbers, &current, today());
         if let Some(full) = full {
+            refuse_undoing(store, book.revision, &current, &full).await?;
             return Ok(full);
         }
         let lines: Vec<String> = problems

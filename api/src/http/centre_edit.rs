@@ -89,7 +89,7 @@ async fn update_centre(
         record: c,
         affected: vec![],
     };
-    save(&state, &o, change, false).await
+    save(&state, &who, &o, change, false).await
 }
 
 /// One year of the working calendar.
@@ -159,5 +159,5 @@ async fn put_calendar_year(
         record: y,
         affected: vec![],
     };
-    save(&state, &o, change, false).await
+    save(&state, &who, &o, change, false).await
 }

@@ -1,4 +1,3 @@
-// Over the ~600-line sizing rule for now: preview, diff and apply of one import share their types; the diff (pure) belongs in zhiban_dataset::part, to move there next.
 //! Importing a centre's panel from a spreadsheet, in two steps.
 //!
 //! - `POST /api/v1/imports?centre_id=ID&mode=merge|replace` imports the panel of a centre
@@ -10,7 +9,10 @@
 //!   - the changes: records added, records changed (each field with its old and new value),
 //!     and in `replace` mode the lawyers of the centre the workbook leaves out, who would
 //!     leave the active panel;
-//!   - the published duties from today on that the changes affect.
+//!   - the published duties from today on that the changes affect, each with why;
+//!   - for a workbook exported from the panel (it names the panel revision it was read
+//!     at), a problem for each row that would undo a change made in zhiban since, and for
+//!     each lawyer added or changed since whom `replace` would take off the panel.
 //! - `POST /api/v1/imports/{id}/apply` writes exactly that preview in one transaction, or
 //!   nothing. It is refused (409) once the panel has changed since the preview, or if the
 //!   preview was applied already, and (422) while the preview has problems.
@@ -18,8 +20,8 @@
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Path, Query};
+use crate::http::import_diff::{ChangeOut, ProblemOut, diff, stale};
 use crate::http::out::DutyOut;
-use crate::http::panel_edit::today_at;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -30,11 +32,13 @@ use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use zhiban_dataset::part::{Problem, belongs, codes_in, read_part};
-use zhiban_dataset::workbook::RowMap;
+use zhiban_dataset::part::read_part;
+use zhiban_dataset::workbook::WorkbookRead;
 use zhiban_domain::{CentreId, Dataset, Table};
-use zhiban_store::{DutyQuery, LawyerAvailability, NewImport, Page, PanelWrite};
+use zhiban_store::{DutyQuery, NewImport, PanelWrite};
 
+/// Most affected duties a preview lists.
+const MAX_LISTED: usize = 2_000;
 /// Largest upload, in bytes (the province set's workbook, 8,000 lawyers, is about 1 MB).
 pub(crate) const MAX_UPLOAD: usize = 12 * 1024 * 1024;
 
@@ -65,54 +69,6 @@ pub(crate) struct ImportOptions {
     mode: Option<String>,
 }
 
-/// One change of a preview.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub(crate) struct ChangeOut {
-    /// `added`, `changed` or `deactivated`.
-    kind: String,
-    /// The sheet.
-    sheet: String,
-    /// The record's code (a station's for demand, a lawyer's for availability).
-    code: String,
-    /// The fields changed, each with its old and new value.
-    fields: Vec<FieldChange>,
-}
-
-/// A field's old and new value.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub(crate) struct FieldChange {
-    /// The field.
-    field: String,
-    /// Before.
-    old: Value,
-    /// After.
-    new: Value,
-}
-
-/// A problem of the workbook.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub(crate) struct ProblemOut {
-    /// The sheet.
-    sheet: String,
-    /// The row (the header is 1; 0 for the whole sheet).
-    row: u64,
-    /// The column's key.
-    column: String,
-    /// What is wrong.
-    message: String,
-}
-
-impl From<Problem> for ProblemOut {
-    fn from(p: Problem) -> Self {
-        ProblemOut {
-            sheet: p.sheet,
-            row: p.row,
-            column: p.column,
-            message: p.message,
-        }
-    }
-}
-
 /// An import's preview.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Preview {
@@ -134,23 +90,8 @@ pub(crate) struct Preview {
     applied: bool,
 }
 
-/// The fields of `old` and `new` (serialised) that differ.
-fn fields(old: &Value, new: &Value) -> Vec<FieldChange> {
-    let (Some(o), Some(n)) = (old.as_object(), new.as_object()) else {
-        return vec![];
-    };
-    n.iter()
-        .filter(|(k, v)| o.get(*k) != Some(*v))
-        .map(|(k, v)| FieldChange {
-            field: k.clone(),
-            old: o.get(k).cloned().unwrap_or(Value::Null),
-            new: v.clone(),
-        })
-        .collect()
-}
-
 /// The CSV files of an upload: an .xlsx workbook, or a zip of a CSV folder.
-fn files_of(kind: &str, body: &[u8]) -> Result<(BTreeMap<String, String>, RowMap), ApiError> {
+fn files_of(kind: &str, body: &[u8]) -> Result<WorkbookRead, ApiError> {
     let bad = |m: String| ApiError::invalid("body", m);
     if kind.contains("zip") && !kind.contains("spreadsheetml") {
         let mut z = zip::ZipArchive::new(std::io::Cursor::new(body))
@@ -186,266 +127,42 @@ fn files_of(kind: &str, body: &[u8]) -> Result<(BTreeMap<String, String>, RowMap
             })?;
             files.insert(name, text.trim_start_matches('\u{feff}').to_string());
         }
-        return Ok((files, RowMap::new()));
-    }
-    zhiban_dataset::workbook::read_workbook_rows(body).map_err(|e| bad(e.to_string()))
-}
-
-fn json<T: Serialize>(x: &T) -> Value {
-    serde_json::to_value(x).unwrap_or(Value::Null)
-}
-
-/// What an import changes, checked to belong to the centre (or the centres below it the
-/// caller may see).
-struct Diff<'a> {
-    before: &'a Dataset,
-    after: &'a Dataset,
-    centre: &'a CentreId,
-    scope: &'a std::collections::BTreeSet<CentreId>,
-    changes: Vec<ChangeOut>,
-    write: PanelWrite,
-    problems: Vec<ProblemOut>,
-}
-
-impl Diff<'_> {
-    /// Notes a record of `t` (`old` none: added); false when unchanged or not the centre's.
-    fn note(&mut self, t: Table, row: u64, code: &str, old: Option<Value>, new: Value) -> bool {
-        let f = fields(old.as_ref().unwrap_or(&serde_json::json!({})), &new);
-        if old.is_some() && f.is_empty() {
-            return false;
-        }
-        let within = |c: &CentreId| self.scope.contains(c);
-        let theirs = old.is_some() && !belongs(self.before, t, code, &within);
-        if !belongs(self.after, t, code, &within) || theirs {
-            self.problems.push(ProblemOut {
-                sheet: zhiban_dataset::workbook::sheet_name(t),
-                row,
-                column: String::new(),
-                message: format!("{code} is not of centre {}: change it there", self.centre),
-            });
-            return false;
-        }
-        let kind = if old.is_some() { "changed" } else { "added" };
-        self.changes.push(ChangeOut {
-            kind: kind.into(),
-            sheet: zhiban_dataset::workbook::sheet_name(t),
-            code: code.into(),
-            fields: f,
+        return Ok(WorkbookRead {
+            files,
+            ..WorkbookRead::default()
         });
-        true
     }
+    zhiban_dataset::workbook::read_workbook_full(body).map_err(|e| bad(e.to_string()))
 }
 
-/// The changes of a centre's import, the records to write, and records not the centre's.
-fn diff(
-    before: &Dataset,
-    after: &Dataset,
-    (files, numbers): (&BTreeMap<String, String>, &RowMap),
-    (centre, scope): (&CentreId, &std::collections::BTreeSet<CentreId>),
-    replace: bool,
-) -> (Vec<ChangeOut>, PanelWrite, Vec<ProblemOut>) {
-    let mut d = Diff {
-        before,
-        after,
-        centre,
-        scope,
-        changes: vec![],
-        write: PanelWrite::default(),
-        problems: vec![],
-    };
-    for (row, code) in codes_in(files, numbers, Table::Firms) {
-        let old = before
-            .firms
-            .iter()
-            .find(|f| f.id.as_str() == code)
-            .map(json);
-        if let Some(n) = after.firms.iter().find(|f| f.id.as_str() == code)
-            && d.note(Table::Firms, row, &code, old, json(n))
-        {
-            d.write.firms.push(n.clone());
-        }
-    }
-    for (row, code) in codes_in(files, numbers, Table::Stations) {
-        let old = before
-            .stations
-            .iter()
-            .find(|s| s.id.as_str() == code)
-            .map(json);
-        if let Some(n) = after.stations.iter().find(|s| s.id.as_str() == code)
-            && d.note(Table::Stations, row, &code, old, json(n))
-        {
-            d.write.stations.push(n.clone());
-        }
-    }
-    let mut stations: Vec<String> = codes_in(files, numbers, Table::Demand)
-        .into_iter()
-        .map(|(_, c)| c)
-        .collect();
-    stations.sort();
-    stations.dedup();
-    for code in stations {
-        let of = |ds: &Dataset| -> Vec<zhiban_domain::DemandRule> {
-            ds.demand
-                .iter()
-                .filter(|r| r.station_id.as_str() == code)
-                .cloned()
-                .collect()
-        };
-        let (old, new) = (of(before), of(after));
-        let rules = |v: &Vec<_>| serde_json::json!({ "rules": v });
-        if old != new
-            && d.note(Table::Demand, 0, &code, Some(rules(&old)), rules(&new))
-            && let Some(s) = after.stations.iter().find(|s| s.id.as_str() == code)
-        {
-            d.write.demand.push((s.id.clone(), new));
-        }
-    }
-    let lawyers = codes_in(files, numbers, Table::Lawyers);
-    for (row, code) in &lawyers {
-        let old = before
-            .lawyers
-            .iter()
-            .find(|l| l.id.as_str() == code)
-            .map(json);
-        if let Some(n) = after.lawyers.iter().find(|l| l.id.as_str() == code)
-            && d.note(Table::Lawyers, *row, code, old, json(n))
-        {
-            d.write.lawyers.push(n.clone());
-        }
-    }
-    availability(&mut d, files, numbers);
-    if replace {
-        let listed: std::collections::BTreeSet<&str> =
-            lawyers.iter().map(|(_, c)| c.as_str()).collect();
-        for l in before.lawyers.iter().filter(|l| {
-            scope.contains(&l.home_centre_id) && l.active && !listed.contains(l.id.as_str())
-        }) {
-            let mut gone = l.clone();
-            gone.active = false;
-            d.changes.push(ChangeOut {
-                kind: "deactivated".into(),
-                sheet: zhiban_dataset::workbook::sheet_name(Table::Lawyers),
-                code: l.id.to_string(),
-                fields: fields(&json(l), &json(&gone)),
-            });
-            d.write.lawyers.push(gone);
-        }
-    }
-    (d.changes, d.write, d.problems)
-}
-
-/// Notes the lawyers whose availability the workbook changes.
-fn availability(d: &mut Diff<'_>, files: &BTreeMap<String, String>, numbers: &RowMap) {
-    let mut codes: Vec<String> = [Table::Unavailability, Table::Leave, Table::Preferences]
-        .into_iter()
-        .filter(|t| files.contains_key(t.file_name()))
-        .flat_map(|t| codes_in(files, numbers, t).into_iter().map(|(_, c)| c))
-        .chain(
-            codes_in(files, numbers, Table::Lawyers)
-                .into_iter()
-                .map(|(_, c)| c),
-        )
-        .collect();
-    codes.sort();
-    codes.dedup();
-    let (before, after) = (d.before, d.after);
-    for code in codes {
-        let of = |ds: &Dataset| {
-            let mine = |id: &zhiban_domain::LawyerId| id.as_str() == code;
-            serde_json::json!({
-                "weekly": ds.unavailability.iter().filter(|u| mine(&u.lawyer_id)).collect::<Vec<_>>(),
-                "leave": ds.leave.iter().filter(|u| mine(&u.lawyer_id)).collect::<Vec<_>>(),
-                "preferences": ds.preferences.iter().filter(|u| mine(&u.lawyer_id)).collect::<Vec<_>>(),
-            })
-        };
-        let Some(l) = after.lawyers.iter().find(|l| l.id.as_str() == code) else {
-            continue;
-        };
-        let (old, new) = (of(before), of(after));
-        if old != new && d.note(Table::Unavailability, 0, &code, Some(old), new) {
-            let id = l.id.clone();
-            d.write.availability.push(LawyerAvailability {
-                weekly: after
-                    .unavailability
-                    .iter()
-                    .filter(|u| u.lawyer_id == id)
-                    .cloned()
-                    .collect(),
-                leave: after
-                    .leave
-                    .iter()
-                    .filter(|u| u.lawyer_id == id)
-                    .cloned()
-                    .collect(),
-                preferences: after
-                    .preferences
-                    .iter()
-                    .filter(|u| u.lawyer_id == id)
-                    .cloned()
-                    .collect(),
-                lawyer_id: id,
-            });
-        }
-    }
-}
-
-/// The published duties from today on at `centre` that `write` affects: those of lawyers
-/// leaving the panel or whose availability rules them out, and those beyond a new demand.
+/// The published duties from today on at `centre` and the centres of `scope` that an import
+/// from `before` to `after` breaks (see `panel_edit::broken_duties`).
 async fn affected(
     state: &AppState,
-    ds: &Dataset,
-    centre: &CentreId,
-    scope: &std::collections::BTreeSet<CentreId>,
+    (before, after): (&Dataset, &Dataset),
+    (centre, scope): (&CentreId, &std::collections::BTreeSet<CentreId>),
     write: &PanelWrite,
 ) -> Result<Vec<DutyOut>, ApiError> {
-    if write.lawyers.is_empty() && write.availability.is_empty() && write.demand.is_empty() {
+    if write.lawyers.is_empty()
+        && write.availability.is_empty()
+        && write.demand.is_empty()
+        && write.stations.is_empty()
+    {
         return Ok(vec![]);
     }
     let q = DutyQuery {
         centres: Some(scope.iter().cloned().collect()),
-        from: Some(today_at(state, ds, centre)),
         ..DutyQuery::default()
     };
-    let page = Page {
-        limit: 20_000,
-        offset: 0,
-    };
-    let held = state.store.list_duties(&q, page).await?.items;
-    let all: Vec<_> = held.iter().map(|d| d.assignment.clone()).collect();
-    let mut hit: std::collections::HashSet<&zhiban_domain::Assignment> = Default::default();
-    for l in write.lawyers.iter().filter(|l| !l.active) {
-        hit.extend(all.iter().filter(|a| a.lawyer_id == l.id));
-    }
-    for a in &write.availability {
-        let mine: Vec<_> = all
-            .iter()
-            .filter(|x| x.lawyer_id == a.lawyer_id)
-            .cloned()
-            .collect();
-        for x in zhiban_domain::ruled_out(&mine, &a.weekly, &a.leave) {
-            if let Some(y) = all.iter().find(|y| *y == x) {
-                hit.insert(y);
-            }
-        }
-    }
-    for (station, rules) in &write.demand {
-        let there: Vec<_> = all
-            .iter()
-            .filter(|a| &a.station_id == station)
-            .cloned()
-            .collect();
-        for x in zhiban_domain::beyond_demand(&there, rules) {
-            if let Some(y) = all.iter().find(|y| *y == x) {
-                hit.insert(y);
-            }
-        }
-    }
-    Ok(held
-        .into_iter()
-        .filter(|d| hit.contains(&d.assignment))
-        .map(Into::into)
-        .take(2_000)
-        .collect())
+    crate::http::panel_edit::broken_duties(
+        state,
+        (before, after),
+        centre,
+        q,
+        &write.demand,
+        MAX_LISTED,
+    )
+    .await
 }
 
 /// Previews an import of a centre's panel from a workbook (or a zip of the CSV folder),
@@ -480,11 +197,13 @@ async fn preview(
     }
     // The permit goes with the work: a request cut off by its time limit keeps its place
     // until the reading it started ends.
-    let turn = PREVIEWS
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    let turn = std::sync::Arc::new(
+        PREVIEWS
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?,
+    );
     let kind = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -499,40 +218,59 @@ async fn preview(
                     || (who.sees_centre(c) && who.role() != zhiban_store::TokenRole::Director)
             })
             .collect();
+    let replace = mode == "replace";
+    let read = {
+        let turn = turn.clone();
+        tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            files_of(&kind, &body)
+        })
+    };
+    let book = read.await.map_err(|e| ApiError::Internal(e.into()))??;
+    if replace && !book.files.contains_key(Table::Lawyers.file_name()) {
+        return Err(ApiError::invalid(
+            "mode",
+            "replace needs the lawyers sheet: without it every lawyer would leave the panel",
+        ));
+    }
+    // An exported workbook: the records changed since, which its rows must not undo.
+    let since = match book.revision {
+        Some(r) if r < rev.panel => Some((r, state.store.panel_changed_since(r).await?)),
+        Some(r) => Some((r, vec![])),
+        None => None,
+    };
     let work = {
         let ds = ds.clone();
         let centre = centre.clone();
         let scope = scope.clone();
-        let replace = mode == "replace";
         let today = state.now().date_naive();
+        let current = rev.panel;
         tokio::task::spawn_blocking(move || {
             let _turn = turn;
-            let (files, numbers) = files_of(&kind, &body)?;
-            if replace && !files.contains_key(Table::Lawyers.file_name()) {
-                return Err(ApiError::invalid(
-                    "mode",
-                    "replace needs the lawyers sheet: without it every lawyer would leave the panel",
-                ));
-            }
-            let (after, problems) = read_part(&files, &numbers, &ds, today);
+            let (files, numbers) = (&book.files, &book.rows);
+            let (after, problems) = read_part(files, numbers, &ds, today);
             let mut errors: Vec<ProblemOut> = problems.into_iter().map(Into::into).collect();
-            let (changes, write) = match after {
+            let (changes, write) = match &after {
                 Some(after) => {
-                    let (c, w, p) =
-                        diff(&ds, &after, (&files, &numbers), (&centre, &scope), replace);
+                    let (c, w, p) = diff(&ds, after, (files, numbers), (&centre, &scope), replace);
                     errors.extend(p);
+                    if let Some((exported, changed)) = &since {
+                        let at = (*exported, current);
+                        errors.extend(stale((&ds, after), (files, numbers), at, changed, &c));
+                    }
                     (c, w)
                 }
                 None => (vec![], PanelWrite::default()),
             };
-            Ok((errors, changes, write))
+            (errors, changes, write, after)
         })
     };
-    let (errors, changes, write) = work.await.map_err(|e| ApiError::Internal(e.into()))??;
-    let affected = if errors.is_empty() {
-        affected(&state, &ds, &centre, &scope, &write).await?
-    } else {
-        vec![]
+    let (errors, changes, write, after) = work.await.map_err(|e| ApiError::Internal(e.into()))?;
+    let affected = match &after {
+        Some(after) if errors.is_empty() => {
+            affected(&state, (&ds, after), (&centre, &scope), &write).await?
+        }
+        _ => vec![],
     };
     let kept = serde_json::json!({"errors": errors, "changes": changes, "affected": affected,
         "write": write});

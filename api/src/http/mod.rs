@@ -36,6 +36,7 @@ pub(crate) mod exports;
 pub(crate) mod feeds;
 pub(crate) mod finance;
 pub mod health;
+pub(crate) mod import_diff;
 pub(crate) mod imports;
 pub(crate) mod ledger;
 pub(crate) mod out;

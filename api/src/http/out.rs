@@ -162,6 +162,11 @@ pub(crate) struct DutyOut {
     pub(crate) centre_id: CentreId,
     /// The assignment.
     pub(crate) assignment: Assignment,
+    /// Where a change lists the duties it affects: why the duty could no longer be held
+    /// (`inactive`, `out_of_pool`, `not_contracted`, `lacks_skills`, `lacks_languages`,
+    /// `not_licensed`, `too_junior`, `no_such_duty`, `unavailable`, `beyond_demand`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) reason: Option<String>,
 }
 
 impl From<Duty> for DutyOut {
@@ -171,6 +176,7 @@ impl From<Duty> for DutyOut {
             version_id: r.version_id,
             centre_id: r.centre_id,
             assignment: r.assignment,
+            reason: None,
         }
     }
 }

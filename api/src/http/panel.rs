@@ -506,8 +506,24 @@ async fn put_availability(
         format!("lawyer/{}", l.id),
         serde_json::json!({"weekly": a.weekly.len(), "leave": a.leave.len(), "preferences": a.preferences.len()}),
     );
-    let affected =
-        crate::http::panel_edit::ruled_out_duties(&state, &ds, &l, &a.weekly, &a.leave).await?;
+    let mut next = (*ds).clone();
+    next.unavailability.retain(|u| u.lawyer_id != l.id);
+    next.unavailability.extend(a.weekly.iter().cloned());
+    next.leave.retain(|u| u.lawyer_id != l.id);
+    next.leave.extend(a.leave.iter().cloned());
+    let q = zhiban_store::DutyQuery {
+        lawyer: Some(l.id.clone()),
+        ..zhiban_store::DutyQuery::default()
+    };
+    let affected = crate::http::panel_edit::broken_duties(
+        &state,
+        (&ds, &next),
+        &l.home_centre_id,
+        q,
+        &[],
+        crate::http::panel_edit::MAX_AFFECTED,
+    )
+    .await?;
     if !o.dry_run {
         state
             .store

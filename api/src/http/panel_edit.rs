@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use zhiban_domain::fitness::Fitness;
 use zhiban_domain::{
     CentreId, Coordinates, Dataset, Firm, FirmId, Lawyer, LawyerId, Limits, Table,
 };
@@ -36,7 +37,7 @@ use zhiban_store::{Audit, DutyQuery, Page, PanelWrite, Revisions};
 /// Most skills or languages of one record.
 pub(crate) const MAX_TAGS: usize = 20;
 /// Most duties an answer lists as affected.
-const MAX_AFFECTED: u32 = 500;
+pub(crate) const MAX_AFFECTED: usize = 500;
 
 /// The routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -108,13 +109,43 @@ fn api_field(table: Table, field: &str) -> String {
     }
 }
 
-/// Checks the panel as it would be, by the rules of an imported data set.
-fn check(next: &Dataset, today: NaiveDate) -> Result<(), ApiError> {
+/// The centre whose panel holds record `i` of `table` (none: the calendar, the settings, or a
+/// reference that does not resolve).
+fn owner(ds: &Dataset, table: Table, i: usize) -> Option<&CentreId> {
+    let lawyer = |id: &LawyerId| ds.lawyer(id).map(|l| &l.home_centre_id);
+    match table {
+        Table::Centres => ds.centres.get(i).map(|c| &c.id),
+        Table::Firms => ds.firms.get(i).map(|f| &f.centre_id),
+        Table::Stations => ds.stations.get(i).map(|s| &s.centre_id),
+        Table::Demand => ds
+            .demand
+            .get(i)
+            .and_then(|d| ds.station(&d.station_id))
+            .map(|s| &s.centre_id),
+        Table::Lawyers => ds.lawyers.get(i).map(|l| &l.home_centre_id),
+        Table::Unavailability => ds.unavailability.get(i).and_then(|u| lawyer(&u.lawyer_id)),
+        Table::Leave => ds.leave.get(i).and_then(|u| lawyer(&u.lawyer_id)),
+        Table::Preferences => ds.preferences.get(i).and_then(|u| lawyer(&u.lawyer_id)),
+        _ => None,
+    }
+}
+
+/// Checks the panel as it would be, by the rules of an imported data set. A rule broken by a
+/// record `who` may not see is not named: the answer would tell of another centre's panel.
+fn check(who: &Principal, next: &Dataset, today: NaiveDate) -> Result<(), ApiError> {
     next.validate(today).map_err(|e| {
-        ApiError::invalid(
-            api_field(e.table, &e.error.field),
-            format!("{}: {}", e.error.record, e.error.message),
-        )
+        if owner(next, e.table, e.index).is_none_or(|c| who.sees_centre(c)) {
+            ApiError::invalid(
+                api_field(e.table, &e.error.field),
+                format!("{}: {}", e.error.record, e.error.message),
+            )
+        } else {
+            ApiError::invalid(
+                "panel",
+                "the change would break a rule of a record of another centre: ask an \
+                 administrator",
+            )
+        }
     })
 }
 
@@ -156,6 +187,7 @@ pub(crate) struct Change<T> {
 /// a dry run; the answer, 201 for a new record.
 pub(crate) async fn save<T: ToSchema>(
     state: &AppState,
+    who: &Principal,
     o: &ChangeOptions,
     mut c: Change<T>,
     created: bool,
@@ -167,7 +199,7 @@ pub(crate) async fn save<T: ToSchema>(
             c.rev.panel
         )));
     }
-    check(&c.next, state.now().date_naive())?;
+    check(who, &c.next, state.now().date_naive())?;
     let (status, revision) = if o.dry_run {
         (StatusCode::OK, c.rev.panel)
     } else {
@@ -200,39 +232,57 @@ pub(crate) fn today_at(state: &AppState, ds: &Dataset, centre: &CentreId) -> Nai
     }
 }
 
-/// Published duties from `from` on matching `q`.
-pub(crate) async fn duties_from(
+/// Most published duties scanned for those a change affects.
+const MAX_SCANNED: u32 = 20_000;
+
+/// The published duties from today (at `centre`) on, of those `q` selects, that a change
+/// from panel `before` to `next` breaks, each with why (see [`zhiban_domain::fitness`]):
+/// those `next` rules out and `before` did not, and those beyond the new weekly `demand` of
+/// a station; at most `limit`. Duties broken already are left to the roster's own report.
+pub(crate) async fn broken_duties(
     state: &AppState,
+    (before, next): (&Dataset, &Dataset),
+    centre: &CentreId,
     mut q: DutyQuery,
-    from: NaiveDate,
-) -> Result<Vec<zhiban_store::Duty>, ApiError> {
-    q.from = Some(from);
+    demand: &[(zhiban_domain::StationId, Vec<zhiban_domain::DemandRule>)],
+    limit: usize,
+) -> Result<Vec<DutyOut>, ApiError> {
+    q.from = Some(today_at(state, before, centre));
     let page = Page {
-        limit: MAX_AFFECTED,
+        limit: MAX_SCANNED,
         offset: 0,
     };
-    Ok(state.store.list_duties(&q, page).await?.items)
-}
-
-/// The published duties of lawyer `l` from today on that this availability rules out.
-pub(crate) async fn ruled_out_duties(
-    state: &AppState,
-    ds: &Dataset,
-    l: &Lawyer,
-    weekly: &[zhiban_domain::WeeklyUnavailability],
-    leave: &[zhiban_domain::Leave],
-) -> Result<Vec<DutyOut>, ApiError> {
-    let q = DutyQuery {
-        lawyer: Some(l.id.clone()),
-        ..DutyQuery::default()
-    };
-    let held = duties_from(state, q, today_at(state, ds, &l.home_centre_id)).await?;
-    let assignments: Vec<_> = held.iter().map(|d| d.assignment.clone()).collect();
-    let out = zhiban_domain::ruled_out(&assignments, weekly, leave);
+    let held = state.store.list_duties(&q, page).await?.items;
+    if held.is_empty() {
+        return Ok(vec![]);
+    }
+    let (was, will) = (Fitness::new(before), Fitness::new(next));
+    let all: Vec<_> = held.iter().map(|d| d.assignment.clone()).collect();
+    let mut beyond: std::collections::HashSet<&zhiban_domain::Assignment> = Default::default();
+    for (station, rules) in demand {
+        let there: Vec<_> = all
+            .iter()
+            .filter(|a| &a.station_id == station)
+            .cloned()
+            .collect();
+        for x in zhiban_domain::beyond_demand(&there, rules) {
+            beyond.extend(all.iter().find(|y| *y == x));
+        }
+    }
     Ok(held
         .into_iter()
-        .filter(|d| out.contains(&&d.assignment))
-        .map(Into::into)
+        .filter_map(|d| {
+            let a = &d.assignment;
+            let reason = will
+                .check(a)
+                .filter(|_| was.check(a).is_none())
+                .map(|u| u.code())
+                .or_else(|| beyond.contains(a).then_some("beyond_demand"))?;
+            let mut out = DutyOut::from(d);
+            out.reason = Some(reason.into());
+            Some(out)
+        })
+        .take(limit)
         .collect())
 }
 
@@ -276,7 +326,7 @@ async fn create_firm(
         record: f,
         affected: vec![],
     };
-    save(&state, &o, c, true).await
+    save(&state, &who, &o, c, true).await
 }
 
 /// Changes to a firm.
@@ -342,7 +392,7 @@ async fn update_firm(
         record: f,
         affected: vec![],
     };
-    save(&state, &o, c, false).await
+    save(&state, &who, &o, c, false).await
 }
 
 /// Checks the parts of a lawyer the data-set rules leave to the API.
@@ -394,7 +444,7 @@ async fn create_lawyer(
         record: l,
         affected: vec![],
     };
-    save(&state, &o, c, true).await
+    save(&state, &who, &o, c, true).await
 }
 
 /// Changes to a lawyer: any of the fields of the panel record. `active: false` takes the
@@ -486,21 +536,23 @@ async fn update_lawyer(
     }
     let l = p.apply(old.clone());
     check_lawyer(&l)?;
-    let off = (old.active && !l.active) || old.home_centre_id != l.home_centre_id;
-    let affected = if off {
-        let q = DutyQuery {
-            lawyer: Some(id.clone()),
-            ..DutyQuery::default()
-        };
-        let from = today_at(&state, &ds, &old.home_centre_id);
-        duties_from(&state, q, from).await?
-    } else {
-        vec![]
-    };
     let mut next = (*ds).clone();
     if let Some(x) = next.lawyers.iter_mut().find(|x| x.id == id) {
         *x = l.clone();
     }
+    let q = DutyQuery {
+        lawyer: Some(id.clone()),
+        ..DutyQuery::default()
+    };
+    let affected = broken_duties(
+        &state,
+        (&ds, &next),
+        &old.home_centre_id,
+        q,
+        &[],
+        MAX_AFFECTED,
+    )
+    .await?;
     let audit = who.audit(
         Some(&old.home_centre_id),
         "lawyer.update",
@@ -518,9 +570,9 @@ async fn update_lawyer(
         write,
         audit,
         record: l,
-        affected: affected.into_iter().map(Into::into).collect(),
+        affected,
     };
-    save(&state, &o, c, false).await
+    save(&state, &who, &o, c, false).await
 }
 
 #[cfg(test)]

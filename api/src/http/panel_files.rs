@@ -167,12 +167,18 @@ async fn panel_xlsx(
             "the panel workbook holds phone numbers: admins and coordinators download it".into(),
         ));
     }
-    let ds = state.dataset().await?;
+    let (rev, ds) = state.panel().await?;
     if ds.centre(&id).is_none() {
         return Err(ApiError::not_found("centre", &id));
     }
     let files = zhiban_dataset::to_files(&centre_part(&ds, &id));
-    let bytes = zhiban_dataset::workbook::write_workbook(&files, false)
+    // The revision read, so that an import of this workbook refuses rows changed since.
+    let exported = zhiban_dataset::workbook::Exported {
+        revision: rev.panel,
+        centre_id: id.to_string(),
+        at: state.now().format("%Y-%m-%d %H:%M:%S").to_string(),
+    };
+    let bytes = zhiban_dataset::workbook::write_workbook(&files, false, Some(&exported))
         .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(workbook(bytes, &format!("panel-{id}.xlsx")))
 }
@@ -183,7 +189,7 @@ async fn panel_xlsx(
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
         (status = 401, body = crate::error::Problem)))]
 async fn template_xlsx(_who: Principal) -> Result<Response, ApiError> {
-    let bytes = zhiban_dataset::workbook::write_workbook(&Default::default(), true)
+    let bytes = zhiban_dataset::workbook::write_workbook(&Default::default(), true, None)
         .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(workbook(bytes, "panel-template.xlsx"))
 }

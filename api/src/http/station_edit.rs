@@ -1,14 +1,15 @@
 //! Keeping stations through the API (see `panel_edit` for the rules every change follows):
 //! `POST /api/v1/stations`, `PATCH /api/v1/stations/{id}`, and a station's weekly demand,
 //! replaced whole (`PUT /api/v1/stations/{id}/demand`) or for some half-days (`POST`). A
-//! station closes by an empty demand; it is never deleted. Shrinking the demand answers the
-//! published duties from today on beyond it.
+//! station closes by an empty demand; it is never deleted. A change that breaks published
+//! duties from today on (demand shrunk, contracted firms, minimum years, skills, holiday duty)
+//! answers them, each with why.
 
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Body, Path, Query};
 use crate::http::panel_edit::{
-    Change, ChangeOptions, Saved, duties_from, position, save, tags, today_at,
+    Change, ChangeOptions, MAX_AFFECTED, Saved, broken_duties, position, save, tags,
 };
 use axum::Json;
 use axum::extract::State;
@@ -19,7 +20,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_domain::{
     Coordinates, DemandRule, FirmId, HalfDayTemplate, Station, StationId, StationKind,
-    beyond_demand,
 };
 use zhiban_store::{DutyQuery, PanelWrite};
 
@@ -91,7 +91,7 @@ async fn create_station(
         record: s,
         affected: vec![],
     };
-    save(&state, &o, c, true).await
+    save(&state, &who, &o, c, true).await
 }
 
 /// Changes to a station: any field of its record but its code and centre.
@@ -177,11 +177,17 @@ async fn update_station(
     if let Some(x) = next.stations.iter_mut().find(|x| x.id == id) {
         *x = s.clone();
     }
+    let q = DutyQuery {
+        station: Some(id.clone()),
+        ..DutyQuery::default()
+    };
+    let affected =
+        broken_duties(&state, (&ds, &next), &old.centre_id, q, &[], MAX_AFFECTED).await?;
     let audit = who.audit(
         Some(&s.centre_id),
         "station.update",
         format!("station/{id}"),
-        serde_json::json!({"before": old, "after": s}),
+        serde_json::json!({"before": old, "after": s, "affected_duties": affected.len()}),
     );
     let write = PanelWrite {
         stations: vec![s.clone()],
@@ -193,9 +199,9 @@ async fn update_station(
         write,
         audit,
         record: s,
-        affected: vec![],
+        affected,
     };
-    save(&state, &o, c, false).await
+    save(&state, &who, &o, c, false).await
 }
 
 /// A station's weekly demand.
@@ -253,22 +259,16 @@ async fn set_demand(
         .collect();
     let mut now: Vec<DemandRule> = kept.into_iter().chain(rules).collect();
     now.sort_by_key(|r| (r.weekday.num_days_from_monday(), r.half_day));
+    let mut next = (*ds).clone();
+    next.demand.retain(|d| d.station_id != id);
+    next.demand.extend(now.iter().cloned());
     let q = DutyQuery {
         station: Some(id.clone()),
         ..DutyQuery::default()
     };
-    let held = duties_from(state, q, today_at(state, &ds, &st.centre_id)).await?;
-    let assignments: Vec<_> = held.iter().map(|d| d.assignment.clone()).collect();
-    let beyond = beyond_demand(&assignments, &now);
-    let affected = held
-        .iter()
-        .filter(|d| beyond.contains(&&d.assignment))
-        .cloned()
-        .map(Into::into)
-        .collect();
-    let mut next = (*ds).clone();
-    next.demand.retain(|d| d.station_id != id);
-    next.demand.extend(now.iter().cloned());
+    let demand = [(id.clone(), now.clone())];
+    let affected =
+        broken_duties(state, (&ds, &next), &st.centre_id, q, &demand, MAX_AFFECTED).await?;
     let before: Vec<_> = ds.demand.iter().filter(|d| d.station_id == id).collect();
     let audit = who.audit(
         Some(&st.centre_id),
@@ -288,7 +288,7 @@ async fn set_demand(
         record: Demand { rules: now },
         affected,
     };
-    save(state, o, c, false).await
+    save(state, who, o, c, false).await
 }
 
 /// Replaces a station's weekly demand (admins, the coordinators of its centre); an empty

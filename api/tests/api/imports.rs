@@ -295,7 +295,8 @@ async fn the_command_line_imports_a_workbook_and_dry_runs_it() {
     // The fixture as a workbook, and one with a bad licence date on the third lawyer.
     let ds = zhiban_dataset::read_dir(&folder, chrono::Utc::now().date_naive()).unwrap();
     let book =
-        zhiban_dataset::workbook::write_workbook(&zhiban_dataset::to_files(&ds), false).unwrap();
+        zhiban_dataset::workbook::write_workbook(&zhiban_dataset::to_files(&ds), false, None)
+            .unwrap();
     let file = tmp.path().join("panel.xlsx");
     std::fs::write(&file, &book).unwrap();
     let out = run_ok(&[

@@ -2,7 +2,9 @@
 //! retires firms, lawyers and stations and sets weekly demand; bad input answers 422 naming
 //! the field and writes nothing; a stale revision answers 409; taking a lawyer off the panel
 //! or shrinking demand lists the published duties it affects (on a dry run too, saving
-//! nothing), and the minimal-change repair re-plans them as a draft.
+//! nothing), and the minimal-change repair re-plans them as a draft; so does a change of the
+//! rules a duty rests on (a station's contracted firms or minimum years, a lawyer's licence
+//! date), each duty with why.
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -15,6 +17,7 @@ on_both!(
     retiring_a_lawyer_lists_their_duties_and_the_repair_replans_them,
     stations_and_their_demand_are_kept_with_the_duties_a_cut_affects,
     a_centre_shares_its_pool_and_next_years_holidays_are_loaded,
+    a_change_of_rules_lists_the_duties_it_breaks_with_why,
 );
 
 async fn revision(t: &TestApp, tok: &str) -> i64 {
@@ -332,4 +335,92 @@ async fn a_centre_shares_its_pool_and_next_years_holidays_are_loaded(backend: Ba
         .call(Method::PUT, "/api/v1/calendar/2027", &admin, Some(wrong))
         .await;
     refused(&t, r, "days[0].date", &before).await;
+}
+
+/// The published duties (primary and backup) at `station`.
+fn at<'a>(all: &'a [Value], station: &str) -> Vec<&'a Value> {
+    all.iter().filter(|a| a["station_id"] == station).collect()
+}
+
+/// The `reason` of each affected duty, and their number.
+fn reasons(r: &Reply) -> (std::collections::BTreeSet<String>, usize) {
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let hit = r.body["affected"].as_array().unwrap();
+    (hit.iter().map(|d| s(&d["reason"])).collect(), hit.len())
+}
+
+async fn a_change_of_rules_lists_the_duties_it_breaks_with_why(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
+    let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
+    let v = t
+        .solve_and_publish(&coord, "CH", &next_monday().to_string(), 2)
+        .await;
+    let all = t.assignments(&coord, v).await;
+    let kss = at(&all, "CH-KSS");
+    assert!(!kss.is_empty());
+    let mut firm = std::collections::BTreeMap::new();
+    for a in &all {
+        let id = s(&a["lawyer_id"]);
+        let l = t.get(&format!("/api/v1/lawyers/{id}"), &coord).await.body;
+        firm.insert(id, s(&l["firm_id"]));
+    }
+    // Contracting the station to one firm breaks the duties of the others' lawyers there.
+    let others = kss
+        .iter()
+        .filter(|a| firm[&s(&a["lawyer_id"])] != "CH-F01")
+        .count();
+    assert!(others > 0, "the roster uses more than one firm at CH-KSS");
+    let uri = "/api/v1/stations/CH-KSS?dry_run=true";
+    let r = patch(&t, uri, &coord, json!({"contracted_firms": ["CH-F01"]})).await;
+    let (why, n) = reasons(&r);
+    assert_eq!(
+        (n, why),
+        (others, ["not_contracted".to_string()].into()),
+        "{}",
+        r.body
+    );
+    // Minimum years no one has: every duty there.
+    let r = patch(&t, uri, &coord, json!({"min_years": 45})).await;
+    let (why, n) = reasons(&r);
+    assert_eq!(
+        (n, why),
+        (kss.len(), ["too_junior".to_string()].into()),
+        "{}",
+        r.body
+    );
+    // A change the duties do not rest on breaks none.
+    let r = patch(&t, uri, &coord, json!({"phone": "020-87901199"})).await;
+    assert_eq!(reasons(&r).1, 0, "{}", r.body);
+    // A lawyer licensed last year is too junior for the procuratorate (three years).
+    let jcy = at(&all, "CH-JCY");
+    let lawyer = s(&jcy.first().expect("a duty at CH-JCY")["lawyer_id"]);
+    let theirs = jcy.iter().filter(|a| s(&a["lawyer_id"]) == lawyer).count();
+    let year_ago = chrono::Utc::now().date_naive() - chrono::Duration::days(366);
+    let uri = format!("/api/v1/lawyers/{lawyer}");
+    let r = patch(
+        &t,
+        &format!("{uri}?dry_run=true"),
+        &coord,
+        json!({"licence_date": year_ago}),
+    )
+    .await;
+    let (why, n) = reasons(&r);
+    assert_eq!(
+        (n, why),
+        (theirs, ["too_junior".to_string()].into()),
+        "{}",
+        r.body
+    );
+    // Saved, the answer and the audit say the same.
+    let before = t.get(&uri, &coord).await.body;
+    let r = patch(&t, &uri, &coord, json!({"licence_date": year_ago})).await;
+    assert_eq!(reasons(&r).1, theirs);
+    assert_ne!(t.get(&uri, &coord).await.body, before);
+    let audit = t.get("/api/v1/audit?limit=5", &coord).await.body;
+    assert!(
+        audit
+            .to_string()
+            .contains(&format!("\"affected_duties\":{theirs}")),
+        "{audit}"
+    );
 }

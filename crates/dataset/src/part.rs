@@ -231,3 +231,103 @@ pub fn belongs(
             .any(|l| l.id.as_str() == code && scope(&l.home_centre_id)),
     }
 }
+
+/// The table of a change kind as the store notes it (`firm`, `station`, `demand`, `lawyer`,
+/// `availability`).
+fn table_of_kind(kind: &str) -> Option<Table> {
+    Some(match kind {
+        "firm" => Table::Firms,
+        "station" => Table::Stations,
+        "demand" => Table::Demand,
+        "lawyer" => Table::Lawyers,
+        "availability" => Table::Unavailability,
+        _ => return None,
+    })
+}
+
+/// One record of `table` (a station's demand, a lawyer's availability) as JSON, to compare.
+fn record(ds: &Dataset, table: Table, code: &str) -> serde_json::Value {
+    use serde_json::{Value, json, to_value};
+    let v = |x: Result<Value, _>| x.unwrap_or(Value::Null);
+    match table {
+        Table::Firms => v(to_value(ds.firms.iter().find(|f| f.id.as_str() == code))),
+        Table::Stations => v(to_value(ds.stations.iter().find(|s| s.id.as_str() == code))),
+        Table::Demand => v(to_value(
+            ds.demand
+                .iter()
+                .filter(|r| r.station_id.as_str() == code)
+                .collect::<Vec<_>>(),
+        )),
+        Table::Lawyers => v(to_value(ds.lawyers.iter().find(|l| l.id.as_str() == code))),
+        _ => {
+            let mine = |id: &zhiban_domain::LawyerId| id.as_str() == code;
+            json!({
+                "weekly": ds.unavailability.iter().filter(|u| mine(&u.lawyer_id)).collect::<Vec<_>>(),
+                "leave": ds.leave.iter().filter(|u| mine(&u.lawyer_id)).collect::<Vec<_>>(),
+                "preferences": ds.preferences.iter().filter(|u| mine(&u.lawyer_id)).collect::<Vec<_>>(),
+            })
+        }
+    }
+}
+
+/// The records of `changed` (kind and code, as the store notes changes made since a workbook
+/// was exported) that `after` (the panel with the workbook over it) holds otherwise than
+/// `before` (the panel now): rows of the old workbook that would undo those changes. A
+/// lawyer's availability is named by the table [`Table::Unavailability`].
+pub fn undone(
+    before: &Dataset,
+    after: &Dataset,
+    changed: &[(String, String)],
+) -> Vec<(Table, String)> {
+    if changed.is_empty() {
+        return vec![];
+    }
+    // In one order, so that only what differs counts.
+    let (mut before, mut after) = (before.clone(), after.clone());
+    before.normalize();
+    after.normalize();
+    let (before, after) = (&before, &after);
+    changed
+        .iter()
+        .filter_map(|(kind, code)| Some((table_of_kind(kind)?, code)))
+        .filter(|(t, code)| record(before, *t, code) != record(after, *t, code))
+        .map(|(t, code)| (t, code.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_records_changed_since_and_different_in_the_workbook_are_undone() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/small");
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+        let before = crate::read_dir(&dir, today).unwrap();
+        assert!(!before.leave.is_empty(), "the fixture has leave");
+        let mut after = before.clone();
+        after.lawyers[0].phone = "13900000000".into();
+        after.leave.clear();
+        let l0 = before.lawyers[0].id.to_string();
+        let l1 = before.lawyers[1].id.to_string();
+        let changed = |k: &str, c: &str| (k.to_string(), c.to_string());
+        // Changed since and different: undone. Changed since but the same: kept.
+        let gone = before.leave[0].lawyer_id.to_string();
+        let out = undone(
+            &before,
+            &after,
+            &[
+                changed("lawyer", &l0),
+                changed("lawyer", &l1),
+                changed("availability", &gone),
+                changed("bogus", &l0),
+            ],
+        );
+        assert_eq!(
+            out,
+            vec![(Table::Lawyers, l0.clone()), (Table::Unavailability, gone)]
+        );
+        // Nothing changed since: nothing undone, however the workbook differs.
+        assert!(undone(&before, &after, &[]).is_empty());
+    }
+}

@@ -8,6 +8,9 @@
 //! Reading takes what a spreadsheet program makes of typed values back to the files' text:
 //! numbers without a needless `.0`, dates and times from their Excel serials, booleans as
 //! `true`/`false`. A sheet whose name names no table is ignored (a coordinator's notes).
+//!
+//! An exported panel carries the panel revision it was read at, in a sheet of its own
+//! (`导出信息（export）`), so that an import can refuse rows the panel changed since.
 
 use crate::read::columns;
 use crate::{ImportError, MAX_CELL_CHARS, MAX_ROWS};
@@ -194,14 +197,117 @@ fn example(table: Table) -> &'static [&'static str] {
     }
 }
 
+/// The key of the sheet that says where and when a workbook was exported.
+pub const EXPORT_KEY: &str = "export";
+
+/// Where and when a panel workbook was exported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exported {
+    /// The panel revision it was read at.
+    pub revision: i64,
+    /// The centre exported.
+    pub centre_id: String,
+    /// When, as text (UTC).
+    pub at: String,
+}
+
+/// Writes the sheet that tells an import which panel revision the workbook holds.
+fn write_exported(
+    wb: &mut rust_xlsxwriter::Workbook,
+    e: &Exported,
+    head: &rust_xlsxwriter::Format,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let sheet = wb
+        .add_worksheet()
+        .set_name(format!("导出信息（{EXPORT_KEY}）"))?;
+    let rows = [
+        ["项目（key）", "值（value）", "说明"],
+        [
+            "revision",
+            &e.revision.to_string(),
+            "导出时名册的版本号。导入时，导出后已在系统中改过的行会被拒绝，以免覆盖新的修改。请勿改动本页。",
+        ],
+        ["centre_id", &e.centre_id, "导出的中心"],
+        ["exported_at", &e.at, "导出时间（UTC）"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            if r == 0 {
+                sheet.write_with_format(r, c, *v, head)?;
+            } else {
+                sheet.write_string(r, c, *v)?;
+            }
+        }
+    }
+    sheet.set_column_width(0, 14)?;
+    sheet.set_column_width(1, 22)?;
+    sheet.set_column_width(2, 80)?;
+    Ok(())
+}
+
+/// Reads the panel revision from the export sheet `name`.
+fn read_exported<R: std::io::Read + std::io::Seek>(
+    book: &mut calamine::Xlsx<R>,
+    name: &str,
+) -> Result<Option<i64>, ImportError> {
+    let bad = |row: u64, message: &str| ImportError {
+        file: name.to_string(),
+        row,
+        field: "value".into(),
+        message: message.into(),
+    };
+    let mut reader = book
+        .worksheet_cells_reader(name)
+        .map_err(|e| whole(format!("sheet {name}: {e}")))?;
+    let mut key_row = None;
+    let mut value = None;
+    let mut read = 0;
+    while let Some(cell) = reader
+        .next_cell()
+        .map_err(|e| whole(format!("sheet {name}: {e}")))?
+    {
+        read += 1;
+        if read > 1_000 {
+            break;
+        }
+        let (r, c) = cell.get_position();
+        let v = cell_text(cell.get_value());
+        match c {
+            0 if v == "revision" => key_row = Some(r),
+            1 => {
+                if key_row == Some(r) {
+                    value = Some((r, v));
+                }
+            }
+            _ => {}
+        }
+    }
+    match value {
+        None if key_row.is_some() => Err(bad(
+            u64::from(key_row.unwrap_or(0)) + 1,
+            "the revision is missing: download the panel again, or delete this sheet",
+        )),
+        None => Ok(None),
+        Some((r, v)) => v.parse().map(Some).map_err(|_| {
+            bad(
+                u64::from(r) + 1,
+                "the revision is not a number: download the panel again, or delete this sheet",
+            )
+        }),
+    }
+}
+
 /// Rows that get a validation list, in every sheet.
 const VALIDATED_ROWS: u32 = 10_000;
 
 /// Writes the tables of `files` (as [`crate::to_files`] makes them) as a workbook; with
-/// `template`, each sheet holds an example row instead.
+/// `template`, each sheet holds an example row instead; with `exported`, a last sheet says
+/// which panel revision it holds.
 pub fn write_workbook(
     files: &BTreeMap<String, String>,
     template: bool,
+    exported: Option<&Exported>,
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{DataValidation, Format, Workbook};
     let mut wb = Workbook::new();
@@ -239,6 +345,9 @@ pub fn write_workbook(
                 sheet.write_string_with_format(r, col, v, &text)?;
             }
         }
+    }
+    if let Some(e) = exported {
+        write_exported(&mut wb, e, &head)?;
     }
     wb.save_to_buffer()
 }
@@ -343,6 +452,23 @@ pub fn read_workbook(bytes: &[u8]) -> Result<BTreeMap<String, String>, ImportErr
 /// As [`read_workbook`], with the spreadsheet row of each CSV row, by file name (blank rows
 /// left out make them differ).
 pub fn read_workbook_rows(bytes: &[u8]) -> Result<(BTreeMap<String, String>, RowMap), ImportError> {
+    read_workbook_full(bytes).map(|w| (w.files, w.rows))
+}
+
+/// A workbook as read: its tables as CSV files, their rows' numbers, and the panel
+/// revision it was exported at (none for a template or a workbook made elsewhere).
+#[derive(Debug, Clone, Default)]
+pub struct WorkbookRead {
+    /// The CSV files, by file name.
+    pub files: BTreeMap<String, String>,
+    /// The spreadsheet row of each data row, by file name.
+    pub rows: RowMap,
+    /// The panel revision of an exported workbook.
+    pub revision: Option<i64>,
+}
+
+/// As [`read_workbook_rows`], with the panel revision an exported workbook holds.
+pub fn read_workbook_full(bytes: &[u8]) -> Result<WorkbookRead, ImportError> {
     use calamine::Reader;
     check_parts(bytes)?;
     let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
@@ -350,8 +476,13 @@ pub fn read_workbook_rows(bytes: &[u8]) -> Result<(BTreeMap<String, String>, Row
     let mut files = BTreeMap::new();
     let mut numbers = RowMap::new();
     let mut cells_read = 0usize;
+    let mut revision = None;
     for name in book.sheet_names() {
         let key = key_in(&name);
+        if key == EXPORT_KEY {
+            revision = read_exported(&mut book, &name)?;
+            continue;
+        }
         let Some((table, _)) = SHEETS.iter().find(|(t, _)| self::key(*t) == key) else {
             continue;
         };
@@ -419,7 +550,11 @@ pub fn read_workbook_rows(bytes: &[u8]) -> Result<(BTreeMap<String, String>, Row
             "has no sheet named after a table (such as 律师（lawyers）); start from the template",
         ));
     }
-    Ok((files, numbers))
+    Ok(WorkbookRead {
+        files,
+        rows: numbers,
+        revision,
+    })
 }
 
 /// The spreadsheet row of each data row of a file, by file name.

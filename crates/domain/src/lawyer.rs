@@ -284,73 +284,9 @@ pub fn on_weekday(date: NaiveDate, weekday: Weekday) -> bool {
     date.weekday() == weekday
 }
 
-/// The duties a lawyer's availability now rules out: those on a weekday half-day they are
-/// never available, or within leave (a whole day, or its one half-day). `duties` are the
-/// lawyer's.
-pub fn ruled_out<'a>(
-    duties: &'a [crate::Assignment],
-    weekly: &[WeeklyUnavailability],
-    leave: &[Leave],
-) -> Vec<&'a crate::Assignment> {
-    use chrono::Datelike;
-    duties
-        .iter()
-        .filter(|a| {
-            weekly
-                .iter()
-                .any(|w| w.weekday == a.date.weekday() && w.half_day == a.half_day)
-                || leave.iter().any(|v| {
-                    v.from <= a.date && a.date <= v.to && v.half_day.is_none_or(|h| h == a.half_day)
-                })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn leave_and_weekly_unavailability_rule_out_the_duties_they_cover() {
-        use crate::{Assignment, Role, StationId};
-        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let l = LawyerId::parse("L1").unwrap();
-        let duty = |date: &str, half: HalfDay| Assignment {
-            date: d(date),
-            half_day: half,
-            station_id: StationId::parse("S1").unwrap(),
-            lawyer_id: l.clone(),
-            role: Role::Primary,
-        };
-        // 2026-12-14 is a Monday.
-        let duties = vec![
-            duty("2026-12-14", HalfDay::Am),
-            duty("2026-12-15", HalfDay::Pm),
-            duty("2026-12-16", HalfDay::Am),
-            duty("2026-12-18", HalfDay::Am),
-        ];
-        let weekly = vec![WeeklyUnavailability {
-            lawyer_id: l.clone(),
-            weekday: chrono::Weekday::Mon,
-            half_day: HalfDay::Am,
-        }];
-        let leave = |from: &str, to: &str, half: Option<HalfDay>| Leave {
-            lawyer_id: l.clone(),
-            from: d(from),
-            to: d(to),
-            half_day: half,
-            reason: "年假".into(),
-        };
-        let out = |w: &[WeeklyUnavailability], v: &[Leave]| -> Vec<NaiveDate> {
-            ruled_out(&duties, w, v).iter().map(|a| a.date).collect()
-        };
-        assert_eq!(out(&weekly, &[]), vec![d("2026-12-14")]);
-        let whole = [leave("2026-12-15", "2026-12-16", None)];
-        assert_eq!(out(&[], &whole), vec![d("2026-12-15"), d("2026-12-16")]);
-        let mornings = [leave("2026-12-15", "2026-12-18", Some(HalfDay::Am))];
-        assert_eq!(out(&[], &mornings), vec![d("2026-12-16"), d("2026-12-18")]);
-        assert!(out(&[], &[]).is_empty());
-    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

@@ -42,6 +42,7 @@ pub mod calendar;
 pub mod centre;
 pub mod dataset;
 pub mod error;
+pub mod fitness;
 pub mod geo;
 pub mod ids;
 pub mod labels;
@@ -65,9 +66,7 @@ pub use dataset::{Dataset, DatasetError, RuleSettings, Settings, Table};
 pub use error::ValidationError;
 pub use geo::Coordinates;
 pub use ids::{CentreId, FirmId, LawyerId, StationId};
-pub use lawyer::{
-    Lawyer, Leave, Limits, Preference, PreferenceTarget, WeeklyUnavailability, ruled_out,
-};
+pub use lawyer::{Lawyer, Leave, Limits, Preference, PreferenceTarget, WeeklyUnavailability};
 pub use problem::{
     PastDuty, ProblemError, ProblemLawyer, ProblemStation, RosterProblem, Slot, pool_of,
 };

@@ -124,6 +124,11 @@ pub trait PanelStore: Send + Sync + 'static {
     /// An import by id.
     async fn get_import(&self, id: i64) -> Result<Option<ImportRecord>, StoreError>;
 
+    /// The panel records changed after panel revision `revision`, as (kind, code): kind
+    /// `firm`, `station`, `demand` (a station's), `lawyer` or `availability` (a lawyer's).
+    async fn panel_changed_since(&self, revision: i64)
+    -> Result<Vec<(String, String)>, StoreError>;
+
     /// Applies an import's records in one transaction and marks it applied, with its audit
     /// entry: a `Conflict` if it was applied already or the panel revision is no longer
     /// `w.base`.

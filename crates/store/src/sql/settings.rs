@@ -76,6 +76,18 @@ pub async fn write_changes(
         )
         .await?;
     }
+    let changed = (w.firms.iter().map(|f| ("firm", f.id.as_str())))
+        .chain(w.stations.iter().map(|s| ("station", s.id.as_str())))
+        .chain(w.demand.iter().map(|(s, _)| ("demand", s.as_str())))
+        .chain(w.lawyers.iter().map(|l| ("lawyer", l.id.as_str())))
+        .chain(
+            w.availability
+                .iter()
+                .map(|a| ("availability", a.lawyer_id.as_str())),
+        );
+    for (kind, code) in changed {
+        note_change(&mut p, kind, code).await?;
+    }
     Ok(now)
 }
 
@@ -108,7 +120,11 @@ fn import_from_row(r: &super::DbRow) -> Result<crate::ImportRecord, StoreError> 
 /// Previews not applied within this many days are forgotten.
 pub const IMPORT_DAYS: i64 = 7;
 
-/// Keeps an import's preview, forgetting previews never applied within [`IMPORT_DAYS`].
+/// Previews not applied that a centre keeps, newest first.
+pub const IMPORTS_KEPT: i64 = 20;
+
+/// Keeps an import's preview, forgetting previews never applied within [`IMPORT_DAYS`], and
+/// a centre's beyond its newest [`IMPORTS_KEPT`] not applied.
 pub async fn insert_import(
     conn: &mut Conn,
     i: &crate::NewImport,
@@ -130,6 +146,17 @@ pub async fn insert_import(
     .bind(super::to_instant(i.now))
     .bind(&i.created_by)
     .fetch_one(&mut *conn)
+    .await?;
+    // A centre keeps its newest previews not applied; older ones are forgotten.
+    sqlx::query(
+        "DELETE FROM imports WHERE centre_id = $1 AND applied_at IS NULL AND id NOT IN \
+         (SELECT id FROM imports WHERE centre_id = $2 AND applied_at IS NULL \
+          ORDER BY id DESC LIMIT $3)",
+    )
+    .bind(i.centre_id.as_str())
+    .bind(i.centre_id.as_str())
+    .bind(IMPORTS_KEPT)
+    .execute(&mut *conn)
     .await?;
     import_from_row(&row)
 }
@@ -187,6 +214,112 @@ pub async fn get_settings(conn: &mut Conn) -> Result<Option<Settings>, StoreErro
         .await?;
     raw.map(|r| toml::from_str(&r).map_err(|e| corrupt("settings", KEY, e.to_string())))
         .transpose()
+}
+
+/// Notes that record `code` of `kind` (`firm`, `station`, `demand`, `lawyer`,
+/// `availability`) changes at the panel revision this transaction makes. Writers note the
+/// records they change, not those they write unchanged, so that a workbook exported before
+/// is refused only where it would undo something.
+pub(crate) async fn note_change(
+    tx: &mut PanelTx<'_>,
+    kind: &str,
+    code: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO panel_changes (kind, code, revision)          SELECT $1, $2, CAST(value AS BIGINT) FROM settings WHERE key = 'revision:panel'          ON CONFLICT (kind, code) DO UPDATE SET revision = excluded.revision",
+    )
+    .bind(kind)
+    .bind(code)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The records `next` holds otherwise than `before` (both in canonical order, see
+/// [`Dataset::normalize`](zhiban_domain::Dataset::normalize)), as (kind, code).
+pub(crate) fn changed_records(
+    before: &zhiban_domain::Dataset,
+    next: &zhiban_domain::Dataset,
+) -> Vec<(&'static str, String)> {
+    use std::collections::HashMap;
+    fn by<'a, K: std::hash::Hash + Eq, T>(
+        list: &'a [T],
+        key: impl Fn(&'a T) -> K,
+    ) -> HashMap<K, Vec<&'a T>> {
+        let mut m: HashMap<K, Vec<&T>> = HashMap::new();
+        for x in list {
+            m.entry(key(x)).or_default().push(x);
+        }
+        m
+    }
+    let mut out = vec![];
+    let firms = by(&before.firms, |f| &f.id);
+    out.extend(
+        next.firms
+            .iter()
+            .filter(|f| firms.get(&f.id) != Some(&vec![*f]))
+            .map(|f| ("firm", f.id.to_string())),
+    );
+    let stations = by(&before.stations, |s| &s.id);
+    out.extend(
+        next.stations
+            .iter()
+            .filter(|s| stations.get(&s.id) != Some(&vec![*s]))
+            .map(|s| ("station", s.id.to_string())),
+    );
+    let (old, new) = (
+        by(&before.demand, |d| &d.station_id),
+        by(&next.demand, |d| &d.station_id),
+    );
+    out.extend(
+        next.stations
+            .iter()
+            .filter(|s| old.get(&s.id) != new.get(&s.id))
+            .map(|s| ("demand", s.id.to_string())),
+    );
+    let lawyers = by(&before.lawyers, |l| &l.id);
+    out.extend(
+        next.lawyers
+            .iter()
+            .filter(|l| lawyers.get(&l.id) != Some(&vec![*l]))
+            .map(|l| ("lawyer", l.id.to_string())),
+    );
+    let weekly = (
+        by(&before.unavailability, |u| &u.lawyer_id),
+        by(&next.unavailability, |u| &u.lawyer_id),
+    );
+    let leave = (
+        by(&before.leave, |u| &u.lawyer_id),
+        by(&next.leave, |u| &u.lawyer_id),
+    );
+    let wishes = (
+        by(&before.preferences, |u| &u.lawyer_id),
+        by(&next.preferences, |u| &u.lawyer_id),
+    );
+    out.extend(
+        next.lawyers
+            .iter()
+            .filter(|l| {
+                weekly.0.get(&l.id) != weekly.1.get(&l.id)
+                    || leave.0.get(&l.id) != leave.1.get(&l.id)
+                    || wishes.0.get(&l.id) != wishes.1.get(&l.id)
+            })
+            .map(|l| ("availability", l.id.to_string())),
+    );
+    out
+}
+
+/// The records changed after panel revision `revision`, as (kind, code).
+pub async fn changed_since(
+    conn: &mut Conn,
+    revision: i64,
+) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT kind, code FROM panel_changes WHERE revision > $1 ORDER BY kind, code",
+    )
+    .bind(revision)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Bumps revision counter `name` (`panel`, `published`, `tokens`) inside the caller's transaction, so

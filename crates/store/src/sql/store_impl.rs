@@ -42,6 +42,31 @@ async fn counts_on(conn: &mut Conn) -> Result<Counts, StoreError> {
     })
 }
 
+/// The whole data set, read on `conn` (inside a transaction: a consistent snapshot).
+async fn dataset_on(conn: &mut Conn) -> Result<Dataset, StoreError> {
+    let settings = settings::get_settings(&mut *conn)
+        .await?
+        .unwrap_or(Settings {
+            name: "zhiban".into(),
+            description: String::new(),
+            rules: RuleSettings::default(),
+            subsidy: vec![],
+            labels: Default::default(),
+        });
+    Ok(Dataset {
+        settings,
+        centres: centres::list_centres(&mut *conn).await?,
+        firms: firms::list_firms(&mut *conn).await?,
+        stations: stations::list_stations(&mut *conn, None).await?,
+        demand: stations::list_demand(&mut *conn).await?,
+        lawyers: lawyers::list_lawyers(&mut *conn, None).await?,
+        unavailability: lawyers::list_unavailability(&mut *conn).await?,
+        leave: lawyers::list_leave(&mut *conn).await?,
+        preferences: lawyers::list_preferences(&mut *conn).await?,
+        calendar: calendar::get_calendar(&mut *conn).await?,
+    })
+}
+
 #[async_trait]
 impl PanelStore for Backend {
     async fn import_dataset(&self, ds: &Dataset) -> Result<Counts, StoreError> {
@@ -66,6 +91,14 @@ impl PanelStore for Backend {
             )
             .map_err(StoreError::Locked)?;
         }
+        // The records this import changes, for workbooks exported before it.
+        let changed = {
+            let mut before = dataset_on(&mut tx).await?;
+            let mut next = ds.clone();
+            before.normalize();
+            next.normalize();
+            settings::changed_records(&before, &next)
+        };
         let mut p = settings::panel_write(&mut tx).await?;
         settings::put_settings(&mut p, &ds.settings).await?;
         for c in &ds.centres {
@@ -95,6 +128,9 @@ impl PanelStore for Backend {
             .await?;
         }
         calendar::replace_years(&mut p, &ds.calendar).await?;
+        for (kind, code) in &changed {
+            settings::note_change(&mut p, kind, code).await?;
+        }
         let counts = counts_on(&mut tx).await?;
         tx.commit().await?;
         Ok(counts)
@@ -121,6 +157,13 @@ impl PanelStore for Backend {
         settings::get_import(&mut *self.read_pool().acquire().await?, id).await
     }
 
+    async fn panel_changed_since(
+        &self,
+        revision: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        settings::changed_since(&mut *self.read_pool().acquire().await?, revision).await
+    }
+
     async fn apply_import(
         &self,
         id: i64,
@@ -138,25 +181,7 @@ impl PanelStore for Backend {
     async fn export_dataset(&self) -> Result<Dataset, StoreError> {
         // One read transaction, so the export is a consistent snapshot.
         let mut tx = self.read_pool().begin().await?;
-        let settings = settings::get_settings(&mut tx).await?.unwrap_or(Settings {
-            name: "zhiban".into(),
-            description: String::new(),
-            rules: RuleSettings::default(),
-            subsidy: vec![],
-            labels: Default::default(),
-        });
-        let ds = Dataset {
-            settings,
-            centres: centres::list_centres(&mut tx).await?,
-            firms: firms::list_firms(&mut tx).await?,
-            stations: stations::list_stations(&mut tx, None).await?,
-            demand: stations::list_demand(&mut tx).await?,
-            lawyers: lawyers::list_lawyers(&mut tx, None).await?,
-            unavailability: lawyers::list_unavailability(&mut tx).await?,
-            leave: lawyers::list_leave(&mut tx).await?,
-            preferences: lawyers::list_preferences(&mut tx).await?,
-            calendar: calendar::get_calendar(&mut tx).await?,
-        };
+        let ds = dataset_on(&mut tx).await?;
         tx.commit().await?;
         Ok(ds)
     }
@@ -199,14 +224,16 @@ impl PanelStore for Backend {
         a: &Audit,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
+        let mut p = settings::panel_write(&mut tx).await?;
         lawyers::replace_availability(
-            &mut settings::panel_write(&mut tx).await?,
+            &mut p,
             lawyer,
             weekly.iter(),
             leave.iter(),
             preferences.iter(),
         )
         .await?;
+        settings::note_change(&mut p, "availability", lawyer.as_str()).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(())
