@@ -2,7 +2,8 @@
 //! zhiban and edited with Python's openpyxl previews with every problem (sheet, row, column)
 //! and changes nothing; fixed, it previews its changes field by field and applies in one
 //! transaction, once; a preview the panel has moved past is refused; `replace` takes the
-//! lawyers the workbook leaves out off the panel; a zip of the CSV folder imports too.
+//! lawyers the workbook leaves out off the panel; a zip of the CSV folder imports too; a
+//! workbook exported before a change in zhiban may not undo it.
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -16,6 +17,7 @@ use crate::helpers::*;
 on_both!(
     a_workbook_previews_every_problem_then_applies_once_when_fixed,
     a_city_imports_its_districts_only_where_the_caller_keeps_them,
+    a_workbook_exported_before_a_change_may_not_undo_it,
 );
 
 pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -191,7 +193,7 @@ async fn a_workbook_previews_every_problem_then_applies_once_when_fixed(backend:
 
     // A preview the panel has moved past is refused, and changes nothing.
     let later = edit(
-        &book,
+        &export(&t, &coord).await,
         "ws.cell(row=2, column=col('phone'), value='13933334444')",
     );
     let r = preview(&t, &coord, "merge", XLSX, later).await;
@@ -347,6 +349,25 @@ async fn the_command_line_imports_a_workbook_and_dry_runs_it() {
         dump().await == before,
         "a rejected workbook changes nothing"
     );
+    // A workbook exported before a change may not undo it.
+    let exported = tmp.path().join("exported.xlsx");
+    run_ok(&["export", exported.to_str().unwrap(), "--database-url", &url]);
+    let phone = edit(
+        &book,
+        "ws.cell(row=2, column=col('phone'), value='13944445555')",
+    );
+    std::fs::write(&file, &phone).unwrap();
+    run_ok(&["import", file.to_str().unwrap(), "--database-url", &url]);
+    let out = zhiban()
+        .args(["import", exported.to_str().unwrap(), "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("would undo changes made since to CH-L01"),
+        "{err}"
+    );
 }
 
 /// A city's workbook: an admin changes a district's lawyer through the city; the city's
@@ -397,4 +418,126 @@ async fn a_city_imports_its_districts_only_where_the_caller_keeps_them(backend: 
         r.body
     );
     assert_eq!(r.body["changes"], json!([]));
+}
+
+/// A workbook exported, then the panel changed in zhiban (a phone, leave, a new lawyer): its
+/// rows that would undo those changes are problems naming sheet and row, `replace` may not
+/// retire the new lawyer, and rows changed only in the workbook still import. A fresh
+/// export has none of these problems; a workbook claiming a revision the panel never had
+/// is refused.
+async fn a_workbook_exported_before_a_change_may_not_undo_it(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
+    let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
+    let book = export(&t, &coord).await;
+    let r = t
+        .call(
+            Method::PATCH,
+            "/api/v1/lawyers/CH-L01",
+            &coord,
+            Some(json!({"phone": "13977778888"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let uri = "/api/v1/lawyers/CH-L02/availability";
+    let mut avail = t.get(uri, &coord).await.body;
+    avail["leave"] = json!([{"lawyer_id": "CH-L02", "from": "2027-03-01", "to": "2027-03-31",
+        "half_day": null, "reason": "产假"}]);
+    let r = t.call(Method::PUT, uri, &coord, Some(avail)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let mut new = t.get("/api/v1/lawyers/CH-L03", &coord).await.body;
+    new["id"] = json!("CH-L21");
+    new["name"] = json!("黄新");
+    let r = t.post("/api/v1/lawyers", &coord, new).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+    // The old workbook, with a phone changed only in it (CH-L03, row 4).
+    let old = edit(
+        &book,
+        "ws.cell(row=4, column=col('phone'), value='13966667777')",
+    );
+    let before = dump(&t).await;
+    let r = preview(&t, &coord, "merge", XLSX, old.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let errors = r.body["errors"].as_array().unwrap();
+    let named = |code: &str| {
+        errors
+            .iter()
+            .find(|e| s(&e["message"]).starts_with(&format!("{code} was changed in zhiban")))
+            .unwrap_or_else(|| panic!("no problem names {code}: {}", r.body))
+    };
+    let l01 = named("CH-L01");
+    assert_eq!(
+        (s(&l01["sheet"]), l01["row"].as_u64()),
+        ("律师（lawyers）".into(), Some(2))
+    );
+    let l02 = named("CH-L02");
+    assert!(l02["row"].as_u64().unwrap() > 1, "{l02}");
+    assert_eq!(
+        errors.len(),
+        2,
+        "only the rows that undo changes: {}",
+        r.body
+    );
+    assert!(
+        kinds(&r.body).contains(&("changed".into(), "CH-L03".into())),
+        "{}",
+        r.body
+    );
+    let id = r.body["id"].as_i64().unwrap();
+    let refused = t
+        .post(&format!("/api/v1/imports/{id}/apply"), &coord, json!({}))
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert_eq!(dump(&t).await, before, "nothing was undone");
+    // Replace would retire the lawyer added since.
+    let r = preview(&t, &coord, "replace", XLSX, old).await;
+    assert!(
+        r.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| s(&e["message"]).starts_with("CH-L21 was changed in zhiban")),
+        "{}",
+        r.body
+    );
+    // A fresh export: the same edit imports cleanly.
+    let fresh = edit(
+        &export(&t, &coord).await,
+        "ws.cell(row=4, column=col('phone'), value='13966667777')",
+    );
+    let r = preview(&t, &coord, "merge", XLSX, fresh.clone()).await;
+    assert_eq!(r.body["errors"], json!([]), "{}", r.body);
+    assert_eq!(kinds(&r.body), vec![("changed".into(), "CH-L03".into())]);
+    // A centre keeps its newest 20 previews not applied: older ones are forgotten.
+    let mut last = 0;
+    for _ in 0..20 {
+        last = preview(&t, &coord, "merge", XLSX, fresh.clone()).await.body["id"]
+            .as_i64()
+            .unwrap();
+    }
+    let gone = t.get(&format!("/api/v1/imports/{id}"), &coord).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND, "{}", gone.body);
+    let kept = t.get(&format!("/api/v1/imports/{last}"), &coord).await;
+    assert_eq!(kept.status, StatusCode::OK, "{}", kept.body);
+    // A workbook claiming a revision this panel never had.
+    let ds = t.store.export_dataset().await.unwrap();
+    let forged = zhiban_dataset::workbook::Exported {
+        revision: 1_000_000,
+        centre_id: "CH".into(),
+        at: "2026-12-01 00:00:00".into(),
+    };
+    let files = zhiban_dataset::to_files(&ds);
+    let book = zhiban_dataset::workbook::write_workbook(&files, false, Some(&forged)).unwrap();
+    let r = preview(&t, &coord, "merge", XLSX, book).await;
+    assert_eq!(
+        s(&r.body["errors"][0]["sheet"]),
+        "导出信息（export）",
+        "{}",
+        r.body
+    );
 }

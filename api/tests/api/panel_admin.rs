@@ -18,6 +18,7 @@ on_both!(
     stations_and_their_demand_are_kept_with_the_duties_a_cut_affects,
     a_centre_shares_its_pool_and_next_years_holidays_are_loaded,
     a_change_of_rules_lists_the_duties_it_breaks_with_why,
+    a_rule_broken_elsewhere_is_not_named_to_another_centre,
 );
 
 async fn revision(t: &TestApp, tok: &str) -> i64 {
@@ -423,4 +424,60 @@ async fn a_change_of_rules_lists_the_duties_it_breaks_with_why(backend: Backend)
             .contains(&format!("\"affected_duties\":{theirs}")),
         "{audit}"
     );
+}
+
+/// When the panel as it would be breaks a rule on another centre's record (here a licence
+/// date the server's clock, set back, sees in the future), the change is refused without
+/// naming that record; the record's own coordinator is told which it is.
+async fn a_rule_broken_elsewhere_is_not_named_to_another_centre(backend: Backend) {
+    let t = TestApp::on(backend, "guangzhou").await;
+    let ds = t.store.export_dataset().await.unwrap();
+    let newest = ds.lawyers.iter().max_by_key(|l| l.licence_date).unwrap();
+    let theirs = newest.home_centre_id.to_string();
+    let other = ds
+        .centres
+        .iter()
+        .find(|c| c.id.as_str() != theirs && ds.firms.iter().any(|f| f.centre_id == c.id))
+        .unwrap();
+    let firm = ds.firms.iter().find(|f| f.centre_id == other.id).unwrap();
+    let day_before = newest.licence_date.pred_opt().unwrap();
+    let at = day_before.and_hms_opt(12, 0, 0).unwrap().and_utc();
+    assert_eq!(
+        ds.lawyers
+            .iter()
+            .filter(|l| l.licence_date > day_before)
+            .count(),
+        1,
+        "one lawyer licensed on the newest date"
+    );
+    let coord = t
+        .token(TokenRole::Coordinator, Some(other.id.as_str()), None)
+        .await;
+    let own = t.token(TokenRole::Coordinator, Some(&theirs), None).await;
+    t.set_time(Some(at));
+    // Each token's use at the new time is noted first (a token notes its last use).
+    revision(&t, &coord).await;
+    revision(&t, &own).await;
+    let before = before_of(&t).await;
+    let uri = format!("/api/v1/firms/{}", firm.id);
+    let r = patch(&t, &uri, &coord, json!({"name": "改名律师事务所"})).await;
+    let text = r.body.to_string();
+    refused(&t, r, "panel", &before).await;
+    assert!(
+        !text.contains(newest.id.as_str()) && !text.contains(&theirs),
+        "{text}"
+    );
+    let mine = ds
+        .firms
+        .iter()
+        .find(|f| f.centre_id.as_str() == theirs)
+        .unwrap();
+    let uri = format!("/api/v1/firms/{}", mine.id);
+    let r = patch(&t, &uri, &own, json!({"name": "改名律师事务所"})).await;
+    assert!(
+        r.body.to_string().contains(newest.id.as_str()),
+        "{}",
+        r.body
+    );
+    refused(&t, r, "licence_date", &before).await;
 }
