@@ -55,7 +55,8 @@ pub struct Repaired {
 
 /// Applies `changes` to `problem` and re-solves close to `previous`.
 ///
-/// Only the independent parts a change touches are re-solved (with the stability weight
+/// Only the independent parts a change touches, or whose duties `problem` (the panel as it
+/// is now) rules out, are re-solved (with the stability weight
 /// keeping them close to `previous`); every other duty is kept as it was. In the report,
 /// `parts`, `solver_objective`, `best_bound` and `gap` describe the re-solved parts, while
 /// coverage, loads and objective terms describe the whole roster.
@@ -112,16 +113,19 @@ pub fn repair(
     let mut assignments: Vec<Assignment> = vec![];
     let mut solved_parts = vec![];
     for part in &parts {
-        if touches(part) {
-            let old = Roster::new(
-                previous
-                    .assignments
-                    .iter()
-                    .filter(|a| in_part(part, a))
-                    .cloned(),
-            );
-            let part_pins: Vec<Assignment> =
-                pins.iter().filter(|a| in_part(part, a)).cloned().collect();
+        let old = Roster::new(
+            previous
+                .assignments
+                .iter()
+                .filter(|a| in_part(part, a))
+                .cloned(),
+        );
+        let part_pins: Vec<Assignment> =
+            pins.iter().filter(|a| in_part(part, a)).cloned().collect();
+        // A part whose duties the panel now rules out (a lawyer's leave or licence, a
+        // station's contracts or minimum years) is re-solved too, with or without a change.
+        let broken = || !crate::check::check_with_pins(part, &old, &part_pins).is_empty();
+        if touches(part) || broken() {
             let s = solve(
                 SolveInput {
                     problem: part,
@@ -133,13 +137,7 @@ pub fn repair(
             assignments.extend(s.roster.assignments.iter().cloned());
             solved_parts.push(s.report);
         } else {
-            assignments.extend(
-                previous
-                    .assignments
-                    .iter()
-                    .filter(|a| in_part(part, a))
-                    .cloned(),
-            );
+            assignments.extend(old.assignments);
         }
     }
     let roster = Roster::new(assignments);

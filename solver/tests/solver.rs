@@ -446,6 +446,48 @@ fn repair_after_a_week_out_touches_only_that_lawyers_duties() {
     );
 }
 
+/// After a panel change (here a station contracted to one firm), a repair with no changes
+/// re-plans exactly the duties the panel now rules out.
+#[test]
+fn repair_without_changes_replans_what_the_panel_now_rules_out() {
+    let ds = fixture("guangzhou");
+    let centres = all_centres(&ds);
+    let p = RosterProblem::build(&ds, &centres, d("2026-11-23"), 2, vec![]).unwrap();
+    let published = solve_ok(&p, &[]).roster;
+    // The station with the most duties, contracted to the firm holding most of them.
+    let mut by_station: std::collections::BTreeMap<_, Vec<&Assignment>> = Default::default();
+    for a in &published.assignments {
+        by_station.entry(a.station_id.clone()).or_default().push(a);
+    }
+    let (station, held) = by_station.into_iter().max_by_key(|(_, v)| v.len()).unwrap();
+    let firm_of = |a: &Assignment| ds.lawyer(&a.lawyer_id).unwrap().firm_id.clone();
+    let mut firms: std::collections::BTreeMap<_, usize> = Default::default();
+    for a in &held {
+        *firms.entry(firm_of(a)).or_default() += 1;
+    }
+    let (firm, _) = firms.into_iter().max_by_key(|(_, n)| *n).unwrap();
+    let broken: Vec<&Assignment> = held
+        .iter()
+        .copied()
+        .filter(|a| firm_of(a) != firm)
+        .collect();
+    assert!(!broken.is_empty(), "more than one firm at {station}");
+    let mut next = ds.clone();
+    for s in next.stations.iter_mut().filter(|s| s.id == station) {
+        s.contracted_firms = vec![firm.clone()];
+    }
+    let p2 = RosterProblem::build(&next, &centres, d("2026-11-23"), 2, vec![]).unwrap();
+    let repaired = repair(&p2, &published, &[], &[], &SolveSettings::default()).unwrap();
+    assert!(check(&repaired.problem, &repaired.solved.roster).is_empty());
+    let removed = &repaired.diff.removed;
+    for a in &broken {
+        assert!(removed.contains(a), "{a:?} is re-planned");
+    }
+    // Nothing moves outside the parts that held a broken duty.
+    let nothing = repair(&p, &published, &[], &[], &SolveSettings::default()).unwrap();
+    assert!(nothing.diff.removed.is_empty() && nothing.diff.added.is_empty());
+}
+
 #[test]
 fn a_surge_draws_on_sibling_centres_only_where_the_pool_is_shared() {
     let ds = fixture("guangzhou");

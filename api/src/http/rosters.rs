@@ -304,7 +304,8 @@ pub(crate) const MAX_REPAIR_CHANGES: usize = 200;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RepairRequest {
-    /// The changes: a lawyer out for some dates, extra demand at a slot, pin or unpin.
+    /// The changes: a lawyer out for some dates, extra demand at a slot, pin or unpin. None:
+    /// re-plan only the duties the panel as it is now rules out (after a panel change).
     changes: Vec<Change>,
     /// Solver time limit in seconds (default: the server's, at most 600).
     time_limit_seconds: Option<f64>,
@@ -325,10 +326,10 @@ async fn start_repair(
 ) -> Result<Response, ApiError> {
     let v = version_of(&state, &who, id).await?;
     who.require_coordinator_of(&v.roster.centre_id, &format!("version {id}"))?;
-    if req.changes.is_empty() || req.changes.len() > MAX_REPAIR_CHANGES {
+    if req.changes.len() > MAX_REPAIR_CHANGES {
         return Err(ApiError::invalid(
             "changes",
-            format!("1 to {MAX_REPAIR_CHANGES} changes"),
+            format!("at most {MAX_REPAIR_CHANGES} changes"),
         ));
     }
     for (i, c) in req.changes.iter().enumerate() {

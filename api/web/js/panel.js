@@ -152,7 +152,7 @@ function lawyerForm(st, l) {
     };
     if (l) {
       if (e.reason.value.trim()) body.reason = e.reason.value.trim();
-      save(st, form, "PATCH", `/api/v1/lawyers/${encodeURIComponent(l.id)}`, body, l.id);
+      save(st, form, "PATCH", `/api/v1/lawyers/${encodeURIComponent(l.id)}`, body);
     } else {
       const home = { id: e.id.value.trim(), home_centre_id: st.centre };
       save(st, form, "POST", "/api/v1/lawyers", { ...home, ...body });
@@ -229,8 +229,8 @@ function demandForm(st, s) {
 }
 
 /** Checks the change without saving; saves at once when it affects no published duty, or
- *  lists the duties and asks first. `lawyer`: whose duties a repair takes away. */
-async function save(st, form, method, path, body, lawyer) {
+ *  lists the duties (and why) and asks first, offering the minimal-change repair. */
+async function save(st, form, method, path, body) {
   const err = form.querySelector(".error");
   const box = form.querySelector(".affected");
   err.textContent = "";
@@ -243,22 +243,23 @@ async function save(st, form, method, path, body, lawyer) {
       h("p", { class: "error" }, `此修改影响 ${dry.affected.length} 个已发布的值班：`),
       h("ul", {}, dry.affected.slice(0, 20).map((d) => {
         const a = d.assignment;
-        return h("li", {}, `${dayLabel(a.date)} ${HALF[a.half_day]} ${a.station_id} ${ROLE[a.role]}：${name(a.lawyer_id)}`);
+        const why = REASON[d.reason] ? `（${REASON[d.reason]}）` : "";
+        return h("li", {}, `${dayLabel(a.date)} ${HALF[a.half_day]} ${a.station_id} ${ROLE[a.role]}：${name(a.lawyer_id)}${why}`);
       })),
       h("div", { class: "row" },
         h("button", { id: "confirm-save", onclick: (e) => { e.preventDefault(); commit(st, method, path, body, st.revision); } }, "仍然保存"),
-        lawyer ? h("button", { id: "save-repair", onclick: (e) => { e.preventDefault(); commit(st, method, path, body, st.revision, dry.affected, lawyer); } }, "保存并生成调整草稿") : null)));
+        h("button", { id: "save-repair", onclick: (e) => { e.preventDefault(); commit(st, method, path, body, st.revision, dry.affected); } }, "保存并生成调整草稿"))));
   } catch (e) {
     fail(e, err);
   }
 }
 
-async function commit(st, method, path, body, revision, affected, lawyer) {
+async function commit(st, method, path, body, revision, affected) {
   const sep = path.includes("?") ? "&" : "?";
   try {
     await api(method, `${path}${sep}revision=${revision}`, body);
     toast("已保存");
-    if (affected && lawyer) await repair(affected, lawyer);
+    if (affected) await repair(affected);
     fill($("#panel-form"));
     await load(st, st.centre);
   } catch (e) {
@@ -272,17 +273,23 @@ async function commit(st, method, path, body, revision, affected, lawyer) {
   }
 }
 
-/** Asks for the minimal-change repair of each version the lawyer's duties are in. */
-async function repair(affected, lawyer) {
-  const byVersion = {};
-  for (const d of affected) (byVersion[d.version_id] ||= []).push(d.assignment.date);
-  for (const [v, dates] of Object.entries(byVersion)) {
-    dates.sort();
-    const job = await api("POST", `/api/v1/versions/${v}/repair`, {
-      changes: [{ kind: "lawyer_out", lawyer_id: lawyer, from: dates[0], to: dates[dates.length - 1] }] });
+/** Asks for the minimal-change repair of each version the affected duties are in: it
+ *  re-plans the duties the saved panel rules out, and keeps the rest. */
+async function repair(affected) {
+  const versions = [...new Set(affected.map((d) => d.version_id))];
+  for (const v of versions) {
+    const job = await api("POST", `/api/v1/versions/${v}/repair`, { changes: [] });
     toast(`已提交调整（任务 #${job.id}），完成后在“排班”中查看草稿`);
   }
 }
+
+/** Why a published duty can no longer be held. */
+const REASON = {
+  inactive: "律师已暂停", out_of_pool: "不在本中心律师库", not_contracted: "非签约律所",
+  lacks_skills: "缺少所需专长", lacks_languages: "缺少所需语言", not_licensed: "执业证尚未生效",
+  too_junior: "执业年限不足", no_such_duty: "该时段已无值班", unavailable: "请假或固定不可值班",
+  beyond_demand: "超出新的值班需求",
+};
 
 async function files(st, which) {
   try {

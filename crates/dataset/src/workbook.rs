@@ -275,11 +275,7 @@ fn read_exported<R: std::io::Read + std::io::Seek>(
         let v = cell_text(cell.get_value());
         match c {
             0 if v == "revision" => key_row = Some(r),
-            1 => {
-                if key_row == Some(r) {
-                    value = Some((r, v));
-                }
-            }
+            1 if key_row == Some(r) => value = Some((r, v)),
             _ => {}
         }
     }
