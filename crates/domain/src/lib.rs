@@ -47,6 +47,7 @@ pub mod geo;
 pub mod ids;
 pub mod labels;
 pub mod lawyer;
+pub mod leave_request;
 pub mod month;
 pub mod presence;
 pub mod problem;

@@ -43,6 +43,7 @@ const TABLES: &[&str] = &[
     "sessions",
     "login_attempts",
     "imports",
+    "panel_changes",
 ];
 
 /// One table as copied and verified.
