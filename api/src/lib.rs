@@ -163,6 +163,7 @@ impl AppState {
         (name = "panel", description = "Centres, stations, firms, lawyers, availability, calendar, 名册"),
         (name = "rosters", description = "Generate, read, edit, publish, repair and compare rosters"),
         (name = "swaps", description = "Lawyers hand duties to each other"),
+        (name = "leave", description = "Leave requested in advance and decided by a coordinator"),
         (name = "audit", description = "Who changed what, when"),
         (name = "attendance", description = "Check-in and check-out (签到), absences, the duty ledger (台账)"),
         (name = "finance", description = "Subsidy policies, monthly statements (值班补贴), approval, exports"),

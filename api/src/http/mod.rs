@@ -38,6 +38,7 @@ pub(crate) mod finance;
 pub mod health;
 pub(crate) mod import_diff;
 pub(crate) mod imports;
+pub(crate) mod leave;
 pub(crate) mod ledger;
 pub(crate) mod out;
 pub(crate) mod panel;
@@ -69,6 +70,7 @@ pub(crate) fn router(base: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .merge(edits::router())
         .merge(duties::router())
         .merge(swaps::router())
+        .merge(leave::router())
         .merge(audit::router())
         .merge(checkins::router())
         .merge(attendance::router())

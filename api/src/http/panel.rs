@@ -157,6 +157,12 @@ async fn put_policy(
             500,
             "at most 500 per duty",
         ),
+        (
+            "leave_notice_days",
+            policy.leave_notice_days,
+            90,
+            "at most 90 days",
+        ),
     ] {
         if value > max {
             return Err(ApiError::invalid(field, what));

@@ -311,6 +311,31 @@ pub(crate) struct RepairRequest {
     time_limit_seconds: Option<f64>,
 }
 
+/// Queues the minimal-change repair of version `version` (of `centre`) with no changes: it
+/// re-plans the duties the panel as it is now rules out (after leave is approved, a lawyer
+/// retired, a station's rules changed). The job's id.
+pub(crate) async fn queue_repair(
+    state: &AppState,
+    who: &Principal,
+    version: i64,
+    centre: &zhiban_domain::CentreId,
+) -> Result<i64, ApiError> {
+    let v = version_of(state, who, version).await?;
+    let work = Work::Repair {
+        version_id: version,
+        changes: vec![],
+        time_limit_seconds: state.solve_time_limit.as_secs_f64(),
+    };
+    let request = serde_json::to_value(&work).unwrap_or_default();
+    let audit = who.audit(Some(centre), "roster.repair", "", request.clone());
+    let id = state
+        .store
+        .create_job(centre, JobKind::Repair, &request, Some(v.roster.id), &audit)
+        .await?;
+    jobs::wake(state);
+    Ok(id)
+}
+
 /// Re-plans a version after changes, touching as little as possible: answers 202 with the
 /// job; its result is a new draft based on the version.
 #[utoipa::path(post, path = "/api/v1/versions/{id}/repair", tag = "rosters",

@@ -18,6 +18,7 @@ mod feeds_trust;
 mod http;
 mod imports;
 mod instances;
+mod leave;
 mod money;
 mod money_property;
 mod panel_admin;

@@ -133,6 +133,15 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
         .await;
     assert_eq!(manual.status, StatusCode::CREATED, "{}", manual.body);
     let att = manual.body["id"].as_i64().unwrap();
+    // A leave request of `la`, waiting.
+    let la_token = t.token(TokenRole::Lawyer, None, Some(&la)).await;
+    let leave_at = |days: i64| (day + chrono::Duration::days(days)).to_string();
+    let ask = json!({"lawyer_id": la, "from": leave_at(10), "to": leave_at(11), "reason": "年假"});
+    let asked = t
+        .post("/api/v1/leave-requests", &la_token, ask.clone())
+        .await;
+    assert_eq!(asked.status, StatusCode::CREATED, "{}", asked.body);
+    let leave_id = asked.body["id"].as_i64().unwrap();
     let month = &date[..7];
     let policy = t.get("/api/v1/centres/GZ-TH/policy", &coord).await.body;
     let subsidy = t
@@ -707,6 +716,46 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             LAWYER_EDITS,
         ),
         list("/api/v1/swaps", "/api/v1/swaps".into(), OTHER_LAWYER),
+        list(
+            "/api/v1/leave-requests",
+            "/api/v1/leave-requests".into(),
+            OTHER_LAWYER,
+        ),
+        case(
+            M::POST,
+            "/api/v1/leave-requests",
+            "/api/v1/leave-requests".into(),
+            Some(ask.clone()),
+            LAWYER_EDITS,
+        ),
+        case(
+            M::GET,
+            "/api/v1/leave-requests/{id}",
+            format!("/api/v1/leave-requests/{leave_id}"),
+            None,
+            OTHER_LAWYER,
+        ),
+        case(
+            M::POST,
+            "/api/v1/leave-requests/{id}/approve",
+            format!("/api/v1/leave-requests/{leave_id}/approve"),
+            Some(json!({})),
+            LAWYER_EDITS,
+        ),
+        case(
+            M::POST,
+            "/api/v1/leave-requests/{id}/reject",
+            format!("/api/v1/leave-requests/{leave_id}/reject"),
+            Some(json!({})),
+            LAWYER_EDITS,
+        ),
+        case(
+            M::POST,
+            "/api/v1/leave-requests/{id}/withdraw",
+            format!("/api/v1/leave-requests/{leave_id}/withdraw"),
+            None,
+            LAWYER_EDITS,
+        ),
         case(
             M::POST,
             "/api/v1/swaps",

@@ -129,6 +129,32 @@ pub trait PanelStore: Send + Sync + 'static {
     async fn panel_changed_since(&self, revision: i64)
     -> Result<Vec<(String, String)>, StoreError>;
 
+    /// Stores a leave request (`requested`) with its audit entry; its id.
+    async fn create_leave_request(
+        &self,
+        r: &NewLeaveRequest,
+        audit: &Audit,
+    ) -> Result<i64, StoreError>;
+
+    /// A leave request.
+    async fn get_leave_request(&self, id: i64) -> Result<Option<LeaveRequest>, StoreError>;
+
+    /// Leave requests matching `q`, newest first.
+    async fn list_leave_requests(
+        &self,
+        q: &LeaveQuery,
+        page: Page,
+    ) -> Result<Paged<LeaveRequest>, StoreError>;
+
+    /// Decides or withdraws a waiting leave request in one transaction with its audit entry
+    /// (an approval adds the leave to the lawyer's availability); a conflict if it was
+    /// decided meanwhile. The request as it is now.
+    async fn decide_leave_request(
+        &self,
+        d: &LeaveDecision,
+        audit: &Audit,
+    ) -> Result<LeaveRequest, StoreError>;
+
     /// Applies an import's records in one transaction and marks it applied, with its audit
     /// entry: a `Conflict` if it was applied already or the panel revision is no longer
     /// `w.base`.

@@ -44,6 +44,7 @@ const TABLES: &[&str] = &[
     "login_attempts",
     "imports",
     "panel_changes",
+    "leave_requests",
 ];
 
 /// One table as copied and verified.

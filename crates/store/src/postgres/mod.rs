@@ -42,6 +42,9 @@ pub mod jobs;
 #[path = "../sql/lawyers.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod lawyers;
+#[path = "../sql/leave_requests.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
+pub mod leave_requests;
 #[path = "../sql/ledger.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod ledger;

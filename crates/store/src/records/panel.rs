@@ -38,6 +38,13 @@ pub struct CentrePolicy {
     /// after it only the distance and the inside/outside verdict remain (个人信息保护法).
     #[serde(default = "default_retention")]
     pub position_retention_days: u32,
+    /// Leave is requested at least this many days before it starts (default 3, at most 90).
+    #[serde(default = "default_leave_notice")]
+    pub leave_notice_days: u32,
+}
+
+fn default_leave_notice() -> u32 {
+    3
 }
 
 fn default_retention() -> u32 {
@@ -90,6 +97,7 @@ impl Default for CentrePolicy {
             max_plea_signings: default_max_plea(),
             presence_proof: PresenceProof::Geofence,
             position_retention_days: default_retention(),
+            leave_notice_days: default_leave_notice(),
         }
     }
 }
@@ -213,5 +221,85 @@ pub struct NewImport {
     /// By whom.
     pub created_by: String,
     /// When, by the server's clock.
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// A leave request (请假申请).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeaveRequest {
+    /// Id.
+    pub id: i64,
+    /// Whose leave.
+    pub lawyer_id: zhiban_domain::LawyerId,
+    /// The lawyer's home centre when it was asked: whose coordinators decide it.
+    pub centre_id: zhiban_domain::CentreId,
+    /// First day away.
+    pub from: chrono::NaiveDate,
+    /// Last day away.
+    pub to: chrono::NaiveDate,
+    /// Only this half-day of each day, or whole days.
+    pub half_day: Option<zhiban_domain::HalfDay>,
+    /// Why (病假, 开庭, 年假…).
+    pub reason: String,
+    /// Where it stands.
+    pub status: zhiban_domain::leave_request::LeaveStatus,
+    /// When it was asked.
+    pub requested_at: chrono::DateTime<chrono::Utc>,
+    /// Who asked (the lawyer, or their firm's administrator).
+    pub requested_by: String,
+    /// When it was decided or withdrawn.
+    pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Who decided or withdrew it.
+    pub decided_by: Option<String>,
+    /// The coordinator's note with the decision.
+    pub note: String,
+}
+
+/// A leave request to store.
+#[derive(Debug, Clone)]
+pub struct NewLeaveRequest {
+    /// Whose leave.
+    pub lawyer_id: zhiban_domain::LawyerId,
+    /// The lawyer's home centre.
+    pub centre_id: zhiban_domain::CentreId,
+    /// First day away.
+    pub from: chrono::NaiveDate,
+    /// Last day away.
+    pub to: chrono::NaiveDate,
+    /// Only this half-day, or whole days.
+    pub half_day: Option<zhiban_domain::HalfDay>,
+    /// Why.
+    pub reason: String,
+    /// Who asks.
+    pub requested_by: String,
+    /// When.
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// Which leave requests to list (each filter only when given).
+#[derive(Debug, Clone, Default)]
+pub struct LeaveQuery {
+    /// Of lawyers of these centres.
+    pub centres: Option<Vec<zhiban_domain::CentreId>>,
+    /// Of this lawyer.
+    pub lawyer: Option<zhiban_domain::LawyerId>,
+    /// Of this firm's lawyers.
+    pub firm: Option<zhiban_domain::FirmId>,
+    /// In this status.
+    pub status: Option<zhiban_domain::leave_request::LeaveStatus>,
+}
+
+/// A decision on (or the withdrawal of) a leave request.
+#[derive(Debug, Clone)]
+pub struct LeaveDecision {
+    /// The request.
+    pub id: i64,
+    /// The status it takes (from `requested` only).
+    pub to: zhiban_domain::leave_request::LeaveStatus,
+    /// Who.
+    pub by: String,
+    /// A note.
+    pub note: String,
+    /// When.
     pub now: chrono::DateTime<chrono::Utc>,
 }

@@ -250,7 +250,8 @@ pub async fn get_policy(conn: &mut Conn, centre: &CentreId) -> Result<CentrePoli
     let row = sqlx::query(
         "SELECT swap_same_firm, swap_min_hours, swap_auto_approve, checkin_early_minutes, \
          late_grace_minutes, checkout_grace_minutes, min_presence_pct, max_plea_signings, \
-         presence_proof, position_retention_days FROM centre_policies WHERE centre_id = $1",
+         presence_proof, position_retention_days, leave_notice_days FROM centre_policies \
+         WHERE centre_id = $1",
     )
     .bind(centre.as_str())
     .fetch_optional(conn)
@@ -274,6 +275,8 @@ pub async fn get_policy(conn: &mut Conn, centre: &CentreId) -> Result<CentrePoli
                 .map_err(|m| corrupt("centre_policies", centre.as_str(), m))?,
             position_retention_days: u32::try_from(r.try_get::<i64, _>("position_retention_days")?)
                 .unwrap_or(90),
+            leave_notice_days: u32::try_from(r.try_get::<i64, _>("leave_notice_days")?)
+                .unwrap_or(3),
         },
     })
 }
@@ -288,8 +291,8 @@ pub async fn put_policy(
     sqlx::query(
         "INSERT INTO centre_policies (centre_id, swap_same_firm, swap_min_hours, swap_auto_approve, \
          checkin_early_minutes, late_grace_minutes, checkout_grace_minutes, min_presence_pct, \
-         max_plea_signings, presence_proof, position_retention_days) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         max_plea_signings, presence_proof, position_retention_days, leave_notice_days) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT(centre_id) DO UPDATE SET \
          swap_same_firm = excluded.swap_same_firm, swap_min_hours = excluded.swap_min_hours, \
          swap_auto_approve = excluded.swap_auto_approve, \
@@ -298,7 +301,8 @@ pub async fn put_policy(
          checkout_grace_minutes = excluded.checkout_grace_minutes, \
          min_presence_pct = excluded.min_presence_pct, max_plea_signings = excluded.max_plea_signings, \
          presence_proof = excluded.presence_proof, \
-         position_retention_days = excluded.position_retention_days",
+         position_retention_days = excluded.position_retention_days, \
+         leave_notice_days = excluded.leave_notice_days",
     )
     .bind(centre.as_str())
     .bind(p.swap_same_firm)
@@ -311,6 +315,7 @@ pub async fn put_policy(
     .bind(i64::from(p.max_plea_signings))
     .bind(p.presence_proof.code())
     .bind(i64::from(p.position_retention_days))
+    .bind(i64::from(p.leave_notice_days))
     .execute(conn)
     .await?;
     Ok(())

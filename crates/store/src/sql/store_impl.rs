@@ -5,7 +5,7 @@
 
 use super::{
     Backend, Conn, attendance, audit, calendar, centres, corrections, feeds, firms, jobs, lawyers,
-    ledger, rosters, settings, stations, swaps,
+    leave_requests, ledger, rosters, settings, stations, swaps,
 };
 use crate::backend::{Backend as _, WriteTx as _};
 use crate::prelude::*;
@@ -155,6 +155,44 @@ impl PanelStore for Backend {
 
     async fn get_import(&self, id: i64) -> Result<Option<ImportRecord>, StoreError> {
         settings::get_import(&mut *self.read_pool().acquire().await?, id).await
+    }
+
+    async fn create_leave_request(
+        &self,
+        r: &NewLeaveRequest,
+        a: &Audit,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.write().await?;
+        let id = leave_requests::insert(&mut tx, r).await?;
+        let mut a = a.clone();
+        a.target = format!("leave_request/{id}");
+        audit::insert_audit(&mut tx, &a).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn get_leave_request(&self, id: i64) -> Result<Option<LeaveRequest>, StoreError> {
+        leave_requests::get(&mut *self.read_pool().acquire().await?, id).await
+    }
+
+    async fn list_leave_requests(
+        &self,
+        q: &LeaveQuery,
+        page: Page,
+    ) -> Result<Paged<LeaveRequest>, StoreError> {
+        leave_requests::list(&mut *self.read_pool().acquire().await?, q, page).await
+    }
+
+    async fn decide_leave_request(
+        &self,
+        d: &LeaveDecision,
+        a: &Audit,
+    ) -> Result<LeaveRequest, StoreError> {
+        let mut tx = self.write().await?;
+        let r = leave_requests::decide(&mut tx, d).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(r)
     }
 
     async fn panel_changed_since(

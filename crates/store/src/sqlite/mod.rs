@@ -26,6 +26,8 @@ pub mod firms;
 pub mod jobs;
 #[path = "../sql/lawyers.rs"]
 pub mod lawyers;
+#[path = "../sql/leave_requests.rs"]
+pub mod leave_requests;
 #[path = "../sql/ledger.rs"]
 pub mod ledger;
 #[path = "../sql/rosters.rs"]

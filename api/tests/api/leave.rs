@@ -1,0 +1,203 @@
+//! Leave requests on both databases: a lawyer asks ahead, the coordinator sees the published
+//! duties it would hit and approves it, which adds the leave and queues a repair draft
+//! without the lawyer; approving twice, withdrawing an approved request, a request without
+//! notice, or one of someone else are refused and change nothing; a rejection carries its
+//! note to the lawyer; a withdrawn request can no longer be approved.
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+use zhiban_store::TokenRole;
+
+use crate::helpers::*;
+
+on_both!(a_leave_request_is_asked_decided_once_and_repaired,);
+
+async fn dump(t: &TestApp) -> String {
+    let mut d = t.store.dump_tables().await.unwrap();
+    d.remove("api_tokens");
+    zhiban_store::render_dump(&d)
+}
+
+async fn a_leave_request_is_asked_decided_once_and_repaired(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
+    let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
+    let monday = next_monday();
+    let v = t
+        .solve_and_publish(&coord, "CH", &monday.to_string(), 2)
+        .await;
+    // A lawyer with a duty in the second week (at least a week ahead: past any notice).
+    let week2 = monday + chrono::Duration::days(7);
+    let duty = t
+        .primaries(&coord, v)
+        .await
+        .into_iter()
+        .find(|a| s(&a["date"]) >= week2.to_string())
+        .unwrap();
+    let lawyer = s(&duty["lawyer_id"]);
+    let day: chrono::NaiveDate = s(&duty["date"]).parse().unwrap();
+    let me = t.token(TokenRole::Lawyer, None, Some(&lawyer)).await;
+    let ask = |from: chrono::NaiveDate, to: chrono::NaiveDate, reason: &str| json!({"from": from, "to": to, "reason": reason});
+
+    // Asked: the duty it hits is listed.
+    let r = t
+        .post("/api/v1/leave-requests", &me, ask(day, day, "开庭"))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["status"], "requested");
+    let id = r.body["id"].as_i64().unwrap();
+    let hit = r.body["affected"].as_array().unwrap();
+    assert!(
+        hit.iter().any(|d| {
+            let a = &d["assignment"];
+            ["date", "half_day", "station_id", "lawyer_id"]
+                .iter()
+                .all(|k| a[k] == duty[k])
+                && d["reason"] == "unavailable"
+        }),
+        "{}",
+        r.body
+    );
+    // Another lawyer neither sees nor withdraws it; a coordinator cannot withdraw it.
+    let other = t
+        .primaries(&coord, v)
+        .await
+        .into_iter()
+        .map(|a| s(&a["lawyer_id"]))
+        .find(|l| *l != lawyer)
+        .unwrap();
+    let them = t.token(TokenRole::Lawyer, None, Some(&other)).await;
+    let uri = format!("/api/v1/leave-requests/{id}");
+    assert_eq!(t.get(&uri, &them).await.status, StatusCode::NOT_FOUND);
+    let before = dump(&t).await;
+    let no = t.post(&format!("{uri}/withdraw"), &them, json!({})).await;
+    assert_eq!(no.status, StatusCode::NOT_FOUND, "{}", no.body);
+    let no = t.post(&format!("{uri}/approve"), &me, json!({})).await;
+    assert_eq!(no.status, StatusCode::NOT_FOUND, "{}", no.body);
+    let no = t.post(&format!("{uri}/withdraw"), &coord, json!({})).await;
+    assert_eq!(no.status, StatusCode::FORBIDDEN, "{}", no.body);
+    assert_eq!(dump(&t).await, before, "refusals write nothing");
+
+    // The coordinator sees it waiting, with the duty it hits, and approves it.
+    let waiting = t
+        .get("/api/v1/leave-requests?status=requested", &coord)
+        .await;
+    assert_eq!(waiting.body["total"], 1, "{}", waiting.body);
+    assert!(
+        !waiting.body["items"][0]["affected"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let ok = t
+        .post(&format!("{uri}/approve"), &coord, json!({"note": "同意"}))
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(ok.body["status"], "approved");
+    let avail = t
+        .get(&format!("/api/v1/lawyers/{lawyer}/availability"), &coord)
+        .await
+        .body;
+    assert!(avail["leave"].to_string().contains("开庭"), "{avail}");
+    // The repair draft takes the duty from the lawyer.
+    let jobs = ok.body["repair_jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 1, "{}", ok.body);
+    let job = t.wait_job(&coord, jobs[0].as_i64().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let draft = t
+        .assignments(&coord, job["version_id"].as_i64().unwrap())
+        .await;
+    assert!(
+        !draft
+            .iter()
+            .any(|a| s(&a["lawyer_id"]) == lawyer && s(&a["date"]) == day.to_string()),
+        "the draft keeps the lawyer off that day"
+    );
+    // Approving twice, or withdrawing an approved request: 409, nothing written.
+    let before = dump(&t).await;
+    let twice = t.post(&format!("{uri}/approve"), &coord, json!({})).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
+    let back = t.post(&format!("{uri}/withdraw"), &me, json!({})).await;
+    assert_eq!(back.status, StatusCode::CONFLICT, "{}", back.body);
+    assert_eq!(dump(&t).await, before);
+    // The lawyer sees the decision.
+    let mine = t.get("/api/v1/leave-requests", &me).await;
+    assert_eq!(mine.body["items"][0]["status"], "approved", "{}", mine.body);
+    assert_eq!(mine.body["items"][0]["note"], "同意");
+
+    // Rejected with a note, which the lawyer reads.
+    let later = day + chrono::Duration::days(30);
+    let r = t
+        .post("/api/v1/leave-requests", &me, ask(later, later, "年假"))
+        .await;
+    let rid = r.body["id"].as_i64().unwrap();
+    let no = t
+        .post(
+            &format!("/api/v1/leave-requests/{rid}/reject"),
+            &coord,
+            json!({"note": "当日人手不足"}),
+        )
+        .await;
+    assert_eq!(no.status, StatusCode::OK, "{}", no.body);
+    let seen = t
+        .get(&format!("/api/v1/leave-requests/{rid}"), &me)
+        .await
+        .body;
+    assert_eq!(
+        (s(&seen["status"]), s(&seen["note"])),
+        ("rejected".into(), "当日人手不足".into())
+    );
+    // Withdrawn, it can no longer be approved.
+    let r = t
+        .post("/api/v1/leave-requests", &me, ask(later, later, "年假"))
+        .await;
+    let wid = r.body["id"].as_i64().unwrap();
+    let w = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/leave-requests/{wid}/withdraw"),
+            &me,
+            None,
+        )
+        .await;
+    assert_eq!(w.body["status"], "withdrawn", "{}", w.body);
+    let late = t
+        .post(
+            &format!("/api/v1/leave-requests/{wid}/approve"),
+            &coord,
+            json!({}),
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
+
+    // Without notice (the centre asks three days), or with a blank reason: 422 naming the
+    // field; a coordinator asks nothing (they enter leave directly).
+    let today = chrono::Utc::now().date_naive();
+    let before = dump(&t).await;
+    let soon = t
+        .post("/api/v1/leave-requests", &me, ask(today, today, "病假"))
+        .await;
+    assert_eq!(
+        soon.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        soon.body
+    );
+    assert_eq!(soon.body["errors"][0]["field"], "from");
+    let blank = t
+        .post("/api/v1/leave-requests", &me, ask(later, later, " "))
+        .await;
+    assert_eq!(blank.body["errors"][0]["field"], "reason", "{}", blank.body);
+    let staff = t
+        .post("/api/v1/leave-requests", &coord, ask(later, later, "年假"))
+        .await;
+    assert_eq!(staff.status, StatusCode::FORBIDDEN);
+    let theirs = t
+        .post(
+            "/api/v1/leave-requests",
+            &me,
+            json!({"lawyer_id": other, "from": later, "to": later, "reason": "年假"}),
+        )
+        .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.body);
+    assert_eq!(dump(&t).await, before, "refused requests write nothing");
+}
