@@ -1,6 +1,6 @@
 // Drives zhiban's web page in Debian's headless Chromium through playwright-core.
 // Run by api/tests/browser.rs, one phase at a time:
-//   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|panel|import|labels
+//   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|panel|import|labels|leaveask|leavedecide
 // Environment: BASE_URL, LOGIN and CODE (an account and its invitation code), SHOTS (screenshot folder), CHROMIUM (executable),
 // for the lawyer LAT and LON (where the browser says it is), for labels CODES (every code
 // the API can return, by table of the page's labels module).
@@ -325,6 +325,47 @@ async function importer(browser) {
 
 // Every code the API can return has a Chinese label in the labels module the page loads.
 // CODES is {table: {code: null, or the label the server itself uses for it}}.
+// A lawyer on a phone asks for a day's leave and sees it waiting.
+async function leaveask(browser) {
+  const { page, problems } = await open(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await page.waitForSelector("#leave-form");
+  const day = process.env.LEAVE_DAY;
+  await page.fill("#leave-form input[name=from]", day);
+  await page.fill("#leave-form input[name=to]", day);
+  await page.fill("#leave-form input[name=reason]", "开庭");
+  await page.click("#leave-form button[type=submit]");
+  await page.locator("#my-leave li", { hasText: "待审批" }).waitFor();
+  await page.locator("#leave").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${shots}/leave-lawyer-390x844.png` });
+  return { problems };
+}
+
+// The coordinator sees the waiting request with the duty it hits, approves it, and
+// publishes the repair draft.
+async function leavedecide(browser) {
+  const { page, problems } = await open(browser, { viewport: { width: 1280, height: 800 } });
+  await page.click("#view-leave");
+  await page.waitForSelector("article.leave-request");
+  const affected = await page.$$eval("article.leave-request .error li", (els) => els.length);
+  await page.screenshot({ path: `${shots}/leave-coordinator-1280x800.png` });
+  await page.click("article.leave-request button.approve");
+  await page.getByText("没有待审批的请假").waitFor();
+  // The repair draft, once its job is done, is reviewed and published in 排班.
+  await page.click("#view-rosters");
+  await page.waitForSelector("#rosters option", { state: "attached" });
+  let status = "";
+  for (let i = 0; i < 60 && status !== "草稿"; i++) {
+    await page.selectOption("#rosters", "");
+    await page.selectOption("#rosters", process.env.ROSTER);
+    await page.waitForTimeout(500);
+    status = (await page.textContent("#version-status").catch(() => "")) || "";
+  }
+  check(status === "草稿", `the repair draft opens (${status})`);
+  await page.click("#publish");
+  await page.waitForFunction(() => document.querySelector("#version-status")?.textContent === "已发布");
+  return { problems, affected };
+}
+
 async function labels(browser) {
   const { page, problems } = await watched(browser, {});
   await page.goto(base + "/");
@@ -350,7 +391,7 @@ async function labels(browser) {
 
 const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"] });
 try {
-  const run = { coordinator, lawyer, finance, director, firmadmin, admin, panel, import: importer, labels }[phase];
+  const run = { coordinator, lawyer, finance, director, firmadmin, admin, panel, import: importer, labels, leaveask, leavedecide }[phase];
   check(run, `unknown phase ${phase}`);
   const result = await run(browser);
   check(result.problems.length === 0, `the page logged problems:\n${result.problems.join("\n")}`);

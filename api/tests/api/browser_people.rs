@@ -1,8 +1,10 @@
 //! The web page in a real browser for the roles `browser.rs` does not walk through: a
 //! director reads a published roster and the month's statement and changes nothing; a
 //! firm administrator on a phone offers a swap for one of the firm's lawyers and withdraws
-//! it; an admin changes an account's role. Each signs in through the form with an
-//! invitation code (`web-tests/run.mjs`, phases `director`, `firmadmin` and `admin`).
+//! it; an admin changes an account's role; a lawyer on a phone asks for leave and the
+//! coordinator approves it and publishes the repair. Each signs in through the form with an
+//! invitation code (`web-tests/run.mjs`, phases `director`, `firmadmin`, `admin`,
+//! `leaveask` and `leavedecide`).
 
 use crate::browser::{account_of, browser, get, root, token};
 use crate::helpers::{Backend, TestDb};
@@ -96,6 +98,7 @@ async fn director_firm_admin_and_admin_use_the_page_in_chromium() {
     director(&store, &router, &base, &coord, roster).await;
     firm_admin(&store, &router, &base, &coord, &ds, version).await;
     admin(&store, &base).await;
+    leave(&store, &router, &base, &coord, (roster, version)).await;
     panel(&store, &router, &base, &coord, version).await;
     import(&store, &router, &base, &coord).await;
     drop(db);
@@ -427,4 +430,96 @@ async fn import(store: &Arc<dyn Store>, router: &axum::Router, base: &str, coord
         .lawyer(&zhiban_domain::LawyerId::parse("CH-L12").unwrap())
         .unwrap();
     assert_eq!(l.phone, "13977778888");
+}
+
+/// A lawyer on a phone asks for a day's leave over a published duty; the coordinator sees
+/// the duty it hits, approves it, and publishes the repair draft that takes the duty away.
+async fn leave(
+    store: &Arc<dyn Store>,
+    router: &axum::Router,
+    base: &str,
+    coord: &str,
+    (roster, version): (i64, i64),
+) {
+    let view = get(router, &format!("/api/v1/versions/{version}"), coord).await;
+    let week2 = (zhiban_testkit::next_monday() + Duration::days(7)).to_string();
+    let later: Vec<&Value> = view["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["date"].as_str().unwrap() >= week2.as_str() && a["role"] == "primary")
+        .collect();
+    // Not the lawyer the 名册 phase retires (the first of the second week).
+    let first = later[0]["lawyer_id"].as_str().unwrap();
+    let duty = later
+        .iter()
+        .rev()
+        .find(|a| a["lawyer_id"] != first)
+        .unwrap();
+    let (lawyer, day) = (
+        duty["lawyer_id"].as_str().unwrap().to_string(),
+        duty["date"].as_str().unwrap().to_string(),
+    );
+    let signin = account_of(
+        store,
+        "leave.lawyer",
+        TokenRole::Lawyer,
+        None,
+        Some(&lawyer),
+        None,
+    )
+    .await;
+    let extra: Vec<(&str, String)> = signin
+        .into_iter()
+        .chain([("LEAVE_DAY", day.clone())])
+        .collect();
+    let b = base.to_string();
+    tokio::task::spawn_blocking(move || browser("leaveask", &b, &extra))
+        .await
+        .unwrap();
+    let signin = account_of(
+        store,
+        "leave.keeper",
+        TokenRole::Coordinator,
+        Some("CH"),
+        None,
+        None,
+    )
+    .await;
+    let extra: Vec<(&str, String)> = signin
+        .into_iter()
+        .chain([("ROSTER", roster.to_string())])
+        .collect();
+    let b = base.to_string();
+    let found = tokio::task::spawn_blocking(move || browser("leavedecide", &b, &extra))
+        .await
+        .unwrap();
+    assert!(found["affected"].as_u64().unwrap() >= 1, "{found}");
+    // The published roster no longer has the lawyer on that day, and the leave is theirs.
+    let r = get(router, &format!("/api/v1/rosters/{roster}"), coord).await;
+    let published = r["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["status"] == "published")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    assert_ne!(published, version, "the repair was published");
+    let now = get(router, &format!("/api/v1/versions/{published}"), coord).await;
+    assert!(
+        !now["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["lawyer_id"] == lawyer.as_str() && a["date"] == day.as_str()),
+        "{lawyer} is off duty on {day}"
+    );
+    let avail = get(
+        router,
+        &format!("/api/v1/lawyers/{lawyer}/availability"),
+        coord,
+    )
+    .await;
+    assert!(avail["leave"].to_string().contains(&day), "{avail}");
 }

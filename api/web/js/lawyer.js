@@ -1,9 +1,10 @@
 // The lawyer's view: upcoming duties with check-in (position and the station display's
-// code) and check-out, offering a swap, and the calendar subscription link.
+// code) and check-out, offering a swap, the calendar subscription link, and leave requests.
 import { api } from "./api.js";
 import { $, fail, fill, h, main } from "./dom.js";
 import { dayLabel, hm, iso } from "./format.js";
 import { HALF, ROLE } from "./labels.js";
+import { leaveSection } from "./leave.js";
 
 /** `me` is the signed-in lawyer (`GET /me`). */
 export async function lawyerView(me) {
@@ -13,7 +14,8 @@ export async function lawyerView(me) {
     h("section", { class: "card" }, h("h2", {}, "我的值班"), h("div", { id: "duties" }, h("p", { class: "muted" }, "加载中…"))),
     h("section", { class: "card", id: "calendar" }, h("h2", {}, "日历订阅"),
       h("p", { class: "muted" }, "在手机日历中订阅，值班安排变动会自动更新。生成新链接后，旧链接立即失效。"),
-      h("button", { id: "feed", onclick: () => feedLink(st) }, "生成订阅链接"), h("div", { id: "feed-link" })));
+      h("button", { id: "feed", onclick: () => feedLink(st) }, "生成订阅链接"), h("div", { id: "feed-link" })),
+    leaveSection(null));
   const today = iso(new Date());
   const [duties, stations] = await Promise.all([
     api("GET", `/api/v1/me/duties?from=${today}&limit=50`),

@@ -13,11 +13,14 @@ import { financeView } from "./finance.js";
 import { firmView } from "./firm.js";
 import { lawyerView } from "./lawyer.js";
 import { panelView } from "./panel.js";
+import { leaveQueue } from "./leave.js";
 
-/** Coordinators and admins: the roster grid and the 名册, switched from the header. */
+/** Coordinators and admins: the roster grid, the 名册 and leave to decide, switched from
+ *  the header. */
 const keeperView = (me) => tabs({
   rosters: ["排班", () => coordinatorView(me)],
   panel: ["名册", () => panelView(me)],
+  leave: ["请假审批", () => leaveQueue(me)],
 }, "rosters");
 
 /** The view of each role. */
