@@ -150,7 +150,8 @@ async function lawyer(browser) {
   // Offer a swap of another duty (or this one) to a colleague.
   const last = page.locator("article.duty").last();
   await last.locator("button", { hasText: "换班" }).click();
-  await last.locator("input[name=to]").fill(process.env.SWAP_TO);
+  await last.locator(`select[name=to] option[value="${process.env.SWAP_TO}"]`).waitFor({ state: "attached" });
+  await last.locator("select[name=to]").selectOption(process.env.SWAP_TO);
   await last.locator("button[type=submit]").click();
   await last.getByText("换班申请已提交").waitFor();
   return { problems, duties, status, webcal };
@@ -218,7 +219,8 @@ async function firmadmin(browser) {
   const card = page.locator(`#firm-duties article[data-duty="${process.env.DUTY}"]`);
   await card.waitFor();
   await card.locator("button", { hasText: "代为换班" }).click();
-  await card.locator("input[name=to]").fill(process.env.SWAP_TO);
+  await card.locator(`select[name=to] option[value="${process.env.SWAP_TO}"]`).waitFor({ state: "attached" });
+  await card.locator("select[name=to]").selectOption(process.env.SWAP_TO);
   await card.locator("button[type=submit]").click();
   await card.getByText("换班申请已提交").waitFor();
   await page.waitForSelector("#swap-list");

@@ -50,6 +50,7 @@ pub(crate) mod roster_export;
 pub(crate) mod rosters;
 pub(crate) mod signin;
 pub(crate) mod station_edit;
+pub(crate) mod swap_candidates;
 pub(crate) mod swaps;
 pub(crate) mod tokens;
 pub(crate) mod users;
@@ -69,6 +70,7 @@ pub(crate) fn router(base: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .merge(roster_export::router())
         .merge(edits::router())
         .merge(duties::router())
+        .merge(swap_candidates::router())
         .merge(swaps::router())
         .merge(leave::router())
         .merge(audit::router())

@@ -59,7 +59,7 @@ pub(crate) struct OfferSwap {
 }
 
 /// A centre's swap rules, as the domain reads them.
-fn swap_policy(p: &zhiban_store::CentrePolicy) -> SwapPolicy {
+pub(crate) fn swap_policy(p: &zhiban_store::CentrePolicy) -> SwapPolicy {
     SwapPolicy {
         same_firm: p.swap_same_firm,
         min_hours: p.swap_min_hours,
@@ -68,7 +68,7 @@ fn swap_policy(p: &zhiban_store::CentrePolicy) -> SwapPolicy {
 }
 
 /// A refusal of the swap policy as the API answers it.
-fn refusal(e: SwapRefusal) -> ApiError {
+pub(crate) fn refusal(e: SwapRefusal) -> ApiError {
     match e {
         SwapRefusal::NotHeld { .. } | SwapRefusal::SlotGone => ApiError::Conflict(e.to_string()),
         SwapRefusal::UnknownGiver { giver } => ApiError::not_found("lawyer", giver),
@@ -171,7 +171,7 @@ fn for_lawyer(e: ApiError, to: &zhiban_domain::LawyerId) -> ApiError {
 
 /// The lawyer whose duty `who` offers: a lawyer their own; a firm's administrator the
 /// firm's lawyer they name (404 for a lawyer of another firm).
-fn giver(
+pub(crate) fn giver(
     who: &Principal,
     ds: &zhiban_domain::Dataset,
     named: Option<&LawyerId>,
@@ -179,10 +179,8 @@ fn giver(
     match (who.lawyer(), named) {
         (Some(me), None) => Ok(me.clone()),
         (Some(me), Some(n)) if n == me => Ok(me.clone()),
-        (Some(_), Some(_)) => Err(ApiError::field(
-            "from_lawyer_id",
-            "a lawyer offers only their own duties",
-        )),
+        // Another lawyer's duties are not the caller's to name, nor to learn of.
+        (Some(_), Some(n)) => Err(ApiError::not_found("lawyer", n)),
         (None, Some(n)) if who.acts_for(ds, n) => Ok(n.clone()),
         (None, Some(n)) if who.for_lawyers() => Err(ApiError::not_found("lawyer", n)),
         (None, None) if who.for_lawyers() => Err(ApiError::field(

@@ -70,6 +70,41 @@ async fn swap_policy_same_firm_notice_and_auto_approval_are_enforced(backend: Ba
     let giver_tok = t.token(TokenRole::Lawyer, None, Some(&giver)).await;
     let offer =
         |to: &str| json!({"station_id": st, "date": date, "half_day": half, "to_lawyer_id": to});
+    // The giver picks from the colleagues who could take it, in the suggestions' order.
+    let candidates_uri =
+        format!("/api/v1/swaps/candidates?station_id={st}&date={date}&half_day={half}");
+    let picked = |r: &Reply| -> Vec<String> {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| s(&c["lawyer_id"]))
+            .collect()
+    };
+    let listed = picked(&t.get(&candidates_uri, &giver_tok).await);
+    let expected: Vec<String> = valid.iter().filter(|l| **l != giver).cloned().collect();
+    assert_eq!(listed, expected);
+    assert!(!listed.is_empty());
+    // Someone who does not hold the duty learns nothing of it.
+    let outsider = t.token(TokenRole::Lawyer, None, Some(&listed[0])).await;
+    let r = t.get(&candidates_uri, &outsider).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    // A colleague the rules rule out is refused, without saying why.
+    let invalid = sugg
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["valid"] == false && x["lawyer_id"] != giver.as_str())
+        .map(|x| s(&x["lawyer_id"]));
+    if let Some(bad) = invalid {
+        let r = t.post("/api/v1/swaps", &giver_tok, offer(&bad)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.body["errors"][0]["field"], "to_lawyer_id");
+        let why = r.body["violations"].as_array().map_or(0, Vec::len);
+        assert_eq!(why, 0, "a lawyer is not told why: {}", r.body);
+    }
     // Thirty days' notice: too late for any duty in the next fortnight.
     let policy = json!({"swap_same_firm": false, "swap_min_hours": 720, "swap_auto_approve": true});
     let r = t
@@ -84,6 +119,9 @@ async fn swap_policy_same_firm_notice_and_auto_approval_are_enforced(backend: Ba
     let r = t.post("/api/v1/swaps", &giver_tok, offer(&valid[0])).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(r.body["errors"][0]["field"], "date");
+    let r = t.get(&candidates_uri, &giver_tok).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "date");
     // Same firm only: a taker from another firm is refused.
     let policy = json!({"swap_same_firm": true, "swap_min_hours": 24, "swap_auto_approve": true});
     t.call(
@@ -93,6 +131,11 @@ async fn swap_policy_same_firm_notice_and_auto_approval_are_enforced(backend: Ba
         Some(policy),
     )
     .await;
+    let same = picked(&t.get(&candidates_uri, &giver_tok).await);
+    assert!(
+        same.iter().all(|l| firm_of(l) == firm_of(&giver)),
+        "{same:?}"
+    );
     if let Some(other) = valid.iter().find(|l| firm_of(l) != firm_of(&giver)) {
         let r = t.post("/api/v1/swaps", &giver_tok, offer(other)).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);

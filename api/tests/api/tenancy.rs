@@ -716,6 +716,15 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             LAWYER_EDITS,
         ),
         list("/api/v1/swaps", "/api/v1/swaps".into(), OTHER_LAWYER),
+        case(
+            M::GET,
+            "/api/v1/swaps/candidates",
+            format!(
+                "/api/v1/swaps/candidates?station_id={st}&date={date}&half_day={half}&from_lawyer_id={la}"
+            ),
+            None,
+            LAWYER_EDITS,
+        ),
         list(
             "/api/v1/leave-requests",
             "/api/v1/leave-requests".into(),

@@ -6,6 +6,7 @@ import { api, items } from "./api.js";
 import { $, fail, fill, h, main, toast } from "./dom.js";
 import { dayLabel, iso } from "./format.js";
 import { HALF, ROLE, SWAP_STATUS } from "./labels.js";
+import { offerForm } from "./swap.js";
 
 export async function firmView(me) {
   const st = { me, lawyers: [], selected: null };
@@ -38,35 +39,12 @@ async function duties(st, lawyer) {
         const card = h("article", { class: "card duty", "data-duty": `${a.station_id}|${a.date}|${a.half_day}|${a.role}` },
           h("div", { class: "when" }, `${dayLabel(a.date)} ${HALF[a.half_day]} · ${ROLE[a.role]}`),
           h("div", {}, a.station_id),
-          h("div", { class: "actions" }, h("button", { class: "secondary", onclick: () => offer(st, a, card) }, "代为换班")));
+          h("div", { class: "actions" }, h("button", { class: "secondary", onclick: () => offerForm(a, card, a.lawyer_id, () => swaps(st)) }, "代为换班")));
         return card;
       }));
   } catch (e) {
     fail(e, box);
   }
-}
-
-function offer(st, a, card) {
-  if (card.querySelector("form")) return;
-  const err = h("p", { class: "error", role: "alert" });
-  const form = h("form", { class: "row swap" },
-    h("label", {}, "接班律师编号 ", h("input", { name: "to", required: true, size: 10 })),
-    h("label", {}, "说明 ", h("input", { name: "note", placeholder: "可选" })),
-    h("button", { type: "submit" }, "提交换班申请"), err);
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    try {
-      await api("POST", "/api/v1/swaps", {
-        station_id: a.station_id, date: a.date, half_day: a.half_day, role: a.role,
-        from_lawyer_id: a.lawyer_id, to_lawyer_id: form.to.value.trim(), note: form.note.value,
-      });
-      form.replaceWith(h("p", {}, "换班申请已提交，等待接班律师确认和协调员批准。"));
-      await swaps(st);
-    } catch (e) {
-      fail(e, err);
-    }
-  });
-  card.append(form);
 }
 
 async function swaps(st) {

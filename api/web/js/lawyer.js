@@ -5,6 +5,7 @@ import { $, fail, fill, h, main } from "./dom.js";
 import { dayLabel, hm, iso } from "./format.js";
 import { HALF, ROLE } from "./labels.js";
 import { leaveSection } from "./leave.js";
+import { offerForm } from "./swap.js";
 
 /** `me` is the signed-in lawyer (`GET /me`). */
 export async function lawyerView(me) {
@@ -49,7 +50,7 @@ function dutyCard(d, station) {
     h("div", { class: "actions" },
       h("button", { class: "checkin", onclick: (e) => checkIn(a, key, status, e.target, out, code.value.trim()) }, "签到"),
       out,
-      h("button", { class: "secondary", onclick: () => offerSwap(a, card) }, "换班")));
+      h("button", { class: "secondary", onclick: () => offerForm(a, card, null) }, "换班")));
   return card;
 }
 
@@ -97,28 +98,6 @@ async function checkOut(id, status, out) {
     out.disabled = false;
     fail(e, status);
   }
-}
-
-function offerSwap(a, card) {
-  if (card.querySelector("form")) return;
-  const err = h("p", { class: "error", role: "alert" });
-  const form = h("form", { class: "row swap" },
-    h("label", {}, "接班律师编号 ", h("input", { name: "to", required: true, placeholder: "如 CH-L05", size: 10 })),
-    h("label", {}, "说明 ", h("input", { name: "note", placeholder: "可选" })),
-    h("button", { type: "submit" }, "提交换班申请"), err);
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    try {
-      await api("POST", "/api/v1/swaps", {
-        station_id: a.station_id, date: a.date, half_day: a.half_day, role: a.role,
-        to_lawyer_id: form.to.value.trim(), note: form.note.value,
-      });
-      form.replaceWith(h("p", {}, "换班申请已提交，等待对方确认和协调员批准。"));
-    } catch (e) {
-      fail(e, err);
-    }
-  });
-  card.append(form);
 }
 
 async function feedLink(st) {

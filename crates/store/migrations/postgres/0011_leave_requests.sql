@@ -17,4 +17,4 @@ CREATE TABLE leave_requests (
 CREATE INDEX leave_requests_by_centre ON leave_requests (centre_id, status, id);
 CREATE INDEX leave_requests_by_lawyer ON leave_requests (lawyer_id, id);
 -- How many days ahead a centre's lawyers request leave.
-ALTER TABLE centre_policies ADD COLUMN leave_notice_days INTEGER NOT NULL DEFAULT 3;
+ALTER TABLE centre_policies ADD COLUMN leave_notice_days BIGINT NOT NULL DEFAULT 3;
