@@ -164,6 +164,7 @@ impl AppState {
         (name = "rosters", description = "Generate, read, edit, publish, repair and compare rosters"),
         (name = "swaps", description = "Lawyers hand duties to each other"),
         (name = "leave", description = "Leave requested in advance and decided by a coordinator"),
+        (name = "open-duties", description = "Posts opened for lawyers to claim, first valid claim wins"),
         (name = "audit", description = "Who changed what, when"),
         (name = "attendance", description = "Check-in and check-out (签到), absences, the duty ledger (台账)"),
         (name = "finance", description = "Subsidy policies, monthly statements (值班补贴), approval, exports"),

@@ -59,7 +59,8 @@ pub(crate) enum PlanError {
 /// `zhiban solve --database-url` alike: the data set `ds` for `centres` over the period, with
 /// history from earlier published rosters, and, as unavailability, the duties the same
 /// lawyers hold in other published rosters during the period (so no lawyer is booked twice
-/// across centres sharing a pool) and their own busy calendars. `except_roster` leaves out
+/// across centres sharing a pool) and their own busy calendars; posts opened beyond the
+/// weekly demand (surges, see `http::open_duties`) count as posts of their slots. `except_roster` leaves out
 /// the series being re-planned.
 pub(crate) async fn problem_from_store(
     store: &dyn zhiban_store::Store,
@@ -83,6 +84,18 @@ pub(crate) async fn problem_from_store(
         .await?;
     let history = past_duties(past.items);
     let mut problem = RosterProblem::build(ds, centres, from, weeks, history)?;
+    // Surges: posts a coordinator opened beyond the weekly demand are posts to fill too.
+    for (station, date, half_day, posts) in
+        store.extra_posts(centres, problem.from, problem.to).await?
+    {
+        if let Some(s) = problem
+            .slots
+            .iter_mut()
+            .find(|s| s.station_id == station && s.date == date && s.half_day == half_day)
+        {
+            s.lawyers += posts;
+        }
+    }
     let busy = store
         .list_duties(
             &DutyQuery {

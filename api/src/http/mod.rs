@@ -40,6 +40,7 @@ pub(crate) mod import_diff;
 pub(crate) mod imports;
 pub(crate) mod leave;
 pub(crate) mod ledger;
+pub(crate) mod open_duties;
 pub(crate) mod out;
 pub(crate) mod panel;
 pub(crate) mod panel_edit;
@@ -73,6 +74,7 @@ pub(crate) fn router(base: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .merge(swap_candidates::router())
         .merge(swaps::router())
         .merge(leave::router())
+        .merge(open_duties::router())
         .merge(audit::router())
         .merge(checkins::router())
         .merge(attendance::router())

@@ -21,6 +21,7 @@ mod instances;
 mod leave;
 mod money;
 mod money_property;
+mod open_duties;
 mod panel_admin;
 mod panel_files;
 mod people;

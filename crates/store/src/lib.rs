@@ -265,6 +265,49 @@ pub trait RosterStore: Send + Sync + 'static {
     /// A swap.
     async fn get_swap(&self, id: i64) -> Result<Option<SwapRecord>, StoreError>;
 
+    /// Stores an open duty with its audit entry; its id.
+    async fn create_open_duty(&self, d: &NewOpenDuty, audit: &Audit) -> Result<i64, StoreError>;
+
+    /// An open duty.
+    async fn get_open_duty(&self, id: i64) -> Result<Option<OpenDuty>, StoreError>;
+
+    /// Open duties of `centres` (all when none) from `from` on, by date; only those still
+    /// open when `only_open`; at most `limit`.
+    async fn list_open_duties(
+        &self,
+        centres: Option<&[CentreId]>,
+        from: chrono::NaiveDate,
+        only_open: bool,
+        limit: u32,
+    ) -> Result<Vec<OpenDuty>, StoreError>;
+
+    /// Extra posts (surges) not withdrawn at `centres` in `[from, to]`: station, date,
+    /// half-day and posts.
+    async fn extra_posts(
+        &self,
+        centres: &[CentreId],
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<
+        Vec<(
+            zhiban_domain::StationId,
+            chrono::NaiveDate,
+            zhiban_domain::HalfDay,
+            u32,
+        )>,
+        StoreError,
+    >;
+
+    /// Takes a post of an open duty and publishes `v` in one transaction with the audit
+    /// entry; the new version's id. A conflict when no post is left, the lawyer holds one
+    /// already, or the published version changed meanwhile.
+    async fn claim_open_duty(
+        &self,
+        c: &NewClaim,
+        v: &NewVersion,
+        audit: &Audit,
+    ) -> Result<i64, StoreError>;
+
     /// Swaps of some centres and/or one lawyer and/or a firm's lawyers (giving or taking),
     /// newest first.
     async fn list_swaps(

@@ -45,6 +45,8 @@ const TABLES: &[&str] = &[
     "imports",
     "panel_changes",
     "leave_requests",
+    "open_duties",
+    "open_duty_claims",
 ];
 
 /// One table as copied and verified.

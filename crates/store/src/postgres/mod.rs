@@ -48,6 +48,9 @@ pub mod leave_requests;
 #[path = "../sql/ledger.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod ledger;
+#[path = "../sql/open_duties.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
+pub mod open_duties;
 #[path = "../sql/rosters.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod rosters;

@@ -344,3 +344,105 @@ pub struct PublishedVersion {
     /// Whether it is the version in force.
     pub current: bool,
 }
+
+/// Where an open duty stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpenDutyStatus {
+    /// Posts left to claim.
+    Open,
+    /// Every post claimed.
+    Filled,
+    /// Withdrawn by a coordinator.
+    Cancelled,
+}
+
+impl OpenDutyStatus {
+    /// Its code.
+    pub fn code(self) -> &'static str {
+        match self {
+            OpenDutyStatus::Open => "open",
+            OpenDutyStatus::Filled => "filled",
+            OpenDutyStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// The status of a code.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "open" => OpenDutyStatus::Open,
+            "filled" => OpenDutyStatus::Filled,
+            "cancelled" => OpenDutyStatus::Cancelled,
+            _ => return Err(format!("{s:?} is not an open duty status")),
+        })
+    }
+}
+
+/// Posts a coordinator opened for claiming at one half-day of a published roster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenDuty {
+    /// Id.
+    pub id: i64,
+    /// The roster series.
+    pub roster_id: i64,
+    /// Its centre.
+    pub centre_id: CentreId,
+    /// Station.
+    pub station_id: StationId,
+    /// Day.
+    pub date: NaiveDate,
+    /// Half-day.
+    pub half_day: HalfDay,
+    /// Posts opened.
+    pub posts: u32,
+    /// Posts beyond the weekly demand (a surge), counted by the roster's problem.
+    pub extra: bool,
+    /// Posts claimed.
+    pub filled: u32,
+    /// Where it stands.
+    pub status: OpenDutyStatus,
+    /// For the lawyers (the case, what to bring).
+    pub note: String,
+    /// When it was opened.
+    pub created_at: DateTime<Utc>,
+    /// Who opened it.
+    pub created_by: String,
+}
+
+/// An open duty to store.
+#[derive(Debug, Clone)]
+pub struct NewOpenDuty {
+    /// The roster series.
+    pub roster_id: i64,
+    /// Its centre.
+    pub centre_id: CentreId,
+    /// Station.
+    pub station_id: StationId,
+    /// Day.
+    pub date: NaiveDate,
+    /// Half-day.
+    pub half_day: HalfDay,
+    /// Posts.
+    pub posts: u32,
+    /// Beyond the weekly demand.
+    pub extra: bool,
+    /// For the lawyers.
+    pub note: String,
+    /// Who.
+    pub created_by: String,
+    /// When.
+    pub now: DateTime<Utc>,
+}
+
+/// A claim to store with the version it publishes.
+#[derive(Debug, Clone)]
+pub struct NewClaim {
+    /// The open duty.
+    pub open_duty_id: i64,
+    /// Who takes the post.
+    pub lawyer_id: LawyerId,
+    /// Who claimed (the lawyer, or their firm's administrator).
+    pub claimed_by: String,
+    /// When.
+    pub now: DateTime<Utc>,
+}

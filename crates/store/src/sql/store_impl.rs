@@ -5,7 +5,7 @@
 
 use super::{
     Backend, Conn, attendance, audit, calendar, centres, corrections, feeds, firms, jobs, lawyers,
-    leave_requests, ledger, rosters, settings, stations, swaps,
+    leave_requests, ledger, open_duties, rosters, settings, stations, swaps,
 };
 use crate::backend::{Backend as _, WriteTx as _};
 use crate::prelude::*;
@@ -403,6 +403,54 @@ impl RosterStore for Backend {
         audit::insert_audit(&mut tx, &a).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    async fn create_open_duty(&self, d: &NewOpenDuty, a: &Audit) -> Result<i64, StoreError> {
+        let mut tx = self.write().await?;
+        let id = open_duties::insert(&mut tx, d).await?;
+        let mut a = a.clone();
+        a.target = format!("open_duty/{id}");
+        audit::insert_audit(&mut tx, &a).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn get_open_duty(&self, id: i64) -> Result<Option<OpenDuty>, StoreError> {
+        open_duties::get(&mut *self.read_pool().acquire().await?, id).await
+    }
+
+    async fn list_open_duties(
+        &self,
+        centres: Option<&[CentreId]>,
+        from: chrono::NaiveDate,
+        only_open: bool,
+        limit: u32,
+    ) -> Result<Vec<OpenDuty>, StoreError> {
+        let mut conn = self.read_pool().acquire().await?;
+        open_duties::list(&mut conn, centres, from, only_open, limit).await
+    }
+
+    async fn extra_posts(
+        &self,
+        centres: &[CentreId],
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<(StationId, chrono::NaiveDate, zhiban_domain::HalfDay, u32)>, StoreError> {
+        let mut conn = self.read_pool().acquire().await?;
+        open_duties::extra_posts(&mut conn, centres, from, to).await
+    }
+
+    async fn claim_open_duty(
+        &self,
+        c: &NewClaim,
+        v: &NewVersion,
+        a: &Audit,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.write().await?;
+        let version = open_duties::claim(&mut tx, c, v).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(version)
     }
 
     async fn get_swap(&self, id: i64) -> Result<Option<SwapRecord>, StoreError> {

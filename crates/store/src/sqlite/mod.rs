@@ -30,6 +30,8 @@ pub mod lawyers;
 pub mod leave_requests;
 #[path = "../sql/ledger.rs"]
 pub mod ledger;
+#[path = "../sql/open_duties.rs"]
+pub mod open_duties;
 #[path = "../sql/rosters.rs"]
 pub mod rosters;
 #[path = "../sql/settings.rs"]

@@ -1,0 +1,479 @@
+//! Open duties (待认领值班): a coordinator opens posts for claiming at one half-day of a
+//! published roster: posts left empty (an uncovered slot, a duty freed by approved leave) or
+//! extra posts beyond the weekly demand for a surge (many co-defendants before trial),
+//! which from then on count as posts of their slot. Lawyers who could take a post see the
+//! open duty and claim it; the rules are checked at the claim (eligibility, availability,
+//! double booking, limits), and the first valid claim wins: the post is taken with one
+//! conditional update in the transaction that publishes the roster with the lawyer on duty,
+//! so two claimants of the last post, in one process or several, get one yes (201) and one
+//! clear no (409).
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, Body, Path, Query};
+use crate::http::panel_edit::today_at;
+use crate::planning::{ALL, problem_for, report_of, violations_json};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use zhiban_domain::fitness::Fitness;
+use zhiban_domain::{Assignment, HalfDay, LawyerId, Role, Roster, StationId};
+use zhiban_solver::new_violations;
+use zhiban_store::{
+    NewClaim, NewOpenDuty, NewVersion, OpenDuty, OpenDutyStatus, RosterRef, StoreError,
+    VersionStatus,
+};
+
+/// Most open duties listed.
+const MAX_LISTED: u32 = 200;
+/// Most posts one open duty may offer.
+const MAX_POSTS: u32 = 100;
+/// Attempts at a claim when another change published first.
+const ATTEMPTS: usize = 3;
+
+/// The routes of this module.
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(open_duty, list_open))
+        .routes(routes!(claim))
+}
+
+/// Posts to open.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OpenRequest {
+    /// Station.
+    station_id: StationId,
+    /// Day.
+    date: NaiveDate,
+    /// Half-day.
+    half_day: HalfDay,
+    /// Posts to claim (1 to 100).
+    posts: u32,
+    /// Posts beyond the weekly demand (a surge); otherwise posts the roster leaves empty.
+    #[serde(default)]
+    extra: bool,
+    /// For the lawyers (the case, what to bring; at most 500 characters).
+    #[serde(default)]
+    note: String,
+}
+
+/// An open duty as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct OpenDutyOut {
+    /// Id.
+    id: i64,
+    /// The centre.
+    centre_id: String,
+    /// Station.
+    station_id: StationId,
+    /// Its name.
+    station_name: String,
+    /// Day.
+    date: NaiveDate,
+    /// Half-day.
+    half_day: HalfDay,
+    /// Posts opened.
+    posts: u32,
+    /// Posts claimed.
+    filled: u32,
+    /// Beyond the weekly demand.
+    extra: bool,
+    /// `open`, `filled` or `cancelled`.
+    status: String,
+    /// For the lawyers.
+    note: String,
+}
+
+fn out(d: OpenDuty, ds: &zhiban_domain::Dataset) -> OpenDutyOut {
+    OpenDutyOut {
+        station_name: ds
+            .station(&d.station_id)
+            .map(|s| s.name.clone())
+            .unwrap_or_default(),
+        id: d.id,
+        centre_id: d.centre_id.to_string(),
+        station_id: d.station_id,
+        date: d.date,
+        half_day: d.half_day,
+        posts: d.posts,
+        filled: d.filled,
+        extra: d.extra,
+        status: d.status.code().into(),
+        note: d.note,
+    }
+}
+
+/// The published version of the roster of `centre` whose period holds `date`.
+async fn roster_on(
+    state: &AppState,
+    centre: &zhiban_domain::CentreId,
+    date: NaiveDate,
+) -> Result<(zhiban_store::RosterRecord, zhiban_store::StoredVersion), ApiError> {
+    let rosters = state
+        .store
+        .list_rosters(Some(std::slice::from_ref(centre)), ALL)
+        .await?;
+    for r in rosters.items {
+        if r.from > date || r.to() < date {
+            continue;
+        }
+        let versions = state.store.list_versions(r.id).await?;
+        if let Some(p) = versions
+            .iter()
+            .find(|v| v.status == VersionStatus::Published)
+        {
+            let v = state
+                .store
+                .get_version(p.id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("version", p.id))?;
+            return Ok((r, v));
+        }
+    }
+    Err(ApiError::invalid(
+        "date",
+        format!("no published roster of centre {centre} holds {date}"),
+    ))
+}
+
+/// Opens posts for claiming (the station's centre's coordinators); 201 with the open duty.
+#[utoipa::path(post, path = "/api/v1/open-duties", tag = "open-duties", request_body = OpenRequest,
+    responses((status = 201, body = OpenDutyOut), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn open_duty(
+    State(state): State<AppState>,
+    who: Principal,
+    Body(r): Body<OpenRequest>,
+) -> Result<(StatusCode, Json<OpenDutyOut>), ApiError> {
+    let ds = state.dataset().await?;
+    let st = ds
+        .station(&r.station_id)
+        .filter(|s| who.sees_centre(&s.centre_id))
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("station", &r.station_id))?;
+    who.require_coordinator_of(&st.centre_id, &format!("station {}", st.id))?;
+    if r.posts == 0 || r.posts > MAX_POSTS {
+        return Err(ApiError::invalid("posts", format!("1 to {MAX_POSTS}")));
+    }
+    if r.note.chars().count() > 500 {
+        return Err(ApiError::invalid("note", "at most 500 characters"));
+    }
+    if r.date < today_at(&state, &ds, &st.centre_id) {
+        return Err(ApiError::invalid("date", "the day has passed"));
+    }
+    let (roster, current) = roster_on(&state, &st.centre_id, r.date).await?;
+    let (_, problem) = problem_for(
+        &state,
+        &roster.centre_id,
+        roster.from,
+        roster.weeks,
+        Some(roster.id),
+    )
+    .await?;
+    let slot = problem
+        .slots
+        .iter()
+        .find(|s| s.station_id == st.id && s.date == r.date && s.half_day == r.half_day)
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "half_day",
+                "the station has no duty then: add the half-day to its weekly demand first",
+            )
+        })?;
+    if !r.extra {
+        let held = current
+            .assignments
+            .iter()
+            .filter(|a| {
+                a.role == Role::Primary
+                    && a.station_id == st.id
+                    && a.date == r.date
+                    && a.half_day == r.half_day
+            })
+            .count() as u32;
+        let empty = slot.lawyers.saturating_sub(held);
+        if r.posts > empty {
+            return Err(ApiError::invalid(
+                "posts",
+                format!(
+                    "{empty} post(s) of this half-day are empty; open more as extra posts \
+                     (a surge)"
+                ),
+            ));
+        }
+    }
+    let new = NewOpenDuty {
+        roster_id: roster.id,
+        centre_id: st.centre_id.clone(),
+        station_id: st.id.clone(),
+        date: r.date,
+        half_day: r.half_day,
+        posts: r.posts,
+        extra: r.extra,
+        note: r.note.trim().to_string(),
+        created_by: who.actor(),
+        now: state.now(),
+    };
+    let audit = who.audit(
+        Some(&st.centre_id),
+        "open_duty.open",
+        "",
+        serde_json::json!({"station_id": st.id, "date": r.date, "half_day": r.half_day,
+            "posts": r.posts, "extra": r.extra}),
+    );
+    let id = state.store.create_open_duty(&new, &audit).await?;
+    let d = state
+        .store
+        .get_open_duty(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("open duty", id))?;
+    Ok((StatusCode::CREATED, Json(out(d, &ds))))
+}
+
+/// Which open duties.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OpenFilter {
+    /// For a firm's administrator: the firm's lawyer to list claimable duties for.
+    lawyer_id: Option<String>,
+}
+
+/// For a lawyer (or a firm administrator naming the firm's lawyer): the open duties from
+/// today on that they could claim (the panel's rules and their availability); for
+/// coordinators, their centres' open duties from today on, open or not.
+#[utoipa::path(get, path = "/api/v1/open-duties", tag = "open-duties", params(OpenFilter),
+    responses((status = 200, body = Vec<OpenDutyOut>), (status = 403, body = crate::error::Problem)))]
+async fn list_open(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(f): Query<OpenFilter>,
+) -> Result<Json<Vec<OpenDutyOut>>, ApiError> {
+    let ds = state.dataset().await?;
+    let from = state.now().date_naive();
+    if !who.for_lawyers() {
+        who.require_role(&[
+            zhiban_store::TokenRole::Admin,
+            zhiban_store::TokenRole::Coordinator,
+        ])?;
+        let scope = who.centre_scope();
+        let list = state
+            .store
+            .list_open_duties(scope.as_deref(), from, false, MAX_LISTED)
+            .await?;
+        return Ok(Json(list.into_iter().map(|d| out(d, &ds)).collect()));
+    }
+    let lawyer = claimant(&who, &ds, f.lawyer_id.as_deref())?;
+    let fit = Fitness::new(&ds);
+    let list = state
+        .store
+        .list_open_duties(None, from, true, MAX_LISTED)
+        .await?;
+    Ok(Json(
+        list.into_iter()
+            .filter(|d| {
+                fit.check(&Assignment {
+                    date: d.date,
+                    half_day: d.half_day,
+                    station_id: d.station_id.clone(),
+                    lawyer_id: lawyer.clone(),
+                    role: Role::Primary,
+                })
+                .is_none()
+            })
+            .map(|d| out(d, &ds))
+            .collect(),
+    ))
+}
+
+/// The lawyer a claim is for: a lawyer themselves, or the firm's lawyer its administrator
+/// names (404 for anyone else).
+fn claimant(
+    who: &Principal,
+    ds: &zhiban_domain::Dataset,
+    named: Option<&str>,
+) -> Result<LawyerId, ApiError> {
+    let named = named
+        .map(|s| LawyerId::parse(s).map_err(|m| ApiError::field("lawyer_id", m)))
+        .transpose()?;
+    match (who.lawyer(), named) {
+        (Some(me), None) => Ok(me.clone()),
+        (_, Some(n)) if who.acts_for(ds, &n) => Ok(n),
+        (_, Some(n)) => Err(ApiError::not_found("lawyer", n)),
+        (None, None) if who.for_lawyers() => Err(ApiError::field(
+            "lawyer_id",
+            "a firm administrator names the firm's lawyer",
+        )),
+        _ => Err(ApiError::Forbidden(
+            "lawyers (or their firm's administrator) claim open duties".into(),
+        )),
+    }
+}
+
+/// Who claims.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClaimRequest {
+    /// For a firm's administrator: the firm's lawyer who takes the post.
+    lawyer_id: Option<String>,
+}
+
+/// The claim as won.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Claimed {
+    /// The open duty now.
+    open_duty: OpenDutyOut,
+    /// The published version with the lawyer on duty.
+    version_id: i64,
+}
+
+/// Claims a post of an open duty: 201 when the claim wins (the lawyer is on duty in a new
+/// published version), 409 when no post is left, 422 when the rules rule the lawyer out.
+#[utoipa::path(post, path = "/api/v1/open-duties/{id}/claim", tag = "open-duties",
+    params(("id" = i64, Path, description = "open duty id")), request_body = ClaimRequest,
+    responses((status = 201, body = Claimed), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn claim(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Body(c): Body<ClaimRequest>,
+) -> Result<(StatusCode, Json<Claimed>), ApiError> {
+    let ds = state.dataset().await?;
+    let lawyer = claimant(&who, &ds, c.lawyer_id.as_deref())?;
+    let d = state
+        .store
+        .get_open_duty(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("open duty", id))?;
+    if d.status != OpenDutyStatus::Open {
+        return Err(ApiError::Conflict(
+            "every post of this open duty is taken (or it was withdrawn)".into(),
+        ));
+    }
+    let duty = Assignment {
+        date: d.date,
+        half_day: d.half_day,
+        station_id: d.station_id.clone(),
+        lawyer_id: lawyer.clone(),
+        role: Role::Primary,
+    };
+    // Another change may publish between the check and the claim: check again and retry.
+    let mut last = None;
+    for _ in 0..ATTEMPTS {
+        let _guard = state.publish_lock.lock().await;
+        let v = checked(&state, &who, &d, &duty).await?;
+        let audit = who.audit(
+            Some(&d.centre_id),
+            "open_duty.claim",
+            format!("open_duty/{id}"),
+            serde_json::json!({"lawyer_id": lawyer, "duty": duty}),
+        );
+        let claim = NewClaim {
+            open_duty_id: id,
+            lawyer_id: lawyer.clone(),
+            claimed_by: who.actor(),
+            now: state.now(),
+        };
+        match state.store.claim_open_duty(&claim, &v, &audit).await {
+            Ok(version_id) => {
+                let now = state
+                    .store
+                    .get_open_duty(id)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("open duty", id))?;
+                let body = Claimed {
+                    open_duty: out(now, &ds),
+                    version_id,
+                };
+                return Ok((StatusCode::CREATED, Json(body)));
+            }
+            Err(StoreError::Conflict(m)) if m.contains("published version changed") => {
+                last = Some(m);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Conflict(last.unwrap_or_default()))
+}
+
+/// The roster with `duty` added, checked against the rules as they stand now (with the
+/// open duty's extra posts counted): the version to publish.
+async fn checked(
+    state: &AppState,
+    who: &Principal,
+    d: &OpenDuty,
+    duty: &Assignment,
+) -> Result<NewVersion, ApiError> {
+    let roster = state
+        .store
+        .get_roster(d.roster_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("roster", d.roster_id))?;
+    let published = state
+        .store
+        .list_versions(roster.id)
+        .await?
+        .into_iter()
+        .find(|v| v.status == VersionStatus::Published)
+        .ok_or_else(|| ApiError::Conflict("the roster has no published version".into()))?;
+    let current = state
+        .store
+        .get_version(published.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("version", published.id))?;
+    let (_, problem) = problem_for(
+        state,
+        &roster.centre_id,
+        roster.from,
+        roster.weeks,
+        Some(roster.id),
+    )
+    .await?;
+    if current.assignments.contains(duty) {
+        return Err(ApiError::Conflict("you hold this duty already".into()));
+    }
+    let before = Roster::new(current.assignments.clone());
+    let mut after_list = current.assignments.clone();
+    after_list.push(duty.clone());
+    let after = Roster::new(after_list);
+    let pins: Vec<Assignment> = current.pins.iter().cloned().collect();
+    let broken = new_violations(&problem, &before, &after, &pins);
+    if !broken.is_empty() {
+        // A lawyer learns that they cannot take it, not the rules of others' duties.
+        let mine = who.for_lawyers();
+        return Err(ApiError::Unprocessable {
+            detail: format!(
+                "{} cannot take this duty under the roster's rules (eligibility, availability, \
+                 another duty then, or their limits)",
+                duty.lawyer_id
+            ),
+            errors: vec![crate::error::FieldError::new(
+                "lawyer_id",
+                "cannot take this duty",
+            )],
+            violations: if mine {
+                vec![]
+            } else {
+                violations_json(&broken)
+            },
+        });
+    }
+    let report = report_of(&problem, &after, Some(&before));
+    Ok(NewVersion {
+        roster: RosterRef::Existing(roster.id),
+        based_on: Some(published.id),
+        origin: zhiban_store::VersionOrigin::Edit,
+        report,
+        assignments: after.assignments,
+        pins: current.pins.clone(),
+        publish: true,
+        created_by: who.actor(),
+    })
+}
