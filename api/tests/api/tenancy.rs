@@ -142,6 +142,12 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
         .await;
     assert_eq!(asked.status, StatusCode::CREATED, "{}", asked.body);
     let leave_id = asked.body["id"].as_i64().unwrap();
+    // An open duty: an extra post at `la`'s half-day.
+    let surge = json!({"station_id": st, "date": date, "half_day": half, "posts": 1,
+        "extra": true, "note": "同案被告人多"});
+    let opened = t.post("/api/v1/open-duties", &coord, surge.clone()).await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.body);
+    let open_id = opened.body["id"].as_i64().unwrap();
     let month = &date[..7];
     let policy = t.get("/api/v1/centres/GZ-TH/policy", &coord).await.body;
     let subsidy = t
@@ -723,6 +729,32 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
                 "/api/v1/swaps/candidates?station_id={st}&date={date}&half_day={half}&from_lawyer_id={la}"
             ),
             None,
+            LAWYER_EDITS,
+        ),
+        case(
+            M::GET,
+            "/api/v1/open-duties",
+            "/api/v1/open-duties".into(),
+            None,
+            &["finance GZ-CH", "finance GZ-TH"],
+        ),
+        list(
+            "/api/v1/open-duties",
+            "/api/v1/open-duties".into(),
+            &["coordinator GZ-CH", "director GZ-CH"],
+        ),
+        case(
+            M::POST,
+            "/api/v1/open-duties",
+            "/api/v1/open-duties".into(),
+            Some(surge.clone()),
+            EDITS,
+        ),
+        case(
+            M::POST,
+            "/api/v1/open-duties/{id}/claim",
+            format!("/api/v1/open-duties/{open_id}/claim"),
+            Some(json!({"lawyer_id": la})),
             LAWYER_EDITS,
         ),
         list(
