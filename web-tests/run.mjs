@@ -1,6 +1,6 @@
 // Drives zhiban's web page in Debian's headless Chromium through playwright-core.
 // Run by api/tests/browser.rs, one phase at a time:
-//   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|panel|import|labels|leaveask|leavedecide
+//   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|panel|import|labels|leaveask|leavedecide|claim
 // Environment: BASE_URL, LOGIN and CODE (an account and its invitation code), SHOTS (screenshot folder), CHROMIUM (executable),
 // for the lawyer LAT and LON (where the browser says it is), for labels CODES (every code
 // the API can return, by table of the page's labels module).
@@ -365,7 +365,28 @@ async function leavedecide(browser) {
   check(status === "草稿", `the repair draft opens (${status})`);
   await page.click("#publish");
   await page.waitForFunction(() => document.querySelector("#version-status")?.textContent === "已发布");
+  // A surge: one more lawyer wanted that half-day, opened for claiming.
+  await page.click("#view-leave");
+  await page.waitForSelector("#open-form");
+  await page.selectOption("#open-form select[name=station]", process.env.OPEN_STATION);
+  await page.fill("#open-form input[name=date]", process.env.LEAVE_DAY);
+  await page.selectOption("#open-form select[name=half]", process.env.OPEN_HALF);
+  await page.fill("#open-form input[name=note]", "同案被告人17名，开庭前会见");
+  await page.click("#open-form button[type=submit]");
+  await page.locator("#opened li", { hasText: "待认领" }).waitFor();
   return { problems, affected };
+}
+
+// A lawyer on a phone claims the open post.
+async function claim(browser) {
+  const { page, problems } = await open(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await page.waitForSelector("article.open-duty button.claim");
+  await page.locator("#claim").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${shots}/claim-lawyer-390x844.png` });
+  await page.click("article.open-duty button.claim");
+  await page.getByText("认领成功").first().waitFor();
+  await page.getByText("暂无可认领的值班").waitFor();
+  return { problems };
 }
 
 async function labels(browser) {
@@ -393,7 +414,7 @@ async function labels(browser) {
 
 const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"] });
 try {
-  const run = { coordinator, lawyer, finance, director, firmadmin, admin, panel, import: importer, labels, leaveask, leavedecide }[phase];
+  const run = { coordinator, lawyer, finance, director, firmadmin, admin, panel, import: importer, labels, leaveask, leavedecide, claim }[phase];
   check(run, `unknown phase ${phase}`);
   const result = await run(browser);
   check(result.problems.length === 0, `the page logged problems:\n${result.problems.join("\n")}`);

@@ -486,9 +486,16 @@ async fn leave(
         None,
     )
     .await;
+    let half = duty["half_day"].as_str().unwrap().to_string();
+    let station = duty["station_id"].as_str().unwrap().to_string();
     let extra: Vec<(&str, String)> = signin
         .into_iter()
-        .chain([("ROSTER", roster.to_string())])
+        .chain([
+            ("ROSTER", roster.to_string()),
+            ("LEAVE_DAY", day.clone()),
+            ("OPEN_STATION", station.clone()),
+            ("OPEN_HALF", half.clone()),
+        ])
         .collect();
     let b = base.to_string();
     let found = tokio::task::spawn_blocking(move || browser("leavedecide", &b, &extra))
@@ -522,4 +529,55 @@ async fn leave(
     )
     .await;
     assert!(avail["leave"].to_string().contains(&day), "{avail}");
+    // A lawyer who could take the surge's post claims it on the phone.
+    let sugg = get(
+        router,
+        &format!("/api/v1/versions/{published}/suggestions?station_id={station}&date={day}&half_day={half}"),
+        coord,
+    )
+    .await;
+    let taker = sugg
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["valid"] == true && c["lawyer_id"] != lawyer.as_str())
+        .unwrap()["lawyer_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let signin = account_of(
+        store,
+        "claim.lawyer",
+        TokenRole::Lawyer,
+        None,
+        Some(&taker),
+        None,
+    )
+    .await;
+    let extra: Vec<(&str, String)> = signin.into_iter().collect();
+    let b = base.to_string();
+    tokio::task::spawn_blocking(move || browser("claim", &b, &extra))
+        .await
+        .unwrap();
+    let r = get(router, &format!("/api/v1/rosters/{roster}"), coord).await;
+    let newest = r["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["status"] == "published")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let now = get(router, &format!("/api/v1/versions/{newest}"), coord).await;
+    assert!(
+        now["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["lawyer_id"] == taker.as_str()
+                && a["date"] == day.as_str()
+                && a["station_id"] == station.as_str()
+                && a["half_day"] == half.as_str()),
+        "{taker} holds the claimed post"
+    );
 }

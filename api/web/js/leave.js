@@ -5,6 +5,7 @@ import { api, names } from "./api.js";
 import { $, fail, fill, h, main, toast } from "./dom.js";
 import { addDays, dayLabel, iso } from "./format.js";
 import { HALF, ROLE } from "./labels.js";
+import { openSection } from "./open.js";
 
 /** A request's status in words. */
 const STATUS = { requested: "待审批", approved: "已批准", rejected: "未批准", withdrawn: "已撤回" };
@@ -70,11 +71,14 @@ async function myRequests(box) {
   }
 }
 
-/** The coordinator's 请假审批 view: waiting requests first, then the latest decided. */
+/** The coordinator's 请假与认领 view: waiting requests first, then the latest decided, then
+ *  posts opened for claiming. */
 export async function leaveQueue() {
+  const stations = await api("GET", "/api/v1/stations?limit=500");
   fill(main(),
     h("section", { class: "card" }, h("h2", {}, "待审批的请假"), h("div", { id: "leave-waiting" }, h("p", { class: "muted" }, "加载中…"))),
-    h("section", { class: "card" }, h("h2", {}, "最近的请假"), h("div", { id: "leave-recent" })));
+    h("section", { class: "card" }, h("h2", {}, "最近的请假"), h("div", { id: "leave-recent" })),
+    openSection(stations.items));
   const known = await names();
   await showQueue(known.names);
 }

@@ -20,7 +20,7 @@ import { leaveQueue } from "./leave.js";
 const keeperView = (me) => tabs({
   rosters: ["排班", () => coordinatorView(me)],
   panel: ["名册", () => panelView(me)],
-  leave: ["请假审批", () => leaveQueue(me)],
+  leave: ["请假与认领", () => leaveQueue(me)],
 }, "rosters");
 
 /** The view of each role. */
