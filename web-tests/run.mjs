@@ -1,6 +1,6 @@
 // Drives zhiban's web page in Debian's headless Chromium through playwright-core.
 // Run by api/tests/browser.rs, one phase at a time:
-//   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|panel|import|labels|leaveask|leavedecide|claim
+//   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|panel|import|labels|leaveask|leavedecide|claim|attendance
 // Environment: BASE_URL, LOGIN and CODE (an account and its invitation code), SHOTS (screenshot folder), CHROMIUM (executable),
 // for the lawyer LAT and LON (where the browser says it is), for labels CODES (every code
 // the API can return, by table of the page's labels module).
@@ -377,6 +377,23 @@ async function leavedecide(browser) {
   return { problems, affected };
 }
 
+// The coordinator approves a check-in made outside the station's range.
+async function attendance(browser) {
+  const { page, problems } = await open(browser, { viewport: { width: 1280, height: 800 } });
+  await page.click("#view-attendance");
+  await page.waitForSelector("#att-date");
+  await page.fill("#att-date", process.env.ATT_DAY);
+  await page.dispatchEvent("#att-date", "change");
+  const row = page.locator(`tr[data-lawyer="${process.env.ATT_LAWYER}"][data-state=needs_approval]`);
+  await row.waitFor();
+  const text = await row.textContent();
+  check(text.includes("超出签到范围") && text.includes("待协调员确认"), `the row says why: ${text}`);
+  await page.screenshot({ path: `${shots}/attendance-1280x800.png` });
+  await row.locator("button.approve-checkin").click();
+  await page.locator(`tr[data-lawyer="${process.env.ATT_LAWYER}"][data-state=attended]`).first().waitFor();
+  return { problems };
+}
+
 // A lawyer on a phone claims the open post.
 async function claim(browser) {
   const { page, problems } = await open(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
@@ -414,7 +431,7 @@ async function labels(browser) {
 
 const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"] });
 try {
-  const run = { coordinator, lawyer, finance, director, firmadmin, admin, panel, import: importer, labels, leaveask, leavedecide, claim }[phase];
+  const run = { coordinator, lawyer, finance, director, firmadmin, admin, panel, import: importer, labels, leaveask, leavedecide, claim, attendance }[phase];
   check(run, `unknown phase ${phase}`);
   const result = await run(browser);
   check(result.problems.length === 0, `the page logged problems:\n${result.problems.join("\n")}`);

@@ -93,7 +93,7 @@ pub(crate) async fn problem_from_store(
             .iter_mut()
             .find(|s| s.station_id == station && s.date == date && s.half_day == half_day)
         {
-            s.lawyers += posts;
+            s.lawyers = s.lawyers.saturating_add(posts);
         }
     }
     let busy = store

@@ -273,6 +273,27 @@ fn availability(d: &mut Diff<'_>, files: &BTreeMap<String, String>, numbers: &Ro
     }
 }
 
+/// The changes of `changed` (kind, code) to records of the centres in `scope`: a preview
+/// says nothing of other centres' records.
+pub(crate) fn in_scope(
+    ds: &Dataset,
+    changed: Vec<(String, String)>,
+    scope: &BTreeSet<CentreId>,
+) -> Vec<(String, String)> {
+    let within = |c: &CentreId| scope.contains(c);
+    changed
+        .into_iter()
+        .filter(|(kind, code)| {
+            let table = match kind.as_str() {
+                "firm" => Table::Firms,
+                "station" | "demand" => Table::Stations,
+                _ => Table::Lawyers,
+            };
+            belongs(ds, table, code, &within)
+        })
+        .collect()
+}
+
 /// Most records changed since a workbook was exported that a preview compares one by one.
 pub(crate) const MAX_CHANGED: usize = 5_000;
 

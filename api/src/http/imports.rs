@@ -20,7 +20,7 @@
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Path, Query};
-use crate::http::import_diff::{ChangeOut, ProblemOut, diff, stale};
+use crate::http::import_diff::{ChangeOut, ProblemOut, diff, in_scope, stale};
 use crate::http::out::DutyOut;
 use axum::Json;
 use axum::body::Bytes;
@@ -235,7 +235,10 @@ async fn preview(
     }
     // An exported workbook: the records changed since, which its rows must not undo.
     let since = match book.revision {
-        Some(r) if r < rev.panel => Some((r, state.store.panel_changed_since(r).await?)),
+        Some(r) if r < rev.panel => {
+            let changed = state.store.panel_changed_since(r).await?;
+            Some((r, in_scope(&ds, changed, &scope)))
+        }
         Some(r) => Some((r, vec![])),
         None => None,
     };

@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Body, Path, Query};
 use crate::http::out::DutyOut;
-use crate::http::panel_edit::{MAX_AFFECTED, broken_duties, today_at};
+use crate::http::panel_edit::{MAX_AFFECTED, today_at};
 use crate::pages::{PageOut, store_page};
 use axum::Json;
 use axum::extract::State;
@@ -21,8 +21,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use zhiban_domain::fitness::Fitness;
 use zhiban_domain::leave_request::{self, LeaveAction, LeaveStatus};
-use zhiban_domain::{CentreId, HalfDay, LawyerId};
+use zhiban_domain::{CentreId, Dataset, HalfDay, LawyerId};
 use zhiban_store::{
     DutyQuery, LeaveDecision, LeaveQuery, LeaveRequest, NewLeaveRequest, Page, TokenRole,
 };
@@ -31,6 +32,8 @@ use zhiban_store::{
 const MAX_WAITING: u64 = 20;
 /// Longest reason or note, in characters.
 const MAX_TEXT: usize = 200;
+/// Largest page of a staff list (each waiting request with its duties).
+const MAX_STAFF_PAGE: u32 = 50;
 
 /// The routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -128,23 +131,50 @@ fn text(field: &str, s: &str, needed: bool) -> Result<String, ApiError> {
     Ok(t.to_string())
 }
 
-/// The published duties from today on that leave `r` would rule out.
-async fn hit_by(state: &AppState, r: &LeaveRequest) -> Result<Vec<DutyOut>, ApiError> {
-    let (_, ds) = state.panel().await?;
-    let mut next = (*ds).clone();
-    next.leave.push(leave_request::leave_of(
-        &r.lawyer_id,
-        r.from,
-        r.to,
-        r.half_day,
-        &r.reason,
-    ));
+/// The published duties from today on that leave `r` would rule out: the lawyer's duties
+/// in its days and half-days that the panel allows them now (`fit`, the panel indexed
+/// once per request). One date-bounded query.
+async fn hit_by(
+    state: &AppState,
+    (ds, fit): (&Dataset, &Fitness<'_>),
+    r: &LeaveRequest,
+) -> Result<Vec<DutyOut>, ApiError> {
+    let today = today_at(state, ds, &r.centre_id);
+    if r.to < today {
+        return Ok(vec![]);
+    }
+    let leave = leave_request::leave_of(&r.lawyer_id, r.from, r.to, r.half_day, &r.reason);
     let q = DutyQuery {
         lawyer: Some(r.lawyer_id.clone()),
+        from: Some(r.from.max(today)),
         to: Some(r.to),
         ..DutyQuery::default()
     };
-    broken_duties(state, (&ds, &next), &r.centre_id, q, &[], MAX_AFFECTED).await
+    let page = Page {
+        limit: MAX_AFFECTED as u32,
+        offset: 0,
+    };
+    let held = state.store.list_duties(&q, page).await?.items;
+    Ok(held
+        .into_iter()
+        .filter(|d| {
+            let a = &d.assignment;
+            leave.covers(a.date, a.half_day) && fit.check(a).is_none()
+        })
+        .map(|d| {
+            let mut o = DutyOut::from(d);
+            o.reason = Some("unavailable".into());
+            o
+        })
+        .collect())
+}
+
+/// The centre whose coordinators decide `r`: the lawyer's home centre now (they may have
+/// moved since asking), else the one they had.
+fn centre_of(ds: &Dataset, r: &LeaveRequest) -> CentreId {
+    ds.lawyer(&r.lawyer_id)
+        .map(|l| l.home_centre_id.clone())
+        .unwrap_or_else(|| r.centre_id.clone())
 }
 
 /// Asks for leave (a lawyer for themselves, a firm's administrator for the firm's lawyers);
@@ -223,7 +253,7 @@ async fn request_leave(
         .get_leave_request(rid)
         .await?
         .ok_or_else(|| ApiError::not_found("leave request", rid))?;
-    let affected = hit_by(&state, &r).await?;
+    let affected = hit_by(&state, (&ds, &Fitness::new(&ds)), &r).await?;
     let mut out = LeaveOut::from(r);
     out.affected = Some(affected);
     Ok((StatusCode::CREATED, Json(out)))
@@ -258,7 +288,11 @@ async fn list_leave(
         TokenRole::Lawyer,
         TokenRole::FirmAdmin,
     ])?;
-    let page = store_page(f.limit, f.offset)?;
+    let mut page = store_page(f.limit, f.offset)?;
+    // Staff lists carry each waiting request's duties: a smaller page.
+    if !who.for_lawyers() {
+        page.limit = page.limit.min(MAX_STAFF_PAGE);
+    }
     let status = f
         .status
         .as_deref()
@@ -281,11 +315,13 @@ async fn list_leave(
     }
     let found = state.store.list_leave_requests(&q, page).await?;
     let staff = !who.for_lawyers();
+    let (_, ds) = state.panel().await?;
+    let fit = Fitness::new(&ds);
     let mut items = Vec::with_capacity(found.items.len());
     for r in found.items {
         let waiting = r.status == LeaveStatus::Requested;
         let affected = if staff && waiting {
-            Some(hit_by(&state, &r).await?)
+            Some(hit_by(&state, (&ds, &fit), &r).await?)
         } else {
             None
         };
@@ -305,7 +341,12 @@ async fn list_leave(
 async fn request_of(state: &AppState, who: &Principal, id: i64) -> Result<LeaveRequest, ApiError> {
     let r = state.store.get_leave_request(id).await?;
     let (_, ds) = state.panel().await?;
-    r.filter(|r| who.acts_for(&ds, &r.lawyer_id) || who.sees_centre(&r.centre_id))
+    // Staff who keep rosters (not finance: leave reasons are personal).
+    let staff = matches!(
+        who.role(),
+        TokenRole::Admin | TokenRole::Coordinator | TokenRole::Director
+    );
+    r.filter(|r| who.acts_for(&ds, &r.lawyer_id) || (staff && who.sees_centre(&centre_of(&ds, r))))
         .ok_or_else(|| ApiError::not_found("leave request", id))
 }
 
@@ -320,7 +361,8 @@ async fn get_leave(
 ) -> Result<Json<LeaveOut>, ApiError> {
     let r = request_of(&state, &who, id).await?;
     let affected = if r.status == LeaveStatus::Requested && !who.for_lawyers() {
-        Some(hit_by(&state, &r).await?)
+        let (_, ds) = state.panel().await?;
+        Some(hit_by(&state, (&ds, &Fitness::new(&ds)), &r).await?)
     } else {
         None
     };
@@ -360,13 +402,17 @@ async fn act(
                 ));
             }
         }
-        _ => who.require_coordinator_of(&r.centre_id, &what)?,
+        _ => {
+            let (_, ds) = state.panel().await?;
+            who.require_coordinator_of(&centre_of(&ds, &r), &what)?;
+        }
     }
     let note = text("note", note, false)?;
     let to = leave_request::transition(r.status, action).map_err(ApiError::Conflict)?;
     // The duties it hits, read before the leave is added.
     let affected = if to == LeaveStatus::Approved {
-        hit_by(state, &r).await?
+        let (_, ds) = state.panel().await?;
+        hit_by(state, (&ds, &Fitness::new(&ds)), &r).await?
     } else {
         vec![]
     };
@@ -406,12 +452,21 @@ async fn approve_leave(
     Body(n): Body<LeaveNote>,
 ) -> Result<Json<LeaveOut>, ApiError> {
     let (r, affected) = act(&state, &who, id, LeaveAction::Approve, &n.note).await?;
-    let mut versions: Vec<i64> = affected.iter().map(|d| d.version_id).collect();
-    versions.sort_unstable();
+    // The approval is saved: a repair that cannot be queued (a version of another centre
+    // sharing its pool, which that centre repairs) is logged, not answered as a failure.
+    let mut versions: Vec<(i64, CentreId)> = affected
+        .iter()
+        .filter(|d| who.sees_centre(&d.centre_id))
+        .map(|d| (d.version_id, d.centre_id.clone()))
+        .collect();
+    versions.sort();
     versions.dedup();
     let mut jobs = vec![];
-    for v in versions {
-        jobs.push(crate::http::rosters::queue_repair(&state, &who, v, &r.centre_id).await?);
+    for (v, centre) in versions {
+        match crate::http::rosters::queue_repair(&state, &who, v, &centre).await {
+            Ok(job) => jobs.push(job),
+            Err(e) => tracing::warn!(version = v, error = %e, "repair after leave not queued"),
+        }
     }
     let mut out = LeaveOut::from(r);
     out.affected = Some(affected);

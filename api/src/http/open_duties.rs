@@ -41,6 +41,36 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(open_duty, list_open))
         .routes(routes!(claim))
+        .routes(routes!(cancel))
+}
+
+/// Withdraws the posts of an open duty not claimed yet (the centre's coordinators); posts
+/// claimed stay with their lawyers.
+#[utoipa::path(post, path = "/api/v1/open-duties/{id}/cancel", tag = "open-duties",
+    params(("id" = i64, Path, description = "open duty id")),
+    responses((status = 200, body = OpenDutyOut), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem)))]
+async fn cancel(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> Result<Json<OpenDutyOut>, ApiError> {
+    let d = state
+        .store
+        .get_open_duty(id)
+        .await?
+        .filter(|d| who.sees_centre(&d.centre_id))
+        .ok_or_else(|| ApiError::not_found("open duty", id))?;
+    who.require_coordinator_of(&d.centre_id, &format!("open duty {id}"))?;
+    let audit = who.audit(
+        Some(&d.centre_id),
+        "open_duty.cancel",
+        format!("open_duty/{id}"),
+        serde_json::json!({"filled": d.filled, "posts": d.posts}),
+    );
+    let d = state.store.cancel_open_duty(id, &audit).await?;
+    let ds = state.dataset().await?;
+    Ok(Json(out(d, &ds)))
 }
 
 /// Posts to open.
@@ -208,6 +238,33 @@ async fn open_duty(
             ));
         }
     }
+    if r.extra {
+        let already: u32 = state
+            .store
+            .list_open_duties(
+                Some(std::slice::from_ref(&st.centre_id)),
+                r.date,
+                false,
+                MAX_LISTED,
+            )
+            .await?
+            .iter()
+            .filter(|d| {
+                d.extra
+                    && d.status != OpenDutyStatus::Cancelled
+                    && d.station_id == st.id
+                    && d.date == r.date
+                    && d.half_day == r.half_day
+            })
+            .map(|d| d.posts)
+            .sum();
+        if already.saturating_add(r.posts) > MAX_POSTS {
+            return Err(ApiError::invalid(
+                "posts",
+                format!("at most {MAX_POSTS} extra posts a half-day; {already} are open already"),
+            ));
+        }
+    }
     let new = NewOpenDuty {
         roster_id: roster.id,
         centre_id: st.centre_id.clone(),
@@ -270,10 +327,17 @@ async fn list_open(
         return Ok(Json(list.into_iter().map(|d| out(d, &ds)).collect()));
     }
     let lawyer = claimant(&who, &ds, f.lawyer_id.as_deref())?;
+    let home = ds
+        .lawyer(&lawyer)
+        .map(|l| l.home_centre_id.clone())
+        .ok_or_else(|| ApiError::not_found("lawyer", &lawyer))?;
+    // Only the centres whose pool takes the lawyer, from today there.
+    let centres = serving(&ds, &home);
     let fit = Fitness::new(&ds);
+    let from = today_at(&state, &ds, &home);
     let list = state
         .store
-        .list_open_duties(None, from, true, MAX_LISTED)
+        .list_open_duties(Some(&centres), from, true, MAX_LISTED)
         .await?;
     Ok(Json(
         list.into_iter()
@@ -290,6 +354,18 @@ async fn list_open(
             .map(|d| out(d, &ds))
             .collect(),
     ))
+}
+
+/// The centres whose pool takes lawyers of centre `home`.
+fn serving(
+    ds: &zhiban_domain::Dataset,
+    home: &zhiban_domain::CentreId,
+) -> Vec<zhiban_domain::CentreId> {
+    ds.centres
+        .iter()
+        .filter(|c| zhiban_domain::problem::pool_of(ds, &c.id).contains(home))
+        .map(|c| c.id.clone())
+        .collect()
 }
 
 /// The lawyer a claim is for: a lawyer themselves, or the firm's lawyer its administrator
@@ -347,10 +423,16 @@ async fn claim(
 ) -> Result<(StatusCode, Json<Claimed>), ApiError> {
     let ds = state.dataset().await?;
     let lawyer = claimant(&who, &ds, c.lawyer_id.as_deref())?;
+    let home = ds
+        .lawyer(&lawyer)
+        .map(|l| l.home_centre_id.clone())
+        .ok_or_else(|| ApiError::not_found("lawyer", &lawyer))?;
+    // An open duty of a centre whose pool does not take the lawyer is none of theirs.
     let d = state
         .store
         .get_open_duty(id)
         .await?
+        .filter(|d| serving(&ds, &home).contains(&d.centre_id))
         .ok_or_else(|| ApiError::not_found("open duty", id))?;
     if d.status != OpenDutyStatus::Open {
         return Err(ApiError::Conflict(
@@ -367,7 +449,6 @@ async fn claim(
     // Another change may publish between the check and the claim: check again and retry.
     let mut last = None;
     for _ in 0..ATTEMPTS {
-        let _guard = state.publish_lock.lock().await;
         let v = checked(&state, &who, &d, &duty).await?;
         let audit = who.audit(
             Some(&d.centre_id),
@@ -381,7 +462,13 @@ async fn claim(
             claimed_by: who.actor(),
             now: state.now(),
         };
-        match state.store.claim_open_duty(&claim, &v, &audit).await {
+        // The store refuses a stale base itself; the lock only spares this process's own
+        // publishers a retry.
+        let won = {
+            let _guard = state.publish_lock.lock().await;
+            state.store.claim_open_duty(&claim, &v, &audit).await
+        };
+        match won {
             Ok(version_id) => {
                 let now = state
                     .store
@@ -438,6 +525,19 @@ async fn checked(
     .await?;
     if current.assignments.contains(duty) {
         return Err(ApiError::Conflict("you hold this duty already".into()));
+    }
+    match duty.slot_in(&problem).map(|i| problem.slots[i].start) {
+        Some(start) if start > state.now() => {}
+        Some(_) => {
+            return Err(ApiError::Conflict(
+                "the duty has started: it can no longer be claimed".into(),
+            ));
+        }
+        None => {
+            return Err(ApiError::Conflict(
+                "the roster no longer has this duty".into(),
+            ));
+        }
     }
     let before = Roster::new(current.assignments.clone());
     let mut after_list = current.assignments.clone();

@@ -506,6 +506,28 @@ async fn put_availability(
             ));
         }
     }
+    // Leave is asked for and approved (a leave request), never written by the lawyer: a
+    // lawyer or firm administrator changes the weekly pattern and wishes, and must send
+    // the leave as it stands.
+    if who.for_lawyers() {
+        let key = |v: &zhiban_domain::Leave| (v.from, v.to, v.half_day, v.reason.clone());
+        let mut now: Vec<_> = ds
+            .leave
+            .iter()
+            .filter(|v| v.lawyer_id == l.id)
+            .map(key)
+            .collect();
+        let mut asked: Vec<_> = a.leave.iter().map(key).collect();
+        now.sort();
+        asked.sort();
+        if now != asked {
+            return Err(ApiError::invalid(
+                "leave",
+                "leave is asked for with a leave request (POST /api/v1/leave-requests) and \
+                 approved by a coordinator; send the leave as it stands",
+            ));
+        }
+    }
     let audit = who.audit(
         Some(&l.home_centre_id),
         "lawyer.availability",

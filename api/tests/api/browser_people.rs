@@ -99,6 +99,7 @@ async fn director_firm_admin_and_admin_use_the_page_in_chromium() {
     firm_admin(&store, &router, &base, &coord, &ds, version).await;
     admin(&store, &base).await;
     leave(&store, &router, &base, &coord, (roster, version)).await;
+    attendance(&store, &base, roster).await;
     panel(&store, &router, &base, &coord, version).await;
     import(&store, &router, &base, &coord).await;
     drop(db);
@@ -580,4 +581,76 @@ async fn leave(
                 && a["half_day"] == half.as_str()),
         "{taker} holds the claimed post"
     );
+}
+
+/// A check-in outside the station's range waits for the coordinator, who approves it on the
+/// attendance screen (考勤).
+async fn attendance(store: &Arc<dyn Store>, base: &str, roster: i64) {
+    // The roster as published now (the leave and claim phases published new versions).
+    let version = store
+        .list_versions(roster)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.status == zhiban_store::VersionStatus::Published)
+        .unwrap()
+        .id;
+    let v = store.get_version(version).await.unwrap().unwrap();
+    let duty = v
+        .assignments
+        .iter()
+        .find(|a| a.role == zhiban_domain::Role::Primary)
+        .unwrap()
+        .clone();
+    let at = chrono::Utc::now();
+    let record = zhiban_store::NewAttendance {
+        centre_id: zhiban_domain::CentreId::parse("CH").unwrap(),
+        roster_id: roster,
+        duty: duty.clone(),
+        status: zhiban_store::AttendanceStatus::Attended,
+        method: Some(zhiban_store::CheckInMethod::App),
+        check_in_at: Some(at),
+        check_out_at: Some(at + Duration::hours(3)),
+        lat: Some(23.60),
+        lon: Some(113.60),
+        distance_m: Some(850.0),
+        minutes_late: 0,
+        late: false,
+        outside_geofence: true,
+        approved: false,
+        proof: "",
+        checkout_window: None,
+        reason: String::new(),
+        idempotency_key: None,
+    };
+    let audit = zhiban_store::Audit {
+        actor: "test".into(),
+        centre_id: None,
+        action: "attendance.check_in".into(),
+        target: String::new(),
+        detail: Value::Null,
+    };
+    let (rec, _) = store.create_attendance(&record, &audit).await.unwrap();
+    let signin = account_of(
+        store,
+        "attendance.keeper",
+        TokenRole::Coordinator,
+        Some("CH"),
+        None,
+        None,
+    )
+    .await;
+    let extra: Vec<(&str, String)> = signin
+        .into_iter()
+        .chain([
+            ("ATT_DAY", duty.date.to_string()),
+            ("ATT_LAWYER", duty.lawyer_id.to_string()),
+        ])
+        .collect();
+    let b = base.to_string();
+    tokio::task::spawn_blocking(move || browser("attendance", &b, &extra))
+        .await
+        .unwrap();
+    let now = store.get_attendance(rec.id).await.unwrap().unwrap();
+    assert!(now.approved, "approved in the page");
 }

@@ -205,4 +205,34 @@ async fn an_open_duty_is_claimed_first_come_and_never_beyond_its_posts(backend: 
         posts + 2,
         "two extra lawyers, no more"
     );
+
+    // Withdrawn before anyone claims it: nobody can claim it, and it counts no more.
+    let r = t.post("/api/v1/open-duties", &coord, ask(1, true)).await;
+    let again = r.body["id"].as_i64().unwrap();
+    let r = t
+        .post(
+            &format!("/api/v1/open-duties/{again}/cancel"),
+            &coord,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s(&r.body["status"]), "cancelled", "{}", r.body);
+    let r = t
+        .post(
+            &format!("/api/v1/open-duties/{again}/cancel"),
+            &coord,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let (status, _) = claim_via(&t.router, late, again).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // Once the half-day has started, a post can no longer be claimed.
+    let r = t.post("/api/v1/open-duties", &coord, ask(1, true)).await;
+    let last = r.body["id"].as_i64().unwrap();
+    let day: chrono::NaiveDate = date.parse().unwrap();
+    t.set_time(Some(day.and_hms_opt(23, 0, 0).unwrap().and_utc()));
+    let (status, body) = claim_via(&t.router, late, last).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(s(&body["detail"]).contains("started"), "{body}");
 }

@@ -752,6 +752,13 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
         ),
         case(
             M::POST,
+            "/api/v1/open-duties/{id}/cancel",
+            format!("/api/v1/open-duties/{open_id}/cancel"),
+            Some(json!({})),
+            LAWYER_EDITS,
+        ),
+        case(
+            M::POST,
             "/api/v1/open-duties/{id}/claim",
             format!("/api/v1/open-duties/{open_id}/claim"),
             Some(json!({"lawyer_id": la})),

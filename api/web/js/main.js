@@ -14,6 +14,7 @@ import { firmView } from "./firm.js";
 import { lawyerView } from "./lawyer.js";
 import { panelView } from "./panel.js";
 import { leaveQueue } from "./leave.js";
+import { attendanceView } from "./attendance.js";
 
 /** Coordinators and admins: the roster grid, the 名册 and leave to decide, switched from
  *  the header. */
@@ -21,6 +22,7 @@ const keeperView = (me) => tabs({
   rosters: ["排班", () => coordinatorView(me)],
   panel: ["名册", () => panelView(me)],
   leave: ["请假与认领", () => leaveQueue(me)],
+  attendance: ["考勤", () => attendanceView(me)],
 }, "rosters");
 
 /** The view of each role. */

@@ -271,6 +271,10 @@ pub trait RosterStore: Send + Sync + 'static {
     /// An open duty.
     async fn get_open_duty(&self, id: i64) -> Result<Option<OpenDuty>, StoreError>;
 
+    /// Withdraws an open duty's unclaimed posts with the audit entry; a conflict unless it
+    /// was open. The open duty as it is now.
+    async fn cancel_open_duty(&self, id: i64, audit: &Audit) -> Result<OpenDuty, StoreError>;
+
     /// Open duties of `centres` (all when none) from `from` on, by date; only those still
     /// open when `only_open`; at most `limit`.
     async fn list_open_duties(

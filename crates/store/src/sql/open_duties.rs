@@ -141,6 +141,32 @@ pub async fn extra_posts(
         .collect()
 }
 
+/// Withdraws the posts of an open duty not claimed yet, inside the caller's transaction:
+/// with posts claimed it ends `filled` with those posts (the lawyers keep them), otherwise
+/// `cancelled`; a conflict unless it was open.
+pub async fn cancel(conn: &mut Conn, id: i64) -> Result<OpenDuty, StoreError> {
+    let done = sqlx::query(
+        "UPDATE open_duties SET \
+         status = CASE WHEN filled > 0 THEN 'filled' ELSE 'cancelled' END, \
+         posts = CASE WHEN filled > 0 THEN filled ELSE posts END \
+         WHERE id = $1 AND status = 'open'",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let d = get(&mut *conn, id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("open duty {id}")))?;
+    if done == 0 {
+        return Err(StoreError::Conflict(format!(
+            "open duty {id} is {} already",
+            d.status.code()
+        )));
+    }
+    Ok(d)
+}
+
 /// Takes a post of open duty `c.open_duty_id` for `c.lawyer_id` and publishes `v` (the
 /// roster with the lawyer added), inside the caller's transaction; a conflict when no post
 /// is left, the lawyer claimed it already, or the published version changed meanwhile.

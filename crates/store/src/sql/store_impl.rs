@@ -415,6 +415,14 @@ impl RosterStore for Backend {
         Ok(id)
     }
 
+    async fn cancel_open_duty(&self, id: i64, a: &Audit) -> Result<OpenDuty, StoreError> {
+        let mut tx = self.write().await?;
+        let d = open_duties::cancel(&mut tx, id).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(d)
+    }
+
     async fn get_open_duty(&self, id: i64) -> Result<Option<OpenDuty>, StoreError> {
         open_duties::get(&mut *self.read_pool().acquire().await?, id).await
     }
