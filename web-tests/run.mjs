@@ -1,6 +1,6 @@
 // Drives zhiban's web page in Debian's headless Chromium through playwright-core.
 // Run by api/tests/browser.rs, one phase at a time:
-//   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|panel|import|labels|leaveask|leavedecide|claim|attendance
+//   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|panel|import|labels|leaveask|leavedecide|claim|attendance|swaptake|swapapprove
 // Environment: BASE_URL, LOGIN and CODE (an account and its invitation code), SHOTS (screenshot folder), CHROMIUM (executable),
 // for the lawyer LAT and LON (where the browser says it is), for labels CODES (every code
 // the API can return, by table of the page's labels module).
@@ -70,6 +70,7 @@ async function coordinator(browser) {
   await page.waitForSelector("#centre option", { state: "attached" });
   await page.waitForSelector("#rosters option", { state: "attached" });
   await page.selectOption("#weeks", "2");
+  if (process.env.FROM) await page.fill("#from", process.env.FROM);
   await page.click("#generate");
   // The progress bar shows while the solver works, then the grid.
   await page.waitForSelector("#job:not([hidden])");
@@ -394,6 +395,27 @@ async function attendance(browser) {
   return { problems };
 }
 
+// The lawyer offered a duty accepts it on a phone.
+async function swaptake(browser) {
+  const { page, problems } = await open(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await page.waitForSelector("#my-swaps button.accept-swap");
+  await page.locator("#swaps").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${shots}/swap-taker-390x844.png` });
+  await page.click("#my-swaps button.accept-swap");
+  await page.locator("#my-swaps li", { hasText: "待协调员批准" }).waitFor();
+  return { problems };
+}
+
+// The coordinator approves the accepted swap.
+async function swapapprove(browser) {
+  const { page, problems } = await open(browser, { viewport: { width: 1280, height: 800 } });
+  await page.click("#view-leave");
+  await page.waitForSelector("#swap-approvals button.approve-swap");
+  await page.click("#swap-approvals button.approve-swap");
+  await page.getByText("没有待批准的换班").waitFor();
+  return { problems };
+}
+
 // A lawyer on a phone claims the open post.
 async function claim(browser) {
   const { page, problems } = await open(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
@@ -431,7 +453,7 @@ async function labels(browser) {
 
 const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"] });
 try {
-  const run = { coordinator, lawyer, finance, director, firmadmin, admin, panel, import: importer, labels, leaveask, leavedecide, claim, attendance }[phase];
+  const run = { coordinator, lawyer, finance, director, firmadmin, admin, panel, import: importer, labels, leaveask, leavedecide, claim, attendance, swaptake, swapapprove }[phase];
   check(run, `unknown phase ${phase}`);
   const result = await run(browser);
   check(result.problems.length === 0, `the page logged problems:\n${result.problems.join("\n")}`);

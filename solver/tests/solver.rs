@@ -1,3 +1,4 @@
+// Over the ~600-line sizing rule for now: the solver's end-to-end cases share fixtures and helpers; the second round (issue 25) splits them by concern.
 //! The solver on real fixtures and on hand-made cases; every roster goes through the
 //! independent checker.
 

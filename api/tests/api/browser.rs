@@ -254,6 +254,10 @@ async fn coordinator_lawyer_and_finance_use_the_page_in_chromium() {
     let coord = token(&store, TokenRole::Coordinator, Some("CH"), None).await;
     let b = base.clone();
     let signin = account(&store, "coord.ch", TokenRole::Coordinator, Some("CH"), None).await;
+    // The Monday of the week on leave, as this test counts it (the page would count from the
+    // browser's own date, a day later in Shanghai on a Sunday evening in UTC).
+    let from = (wednesday - Duration::days(2)).to_string();
+    let signin: Vec<(&str, String)> = signin.into_iter().chain([("FROM", from)]).collect();
     let found = tokio::task::spawn_blocking(move || browser("coordinator", &b, &signin))
         .await
         .unwrap();

@@ -9,6 +9,7 @@ mod helpers;
 
 mod accounts;
 mod browser;
+mod browser_daily;
 mod browser_people;
 mod cli;
 mod contract;

@@ -5,7 +5,7 @@ import { $, fail, fill, h, main } from "./dom.js";
 import { dayLabel, hm, iso } from "./format.js";
 import { HALF, ROLE } from "./labels.js";
 import { leaveSection } from "./leave.js";
-import { offerForm } from "./swap.js";
+import { mySwaps, offerForm } from "./swap.js";
 import { claimSection } from "./open.js";
 
 /** `me` is the signed-in lawyer (`GET /me`). */
@@ -17,6 +17,7 @@ export async function lawyerView(me) {
     h("section", { class: "card", id: "calendar" }, h("h2", {}, "日历订阅"),
       h("p", { class: "muted" }, "在手机日历中订阅，值班安排变动会自动更新。生成新链接后，旧链接立即失效。"),
       h("button", { id: "feed", onclick: () => feedLink(st) }, "生成订阅链接"), h("div", { id: "feed-link" })),
+    mySwaps(me, () => lawyerView(me)),
     claimSection(() => lawyerView(me)),
     leaveSection(null));
   const today = iso(new Date());

@@ -6,6 +6,7 @@ import { $, fail, fill, h, main, toast } from "./dom.js";
 import { addDays, dayLabel, iso } from "./format.js";
 import { HALF, ROLE } from "./labels.js";
 import { openSection } from "./open.js";
+import { swapApprovals } from "./swap.js";
 
 /** A request's status in words. */
 const STATUS = { requested: "待审批", approved: "已批准", rejected: "未批准", withdrawn: "已撤回" };
@@ -78,6 +79,7 @@ export async function leaveQueue() {
   fill(main(),
     h("section", { class: "card" }, h("h2", {}, "待审批的请假"), h("div", { id: "leave-waiting" }, h("p", { class: "muted" }, "加载中…"))),
     h("section", { class: "card" }, h("h2", {}, "最近的请假"), h("div", { id: "leave-recent" })),
+    swapApprovals(),
     openSection(stations.items));
   const known = await names();
   await showQueue(known.names);

@@ -1,0 +1,335 @@
+//! The daily work in a real browser (`browser_people.rs` runs these phases on its
+//! published roster): a lawyer on a phone asks for leave, the coordinator approves it and
+//! publishes the repair, then opens a surge post that another lawyer claims on a phone; a
+//! check-in outside the station's range is approved on the attendance screen (`web-tests/
+//! run.mjs`, phases `leaveask`, `leavedecide`, `claim` and `attendance`).
+
+use crate::browser::{account_of, browser, get};
+use chrono::Duration;
+use serde_json::Value;
+use std::sync::Arc;
+use zhiban_store::{Store, TokenRole};
+
+/// A lawyer on a phone asks for a day's leave over a published duty; the coordinator sees
+/// the duty it hits, approves it, and publishes the repair draft that takes the duty away.
+pub(crate) async fn leave(
+    store: &Arc<dyn Store>,
+    router: &axum::Router,
+    base: &str,
+    coord: &str,
+    (roster, version): (i64, i64),
+) {
+    let view = get(router, &format!("/api/v1/versions/{version}"), coord).await;
+    let week2 = (zhiban_testkit::next_monday() + Duration::days(7)).to_string();
+    let later: Vec<&Value> = view["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["date"].as_str().unwrap() >= week2.as_str() && a["role"] == "primary")
+        .collect();
+    // Not the lawyer the 名册 phase retires (the first of the second week).
+    let first = later[0]["lawyer_id"].as_str().unwrap();
+    let duty = later
+        .iter()
+        .rev()
+        .find(|a| a["lawyer_id"] != first)
+        .unwrap();
+    let (lawyer, day) = (
+        duty["lawyer_id"].as_str().unwrap().to_string(),
+        duty["date"].as_str().unwrap().to_string(),
+    );
+    let signin = account_of(
+        store,
+        "leave.lawyer",
+        TokenRole::Lawyer,
+        None,
+        Some(&lawyer),
+        None,
+    )
+    .await;
+    let extra: Vec<(&str, String)> = signin
+        .into_iter()
+        .chain([("LEAVE_DAY", day.clone())])
+        .collect();
+    let b = base.to_string();
+    tokio::task::spawn_blocking(move || browser("leaveask", &b, &extra))
+        .await
+        .unwrap();
+    let signin = account_of(
+        store,
+        "leave.keeper",
+        TokenRole::Coordinator,
+        Some("CH"),
+        None,
+        None,
+    )
+    .await;
+    let half = duty["half_day"].as_str().unwrap().to_string();
+    let station = duty["station_id"].as_str().unwrap().to_string();
+    let extra: Vec<(&str, String)> = signin
+        .into_iter()
+        .chain([
+            ("ROSTER", roster.to_string()),
+            ("LEAVE_DAY", day.clone()),
+            ("OPEN_STATION", station.clone()),
+            ("OPEN_HALF", half.clone()),
+        ])
+        .collect();
+    let b = base.to_string();
+    let found = tokio::task::spawn_blocking(move || browser("leavedecide", &b, &extra))
+        .await
+        .unwrap();
+    assert!(found["affected"].as_u64().unwrap() >= 1, "{found}");
+    // The published roster no longer has the lawyer on that day, and the leave is theirs.
+    let r = get(router, &format!("/api/v1/rosters/{roster}"), coord).await;
+    let published = r["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["status"] == "published")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    assert_ne!(published, version, "the repair was published");
+    let now = get(router, &format!("/api/v1/versions/{published}"), coord).await;
+    assert!(
+        !now["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["lawyer_id"] == lawyer.as_str() && a["date"] == day.as_str()),
+        "{lawyer} is off duty on {day}"
+    );
+    let avail = get(
+        router,
+        &format!("/api/v1/lawyers/{lawyer}/availability"),
+        coord,
+    )
+    .await;
+    assert!(avail["leave"].to_string().contains(&day), "{avail}");
+    // A lawyer who could take the surge's post claims it on the phone.
+    let sugg = get(
+        router,
+        &format!("/api/v1/versions/{published}/suggestions?station_id={station}&date={day}&half_day={half}"),
+        coord,
+    )
+    .await;
+    let taker = sugg
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["valid"] == true && c["lawyer_id"] != lawyer.as_str())
+        .unwrap()["lawyer_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let signin = account_of(
+        store,
+        "claim.lawyer",
+        TokenRole::Lawyer,
+        None,
+        Some(&taker),
+        None,
+    )
+    .await;
+    let extra: Vec<(&str, String)> = signin.into_iter().collect();
+    let b = base.to_string();
+    tokio::task::spawn_blocking(move || browser("claim", &b, &extra))
+        .await
+        .unwrap();
+    let r = get(router, &format!("/api/v1/rosters/{roster}"), coord).await;
+    let newest = r["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["status"] == "published")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let now = get(router, &format!("/api/v1/versions/{newest}"), coord).await;
+    assert!(
+        now["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["lawyer_id"] == taker.as_str()
+                && a["date"] == day.as_str()
+                && a["station_id"] == station.as_str()
+                && a["half_day"] == half.as_str()),
+        "{taker} holds the claimed post"
+    );
+}
+
+/// A check-in outside the station's range waits for the coordinator, who approves it on the
+/// attendance screen (考勤).
+pub(crate) async fn attendance(store: &Arc<dyn Store>, base: &str, roster: i64) {
+    // The roster as published now (the leave and claim phases published new versions).
+    let version = store
+        .list_versions(roster)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.status == zhiban_store::VersionStatus::Published)
+        .unwrap()
+        .id;
+    let v = store.get_version(version).await.unwrap().unwrap();
+    let duty = v
+        .assignments
+        .iter()
+        .find(|a| a.role == zhiban_domain::Role::Primary)
+        .unwrap()
+        .clone();
+    let at = chrono::Utc::now();
+    let record = zhiban_store::NewAttendance {
+        centre_id: zhiban_domain::CentreId::parse("CH").unwrap(),
+        roster_id: roster,
+        duty: duty.clone(),
+        status: zhiban_store::AttendanceStatus::Attended,
+        method: Some(zhiban_store::CheckInMethod::App),
+        check_in_at: Some(at),
+        check_out_at: Some(at + Duration::hours(3)),
+        lat: Some(23.60),
+        lon: Some(113.60),
+        distance_m: Some(850.0),
+        minutes_late: 0,
+        late: false,
+        outside_geofence: true,
+        approved: false,
+        proof: "",
+        checkout_window: None,
+        reason: String::new(),
+        idempotency_key: None,
+    };
+    let audit = zhiban_store::Audit {
+        actor: "test".into(),
+        centre_id: None,
+        action: "attendance.check_in".into(),
+        target: String::new(),
+        detail: Value::Null,
+    };
+    let (rec, _) = store.create_attendance(&record, &audit).await.unwrap();
+    let signin = account_of(
+        store,
+        "attendance.keeper",
+        TokenRole::Coordinator,
+        Some("CH"),
+        None,
+        None,
+    )
+    .await;
+    let extra: Vec<(&str, String)> = signin
+        .into_iter()
+        .chain([
+            ("ATT_DAY", duty.date.to_string()),
+            ("ATT_LAWYER", duty.lawyer_id.to_string()),
+        ])
+        .collect();
+    let b = base.to_string();
+    tokio::task::spawn_blocking(move || browser("attendance", &b, &extra))
+        .await
+        .unwrap();
+    let now = store.get_attendance(rec.id).await.unwrap().unwrap();
+    assert!(now.approved, "approved in the page");
+}
+
+/// A lawyer offered a duty accepts it on a phone; the coordinator approves the swap, which
+/// publishes the roster with the taker on duty.
+pub(crate) async fn swap(
+    store: &Arc<dyn Store>,
+    router: &axum::Router,
+    base: &str,
+    coord: &str,
+    roster: i64,
+) {
+    let published = || async {
+        let r = get(router, &format!("/api/v1/rosters/{roster}"), coord).await;
+        r["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["status"] == "published")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let version = published().await;
+    let view = get(router, &format!("/api/v1/versions/{version}"), coord).await;
+    let week2 = (zhiban_testkit::next_monday() + Duration::days(7)).to_string();
+    // A second-week duty with a colleague who could take it.
+    let mut found = None;
+    for a in view["assignments"].as_array().unwrap().iter().rev() {
+        if a["role"] != "primary" || a["date"].as_str().unwrap() < week2.as_str() {
+            continue;
+        }
+        let (st, date, half, giver) = (
+            a["station_id"].as_str().unwrap(),
+            a["date"].as_str().unwrap(),
+            a["half_day"].as_str().unwrap(),
+            a["lawyer_id"].as_str().unwrap(),
+        );
+        let sugg = get(
+            router,
+            &format!("/api/v1/versions/{version}/suggestions?station_id={st}&date={date}&half_day={half}&replace={giver}"),
+            coord,
+        )
+        .await;
+        if let Some(c) = sugg
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["valid"] == true && c["lawyer_id"] != giver)
+        {
+            found = Some((a.clone(), c["lawyer_id"].as_str().unwrap().to_string()));
+            break;
+        }
+    }
+    let (duty, taker) = found.expect("a duty a colleague could take");
+    let giver = duty["lawyer_id"].as_str().unwrap().to_string();
+    let giver_token = crate::browser::token(store, TokenRole::Lawyer, None, Some(&giver)).await;
+    let offer = serde_json::json!({"station_id": duty["station_id"], "date": duty["date"],
+        "half_day": duty["half_day"], "to_lawyer_id": taker, "note": "当天开庭，请帮忙"});
+    crate::browser_people::post(router, "/api/v1/swaps", &giver_token, offer).await;
+    let signin = account_of(
+        store,
+        "swap.taker",
+        TokenRole::Lawyer,
+        None,
+        Some(&taker),
+        None,
+    )
+    .await;
+    let extra: Vec<(&str, String)> = signin.into_iter().collect();
+    let b = base.to_string();
+    tokio::task::spawn_blocking(move || browser("swaptake", &b, &extra))
+        .await
+        .unwrap();
+    let signin = account_of(
+        store,
+        "swap.keeper",
+        TokenRole::Coordinator,
+        Some("CH"),
+        None,
+        None,
+    )
+    .await;
+    let extra: Vec<(&str, String)> = signin.into_iter().collect();
+    let b = base.to_string();
+    tokio::task::spawn_blocking(move || browser("swapapprove", &b, &extra))
+        .await
+        .unwrap();
+    let now = published().await;
+    assert_ne!(now, version, "the approved swap was published");
+    let v = get(router, &format!("/api/v1/versions/{now}"), coord).await;
+    let holds = |who: &str| {
+        v["assignments"].as_array().unwrap().iter().any(|a| {
+            a["lawyer_id"] == who
+                && a["date"] == duty["date"]
+                && a["station_id"] == duty["station_id"]
+                && a["half_day"] == duty["half_day"]
+        })
+    };
+    assert!(
+        holds(&taker) && !holds(&giver),
+        "{taker} holds the duty now"
+    );
+}
