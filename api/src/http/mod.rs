@@ -45,6 +45,7 @@ pub(crate) mod out;
 pub(crate) mod panel;
 pub(crate) mod panel_edit;
 pub(crate) mod panel_files;
+pub(crate) mod poster;
 pub mod presence;
 pub(crate) mod privacy;
 pub(crate) mod roster_export;
@@ -83,6 +84,7 @@ pub(crate) fn router(base: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .merge(exports::router())
         .merge(corrections::router())
         .merge(presence::router())
+        .merge(poster::router())
         .merge(privacy::router())
         .merge(feeds::router())
         .merge(signin::router())

@@ -26,6 +26,7 @@ mod open_duties;
 mod panel_admin;
 mod panel_files;
 mod people;
+mod poster;
 mod presence;
 mod privacy;
 mod roster_export;

@@ -716,6 +716,13 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
         ),
         case(
             M::GET,
+            "/api/v1/stations/{id}/poster",
+            format!("/api/v1/stations/{st}/poster?date={date}"),
+            None,
+            EDITS,
+        ),
+        case(
+            M::GET,
             "/api/v1/stations/{id}/qr",
             format!("/api/v1/stations/{st}/qr?date={date}"),
             None,

@@ -21,6 +21,9 @@ export async function attendanceView() {
       h("label", {}, "日期 ", h("input", { id: "att-date", type: "date", value: iso(new Date()), onchange: () => show(st) })),
       h("button", { class: "secondary", onclick: () => show(st) }, "刷新")),
     h("p", { class: "muted" }, "每分钟自动刷新。超出签到范围的签到需确认后才计入补贴。"),
+    h("div", { class: "row", id: "posters" }, "打印当日签到二维码：",
+      stations.items.map((s) => h("button", { class: "secondary poster", "data-station": s.id,
+        onclick: () => window.open(`/api/v1/stations/${encodeURIComponent(s.id)}/poster?date=${$("#att-date").value}`, "_blank") }, s.name))),
     h("div", { id: "att-list" }, h("p", { class: "muted" }, "加载中…"))));
   await show(st);
   timer = setInterval(() => {

@@ -51,7 +51,7 @@ function dutyCard(d, station) {
     status,
     h("label", { class: "muted" }, "工作站动态码 ", code),
     h("div", { class: "actions" },
-      h("button", { class: "checkin", onclick: (e) => checkIn(a, key, status, e.target, out, code.value.trim()) }, "签到"),
+      h("button", { class: "checkin", onclick: (e) => checkIn(a, key, status, e.target, out, code.value.trim(), posterCode(a)) }, "签到"),
       out,
       h("button", { class: "secondary", onclick: () => offerForm(a, card, null) }, "换班")));
   return card;
@@ -68,12 +68,20 @@ function position() {
   });
 }
 
-async function checkIn(a, key, status, button, out, displayCode) {
+/** The day's code of the station's printed poster, when the page was opened by scanning it
+ *  for this duty's station and day. */
+function posterCode(a) {
+  const link = new URLSearchParams(location.hash.slice(1));
+  return link.get("station") === a.station_id && link.get("date") === a.date ? link.get("qr") : null;
+}
+
+async function checkIn(a, key, status, button, out, displayCode, qr) {
   button.disabled = true;
   status.textContent = "正在定位…";
   const pos = await position();
   try {
-    const body = { station_id: a.station_id, date: a.date, half_day: a.half_day, role: a.role, method: "app", lat: pos?.lat, lon: pos?.lon };
+    const body = { station_id: a.station_id, date: a.date, half_day: a.half_day, role: a.role, method: qr ? "qr" : "app", lat: pos?.lat, lon: pos?.lon };
+    if (qr) body.qr_code = qr;
     if (displayCode) body.display_code = displayCode;
     const rec = await api("POST", "/api/v1/checkins", body,
       // The same key for the same duty: a retry (or a second tap) finds the first record.
