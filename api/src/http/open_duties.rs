@@ -498,23 +498,7 @@ async fn checked(
     d: &OpenDuty,
     duty: &Assignment,
 ) -> Result<NewVersion, ApiError> {
-    let roster = state
-        .store
-        .get_roster(d.roster_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("roster", d.roster_id))?;
-    let published = state
-        .store
-        .list_versions(roster.id)
-        .await?
-        .into_iter()
-        .find(|v| v.status == VersionStatus::Published)
-        .ok_or_else(|| ApiError::Conflict("the roster has no published version".into()))?;
-    let current = state
-        .store
-        .get_version(published.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("version", published.id))?;
+    let (roster, current) = crate::http::rosters::published_of(state, d.roster_id).await?;
     let (_, problem) = problem_for(
         state,
         &roster.centre_id,
@@ -568,7 +552,7 @@ async fn checked(
     let report = report_of(&problem, &after, Some(&before));
     Ok(NewVersion {
         roster: RosterRef::Existing(roster.id),
-        based_on: Some(published.id),
+        based_on: Some(current.version.id),
         origin: zhiban_store::VersionOrigin::Edit,
         report,
         assignments: after.assignments,

@@ -1,3 +1,5 @@
+// About the ~600-line sizing rule: the shared change machinery (save, revision check, broken
+// duties) and the firm and lawyer routes that use it; stations and centres live apart.
 //! Keeping the panel (名册) through the API: firms, lawyers, stations and their weekly demand
 //! are created (`POST`) and changed (`PATCH`; a station's demand with `PUT`, or `POST` for
 //! some half-days) by admins and the coordinators of their centre.

@@ -311,6 +311,32 @@ pub(crate) struct RepairRequest {
     time_limit_seconds: Option<f64>,
 }
 
+/// A roster series and its published version with its assignments: 404 for no such series,
+/// 409 when none of its versions is published.
+pub(crate) async fn published_of(
+    state: &AppState,
+    roster_id: i64,
+) -> Result<(zhiban_store::RosterRecord, zhiban_store::StoredVersion), ApiError> {
+    let roster = state
+        .store
+        .get_roster(roster_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("roster", roster_id))?;
+    let published = state
+        .store
+        .list_versions(roster_id)
+        .await?
+        .into_iter()
+        .find(|v| v.status == zhiban_store::VersionStatus::Published)
+        .ok_or_else(|| ApiError::Conflict("the roster has no published version".into()))?;
+    let current = state
+        .store
+        .get_version(published.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("version", published.id))?;
+    Ok((roster, current))
+}
+
 /// Queues the minimal-change repair of version `version` (of `centre`) with no changes: it
 /// re-plans the duties the panel as it is now rules out (after leave is approved, a lawyer
 /// retired, a station's rules changed). The job's id.

@@ -20,7 +20,7 @@ use zhiban_domain::swap::{self, Swap};
 use zhiban_domain::{Assignment, HalfDay, LawyerId, Role, Roster, StationId};
 use zhiban_solver::Weights;
 use zhiban_solver::suggest::{SlotRole, suggest};
-use zhiban_store::{DutyQuery, VersionStatus};
+use zhiban_store::DutyQuery;
 
 /// Most colleagues listed.
 const MAX_LISTED: usize = 30;
@@ -107,23 +107,7 @@ async fn swap_candidates(
         .into_iter()
         .find(|d| d.assignment == duty)
         .ok_or_else(|| ApiError::NotFound("no such published duty of yours".into()))?;
-    let roster = state
-        .store
-        .get_roster(held.roster_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("roster", held.roster_id))?;
-    let published = state
-        .store
-        .list_versions(roster.id)
-        .await?
-        .into_iter()
-        .find(|v| v.status == VersionStatus::Published)
-        .ok_or_else(|| ApiError::Conflict("the roster has no published version".into()))?;
-    let current = state
-        .store
-        .get_version(published.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("version", published.id))?;
+    let (roster, current) = crate::http::rosters::published_of(&state, held.roster_id).await?;
     let policy = swap_policy(&state.store.centre_policy(&roster.centre_id).await?);
     let (ds, problem) = problem_for(
         &state,

@@ -21,9 +21,7 @@ use utoipa_axum::routes;
 use zhiban_domain::swap::{self, Acceptance, Swap, SwapPolicy, SwapRefusal};
 use zhiban_domain::{Assignment, HalfDay, LawyerId, Role, Roster, StationId};
 use zhiban_solver::new_violations;
-use zhiban_store::{
-    DutyQuery, NewSwap, NewVersion, RosterRef, SwapRecord, SwapStatus, VersionStatus,
-};
+use zhiban_store::{DutyQuery, NewSwap, NewVersion, RosterRef, SwapRecord, SwapStatus};
 
 /// The routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -95,21 +93,7 @@ async fn validate(
     to: &LawyerId,
     roster_id: i64,
 ) -> Result<Valid, ApiError> {
-    let roster = state
-        .store
-        .get_roster(roster_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("roster", roster_id))?;
-    let versions = state.store.list_versions(roster_id).await?;
-    let published = versions
-        .iter()
-        .find(|v| v.status == VersionStatus::Published)
-        .ok_or_else(|| ApiError::Conflict("the roster has no published version".into()))?;
-    let current = state
-        .store
-        .get_version(published.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("version", published.id))?;
+    let (roster, current) = crate::http::rosters::published_of(state, roster_id).await?;
     let proposed = Swap {
         centre: &roster.centre_id,
         duty,
