@@ -1,6 +1,6 @@
 // Drives zhiban's web page in Debian's headless Chromium through playwright-core.
 // Run by api/tests/browser.rs, one phase at a time:
-//   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|panel|import|labels|leaveask|leavedecide|claim|attendance|swaptake|swapapprove
+//   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|panel|import|labels|leaveask|leavedecide|claim|attendance|swaptake|swapapprove|ledgerfill|ledgerrate
 // Environment: BASE_URL, LOGIN and CODE (an account and its invitation code), SHOTS (screenshot folder), CHROMIUM (executable),
 // for the lawyer LAT and LON (where the browser says it is), for labels CODES (every code
 // the API can return, by table of the page's labels module).
@@ -24,6 +24,8 @@ function check(cond, msg) {
 /** A new page whose console errors and warnings, script errors and failed requests are noted. */
 async function watched(browser, options) {
   const context = await browser.newContext({ locale: "zh-CN", timezoneId: "Asia/Shanghai", ...options });
+  // The phone's own clock, when a phase says what day it is there.
+  if (process.env.NOW) await context.clock.setFixedTime(new Date(process.env.NOW));
   const page = await context.newPage();
   const problems = [];
   current = { page, problems };
@@ -416,6 +418,55 @@ async function swapapprove(browser) {
   return { problems };
 }
 
+// A lawyer on a phone, the morning after a duty, fills in its ledger: two legal-aid
+// applications, one forwarded 30 hours after it was received.
+async function ledgerfill(browser) {
+  const { page, problems } = await open(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const day = process.env.LEDGER_DAY;
+  const card = page.locator(`article.ledger-duty[data-duty="${process.env.LEDGER_DUTY}"]`);
+  await card.waitFor();
+  check((await card.locator(".state").textContent()) === "未填写", "not filled in yet");
+  await card.locator("button.fill-ledger").click();
+  const form = card.locator("form.ledger-form");
+  await form.locator("input[name=consultations]").fill("4");
+  await form.locator("input[name=plea_signings]").fill("1");
+  await form.locator("button.add-application").click();
+  await form.locator("button.add-application").click();
+  const apps = form.locator("fieldset.application");
+  await apps.nth(0).locator("[name=applicant]").fill("张三");
+  await apps.nth(0).locator("[name=received_at]").fill(`${day}T11:00`);
+  await apps.nth(0).locator("[name=forwarded_at]").fill(`${day}T15:00`);
+  await apps.nth(1).locator("[name=applicant]").fill("李四");
+  await apps.nth(1).locator("[name=received_at]").fill(`${day}T11:30`);
+  await apps.nth(1).locator("[name=forwarded_at]").fill(`${process.env.LEDGER_NEXT}T17:30`);
+  await form.locator("textarea[name=notes]").fill("会见在押人员3名");
+  await apps.nth(1).scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${shots}/ledger-lawyer-390x844.png` });
+  await form.locator("button[type=submit]").click();
+  await card.locator(".state", { hasText: "已填写" }).waitFor();
+  const said = await card.locator(".state").textContent();
+  check(!(await form.count()), "the form closes once saved");
+  return { problems, said };
+}
+
+// The coordinator sees the late forward in the month's ledger and rates the duty.
+async function ledgerrate(browser) {
+  const { page, problems } = await open(browser, { viewport: { width: 1280, height: 800 } });
+  await page.click("#view-ledger");
+  await page.waitForSelector("#ledger-month");
+  await page.fill("#ledger-month", process.env.LEDGER_MONTH);
+  await page.dispatchEvent("#ledger-month", "change");
+  const row = page.locator(`#ledger-table tr[data-lawyer="${process.env.LEDGER_LAWYER}"][data-overdue]`);
+  await row.waitFor();
+  const text = await row.textContent();
+  check(text.includes("逾期未转交 1 件") && text.includes("李四") && !text.includes("张三"), `the row says which forward was late: ${text}`);
+  check((await page.textContent("#ledger-overdue")).includes("1 件"), "the month's overdue forwards are counted");
+  await page.screenshot({ path: `${shots}/ledger-coordinator-1280x800.png` });
+  await row.locator("select.quality").selectOption("excellent");
+  await page.getByText("评价已保存").waitFor();
+  return { problems };
+}
+
 // A lawyer on a phone claims the open post.
 async function claim(browser) {
   const { page, problems } = await open(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
@@ -453,7 +504,7 @@ async function labels(browser) {
 
 const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"] });
 try {
-  const run = { coordinator, lawyer, finance, director, firmadmin, admin, panel, import: importer, labels, leaveask, leavedecide, claim, attendance, swaptake, swapapprove }[phase];
+  const run = { coordinator, lawyer, finance, director, firmadmin, admin, panel, import: importer, labels, leaveask, leavedecide, claim, attendance, swaptake, swapapprove, ledgerfill, ledgerrate }[phase];
   check(run, `unknown phase ${phase}`);
   const result = await run(browser);
   check(result.problems.length === 0, `the page logged problems:\n${result.problems.join("\n")}`);

@@ -15,7 +15,7 @@ const STATION_STYLE: &str = include_str!("../web/station.css");
 
 /// The page's ES modules (`web/js/`), by path: `main.js` signs the user in and imports the
 /// rest (API, DOM helpers, formats, labels, one module per role's view).
-const MODULES: [(&str, &str); 17] = [
+const MODULES: [(&str, &str); 18] = [
     ("/js/main.js", include_str!("../web/js/main.js")),
     ("/js/api.js", include_str!("../web/js/api.js")),
     ("/js/dom.js", include_str!("../web/js/dom.js")),
@@ -36,6 +36,7 @@ const MODULES: [(&str, &str); 17] = [
     ("/js/swap.js", include_str!("../web/js/swap.js")),
     ("/js/open.js", include_str!("../web/js/open.js")),
     ("/js/attendance.js", include_str!("../web/js/attendance.js")),
+    ("/js/ledger.js", include_str!("../web/js/ledger.js")),
 ];
 
 const JAVASCRIPT: &str = "text/javascript; charset=utf-8";

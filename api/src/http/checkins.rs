@@ -33,6 +33,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(check_out))
         .routes(routes!(manual_entry))
         .routes(routes!(approve_check_in))
+        .routes(routes!(reject_check_in))
         .routes(routes!(excuse))
 }
 
@@ -451,6 +452,46 @@ async fn approve_check_in(
     );
     Ok(Json(
         state.store.approve_attendance(id, &audit).await?.into(),
+    ))
+}
+
+/// Why a coordinator rejects a check-in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Rejection {
+    /// Why (required), e.g. 定位在律所，未到站.
+    reason: String,
+}
+
+/// Rejects a check-in waiting for approval (made outside the geofence, or without the proof
+/// the centre requires): the record is voided with the reason and never counts for pay.
+#[utoipa::path(post, path = "/api/v1/checkins/{id}/reject", tag = "attendance",
+    params(("id" = i64, Path, description = "attendance record id")), request_body = Rejection,
+    responses((status = 200, body = crate::http::out::AttendanceOut), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+async fn reject_check_in(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Body(req): Body<Rejection>,
+) -> Result<Json<crate::http::out::AttendanceOut>, ApiError> {
+    let rec = record_of(&state, &who, id).await?;
+    who.require_coordinator_of(&rec.centre_id, &format!("attendance record {id}"))?;
+    check_reason(&req.reason, "a rejection needs a reason")?;
+    let reason = req.reason.trim();
+    let audit = who.audit(
+        Some(&rec.centre_id),
+        "attendance.reject",
+        format!("attendance/{id}"),
+        serde_json::json!({"distance_m": rec.distance_m, "reason": reason}),
+    );
+    Ok(Json(
+        state
+            .store
+            .reject_attendance(id, &format!("驳回：{reason}"), &audit)
+            .await?
+            .into(),
     ))
 }
 

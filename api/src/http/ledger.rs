@@ -25,6 +25,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(put_ledger, list_ledger))
         .routes(routes!(ledger_csv))
+        .routes(routes!(my_ledger))
+        .routes(routes!(rate_duty))
 }
 
 /// What happened on a duty.
@@ -144,6 +146,76 @@ async fn put_ledger(
     }))
 }
 
+/// A coordinator's rating of a duty.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct RatingIn {
+    /// The duty.
+    #[serde(flatten)]
+    duty: DutyRef,
+    /// The lawyer on duty.
+    lawyer_id: LawyerId,
+    /// A key of the subsidy policy's ratings (e.g. `excellent`), or null to clear it.
+    quality: Option<String>,
+}
+
+/// Rates a duty's quality (coordinators), and nothing else: the lawyer's counts, notes and
+/// applications, and the confirmed plea count, stay as they are, whoever writes meanwhile.
+#[utoipa::path(put, path = "/api/v1/ledger/quality", tag = "attendance", request_body = RatingIn,
+    responses((status = 200, body = LedgerOut), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+async fn rate_duty(
+    State(state): State<AppState>,
+    who: Principal,
+    Body(req): Body<RatingIn>,
+) -> Result<Json<LedgerOut>, ApiError> {
+    who.require_role(&[TokenRole::Admin, TokenRole::Coordinator])?;
+    if req.quality.as_ref().is_some_and(|q| q.chars().count() > 50) {
+        return Err(ApiError::invalid("quality", "at most 50 characters"));
+    }
+    let duty = coordinators_duty(&state, &who, &req.duty, &req.lawyer_id).await?;
+    let a = &duty.assignment;
+    if let Some(q) = &req.quality {
+        let ds = state.dataset().await?;
+        zhiban_domain::subsidy::check_rating(&ds.settings.subsidy, &duty.centre_id, a.date, q)
+            .map_err(|m| ApiError::invalid("quality", m))?;
+    }
+    let entry = LedgerEntry {
+        centre_id: duty.centre_id.clone(),
+        station_id: a.station_id.clone(),
+        date: a.date,
+        half_day: a.half_day,
+        lawyer_id: req.lawyer_id,
+        consultations: 0,
+        plea_signings: 0,
+        confirmed_plea_signings: None,
+        confirmed_by: None,
+        confirmed_at: None,
+        quality: req.quality,
+        notes: String::new(),
+        applications: vec![],
+        updated_at: state.now(),
+        updated_by: who.actor(),
+    };
+    let audit = who.audit(
+        Some(&duty.centre_id),
+        "ledger.rate",
+        format!(
+            "ledger/{}/{}/{}/{}",
+            entry.station_id, entry.date, entry.half_day, entry.lawyer_id
+        ),
+        serde_json::json!({"quality": entry.quality}),
+    );
+    let stored = state
+        .store
+        .put_ledger(&entry, LedgerWriter::Rating, &audit)
+        .await?;
+    Ok(Json(LedgerOut {
+        overdue_applications: overdue(&stored, state.now()),
+        entry: stored.into(),
+    }))
+}
+
 /// Most applications one duty's ledger may list.
 pub(crate) const MAX_APPLICATIONS: usize = 100;
 
@@ -186,6 +258,45 @@ fn check_ledger(req: &LedgerIn) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+/// How many of the newest entries.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MineQuery {
+    /// At most this many, newest first (default 30, at most 100).
+    limit: Option<u32>,
+}
+
+/// The calling lawyer's own ledger entries, newest first, with overdue applications flagged
+/// (to fill in, or correct, a duty's ledger on the phone).
+#[utoipa::path(get, path = "/api/v1/me/ledger", tag = "attendance", params(MineQuery),
+    responses((status = 200, body = Vec<LedgerOut>), (status = 400, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem)))]
+async fn my_ledger(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(q): Query<MineQuery>,
+) -> Result<Json<Vec<LedgerOut>>, ApiError> {
+    let limit = q.limit.unwrap_or(30);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::field("limit", "1 to 100"));
+    }
+    let me = who
+        .lawyer()
+        .ok_or_else(|| ApiError::Forbidden("only a lawyer has a ledger of their own".into()))?;
+    let now = state.now();
+    let entries = state.store.lawyer_ledger(me, limit).await?;
+    Ok(Json(
+        entries
+            .into_iter()
+            .map(|entry| LedgerOut {
+                overdue_applications: overdue(&entry, now),
+                entry: entry.into(),
+            })
+            .collect(),
+    ))
 }
 
 /// Which centre, month and station.

@@ -1,8 +1,10 @@
 //! The daily work in a real browser (`browser_people.rs` runs these phases on its
 //! published roster): a lawyer on a phone asks for leave, the coordinator approves it and
 //! publishes the repair, then opens a surge post that another lawyer claims on a phone; a
-//! check-in outside the station's range is approved on the attendance screen (`web-tests/
-//! run.mjs`, phases `leaveask`, `leavedecide`, `claim` and `attendance`).
+//! check-in outside the station's range is approved on the attendance screen; a swap is
+//! accepted and approved; a lawyer fills in a duty's ledger and the coordinator rates it
+//! (`web-tests/run.mjs`, phases `leaveask`, `leavedecide`, `claim`, `attendance`,
+//! `swaptake`, `swapapprove`, `ledgerfill` and `ledgerrate`).
 
 use crate::browser::{account_of, browser, get};
 use chrono::Duration;
@@ -332,4 +334,108 @@ pub(crate) async fn swap(
         holds(&taker) && !holds(&giver),
         "{taker} holds the duty now"
     );
+}
+
+/// A lawyer on a phone fills in a duty's ledger (台账) the day after it, with one
+/// legal-aid application forwarded in time and one 30 hours late; the coordinator sees the
+/// late forward highlighted and in words, and rates the duty.
+pub(crate) async fn ledger(store: &Arc<dyn Store>, base: &str, roster: i64) {
+    let version = store
+        .list_versions(roster)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.status == zhiban_store::VersionStatus::Published)
+        .unwrap()
+        .id;
+    let v = store.get_version(version).await.unwrap().unwrap();
+    // The last duty of a lawyer who has no account yet (earlier phases signed some in).
+    let free = store.lawyers_without_account(None).await.unwrap();
+    let duty = v
+        .assignments
+        .iter()
+        .rfind(|a| a.role == zhiban_domain::Role::Primary && free.contains(&a.lawyer_id))
+        .unwrap()
+        .clone();
+    let day = duty.date;
+    let signin = account_of(
+        store,
+        "ledger.lawyer",
+        TokenRole::Lawyer,
+        None,
+        Some(duty.lawyer_id.as_str()),
+        None,
+    )
+    .await;
+    let extra: Vec<(&str, String)> = signin
+        .into_iter()
+        .chain([
+            // The phone's clock: the morning after the duty (Shanghai).
+            ("NOW", format!("{}T10:00:00+08:00", day + Duration::days(1))),
+            (
+                "LEDGER_DUTY",
+                format!("{}|{}|{}", duty.station_id, day, duty.half_day.code()),
+            ),
+            ("LEDGER_DAY", day.to_string()),
+            ("LEDGER_NEXT", (day + Duration::days(1)).to_string()),
+        ])
+        .collect();
+    let b = base.to_string();
+    let found = tokio::task::spawn_blocking(move || browser("ledgerfill", &b, &extra))
+        .await
+        .unwrap();
+    let said = found["said"].as_str().unwrap();
+    assert!(
+        said.contains("咨询 4 人次") && said.contains("逾期未转交 1 件"),
+        "{found}"
+    );
+    let entry = |all: Vec<zhiban_store::LedgerEntry>| {
+        all.into_iter()
+            .find(|e| {
+                e.station_id == duty.station_id
+                    && e.date == day
+                    && e.half_day == duty.half_day
+                    && e.lawyer_id == duty.lawyer_id
+            })
+            .expect("the ledger entry is stored")
+    };
+    let centre = zhiban_domain::CentreId::parse("CH").unwrap();
+    let e = entry(store.list_ledger(&centre, day, day).await.unwrap());
+    assert_eq!((e.consultations, e.plea_signings), (4, 1));
+    assert_eq!(e.notes, "会见在押人员3名");
+    let names: Vec<&str> = e
+        .applications
+        .iter()
+        .map(|a| a.applicant.as_str())
+        .collect();
+    assert_eq!(names, ["张三", "李四"]);
+    let late = &e.applications[1];
+    assert_eq!(
+        late.forwarded_at.unwrap() - late.received_at,
+        Duration::hours(30),
+        "the local times entered on the phone are stored as instants"
+    );
+    let signin = account_of(
+        store,
+        "ledger.keeper",
+        TokenRole::Coordinator,
+        Some("CH"),
+        None,
+        None,
+    )
+    .await;
+    let extra: Vec<(&str, String)> = signin
+        .into_iter()
+        .chain([
+            ("LEDGER_MONTH", day.format("%Y-%m").to_string()),
+            ("LEDGER_LAWYER", duty.lawyer_id.to_string()),
+        ])
+        .collect();
+    let b = base.to_string();
+    tokio::task::spawn_blocking(move || browser("ledgerrate", &b, &extra))
+        .await
+        .unwrap();
+    let e = entry(store.list_ledger(&centre, day, day).await.unwrap());
+    assert_eq!(e.quality.as_deref(), Some("excellent"), "rated in the page");
+    assert_eq!(e.consultations, 4, "the rating changed nothing else");
 }

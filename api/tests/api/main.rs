@@ -14,6 +14,7 @@ mod browser_people;
 mod cli;
 mod contract;
 mod crash;
+mod duty_review;
 mod feeds;
 mod feeds_trust;
 mod http;

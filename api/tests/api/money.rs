@@ -195,6 +195,18 @@ async fn a_locked_month_never_changes_by_any_path_and_corrections_are_paid_later
             json!({}),
         ),
         (
+            Method::POST,
+            &format!("/api/v1/checkins/{outside}/reject"),
+            o.coord.clone(),
+            json!({"reason": "事后驳回"}),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/ledger/quality",
+            o.coord.clone(),
+            with_duty(d0, json!({"lawyer_id": d0["lawyer_id"], "quality": "fail"})),
+        ),
+        (
             Method::PUT,
             "/api/v1/centres/CH/subsidy-policies",
             o.finance.clone(),

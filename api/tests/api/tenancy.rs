@@ -265,6 +265,18 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             .extend(extra.as_object().unwrap().clone());
         d
     };
+    // A ledger entry of `la`'s duty, which no outsider's own ledger may show.
+    let r = t
+        .call(
+            Method::PUT,
+            "/api/v1/ledger",
+            &coord,
+            Some(with(
+                json!({"lawyer_id": la, "consultations": 2, "plea_signings": 0, "notes": "GZ-TH"}),
+            )),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     use Method as M;
     let case = |method: Method,
                 template: &'static str,
@@ -389,6 +401,13 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             "/api/v1/checkins/{id}/approve",
             format!("/api/v1/checkins/{att}/approve"),
             Some(json!({})),
+            LAWYER_EDITS,
+        ),
+        case(
+            M::POST,
+            "/api/v1/checkins/{id}/reject",
+            format!("/api/v1/checkins/{att}/reject"),
+            Some(json!({"reason": "未到站"})),
             LAWYER_EDITS,
         ),
         case(
@@ -597,6 +616,18 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
                 json!({"lawyer_id": la, "consultations": 1, "plea_signings": 0, "notes": "", "applications": []}),
             )),
             LAWYER_EDITS,
+        ),
+        case(
+            M::PUT,
+            "/api/v1/ledger/quality",
+            "/api/v1/ledger/quality".into(),
+            Some(with(json!({"lawyer_id": la, "quality": "excellent"}))),
+            LAWYER_EDITS,
+        ),
+        list(
+            "/api/v1/me/ledger",
+            "/api/v1/me/ledger".into(),
+            OTHER_LAWYER,
         ),
         case(
             M::POST,

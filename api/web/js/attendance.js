@@ -1,7 +1,8 @@
 // The coordinator's attendance screen (考勤): a day's published duties with what became of
 // each (on time, late, outside the check-in range awaiting approval, not checked in, no-show,
-// excused); from it a coordinator approves an out-of-range check-in, records a check-in by
-// hand with a reason, or excuses an absence. It refreshes every minute while open.
+// excused); from it a coordinator approves or rejects (with a reason) an out-of-range
+// check-in, records a check-in by hand with a reason, or excuses an absence. It refreshes
+// every minute while open, except while the coordinator is typing in the list.
 import { api, names } from "./api.js";
 import { $, fail, fill, h, main, toast } from "./dom.js";
 import { iso } from "./format.js";
@@ -28,6 +29,7 @@ export async function attendanceView() {
   await show(st);
   timer = setInterval(() => {
     if (!document.querySelector("#att-list")) return clearInterval(timer);
+    if (document.activeElement?.closest("#att-list")) return;
     show(st);
   }, 60000);
 }
@@ -65,7 +67,10 @@ function row(st, d) {
   const act = async (what) => {
     try {
       if (what === "approve") await api("POST", `/api/v1/checkins/${d.record.id}/approve`);
-      else {
+      else if (what === "reject") {
+        if (!reason.value.trim()) return (err.textContent = "请填写驳回原因");
+        await api("POST", `/api/v1/checkins/${d.record.id}/reject`, { reason: reason.value.trim() });
+      } else {
         if (!reason.value.trim()) return (err.textContent = "请填写原因");
         const body = { station_id: a.station_id, date: a.date, half_day: a.half_day, role: a.role, lawyer_id: a.lawyer_id, reason: reason.value.trim() };
         if (what === "manual") await api("POST", "/api/v1/checkins/manual", { ...body, check_in_at: d.start, check_out_at: d.end });
@@ -85,7 +90,8 @@ function row(st, d) {
     h("td", {}, ROLE[a.role]),
     h("td", { class: `state ${d.state}` }, stateText(d)),
     h("td", {},
-      d.state === "needs_approval" ? h("button", { class: "approve-checkin", onclick: () => act("approve") }, "确认出勤") : null,
+      d.state === "needs_approval" ? [h("button", { class: "approve-checkin", onclick: () => act("approve") }, "确认出勤"),
+        reason, h("button", { class: "secondary reject-checkin", onclick: () => act("reject") }, "驳回")] : null,
       open && a.role === "primary" ? [reason,
         h("button", { class: "secondary manual", onclick: () => act("manual") }, "补录签到"),
         h("button", { class: "secondary excuse", onclick: () => act("excuse") }, "准假")] : null,

@@ -5,6 +5,10 @@
 /** Half-days. */
 export const HALF = { am: "上午", pm: "下午" };
 
+/** The usual quality ratings of a duty (a centre's subsidy policy names its own; an
+ *  unknown key is shown as it is). */
+export const QUALITY = { excellent: "优秀", standard: "合格", fail: "不合格" };
+
 /** Roles on a duty. */
 export const ROLE = { primary: "值班", backup: "备班" };
 

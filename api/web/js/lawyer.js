@@ -1,5 +1,6 @@
 // The lawyer's view: upcoming duties with check-in (position and the station display's
-// code) and check-out, offering a swap, the calendar subscription link, and leave requests.
+// code) and check-out, offering a swap, the calendar subscription link, open duties to claim,
+// the ledger of recent duties, and leave requests.
 import { api } from "./api.js";
 import { $, fail, fill, h, main } from "./dom.js";
 import { dayLabel, hm, iso } from "./format.js";
@@ -7,6 +8,7 @@ import { HALF, ROLE } from "./labels.js";
 import { leaveSection } from "./leave.js";
 import { mySwaps, offerForm } from "./swap.js";
 import { claimSection } from "./open.js";
+import { ledgerSection } from "./ledger.js";
 
 /** `me` is the signed-in lawyer (`GET /me`). */
 export async function lawyerView(me) {
@@ -19,6 +21,7 @@ export async function lawyerView(me) {
       h("button", { id: "feed", onclick: () => feedLink(st) }, "生成订阅链接"), h("div", { id: "feed-link" })),
     mySwaps(me, () => lawyerView(me)),
     claimSection(() => lawyerView(me)),
+    ledgerSection(),
     leaveSection(null));
   const today = iso(new Date());
   const [duties, stations] = await Promise.all([

@@ -15,6 +15,7 @@ import { lawyerView } from "./lawyer.js";
 import { panelView } from "./panel.js";
 import { leaveQueue } from "./leave.js";
 import { attendanceView } from "./attendance.js";
+import { ledgerView } from "./ledger.js";
 
 /** Coordinators and admins: the roster grid, the 名册 and leave to decide, switched from
  *  the header. */
@@ -23,6 +24,7 @@ const keeperView = (me) => tabs({
   panel: ["名册", () => panelView(me)],
   leave: ["请假与认领", () => leaveQueue(me)],
   attendance: ["考勤", () => attendanceView(me)],
+  ledger: ["台账", () => ledgerView(me)],
 }, "rosters");
 
 /** The view of each role. */

@@ -425,6 +425,16 @@ pub trait AttendanceStore: Send + Sync + 'static {
         audit: &Audit,
     ) -> Result<AttendanceRecord, StoreError>;
 
+    /// Rejects a check-in waiting for approval (e.g. outside the geofence): the record is
+    /// voided with the coordinator's reason and never counts for pay. Refused (conflict) when
+    /// it is not waiting, or its month is locked.
+    async fn reject_attendance(
+        &self,
+        id: i64,
+        reason: &str,
+        a: &Audit,
+    ) -> Result<AttendanceRecord, StoreError>;
+
     /// Approves an outside-geofence check-in.
     async fn approve_attendance(
         &self,

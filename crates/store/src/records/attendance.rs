@@ -190,6 +190,10 @@ pub enum LedgerWriter {
     /// A coordinator: what the lawyer writes, the quality rating, and the plea count
     /// confirmed as written.
     Coordinator,
+    /// A coordinator rating the duty: the quality rating alone (an entry the lawyer has not
+    /// written yet starts with zero counts). The lawyer's counts, notes and applications,
+    /// and the confirmed plea count, stay as they are.
+    Rating,
 }
 
 /// A month finance approved.

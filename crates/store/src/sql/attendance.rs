@@ -327,7 +327,8 @@ pub async fn approve(conn: &mut Conn, id: i64) -> Result<(), StoreError> {
         ensure_open(&mut *conn, &rec.centre_id, rec.duty.date).await?;
     }
     let n = sqlx::query(
-        "UPDATE attendance SET approved = TRUE, updated_at = $1 WHERE id = $2 AND approved = FALSE",
+        "UPDATE attendance SET approved = TRUE, updated_at = $1 \
+         WHERE id = $2 AND approved = FALSE AND voided = FALSE",
     )
     .bind(to_instant(Utc::now()))
     .bind(id)
@@ -339,6 +340,31 @@ pub async fn approve(conn: &mut Conn, id: i64) -> Result<(), StoreError> {
     } else {
         Err(StoreError::Conflict(format!(
             "attendance {id} needs no approval"
+        )))
+    }
+}
+
+/// Rejects a check-in waiting for approval: voided, with the reason (refused in a locked
+/// month, and when the record waits for nothing).
+pub async fn reject(conn: &mut Conn, id: i64, reason: &str) -> Result<(), StoreError> {
+    if let Some(rec) = get_attendance(&mut *conn, id).await? {
+        ensure_open(&mut *conn, &rec.centre_id, rec.duty.date).await?;
+    }
+    let n = sqlx::query(
+        "UPDATE attendance SET voided = TRUE, reason = $1, updated_at = $2 \
+         WHERE id = $3 AND approved = FALSE AND voided = FALSE",
+    )
+    .bind(reason)
+    .bind(to_instant(Utc::now()))
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!(
+            "attendance {id} is not waiting for approval"
         )))
     }
 }

@@ -81,6 +81,21 @@ pub async fn put_ledger(
                 .fetch_one(&mut *conn)
                 .await?
         }
+        LedgerWriter::Rating => {
+            let sql = format!(
+                "INSERT INTO ledger_entries ({WRITTEN}, quality) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 {conflict} quality = excluded.quality, updated_at = excluded.updated_at, \
+                 updated_by = excluded.updated_by RETURNING {COLS}"
+            );
+            let row = bind_written(sqlx::query(sqlx::AssertSqlSafe(sql)), e)
+                .bind(e.quality.clone())
+                .fetch_one(&mut *conn)
+                .await?;
+            let mut stored = entry_from_row(&row)?;
+            stored.applications = applications_of(conn, e).await?;
+            return Ok(stored);
+        }
     };
     // The upsert above holds the entry's row until the transaction ends, so two writes of
     // one entry's applications follow one another.
@@ -111,6 +126,37 @@ pub async fn put_ledger(
     let mut stored = entry_from_row(&row)?;
     stored.applications = e.applications.clone();
     Ok(stored)
+}
+
+/// The applications of the entry of `e`'s duty, as stored.
+async fn applications_of(
+    conn: &mut Conn,
+    e: &LedgerEntry,
+) -> Result<Vec<LedgerApplication>, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM ledger_entries WHERE station_id = $1 AND date = $2 \
+         AND half_day = $3 AND lawyer_id = $4"
+    )))
+    .bind(e.station_id.as_str())
+    .bind(e.date)
+    .bind(e.half_day.code())
+    .bind(e.lawyer_id.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    let apps = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {APP_COLS} FROM ledger_applications a WHERE a.station_id = $1 AND a.date = $2 \
+         AND a.half_day = $3 AND a.lawyer_id = $4 ORDER BY a.id"
+    )))
+    .bind(e.station_id.as_str())
+    .bind(e.date)
+    .bind(e.half_day.code())
+    .bind(e.lawyer_id.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(with_applications(&rows, &apps)?
+        .pop()
+        .map(|x| x.applications)
+        .unwrap_or_default())
 }
 
 /// An entry, without its applications, from a row of [`COLS`].
@@ -186,10 +232,21 @@ pub async fn lawyer_ledger(
     .bind(i64::from(limit))
     .fetch_all(&mut *conn)
     .await?;
+    // Only the applications of the entries read: from the oldest of them on.
+    let Some(oldest) = rows
+        .iter()
+        .map(|r| r.try_get::<NaiveDate, _>("date"))
+        .min_by_key(|d| d.as_ref().ok().copied())
+        .transpose()?
+    else {
+        return Ok(Vec::new());
+    };
     let apps = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {APP_COLS} FROM ledger_applications a WHERE a.lawyer_id = $1 ORDER BY a.id"
+        "SELECT {APP_COLS} FROM ledger_applications a WHERE a.lawyer_id = $1 AND a.date >= $2 \
+         ORDER BY a.id"
     )))
     .bind(lawyer.as_str())
+    .bind(oldest)
     .fetch_all(&mut *conn)
     .await?;
     with_applications(&rows, &apps)

@@ -660,6 +660,22 @@ impl AttendanceStore for Backend {
         Ok(rec)
     }
 
+    async fn reject_attendance(
+        &self,
+        id: i64,
+        reason: &str,
+        a: &Audit,
+    ) -> Result<AttendanceRecord, StoreError> {
+        let mut tx = self.write().await?;
+        attendance::reject(&mut tx, id, reason).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        let rec = attendance::get_attendance(&mut tx, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("attendance {id}")))?;
+        tx.commit().await?;
+        Ok(rec)
+    }
+
     async fn list_attendance(
         &self,
         centre: &CentreId,
