@@ -60,8 +60,9 @@ pub(crate) enum PlanError {
 /// history from earlier published rosters, and, as unavailability, the duties the same
 /// lawyers hold in other published rosters during the period (so no lawyer is booked twice
 /// across centres sharing a pool) and their own busy calendars; posts opened beyond the
-/// weekly demand (surges, see `http::open_duties`) count as posts of their slots. `except_roster` leaves out
-/// the series being re-planned.
+/// weekly demand (surges, see `http::open_duties`) count as posts of their slots; leave asked
+/// for and not yet decided is a soft wish (`RosterProblem::ask_leave`). `except_roster`
+/// leaves out the series being re-planned.
 pub(crate) async fn problem_from_store(
     store: &dyn zhiban_store::Store,
     ds: &Dataset,
@@ -144,6 +145,21 @@ pub(crate) async fn problem_from_store(
         {
             l.unavailable
                 .insert((d.assignment.date, d.assignment.half_day));
+        }
+    }
+    // Leave asked for and not yet decided: a soft wish until a coordinator decides.
+    let asked = store
+        .list_leave_requests(
+            &zhiban_store::LeaveQuery {
+                status: Some(zhiban_domain::leave_request::LeaveStatus::Requested),
+                ..Default::default()
+            },
+            ALL,
+        )
+        .await?;
+    for r in asked.items {
+        if r.from <= problem.to && r.to >= problem.from {
+            problem.ask_leave(&r.lawyer_id, r.from, r.to, r.half_day);
         }
     }
     Ok(problem)

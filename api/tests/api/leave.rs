@@ -10,7 +10,10 @@ use zhiban_store::TokenRole;
 
 use crate::helpers::*;
 
-on_both!(a_leave_request_is_asked_decided_once_and_repaired,);
+on_both!(
+    a_leave_request_is_asked_decided_once_and_repaired,
+    leave_asked_and_not_yet_decided_is_avoided_where_a_colleague_can_take_the_duty,
+);
 
 /// Asserts the database is as `before`, naming the lines that differ.
 async fn unchanged(t: &TestApp, before: &str, what: &str) {
@@ -226,4 +229,68 @@ async fn a_leave_request_is_asked_decided_once_and_repaired(backend: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     unchanged(&t, &before, "refused requests write nothing").await;
+}
+
+/// A draft solved while a request waits keeps the lawyer off the half-days asked for, where
+/// a colleague can take them, with no post left uncovered for it; the request is still only
+/// a wish (the lawyer is not made unavailable, and nothing is approved).
+async fn leave_asked_and_not_yet_decided_is_avoided_where_a_colleague_can_take_the_duty(
+    backend: Backend,
+) {
+    let t = TestApp::on(backend, "small").await;
+    let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
+    let monday = next_monday();
+    let body = json!({"centre_id": "CH", "from": monday, "weeks": 2});
+    let solve = || async {
+        let r = t.post("/api/v1/rosters", &coord, body.clone()).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+        let job = t.wait_job(&coord, r.body["id"].as_i64().unwrap()).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        let v = job["version_id"].as_i64().unwrap();
+        let report =
+            t.get(&format!("/api/v1/versions/{v}"), &coord).await.body["version"]["report"].clone();
+        (t.primaries(&coord, v).await, report)
+    };
+    let (before, report_before) = solve().await;
+    // The lawyer with the most second-week duties asks for all of that week off.
+    let week2 = monday + chrono::Duration::days(7);
+    let mut count = std::collections::BTreeMap::<String, usize>::new();
+    for a in before.iter().filter(|a| s(&a["date"]) >= week2.to_string()) {
+        *count.entry(s(&a["lawyer_id"])).or_default() += 1;
+    }
+    let (lawyer, had) = count.into_iter().max_by_key(|(_, n)| *n).unwrap();
+    assert!(had >= 1);
+    let me = t.token(TokenRole::Lawyer, None, Some(&lawyer)).await;
+    let r = t
+        .post(
+            "/api/v1/leave-requests",
+            &me,
+            json!({"from": week2, "to": week2 + chrono::Duration::days(6), "reason": "年假"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let (after, report_after) = solve().await;
+    let in_week2 = |roster: &[serde_json::Value]| {
+        roster
+            .iter()
+            .filter(|a| a["lawyer_id"] == lawyer.as_str() && s(&a["date"]) >= week2.to_string())
+            .count()
+    };
+    assert_eq!(
+        in_week2(&after),
+        0,
+        "{lawyer} asked for week 2 off: {after:?}"
+    );
+    let filled = |r: &serde_json::Value| r["posts_filled"].clone();
+    assert!(filled(&report_before).as_u64().unwrap() > 0);
+    assert_eq!(
+        filled(&report_after),
+        filled(&report_before),
+        "no post is left uncovered for a wish"
+    );
+    // Still a wish: the request waits, and the lawyer still has first-week duties.
+    let r = t
+        .get("/api/v1/leave-requests?status=requested", &coord)
+        .await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{}", r.body);
 }

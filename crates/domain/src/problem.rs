@@ -61,7 +61,16 @@ pub struct ProblemLawyer {
     pub prefer_weekdays: BTreeSet<u32>,
     /// Weekdays (0 = Monday) the lawyer would rather avoid.
     pub avoid_weekdays: BTreeSet<u32>,
+    /// Half-days of leave the lawyer asked for that no coordinator has decided yet: a soft
+    /// wish (weighing [`LEAVE_ASKED_WEIGHT`] wishes), where approved leave is `unavailable`.
+    #[serde(default)]
+    pub leave_asked: BTreeSet<(NaiveDate, HalfDay)>,
 }
+
+/// How many unmet wishes a duty on a half-day of leave asked for and not yet decided counts
+/// as: more than an avoided station or weekday (the lawyer named this very half-day), less
+/// than anything hard (the coordinator has not agreed to it).
+pub const LEAVE_ASKED_WEIGHT: u32 = 3;
 
 impl ProblemLawyer {
     /// Whether the lawyer can be on duty on that half-day.
@@ -406,6 +415,7 @@ impl RosterProblem {
                     avoid_stations,
                     prefer_weekdays,
                     avoid_weekdays,
+                    leave_asked: BTreeSet::new(),
                 }
             })
             .collect();
@@ -445,10 +455,40 @@ impl RosterProblem {
     }
 
     /// How many of `lawyer`'s wishes a duty at `slot` goes against, on the weekday the
-    /// slot's date works as (see [`ProblemLawyer::unmet_wishes`]).
+    /// slot's date works as (see [`ProblemLawyer::unmet_wishes`]), with a half-day of
+    /// leave asked for and not yet decided counting [`LEAVE_ASKED_WEIGHT`].
     pub fn unmet_wishes(&self, lawyer: usize, slot: usize) -> u32 {
         let s = &self.slots[slot];
-        self.lawyers[lawyer].unmet_wishes(&s.station_id, s.weekday)
+        let l = &self.lawyers[lawyer];
+        l.unmet_wishes(&s.station_id, s.weekday)
+            + if l.leave_asked.contains(&(s.date, s.half_day)) {
+                LEAVE_ASKED_WEIGHT
+            } else {
+                0
+            }
+    }
+
+    /// Notes leave `lawyer` asked for from `from` to `to` (one half-day, or both), not yet
+    /// decided, as a soft wish on the half-days of the period; a lawyer not in the problem
+    /// is left alone.
+    pub fn ask_leave(
+        &mut self,
+        lawyer: &LawyerId,
+        from: NaiveDate,
+        to: NaiveDate,
+        half_day: Option<HalfDay>,
+    ) {
+        let Some(l) = self.lawyers.iter_mut().find(|l| &l.id == lawyer) else {
+            return;
+        };
+        let (first, last) = (from.max(self.from), to.min(self.to));
+        for date in first.iter_days().take_while(|d| *d <= last) {
+            for h in [HalfDay::Am, HalfDay::Pm] {
+                if half_day.is_none_or(|x| x == h) {
+                    l.leave_asked.insert((date, h));
+                }
+            }
+        }
     }
 
     /// Total primary posts demanded.

@@ -242,3 +242,48 @@ fn on_a_make_up_day_weekly_unavailability_and_wishes_follow_the_weekday_it_works
     assert_eq!(q.slots[s].weekday, Weekday::Sat);
     assert_eq!(q.unmet_wishes(qi, s), 1);
 }
+
+#[test]
+fn leave_asked_and_not_decided_is_a_weighty_wish_on_its_half_days_only() {
+    let mut p = RosterProblem::build(&dataset(), &[c("C1")], d("2026-11-23"), 1, vec![]).unwrap();
+    let (li, id) = (0, p.lawyers[0].id.clone());
+    let base: Vec<u32> = (0..p.slots.len()).map(|s| p.unmet_wishes(li, s)).collect();
+    let unavailable = p.lawyers[0].unavailable.clone();
+    // From the Sunday before the period to its Tuesday, mornings only; an unknown lawyer is
+    // left alone.
+    p.ask_leave(&id, d("2026-11-22"), d("2026-11-24"), Some(HalfDay::Am));
+    p.ask_leave(
+        &LawyerId::parse("NOBODY").unwrap(),
+        d("2026-11-23"),
+        d("2026-11-29"),
+        None,
+    );
+    let asked: BTreeSet<(NaiveDate, HalfDay)> = [
+        (d("2026-11-23"), HalfDay::Am),
+        (d("2026-11-24"), HalfDay::Am),
+    ]
+    .into();
+    assert_eq!(p.lawyers[0].leave_asked, asked);
+    for (s, slot) in p.slots.iter().enumerate() {
+        let extra = if asked.contains(&(slot.date, slot.half_day)) {
+            LEAVE_ASKED_WEIGHT
+        } else {
+            0
+        };
+        assert_eq!(p.unmet_wishes(li, s), base[s] + extra, "{slot:?}");
+    }
+    // Asked leave is not unavailability: the lawyer may still be rostered there.
+    assert_eq!(p.lawyers[0].unavailable, unavailable);
+    // Both half-days when none is named, up to the period's end.
+    p.ask_leave(&id, d("2026-11-29"), d("2026-12-31"), None);
+    assert!(
+        p.lawyers[0]
+            .leave_asked
+            .contains(&(d("2026-11-29"), HalfDay::Pm))
+    );
+    assert!(
+        !p.lawyers[0]
+            .leave_asked
+            .contains(&(d("2026-11-30"), HalfDay::Am))
+    );
+}
