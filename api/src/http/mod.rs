@@ -11,9 +11,12 @@
 //! - [`rosters`]: roster series, solve and repair jobs; [`versions`]: reading, drafting,
 //!   publishing and comparing versions; [`edits`]: edits to drafts and slot suggestions;
 //!   [`duties`]: published duties; [`roster_export`]: a version as a spreadsheet (排班表);
-//! - [`swaps`]: lawyers hand duties to each other;
+//! - [`swaps`]: lawyers hand duties to each other; [`swap_candidates`]: who could take one;
+//!   [`leave`]: leave requests and their decisions; [`open_duties`]: posts opened for
+//!   claiming, and [`open_bids`]: coordinators picking among claimants;
 //! - [`checkins`]: check-in, check-out, manual entries, approvals and excuses;
 //!   [`attendance`]: every duty's state; [`presence`]: station displays and codes;
+//!   [`poster`]: a station's printable check-in QR poster;
 //! - [`ledger`]: the duty ledger (台账) and its confirmation;
 //! - [`finance`]: subsidy policies, statements and approval; [`exports`]: statement CSV
 //!   and XLSX; [`corrections`]: corrections of locked months;
@@ -40,6 +43,7 @@ pub(crate) mod import_diff;
 pub(crate) mod imports;
 pub(crate) mod leave;
 pub(crate) mod ledger;
+pub(crate) mod open_bids;
 pub(crate) mod open_duties;
 pub(crate) mod out;
 pub(crate) mod panel;
@@ -76,6 +80,7 @@ pub(crate) fn router(base: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .merge(swaps::router())
         .merge(leave::router())
         .merge(open_duties::router())
+        .merge(open_bids::router())
         .merge(audit::router())
         .merge(checkins::router())
         .merge(attendance::router())

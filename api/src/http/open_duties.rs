@@ -6,7 +6,9 @@
 //! double booking, limits), and the first valid claim wins: the post is taken with one
 //! conditional update in the transaction that publishes the roster with the lawyer on duty,
 //! so two claimants of the last post, in one process or several, get one yes (201) and one
-//! clear no (409).
+//! clear no (409). A centre whose policy says so (`claims_picked`) has its coordinators pick
+//! among claimants instead: a claim that passes the rules is a bid that waits (202), and
+//! the pick (`crate::http::open_bids`) takes the post the same way.
 
 use crate::AppState;
 use crate::auth::Principal;
@@ -25,7 +27,7 @@ use zhiban_domain::fitness::Fitness;
 use zhiban_domain::{Assignment, HalfDay, LawyerId, Role, Roster, StationId};
 use zhiban_solver::new_violations;
 use zhiban_store::{
-    NewClaim, NewOpenDuty, NewVersion, OpenDuty, OpenDutyStatus, RosterRef, StoreError,
+    BidStatus, NewClaim, NewOpenDuty, NewVersion, OpenDuty, OpenDutyStatus, RosterRef, StoreError,
     VersionStatus,
 };
 
@@ -118,9 +120,14 @@ pub(crate) struct OpenDutyOut {
     status: String,
     /// For the lawyers.
     note: String,
+    /// Where the calling lawyer's bid stands, in a centre that picks among claimants.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) my_bid: Option<BidStatus>,
+    /// Bids waiting for the coordinator's pick (coordinators' lists).
+    pub(crate) waiting_bids: u32,
 }
 
-fn out(d: OpenDuty, ds: &zhiban_domain::Dataset) -> OpenDutyOut {
+pub(crate) fn out(d: OpenDuty, ds: &zhiban_domain::Dataset) -> OpenDutyOut {
     OpenDutyOut {
         station_name: ds
             .station(&d.station_id)
@@ -136,6 +143,8 @@ fn out(d: OpenDuty, ds: &zhiban_domain::Dataset) -> OpenDutyOut {
         extra: d.extra,
         status: d.status.code().into(),
         note: d.note,
+        my_bid: None,
+        waiting_bids: 0,
     }
 }
 
@@ -324,7 +333,9 @@ async fn list_open(
             .store
             .list_open_duties(scope.as_deref(), from, false, MAX_LISTED)
             .await?;
-        return Ok(Json(list.into_iter().map(|d| out(d, &ds)).collect()));
+        return Ok(Json(
+            super::open_bids::with_bids(&state, &ds, list, None).await?,
+        ));
     }
     let lawyer = claimant(&who, &ds, f.lawyer_id.as_deref())?;
     let home = ds
@@ -339,20 +350,21 @@ async fn list_open(
         .store
         .list_open_duties(Some(&centres), from, true, MAX_LISTED)
         .await?;
-    Ok(Json(
-        list.into_iter()
-            .filter(|d| {
-                fit.check(&Assignment {
-                    date: d.date,
-                    half_day: d.half_day,
-                    station_id: d.station_id.clone(),
-                    lawyer_id: lawyer.clone(),
-                    role: Role::Primary,
-                })
-                .is_none()
+    let fitting = list
+        .into_iter()
+        .filter(|d| {
+            fit.check(&Assignment {
+                date: d.date,
+                half_day: d.half_day,
+                station_id: d.station_id.clone(),
+                lawyer_id: lawyer.clone(),
+                role: Role::Primary,
             })
-            .map(|d| out(d, &ds))
-            .collect(),
+            .is_none()
+        })
+        .collect();
+    Ok(Json(
+        super::open_bids::with_bids(&state, &ds, fitting, Some(&lawyer)).await?,
     ))
 }
 
@@ -400,20 +412,25 @@ pub(crate) struct ClaimRequest {
     lawyer_id: Option<String>,
 }
 
-/// The claim as won.
+/// The claim: won, or waiting for the coordinator's pick.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Claimed {
     /// The open duty now.
-    open_duty: OpenDutyOut,
-    /// The published version with the lawyer on duty.
-    version_id: i64,
+    pub(crate) open_duty: OpenDutyOut,
+    /// `won` (the lawyer is on duty) or `waiting` (a bid, in a centre whose coordinators
+    /// pick among claimants).
+    status: String,
+    /// The published version with the lawyer on duty (when won).
+    version_id: Option<i64>,
 }
 
 /// Claims a post of an open duty: 201 when the claim wins (the lawyer is on duty in a new
-/// published version), 409 when no post is left, 422 when the rules rule the lawyer out.
+/// published version), 202 when the centre's coordinators pick among claimants and the
+/// claim waits as a bid, 409 when no post is left, 422 when the rules rule the lawyer out.
 #[utoipa::path(post, path = "/api/v1/open-duties/{id}/claim", tag = "open-duties",
     params(("id" = i64, Path, description = "open duty id")), request_body = ClaimRequest,
-    responses((status = 201, body = Claimed), (status = 404, body = crate::error::Problem),
+    responses((status = 201, body = Claimed), (status = 202, body = Claimed),
+        (status = 404, body = crate::error::Problem),
         (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 async fn claim(
     State(state): State<AppState>,
@@ -446,13 +463,53 @@ async fn claim(
         lawyer_id: lawyer.clone(),
         role: Role::Primary,
     };
+    if state.store.centre_policy(&d.centre_id).await?.claims_picked {
+        // The rules now, and again at the pick.
+        checked(&state, &who, &d, &duty).await?;
+        let audit = who.audit(
+            Some(&d.centre_id),
+            "open_duty.bid",
+            format!("open_duty/{id}"),
+            serde_json::json!({"lawyer_id": lawyer, "duty": duty}),
+        );
+        let bid = NewClaim {
+            open_duty_id: id,
+            lawyer_id: lawyer,
+            claimed_by: who.actor(),
+            now: state.now(),
+        };
+        state.store.bid_open_duty(&bid, &audit).await?;
+        let mut now = out(d, &ds);
+        now.my_bid = Some(BidStatus::Waiting);
+        let body = Claimed {
+            open_duty: now,
+            status: "waiting".into(),
+            version_id: None,
+        };
+        return Ok((StatusCode::ACCEPTED, Json(body)));
+    }
+    take_post(&state, &who, &d, duty, &ds, "open_duty.claim").await
+}
+
+/// Takes a post of open duty `d` for `duty`'s lawyer (a claim, or a coordinator's pick,
+/// audited as `action`) and publishes the roster with them on duty: 201 with the new
+/// version, 409 when no post is left, 422 when the rules rule the lawyer out.
+pub(crate) async fn take_post(
+    state: &AppState,
+    who: &Principal,
+    d: &OpenDuty,
+    duty: Assignment,
+    ds: &zhiban_domain::Dataset,
+    action: &str,
+) -> Result<(StatusCode, Json<Claimed>), ApiError> {
+    let (id, lawyer) = (d.id, duty.lawyer_id.clone());
     // Another change may publish between the check and the claim: check again and retry.
     let mut last = None;
     for _ in 0..ATTEMPTS {
-        let v = checked(&state, &who, &d, &duty).await?;
+        let v = checked(state, who, d, &duty).await?;
         let audit = who.audit(
             Some(&d.centre_id),
-            "open_duty.claim",
+            action,
             format!("open_duty/{id}"),
             serde_json::json!({"lawyer_id": lawyer, "duty": duty}),
         );
@@ -476,8 +533,9 @@ async fn claim(
                     .await?
                     .ok_or_else(|| ApiError::not_found("open duty", id))?;
                 let body = Claimed {
-                    open_duty: out(now, &ds),
-                    version_id,
+                    open_duty: out(now, ds),
+                    status: "won".into(),
+                    version_id: Some(version_id),
                 };
                 return Ok((StatusCode::CREATED, Json(body)));
             }

@@ -23,6 +23,7 @@ mod instances;
 mod leave;
 mod money;
 mod money_property;
+mod open_bids;
 mod open_duties;
 mod panel_admin;
 mod panel_files;

@@ -796,6 +796,21 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             LAWYER_EDITS,
         ),
         case(
+            M::GET,
+            "/api/v1/open-duties/{id}/bids",
+            format!("/api/v1/open-duties/{open_id}/bids"),
+            None,
+            LAWYER_EDITS,
+        ),
+        // The open duty is GZ-TH's: an outsider is refused before any bid is looked up.
+        case(
+            M::POST,
+            "/api/v1/open-duties/{id}/bids/{bid_id}/pick",
+            format!("/api/v1/open-duties/{open_id}/bids/1/pick"),
+            Some(json!({})),
+            LAWYER_EDITS,
+        ),
+        case(
             M::POST,
             "/api/v1/open-duties/{id}/claim",
             format!("/api/v1/open-duties/{open_id}/claim"),

@@ -352,6 +352,8 @@ const POLICY = [
   ["checkin_early_minutes", "提前多少分钟可签到", "number"],
   ["late_grace_minutes", "迟到宽限（分钟）", "number"],
   ["position_retention_days", "签到位置保留（天）", "number"],
+  ["leave_notice_days", "请假至少提前（天）", "number"],
+  ["claims_picked", "待认领岗位由协调员从报名律师中选定（否则先到先得）", "checkbox"],
 ];
 
 /** The centre's own settings: pool sharing and its check-in and swap policy; for admins,

@@ -271,8 +271,8 @@ pub trait RosterStore: Send + Sync + 'static {
     /// An open duty.
     async fn get_open_duty(&self, id: i64) -> Result<Option<OpenDuty>, StoreError>;
 
-    /// Withdraws an open duty's unclaimed posts with the audit entry; a conflict unless it
-    /// was open. The open duty as it is now.
+    /// Withdraws an open duty's unclaimed posts with the audit entry (passing over the bids
+    /// still waiting); a conflict unless it was open. The open duty as it is now.
     async fn cancel_open_duty(&self, id: i64, audit: &Audit) -> Result<OpenDuty, StoreError>;
 
     /// Open duties of `centres` (all when none) from `from` on, by date; only those still
@@ -304,13 +304,22 @@ pub trait RosterStore: Send + Sync + 'static {
 
     /// Takes a post of an open duty and publishes `v` in one transaction with the audit
     /// entry; the new version's id. A conflict when no post is left, the lawyer holds one
-    /// already, or the published version changed meanwhile.
+    /// already, or the published version changed meanwhile. The lawyer's bid, if any, is
+    /// picked, and once no post is left the bids still waiting are passed over.
     async fn claim_open_duty(
         &self,
         c: &NewClaim,
         v: &NewVersion,
         audit: &Audit,
     ) -> Result<i64, StoreError>;
+
+    /// Records a bid for a post of an open duty (a centre that picks among claimants) with
+    /// the audit entry. A conflict when the duty is not open, or the lawyer bid or holds a
+    /// post of it already.
+    async fn bid_open_duty(&self, c: &NewClaim, audit: &Audit) -> Result<OpenDutyBid, StoreError>;
+
+    /// The bids for these open duties, oldest first.
+    async fn list_bids(&self, open_duties: &[i64]) -> Result<Vec<OpenDutyBid>, StoreError>;
 
     /// Swaps of some centres and/or one lawyer and/or a firm's lawyers (giving or taking),
     /// newest first.

@@ -47,6 +47,7 @@ const TABLES: &[&str] = &[
     "leave_requests",
     "open_duties",
     "open_duty_claims",
+    "open_duty_bids",
 ];
 
 /// One table as copied and verified.

@@ -89,6 +89,8 @@ pub(crate) type Backend = PgStore;
 pub mod dialect {
     /// The elements of the JSON array of strings bound as `$1`, as a subquery.
     pub const JSON_LIST_1: &str = "(SELECT json_array_elements_text($1::json))";
+    /// The elements of the JSON array of integers bound as `$1`, as a subquery.
+    pub const JSON_INT_LIST_1: &str = "(SELECT json_array_elements_text($1::json)::bigint)";
     /// The last day of roster `r`.
     pub const ROSTER_END: &str = "(r.from_date + (r.weeks * 7 - 1)::integer)";
     /// Row locking for job claims: a row another process is taking is skipped.

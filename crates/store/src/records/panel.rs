@@ -41,6 +41,10 @@ pub struct CentrePolicy {
     /// Leave is requested at least this many days before it starts (default 3, at most 90).
     #[serde(default = "default_leave_notice")]
     pub leave_notice_days: u32,
+    /// Whether the coordinator picks among the lawyers who claim an open duty (claims wait
+    /// as bids); otherwise (the default) the first valid claim wins.
+    #[serde(default)]
+    pub claims_picked: bool,
 }
 
 fn default_leave_notice() -> u32 {
@@ -98,6 +102,7 @@ impl Default for CentrePolicy {
             presence_proof: PresenceProof::Geofence,
             position_retention_days: default_retention(),
             leave_notice_days: default_leave_notice(),
+            claims_picked: false,
         }
     }
 }

@@ -434,6 +434,58 @@ pub struct NewOpenDuty {
     pub now: DateTime<Utc>,
 }
 
+/// Where a bid for a post of an open duty stands (centres that pick among claimants).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BidStatus {
+    /// Waits for the coordinator's pick.
+    Waiting,
+    /// Picked: the lawyer holds the post.
+    Picked,
+    /// Passed over: the posts went to others, or the duty was withdrawn.
+    Passed,
+}
+
+impl BidStatus {
+    /// Its code.
+    pub fn code(self) -> &'static str {
+        match self {
+            BidStatus::Waiting => "waiting",
+            BidStatus::Picked => "picked",
+            BidStatus::Passed => "passed",
+        }
+    }
+
+    /// From its code.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "waiting" => Ok(BidStatus::Waiting),
+            "picked" => Ok(BidStatus::Picked),
+            "passed" => Ok(BidStatus::Passed),
+            other => Err(format!("unknown bid status {other:?}")),
+        }
+    }
+}
+
+/// A lawyer's bid for a post of an open duty whose centre picks among claimants.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OpenDutyBid {
+    /// Id.
+    pub id: i64,
+    /// The open duty.
+    pub open_duty_id: i64,
+    /// The lawyer who would take the post.
+    pub lawyer_id: LawyerId,
+    /// When (UTC).
+    pub bid_at: DateTime<Utc>,
+    /// Who bid (the lawyer, or their firm's administrator).
+    pub bid_by: String,
+    /// Where it stands.
+    pub status: BidStatus,
+    /// When it was picked or passed over (UTC).
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
 /// A claim to store with the version it publishes.
 #[derive(Debug, Clone)]
 pub struct NewClaim {

@@ -250,7 +250,8 @@ pub async fn get_policy(conn: &mut Conn, centre: &CentreId) -> Result<CentrePoli
     let row = sqlx::query(
         "SELECT swap_same_firm, swap_min_hours, swap_auto_approve, checkin_early_minutes, \
          late_grace_minutes, checkout_grace_minutes, min_presence_pct, max_plea_signings, \
-         presence_proof, position_retention_days, leave_notice_days FROM centre_policies \
+         presence_proof, position_retention_days, leave_notice_days, claims_picked \
+         FROM centre_policies \
          WHERE centre_id = $1",
     )
     .bind(centre.as_str())
@@ -277,6 +278,7 @@ pub async fn get_policy(conn: &mut Conn, centre: &CentreId) -> Result<CentrePoli
                 .unwrap_or(90),
             leave_notice_days: u32::try_from(r.try_get::<i64, _>("leave_notice_days")?)
                 .unwrap_or(3),
+            claims_picked: r.try_get("claims_picked")?,
         },
     })
 }
@@ -291,8 +293,9 @@ pub async fn put_policy(
     sqlx::query(
         "INSERT INTO centre_policies (centre_id, swap_same_firm, swap_min_hours, swap_auto_approve, \
          checkin_early_minutes, late_grace_minutes, checkout_grace_minutes, min_presence_pct, \
-         max_plea_signings, presence_proof, position_retention_days, leave_notice_days) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         max_plea_signings, presence_proof, position_retention_days, leave_notice_days, \
+         claims_picked) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
          ON CONFLICT(centre_id) DO UPDATE SET \
          swap_same_firm = excluded.swap_same_firm, swap_min_hours = excluded.swap_min_hours, \
          swap_auto_approve = excluded.swap_auto_approve, \
@@ -302,7 +305,8 @@ pub async fn put_policy(
          min_presence_pct = excluded.min_presence_pct, max_plea_signings = excluded.max_plea_signings, \
          presence_proof = excluded.presence_proof, \
          position_retention_days = excluded.position_retention_days, \
-         leave_notice_days = excluded.leave_notice_days",
+         leave_notice_days = excluded.leave_notice_days, \
+         claims_picked = excluded.claims_picked",
     )
     .bind(centre.as_str())
     .bind(p.swap_same_firm)
@@ -316,6 +320,7 @@ pub async fn put_policy(
     .bind(p.presence_proof.code())
     .bind(i64::from(p.position_retention_days))
     .bind(i64::from(p.leave_notice_days))
+    .bind(p.claims_picked)
     .execute(conn)
     .await?;
     Ok(())

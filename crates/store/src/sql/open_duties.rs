@@ -8,7 +8,7 @@ use super::{corrupt, parse_instant, to_instant};
 use crate::StoreError;
 use crate::records::*;
 use sqlx::Row;
-use zhiban_domain::{CentreId, HalfDay, StationId};
+use zhiban_domain::{CentreId, HalfDay, LawyerId, StationId};
 
 const COLS: &str = "id, roster_id, centre_id, station_id, date, half_day, posts, extra, filled, \
                     status, note, created_at, created_by";
@@ -158,6 +158,9 @@ pub async fn cancel(conn: &mut Conn, id: i64) -> Result<OpenDuty, StoreError> {
     let d = get(&mut *conn, id)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("open duty {id}")))?;
+    if done == 1 {
+        pass_waiting(&mut *conn, id, chrono::Utc::now()).await?;
+    }
     if done == 0 {
         return Err(StoreError::Conflict(format!(
             "open duty {id} is {} already",
@@ -198,6 +201,7 @@ pub async fn claim(conn: &mut Conn, c: &NewClaim, v: &NewVersion) -> Result<i64,
         ));
     }
     let version = insert_version(&mut *conn, v).await?;
+    settle_bids(&mut *conn, c).await?;
     sqlx::query(
         "INSERT INTO open_duty_claims (open_duty_id, lawyer_id, claimed_at, claimed_by, version_id) \
          VALUES ($1, $2, $3, $4, $5)",
@@ -210,4 +214,125 @@ pub async fn claim(conn: &mut Conn, c: &NewClaim, v: &NewVersion) -> Result<i64,
     .execute(&mut *conn)
     .await?;
     Ok(version)
+}
+
+/// After a claim of `c`: the lawyer's bid, if any, is picked; once no post is left, the bids
+/// still waiting are passed over.
+async fn settle_bids(conn: &mut Conn, c: &NewClaim) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE open_duty_bids SET status = 'picked', decided_at = $1 \
+         WHERE open_duty_id = $2 AND lawyer_id = $3 AND status = 'waiting'",
+    )
+    .bind(to_instant(c.now))
+    .bind(c.open_duty_id)
+    .bind(c.lawyer_id.as_str())
+    .execute(&mut *conn)
+    .await?;
+    let open: Option<String> = sqlx::query_scalar("SELECT status FROM open_duties WHERE id = $1")
+        .bind(c.open_duty_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if open.as_deref() != Some("open") {
+        pass_waiting(conn, c.open_duty_id, c.now).await?;
+    }
+    Ok(())
+}
+
+/// Passes over the bids still waiting for open duty `id`.
+async fn pass_waiting(
+    conn: &mut Conn,
+    id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE open_duty_bids SET status = 'passed', decided_at = $1 \
+         WHERE open_duty_id = $2 AND status = 'waiting'",
+    )
+    .bind(to_instant(now))
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The columns of a bid, as [`bid_from_row`] reads them.
+const BID_COLS: &str = "id, open_duty_id, lawyer_id, bid_at, bid_by, status, decided_at";
+
+fn bid_from_row(r: &DbRow) -> Result<OpenDutyBid, StoreError> {
+    let t = "open_duty_bids";
+    let id: i64 = r.try_get("id")?;
+    let key = id.to_string();
+    let bad = |m: String| corrupt(t, &key, m);
+    Ok(OpenDutyBid {
+        id,
+        open_duty_id: r.try_get("open_duty_id")?,
+        lawyer_id: LawyerId::parse(&r.try_get::<String, _>("lawyer_id")?).map_err(bad)?,
+        bid_at: parse_instant(t, &key, &r.try_get::<String, _>("bid_at")?)?,
+        bid_by: r.try_get("bid_by")?,
+        status: BidStatus::parse(&r.try_get::<String, _>("status")?).map_err(bad)?,
+        decided_at: r
+            .try_get::<Option<String>, _>("decided_at")?
+            .map(|s| parse_instant(t, &key, &s))
+            .transpose()?,
+    })
+}
+
+/// Records a bid of `c.lawyer_id` for a post of open duty `c.open_duty_id`, inside the
+/// caller's transaction: a conflict when the duty is not open, or the lawyer bid or holds a
+/// post of it already (the unique key holds against a race).
+pub async fn bid(conn: &mut Conn, c: &NewClaim) -> Result<OpenDutyBid, StoreError> {
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM open_duties WHERE id = $1")
+        .bind(c.open_duty_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if status.as_deref() != Some("open") {
+        return Err(StoreError::Conflict(
+            "every post of this open duty is taken (or it was withdrawn)".into(),
+        ));
+    }
+    let holds: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM open_duty_claims WHERE open_duty_id = $1 AND lawyer_id = $2",
+    )
+    .bind(c.open_duty_id)
+    .bind(c.lawyer_id.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    if holds.is_some() {
+        return Err(StoreError::Conflict(
+            "you hold a post of this duty already".into(),
+        ));
+    }
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO open_duty_bids (open_duty_id, lawyer_id, bid_at, bid_by, status) \
+         VALUES ($1, $2, $3, $4, 'waiting') ON CONFLICT (open_duty_id, lawyer_id) DO NOTHING \
+         RETURNING {BID_COLS}"
+    )))
+    .bind(c.open_duty_id)
+    .bind(c.lawyer_id.as_str())
+    .bind(to_instant(c.now))
+    .bind(&c.claimed_by)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(r) => bid_from_row(&r),
+        None => Err(StoreError::Conflict(
+            "you have asked for a post of this duty already".into(),
+        )),
+    }
+}
+
+/// The bids for open duties `ids`, oldest first.
+pub async fn bids(conn: &mut Conn, ids: &[i64]) -> Result<Vec<OpenDutyBid>, StoreError> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let list = serde_json::Value::from(ids.to_vec()).to_string();
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {BID_COLS} FROM open_duty_bids WHERE open_duty_id IN {} ORDER BY id",
+        super::dialect::JSON_INT_LIST_1
+    )))
+    .bind(list)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(bid_from_row).collect()
 }

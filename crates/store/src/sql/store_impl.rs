@@ -461,6 +461,19 @@ impl RosterStore for Backend {
         Ok(version)
     }
 
+    async fn bid_open_duty(&self, c: &NewClaim, a: &Audit) -> Result<OpenDutyBid, StoreError> {
+        let mut tx = self.write().await?;
+        let bid = open_duties::bid(&mut tx, c).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(bid)
+    }
+
+    async fn list_bids(&self, ids: &[i64]) -> Result<Vec<OpenDutyBid>, StoreError> {
+        let mut conn = self.read_pool().acquire().await?;
+        open_duties::bids(&mut conn, ids).await
+    }
+
     async fn get_swap(&self, id: i64) -> Result<Option<SwapRecord>, StoreError> {
         swaps::get_swap(&mut *self.read_pool().acquire().await?, id).await
     }

@@ -65,6 +65,8 @@ pub(crate) type Backend = SqliteStore;
 pub mod dialect {
     /// The elements of the JSON array of strings bound as `$1`, as a subquery.
     pub const JSON_LIST_1: &str = "(SELECT value FROM json_each($1))";
+    /// The elements of the JSON array of integers bound as `$1`, as a subquery.
+    pub const JSON_INT_LIST_1: &str = "(SELECT value FROM json_each($1))";
     /// The last day of roster `r` (dates are `YYYY-MM-DD` text).
     pub const ROSTER_END: &str = "date(r.from_date, '+' || (r.weeks * 7 - 1) || ' days')";
     /// A row lock for `SELECT ... FOR UPDATE` (none: SQLite has one writer at a time).
