@@ -1,6 +1,6 @@
 // Drives zhiban's web page in Debian's headless Chromium through playwright-core.
 // Run by api/tests/browser.rs, one phase at a time:
-//   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|panel|import|labels|leaveask|leavedecide|claim|attendance|swaptake|swapapprove|ledgerfill|ledgerrate
+//   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|panel|import|labels|leaveask|leavedecide|claim|attendance|swaptake|swapapprove|ledgerfill|ledgerrate|pickbid
 // Environment: BASE_URL, LOGIN and CODE (an account and its invitation code), SHOTS (screenshot folder), CHROMIUM (executable),
 // for the lawyer LAT and LON (where the browser says it is), for labels CODES (every code
 // the API can return, by table of the page's labels module).
@@ -467,6 +467,24 @@ async function ledgerrate(browser) {
   return { problems };
 }
 
+// The coordinator of a centre that picks among claimants sees two bids for a surge post
+// and picks the second.
+async function pickbid(browser) {
+  const { page, problems } = await open(browser, { viewport: { width: 1280, height: 800 } });
+  await page.click("#view-leave");
+  const item = page.locator(`#opened li[data-open="${process.env.OPEN_ID}"]`);
+  await item.locator("button.show-bids").click();
+  const bid = item.locator(`li[data-bid="${process.env.PICK_BID}"]`);
+  await bid.waitFor();
+  check((await item.locator("li[data-bid]").count()) === 2, "both bids are listed");
+  check((await bid.textContent()).includes("待选定"), "the bid waits");
+  await item.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${shots}/pick-coordinator-1280x800.png` });
+  await bid.locator("button.pick-bid").click();
+  await page.locator(`#opened li[data-open="${process.env.OPEN_ID}"]`, { hasText: "已满" }).waitFor();
+  return { problems };
+}
+
 // A lawyer on a phone claims the open post.
 async function claim(browser) {
   const { page, problems } = await open(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
@@ -504,7 +522,7 @@ async function labels(browser) {
 
 const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"] });
 try {
-  const run = { coordinator, lawyer, finance, director, firmadmin, admin, panel, import: importer, labels, leaveask, leavedecide, claim, attendance, swaptake, swapapprove, ledgerfill, ledgerrate }[phase];
+  const run = { coordinator, lawyer, finance, director, firmadmin, admin, panel, import: importer, labels, leaveask, leavedecide, claim, attendance, swaptake, swapapprove, ledgerfill, ledgerrate, pickbid }[phase];
   check(run, `unknown phase ${phase}`);
   const result = await run(browser);
   check(result.problems.length === 0, `the page logged problems:\n${result.problems.join("\n")}`);

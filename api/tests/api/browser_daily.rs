@@ -439,3 +439,122 @@ pub(crate) async fn ledger(store: &Arc<dyn Store>, base: &str, roster: i64) {
     assert_eq!(e.quality.as_deref(), Some("excellent"), "rated in the page");
     assert_eq!(e.consultations, 4, "the rating changed nothing else");
 }
+
+/// A call through `router` whose refusal is an answer, not a failure.
+async fn try_post(
+    router: &axum::Router,
+    uri: &str,
+    token: &str,
+    body: Value,
+) -> (axum::http::StatusCode, Value) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let req = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// In a centre whose coordinators pick among claimants, two lawyers ask for a surge post;
+/// the coordinator sees both and picks the second in the page, which publishes the roster
+/// with them on duty.
+pub(crate) async fn pick(store: &Arc<dyn Store>, router: &axum::Router, base: &str, coord: &str) {
+    let centre = zhiban_domain::CentreId::parse("CH").unwrap();
+    let mut policy = store.centre_policy(&centre).await.unwrap();
+    policy.claims_picked = true;
+    let audit = zhiban_store::Audit {
+        actor: "test".into(),
+        centre_id: Some(centre.clone()),
+        action: "centre.policy".into(),
+        target: String::new(),
+        detail: Value::Null,
+    };
+    store
+        .put_centre_policy(&centre, &policy, &audit)
+        .await
+        .unwrap();
+    let duties = get(router, "/api/v1/duties?centre_id=CH&limit=500", coord).await;
+    let week2 = (zhiban_testkit::next_monday() + Duration::days(7)).to_string();
+    let slot = duties["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["assignment"].clone())
+        .find(|a| a["date"].as_str().unwrap() >= week2.as_str() && a["role"] == "primary")
+        .unwrap();
+    let open = crate::browser_people::post(
+        router,
+        "/api/v1/open-duties",
+        coord,
+        serde_json::json!({"station_id": slot["station_id"], "date": slot["date"],
+            "half_day": slot["half_day"], "posts": 1, "extra": true, "note": "值班律师临时增援"}),
+    )
+    .await;
+    let id = open["id"].as_i64().unwrap();
+    let mut bidders = vec![];
+    for l in store.list_lawyers(None).await.unwrap() {
+        let l = l.id;
+        let tok = crate::browser::token(store, TokenRole::Lawyer, None, Some(l.as_str())).await;
+        let uri = format!("/api/v1/open-duties/{id}/claim");
+        let (status, body) = try_post(router, &uri, &tok, serde_json::json!({})).await;
+        if status == axum::http::StatusCode::ACCEPTED {
+            bidders.push((l, body));
+        }
+        if bidders.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(bidders.len(), 2, "two lawyers asked for the post");
+    let bids = get(router, &format!("/api/v1/open-duties/{id}/bids"), coord).await;
+    let second = bidders[1].0.clone();
+    let bid = bids
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["lawyer_id"] == second.as_str())
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let signin = account_of(
+        store,
+        "pick.keeper",
+        TokenRole::Coordinator,
+        Some("CH"),
+        None,
+        None,
+    )
+    .await;
+    let extra: Vec<(&str, String)> = signin
+        .into_iter()
+        .chain([("OPEN_ID", id.to_string()), ("PICK_BID", bid.to_string())])
+        .collect();
+    let b = base.to_string();
+    tokio::task::spawn_blocking(move || browser("pickbid", &b, &extra))
+        .await
+        .unwrap();
+    let now = get(
+        router,
+        &format!("/api/v1/duties?centre_id=CH&lawyer_id={second}&limit=500"),
+        coord,
+    )
+    .await;
+    assert!(
+        now["items"].as_array().unwrap().iter().any(|d| {
+            let a = &d["assignment"];
+            a["date"] == slot["date"]
+                && a["station_id"] == slot["station_id"]
+                && a["half_day"] == slot["half_day"]
+        }),
+        "{second} was picked and is on duty: {now}"
+    );
+}

@@ -7,7 +7,7 @@
 //! `leaveask` and `leavedecide`).
 
 use crate::browser::{account_of, browser, get, root, token};
-use crate::browser_daily::{attendance, leave, ledger, swap};
+use crate::browser_daily::{attendance, leave, ledger, pick, swap};
 use crate::helpers::{Backend, TestDb};
 use axum::body::Body;
 use axum::http::{Method, Request};
@@ -105,6 +105,7 @@ async fn director_firm_admin_and_admin_use_the_page_in_chromium() {
     ledger(&store, &base, roster).await;
     panel(&store, &router, &base, &coord, version).await;
     import(&store, &router, &base, &coord).await;
+    pick(&store, &router, &base, &coord).await;
     drop(db);
 }
 

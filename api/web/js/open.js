@@ -1,5 +1,7 @@
 // Open duties (待认领值班): the coordinator opens empty or extra posts at a published
-// half-day; lawyers see the ones they could take and claim one (the first valid claim wins).
+// half-day; lawyers see the ones they could take and claim one. The first valid claim wins,
+// or, where the centre's coordinators pick among claimants, the claim waits as a bid
+// (报名) until the coordinator picks one.
 import { api } from "./api.js";
 import { fail, fill, h, toast } from "./dom.js";
 import { dayLabel, iso } from "./format.js";
@@ -11,7 +13,7 @@ const STATUS = { open: "待认领", filled: "已满", cancelled: "已撤销" };
 export function claimSection(after) {
   const box = h("div", { id: "open-duties" }, h("p", { class: "muted" }, "加载中…"));
   const section = h("section", { class: "card", id: "claim" }, h("h2", {}, "可认领的值班"),
-    h("p", { class: "muted" }, "中心临时增加或空缺的值班岗位，先到先得。认领后即列入您的值班。"), box);
+    h("p", { class: "muted" }, "中心临时增加或空缺的值班岗位。一般先到先得，认领后即列入您的值班；由协调员选定的中心，认领即为报名，选定后列入值班。"), box);
   claimable(box, after);
   return section;
 }
@@ -26,11 +28,12 @@ async function claimable(box, after) {
         h("div", { class: "when" }, `${dayLabel(d.date)} ${HALF[d.half_day]} · 还差 ${d.posts - d.filled} 人`),
         h("div", {}, d.station_name || d.station_id),
         d.note ? h("div", { class: "muted" }, d.note) : null,
+        d.my_bid === "waiting" ? h("div", { class: "status" }, "已报名，等待协调员选定") :
         h("div", { class: "actions" }, h("button", { class: "claim", onclick: async (e) => {
           e.target.disabled = true;
           try {
-            await api("POST", `/api/v1/open-duties/${d.id}/claim`, {});
-            toast("认领成功，已列入您的值班");
+            const r = await api("POST", `/api/v1/open-duties/${d.id}/claim`, {});
+            toast(r.status === "waiting" ? "已报名，等待协调员选定" : "认领成功，已列入您的值班");
             await claimable(box, after);
             if (after) await after();
           } catch (x) {
@@ -77,9 +80,38 @@ async function opened(box) {
   try {
     const list = await api("GET", "/api/v1/open-duties");
     fill(box, list.length
-      ? h("ul", { class: "plain" }, list.map((d) => h("li", { "data-open": d.id },
-        `${STATUS[d.status]} · ${dayLabel(d.date)} ${HALF[d.half_day]} ${d.station_name}：已认领 ${d.filled}/${d.posts}${d.extra ? "（临时增加）" : ""}`)))
+      ? h("ul", { class: "plain" }, list.map((d) => {
+        const bids = h("div", { class: "bids" });
+        return h("li", { "data-open": d.id },
+          `${STATUS[d.status]} · ${dayLabel(d.date)} ${HALF[d.half_day]} ${d.station_name}：已认领 ${d.filled}/${d.posts}${d.extra ? "（临时增加）" : ""}`,
+          d.waiting_bids && d.status === "open"
+            ? [" ", h("button", { class: "secondary show-bids", onclick: () => showBids(d, bids, box) }, `报名律师（${d.waiting_bids}）`)]
+            : null,
+          bids);
+      }))
       : h("p", { class: "muted" }, "暂无。"));
+  } catch (e) {
+    fail(e, box);
+  }
+}
+
+/** The bids for open duty `d`, each waiting one with a button to pick it. */
+async function showBids(d, box, list) {
+  const err = h("p", { class: "error", role: "alert" });
+  try {
+    const bids = await api("GET", `/api/v1/open-duties/${d.id}/bids`);
+    const state = { waiting: "待选定", picked: "已选定", passed: "未选中" };
+    fill(box, h("ol", {}, bids.map((b) => h("li", { "data-bid": b.id },
+      `${b.lawyer_name}（${b.lawyer_id}，${b.firm_name}）${new Date(b.bid_at).toLocaleString("zh-CN")} 报名 · ${state[b.status]} `,
+      b.status === "waiting" ? h("button", { class: "pick-bid", onclick: async () => {
+        try {
+          await api("POST", `/api/v1/open-duties/${d.id}/bids/${b.id}/pick`, {});
+          toast(`已选定 ${b.lawyer_name}，排班已发布`);
+          await opened(list);
+        } catch (e) {
+          fail(e, err);
+        }
+      } }, "选定") : null))), err);
   } catch (e) {
     fail(e, box);
   }
