@@ -152,15 +152,14 @@ pub(crate) async fn problem_from_store(
         .list_leave_requests(
             &zhiban_store::LeaveQuery {
                 status: Some(zhiban_domain::leave_request::LeaveStatus::Requested),
+                overlapping: Some((problem.from, problem.to)),
                 ..Default::default()
             },
             ALL,
         )
         .await?;
     for r in asked.items {
-        if r.from <= problem.to && r.to >= problem.from {
-            problem.ask_leave(&r.lawyer_id, r.from, r.to, r.half_day);
-        }
+        problem.ask_leave(&r.lawyer_id, r.from, r.to, r.half_day);
     }
     Ok(problem)
 }

@@ -307,6 +307,7 @@ async fn list_leave(
         lawyer: who.lawyer().cloned(),
         firm: who.firm().cloned(),
         status,
+        overlapping: None,
     };
     if who.for_lawyers() && q.lawyer.is_none() && q.firm.is_none() {
         return Err(ApiError::Forbidden(

@@ -6,12 +6,12 @@
 
 use crate::AppState;
 use crate::auth::Principal;
-use crate::error::{ApiError, Path};
-use crate::http::open_duties::{Claimed, OpenDutyOut, out, take_post};
+use crate::error::{ApiError, Body, Path};
+use crate::http::open_duties::{Claimed, OpenDutyOut, claimant, out, take_post};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -23,6 +23,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_bids))
         .routes(routes!(pick))
+        .routes(routes!(decline))
+        .routes(routes!(withdraw))
 }
 
 /// `list` as the API shows it, with the bids for each: the waiting count, and the status
@@ -145,4 +147,88 @@ async fn pick(
         role: Role::Primary,
     };
     take_post(&state, &who, &d, duty, &ds, "open_duty.pick").await
+}
+
+/// Declines a waiting bid (the centre's coordinators): the lawyer is not picked.
+#[utoipa::path(post, path = "/api/v1/open-duties/{id}/bids/{bid_id}/decline", tag = "open-duties",
+    params(("id" = i64, Path, description = "open duty id"), ("bid_id" = i64, Path, description = "bid id")),
+    responses((status = 200, body = OpenDutyBid), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+async fn decline(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((id, bid_id)): Path<(i64, i64)>,
+) -> Result<Json<OpenDutyBid>, ApiError> {
+    let d = coordinated(&state, &who, id).await?;
+    let audit = who.audit(
+        Some(&d.centre_id),
+        "open_duty.decline",
+        format!("open_duty/{id}"),
+        serde_json::json!({"bid_id": bid_id}),
+    );
+    let bid = state
+        .store
+        .end_bid(
+            id,
+            Some(bid_id),
+            None,
+            BidStatus::Declined,
+            state.now(),
+            &audit,
+        )
+        .await?;
+    Ok(Json(bid))
+}
+
+/// Whose bid to withdraw.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WithdrawBid {
+    /// For a firm's administrator: the firm's lawyer whose bid it is.
+    lawyer_id: Option<String>,
+}
+
+/// Withdraws the caller's waiting bid for an open duty (a lawyer, or their firm's
+/// administrator naming them); 404 when they have none waiting.
+#[utoipa::path(post, path = "/api/v1/open-duties/{id}/withdraw-bid", tag = "open-duties",
+    params(("id" = i64, Path, description = "open duty id")), request_body = WithdrawBid,
+    responses((status = 200, body = OpenDutyBid), (status = 404, body = crate::error::Problem)))]
+async fn withdraw(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Body(w): Body<WithdrawBid>,
+) -> Result<Json<OpenDutyBid>, ApiError> {
+    let ds = state.dataset().await?;
+    let lawyer: LawyerId = claimant(&who, &ds, w.lawyer_id.as_deref())?;
+    let none = || ApiError::NotFound(format!("{lawyer} has no waiting bid for open duty {id}"));
+    let centre = state
+        .store
+        .get_open_duty(id)
+        .await?
+        .ok_or_else(none)?
+        .centre_id;
+    let audit = who.audit(
+        Some(&centre),
+        "open_duty.withdraw_bid",
+        format!("open_duty/{id}"),
+        serde_json::json!({"lawyer_id": lawyer}),
+    );
+    // No waiting bid of theirs, or no such duty: one answer, naming nothing of others.
+    match state
+        .store
+        .end_bid(
+            id,
+            None,
+            Some(&lawyer),
+            BidStatus::Withdrawn,
+            state.now(),
+            &audit,
+        )
+        .await
+    {
+        Ok(bid) => Ok(Json(bid)),
+        Err(zhiban_store::StoreError::Conflict(_)) => Err(none()),
+        Err(e) => Err(e.into()),
+    }
 }

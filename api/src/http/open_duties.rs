@@ -70,7 +70,10 @@ async fn cancel(
         format!("open_duty/{id}"),
         serde_json::json!({"filled": d.filled, "posts": d.posts}),
     );
-    let d = state.store.cancel_open_duty(id, &audit).await?;
+    let d = state
+        .store
+        .cancel_open_duty(id, state.now(), &audit)
+        .await?;
     let ds = state.dataset().await?;
     Ok(Json(out(d, &ds)))
 }
@@ -117,7 +120,7 @@ pub(crate) struct OpenDutyOut {
     /// Beyond the weekly demand.
     extra: bool,
     /// `open`, `filled` or `cancelled`.
-    status: String,
+    pub(crate) status: String,
     /// For the lawyers.
     note: String,
     /// Where the calling lawyer's bid stands, in a centre that picks among claimants.
@@ -312,7 +315,8 @@ pub(crate) struct OpenFilter {
 }
 
 /// For a lawyer (or a firm administrator naming the firm's lawyer): the open duties from
-/// today on that they could claim (the panel's rules and their availability); for
+/// today on that they could claim (the panel's rules and their availability), and those
+/// they asked for in a centre that picks (with their bid's outcome); for
 /// coordinators, their centres' open duties from today on, open or not.
 #[utoipa::path(get, path = "/api/v1/open-duties", tag = "open-duties", params(OpenFilter),
     responses((status = 200, body = Vec<OpenDutyOut>), (status = 403, body = crate::error::Problem)))]
@@ -346,9 +350,10 @@ async fn list_open(
     let centres = serving(&ds, &home);
     let fit = Fitness::new(&ds);
     let from = today_at(&state, &ds, &home);
+    // Open duties, and those the lawyer asked for (to see whether they were picked).
     let list = state
         .store
-        .list_open_duties(Some(&centres), from, true, MAX_LISTED)
+        .list_open_duties(Some(&centres), from, false, MAX_LISTED)
         .await?;
     let fitting = list
         .into_iter()
@@ -363,8 +368,12 @@ async fn list_open(
             .is_none()
         })
         .collect();
+    let listed = super::open_bids::with_bids(&state, &ds, fitting, Some(&lawyer)).await?;
     Ok(Json(
-        super::open_bids::with_bids(&state, &ds, fitting, Some(&lawyer)).await?,
+        listed
+            .into_iter()
+            .filter(|d| d.status == "open" || d.my_bid.is_some())
+            .collect(),
     ))
 }
 
@@ -382,7 +391,7 @@ fn serving(
 
 /// The lawyer a claim is for: a lawyer themselves, or the firm's lawyer its administrator
 /// names (404 for anyone else).
-fn claimant(
+pub(crate) fn claimant(
     who: &Principal,
     ds: &zhiban_domain::Dataset,
     named: Option<&str>,

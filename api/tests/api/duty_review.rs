@@ -99,10 +99,10 @@ async fn an_out_of_range_check_in_is_rejected_with_a_reason_and_never_pays(backe
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["voided"], true, "{}", r.body);
     assert_eq!(r.body["reason"], "驳回：定位在律所，未到站", "{}", r.body);
-    for uri in [reject(rec, ""), format!("/api/v1/checkins/{rec}/approve")] {
-        let r = t.post(&uri, &coord, json!({"reason": "再来一次"})).await;
-        assert_eq!(r.status, StatusCode::CONFLICT, "{uri}: {}", r.body);
-    }
+    let r = t
+        .post(&reject(rec, ""), &coord, json!({"reason": "再来一次"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     // The attendance list says so, the statement pays the other duty only, and the audit
     // log names the coordinator's decision.
     let date = s(&d["date"]);
@@ -142,6 +142,38 @@ async fn an_out_of_range_check_in_is_rejected_with_a_reason_and_never_pays(backe
         "{}",
         audit.body
     );
+    // A rejection by mistake is undone by approving, while the month is open; then the
+    // duty pays, and there is nothing left to reject.
+    let r = t
+        .post(
+            &format!("/api/v1/checkins/{rec}/approve"),
+            &coord,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        (&r.body["voided"], &r.body["approved"], &r.body["reason"]),
+        (&json!(false), &json!(true), &json!("")),
+        "{}",
+        r.body
+    );
+    let st = t
+        .get(&format!("/api/v1/statements/CH/{month}"), &finance)
+        .await;
+    assert!(
+        st.body["lines"].as_array().unwrap().iter().any(|l| {
+            l["lawyer_id"] == d["lawyer_id"]
+                && l["date"] == d["date"]
+                && l["station_id"] == d["station_id"]
+        }),
+        "the approved duty pays: {}",
+        st.body
+    );
+    let r = t
+        .post(&reject(rec, ""), &coord, json!({"reason": "未到站"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 }
 
 async fn a_lawyer_reads_their_own_ledger_and_a_rating_changes_nothing_else(backend: Backend) {
@@ -270,7 +302,7 @@ async fn a_lawyer_reads_their_own_ledger_and_a_rating_changes_nothing_else(backe
         .await;
     assert_eq!(r.body["quality"], Value::Null, "{}", r.body);
     assert_eq!(r.body["consultations"], 5, "{}", r.body);
-    // A rating of a duty with no ledger yet starts an empty entry the lawyer fills in later.
+    // A duty whose ledger nobody wrote cannot be rated: nothing appears filled in for it.
     let d2 = duties.iter().find(|x| !same_duty(x, d)).unwrap();
     let r = t
         .call(
@@ -283,8 +315,21 @@ async fn a_lawyer_reads_their_own_ledger_and_a_rating_changes_nothing_else(backe
             )),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(r.body["consultations"], 0);
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let theirs = t
+        .token(TokenRole::Lawyer, None, Some(&s(&d2["lawyer_id"])))
+        .await;
+    let mine = t.get("/api/v1/me/ledger", &theirs).await;
+    assert!(
+        !mine
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| slot_key(e) == slot_key(d2)),
+        "{}",
+        mine.body
+    );
     // A lawyer with no duty there is not found.
     let stranger = duties
         .iter()

@@ -146,6 +146,54 @@ async fn a_centre_that_picks_gets_bids_and_the_coordinator_picks_one(backend: Ba
             r.body
         );
     }
+    // The third withdraws, may ask again, and is declined; a lawyer with no bid withdraws
+    // nothing.
+    let (third, third_tok) = &bidders[2];
+    let withdraw = format!("/api/v1/open-duties/{id}/withdraw-bid");
+    let r = t.post(&withdraw, third_tok, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["status"], "withdrawn", "{}", r.body);
+    let r = t.post(&withdraw, third_tok, json!({})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let stranger = t
+        .token(TokenRole::Lawyer, None, Some(&s(&duty["lawyer_id"])))
+        .await;
+    let r = t.post(&withdraw, &stranger, json!({})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = t
+        .post(
+            &format!("/api/v1/open-duties/{id}/claim"),
+            third_tok,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "asked again: {}", r.body);
+    let third_bid = bids
+        .iter()
+        .find(|b| b["lawyer_id"] == third.as_str())
+        .unwrap()["id"]
+        .clone();
+    let decline = format!("/api/v1/open-duties/{id}/bids/{third_bid}/decline");
+    let r = t.post(&decline, first_tok, json!({})).await;
+    assert!(
+        [StatusCode::FORBIDDEN, StatusCode::NOT_FOUND].contains(&r.status),
+        "{}",
+        r.body
+    );
+    let r = t.post(&decline, &coord, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["status"], "declined");
+    let r = t.post(&decline, &coord, json!({})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let theirs = t.get("/api/v1/open-duties", third_tok).await.body;
+    assert!(
+        theirs
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["id"] == id && d["my_bid"] == "declined"),
+        "the lawyer sees the decision: {theirs}"
+    );
     // The coordinator picks the second bidder, not the first to ask.
     let (second, _) = &bidders[1];
     let pick = bids
@@ -193,7 +241,15 @@ async fn a_centre_that_picks_gets_bids_and_the_coordinator_picks_one(backend: Ba
     };
     assert_eq!(status_of(second), "picked");
     assert_eq!(status_of(first), "passed");
-    assert_eq!(status_of(&bidders[2].0), "passed");
+    assert_eq!(status_of(third), "declined");
+    let mine = t.get("/api/v1/open-duties", first_tok).await.body;
+    assert!(
+        mine.as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["id"] == id && d["my_bid"] == "passed" && d["status"] == "filled"),
+        "the lawyer passed over sees it: {mine}"
+    );
     let first_bid = bids
         .iter()
         .find(|b| b["lawyer_id"] == first.as_str())

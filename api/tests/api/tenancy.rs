@@ -802,6 +802,20 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             None,
             LAWYER_EDITS,
         ),
+        case(
+            M::POST,
+            "/api/v1/open-duties/{id}/bids/{bid_id}/decline",
+            format!("/api/v1/open-duties/{open_id}/bids/1/decline"),
+            Some(json!({})),
+            LAWYER_EDITS,
+        ),
+        case(
+            M::POST,
+            "/api/v1/open-duties/{id}/withdraw-bid",
+            format!("/api/v1/open-duties/{open_id}/withdraw-bid"),
+            Some(json!({"lawyer_id": la})),
+            LAWYER_EDITS,
+        ),
         // The open duty is GZ-TH's: an outsider is refused before any bid is looked up.
         case(
             M::POST,

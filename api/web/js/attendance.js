@@ -92,6 +92,9 @@ function row(st, d) {
     h("td", {},
       d.state === "needs_approval" ? [h("button", { class: "approve-checkin", onclick: () => act("approve") }, "确认出勤"),
         reason, h("button", { class: "secondary reject-checkin", onclick: () => act("reject") }, "驳回")] : null,
+      // A rejection by mistake is undone while the month is open.
+      d.state === "voided" && d.record && !d.record.approved
+        ? h("button", { class: "secondary approve-checkin", onclick: () => act("approve") }, "撤销驳回，确认出勤") : null,
       open && a.role === "primary" ? [reason,
         h("button", { class: "secondary manual", onclick: () => act("manual") }, "补录签到"),
         h("button", { class: "secondary excuse", onclick: () => act("excuse") }, "准假")] : null,

@@ -123,7 +123,7 @@ function ledgerForm(a, entry, saved) {
 export async function ledgerView() {
   const centres = await api("GET", "/api/v1/centres");
   const [stations, known] = await Promise.all([api("GET", "/api/v1/stations?limit=500"), names()]);
-  const st = { stations: Object.fromEntries(stations.items.map((s) => [s.id, s.name])), names: known.names, ratings: [] };
+  const st = { stations: Object.fromEntries(stations.items.map((s) => [s.id, s.name])), names: known.names, ratingsOn: () => [] };
   fill(main(), h("section", { class: "card", id: "ledger-admin" }, h("h2", {}, "值班台账"),
     h("div", { class: "row" },
       h("label", {}, "中心 ", h("select", { id: "ledger-centre", onchange: () => show(st) },
@@ -145,9 +145,8 @@ async function show(st) {
       api("GET", `/api/v1/ledger?centre_id=${encodeURIComponent(centre)}&month=${month}`),
       api("GET", `/api/v1/centres/${encodeURIComponent(centre)}/subsidy-policies`).catch(() => []),
     ]);
-    // The ratings of the policy in force (the newest that began by the month's end).
-    const inForce = policies.filter((p) => p.effective_from <= `${month}-31`).pop();
-    st.ratings = Object.keys(inForce?.quality_pct || {});
+    // Each duty is rated on the scale of the policy in force on its day.
+    st.ratingsOn = (date) => Object.keys(policies.filter((p) => p.effective_from <= date).pop()?.quality_pct || {});
     const shown = $("#ledger-overdue-only").checked ? rows.filter((r) => r.overdue_applications) : rows;
     const overdue = rows.reduce((n, r) => n + r.overdue_applications, 0);
     if (!shown.length) return fill(box, h("p", {}, rows.length ? "本月没有逾期未转交的申请。" : "本月还没有台账。"));
@@ -166,7 +165,7 @@ function row(st, r) {
   const err = h("span", { class: "error", role: "alert" });
   const select = h("select", { class: "quality", "aria-label": "质量评价" },
     h("option", { value: "" }, "未评价"),
-    st.ratings.map((k) => h("option", { value: k, selected: r.quality === k }, QUALITY[k] || k)));
+    st.ratingsOn(r.date).map((k) => h("option", { value: k, selected: r.quality === k }, QUALITY[k] || k)));
   select.addEventListener("change", async () => {
     err.textContent = "";
     try {

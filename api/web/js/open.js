@@ -28,7 +28,7 @@ async function claimable(box, after) {
         h("div", { class: "when" }, `${dayLabel(d.date)} ${HALF[d.half_day]} · 还差 ${d.posts - d.filled} 人`),
         h("div", {}, d.station_name || d.station_id),
         d.note ? h("div", { class: "muted" }, d.note) : null,
-        d.my_bid === "waiting" ? h("div", { class: "status" }, "已报名，等待协调员选定") :
+        d.my_bid && d.my_bid !== "withdrawn" ? bidState(d, box, after, err) :
         h("div", { class: "actions" }, h("button", { class: "claim", onclick: async (e) => {
           e.target.disabled = true;
           try {
@@ -46,6 +46,21 @@ async function claimable(box, after) {
   } catch (e) {
     fail(e, box);
   }
+}
+
+/** What became of the lawyer's bid for `d`; a waiting one can be withdrawn. */
+function bidState(d, box, after, err) {
+  const words = { waiting: "已报名，等待协调员选定", picked: "已选定，已列入您的值班", passed: "未选中（岗位已满或已撤销）", declined: "未选中" };
+  return h("div", { class: "actions" }, h("span", { class: "status" }, words[d.my_bid] || d.my_bid),
+    d.my_bid === "waiting" ? h("button", { class: "secondary withdraw-bid", onclick: async () => {
+      try {
+        await api("POST", `/api/v1/open-duties/${d.id}/withdraw-bid`, {});
+        toast("已撤回报名");
+        await claimable(box, after);
+      } catch (x) {
+        fail(x, err);
+      }
+    } }, "撤回报名") : null);
 }
 
 /** The coordinator's section: open posts at a station's half-day, and those opened. */
@@ -100,18 +115,20 @@ async function showBids(d, box, list) {
   const err = h("p", { class: "error", role: "alert" });
   try {
     const bids = await api("GET", `/api/v1/open-duties/${d.id}/bids`);
-    const state = { waiting: "待选定", picked: "已选定", passed: "未选中" };
+    const state = { waiting: "待选定", picked: "已选定", passed: "未选中", declined: "已婉拒", withdrawn: "本人已撤回" };
+    const act = (b, what, done) => async () => {
+      try {
+        await api("POST", `/api/v1/open-duties/${d.id}/bids/${b.id}/${what}`, {});
+        toast(done);
+        await opened(list);
+      } catch (e) {
+        fail(e, err);
+      }
+    };
     fill(box, h("ol", {}, bids.map((b) => h("li", { "data-bid": b.id },
       `${b.lawyer_name}（${b.lawyer_id}，${b.firm_name}）${new Date(b.bid_at).toLocaleString("zh-CN")} 报名 · ${state[b.status]} `,
-      b.status === "waiting" ? h("button", { class: "pick-bid", onclick: async () => {
-        try {
-          await api("POST", `/api/v1/open-duties/${d.id}/bids/${b.id}/pick`, {});
-          toast(`已选定 ${b.lawyer_name}，排班已发布`);
-          await opened(list);
-        } catch (e) {
-          fail(e, err);
-        }
-      } }, "选定") : null))), err);
+      b.status === "waiting" ? [h("button", { class: "pick-bid", onclick: act(b, "pick", `已选定 ${b.lawyer_name}，排班已发布`) }, "选定"), " ",
+        h("button", { class: "secondary decline-bid", onclick: act(b, "decline", "已婉拒") }, "婉拒")] : null))), err);
   } catch (e) {
     fail(e, box);
   }

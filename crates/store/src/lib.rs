@@ -273,7 +273,12 @@ pub trait RosterStore: Send + Sync + 'static {
 
     /// Withdraws an open duty's unclaimed posts with the audit entry (passing over the bids
     /// still waiting); a conflict unless it was open. The open duty as it is now.
-    async fn cancel_open_duty(&self, id: i64, audit: &Audit) -> Result<OpenDuty, StoreError>;
+    async fn cancel_open_duty(
+        &self,
+        id: i64,
+        now: chrono::DateTime<chrono::Utc>,
+        audit: &Audit,
+    ) -> Result<OpenDuty, StoreError>;
 
     /// Open duties of `centres` (all when none) from `from` on, by date; only those still
     /// open when `only_open`; at most `limit`.
@@ -317,6 +322,18 @@ pub trait RosterStore: Send + Sync + 'static {
     /// the audit entry. A conflict when the duty is not open, or the lawyer bid or holds a
     /// post of it already.
     async fn bid_open_duty(&self, c: &NewClaim, audit: &Audit) -> Result<OpenDutyBid, StoreError>;
+
+    /// Ends a waiting bid of open duty `id` as `to` (declined or withdrawn) with the audit
+    /// entry: `bid` names one bid, `lawyer` the lawyer's own. A conflict unless it waited.
+    async fn end_bid(
+        &self,
+        id: i64,
+        bid: Option<i64>,
+        lawyer: Option<&LawyerId>,
+        to: BidStatus,
+        now: chrono::DateTime<chrono::Utc>,
+        audit: &Audit,
+    ) -> Result<OpenDutyBid, StoreError>;
 
     /// The bids for these open duties, oldest first.
     async fn list_bids(&self, open_duties: &[i64]) -> Result<Vec<OpenDutyBid>, StoreError>;

@@ -9,8 +9,10 @@ CREATE TABLE open_duty_bids (
     lawyer_id     TEXT NOT NULL REFERENCES lawyers(id),
     bid_at        TEXT NOT NULL,
     bid_by        TEXT NOT NULL,
-    status        TEXT NOT NULL CHECK (status IN ('waiting', 'picked', 'passed')),
+    status        TEXT NOT NULL CHECK (status IN ('waiting', 'picked', 'passed', 'declined', 'withdrawn')),
     decided_at    TEXT,
     UNIQUE (open_duty_id, lawyer_id)
 ) STRICT;
 CREATE INDEX open_duty_bids_by_lawyer ON open_duty_bids (lawyer_id, status);
+-- Leave still waiting for a decision, by the days it covers (a wish every problem reads).
+CREATE INDEX leave_requests_waiting ON leave_requests (status, to_date);

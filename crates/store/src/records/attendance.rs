@@ -187,12 +187,12 @@ pub enum LedgerWriter {
     /// The lawyer on duty: the counts (plea agreements as a claim), notes and applications.
     /// The quality rating and the confirmed plea count stay as they are.
     Lawyer,
-    /// A coordinator: what the lawyer writes, the quality rating, and the plea count
-    /// confirmed as written.
+    /// A coordinator: what the lawyer writes, the quality rating (kept as stored when none
+    /// is sent), and the plea count confirmed as written.
     Coordinator,
-    /// A coordinator rating the duty: the quality rating alone (an entry the lawyer has not
-    /// written yet starts with zero counts). The lawyer's counts, notes and applications,
-    /// and the confirmed plea count, stay as they are.
+    /// A coordinator rating the duty: the quality rating alone, of an entry written already
+    /// (a conflict otherwise). The lawyer's counts, notes and applications, the confirmed
+    /// plea count and who last wrote them stay as they are.
     Rating,
 }
 

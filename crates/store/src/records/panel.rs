@@ -292,6 +292,8 @@ pub struct LeaveQuery {
     pub firm: Option<zhiban_domain::FirmId>,
     /// In this status.
     pub status: Option<zhiban_domain::leave_request::LeaveStatus>,
+    /// Overlapping these days (first, last), both inclusive.
+    pub overlapping: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
 }
 
 /// A decision on (or the withdrawal of) a leave request.

@@ -444,6 +444,10 @@ pub enum BidStatus {
     Picked,
     /// Passed over: the posts went to others, or the duty was withdrawn.
     Passed,
+    /// Declined by the coordinator.
+    Declined,
+    /// Withdrawn by the lawyer.
+    Withdrawn,
 }
 
 impl BidStatus {
@@ -453,6 +457,8 @@ impl BidStatus {
             BidStatus::Waiting => "waiting",
             BidStatus::Picked => "picked",
             BidStatus::Passed => "passed",
+            BidStatus::Declined => "declined",
+            BidStatus::Withdrawn => "withdrawn",
         }
     }
 
@@ -462,6 +468,8 @@ impl BidStatus {
             "waiting" => Ok(BidStatus::Waiting),
             "picked" => Ok(BidStatus::Picked),
             "passed" => Ok(BidStatus::Passed),
+            "declined" => Ok(BidStatus::Declined),
+            "withdrawn" => Ok(BidStatus::Withdrawn),
             other => Err(format!("unknown bid status {other:?}")),
         }
     }

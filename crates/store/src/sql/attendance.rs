@@ -321,14 +321,17 @@ pub async fn check_out(
     }
 }
 
-/// Approves an outside-geofence check-in (refused in a locked month).
+/// Approves an outside-geofence check-in, or one rejected earlier (a rejection undone: in
+/// an open month a voided record was voided by a rejection, corrections being for locked
+/// months); refused in a locked month.
 pub async fn approve(conn: &mut Conn, id: i64) -> Result<(), StoreError> {
     if let Some(rec) = get_attendance(&mut *conn, id).await? {
         ensure_open(&mut *conn, &rec.centre_id, rec.duty.date).await?;
     }
     let n = sqlx::query(
-        "UPDATE attendance SET approved = TRUE, updated_at = $1 \
-         WHERE id = $2 AND approved = FALSE AND voided = FALSE",
+        "UPDATE attendance SET approved = TRUE, voided = FALSE, \
+         reason = CASE WHEN voided THEN '' ELSE reason END, updated_at = $1 \
+         WHERE id = $2 AND approved = FALSE",
     )
     .bind(to_instant(Utc::now()))
     .bind(id)

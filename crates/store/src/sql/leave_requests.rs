@@ -90,7 +90,7 @@ pub async fn list(
         }
     };
     let filter = format!(
-        "FROM leave_requests WHERE {} AND {} AND {} AND {}",
+        "FROM leave_requests WHERE {} AND {} AND {} AND {} AND {}",
         given(
             centres.is_some(),
             &format!("centre_id IN {}", super::dialect::JSON_LIST_1),
@@ -103,27 +103,38 @@ pub async fn list(
             3
         ),
         given(q.status.is_some(), "status = $4", 4),
+        if q.overlapping.is_some() {
+            "to_date >= $5 AND from_date <= $6"
+        } else {
+            "$5 IS NULL AND $6 IS NULL"
+        },
     );
     let binds = (
         centres,
         q.lawyer.as_ref().map(|l| l.as_str().to_string()),
         q.firm.as_ref().map(|f| f.as_str().to_string()),
         q.status.map(|s| s.code().to_string()),
+        q.overlapping.map(|o| o.0),
+        q.overlapping.map(|o| o.1),
     );
     let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {filter}")))
         .bind(&binds.0)
         .bind(&binds.1)
         .bind(&binds.2)
         .bind(&binds.3)
+        .bind(binds.4)
+        .bind(binds.5)
         .fetch_one(&mut *conn)
         .await?;
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLS} {filter} ORDER BY id DESC LIMIT $5 OFFSET $6"
+        "SELECT {COLS} {filter} ORDER BY id DESC LIMIT $7 OFFSET $8"
     )))
     .bind(&binds.0)
     .bind(&binds.1)
     .bind(&binds.2)
     .bind(&binds.3)
+    .bind(binds.4)
+    .bind(binds.5)
     .bind(i64::from(page.limit))
     .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
     .fetch_all(&mut *conn)

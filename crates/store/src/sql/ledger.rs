@@ -68,7 +68,8 @@ pub async fn put_ledger(
                 "INSERT INTO ledger_entries ({WRITTEN}, quality, confirmed_plea_signings, \
                  confirmed_by, confirmed_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-                 {conflict} {SET_WRITTEN}, quality = excluded.quality, \
+                 {conflict} {SET_WRITTEN}, \
+                 quality = COALESCE(excluded.quality, ledger_entries.quality), \
                  confirmed_plea_signings = excluded.confirmed_plea_signings, \
                  confirmed_by = excluded.confirmed_by, confirmed_at = excluded.confirmed_at \
                  RETURNING {COLS}"
@@ -82,16 +83,26 @@ pub async fn put_ledger(
                 .await?
         }
         LedgerWriter::Rating => {
+            // The rating alone, of an entry the lawyer (or a coordinator) wrote.
             let sql = format!(
-                "INSERT INTO ledger_entries ({WRITTEN}, quality) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                 {conflict} quality = excluded.quality, updated_at = excluded.updated_at, \
-                 updated_by = excluded.updated_by RETURNING {COLS}"
+                "UPDATE ledger_entries SET quality = $1 WHERE station_id = $2 AND date = $3 \
+                 AND half_day = $4 AND lawyer_id = $5 RETURNING {COLS}"
             );
-            let row = bind_written(sqlx::query(sqlx::AssertSqlSafe(sql)), e)
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(e.quality.clone())
-                .fetch_one(&mut *conn)
-                .await?;
+                .bind(e.station_id.as_str())
+                .bind(e.date)
+                .bind(e.half_day.code())
+                .bind(e.lawyer_id.as_str())
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::Conflict(
+                        "this duty's ledger is not written yet: the lawyer fills it in first \
+                         (or a coordinator writes it whole with PUT /api/v1/ledger)"
+                            .into(),
+                    )
+                })?;
             let mut stored = entry_from_row(&row)?;
             stored.applications = applications_of(conn, e).await?;
             return Ok(stored);

@@ -144,7 +144,11 @@ pub async fn extra_posts(
 /// Withdraws the posts of an open duty not claimed yet, inside the caller's transaction:
 /// with posts claimed it ends `filled` with those posts (the lawyers keep them), otherwise
 /// `cancelled`; a conflict unless it was open.
-pub async fn cancel(conn: &mut Conn, id: i64) -> Result<OpenDuty, StoreError> {
+pub async fn cancel(
+    conn: &mut Conn,
+    id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<OpenDuty, StoreError> {
     let done = sqlx::query(
         "UPDATE open_duties SET \
          status = CASE WHEN filled > 0 THEN 'filled' ELSE 'cancelled' END, \
@@ -159,7 +163,7 @@ pub async fn cancel(conn: &mut Conn, id: i64) -> Result<OpenDuty, StoreError> {
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("open duty {id}")))?;
     if done == 1 {
-        pass_waiting(&mut *conn, id, chrono::Utc::now()).await?;
+        pass_waiting(&mut *conn, id, now).await?;
     }
     if done == 0 {
         return Err(StoreError::Conflict(format!(
@@ -279,13 +283,18 @@ fn bid_from_row(r: &DbRow) -> Result<OpenDutyBid, StoreError> {
 
 /// Records a bid of `c.lawyer_id` for a post of open duty `c.open_duty_id`, inside the
 /// caller's transaction: a conflict when the duty is not open, or the lawyer bid or holds a
-/// post of it already (the unique key holds against a race).
+/// post of it already (the unique key holds against a race); a withdrawn bid may be made
+/// again.
 pub async fn bid(conn: &mut Conn, c: &NewClaim) -> Result<OpenDutyBid, StoreError> {
-    let status: Option<String> = sqlx::query_scalar("SELECT status FROM open_duties WHERE id = $1")
-        .bind(c.open_duty_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if status.as_deref() != Some("open") {
+    // A no-op update that holds the duty's row to the end of the transaction: a claim taking
+    // the last post, or a withdrawal, then passes this bid over rather than missing it.
+    let open =
+        sqlx::query("UPDATE open_duties SET status = status WHERE id = $1 AND status = 'open'")
+            .bind(c.open_duty_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    if open == 0 {
         return Err(StoreError::Conflict(
             "every post of this open duty is taken (or it was withdrawn)".into(),
         ));
@@ -304,8 +313,9 @@ pub async fn bid(conn: &mut Conn, c: &NewClaim) -> Result<OpenDutyBid, StoreErro
     }
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO open_duty_bids (open_duty_id, lawyer_id, bid_at, bid_by, status) \
-         VALUES ($1, $2, $3, $4, 'waiting') ON CONFLICT (open_duty_id, lawyer_id) DO NOTHING \
-         RETURNING {BID_COLS}"
+         VALUES ($1, $2, $3, $4, 'waiting') ON CONFLICT (open_duty_id, lawyer_id) \
+         DO UPDATE SET status = 'waiting', bid_at = excluded.bid_at, bid_by = excluded.bid_by, \
+         decided_at = NULL WHERE open_duty_bids.status = 'withdrawn' RETURNING {BID_COLS}"
     )))
     .bind(c.open_duty_id)
     .bind(c.lawyer_id.as_str())
@@ -335,4 +345,35 @@ pub async fn bids(conn: &mut Conn, ids: &[i64]) -> Result<Vec<OpenDutyBid>, Stor
     .fetch_all(conn)
     .await?;
     rows.iter().map(bid_from_row).collect()
+}
+
+/// Ends a waiting bid of open duty `id` as `to` (`declined` by a coordinator, `withdrawn`
+/// by its lawyer), inside the caller's transaction: `bid` names one bid, `lawyer` the
+/// lawyer's own. A conflict unless the bid was waiting.
+pub async fn end_bid(
+    conn: &mut Conn,
+    id: i64,
+    bid: Option<i64>,
+    lawyer: Option<&LawyerId>,
+    to: BidStatus,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<OpenDutyBid, StoreError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE open_duty_bids SET status = $1, decided_at = $2 \
+         WHERE open_duty_id = $3 AND status = 'waiting' \
+         AND ($4 IS NULL OR id = $4) AND ($5 IS NULL OR lawyer_id = $5) RETURNING {BID_COLS}"
+    )))
+    .bind(to.code())
+    .bind(to_instant(now))
+    .bind(id)
+    .bind(bid)
+    .bind(lawyer.map(|l| l.as_str().to_string()))
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(r) => bid_from_row(&r),
+        None => Err(StoreError::Conflict(
+            "there is no waiting bid to end".into(),
+        )),
+    }
 }

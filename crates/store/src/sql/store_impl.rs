@@ -415,9 +415,14 @@ impl RosterStore for Backend {
         Ok(id)
     }
 
-    async fn cancel_open_duty(&self, id: i64, a: &Audit) -> Result<OpenDuty, StoreError> {
+    async fn cancel_open_duty(
+        &self,
+        id: i64,
+        now: chrono::DateTime<chrono::Utc>,
+        a: &Audit,
+    ) -> Result<OpenDuty, StoreError> {
         let mut tx = self.write().await?;
-        let d = open_duties::cancel(&mut tx, id).await?;
+        let d = open_duties::cancel(&mut tx, id, now).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(d)
@@ -467,6 +472,22 @@ impl RosterStore for Backend {
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(bid)
+    }
+
+    async fn end_bid(
+        &self,
+        id: i64,
+        bid: Option<i64>,
+        lawyer: Option<&LawyerId>,
+        to: BidStatus,
+        now: chrono::DateTime<chrono::Utc>,
+        a: &Audit,
+    ) -> Result<OpenDutyBid, StoreError> {
+        let mut tx = self.write().await?;
+        let b = open_duties::end_bid(&mut tx, id, bid, lawyer, to, now).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(b)
     }
 
     async fn list_bids(&self, ids: &[i64]) -> Result<Vec<OpenDutyBid>, StoreError> {
