@@ -9,6 +9,7 @@
 //!   `/api/v1/openapi.json`; `statement`: pricing a month from the store's facts;
 //! - [`security`]: security headers, trusted proxies, the last-resort panic answer;
 //!   [`serve`]: the socket, with a header-read timeout for slow clients;
+//! - [`notify`]: the dispatcher sending the notification outbox, and its channels;
 //! - `jobs`: solve and repair jobs run in the background; `planning`: the one place a
 //!   roster's problem is assembled from the store, and reports and violations as JSON.
 //!
@@ -35,6 +36,7 @@ pub mod cli;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod notify;
 mod pages;
 mod planning;
 pub mod retention;
@@ -43,6 +45,7 @@ pub mod serve;
 mod sheet;
 pub mod startup;
 mod statement;
+pub mod tls;
 pub mod web;
 
 use axum::Router;
@@ -164,7 +167,8 @@ impl AppState {
         (name = "rosters", description = "Generate, read, edit, publish, repair and compare rosters"),
         (name = "swaps", description = "Lawyers hand duties to each other"),
         (name = "leave", description = "Leave requested in advance and decided by a coordinator"),
-        (name = "open-duties", description = "Posts opened for lawyers to claim, first valid claim wins"),
+        (name = "open-duties", description = "Posts opened for lawyers to claim: the first valid claim wins, or the coordinator picks among bids"),
+        (name = "notifications", description = "The notification outbox: the log with retries, and lawyers' inboxes"),
         (name = "audit", description = "Who changed what, when"),
         (name = "attendance", description = "Check-in and check-out (签到), absences, the duty ledger (台账)"),
         (name = "finance", description = "Subsidy policies, monthly statements (值班补贴), approval, exports"),

@@ -167,6 +167,24 @@ pub(crate) async fn run(args: ServeArgs, out: &mut (dyn Write + Send)) -> anyhow
     );
     crate::jobs::start(&state);
     crate::retention::start(&state);
+    let channel = crate::notify::channel_from_env()?;
+    say(
+        out,
+        format_args!(
+            "notifications: {}",
+            if channel.is_some() {
+                "sent to the webhook of ZHIBAN_WEBHOOK_URL"
+            } else {
+                "in-page inbox only (no ZHIBAN_WEBHOOK_URL)"
+            }
+        ),
+    );
+    crate::notify::Dispatcher::new(
+        state.store.clone(),
+        channel,
+        format!("{}-notify", state.jobs.worker),
+    )
+    .start();
     say(
         out,
         format_args!("job worker {} started", state.jobs.worker),

@@ -17,6 +17,7 @@
 //! - [`checkins`]: check-in, check-out, manual entries, approvals and excuses;
 //!   [`attendance`]: every duty's state; [`presence`]: station displays and codes;
 //!   [`poster`]: a station's printable check-in QR poster;
+//! - [`notifications`]: the notification log, its retries, and lawyers' inboxes;
 //! - [`ledger`]: the duty ledger (台账) and its confirmation;
 //! - [`finance`]: subsidy policies, statements and approval; [`exports`]: statement CSV
 //!   and XLSX; [`corrections`]: corrections of locked months;
@@ -43,6 +44,7 @@ pub(crate) mod import_diff;
 pub(crate) mod imports;
 pub(crate) mod leave;
 pub(crate) mod ledger;
+pub(crate) mod notifications;
 pub(crate) mod open_bids;
 pub(crate) mod open_duties;
 pub(crate) mod out;
@@ -81,6 +83,7 @@ pub(crate) fn router(base: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .merge(leave::router())
         .merge(open_duties::router())
         .merge(open_bids::router())
+        .merge(notifications::router())
         .merge(audit::router())
         .merge(checkins::router())
         .merge(attendance::router())

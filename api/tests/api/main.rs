@@ -23,6 +23,7 @@ mod instances;
 mod leave;
 mod money;
 mod money_property;
+mod notifications;
 mod open_bids;
 mod open_duties;
 mod panel_admin;

@@ -265,6 +265,19 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             .extend(extra.as_object().unwrap().clone());
         d
     };
+    // A message of GZ-TH's outbox (the publication wrote them).
+    let nid = t
+        .store
+        .list_notifications(
+            &zhiban_store::NotificationQuery {
+                centres: Some(vec![zhiban_domain::CentreId::parse("GZ-TH").unwrap()]),
+                ..Default::default()
+            },
+            1,
+        )
+        .await
+        .unwrap()[0]
+        .id;
     // A ledger entry of `la`'s duty, which no outsider's own ledger may show.
     let r = t
         .call(
@@ -628,6 +641,18 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             "/api/v1/me/ledger",
             "/api/v1/me/ledger".into(),
             OTHER_LAWYER,
+        ),
+        list(
+            "/api/v1/notifications",
+            "/api/v1/notifications?limit=200".into(),
+            OTHER_LAWYER,
+        ),
+        case(
+            M::POST,
+            "/api/v1/notifications/{id}/retry",
+            format!("/api/v1/notifications/{nid}/retry"),
+            Some(json!({})),
+            LAWYER_EDITS,
         ),
         case(
             M::POST,

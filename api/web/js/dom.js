@@ -21,8 +21,11 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-/** Replaces `el`'s children, leaving out null and false. */
+/** Replaces `el`'s children, leaving out null and false. Nothing happens when `el` is gone
+ *  (a view still loading when the user switched to another: its late answers find no
+ *  place, and must not break the page). */
 export function fill(el, ...children) {
+  if (!el) return;
   el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
 }
 

@@ -16,6 +16,7 @@ import { panelView } from "./panel.js";
 import { leaveQueue } from "./leave.js";
 import { attendanceView } from "./attendance.js";
 import { ledgerView } from "./ledger.js";
+import { noticesView } from "./notices.js";
 
 /** Coordinators and admins: the roster grid, the 名册 and leave to decide, switched from
  *  the header. */
@@ -25,6 +26,7 @@ const keeperView = (me) => tabs({
   leave: ["请假与认领", () => leaveQueue(me)],
   attendance: ["考勤", () => attendanceView(me)],
   ledger: ["台账", () => ledgerView(me)],
+  notices: ["通知", () => noticesView(me)],
 }, "rosters");
 
 /** The view of each role. */

@@ -49,6 +49,7 @@ pub mod labels;
 pub mod lawyer;
 pub mod leave_request;
 pub mod month;
+pub mod notify;
 pub mod presence;
 pub mod problem;
 pub mod report;

@@ -51,6 +51,7 @@ mod backend;
 mod codec;
 mod error;
 pub mod migrate;
+mod notify_store;
 pub mod postgres;
 pub mod records;
 pub mod sqlite;
@@ -67,14 +68,22 @@ use zhiban_domain::{
 
 pub use account_store::AccountStore;
 pub use error::{ErrorClass, StoreError};
+pub use notify_store::NotifyStore;
 
 /// Persistence for zhiban, one implementation per database: every aggregate's trait.
 ///
-/// A blanket impl makes every type implementing the seven aggregate traits a `Store`, so
+/// A blanket impl makes every type implementing the eight aggregate traits a `Store`, so
 /// `Arc<dyn Store>` is the one handle the API passes around. Calling a method through it
 /// needs its aggregate trait in scope: `use zhiban_store::prelude::*;`.
 pub trait Store:
-    PanelStore + RosterStore + JobStore + AttendanceStore + FeedStore + AdminStore + AccountStore
+    PanelStore
+    + RosterStore
+    + JobStore
+    + AttendanceStore
+    + FeedStore
+    + AdminStore
+    + AccountStore
+    + NotifyStore
 {
 }
 
@@ -86,14 +95,15 @@ impl<T> Store for T where
         + FeedStore
         + AdminStore
         + AccountStore
+        + NotifyStore
 {
 }
 
 /// The [`Store`] trait and its aggregate traits, to bring their methods into scope.
 pub mod prelude {
     pub use crate::{
-        AccountStore, AdminStore, AttendanceStore, FeedStore, JobStore, PanelStore, RosterStore,
-        Store,
+        AccountStore, AdminStore, AttendanceStore, FeedStore, JobStore, NotifyStore, PanelStore,
+        RosterStore, Store,
     };
 }
 

@@ -48,6 +48,7 @@ const TABLES: &[&str] = &[
     "open_duties",
     "open_duty_claims",
     "open_duty_bids",
+    "notifications",
 ];
 
 /// One table as copied and verified.

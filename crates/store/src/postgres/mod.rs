@@ -48,6 +48,12 @@ pub mod leave_requests;
 #[path = "../sql/ledger.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod ledger;
+#[path = "../sql/notifications.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
+pub mod notifications;
+#[path = "../sql/notifications_impl.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
+mod notifications_impl;
 #[path = "../sql/open_duties.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod open_duties;

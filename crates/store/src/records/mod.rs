@@ -17,6 +17,7 @@ pub mod admin;
 pub mod attendance;
 pub mod feeds;
 pub mod jobs;
+pub mod notify;
 pub mod panel;
 pub mod rosters;
 
@@ -25,6 +26,7 @@ pub use admin::*;
 pub use attendance::*;
 pub use feeds::*;
 pub use jobs::*;
+pub use notify::*;
 pub use panel::*;
 pub use rosters::*;
 

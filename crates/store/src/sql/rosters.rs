@@ -271,6 +271,12 @@ async fn publish_on(conn: &mut Conn, version: &VersionRecord, by: &str) -> Resul
         )));
     }
     refuse_changes_in_locked_months(&mut *conn, version, &roster.centre_id).await?;
+    let previous: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM roster_versions WHERE roster_id = $1 AND status = 'published'",
+    )
+    .bind(version.roster_id)
+    .fetch_optional(&mut *conn)
+    .await?;
     sqlx::query(
         "UPDATE roster_versions SET status = 'superseded' WHERE roster_id = $1 AND status = 'published'",
     )
@@ -286,6 +292,15 @@ async fn publish_on(conn: &mut Conn, version: &VersionRecord, by: &str) -> Resul
     .execute(&mut *conn)
     .await?;
     super::settings::bump_revision(&mut *conn, "published").await?;
+    // The lawyers whose duties it changes hear of it (the outbox, in this transaction).
+    super::notifications::roster_published(
+        &mut *conn,
+        &roster.centre_id,
+        version.id,
+        previous,
+        Utc::now(),
+    )
+    .await?;
     Ok(())
 }
 

@@ -30,6 +30,10 @@ pub mod lawyers;
 pub mod leave_requests;
 #[path = "../sql/ledger.rs"]
 pub mod ledger;
+#[path = "../sql/notifications.rs"]
+pub mod notifications;
+#[path = "../sql/notifications_impl.rs"]
+mod notifications_impl;
 #[path = "../sql/open_duties.rs"]
 pub mod open_duties;
 #[path = "../sql/rosters.rs"]

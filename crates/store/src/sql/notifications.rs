@@ -1,0 +1,268 @@
+//! The notification outbox: messages written in the transaction of the change that causes
+//! them, leased by dispatchers (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two processes
+//! never hold one row; SQLite has one writer), marked sent, or failed with the next attempt
+//! (a dead letter after the last), and sent again on request.
+
+use super::dialect::{FOR_UPDATE_SKIP_LOCKED, JSON_LIST_1};
+use super::{Conn, DbRow};
+use super::{corrupt, parse_instant, to_instant};
+use crate::StoreError;
+use crate::records::*;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use std::collections::{BTreeMap, BTreeSet};
+use zhiban_domain::notify::{DutyLine, roster_message};
+use zhiban_domain::{CentreId, HalfDay, LawyerId, Role};
+
+const COLS: &str = "id, centre_id, lawyer_id, event, subject, body, link, idempotency_key, \
+    status, channel, attempts, next_attempt_at, last_error, created_at, sent_at";
+
+fn from_row(r: &DbRow) -> Result<Notification, StoreError> {
+    let t = "notifications";
+    let id: i64 = r.try_get("id")?;
+    let key = id.to_string();
+    let bad = |m: String| corrupt(t, &key, m);
+    Ok(Notification {
+        id,
+        centre_id: CentreId::parse(&r.try_get::<String, _>("centre_id")?).map_err(bad)?,
+        lawyer_id: r
+            .try_get::<Option<String>, _>("lawyer_id")?
+            .map(|l| LawyerId::parse(&l).map_err(bad))
+            .transpose()?,
+        event: r.try_get("event")?,
+        subject: r.try_get("subject")?,
+        body: r.try_get("body")?,
+        link: r.try_get("link")?,
+        idempotency_key: r.try_get("idempotency_key")?,
+        status: NotificationStatus::parse(&r.try_get::<String, _>("status")?).map_err(bad)?,
+        channel: r.try_get("channel")?,
+        attempts: u32::try_from(r.try_get::<i64, _>("attempts")?).unwrap_or(0),
+        next_attempt_at: parse_instant(t, &key, &r.try_get::<String, _>("next_attempt_at")?)?,
+        last_error: r.try_get("last_error")?,
+        created_at: parse_instant(t, &key, &r.try_get::<String, _>("created_at")?)?,
+        sent_at: r
+            .try_get::<Option<String>, _>("sent_at")?
+            .map(|s| parse_instant(t, &key, &s))
+            .transpose()?,
+    })
+}
+
+type Duties = BTreeMap<String, BTreeSet<(chrono::NaiveDate, String, String, String)>>;
+
+/// The duties of `version`, by lawyer: (date, half-day, station, role).
+async fn duties_of(conn: &mut Conn, version: i64) -> Result<Duties, StoreError> {
+    let rows = sqlx::query(
+        "SELECT lawyer_id, date, half_day, station_id, role FROM assignments WHERE version_id = $1",
+    )
+    .bind(version)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by: Duties = BTreeMap::new();
+    for r in rows {
+        by.entry(r.try_get("lawyer_id")?).or_default().insert((
+            r.try_get("date")?,
+            r.try_get("half_day")?,
+            r.try_get("station_id")?,
+            r.try_get("role")?,
+        ));
+    }
+    Ok(by)
+}
+
+/// Writes, in the caller's transaction, a message to each lawyer whose duties differ
+/// between the series' `previous` published version (none: a first publication) and
+/// `version`, now published: their duties, or what was added and taken away.
+pub async fn roster_published(
+    conn: &mut Conn,
+    centre: &CentreId,
+    version: i64,
+    previous: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let new = duties_of(&mut *conn, version).await?;
+    let old = match previous {
+        Some(p) => duties_of(&mut *conn, p).await?,
+        None => Duties::new(),
+    };
+    let names: BTreeMap<String, String> = sqlx::query("SELECT id, name FROM stations")
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+        .collect::<Result<_, StoreError>>()?;
+    let centre_name: String = sqlx::query_scalar("SELECT name FROM centres WHERE id = $1")
+        .bind(centre.as_str())
+        .fetch_optional(&mut *conn)
+        .await?
+        .unwrap_or_else(|| centre.to_string());
+    let line =
+        |(date, half, station, role): &(chrono::NaiveDate, String, String, String)| DutyLine {
+            date: *date,
+            half_day: HalfDay::parse(half).unwrap_or(HalfDay::Am),
+            station: names
+                .get(station)
+                .cloned()
+                .unwrap_or_else(|| station.clone()),
+            role: Role::parse(role).unwrap_or(Role::Primary),
+        };
+    let empty = BTreeSet::new();
+    let lawyers: BTreeSet<&String> = new.keys().chain(old.keys()).collect();
+    let event = if previous.is_none() {
+        "roster_published"
+    } else {
+        "roster_changed"
+    };
+    for l in lawyers {
+        let (n, o) = (new.get(l).unwrap_or(&empty), old.get(l).unwrap_or(&empty));
+        let added: Vec<DutyLine> = n.difference(o).map(line).collect();
+        let removed: Vec<DutyLine> = o.difference(n).map(line).collect();
+        let Some(m) = roster_message(&centre_name, previous.is_none(), &added, &removed) else {
+            continue;
+        };
+        sqlx::query(
+            "INSERT INTO notifications (centre_id, lawyer_id, event, subject, body, link, \
+             idempotency_key, status, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, '/', $6, 'pending', $7, $7) \
+             ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(centre.as_str())
+        .bind(l)
+        .bind(event)
+        .bind(&m.subject)
+        .bind(&m.body)
+        .bind(format!("zhiban-roster-v{version}-{l}"))
+        .bind(to_instant(now))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Leases up to `limit` messages due at `now` for `owner` until `until`: rows another
+/// dispatcher holds (an unexpired lease, or a row lock) are skipped.
+pub async fn lease(
+    conn: &mut Conn,
+    owner: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<Notification>, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE notifications SET lease_owner = $1, lease_until = $2 WHERE id IN \
+         (SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= $3 \
+          AND (lease_until IS NULL OR lease_until < $3) ORDER BY id LIMIT $4 \
+          {FOR_UPDATE_SKIP_LOCKED}) RETURNING {COLS}"
+    )))
+    .bind(owner)
+    .bind(to_instant(until))
+    .bind(to_instant(now))
+    .bind(i64::from(limit))
+    .fetch_all(conn)
+    .await?;
+    let mut out: Vec<Notification> = rows.iter().map(from_row).collect::<Result<_, _>>()?;
+    out.sort_by_key(|n| n.id);
+    Ok(out)
+}
+
+/// Ends `owner`'s lease of message `id`: sent over `channel` (`Ok`), or failed with
+/// `error` and due again at `next` (a dead letter with none). False when the lease was lost
+/// (it expired and another dispatcher took the row).
+pub async fn finish(
+    conn: &mut Conn,
+    id: i64,
+    owner: &str,
+    outcome: Result<&str, (&str, Option<DateTime<Utc>>)>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let q = match outcome {
+        Ok(channel) => sqlx::query(
+            "UPDATE notifications SET status = 'sent', channel = $1, sent_at = $2, \
+             attempts = attempts + 1, lease_owner = NULL, lease_until = NULL, last_error = '' \
+             WHERE id = $3 AND lease_owner = $4 AND status = 'pending'",
+        )
+        .bind(channel.to_string())
+        .bind(to_instant(now)),
+        Err((error, next)) => sqlx::query(
+            "UPDATE notifications SET status = $1, last_error = $2, \
+             next_attempt_at = COALESCE($3, next_attempt_at), attempts = attempts + 1, \
+             lease_owner = NULL, lease_until = NULL \
+             WHERE id = $4 AND lease_owner = $5 AND status = 'pending'",
+        )
+        .bind(if next.is_some() { "pending" } else { "dead" })
+        .bind(error.chars().take(500).collect::<String>())
+        .bind(next.map(to_instant)),
+    };
+    let n = q
+        .bind(id)
+        .bind(owner.to_string())
+        .execute(conn)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}
+
+/// Makes dead letter `id` due again at `now`, with its attempts counted afresh; a
+/// conflict unless it was dead.
+pub async fn retry(
+    conn: &mut Conn,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<Notification, StoreError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE notifications SET status = 'pending', attempts = 0, next_attempt_at = $1 \
+         WHERE id = $2 AND status = 'dead' RETURNING {COLS}"
+    )))
+    .bind(to_instant(now))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    match row {
+        Some(r) => from_row(&r),
+        None => Err(StoreError::Conflict(format!(
+            "notification {id} is not a dead letter: only failed messages are sent again"
+        ))),
+    }
+}
+
+/// A message.
+pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Notification>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM notifications WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
+/// Messages matching `q`, newest first, at most `limit`.
+pub async fn list(
+    conn: &mut Conn,
+    q: &NotificationQuery,
+    limit: u32,
+) -> Result<Vec<Notification>, StoreError> {
+    let centres = q.centres.as_ref().map(|cs| {
+        serde_json::Value::from(cs.iter().map(|c| c.as_str()).collect::<Vec<_>>()).to_string()
+    });
+    // The centre filter is written out only when given (`$1 IS NULL` otherwise), as in
+    // `list_duties`: PostgreSQL types `$1` by its one use.
+    let within = if centres.is_some() {
+        format!("centre_id IN {JSON_LIST_1}")
+    } else {
+        "$1 IS NULL".to_string()
+    };
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM notifications WHERE {within} \
+         AND ($2 IS NULL OR lawyer_id = $2) AND ($3 IS NULL OR status = $3) \
+         ORDER BY id DESC LIMIT $4"
+    )))
+    .bind(centres)
+    .bind(q.lawyer.as_ref().map(|l| l.as_str().to_string()))
+    .bind(q.status.map(|s| s.code().to_string()))
+    .bind(i64::from(limit))
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
