@@ -167,6 +167,10 @@ pub(crate) async fn run(args: ServeArgs, out: &mut (dyn Write + Send)) -> anyhow
     );
     crate::jobs::start(&state);
     crate::retention::start(&state);
+    say(
+        out,
+        format_args!("job worker {} started", state.jobs.worker),
+    );
     let channel = crate::notify::channel_from_env()?;
     say(
         out,
@@ -185,10 +189,6 @@ pub(crate) async fn run(args: ServeArgs, out: &mut (dyn Write + Send)) -> anyhow
         format!("{}-notify", state.jobs.worker),
     )
     .start();
-    say(
-        out,
-        format_args!("job worker {} started", state.jobs.worker),
-    );
     let limits = crate::serve::Limits {
         header_read: Duration::from_secs(header_read_timeout_seconds.max(1)),
         ..crate::serve::Limits::default()

@@ -245,6 +245,7 @@ fn events(
             geo: Some((st.location.lat, st.location.lon)),
             description: description(a, st),
             stamp: stamp.unwrap_or(now),
+            alarms: vec![],
         });
     }
     out.sort_by(|a, b| (a.start, &a.uid).cmp(&(b.start, &b.uid)));
@@ -351,12 +352,18 @@ async fn lawyer_feed(
         .store
         .duty_history(Some(&lawyer), None, from, to)
         .await?;
+    // Reminders as the lawyer's centre sets them.
+    let policy = match ds.lawyer(&lawyer) {
+        Some(l) => state.store.centre_policy(&l.home_centre_id).await?,
+        None => zhiban_store::CentrePolicy::default(),
+    };
+    let evening = policy.reminder_evening;
     let feed = cached_feed(&state, key, || {
         let name = ds
             .lawyer(&lawyer)
             .map(|l| l.name.clone())
             .unwrap_or_default();
-        let evs = events(
+        let mut evs = events(
             &ds,
             &versions,
             &duties,
@@ -374,6 +381,14 @@ async fn lawyer_feed(
                 format!("{backup}工作站电话：{}\n{BRING}", st.phone)
             },
         );
+        for e in &mut evs {
+            e.alarms = zhiban_feeds::reminders(
+                e.start,
+                evening,
+                policy.reminder_before_minutes,
+                &e.summary,
+            );
+        }
         write_calendar(&format!("{name}的法律援助值班"), 60, &evs)
     });
     Ok(calendar_response(&headers, feed))

@@ -8,8 +8,8 @@ use crate::auth::Principal;
 use crate::error::{ApiError, Path, Query};
 use axum::Json;
 use axum::extract::State;
-use serde::Deserialize;
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_store::{Notification, NotificationQuery, NotificationStatus, TokenRole};
@@ -32,16 +32,48 @@ pub(crate) struct NotificationFilter {
     limit: Option<u32>,
 }
 
+/// A message as the API shows it: what it says, and for staff how its delivery went.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct MessageOut {
+    /// Id.
+    id: i64,
+    /// What happened: `roster_published`, `roster_changed`.
+    event: String,
+    /// Subject (Chinese).
+    subject: String,
+    /// Text (Chinese).
+    body: String,
+    /// Where in the page to look.
+    link: String,
+    /// When it was written (UTC).
+    created_at: chrono::DateTime<chrono::Utc>,
+    /// Its delivery (coordinators and admins only: a lawyer's inbox shows the messages).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    delivery: Option<Notification>,
+}
+
+fn message(n: Notification, staff: bool) -> MessageOut {
+    MessageOut {
+        id: n.id,
+        event: n.event.clone(),
+        subject: n.subject.clone(),
+        body: n.body.clone(),
+        link: n.link.clone(),
+        created_at: n.created_at,
+        delivery: staff.then_some(n),
+    }
+}
+
 /// The notification log of the caller's centres (coordinators and admins), or a lawyer's
-/// own inbox; newest first.
+/// own inbox (the messages, without how they were delivered); newest first.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(NotificationFilter),
-    responses((status = 200, body = Vec<Notification>), (status = 400, body = crate::error::Problem),
+    responses((status = 200, body = Vec<MessageOut>), (status = 400, body = crate::error::Problem),
         (status = 403, body = crate::error::Problem)))]
 async fn list_notifications(
     State(state): State<AppState>,
     who: Principal,
     Query(f): Query<NotificationFilter>,
-) -> Result<Json<Vec<Notification>>, ApiError> {
+) -> Result<Json<Vec<MessageOut>>, ApiError> {
     let limit = f.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::field("limit", "1 to 200"));
@@ -51,8 +83,9 @@ async fn list_notifications(
         .as_deref()
         .map(|s| NotificationStatus::parse(s).map_err(|m| ApiError::field("status", m)))
         .transpose()?;
+    let staff = who.role() != TokenRole::Lawyer;
     let q = match who.lawyer() {
-        Some(me) if who.role() == TokenRole::Lawyer => NotificationQuery {
+        Some(me) if !staff => NotificationQuery {
             lawyer: Some(me.clone()),
             status,
             ..NotificationQuery::default()
@@ -66,7 +99,8 @@ async fn list_notifications(
             }
         }
     };
-    Ok(Json(state.store.list_notifications(&q, limit).await?))
+    let list = state.store.list_notifications(&q, limit).await?;
+    Ok(Json(list.into_iter().map(|n| message(n, staff)).collect()))
 }
 
 /// Sends a dead letter again (the centre's coordinators): it is due at once, its attempts

@@ -163,6 +163,12 @@ async fn put_policy(
             90,
             "at most 90 days",
         ),
+        (
+            "reminder_before_minutes",
+            policy.reminder_before_minutes,
+            1440,
+            "at most 1440 minutes (a day)",
+        ),
     ] {
         if value > max {
             return Err(ApiError::invalid(field, what));

@@ -8,7 +8,10 @@
 //! Delivery is at least once: a process that dies after a send and before marking it
 //! leaves the lease to expire ([`LEASE`]), and the message is sent again. Each carries its
 //! idempotency key (`Idempotency-Key` header, `idempotency_key` field), by which a receiver
-//! drops the repeat.
+//! drops the repeat. A dispatcher never starts a send that could outlast its lease (it
+//! leaves the rest of a slow batch for later), so a live dispatcher's messages are not
+//! taken by another. Leases compare the processes' clocks: keep them in time (NTP), as a
+//! clock ahead by a minute or more could take another process's rows early.
 //!
 //! Channels: [`webhook::Webhook`], a generic JSON webhook signed with HMAC-SHA256 (for a
 //! city's own SMS or WeChat gateway), configured for the whole server by
@@ -24,6 +27,8 @@ use zhiban_store::{Notification, Store};
 pub const LEASE: chrono::Duration = chrono::Duration::seconds(120);
 /// Messages leased at once.
 pub const BATCH: u32 = 20;
+/// The longest a channel may take to send one message (the webhook's timeout).
+pub const SEND_TIMEOUT: chrono::Duration = chrono::Duration::seconds(10);
 /// How often a dispatcher looks for due messages.
 pub const EVERY: Duration = Duration::from_secs(5);
 
@@ -61,7 +66,17 @@ impl Dispatcher {
             .lease_notifications(&self.owner, now, now + LEASE, BATCH)
             .await
             .map_err(|e| e.to_string())?;
+        let started = chrono::Utc::now();
         for n in &leased {
+            // A row whose lease could run out during its send is left for the lease to
+            // expire: another dispatcher must never take a row this one is still sending.
+            if chrono::Utc::now() + SEND_TIMEOUT * 2 > started.max(now) + LEASE {
+                tracing::warn!(
+                    id = n.id,
+                    "a notification is left for a later batch (slow channel)"
+                );
+                break;
+            }
             let outcome = match &self.channel {
                 None => Ok("inbox"),
                 Some(c) => match c.send(n).await {
@@ -71,14 +86,23 @@ impl Dispatcher {
             };
             let finished = match &outcome {
                 Ok(channel) => Ok(*channel),
+                // The wait counts from the failure, not from the batch's start.
                 Err(e) => Err((
                     e.as_str(),
-                    zhiban_domain::notify::next_attempt(n.attempts + 1, now),
+                    zhiban_domain::notify::next_attempt(
+                        n.attempts + 1,
+                        now + (chrono::Utc::now() - started),
+                    ),
                 )),
             };
             let held = self
                 .store
-                .finish_notification(n.id, &self.owner, finished, chrono::Utc::now().max(now))
+                .finish_notification(
+                    n.id,
+                    &self.owner,
+                    finished,
+                    now + (chrono::Utc::now() - started),
+                )
                 .await
                 .map_err(|e| e.to_string())?;
             if let Err(e) = &outcome {

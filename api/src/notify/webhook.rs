@@ -29,7 +29,9 @@ impl Webhook {
         }
         crate::tls::install_crypto_provider();
         let client = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(
+                super::SEND_TIMEOUT.num_seconds().unsigned_abs(),
+            ))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Self {
@@ -93,7 +95,9 @@ impl Channel for Webhook {
             .body(body)
             .send()
             .await
-            .map_err(|e| format!("webhook: {e}"))?;
+            // Without the URL: a gateway's URL may carry its credential (`?key=`), and this
+            // text is kept on the message and shown to coordinators.
+            .map_err(|e| format!("webhook: {}", e.without_url()))?;
         if res.status().is_success() {
             Ok(())
         } else {

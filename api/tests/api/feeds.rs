@@ -94,6 +94,76 @@ fn python_events(text: &str) -> usize {
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
 
+/// The reminders of a feed as Python's icalendar reads them: for each VALARM, its action and
+/// its trigger (`-3600` seconds before the start, or an absolute UTC instant).
+fn python_alarms(text: &str) -> Vec<(String, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("feed.ics");
+    std::fs::write(&file, text).unwrap();
+    let python = std::env::var("ZHIBAN_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = [
+        "import sys, datetime, icalendar",
+        "cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())",
+        "for e in cal.walk('VEVENT'):",
+        "    for a in e.walk('VALARM'):",
+        "        t = a.decoded('TRIGGER')",
+        "        w = str(int(t.total_seconds())) if isinstance(t, datetime.timedelta) \\",
+        "            else t.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%MZ')",
+        "        print(str(a.get('ACTION')) + ' ' + w)",
+    ]
+    .join("\n");
+    let out = std::process::Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let (a, t) = l.split_once(' ').unwrap();
+            (a.to_string(), t.to_string())
+        })
+        .collect()
+}
+
+/// The reminders of a feed as the ical crate reads them: each event's start date and its
+/// alarms' TRIGGER values.
+fn ical_alarms(text: &str) -> Vec<(String, Vec<String>)> {
+    let cal = ical::IcalParser::new(std::io::BufReader::new(text.as_bytes()))
+        .next()
+        .unwrap()
+        .unwrap();
+    cal.events
+        .iter()
+        .map(|e| {
+            let start = e
+                .properties
+                .iter()
+                .find(|p| p.name == "DTSTART")
+                .and_then(|p| p.value.clone())
+                .unwrap();
+            let triggers = e
+                .alarms
+                .iter()
+                .map(|a| {
+                    a.properties
+                        .iter()
+                        .find(|p| p.name == "TRIGGER")
+                        .and_then(|p| p.value.clone())
+                        .unwrap()
+                })
+                .collect();
+            (start, triggers)
+        })
+        .collect()
+}
+
 async fn lawyer_and_station_feeds_follow_the_roster_through_a_repair(backend: Backend) {
     let t = TestApp::on(backend, "small").await;
     let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
@@ -151,6 +221,63 @@ async fn lawyer_and_station_feeds_follow_the_roster_through_a_repair(backend: Ba
         "{evs:?}"
     );
     assert_eq!(python_events(&text), n);
+    // Reminders (VALARM): the evening before at 18:00 and an hour before, as both parsers
+    // read them.
+    let alarms = ical_alarms(&text);
+    assert_eq!(alarms.len(), n);
+    for (start, triggers) in &alarms {
+        let day: chrono::NaiveDate =
+            chrono::NaiveDate::parse_from_str(&start[..8], "%Y%m%d").unwrap();
+        let evening = format!("{}T100000Z", (day - Duration::days(1)).format("%Y%m%d"));
+        assert_eq!(triggers, &vec![evening, "-PT3600S".to_string()], "{start}");
+    }
+    let py = python_alarms(&text);
+    assert_eq!(py.len(), 2 * n, "{py:?}");
+    assert!(py.iter().all(|(a, _)| a == "DISPLAY"));
+    assert_eq!(py.iter().filter(|(_, t)| t == "-3600").count(), n);
+    assert_eq!(py.iter().filter(|(_, t)| t.ends_with("T10:00Z")).count(), n);
+    // The centre sets half an hour before, and no evening reminder; a bad time is refused.
+    let mut policy = t.get("/api/v1/centres/CH/policy", &coord).await.body;
+    policy["reminder_evening"] = json!("25:00");
+    let r = t
+        .call(
+            axum::http::Method::PUT,
+            "/api/v1/centres/CH/policy",
+            &coord,
+            Some(policy.clone()),
+        )
+        .await;
+    assert!(
+        [StatusCode::BAD_REQUEST, StatusCode::UNPROCESSABLE_ENTITY].contains(&r.status),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.to_string().contains("reminder_evening"),
+        "names the field: {}",
+        r.body
+    );
+    policy["reminder_evening"] = Value::Null;
+    policy["reminder_before_minutes"] = json!(30);
+    let r = t
+        .call(
+            axum::http::Method::PUT,
+            "/api/v1/centres/CH/policy",
+            &coord,
+            Some(policy),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (_, _, text) = fetch_feed(&t, &url, None).await;
+    let py = python_alarms(&text);
+    assert_eq!(py.len(), n, "{py:?}");
+    assert!(py.iter().all(|(_, t)| t == "-1800"));
+    let (_, headers, text) = fetch_feed(&t, &url, None).await;
+    assert!(
+        ical_alarms(&text)
+            .iter()
+            .all(|(_, t)| t == &vec!["-PT1800S".to_string()])
+    );
     let etag = headers["etag"].to_str().unwrap().to_string();
     let (status, _, _) = fetch_feed(&t, &url, Some(&etag)).await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);

@@ -19,6 +19,7 @@ on_both!(
     publishing_tells_each_lawyer_their_duties_and_a_change_only_those_it_concerns,
     the_dispatcher_signs_retries_and_a_dead_letter_is_sent_again,
     two_dispatchers_never_send_a_message_twice_and_a_dead_one_leaves_its_lease,
+    leave_decisions_and_swap_steps_reach_the_lawyers_concerned,
 );
 
 const SECRET: &str = "a webhook secret of the test";
@@ -114,7 +115,19 @@ async fn publishing_tells_each_lawyer_their_duties_and_a_change_only_those_it_co
     let tok = t.token(TokenRole::Lawyer, None, Some(me)).await;
     let inbox = t.get("/api/v1/notifications", &tok).await.body;
     assert_eq!(inbox.as_array().unwrap().len(), 1, "{inbox}");
-    assert_eq!(inbox[0]["lawyer_id"], me.as_str());
+    let mine = log.iter().find(|n| n["lawyer_id"] == me.as_str()).unwrap();
+    assert_eq!(inbox[0]["id"], mine["id"]);
+    assert_eq!(inbox[0]["subject"], mine["subject"]);
+    // Only what it says: not how it was delivered (errors may name the gateway).
+    for staff_only in [
+        "last_error",
+        "idempotency_key",
+        "attempts",
+        "status",
+        "lawyer_id",
+    ] {
+        assert!(inbox[0].get(staff_only).is_none(), "{staff_only}: {inbox}");
+    }
     // Bounds and roles.
     for q in ["?limit=0", "?limit=201", "?status=lost", "?centre_id=CH"] {
         let r = t.get(&format!("/api/v1/notifications{q}"), &coord).await;
@@ -329,4 +342,108 @@ async fn two_dispatchers_never_send_a_message_twice_and_a_dead_one_leaves_its_le
         .await
         .body;
     assert_eq!(pending, json!([]));
+}
+
+/// The subjects in `lawyer`'s inbox, newest first.
+async fn inbox(t: &TestApp, lawyer: &str) -> Vec<String> {
+    let tok = t.token(TokenRole::Lawyer, None, Some(lawyer)).await;
+    t.get("/api/v1/notifications", &tok)
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| s(&n["subject"]))
+        .collect()
+}
+
+async fn leave_decisions_and_swap_steps_reach_the_lawyers_concerned(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
+    let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
+    let (v, _) = published(&t, &coord).await;
+    let week2 = next_monday() + chrono::Duration::days(7);
+    let duties: Vec<Value> = t
+        .primaries(&coord, v)
+        .await
+        .into_iter()
+        .filter(|a| s(&a["date"]) >= week2.to_string())
+        .collect();
+    // A swap offered, then accepted: the taker hears of the offer, the giver of the answer.
+    let duty = &duties[0];
+    let giver = s(&duty["lawyer_id"]);
+    let giver_tok = t.token(TokenRole::Lawyer, None, Some(&giver)).await;
+    let candidates = t
+        .get(
+            &format!(
+                "/api/v1/swaps/candidates?station_id={}&date={}&half_day={}",
+                s(&duty["station_id"]),
+                s(&duty["date"]),
+                s(&duty["half_day"])
+            ),
+            &giver_tok,
+        )
+        .await
+        .body;
+    let taker = s(&candidates[0]["lawyer_id"]);
+    let r = t
+        .post(
+            "/api/v1/swaps",
+            &giver_tok,
+            with_duty(duty, json!({"to_lawyer_id": taker, "note": "开庭冲突"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.body["id"].as_i64().unwrap();
+    let theirs = inbox(&t, &taker).await;
+    assert!(theirs[0].starts_with("换班请求："), "{theirs:?}");
+    let taker_tok = t.token(TokenRole::Lawyer, None, Some(&taker)).await;
+    let r = t
+        .post(&format!("/api/v1/swaps/{id}/accept"), &taker_tok, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let mine = inbox(&t, &giver).await;
+    assert!(
+        mine.iter()
+            .any(|m| m.starts_with("换班已被接受") || m == "换班已批准"),
+        "{mine:?}"
+    );
+    // Leave approved and leave rejected, each told to its lawyer with the note.
+    let asker = duties
+        .iter()
+        .map(|a| s(&a["lawyer_id"]))
+        .find(|l| *l != giver && *l != taker)
+        .unwrap();
+    let asker_tok = t.token(TokenRole::Lawyer, None, Some(&asker)).await;
+    let mut ids = vec![];
+    for offset in [8, 10] {
+        let day = week2 + chrono::Duration::days(offset);
+        let r = t
+            .post(
+                "/api/v1/leave-requests",
+                &asker_tok,
+                json!({"from": day, "to": day, "half_day": "pm", "reason": "开庭"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        ids.push(r.body["id"].as_i64().unwrap());
+    }
+    for (id, what) in [(ids[0], "approve"), (ids[1], "reject")] {
+        let r = t
+            .post(
+                &format!("/api/v1/leave-requests/{id}/{what}"),
+                &coord,
+                json!({"note": "已知悉"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let theirs = inbox(&t, &asker).await;
+    assert!(
+        theirs.iter().any(|m| m.starts_with("请假申请已批准")),
+        "{theirs:?}"
+    );
+    assert!(
+        theirs.iter().any(|m| m.starts_with("请假申请未获批准")),
+        "{theirs:?}"
+    );
 }

@@ -41,7 +41,9 @@ export async function noticesView() {
 
 async function show() {
   const box = $("#notice-list");
-  const status = $("#notice-status").value;
+  const select = $("#notice-status");
+  if (!box || !select) return;
+  const status = select.value;
   try {
     const list = await api("GET", `/api/v1/notifications?limit=200${status ? `&status=${status}` : ""}`);
     if (!list.length) return fill(box, h("p", {}, "暂无通知。"));

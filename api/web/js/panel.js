@@ -354,6 +354,8 @@ const POLICY = [
   ["position_retention_days", "签到位置保留（天）", "number"],
   ["leave_notice_days", "请假至少提前（天）", "number"],
   ["claims_picked", "待认领岗位由协调员从报名律师中选定（否则先到先得）", "checkbox"],
+  ["reminder_evening", "日历提醒：值班前一天几点（如 18:00，留空则不提醒）", "time"],
+  ["reminder_before_minutes", "日历提醒：值班开始前多少分钟（0 则不提醒）", "number"],
 ];
 
 /** The centre's own settings: pool sharing and its check-in and swap policy; for admins,
@@ -366,13 +368,15 @@ async function settings(st) {
     h("label", { class: "field" }, h("input", { type: "checkbox", name: "shares_pool", checked: centre.shares_pool }), " 与同级中心共享律师库"),
     ...POLICY.map(([k, label, type]) => type === "checkbox"
       ? h("label", { class: "field" }, h("input", { type, name: k, checked: policy[k] }), ` ${label}`)
-      : field(label, k, policy[k], { type, min: 0 })),
+      : field(label, k, type === "time" ? (policy[k] || "").slice(0, 5) : policy[k], { type, min: 0 })),
     h("button", { type: "submit" }, "保存设置"), h("p", { class: "error", role: "alert" }));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const e = form.elements;
     const next = { ...policy };
-    for (const [k, , type] of POLICY) next[k] = type === "checkbox" ? e[k].checked : Number(e[k].value);
+    for (const [k, , type] of POLICY) {
+      next[k] = type === "checkbox" ? e[k].checked : type === "time" ? (e[k].value ? e[k].value.slice(0, 5) : null) : Number(e[k].value);
+    }
     try {
       await api("PATCH", `/api/v1/centres/${id}`, { shares_pool: e.shares_pool.checked });
       await api("PUT", `/api/v1/centres/${id}/policy`, next);

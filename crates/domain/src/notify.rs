@@ -112,6 +112,83 @@ pub fn roster_message(
     })
 }
 
+/// What a lawyer is told of a decision on their leave request: `approved` or not, the
+/// days (and half-day) asked for, and the coordinator's note.
+pub fn leave_message(
+    approved: bool,
+    from: NaiveDate,
+    to: NaiveDate,
+    half_day: Option<HalfDay>,
+    note: &str,
+) -> Message {
+    let day = |d: NaiveDate| format!("{}月{}日", d.month(), d.day());
+    let days = if from == to {
+        day(from)
+    } else {
+        format!("{}至{}", day(from), day(to))
+    };
+    let half = half_day.map_or("全天", HalfDay::label_zh);
+    let verdict = if approved {
+        "已批准"
+    } else {
+        "未获批准"
+    };
+    let mut body = format!("您申请的{days}{half}请假{verdict}。");
+    if approved {
+        body.push_str("此期间不再为您排班；已排的值班将由协调员调整，调整结果另行通知。");
+    }
+    if !note.trim().is_empty() {
+        let _ = write!(body, "\n协调员意见：{}", note.trim());
+    }
+    Message {
+        subject: format!("请假申请{verdict}：{days}{half}"),
+        body: cut(body),
+    }
+}
+
+/// A step of a swap, as the lawyers in it hear of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SwapStep {
+    /// Offered to the taker.
+    Offered,
+    /// The taker accepted (told to the giver).
+    Accepted,
+    /// Approved: the taker holds the duty now (told to both).
+    Approved,
+    /// Declined by the taker or rejected by the coordinator (told to both).
+    Rejected,
+}
+
+/// What a lawyer is told of a swap of `duty`, with `other` the colleague's name.
+pub fn swap_message(step: SwapStep, duty: &DutyLine, other: &str, note: &str) -> Message {
+    let what = duty.text();
+    let (subject, mut body) = match step {
+        SwapStep::Offered => (
+            format!("换班请求：{other}请您代班"),
+            format!("{other}请您代为值班：{what}。请登录值班系统接受或拒绝。"),
+        ),
+        SwapStep::Accepted => (
+            "换班已被接受，待协调员批准".to_string(),
+            format!("{other}已同意代您值班：{what}。协调员批准后生效。"),
+        ),
+        SwapStep::Approved => (
+            "换班已批准".to_string(),
+            format!("换班已批准并生效：{what}，由{other}值班。"),
+        ),
+        SwapStep::Rejected => (
+            "换班未成".to_string(),
+            format!("与{other}的换班未成：{what}。值班安排不变。"),
+        ),
+    };
+    if !note.trim().is_empty() {
+        let _ = write!(body, "\n附言：{}", note.trim());
+    }
+    Message {
+        subject,
+        body: cut(body),
+    }
+}
+
 /// `body` cut to [`MAX_BODY_CHARS`] characters, saying so.
 fn cut(body: String) -> String {
     if body.chars().count() <= MAX_BODY_CHARS {
@@ -180,6 +257,37 @@ mod tests {
         assert!(add < cancel);
         assert!(m.body[cancel..].contains("12月7日"));
         assert_eq!(roster_message("中心", false, &[], &[]), None);
+    }
+
+    #[test]
+    fn leave_and_swap_messages_say_what_was_decided() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let m = leave_message(true, d("2026-12-07"), d("2026-12-08"), None, "");
+        assert_eq!(m.subject, "请假申请已批准：12月7日至12月8日全天");
+        assert!(m.body.contains("不再为您排班"));
+        let m = leave_message(
+            false,
+            d("2026-12-07"),
+            d("2026-12-07"),
+            Some(HalfDay::Pm),
+            " 人手不足 ",
+        );
+        assert_eq!(m.subject, "请假申请未获批准：12月7日下午");
+        assert!(m.body.ends_with("协调员意见：人手不足"));
+        let duty = line("2026-12-07", HalfDay::Am, Role::Primary);
+        let m = swap_message(SwapStep::Offered, &duty, "陈志明", "开庭");
+        assert_eq!(m.subject, "换班请求：陈志明请您代班");
+        assert!(m.body.contains("12月7日 周一 上午") && m.body.ends_with("附言：开庭"));
+        assert!(
+            swap_message(SwapStep::Approved, &duty, "张丽华", "")
+                .body
+                .contains("由张丽华值班")
+        );
+        assert!(
+            swap_message(SwapStep::Rejected, &duty, "张丽华", "")
+                .body
+                .contains("值班安排不变")
+        );
     }
 
     #[test]

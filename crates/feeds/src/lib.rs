@@ -22,6 +22,7 @@
 //!     geo: Some((23.13, 113.33)),
 //!     description: "电话：020-1234".into(),
 //!     stamp: chrono::Utc::now(),
+//!     alarms: vec![],
 //! };
 //! let text = write_calendar("我的值班", 60, &[e]);
 //! assert!(text.contains("DTSTART;TZID=Asia/Shanghai:20261123T090000"));
@@ -37,7 +38,9 @@ mod values;
 pub use busy::{Busy, BusyError, MAX_ICS_BYTES, parse_busy};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use icalendar::{Calendar, CalendarDateTime, Component, Event, EventLike, EventStatus, Property};
+use icalendar::{
+    Alarm, Calendar, CalendarDateTime, Component, Event, EventLike, EventStatus, Property, Trigger,
+};
 
 /// The time zone of every feed.
 pub const FEED_TZ: &str = "Asia/Shanghai";
@@ -70,6 +73,55 @@ pub struct FeedEvent {
     pub description: String,
     /// When the duty last changed (DTSTAMP and LAST-MODIFIED).
     pub stamp: DateTime<Utc>,
+    /// Reminders (VALARM, shown by the calendar); none on a cancelled event.
+    pub alarms: Vec<FeedAlarm>,
+}
+
+/// When a reminder goes off.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlarmAt {
+    /// This long before the start.
+    Before(chrono::Duration),
+    /// At this instant.
+    At(DateTime<Utc>),
+}
+
+/// A reminder of a duty.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedAlarm {
+    /// When.
+    pub at: AlarmAt,
+    /// What it says (Chinese).
+    pub description: String,
+}
+
+/// The reminders of a duty starting at `start` (local, Asia/Shanghai): the evening before
+/// at `evening` (local), and `before` minutes before it (0 for none); `summary` names the
+/// duty in their text.
+pub fn reminders(
+    start: NaiveDateTime,
+    evening: Option<chrono::NaiveTime>,
+    before: u32,
+    summary: &str,
+) -> Vec<FeedAlarm> {
+    let mut out = Vec::new();
+    if let Some(t) = evening
+        && let Some(day_before) = start.date().pred_opt()
+    {
+        // Asia/Shanghai is UTC+8 all year.
+        let local = day_before.and_time(t);
+        out.push(FeedAlarm {
+            at: AlarmAt::At((local - chrono::Duration::hours(8)).and_utc()),
+            description: format!("明天{summary}"),
+        });
+    }
+    if before > 0 {
+        out.push(FeedAlarm {
+            at: AlarmAt::Before(chrono::Duration::minutes(i64::from(before))),
+            description: format!("{before}分钟后{summary}"),
+        });
+    }
+    out
 }
 
 /// A feed: calendar name, refresh interval, events.
@@ -116,6 +168,15 @@ pub fn write_calendar(name: &str, refresh_minutes: u32, events: &[FeedEvent]) ->
             // GEO is two floats separated by a semicolon, which must not be escaped.
             ev.append_property(Property::new("GEO", format!("{lat:.6};{lon:.6}")));
         }
+        if !e.cancelled {
+            for a in &e.alarms {
+                let trigger = match a.at {
+                    AlarmAt::Before(d) => Trigger::before_start(d),
+                    AlarmAt::At(t) => Trigger::from(t),
+                };
+                ev.alarm(Alarm::display(&a.description, trigger));
+            }
+        }
         cal.push(ev.done());
     }
     let text = cal.done().to_string().replacen(
@@ -152,6 +213,7 @@ mod tests {
             geo: Some((23.1291, 113.2644)),
             description: "电话：020-12345678\n请携带：律师执业证、身份证".into(),
             stamp: utc("2026-11-20T08:00:00Z"),
+            alarms: vec![],
         };
         let text = write_calendar("值班日历", 60, &[e]);
         for line in text.split("\r\n") {
@@ -182,5 +244,51 @@ mod tests {
             .unwrap();
         assert_eq!(cal.events.len(), 1);
         assert_eq!(cal.timezones.len(), 1);
+    }
+
+    #[test]
+    fn reminders_ring_the_evening_before_and_before_the_start_but_not_on_cancelled_duties() {
+        let t = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let start = t.and_hms_opt(9, 0, 0).unwrap();
+        let evening = chrono::NaiveTime::from_hms_opt(18, 0, 0);
+        let alarms = reminders(start, evening, 60, "看守所 上午值班");
+        assert_eq!(
+            alarms,
+            vec![
+                FeedAlarm {
+                    at: AlarmAt::At(utc("2026-12-06T10:00:00Z")),
+                    description: "明天看守所 上午值班".into(),
+                },
+                FeedAlarm {
+                    at: AlarmAt::Before(chrono::Duration::minutes(60)),
+                    description: "60分钟后看守所 上午值班".into(),
+                },
+            ]
+        );
+        assert!(reminders(start, None, 0, "x").is_empty());
+        let mut e = FeedEvent {
+            uid: "u2@zhiban".into(),
+            sequence: 0,
+            cancelled: false,
+            start,
+            end: t.and_hms_opt(12, 0, 0).unwrap(),
+            summary: "看守所 上午值班".into(),
+            location: String::new(),
+            geo: None,
+            description: String::new(),
+            stamp: utc("2026-12-01T00:00:00Z"),
+            alarms,
+        };
+        let text = write_calendar("值班", 60, std::slice::from_ref(&e)).replace("\r\n ", "");
+        assert_eq!(text.matches("BEGIN:VALARM").count(), 2, "{text}");
+        assert!(
+            text.contains("TRIGGER;VALUE=DATE-TIME:20261206T100000Z"),
+            "{text}"
+        );
+        assert!(text.contains("ACTION:DISPLAY"));
+        assert!(text.contains("TRIGGER;RELATED=START:-PT3600S"), "{text}");
+        e.cancelled = true;
+        let text = write_calendar("值班", 60, &[e]);
+        assert!(!text.contains("VALARM"), "no reminder of a cancelled duty");
     }
 }

@@ -27,3 +27,7 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_due ON notifications (status, next_attempt_at);
 CREATE INDEX notifications_by_centre ON notifications (centre_id, id);
 CREATE INDEX notifications_by_lawyer ON notifications (lawyer_id, id);
+-- Calendar reminders (VALARM in lawyers' feeds): the evening before a duty at this local
+-- time ('' for none), and this many minutes before it (0 for none).
+ALTER TABLE centre_policies ADD COLUMN reminder_evening TEXT NOT NULL DEFAULT '18:00';
+ALTER TABLE centre_policies ADD COLUMN reminder_before_minutes INTEGER NOT NULL DEFAULT 60;

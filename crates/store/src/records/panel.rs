@@ -45,6 +45,22 @@ pub struct CentrePolicy {
     /// as bids); otherwise (the default) the first valid claim wins.
     #[serde(default)]
     pub claims_picked: bool,
+    /// Lawyers' calendars remind them the evening before a duty at this local time
+    /// (`HH:MM`, default `18:00`; null for no such reminder).
+    #[serde(default = "default_reminder_evening")]
+    #[schema(value_type = Option<String>, example = "18:00")]
+    pub reminder_evening: Option<chrono::NaiveTime>,
+    /// ... and this many minutes before it starts (default 60, at most 1440; 0 for none).
+    #[serde(default = "default_reminder_before")]
+    pub reminder_before_minutes: u32,
+}
+
+fn default_reminder_evening() -> Option<chrono::NaiveTime> {
+    chrono::NaiveTime::from_hms_opt(18, 0, 0)
+}
+
+fn default_reminder_before() -> u32 {
+    60
 }
 
 fn default_leave_notice() -> u32 {
@@ -103,6 +119,8 @@ impl Default for CentrePolicy {
             position_retention_days: default_retention(),
             leave_notice_days: default_leave_notice(),
             claims_picked: false,
+            reminder_evening: default_reminder_evening(),
+            reminder_before_minutes: default_reminder_before(),
         }
     }
 }

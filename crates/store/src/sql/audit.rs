@@ -250,8 +250,8 @@ pub async fn get_policy(conn: &mut Conn, centre: &CentreId) -> Result<CentrePoli
     let row = sqlx::query(
         "SELECT swap_same_firm, swap_min_hours, swap_auto_approve, checkin_early_minutes, \
          late_grace_minutes, checkout_grace_minutes, min_presence_pct, max_plea_signings, \
-         presence_proof, position_retention_days, leave_notice_days, claims_picked \
-         FROM centre_policies \
+         presence_proof, position_retention_days, leave_notice_days, claims_picked, \
+         reminder_evening, reminder_before_minutes FROM centre_policies \
          WHERE centre_id = $1",
     )
     .bind(centre.as_str())
@@ -279,6 +279,20 @@ pub async fn get_policy(conn: &mut Conn, centre: &CentreId) -> Result<CentrePoli
             leave_notice_days: u32::try_from(r.try_get::<i64, _>("leave_notice_days")?)
                 .unwrap_or(3),
             claims_picked: r.try_get("claims_picked")?,
+            reminder_evening: {
+                let raw: String = r.try_get("reminder_evening")?;
+                if raw.is_empty() {
+                    None
+                } else {
+                    Some(
+                        chrono::NaiveTime::parse_from_str(&raw, "%H:%M").map_err(|e| {
+                            corrupt("centre_policies", centre.as_str(), e.to_string())
+                        })?,
+                    )
+                }
+            },
+            reminder_before_minutes: u32::try_from(r.try_get::<i64, _>("reminder_before_minutes")?)
+                .unwrap_or(60),
         },
     })
 }
@@ -294,8 +308,8 @@ pub async fn put_policy(
         "INSERT INTO centre_policies (centre_id, swap_same_firm, swap_min_hours, swap_auto_approve, \
          checkin_early_minutes, late_grace_minutes, checkout_grace_minutes, min_presence_pct, \
          max_plea_signings, presence_proof, position_retention_days, leave_notice_days, \
-         claims_picked) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         claims_picked, reminder_evening, reminder_before_minutes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
          ON CONFLICT(centre_id) DO UPDATE SET \
          swap_same_firm = excluded.swap_same_firm, swap_min_hours = excluded.swap_min_hours, \
          swap_auto_approve = excluded.swap_auto_approve, \
@@ -306,7 +320,8 @@ pub async fn put_policy(
          presence_proof = excluded.presence_proof, \
          position_retention_days = excluded.position_retention_days, \
          leave_notice_days = excluded.leave_notice_days, \
-         claims_picked = excluded.claims_picked",
+         claims_picked = excluded.claims_picked, reminder_evening = excluded.reminder_evening, \
+         reminder_before_minutes = excluded.reminder_before_minutes",
     )
     .bind(centre.as_str())
     .bind(p.swap_same_firm)
@@ -321,6 +336,12 @@ pub async fn put_policy(
     .bind(i64::from(p.position_retention_days))
     .bind(i64::from(p.leave_notice_days))
     .bind(p.claims_picked)
+    .bind(
+        p.reminder_evening
+            .map(|t| t.format("%H:%M").to_string())
+            .unwrap_or_default(),
+    )
+    .bind(i64::from(p.reminder_before_minutes))
     .execute(conn)
     .await?;
     Ok(())

@@ -11,7 +11,7 @@ use crate::records::*;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet};
-use zhiban_domain::notify::{DutyLine, roster_message};
+use zhiban_domain::notify::{DutyLine, Message, SwapStep, roster_message};
 use zhiban_domain::{CentreId, HalfDay, LawyerId, Role};
 
 const COLS: &str = "id, centre_id, lawyer_id, event, subject, body, link, idempotency_key, \
@@ -84,12 +84,17 @@ pub async fn roster_published(
         Some(p) => duties_of(&mut *conn, p).await?,
         None => Duties::new(),
     };
-    let names: BTreeMap<String, String> = sqlx::query("SELECT id, name FROM stations")
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
-        .collect::<Result<_, StoreError>>()?;
+    let names: BTreeMap<String, String> = sqlx::query(
+        "SELECT id, name FROM stations WHERE id IN \
+         (SELECT DISTINCT station_id FROM assignments WHERE version_id IN ($1, $2))",
+    )
+    .bind(version)
+    .bind(previous)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+    .collect::<Result<_, StoreError>>()?;
     let centre_name: String = sqlx::query_scalar("SELECT name FROM centres WHERE id = $1")
         .bind(centre.as_str())
         .fetch_optional(&mut *conn)
@@ -119,21 +124,121 @@ pub async fn roster_published(
         let Some(m) = roster_message(&centre_name, previous.is_none(), &added, &removed) else {
             continue;
         };
-        sqlx::query(
-            "INSERT INTO notifications (centre_id, lawyer_id, event, subject, body, link, \
-             idempotency_key, status, next_attempt_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, '/', $6, 'pending', $7, $7) \
-             ON CONFLICT (idempotency_key) DO NOTHING",
-        )
-        .bind(centre.as_str())
-        .bind(l)
-        .bind(event)
-        .bind(&m.subject)
-        .bind(&m.body)
-        .bind(format!("zhiban-roster-v{version}-{l}"))
-        .bind(to_instant(now))
-        .execute(&mut *conn)
+        let key = format!("zhiban-roster-v{version}-{l}");
+        insert(&mut *conn, centre, l, event, &m, &key, now).await?;
+    }
+    Ok(())
+}
+
+/// Writes message `m` to `lawyer` in the caller's transaction, once per `key`.
+pub async fn insert(
+    conn: &mut Conn,
+    centre: &CentreId,
+    lawyer: &str,
+    event: &str,
+    m: &Message,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO notifications (centre_id, lawyer_id, event, subject, body, link, \
+         idempotency_key, status, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, '/', $6, 'pending', $7, $7) \
+         ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(centre.as_str())
+    .bind(lawyer)
+    .bind(event)
+    .bind(&m.subject)
+    .bind(&m.body)
+    .bind(key)
+    .bind(to_instant(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Tells the lawyer of a decision on their leave request `r` (none for a withdrawal), in
+/// the caller's transaction.
+pub async fn leave_decided(
+    conn: &mut Conn,
+    r: &LeaveRequest,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    use zhiban_domain::leave_request::LeaveStatus;
+    let approved = match r.status {
+        LeaveStatus::Approved => true,
+        LeaveStatus::Rejected => false,
+        LeaveStatus::Requested | LeaveStatus::Withdrawn => return Ok(()),
+    };
+    let m = zhiban_domain::notify::leave_message(approved, r.from, r.to, r.half_day, &r.note);
+    let key = format!("zhiban-leave-{}-{}", r.id, r.status.code());
+    insert(
+        conn,
+        &r.centre_id,
+        r.lawyer_id.as_str(),
+        "leave_decided",
+        &m,
+        &key,
+        now,
+    )
+    .await
+}
+
+/// The name of station or lawyer `id` (`table` is `stations` or `lawyers`), or the id.
+async fn name_of(conn: &mut Conn, table: &str, id: &str) -> Result<String, StoreError> {
+    let sql = if table == "stations" {
+        "SELECT name FROM stations WHERE id = $1"
+    } else {
+        "SELECT name FROM lawyers WHERE id = $1"
+    };
+    Ok(sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .unwrap_or_else(|| id.to_string()))
+}
+
+/// Tells the lawyers of swap `id` of the step it has just taken (`offered`: the taker;
+/// `accepted`: the giver; approved or refused: both; withdrawn: the taker), in the
+/// caller's transaction.
+pub async fn swap_changed(conn: &mut Conn, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let Some(s) = super::swaps::get_swap(&mut *conn, id).await? else {
+        return Ok(());
+    };
+    let station = name_of(&mut *conn, "stations", s.station_id.as_str()).await?;
+    let giver = name_of(&mut *conn, "lawyers", s.from_lawyer.as_str()).await?;
+    let taker = name_of(&mut *conn, "lawyers", s.to_lawyer.as_str()).await?;
+    let centre: Option<String> = sqlx::query_scalar("SELECT centre_id FROM rosters WHERE id = $1")
+        .bind(s.roster_id)
+        .fetch_optional(&mut *conn)
         .await?;
+    let Some(centre) = centre.and_then(|c| CentreId::parse(&c).ok()) else {
+        return Ok(());
+    };
+    let duty = DutyLine {
+        date: s.date,
+        half_day: s.half_day,
+        station,
+        role: s.role,
+    };
+    let (to_giver, to_taker) = match s.status {
+        SwapStatus::Offered => (None, Some(SwapStep::Offered)),
+        SwapStatus::Accepted => (Some(SwapStep::Accepted), None),
+        SwapStatus::Approved => (Some(SwapStep::Approved), Some(SwapStep::Approved)),
+        SwapStatus::Rejected => (Some(SwapStep::Rejected), Some(SwapStep::Rejected)),
+        SwapStatus::Cancelled => (None, Some(SwapStep::Rejected)),
+    };
+    let code = s.status.code();
+    for (step, lawyer, other) in [
+        (to_giver, &s.from_lawyer, &taker),
+        (to_taker, &s.to_lawyer, &giver),
+    ] {
+        if let Some(step) = step {
+            let m = zhiban_domain::notify::swap_message(step, &duty, other, &s.note);
+            let key = format!("zhiban-swap-{id}-{code}-{lawyer}");
+            insert(&mut *conn, &centre, lawyer.as_str(), "swap", &m, &key, now).await?;
+        }
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 
 use super::{
     Backend, Conn, attendance, audit, calendar, centres, corrections, feeds, firms, jobs, lawyers,
-    leave_requests, ledger, open_duties, rosters, settings, stations, swaps,
+    leave_requests, ledger, notifications, open_duties, rosters, settings, stations, swaps,
 };
 use crate::backend::{Backend as _, WriteTx as _};
 use crate::prelude::*;
@@ -190,6 +190,7 @@ impl PanelStore for Backend {
     ) -> Result<LeaveRequest, StoreError> {
         let mut tx = self.write().await?;
         let r = leave_requests::decide(&mut tx, d).await?;
+        notifications::leave_decided(&mut tx, &r, d.now).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(r)
@@ -398,6 +399,7 @@ impl RosterStore for Backend {
     async fn create_swap(&self, s: &NewSwap, a: &Audit) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
         let id = swaps::insert_swap(&mut tx, s).await?;
+        notifications::swap_changed(&mut tx, id, chrono::Utc::now()).await?;
         let mut a = a.clone();
         a.target = format!("swap/{id}");
         audit::insert_audit(&mut tx, &a).await?;
@@ -530,6 +532,7 @@ impl RosterStore for Backend {
             None => None,
         };
         swaps::set_swap_status(&mut tx, id, from, to, &a.actor, version).await?;
+        notifications::swap_changed(&mut tx, id, chrono::Utc::now()).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(version)
