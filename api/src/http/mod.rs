@@ -13,7 +13,8 @@
 //!   [`duties`]: published duties; [`roster_export`]: a version as a spreadsheet (排班表);
 //! - [`swaps`]: lawyers hand duties to each other; [`swap_candidates`]: who could take one;
 //!   [`leave`]: leave requests and their decisions; [`open_duties`]: posts opened for
-//!   claiming, and [`open_bids`]: coordinators picking among claimants;
+//!   claiming, [`open_bids`]: coordinators picking among claimants, and [`open_claims`]:
+//!   taking a post under the rules;
 //! - [`checkins`]: check-in, check-out, manual entries, approvals and excuses;
 //!   [`attendance`]: every duty's state; [`presence`]: station displays and codes;
 //!   [`poster`]: a station's printable check-in QR poster;
@@ -46,6 +47,7 @@ pub(crate) mod leave;
 pub(crate) mod ledger;
 pub(crate) mod notifications;
 pub(crate) mod open_bids;
+pub(crate) mod open_claims;
 pub(crate) mod open_duties;
 pub(crate) mod out;
 pub(crate) mod panel;

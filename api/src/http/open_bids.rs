@@ -7,7 +7,8 @@
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Body, Path};
-use crate::http::open_duties::{Claimed, OpenDutyOut, claimant, out, take_post};
+use crate::http::open_claims::take_post;
+use crate::http::open_duties::{Claimed, OpenDutyOut, claimant, out};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
