@@ -1,4 +1,4 @@
-// Over the ~600-line sizing rule on purpose: the seven aggregate traits are the store's whole contract, kept together so one file reads as the API of persistence.
+// Over the ~600-line sizing rule on purpose: the eight aggregate traits are the store's whole contract, kept together so one file reads as the API of persistence.
 //! zhiban-store: persistence behind one [`Store`] trait.
 //!
 //! [`Store`] is the sum of one trait per aggregate, so that each reads as a unit and a
