@@ -25,7 +25,8 @@ ensure_system_packages() {
 
 # Python tools the tests use as independent checkers (the OpenAPI validator, the icalendar
 # package as a calendar client, schemathesis to fuzz the API, openpyxl as an independent
-# spreadsheet program editing the panel workbook), in a venv
+# spreadsheet program editing the panel workbook, aiosmtpd as a real SMTP server receiving
+# notification e-mail), in a venv
 # under target/ so nothing is installed system-wide. Exports ZHIBAN_PYTHON for the tests.
 ensure_python_tools() {
   local venv=target/pytools
@@ -33,11 +34,11 @@ ensure_python_tools() {
     echo "==> creating $venv"
     python3 -m venv "$venv"
   fi
-  if ! "$venv/bin/python" -c "import openapi_spec_validator, icalendar, schemathesis, openpyxl" >/dev/null 2>&1; then
+  if ! "$venv/bin/python" -c "import openapi_spec_validator, icalendar, schemathesis, openpyxl, aiosmtpd" >/dev/null 2>&1; then
     echo "==> installing Python test tools into $venv"
     "$venv/bin/python" -m pip install -q --disable-pip-version-check \
       "openapi-spec-validator>=0.7,<0.9" "icalendar>=5,<8" "schemathesis>=4.32,<5" \
-      "openpyxl>=3.1,<4"
+      "openpyxl>=3.1,<4" "aiosmtpd>=1.4,<2"
   fi
   ZHIBAN_PYTHON="$PWD/$venv/bin/python"
   export ZHIBAN_PYTHON

@@ -100,6 +100,8 @@ pub struct AppState {
     pub accounts: Arc<accounts::Accounts>,
     /// When this process last noted each token's use.
     pub token_uses: Arc<auth::TokenUses>,
+    /// Notification channels: the server's, the key of centres' secrets, allowed hosts.
+    pub notify: Arc<notify::Config>,
 }
 
 /// A source of the current instant.
@@ -120,6 +122,7 @@ impl AppState {
             wrong_codes: Arc::default(),
             accounts: Arc::default(),
             token_uses: Arc::default(),
+            notify: Arc::new(notify::Config::default()),
         }
     }
 

@@ -148,7 +148,7 @@ pub(crate) async fn run(args: ServeArgs, out: &mut (dyn Write + Send)) -> anyhow
             ),
         );
     }
-    let state = crate::startup::state(
+    let mut state = crate::startup::state(
         store,
         &crate::startup::Options {
             job_lease: Duration::from_secs(job_lease_seconds.max(1)),
@@ -171,24 +171,16 @@ pub(crate) async fn run(args: ServeArgs, out: &mut (dyn Write + Send)) -> anyhow
         out,
         format_args!("job worker {} started", state.jobs.worker),
     );
-    let channel = crate::notify::channel_from_env()?;
-    say(
-        out,
-        format_args!(
-            "notifications: {}",
-            if channel.is_some() {
-                "sent to the webhook of ZHIBAN_WEBHOOK_URL"
-            } else {
-                "in-page inbox only (no ZHIBAN_WEBHOOK_URL)"
-            }
-        ),
-    );
+    let config = crate::notify::Config::from_env(key_file(&db.database_url).as_deref())?;
+    say(out, format_args!("{}", config.describe()));
+    state.notify = std::sync::Arc::new(config);
     crate::notify::Dispatcher::new(
         state.store.clone(),
-        channel,
+        state.notify.clone(),
         format!("{}-notify", state.jobs.worker),
     )
     .start();
+    crate::notify::alerts::start(&state);
     let limits = crate::serve::Limits {
         header_read: Duration::from_secs(header_read_timeout_seconds.max(1)),
         ..crate::serve::Limits::default()
@@ -202,4 +194,17 @@ pub(crate) async fn run(args: ServeArgs, out: &mut (dyn Write + Send)) -> anyhow
     .await?;
     say(out, format_args!("zhiban stopped"));
     Ok(())
+}
+
+/// Where the key of channel secrets is kept by default: beside an embedded database file
+/// (`<file>.key`); none for PostgreSQL or a database in memory (set ZHIBAN_SECRET_KEY).
+fn key_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path.contains(":memory:") {
+        return None;
+    }
+    Some(std::path::PathBuf::from(format!("{path}.key")))
 }

@@ -64,8 +64,9 @@ fn message(n: Notification, staff: bool) -> MessageOut {
     }
 }
 
-/// The notification log of the caller's centres (coordinators and admins), or a lawyer's
-/// own inbox (the messages, without how they were delivered); newest first.
+/// The notification log of the caller's centres (coordinators and admins: every message,
+/// reminders scheduled for later included), or a lawyer's own inbox, or finance staff's
+/// (the messages due by now, without how they were delivered); newest first.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(NotificationFilter),
     responses((status = 200, body = Vec<MessageOut>), (status = 400, body = crate::error::Problem),
         (status = 403, body = crate::error::Problem)))]
@@ -83,11 +84,20 @@ async fn list_notifications(
         .as_deref()
         .map(|s| NotificationStatus::parse(s).map_err(|m| ApiError::field("status", m)))
         .transpose()?;
-    let staff = who.role() != TokenRole::Lawyer;
+    let staff = matches!(who.role(), TokenRole::Admin | TokenRole::Coordinator);
     let q = match who.lawyer() {
-        Some(me) if !staff => NotificationQuery {
+        // An inbox shows what is due: tomorrow's reminders wait for their time.
+        Some(me) if who.role() == TokenRole::Lawyer => NotificationQuery {
             lawyer: Some(me.clone()),
             status,
+            due_by: Some(state.now()),
+            ..NotificationQuery::default()
+        },
+        _ if who.role() == TokenRole::Finance => NotificationQuery {
+            centres: who.centre_scope(),
+            audience: Some("finance"),
+            status,
+            due_by: Some(state.now()),
             ..NotificationQuery::default()
         },
         _ => {
@@ -130,7 +140,7 @@ async fn retry(
     Ok(Json(
         state
             .store
-            .retry_notification(id, chrono::Utc::now(), &audit)
+            .retry_notification(id, state.now(), &audit)
             .await?,
     ))
 }

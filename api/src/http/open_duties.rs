@@ -273,7 +273,9 @@ async fn open_duty(
             ));
         }
     }
+    let offers = offers(&state, &ds, &st, &r, &current.assignments);
     let new = NewOpenDuty {
+        offers,
         roster_id: roster.id,
         centre_id: st.centre_id.clone(),
         station_id: st.id.clone(),
@@ -299,6 +301,66 @@ async fn open_duty(
         .await?
         .ok_or_else(|| ApiError::not_found("open duty", id))?;
     Ok((StatusCode::CREATED, Json(out(d, &ds))))
+}
+
+/// The messages offering a new open duty to the lawyers who could take it: active, in the
+/// centre's pool, fit by the panel's rules and available, and not on duty that half-day.
+fn offers(
+    state: &AppState,
+    ds: &zhiban_domain::Dataset,
+    st: &zhiban_domain::Station,
+    r: &OpenRequest,
+    current: &[Assignment],
+) -> Vec<zhiban_store::NewNotification> {
+    let pool = zhiban_domain::problem::pool_of(ds, &st.centre_id);
+    let fit = Fitness::new(ds);
+    let busy: std::collections::BTreeSet<&LawyerId> = current
+        .iter()
+        .filter(|a| a.date == r.date && a.half_day == r.half_day)
+        .map(|a| &a.lawyer_id)
+        .collect();
+    let line = zhiban_domain::notify::DutyLine {
+        date: r.date,
+        half_day: r.half_day,
+        station: st.name.clone(),
+        role: Role::Primary,
+    };
+    let m = zhiban_domain::notify_text::open_duty_message(&line, r.note.trim());
+    let now = state.now();
+    ds.lawyers
+        .iter()
+        .filter(|l| l.active && pool.contains(&l.home_centre_id) && !busy.contains(&l.id))
+        .filter(|l| {
+            fit.check(&Assignment {
+                date: r.date,
+                half_day: r.half_day,
+                station_id: st.id.clone(),
+                lawyer_id: l.id.clone(),
+                role: Role::Primary,
+            })
+            .is_none()
+        })
+        .map(|l| zhiban_store::NewNotification {
+            centre_id: st.centre_id.clone(),
+            lawyer_id: Some(l.id.clone()),
+            audience: "lawyer",
+            event: "open_duty_offered".into(),
+            subject: m.subject.clone(),
+            body: m.body.clone(),
+            link: zhiban_domain::notify_text::link_of("open_duty_offered").into(),
+            idempotency_key: format!(
+                "zhiban-open-{}-{}-{}-{}-{}",
+                st.id,
+                r.date,
+                r.half_day.code(),
+                now.timestamp_micros(),
+                l.id
+            ),
+            due: now,
+            expires_at: None,
+            urgent: false,
+        })
+        .collect()
 }
 
 /// Which open duties.

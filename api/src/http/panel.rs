@@ -169,6 +169,18 @@ async fn put_policy(
             1440,
             "at most 1440 minutes (a day)",
         ),
+        (
+            "alert_late_minutes",
+            policy.alert_late_minutes,
+            240,
+            "at most 240 minutes",
+        ),
+        (
+            "alert_uncovered_days",
+            policy.alert_uncovered_days,
+            30,
+            "at most 30 days",
+        ),
     ] {
         if value > max {
             return Err(ApiError::invalid(field, what));
@@ -367,11 +379,13 @@ async fn get_lawyer(
     Ok(Json(shown(&who, &lawyer_of(&state, &who, &id).await?.1)))
 }
 
-/// A lawyer as `who` is shown them: without the phone number unless their work needs it.
+/// A lawyer as `who` is shown them: without the phone number and e-mail address unless
+/// their work needs them.
 fn shown(who: &Principal, l: &Lawyer) -> Lawyer {
     let mut l = l.clone();
     if !who.sees_phones() {
         l.phone = String::new();
+        l.email = String::new();
     }
     l
 }

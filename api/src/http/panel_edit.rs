@@ -458,6 +458,8 @@ pub(crate) struct LawyerPatch {
     name: Option<String>,
     /// Mobile phone.
     phone: Option<String>,
+    /// E-mail address for notifications ('' for none).
+    email: Option<String>,
     /// Firm.
     firm_id: Option<FirmId>,
     /// The centre whose panel they are on.
@@ -488,6 +490,7 @@ impl LawyerPatch {
         set!(
             name,
             phone,
+            email,
             firm_id,
             home_centre_id,
             licence_date,

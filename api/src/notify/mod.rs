@@ -13,15 +13,27 @@
 //! taken by another. Leases compare the processes' clocks: keep them in time (NTP), as a
 //! clock ahead by a minute or more could take another process's rows early.
 //!
-//! Channels: [`webhook::Webhook`], a generic JSON webhook signed with HMAC-SHA256 (for a
-//! city's own SMS or WeChat gateway), configured for the whole server by
-//! `ZHIBAN_WEBHOOK_URL` and `ZHIBAN_WEBHOOK_SECRET` (or `ZHIBAN_WEBHOOK_SECRET_FILE`).
+//! Channels, behind [`Channel`]: e-mail over SMTP, SMS through an HTTP gateway, the
+//! 企业微信 and 钉钉 group robots ([`channels`]), and a generic JSON webhook signed with
+//! HMAC-SHA256 ([`webhook`]). A centre configures its own (`/centres/{id}/channels`,
+//! secrets sealed by [`secret::SecretBox`]); a district without its own uses its parent's,
+//! and a centre with none uses the server's defaults from the environment
+//! (`ZHIBAN_SMTP_URL` and `ZHIBAN_SMTP_FROM`, `ZHIBAN_WEBHOOK_URL`; see [`Config::from_env`]).
+//! Which channels a message takes is `zhiban_domain::notify_route`: a lawyer's choice per
+//! kind of event, SMS held through their quiet hours unless today's duties changed; the
+//! centre's group robots and webhook for messages to its staff.
 
+pub mod alerts;
+pub mod channels;
+pub mod secret;
 pub mod webhook;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use zhiban_store::{Notification, Store};
+use zhiban_domain::notify_route::{Personal, Route, route_lawyer, route_staff};
+use zhiban_domain::{Centre, CentreId};
+use zhiban_store::{CentreChannel, Finish, Notification, Store};
 
 /// How long a leased message is held before another dispatcher may take it.
 pub const LEASE: chrono::Duration = chrono::Duration::seconds(120);
@@ -32,31 +44,345 @@ pub const SEND_TIMEOUT: chrono::Duration = chrono::Duration::seconds(10);
 /// How often a dispatcher looks for due messages.
 pub const EVERY: Duration = Duration::from_secs(5);
 
+/// Who a message goes to outside the page.
+#[derive(Debug, Clone, Default)]
+pub struct Recipient {
+    /// E-mail address ('' for none).
+    pub email: String,
+    /// Mobile phone ('' for none).
+    pub phone: String,
+}
+
 /// Where a message goes out.
 #[async_trait::async_trait]
 pub trait Channel: Send + Sync {
     /// The channel's name, recorded on each message it sent (`webhook`, `email`, ...).
     fn name(&self) -> &'static str;
-    /// Sends `n`; an error says why it failed (kept on the message).
-    async fn send(&self, n: &Notification) -> Result<(), String>;
+    /// Sends `n` to `to` (group channels ignore it); an error says why it failed (kept on
+    /// the message).
+    async fn send(&self, n: &Notification, to: &Recipient) -> Result<(), String>;
+}
+
+/// The kinds of channel a centre may configure.
+pub const KINDS: [&str; 5] = ["email", "sms", "webhook", "wecom", "dingtalk"];
+
+/// The server's notification settings: its default channels, the key of stored secrets,
+/// the group robots' services, and which hosts centres may point channels at.
+pub struct Config {
+    /// The server's own channels (`email`, `webhook`), used where a centre has none.
+    pub server: BTreeMap<&'static str, Arc<dyn Channel>>,
+    /// The key of centres' channel secrets (none: they cannot store any).
+    pub secrets: Option<Arc<secret::SecretBox>>,
+    /// The page's public address, for links in messages ('' for none).
+    pub public_url: String,
+    /// 企业微信's robot send URL.
+    pub wecom_base: String,
+    /// 钉钉's robot send URL.
+    pub dingtalk_base: String,
+    /// Hosts centres may send to (SMTP, SMS gateways, webhooks); none: any.
+    pub allow_hosts: Option<Vec<String>>,
+    /// The HTTP client of every HTTP channel (no redirects, [`SEND_TIMEOUT`]).
+    pub client: reqwest::Client,
+    /// Alerts this process has decided already (a day's uncovered posts, a month's
+    /// readiness), so the minute's look stays cheap.
+    pub looked: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Test messages per centre in the current minute.
+    pub tests: std::sync::Mutex<BTreeMap<CentreId, (i64, u32)>>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        crate::tls::install_crypto_provider();
+        Self {
+            server: BTreeMap::new(),
+            secrets: None,
+            public_url: String::new(),
+            wecom_base: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send".into(),
+            dingtalk_base: "https://oapi.dingtalk.com/robot/send".into(),
+            allow_hosts: None,
+            client: http_client(),
+            looked: Default::default(),
+            tests: Default::default(),
+        }
+    }
+}
+
+/// The HTTP client of the channels.
+pub fn http_client() -> reqwest::Client {
+    crate::tls::install_crypto_provider();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(SEND_TIMEOUT.num_seconds().unsigned_abs()))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client with rustls")
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// `NAME`, or the contents of the file `NAME_FILE`.
+fn env_or_file(name: &str) -> anyhow::Result<Option<String>> {
+    if let Some(v) = env(name) {
+        return Ok(Some(v));
+    }
+    match env(&format!("{name}_FILE")) {
+        Some(path) => Ok(Some(
+            std::fs::read_to_string(&path)
+                .map_err(|e| anyhow::anyhow!("{name}_FILE {path}: {e}"))?
+                .trim()
+                .to_string(),
+        )),
+        None => Ok(None),
+    }
+}
+
+impl Config {
+    /// From the environment: `ZHIBAN_SMTP_URL` (`smtp://[user[:pass]@]host:port`, with
+    /// `?tls=required` for STARTTLS, or `smtps://` for TLS), `ZHIBAN_SMTP_FROM` and
+    /// `ZHIBAN_SMTP_PASSWORD[_FILE]`; `ZHIBAN_WEBHOOK_URL` and `ZHIBAN_WEBHOOK_SECRET[_FILE]`;
+    /// `ZHIBAN_PUBLIC_URL`; `ZHIBAN_CHANNEL_HOSTS` (comma-separated); `ZHIBAN_WECOM_URL`
+    /// and `ZHIBAN_DINGTALK_URL` (the robots' services, for a proxy); the secrets' key
+    /// (see [`secret`]), or `key_file` created when given.
+    pub fn from_env(key_file: Option<&std::path::Path>) -> anyhow::Result<Self> {
+        let mut c = Config {
+            public_url: env("ZHIBAN_PUBLIC_URL").unwrap_or_default(),
+            secrets: secret::SecretBox::from_env(key_file)?.map(Arc::new),
+            allow_hosts: env("ZHIBAN_CHANNEL_HOSTS").map(|h| {
+                h.split(',')
+                    .map(|s| s.trim().to_ascii_lowercase())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            }),
+            ..Config::default()
+        };
+        if let Some(u) = env("ZHIBAN_WECOM_URL") {
+            c.wecom_base = u;
+        }
+        if let Some(u) = env("ZHIBAN_DINGTALK_URL") {
+            c.dingtalk_base = u;
+        }
+        if let Some(url) = env("ZHIBAN_SMTP_URL") {
+            let from = env("ZHIBAN_SMTP_FROM")
+                .ok_or_else(|| anyhow::anyhow!("ZHIBAN_SMTP_URL needs ZHIBAN_SMTP_FROM"))?;
+            let password = env_or_file("ZHIBAN_SMTP_PASSWORD")?;
+            let email =
+                channels::Email::new(&url, &from, password.as_deref(), &c.public_url)?;
+            c.server.insert("email", Arc::new(email));
+        }
+        if let Some(url) = env("ZHIBAN_WEBHOOK_URL") {
+            let secret = env_or_file("ZHIBAN_WEBHOOK_SECRET")?.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "ZHIBAN_WEBHOOK_URL needs ZHIBAN_WEBHOOK_SECRET or ZHIBAN_WEBHOOK_SECRET_FILE"
+                )
+            })?;
+            c.server
+                .insert("webhook", Arc::new(webhook::Webhook::new(&url, &secret)?));
+        }
+        Ok(c)
+    }
+
+    /// A line for the server's start: where messages go.
+    pub fn describe(&self) -> String {
+        let server: Vec<&str> = self.server.keys().copied().collect();
+        format!(
+            "notifications: server channels {}; centres' channel secrets {}",
+            if server.is_empty() {
+                "none (in-page inbox, and centres' own channels)".to_string()
+            } else {
+                server.join(", ")
+            },
+            if self.secrets.is_some() {
+                "encrypted with the server key"
+            } else {
+                "unavailable (no ZHIBAN_SECRET_KEY)"
+            }
+        )
+    }
+
+    /// Whether `centre` may send another test message at `now` (at most `per_minute`).
+    pub fn allow_test(
+        &self,
+        centre: &CentreId,
+        now: chrono::DateTime<chrono::Utc>,
+        per_minute: u32,
+    ) -> bool {
+        let Ok(mut t) = self.tests.lock() else {
+            return false;
+        };
+        let minute = now.timestamp() / 60;
+        let e = t.entry(centre.clone()).or_insert((minute, 0));
+        if e.0 != minute {
+            *e = (minute, 0);
+        }
+        e.1 += 1;
+        e.1 <= per_minute
+    }
+
+    /// Whether a centre may send to `host`.
+    pub fn host_allowed(&self, host: &str) -> bool {
+        self.allow_hosts
+            .as_ref()
+            .is_none_or(|l| l.iter().any(|h| h.eq_ignore_ascii_case(host)))
+    }
+
+    /// The channel configured by `c`, or why it cannot be used.
+    pub fn build(&self, c: &CentreChannel) -> Result<Arc<dyn Channel>, String> {
+        let secrets: serde_json::Map<String, serde_json::Value> = if c.secret.is_empty() {
+            serde_json::Map::new()
+        } else {
+            let key = self
+                .secrets
+                .as_ref()
+                .ok_or("the server has no secret key: the channel's secret cannot be read")?;
+            let plain = key
+                .open(&secret_context(&c.centre_id, &c.kind), &c.secret)
+                .ok_or("the channel's secret does not open with the server key")?;
+            serde_json::from_str(&plain).map_err(|_| "the channel's secret is damaged")?
+        };
+        let text = |m: &serde_json::Map<String, serde_json::Value>, k: &str| {
+            m.get(k)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        let settings = c.settings.as_object().cloned().unwrap_or_default();
+        let e = |e: anyhow::Error| e.to_string();
+        Ok(match c.kind.as_str() {
+            "email" => {
+                let password = text(&secrets, "password");
+                Arc::new(
+                    channels::Email::new(
+                        &text(&settings, "url"),
+                        &text(&settings, "from"),
+                        Some(password.as_str()).filter(|p| !p.is_empty()),
+                        &self.public_url,
+                    )
+                    .map_err(e)?,
+                )
+            }
+            "sms" => Arc::new(
+                channels::Sms::new(
+                    &text(&settings, "url"),
+                    &text(&settings, "template"),
+                    &text(&secrets, "credential"),
+                    self.client.clone(),
+                    &self.public_url,
+                )
+                .map_err(e)?,
+            ),
+            "webhook" => Arc::new(
+                webhook::Webhook::new(&text(&settings, "url"), &text(&secrets, "secret"))
+                    .map_err(e)?,
+            ),
+            "wecom" => Arc::new(
+                channels::Robot::new(
+                    "wecom",
+                    &self.wecom_base,
+                    &text(&secrets, "key"),
+                    None,
+                    self.client.clone(),
+                    &self.public_url,
+                )
+                .map_err(e)?,
+            ),
+            "dingtalk" => Arc::new(
+                channels::Robot::new(
+                    "dingtalk",
+                    &self.dingtalk_base,
+                    &text(&secrets, "access_token"),
+                    Some(text(&secrets, "sign_secret")).filter(|s| !s.is_empty()),
+                    self.client.clone(),
+                    &self.public_url,
+                )
+                .map_err(e)?,
+            ),
+            other => return Err(format!("unknown channel kind {other}")),
+        })
+    }
+
+    /// The channels of `centre` by kind: its own (or its nearest ancestor's, kind by kind;
+    /// a disabled one turns the kind off), then the server's for kinds none configured.
+    pub async fn channels_for(
+        &self,
+        store: &dyn Store,
+        centre: &CentreId,
+        centres: &[Centre],
+    ) -> Result<BTreeMap<String, Arc<dyn Channel>>, String> {
+        let mut out = BTreeMap::new();
+        let mut decided = std::collections::BTreeSet::new();
+        let mut at = Some(centre.clone());
+        let mut hops = 0;
+        while let Some(c) = at.take() {
+            for ch in store.centre_channels(&c).await.map_err(|e| e.to_string())? {
+                if !decided.insert(ch.kind.clone()) || !ch.enabled {
+                    continue;
+                }
+                match self.build(&ch) {
+                    Ok(built) => {
+                        out.insert(ch.kind.clone(), built);
+                    }
+                    Err(e) => tracing::warn!(centre = %c, kind = %ch.kind, error = %e, "a channel cannot be used"),
+                }
+            }
+            hops += 1;
+            at = centres
+                .iter()
+                .find(|x| x.id == c)
+                .and_then(|x| x.parent_id.clone())
+                .filter(|_| hops < 16);
+        }
+        for (kind, ch) in &self.server {
+            if !decided.contains(*kind) {
+                out.insert((*kind).to_string(), ch.clone());
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The associated data a centre's channel secret is sealed with.
+pub fn secret_context(centre: &CentreId, kind: &str) -> String {
+    format!("zhiban-channel/{centre}/{kind}")
 }
 
 /// A dispatcher of the outbox.
 pub struct Dispatcher {
     store: Arc<dyn Store>,
-    channel: Option<Arc<dyn Channel>>,
+    config: Arc<Config>,
     /// This dispatcher's name in leases.
     pub owner: String,
 }
 
+/// What one message's delivery came to.
+struct Outcome {
+    delivered: Vec<String>,
+    errors: Vec<String>,
+    held_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 impl Dispatcher {
-    /// A dispatcher sending over `channel` (none: inbox only), named `owner` in leases.
-    pub fn new(store: Arc<dyn Store>, channel: Option<Arc<dyn Channel>>, owner: String) -> Self {
+    /// A dispatcher with the server's and centres' channels of `config`, named `owner` in
+    /// leases.
+    pub fn new(store: Arc<dyn Store>, config: Arc<Config>, owner: String) -> Self {
         Self {
             store,
-            channel,
+            config,
             owner,
         }
+    }
+
+    /// A dispatcher whose only server channel is `channel` (a webhook, in tests).
+    pub fn with_channel(
+        store: Arc<dyn Store>,
+        channel: Option<Arc<dyn Channel>>,
+        owner: String,
+    ) -> Self {
+        let mut config = Config::default();
+        if let Some(c) = channel {
+            config.server.insert("webhook", c);
+        }
+        Self::new(store, Arc::new(config), owner)
     }
 
     /// Sends the messages due at `now`, one batch; how many were leased.
@@ -66,56 +392,142 @@ impl Dispatcher {
             .lease_notifications(&self.owner, now, now + LEASE, BATCH)
             .await
             .map_err(|e| e.to_string())?;
+        if leased.is_empty() {
+            return Ok(0);
+        }
         let started = chrono::Utc::now();
+        let centres = self.store.list_centres().await.map_err(|e| e.to_string())?;
+        let mut by_centre: BTreeMap<CentreId, BTreeMap<String, Arc<dyn Channel>>> =
+            BTreeMap::new();
         for n in &leased {
-            // A row whose lease could run out during its send is left for the lease to
+            // A row whose lease could run out during its sends is left for the lease to
             // expire: another dispatcher must never take a row this one is still sending.
-            if chrono::Utc::now() + SEND_TIMEOUT * 2 > started.max(now) + LEASE {
-                tracing::warn!(
-                    id = n.id,
-                    "a notification is left for a later batch (slow channel)"
-                );
+            if chrono::Utc::now() + SEND_TIMEOUT * 3 > started.max(now) + LEASE {
+                tracing::warn!(id = n.id, "a notification is left for a later batch (slow channel)");
                 break;
             }
-            let outcome = match &self.channel {
-                None => Ok("inbox"),
-                Some(c) => match c.send(n).await {
-                    Ok(()) => Ok(c.name()),
-                    Err(e) => Err(e),
-                },
-            };
-            let finished = match &outcome {
-                Ok(channel) => Ok(*channel),
-                // The wait counts from the failure, not from the batch's start.
-                Err(e) => Err((
-                    e.as_str(),
-                    zhiban_domain::notify::next_attempt(
-                        n.attempts + 1,
-                        now + (chrono::Utc::now() - started),
-                    ),
-                )),
-            };
-            let held = self
-                .store
-                .finish_notification(
-                    n.id,
-                    &self.owner,
-                    finished,
-                    now + (chrono::Utc::now() - started),
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-            if let Err(e) = &outcome {
-                tracing::warn!(id = n.id, attempts = n.attempts + 1, error = %e, "a notification failed");
+            if !by_centre.contains_key(&n.centre_id) {
+                let chans = self
+                    .config
+                    .channels_for(self.store.as_ref(), &n.centre_id, &centres)
+                    .await?;
+                by_centre.insert(n.centre_id.clone(), chans);
             }
-            if !held {
-                tracing::warn!(
-                    id = n.id,
-                    "a notification's lease expired before it was marked"
-                );
-            }
+            let chans = &by_centre[&n.centre_id];
+            let at = now + (chrono::Utc::now() - started);
+            let outcome = self.deliver(n, chans, &centres, at).await;
+            self.finish(n, outcome, now + (chrono::Utc::now() - started))
+                .await?;
         }
         Ok(leased.len())
+    }
+
+    /// Which channels `n` takes at `now`, sent.
+    async fn deliver(
+        &self,
+        n: &Notification,
+        chans: &BTreeMap<String, Arc<dyn Channel>>,
+        centres: &[Centre],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Outcome {
+        let delivered: Vec<&str> = n.delivered.split(',').filter(|s| !s.is_empty()).collect();
+        let mut to = Recipient::default();
+        let route: Route = if n.audience == "lawyer" {
+            let (prefs, contact) = match &n.lawyer_id {
+                Some(id) => (
+                    self.store.notification_prefs(id).await.unwrap_or_default(),
+                    self.store.lawyer_contact(id).await.ok().flatten(),
+                ),
+                None => Default::default(),
+            };
+            if let Some((email, phone)) = contact {
+                to.email = email;
+                to.phone = phone;
+            }
+            let mut reachable = Vec::new();
+            if !to.email.is_empty() && chans.contains_key("email") {
+                reachable.push(Personal::Email);
+            }
+            if !to.phone.is_empty() && chans.contains_key("sms") {
+                reachable.push(Personal::Sms);
+            }
+            let broadcast: Vec<&str> = chans.keys().filter(|k| *k == "webhook").map(String::as_str).collect();
+            let tz = centres
+                .iter()
+                .find(|c| c.id == n.centre_id)
+                .map_or(zhiban_domain::DEFAULT_TIME_ZONE, |c| c.time_zone);
+            let local = now.with_timezone(&tz).naive_local();
+            let expired = n.expires_at.is_some_and(|e| now >= e);
+            let r = route_lawyer(&prefs, &n.event, &reachable, &broadcast, &delivered, local, n.urgent, expired);
+            // Held until a local time: as the UTC instant (naive) for the outbox.
+            let held_until = r.held_until.and_then(|t| {
+                use chrono::TimeZone as _;
+                tz.from_local_datetime(&t)
+                    .earliest()
+                    .map(|t| t.naive_utc())
+            });
+            Route {
+                now: r.now,
+                held_until,
+            }
+        } else {
+            let kinds: Vec<&str> = chans.keys().map(String::as_str).collect();
+            route_staff(&kinds, &delivered)
+        };
+        let mut out = Outcome {
+            delivered: delivered.iter().map(|s| (*s).to_string()).collect(),
+            errors: Vec::new(),
+            held_until: route.held_until.map(|t| t.and_utc()),
+        };
+        for kind in &route.now {
+            let Some(ch) = chans.get(kind) else { continue };
+            match ch.send(n, &to).await {
+                Ok(()) => out.delivered.push(kind.clone()),
+                Err(e) => out.errors.push(e),
+            }
+        }
+        out
+    }
+
+    async fn finish(
+        &self,
+        n: &Notification,
+        o: Outcome,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), String> {
+        let delivered = o.delivered.join(",");
+        let error = o.errors.join("; ");
+        let finish = if !o.errors.is_empty() {
+            // The wait counts from the failure, not from the batch's start.
+            Finish::Failed {
+                error: &error,
+                next: zhiban_domain::notify::next_attempt(n.attempts + 1, now),
+                delivered: &delivered,
+            }
+        } else if let Some(until) = o.held_until {
+            Finish::Held {
+                until,
+                delivered: &delivered,
+            }
+        } else if delivered.is_empty() {
+            Finish::Sent { channels: "inbox" }
+        } else {
+            Finish::Sent {
+                channels: &delivered,
+            }
+        };
+        let held = self
+            .store
+            .finish_notification(n.id, &self.owner, finish, now)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !o.errors.is_empty() {
+            tracing::warn!(id = n.id, attempts = n.attempts + 1, error = %error, "a notification failed");
+        }
+        if !held {
+            tracing::warn!(id = n.id, "a notification's lease expired before it was marked");
+        }
+        Ok(())
     }
 
     /// Runs for good: a batch every [`EVERY`] (at once again while batches come full).
@@ -131,25 +543,4 @@ impl Dispatcher {
             }
         });
     }
-}
-
-/// The server-wide outside channel from the environment, if configured.
-pub fn channel_from_env() -> anyhow::Result<Option<Arc<dyn Channel>>> {
-    let Ok(url) = std::env::var("ZHIBAN_WEBHOOK_URL") else {
-        return Ok(None);
-    };
-    let secret = match (
-        std::env::var("ZHIBAN_WEBHOOK_SECRET"),
-        std::env::var("ZHIBAN_WEBHOOK_SECRET_FILE"),
-    ) {
-        (Ok(s), _) => s,
-        (_, Ok(path)) => std::fs::read_to_string(&path)
-            .map_err(|e| anyhow::anyhow!("ZHIBAN_WEBHOOK_SECRET_FILE {path}: {e}"))?
-            .trim()
-            .to_string(),
-        _ => anyhow::bail!(
-            "ZHIBAN_WEBHOOK_URL needs ZHIBAN_WEBHOOK_SECRET or ZHIBAN_WEBHOOK_SECRET_FILE"
-        ),
-    };
-    Ok(Some(Arc::new(webhook::Webhook::new(&url, &secret)?)))
 }

@@ -4,7 +4,7 @@
 //! signature, refuses old timestamps, and drops repeats by the key. Any 2xx answer is
 //! success; anything else, or no answer within ten seconds, is a failure retried later.
 
-use super::Channel;
+use super::{Channel, Recipient};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zhiban_store::Notification;
@@ -79,7 +79,7 @@ impl Channel for Webhook {
         "webhook"
     }
 
-    async fn send(&self, n: &Notification) -> Result<(), String> {
+    async fn send(&self, n: &Notification, _to: &Recipient) -> Result<(), String> {
         let body = serde_json::to_vec(&payload(n)).map_err(|e| e.to_string())?;
         let timestamp = chrono::Utc::now().timestamp();
         let res = self

@@ -197,7 +197,7 @@ async fn the_dispatcher_signs_retries_and_a_dead_letter_is_sent_again(backend: B
     let (_, lawyers) = published(&t, &coord).await;
     let hook = receiver().await;
     let channel = Arc::new(Webhook::new(&hook.url, SECRET).unwrap());
-    let d = Dispatcher::new(t.store.clone(), Some(channel), "d1".into());
+    let d = Dispatcher::with_channel(t.store.clone(), Some(channel), "d1".into());
     // The receiver fails: each message is tried at 1, 2, 4, 8 and 16 minutes, then dead.
     hook.status.store(503, Ordering::SeqCst);
     let mut now = chrono::Utc::now();
@@ -311,7 +311,7 @@ async fn two_dispatchers_never_send_a_message_twice_and_a_dead_one_leaves_its_le
     assert_eq!(taken.len(), 3);
     // Two dispatchers at once send the rest, each message once.
     let make = |name: &str| {
-        Dispatcher::new(
+        Dispatcher::with_channel(
             t.store.clone(),
             Some(Arc::new(Webhook::new(&hook.url, SECRET).unwrap())),
             name.into(),

@@ -356,6 +356,8 @@ const POLICY = [
   ["claims_picked", "待认领岗位由协调员从报名律师中选定（否则先到先得）", "checkbox"],
   ["reminder_evening", "日历提醒：值班前一天几点（如 18:00，留空则不提醒）", "time"],
   ["reminder_before_minutes", "日历提醒：值班开始前多少分钟（0 则不提醒）", "number"],
+  ["alert_late_minutes", "值班开始后多少分钟未签到即提醒协调员（0 则不提醒）", "number"],
+  ["alert_uncovered_days", "岗位无人值班时提前几天提醒协调员（0 则不提醒）", "number"],
 ];
 
 /** The centre's own settings: pool sharing and its check-in and swap policy; for admins,

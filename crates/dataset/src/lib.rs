@@ -9,7 +9,7 @@
 //! | `firms.csv` | id, name, centre_id |
 //! | `stations.csv` | id, centre_id, name, kind, address, phone, lat, lon, geofence_m, am_start, am_end, pm_start, pm_end, min_years, skills, contracted_firms, holiday_duty, priority |
 //! | `demand.csv` | station_id, weekday, half_day, lawyers, backups, skills, languages, min_years |
-//! | `lawyers.csv` | id, name, phone, firm_id, home_centre_id, licence_date, skills, languages, max_per_day, max_per_week, max_per_month, lat, lon, active |
+//! | `lawyers.csv` | id, name, phone, firm_id, home_centre_id, licence_date, skills, languages, max_per_day, max_per_week, max_per_month, lat, lon, active, email (optional) |
 //! | `unavailability.csv` | lawyer_id, weekday, half_day |
 //! | `leave.csv` | lawyer_id, start_date, end_date, half_day, reason |
 //! | `preferences.csv` | lawyer_id, kind, target |

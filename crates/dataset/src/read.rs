@@ -178,6 +178,7 @@ pub fn from_files(
                 id: r.parse("id", LawyerId::parse)?,
                 name: r.text("name")?,
                 phone: r.raw("phone").to_string(),
+                email: r.raw("email").to_string(),
                 firm_id: r.parse("firm_id", FirmId::parse)?,
                 home_centre_id: r.parse("home_centre_id", CentreId::parse)?,
                 licence_date: r.parse("licence_date", date_in(LICENCE_YEARS))?,
@@ -295,8 +296,11 @@ pub fn from_files(
     Ok(ds)
 }
 
-/// The columns of each table; the first `required` must be present in the header.
-/// The columns of a table's file, in order.
+/// Columns added after files were first written: a header may leave them out (the value is
+/// then empty). A lawyer's `email` came with notifications.
+pub(crate) const OPTIONAL: &[&str] = &["email"];
+
+/// The columns of a table's file, in order; all but [`OPTIONAL`] must be in the header.
 pub fn columns(table: Table) -> &'static [&'static str] {
     match table {
         Table::Centres => &["id", "name", "parent_id", "time_zone", "shares_pool"],
@@ -346,6 +350,7 @@ pub fn columns(table: Table) -> &'static [&'static str] {
             "lat",
             "lon",
             "active",
+            "email",
         ],
         Table::Unavailability => &["lawyer_id", "weekday", "half_day"],
         Table::Leave => &["lawyer_id", "start_date", "end_date", "half_day", "reason"],
@@ -500,8 +505,12 @@ fn rows_of(
             }
         }
     }
-    // Every column must be present, so a typo in a header is not silently ignored.
-    if let Some(missing) = cols.iter().find(|c| !index.contains_key(*c)) {
+    // Every column must be present, so a typo in a header is not silently ignored; only
+    // columns added later (`OPTIONAL`) may be left out by files written before them.
+    if let Some(missing) = cols
+        .iter()
+        .find(|c| !index.contains_key(*c) && !OPTIONAL.contains(c))
+    {
         return Err(ImportError {
             file: file.into(),
             row: 1,

@@ -134,6 +134,7 @@ pub fn to_files(ds: &Dataset) -> BTreeMap<String, String> {
                     l.base.lat.to_string(),
                     l.base.lon.to_string(),
                     b(l.active),
+                    l.email.clone(),
                 ]
             })
             .collect(),

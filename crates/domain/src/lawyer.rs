@@ -26,6 +26,9 @@ pub struct Lawyer {
     pub name: String,
     /// Mobile phone (kept out of logs).
     pub phone: String,
+    /// E-mail address for notifications ('' for none; kept out of logs).
+    #[serde(default)]
+    pub email: String,
     /// The firm the lawyer practises at.
     pub firm_id: FirmId,
     /// The centre whose panel the lawyer is on.
@@ -86,6 +89,9 @@ impl Lawyer {
                     .any(|c| !(c.is_ascii_digit() || matches!(c, '+' | '-' | ' '))))
         {
             return err("phone", format!("{:?} is not a phone number", self.phone));
+        }
+        if !self.email.is_empty() && !is_email(&self.email) {
+            return err("email", format!("{:?} is not an e-mail address", self.email));
         }
         if self.licence_date > today {
             return err(
@@ -284,9 +290,34 @@ pub fn on_weekday(date: NaiveDate, weekday: Weekday) -> bool {
     date.weekday() == weekday
 }
 
+/// Whether `s` looks like an e-mail address: one `@` between a local part and a dotted
+/// domain, printable ASCII without spaces, at most 254 characters (RFC 5321).
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    s.len() <= 254
+        && !local.is_empty()
+        && local.len() <= 64
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && s.chars().all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | ',' | ';' | '"' | '\\'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn e_mail_addresses_are_checked() {
+        assert!(is_email("chen@lawfirm.cn"));
+        assert!(is_email("a.b+c@mail.gd.gov.cn"));
+        for bad in ["", "chen", "chen@", "@x.cn", "chen@cn", "chen@x.cn.", "a b@x.cn", "a@b@x.cn", "陈@x.cn", "a<b>@x.cn", "a,b@x.cn"] {
+            assert!(!is_email(bad), "{bad}");
+        }
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -297,6 +328,7 @@ mod tests {
             id: LawyerId::parse("L1").unwrap(),
             name: "陈志明".into(),
             phone: "13800138000".into(),
+            email: String::new(),
             firm_id: FirmId::parse("F1").unwrap(),
             home_centre_id: CentreId::parse("C1").unwrap(),
             licence_date: d("2020-03-15"),

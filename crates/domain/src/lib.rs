@@ -50,6 +50,8 @@ pub mod lawyer;
 pub mod leave_request;
 pub mod month;
 pub mod notify;
+pub mod notify_route;
+pub mod notify_text;
 pub mod presence;
 pub mod problem;
 pub mod report;

@@ -36,6 +36,7 @@ pub(crate) fn lawyer(id: &str, firm: &str, centre: &str, licence: &str) -> Lawye
         id: LawyerId::parse(id).unwrap(),
         name: format!("律师{id}"),
         phone: "13800138000".into(),
+        email: String::new(),
         firm_id: FirmId::parse(firm).unwrap(),
         home_centre_id: CentreId::parse(centre).unwrap(),
         licence_date: d(licence),

@@ -49,6 +49,8 @@ const TABLES: &[&str] = &[
     "open_duty_claims",
     "open_duty_bids",
     "notifications",
+    "centre_channels",
+    "notification_prefs",
 ];
 
 /// One table as copied and verified.

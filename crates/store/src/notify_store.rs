@@ -4,6 +4,8 @@ use crate::StoreError;
 use crate::records::*;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use zhiban_domain::notify_route::Prefs;
+use zhiban_domain::{CentreId, LawyerId};
 
 /// Messages to people: written by the changes that cause them (in their transactions),
 /// leased and marked by dispatchers, listed as the log and each person's inbox.
@@ -25,9 +27,45 @@ pub trait NotifyStore: Send + Sync + 'static {
         &self,
         id: i64,
         owner: &str,
-        outcome: Result<&str, (&str, Option<DateTime<Utc>>)>,
+        outcome: Finish<'_>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+
+    /// Writes messages not caused by a change (alerts found by a scan), each once per key.
+    async fn write_notifications(
+        &self,
+        rows: &[NewNotification],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// A centre's own channels.
+    async fn centre_channels(&self, centre: &CentreId) -> Result<Vec<CentreChannel>, StoreError>;
+
+    /// Stores a centre's channel, with the audit entry.
+    async fn put_centre_channel(&self, c: &CentreChannel, audit: &Audit) -> Result<(), StoreError>;
+
+    /// Removes a centre's channel of `kind`, with the audit entry; whether there was one.
+    async fn delete_centre_channel(
+        &self,
+        centre: &CentreId,
+        kind: &str,
+        audit: &Audit,
+    ) -> Result<bool, StoreError>;
+
+    /// A lawyer's e-mail address and phone ('' for none), if the lawyer exists.
+    async fn lawyer_contact(&self, lawyer: &LawyerId)
+    -> Result<Option<(String, String)>, StoreError>;
+
+    /// A lawyer's notification preferences (the defaults when they chose none).
+    async fn notification_prefs(&self, lawyer: &LawyerId) -> Result<Prefs, StoreError>;
+
+    /// Stores a lawyer's notification preferences.
+    async fn put_notification_prefs(
+        &self,
+        lawyer: &LawyerId,
+        prefs: &Prefs,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 
     /// Makes a dead letter due again, with the audit entry; a conflict unless it was dead.
     async fn retry_notification(

@@ -53,6 +53,22 @@ pub struct CentrePolicy {
     /// ... and this many minutes before it starts (default 60, at most 1440; 0 for none).
     #[serde(default = "default_reminder_before")]
     pub reminder_before_minutes: u32,
+    /// Coordinators are told of a duty with no check-in this many minutes after its start
+    /// (default 30, at most 240; 0 for never).
+    #[serde(default = "default_alert_late")]
+    pub alert_late_minutes: u32,
+    /// ... and of posts still uncovered this many days before their date (default 3, at
+    /// most 30; 0 for never).
+    #[serde(default = "default_alert_uncovered")]
+    pub alert_uncovered_days: u32,
+}
+
+fn default_alert_late() -> u32 {
+    30
+}
+
+fn default_alert_uncovered() -> u32 {
+    3
 }
 
 fn default_reminder_evening() -> Option<chrono::NaiveTime> {
@@ -121,6 +137,8 @@ impl Default for CentrePolicy {
             claims_picked: false,
             reminder_evening: default_reminder_evening(),
             reminder_before_minutes: default_reminder_before(),
+            alert_late_minutes: default_alert_late(),
+            alert_uncovered_days: default_alert_uncovered(),
         }
     }
 }

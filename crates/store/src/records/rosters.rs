@@ -432,6 +432,8 @@ pub struct NewOpenDuty {
     pub created_by: String,
     /// When.
     pub now: DateTime<Utc>,
+    /// The messages offering it to the eligible lawyers, written with it.
+    pub offers: Vec<crate::records::NewNotification>,
 }
 
 /// Where a bid for a post of an open duty stands (centres that pick among claimants).

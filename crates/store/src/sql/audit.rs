@@ -251,7 +251,8 @@ pub async fn get_policy(conn: &mut Conn, centre: &CentreId) -> Result<CentrePoli
         "SELECT swap_same_firm, swap_min_hours, swap_auto_approve, checkin_early_minutes, \
          late_grace_minutes, checkout_grace_minutes, min_presence_pct, max_plea_signings, \
          presence_proof, position_retention_days, leave_notice_days, claims_picked, \
-         reminder_evening, reminder_before_minutes FROM centre_policies \
+         reminder_evening, reminder_before_minutes, alert_late_minutes, alert_uncovered_days \
+         FROM centre_policies \
          WHERE centre_id = $1",
     )
     .bind(centre.as_str())
@@ -293,6 +294,10 @@ pub async fn get_policy(conn: &mut Conn, centre: &CentreId) -> Result<CentrePoli
             },
             reminder_before_minutes: u32::try_from(r.try_get::<i64, _>("reminder_before_minutes")?)
                 .unwrap_or(60),
+            alert_late_minutes: u32::try_from(r.try_get::<i64, _>("alert_late_minutes")?)
+                .unwrap_or(30),
+            alert_uncovered_days: u32::try_from(r.try_get::<i64, _>("alert_uncovered_days")?)
+                .unwrap_or(3),
         },
     })
 }
@@ -308,8 +313,9 @@ pub async fn put_policy(
         "INSERT INTO centre_policies (centre_id, swap_same_firm, swap_min_hours, swap_auto_approve, \
          checkin_early_minutes, late_grace_minutes, checkout_grace_minutes, min_presence_pct, \
          max_plea_signings, presence_proof, position_retention_days, leave_notice_days, \
-         claims_picked, reminder_evening, reminder_before_minutes) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         claims_picked, reminder_evening, reminder_before_minutes, alert_late_minutes, \
+         alert_uncovered_days) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
          ON CONFLICT(centre_id) DO UPDATE SET \
          swap_same_firm = excluded.swap_same_firm, swap_min_hours = excluded.swap_min_hours, \
          swap_auto_approve = excluded.swap_auto_approve, \
@@ -321,7 +327,9 @@ pub async fn put_policy(
          position_retention_days = excluded.position_retention_days, \
          leave_notice_days = excluded.leave_notice_days, \
          claims_picked = excluded.claims_picked, reminder_evening = excluded.reminder_evening, \
-         reminder_before_minutes = excluded.reminder_before_minutes",
+         reminder_before_minutes = excluded.reminder_before_minutes, \
+         alert_late_minutes = excluded.alert_late_minutes, \
+         alert_uncovered_days = excluded.alert_uncovered_days",
     )
     .bind(centre.as_str())
     .bind(p.swap_same_firm)
@@ -342,6 +350,8 @@ pub async fn put_policy(
             .unwrap_or_default(),
     )
     .bind(i64::from(p.reminder_before_minutes))
+    .bind(i64::from(p.alert_late_minutes))
+    .bind(i64::from(p.alert_uncovered_days))
     .execute(conn)
     .await?;
     Ok(())

@@ -12,9 +12,10 @@ pub async fn upsert_lawyer(tx: &mut PanelTx<'_>, l: &Lawyer) -> Result<(), Store
     let conn = tx.conn();
     sqlx::query(
         "INSERT INTO lawyers (id, name, phone, firm_id, home_centre_id, licence_date, skills, \
-         languages, max_per_day, max_per_week, max_per_month, lat, lon, active) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+         languages, max_per_day, max_per_week, max_per_month, lat, lon, active, email) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
          ON CONFLICT(id) DO UPDATE SET name = excluded.name, phone = excluded.phone, \
+         email = excluded.email, \
          firm_id = excluded.firm_id, home_centre_id = excluded.home_centre_id, \
          licence_date = excluded.licence_date, skills = excluded.skills, \
          languages = excluded.languages, max_per_day = excluded.max_per_day, \
@@ -35,6 +36,7 @@ pub async fn upsert_lawyer(tx: &mut PanelTx<'_>, l: &Lawyer) -> Result<(), Store
     .bind(l.base.lat)
     .bind(l.base.lon)
     .bind(l.active)
+    .bind(&l.email)
     .execute(conn)
     .await?;
     Ok(())
@@ -113,6 +115,7 @@ pub async fn list_lawyers(
                 id: LawyerId::parse(&id).map_err(bad)?,
                 name: r.try_get("name")?,
                 phone: r.try_get("phone")?,
+                email: r.try_get("email")?,
                 firm_id: FirmId::parse(&r.try_get::<String, _>("firm_id")?).map_err(bad)?,
                 home_centre_id: CentreId::parse(&r.try_get::<String, _>("home_centre_id")?)
                     .map_err(bad)?,

@@ -15,7 +15,8 @@ use zhiban_domain::notify::{DutyLine, Message, SwapStep, roster_message};
 use zhiban_domain::{CentreId, HalfDay, LawyerId, Role};
 
 const COLS: &str = "id, centre_id, lawyer_id, event, subject, body, link, idempotency_key, \
-    status, channel, attempts, next_attempt_at, last_error, created_at, sent_at";
+    status, channel, attempts, next_attempt_at, last_error, created_at, sent_at, audience, \
+    delivered, urgent, expires_at";
 
 fn from_row(r: &DbRow) -> Result<Notification, StoreError> {
     let t = "notifications";
@@ -42,6 +43,13 @@ fn from_row(r: &DbRow) -> Result<Notification, StoreError> {
         created_at: parse_instant(t, &key, &r.try_get::<String, _>("created_at")?)?,
         sent_at: r
             .try_get::<Option<String>, _>("sent_at")?
+            .map(|s| parse_instant(t, &key, &s))
+            .transpose()?,
+        audience: r.try_get("audience")?,
+        delivered: r.try_get("delivered")?,
+        urgent: r.try_get::<i64, _>("urgent")? != 0,
+        expires_at: r
+            .try_get::<Option<String>, _>("expires_at")?
             .map(|s| parse_instant(t, &key, &s))
             .transpose()?,
     })
@@ -117,15 +125,95 @@ pub async fn roster_published(
     } else {
         "roster_changed"
     };
+    let today = super::reminders::local_today(&mut *conn, centre, now).await?;
+    let mut rows = Vec::new();
+    let (mut added_by, mut removed_by) = (BTreeMap::new(), BTreeMap::new());
     for l in lawyers {
         let (n, o) = (new.get(l).unwrap_or(&empty), old.get(l).unwrap_or(&empty));
-        let added: Vec<DutyLine> = n.difference(o).map(line).collect();
-        let removed: Vec<DutyLine> = o.difference(n).map(line).collect();
-        let Some(m) = roster_message(&centre_name, previous.is_none(), &added, &removed) else {
+        let added: Vec<_> = n.difference(o).cloned().collect();
+        let removed: Vec<_> = o.difference(n).cloned().collect();
+        let urgent = previous.is_some() && added.iter().chain(&removed).any(|d| d.0 == today);
+        let lines = |ds: &[_]| ds.iter().map(line).collect::<Vec<DutyLine>>();
+        let m = roster_message(
+            &centre_name,
+            previous.is_none(),
+            &lines(&added),
+            &lines(&removed),
+        );
+        let (Some(m), Ok(lawyer)) = (m, LawyerId::parse(l)) else {
             continue;
         };
-        let key = format!("zhiban-roster-v{version}-{l}");
-        insert(&mut *conn, centre, l, event, &m, &key, now).await?;
+        rows.push(NewNotification {
+            centre_id: centre.clone(),
+            lawyer_id: Some(lawyer),
+            audience: "lawyer",
+            event: event.to_string(),
+            subject: m.subject,
+            body: m.body,
+            link: zhiban_domain::notify_text::link_of(event).into(),
+            idempotency_key: format!("zhiban-roster-v{version}-{l}"),
+            due: now,
+            expires_at: None,
+            urgent,
+        });
+        added_by.insert(l.clone(), added);
+        removed_by.insert(l.clone(), removed);
+    }
+    insert_many(&mut *conn, &rows, now).await?;
+    super::reminders::reschedule(conn, centre, &added_by, &removed_by, now).await
+}
+
+/// Writes `rows` in the caller's transaction, each once per idempotency key, many rows
+/// to a statement.
+pub async fn insert_many(
+    conn: &mut Conn,
+    rows: &[NewNotification],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    const COLS_IN: &str = "centre_id, lawyer_id, audience, event, subject, body, link, \
+        idempotency_key, status, next_attempt_at, created_at, expires_at, urgent";
+    // 12 values a row: at most 2,400 parameters a statement (SQLite allows 32,766).
+    for chunk in rows.chunks(200) {
+        let mut sql = format!("INSERT INTO notifications ({COLS_IN}) VALUES ");
+        for i in 0..chunk.len() {
+            let b = i * 12;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9,
+                b + 10,
+                b + 11,
+                b + 12
+            ));
+        }
+        sql.push_str(" ON CONFLICT (idempotency_key) DO NOTHING");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for r in chunk {
+            q = q
+                .bind(r.centre_id.as_str().to_string())
+                .bind(r.lawyer_id.as_ref().map(|l| l.as_str().to_string()))
+                .bind(r.audience)
+                .bind(r.event.clone())
+                .bind(r.subject.clone())
+                .bind(r.body.clone())
+                .bind(r.link.clone())
+                .bind(r.idempotency_key.clone())
+                .bind(to_instant(r.due.max(now)))
+                .bind(to_instant(r.due))
+                .bind(r.expires_at.map(to_instant))
+                .bind(i64::from(r.urgent));
+        }
+        q.execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -140,22 +228,50 @@ pub async fn insert(
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO notifications (centre_id, lawyer_id, event, subject, body, link, \
-         idempotency_key, status, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, '/', $6, 'pending', $7, $7) \
-         ON CONFLICT (idempotency_key) DO NOTHING",
-    )
-    .bind(centre.as_str())
-    .bind(lawyer)
-    .bind(event)
-    .bind(&m.subject)
-    .bind(&m.body)
-    .bind(key)
-    .bind(to_instant(now))
-    .execute(conn)
-    .await?;
-    Ok(())
+    let Ok(lawyer) = LawyerId::parse(lawyer) else {
+        return Ok(());
+    };
+    let row = NewNotification {
+        centre_id: centre.clone(),
+        lawyer_id: Some(lawyer),
+        audience: "lawyer",
+        event: event.to_string(),
+        subject: m.subject.clone(),
+        body: m.body.clone(),
+        link: zhiban_domain::notify_text::link_of(event).into(),
+        idempotency_key: key.to_string(),
+        due: now,
+        expires_at: None,
+        urgent: false,
+    };
+    insert_many(conn, &[row], now).await
+}
+
+/// Writes message `m` to `centre`'s `audience` (`coordinator` or `finance`) in the
+/// caller's transaction, once per `key`.
+pub async fn insert_staff(
+    conn: &mut Conn,
+    centre: &CentreId,
+    audience: &'static str,
+    event: &str,
+    m: &Message,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let row = NewNotification {
+        centre_id: centre.clone(),
+        lawyer_id: None,
+        audience,
+        event: event.to_string(),
+        subject: m.subject.clone(),
+        body: m.body.clone(),
+        link: zhiban_domain::notify_text::link_of(event).into(),
+        idempotency_key: key.to_string(),
+        due: now,
+        expires_at: None,
+        urgent: false,
+    };
+    insert_many(conn, &[row], now).await
 }
 
 /// Tells the lawyer of a decision on their leave request `r` (none for a withdrawal), in
@@ -243,6 +359,53 @@ pub async fn swap_changed(conn: &mut Conn, id: i64, now: DateTime<Utc>) -> Resul
     Ok(())
 }
 
+/// Tells the lawyers who bid for open duty `id` how it went: `winner` took the post, the
+/// `losers` were passed over; in the caller's transaction.
+pub async fn claims_decided(
+    conn: &mut Conn,
+    id: i64,
+    winner: Option<&str>,
+    losers: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if winner.is_none() && losers.is_empty() {
+        return Ok(());
+    }
+    let Some(r) = sqlx::query(
+        "SELECT centre_id, station_id, date, half_day FROM open_duties WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(());
+    };
+    let centre = CentreId::parse(&r.try_get::<String, _>("centre_id")?)
+        .map_err(|m| corrupt("open_duties", &id.to_string(), m))?;
+    let station: String = r.try_get("station_id")?;
+    let duty = DutyLine {
+        date: r.try_get("date")?,
+        half_day: HalfDay::parse(&r.try_get::<String, _>("half_day")?).unwrap_or(HalfDay::Am),
+        station: name_of(&mut *conn, "stations", &station).await?,
+        role: Role::Primary,
+    };
+    let all = winner
+        .map(|w| (w.to_string(), true))
+        .into_iter()
+        .chain(losers.iter().map(|l| (l.clone(), false)));
+    for (lawyer, won) in all {
+        let m = zhiban_domain::notify_text::claim_message(&duty, won);
+        let (event, what) = if won {
+            ("claim_won", "won")
+        } else {
+            ("claim_lost", "lost")
+        };
+        let key = format!("zhiban-claim-{id}-{what}-{lawyer}");
+        insert(&mut *conn, &centre, &lawyer, event, &m, &key, now).await?;
+    }
+    Ok(())
+}
+
 /// Leases up to `limit` messages due at `now` for `owner` until `until`: rows another
 /// dispatcher holds (an unexpired lease, or a row lock) are skipped.
 pub async fn lease(
@@ -276,26 +439,38 @@ pub async fn finish(
     conn: &mut Conn,
     id: i64,
     owner: &str,
-    outcome: Result<&str, (&str, Option<DateTime<Utc>>)>,
+    outcome: Finish<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let q = match outcome {
-        Ok(channel) => sqlx::query(
-            "UPDATE notifications SET status = 'sent', channel = $1, sent_at = $2, \
-             attempts = attempts + 1, lease_owner = NULL, lease_until = NULL, last_error = '' \
-             WHERE id = $3 AND lease_owner = $4 AND status = 'pending'",
+        Finish::Sent { channels } => sqlx::query(
+            "UPDATE notifications SET status = 'sent', channel = $1, delivered = $1, \
+             sent_at = $2, attempts = attempts + 1, lease_owner = NULL, lease_until = NULL, \
+             last_error = '' WHERE id = $3 AND lease_owner = $4 AND status = 'pending'",
         )
-        .bind(channel.to_string())
+        .bind(channels.to_string())
         .bind(to_instant(now)),
-        Err((error, next)) => sqlx::query(
+        Finish::Failed {
+            error,
+            next,
+            delivered,
+        } => sqlx::query(
             "UPDATE notifications SET status = $1, last_error = $2, \
              next_attempt_at = COALESCE($3, next_attempt_at), attempts = attempts + 1, \
-             lease_owner = NULL, lease_until = NULL \
-             WHERE id = $4 AND lease_owner = $5 AND status = 'pending'",
+             delivered = $4, lease_owner = NULL, lease_until = NULL \
+             WHERE id = $5 AND lease_owner = $6 AND status = 'pending'",
         )
         .bind(if next.is_some() { "pending" } else { "dead" })
         .bind(error.chars().take(500).collect::<String>())
-        .bind(next.map(to_instant)),
+        .bind(next.map(to_instant))
+        .bind(delivered.to_string()),
+        Finish::Held { until, delivered } => sqlx::query(
+            "UPDATE notifications SET next_attempt_at = $1, delivered = $2, \
+             lease_owner = NULL, lease_until = NULL \
+             WHERE id = $3 AND lease_owner = $4 AND status = 'pending'",
+        )
+        .bind(to_instant(until))
+        .bind(delivered.to_string()),
     };
     let n = q
         .bind(id)
@@ -361,12 +536,15 @@ pub async fn list(
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLS} FROM notifications WHERE {within} \
          AND ($2 IS NULL OR lawyer_id = $2) AND ($3 IS NULL OR status = $3) \
+         AND ($5 IS NULL OR audience = $5) AND ($6 IS NULL OR created_at <= $6) \
          ORDER BY id DESC LIMIT $4"
     )))
     .bind(centres)
     .bind(q.lawyer.as_ref().map(|l| l.as_str().to_string()))
     .bind(q.status.map(|s| s.code().to_string()))
     .bind(i64::from(limit))
+    .bind(q.audience.map(str::to_string))
+    .bind(q.due_by.map(to_instant))
     .fetch_all(conn)
     .await?;
     rows.iter().map(from_row).collect()

@@ -1,12 +1,14 @@
 //! [`NotifyStore`] over the shared SQL of `notifications.rs`; each backend compiles this
 //! file with its own `Backend` and `Conn`, like `store_impl.rs`.
 
-use super::{Backend, audit, notifications};
+use super::{Backend, audit, notifications, notify_channels};
 use crate::backend::{Backend as _, WriteTx as _};
 use crate::records::*;
 use crate::{NotifyStore, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use zhiban_domain::notify_route::Prefs;
+use zhiban_domain::{CentreId, LawyerId};
 
 #[async_trait]
 impl NotifyStore for Backend {
@@ -27,13 +29,77 @@ impl NotifyStore for Backend {
         &self,
         id: i64,
         owner: &str,
-        outcome: Result<&str, (&str, Option<DateTime<Utc>>)>,
+        outcome: Finish<'_>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
         let held = notifications::finish(&mut tx, id, owner, outcome, now).await?;
         tx.commit().await?;
         Ok(held)
+    }
+
+    async fn write_notifications(
+        &self,
+        rows: &[NewNotification],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write().await?;
+        notifications::insert_many(&mut tx, rows, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn centre_channels(&self, centre: &CentreId) -> Result<Vec<CentreChannel>, StoreError> {
+        notify_channels::list(&mut *self.read_pool().acquire().await?, centre).await
+    }
+
+    async fn put_centre_channel(&self, c: &CentreChannel, a: &Audit) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        notify_channels::put(&mut tx, c).await?;
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_centre_channel(
+        &self,
+        centre: &CentreId,
+        kind: &str,
+        a: &Audit,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let gone = notify_channels::delete(&mut tx, centre, kind).await?;
+        if gone {
+            audit::insert_audit(&mut tx, a).await?;
+        }
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    async fn lawyer_contact(
+        &self,
+        lawyer: &LawyerId,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        notify_channels::contact(&mut *self.read_pool().acquire().await?, lawyer).await
+    }
+
+    async fn notification_prefs(&self, lawyer: &LawyerId) -> Result<Prefs, StoreError> {
+        notify_channels::prefs(&mut *self.read_pool().acquire().await?, lawyer).await
+    }
+
+    async fn put_notification_prefs(
+        &self,
+        lawyer: &LawyerId,
+        prefs: &Prefs,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        notify_channels::put_prefs(&mut tx, lawyer, prefs, now).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn retry_notification(

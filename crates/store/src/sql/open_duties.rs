@@ -223,7 +223,7 @@ pub async fn claim(conn: &mut Conn, c: &NewClaim, v: &NewVersion) -> Result<i64,
 /// After a claim of `c`: the lawyer's bid, if any, is picked; once no post is left, the bids
 /// still waiting are passed over.
 async fn settle_bids(conn: &mut Conn, c: &NewClaim) -> Result<(), StoreError> {
-    sqlx::query(
+    let picked = sqlx::query(
         "UPDATE open_duty_bids SET status = 'picked', decided_at = $1 \
          WHERE open_duty_id = $2 AND lawyer_id = $3 AND status = 'waiting'",
     )
@@ -231,32 +231,36 @@ async fn settle_bids(conn: &mut Conn, c: &NewClaim) -> Result<(), StoreError> {
     .bind(c.open_duty_id)
     .bind(c.lawyer_id.as_str())
     .execute(&mut *conn)
-    .await?;
+    .await?
+    .rows_affected()
+        == 1;
     let open: Option<String> = sqlx::query_scalar("SELECT status FROM open_duties WHERE id = $1")
         .bind(c.open_duty_id)
         .fetch_optional(&mut *conn)
         .await?;
-    if open.as_deref() != Some("open") {
-        pass_waiting(conn, c.open_duty_id, c.now).await?;
-    }
-    Ok(())
+    let passed = if open.as_deref() != Some("open") {
+        pass_waiting(&mut *conn, c.open_duty_id, c.now).await?
+    } else {
+        Vec::new()
+    };
+    let winner = picked.then_some(c.lawyer_id.as_str());
+    super::notifications::claims_decided(conn, c.open_duty_id, winner, &passed, c.now).await
 }
 
-/// Passes over the bids still waiting for open duty `id`.
+/// Passes over the bids still waiting for open duty `id`; the lawyers passed over.
 async fn pass_waiting(
     conn: &mut Conn,
     id: i64,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), StoreError> {
-    sqlx::query(
+) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar(
         "UPDATE open_duty_bids SET status = 'passed', decided_at = $1 \
-         WHERE open_duty_id = $2 AND status = 'waiting'",
+         WHERE open_duty_id = $2 AND status = 'waiting' RETURNING lawyer_id",
     )
     .bind(to_instant(now))
     .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .fetch_all(conn)
+    .await?)
 }
 
 /// The columns of a bid, as [`bid_from_row`] reads them.

@@ -410,6 +410,7 @@ impl RosterStore for Backend {
     async fn create_open_duty(&self, d: &NewOpenDuty, a: &Audit) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
         let id = open_duties::insert(&mut tx, d).await?;
+        notifications::insert_many(&mut tx, &d.offers, d.now).await?;
         let mut a = a.clone();
         a.target = format!("open_duty/{id}");
         audit::insert_audit(&mut tx, &a).await?;

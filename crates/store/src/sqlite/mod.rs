@@ -34,6 +34,10 @@ pub mod ledger;
 pub mod notifications;
 #[path = "../sql/notifications_impl.rs"]
 mod notifications_impl;
+#[path = "../sql/notify_channels.rs"]
+pub mod notify_channels;
+#[path = "../sql/reminders.rs"]
+pub mod reminders;
 #[path = "../sql/open_duties.rs"]
 pub mod open_duties;
 #[path = "../sql/rosters.rs"]
