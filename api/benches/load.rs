@@ -188,6 +188,7 @@ async fn run(backend: &str, seconds: u64, rate: f64) {
                     pins: Default::default(),
                     publish: true,
                     created_by: "bench".into(),
+                    now: chrono::Utc::now(),
                 },
                 &audit,
             )
@@ -239,6 +240,7 @@ async fn run(backend: &str, seconds: u64, rate: f64) {
                     pins: Default::default(),
                     publish: true,
                     created_by: "bench".into(),
+                    now: chrono::Utc::now(),
                 },
                 &audit,
             )

@@ -340,6 +340,7 @@ mod tests {
             pins: Default::default(),
             publish: true,
             created_by: "test".into(),
+            now: chrono::Utc::now(),
         };
         let first = store
             .create_version(

@@ -303,6 +303,7 @@ async fn compute(
                 pins: Default::default(),
                 publish: false,
                 created_by: actor.to_string(),
+                now: chrono::Utc::now(),
             })
         }
         Work::Repair {
@@ -363,6 +364,7 @@ async fn compute(
                 pins,
                 publish: false,
                 created_by: actor.to_string(),
+                now: chrono::Utc::now(),
             })
         }
     };

@@ -33,7 +33,13 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The settings and secrets each kind takes: (settings, secrets, secrets required).
-fn fields(kind: &str) -> (&'static [&'static str], &'static [&'static str], &'static [&'static str]) {
+fn fields(
+    kind: &str,
+) -> (
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+) {
     match kind {
         "email" => (&["url", "from"], &["password"], &[]),
         "sms" => (&["url", "template"], &["credential"], &[]),
@@ -64,11 +70,7 @@ pub(crate) struct ChannelOut {
     updated_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-async fn centre_of(
-    state: &AppState,
-    who: &Principal,
-    id: &str,
-) -> Result<CentreId, ApiError> {
+async fn centre_of(state: &AppState, who: &Principal, id: &str) -> Result<CentreId, ApiError> {
     let centre = CentreId::parse(id).map_err(|_| ApiError::not_found("centre", id))?;
     let ds = state.dataset().await?;
     if ds.centre(&centre).is_none() || !who.sees_centre(&centre) {
@@ -96,7 +98,11 @@ fn opened(state: &AppState, c: &CentreChannel) -> Result<BTreeMap<String, String
     })?;
     let plain = key
         .open(&secret_context(&c.centre_id, &c.kind), &c.secret)
-        .ok_or_else(|| ApiError::Conflict("the channel's secrets do not open with the server key: set them again".into()))?;
+        .ok_or_else(|| {
+            ApiError::Conflict(
+                "the channel's secrets do not open with the server key: set them again".into(),
+            )
+        })?;
     serde_json::from_str(&plain)
         .map_err(|_| ApiError::Conflict("the channel's secrets are damaged: set them again".into()))
 }
@@ -118,7 +124,12 @@ async fn list_channels(
         let c = own.iter().find(|c| c.kind == kind);
         let secrets_set = match c {
             Some(c) => opened(&state, c)
-                .map(|m| m.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, _)| k).collect())
+                .map(|m| {
+                    m.into_iter()
+                        .filter(|(_, v)| !v.is_empty())
+                        .map(|(k, _)| k)
+                        .collect()
+                })
                 .unwrap_or_default(),
             None => Vec::new(),
         };
@@ -163,19 +174,31 @@ fn check(state: &AppState, kind: &str, r: &ChannelIn) -> Result<(), ApiError> {
     let (settings, secrets, _) = fields(kind);
     for (k, v) in &r.settings {
         if !settings.contains(&k.as_str()) {
-            return Err(ApiError::invalid(format!("settings.{k}"), format!("not a setting of {kind}; expected {}", settings.join(", "))));
+            return Err(ApiError::invalid(
+                format!("settings.{k}"),
+                format!("not a setting of {kind}; expected {}", settings.join(", ")),
+            ));
         }
         let max = if k == "template" { 2000 } else { 500 };
         if v.chars().count() > max {
-            return Err(ApiError::invalid(format!("settings.{k}"), format!("at most {max} characters")));
+            return Err(ApiError::invalid(
+                format!("settings.{k}"),
+                format!("at most {max} characters"),
+            ));
         }
     }
     for (k, v) in &r.secrets {
         if !secrets.contains(&k.as_str()) {
-            return Err(ApiError::invalid(format!("secrets.{k}"), format!("not a secret of {kind}; expected {}", secrets.join(", "))));
+            return Err(ApiError::invalid(
+                format!("secrets.{k}"),
+                format!("not a secret of {kind}; expected {}", secrets.join(", ")),
+            ));
         }
         if v.chars().count() > 500 {
-            return Err(ApiError::invalid(format!("secrets.{k}"), "at most 500 characters"));
+            return Err(ApiError::invalid(
+                format!("secrets.{k}"),
+                "at most 500 characters",
+            ));
         }
     }
     for k in settings {
@@ -184,13 +207,20 @@ fn check(state: &AppState, kind: &str, r: &ChannelIn) -> Result<(), ApiError> {
         }
     }
     if let Some(url) = r.settings.get("url") {
-        let parsed = reqwest::Url::parse(url).map_err(|_| ApiError::invalid("settings.url", "not a URL"))?;
+        let parsed =
+            reqwest::Url::parse(url).map_err(|_| ApiError::invalid("settings.url", "not a URL"))?;
         if !parsed.password().unwrap_or("").is_empty() {
-            return Err(ApiError::invalid("settings.url", "put the password in secrets, not in the URL"));
+            return Err(ApiError::invalid(
+                "settings.url",
+                "put the password in secrets, not in the URL",
+            ));
         }
         let host = parsed.host_str().unwrap_or("");
         if !state.notify.host_allowed(host) {
-            return Err(ApiError::invalid("settings.url", format!("the server does not allow sending to {host} (ZHIBAN_CHANNEL_HOSTS)")));
+            return Err(ApiError::invalid(
+                "settings.url",
+                format!("the server does not allow sending to {host} (ZHIBAN_CHANNEL_HOSTS)"),
+            ));
         }
     }
     Ok(())
@@ -294,7 +324,11 @@ async fn delete_channel(
         format!("centre/{centre}/channel/{kind}"),
         serde_json::json!({}),
     );
-    if state.store.delete_centre_channel(&centre, kind, &audit).await? {
+    if state
+        .store
+        .delete_centre_channel(&centre, kind, &audit)
+        .await?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("channel", kind))
@@ -341,16 +375,35 @@ async fn test_channel(
     let to = r.to.trim();
     let recipient = match kind {
         "email" if !zhiban_domain::lawyer::is_email(to) => {
-            return Err(ApiError::invalid("to", "an e-mail address to send the test to"));
+            return Err(ApiError::invalid(
+                "to",
+                "an e-mail address to send the test to",
+            ));
         }
-        "sms" if to.len() < 7 || to.len() > 20 || !to.chars().all(|c| c.is_ascii_digit() || c == '+') => {
-            return Err(ApiError::invalid("to", "a mobile number to send the test to"));
+        "sms"
+            if to.len() < 7
+                || to.len() > 20
+                || !to.chars().all(|c| c.is_ascii_digit() || c == '+') =>
+        {
+            return Err(ApiError::invalid(
+                "to",
+                "a mobile number to send the test to",
+            ));
         }
-        "email" => Recipient { email: to.to_string(), phone: String::new() },
-        "sms" => Recipient { email: String::new(), phone: to.to_string() },
+        "email" => Recipient {
+            email: to.to_string(),
+            phone: String::new(),
+        },
+        "sms" => Recipient {
+            email: String::new(),
+            phone: to.to_string(),
+        },
         _ => Recipient::default(),
     };
-    if !state.notify.allow_test(&centre, state.now(), TESTS_PER_MINUTE) {
+    if !state
+        .notify
+        .allow_test(&centre, state.now(), TESTS_PER_MINUTE)
+    {
         return Err(ApiError::TooManyRequests);
     }
     let ds = state.dataset().await?;
@@ -359,18 +412,27 @@ async fn test_channel(
         .channels_for(state.store.as_ref(), &centre, &ds.centres)
         .await
         .map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;
-    let ch = chans
-        .get(kind)
-        .ok_or_else(|| ApiError::invalid("kind", format!("no {kind} channel is set up for this centre")))?;
+    let ch = chans.get(kind).ok_or_else(|| {
+        ApiError::invalid(
+            "kind",
+            format!("no {kind} channel is set up for this centre"),
+        )
+    })?;
     let now = state.now();
-    let name = ds.centre(&centre).map_or(centre.to_string(), |c| c.name.clone());
+    let name = ds
+        .centre(&centre)
+        .map_or(centre.to_string(), |c| c.name.clone());
     let n = Notification {
         id: 0,
         centre_id: centre.clone(),
         lawyer_id: None,
         event: "test".into(),
         subject: format!("【{name}】值班系统测试消息"),
-        body: format!("这是一条测试消息，由{}于 {} 发送。收到即表示通知渠道工作正常。", who.actor(), now.format("%Y-%m-%d %H:%M UTC")),
+        body: format!(
+            "这是一条测试消息，由{}于 {} 发送。收到即表示通知渠道工作正常。",
+            who.actor(),
+            now.format("%Y-%m-%d %H:%M UTC")
+        ),
         link: "/".into(),
         idempotency_key: format!("zhiban-test-{centre}-{kind}-{}", now.timestamp_micros()),
         status: NotificationStatus::Pending,
@@ -430,7 +492,13 @@ async fn prefs_out(state: &AppState, me: &zhiban_domain::LawyerId) -> Result<Pre
     let (email, phone) = state.store.lawyer_contact(me).await?.unwrap_or_default();
     Ok(PrefsOut {
         prefs,
-        kinds: EventKind::ALL.iter().map(|k| KindOut { kind: *k, label: k.label_zh() }).collect(),
+        kinds: EventKind::ALL
+            .iter()
+            .map(|k| KindOut {
+                kind: *k,
+                label: k.label_zh(),
+            })
+            .collect(),
         has_email: !email.is_empty(),
         has_phone: !phone.is_empty(),
     })
@@ -439,14 +507,19 @@ async fn prefs_out(state: &AppState, me: &zhiban_domain::LawyerId) -> Result<Pre
 fn me(who: &Principal) -> Result<zhiban_domain::LawyerId, ApiError> {
     match (who.role(), who.lawyer()) {
         (TokenRole::Lawyer, Some(me)) => Ok(me.clone()),
-        _ => Err(ApiError::Forbidden("notification preferences are a lawyer's own".into())),
+        _ => Err(ApiError::Forbidden(
+            "notification preferences are a lawyer's own".into(),
+        )),
     }
 }
 
 /// The caller's own notification preferences (lawyers).
 #[utoipa::path(get, path = "/api/v1/me/notification-prefs", tag = "notifications",
     responses((status = 200, body = PrefsOut), (status = 403, body = crate::error::Problem)))]
-async fn get_prefs(State(state): State<AppState>, who: Principal) -> Result<Json<PrefsOut>, ApiError> {
+async fn get_prefs(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<Json<PrefsOut>, ApiError> {
     let me = me(&who)?;
     Ok(Json(prefs_out(&state, &me).await?))
 }
@@ -464,6 +537,9 @@ async fn put_prefs(
 ) -> Result<Json<PrefsOut>, ApiError> {
     let me = me(&who)?;
     p.validate().map_err(|(f, m)| ApiError::invalid(f, m))?;
-    state.store.put_notification_prefs(&me, &p, state.now()).await?;
+    state
+        .store
+        .put_notification_prefs(&me, &p, state.now())
+        .await?;
     Ok(Json(prefs_out(&state, &me).await?))
 }

@@ -141,5 +141,6 @@ pub(crate) async fn checked(
         pins: current.pins.clone(),
         publish: true,
         created_by: who.actor(),
+        now: state.now(),
     })
 }

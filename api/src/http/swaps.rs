@@ -355,6 +355,7 @@ async fn apply(
         pins: valid.pins.into_iter().collect(),
         publish: true,
         created_by: who.actor(),
+        now: state.now(),
     };
     let audit = who.audit(
         Some(centre),

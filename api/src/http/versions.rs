@@ -211,7 +211,7 @@ async fn publish(
         format!("roster_version/{id}"),
         serde_json::json!({"roster_id": v.roster.id, "number": v.version.number}),
     );
-    state.store.publish_version(id, &audit).await?;
+    state.store.publish_version(id, state.now(), &audit).await?;
     let v = version_of(&state, &who, id).await?;
     Ok(Json(v.version.into()))
 }
@@ -245,6 +245,7 @@ async fn new_draft(
                 pins: v.pins.clone(),
                 publish: false,
                 created_by: who.actor(),
+                now: state.now(),
             },
             &audit,
         )

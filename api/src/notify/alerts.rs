@@ -12,7 +12,9 @@ use crate::AppState;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use std::collections::BTreeSet;
 use zhiban_domain::notify::DutyLine;
-use zhiban_domain::notify_text::{late_alert, month_ready_message, out_of_fence_alert, uncovered_alert};
+use zhiban_domain::notify_text::{
+    late_alert, month_ready_message, out_of_fence_alert, uncovered_alert,
+};
 use zhiban_domain::{Centre, HalfDay, Role};
 use zhiban_store::{DutyQuery, NewNotification, Page, VersionStatus};
 
@@ -101,7 +103,14 @@ pub async fn scan(state: &AppState, now: DateTime<Utc>) -> Result<usize, String>
         if policy.alert_late_minutes > 0 {
             let checked: BTreeSet<_> = records
                 .iter()
-                .map(|r| (r.duty.station_id.clone(), r.duty.date, r.duty.half_day, r.duty.lawyer_id.clone()))
+                .map(|r| {
+                    (
+                        r.duty.station_id.clone(),
+                        r.duty.date,
+                        r.duty.half_day,
+                        r.duty.lawyer_id.clone(),
+                    )
+                })
                 .collect();
             let duties = state
                 .store
@@ -112,7 +121,10 @@ pub async fn scan(state: &AppState, now: DateTime<Utc>) -> Result<usize, String>
                         to: Some(today),
                         ..DutyQuery::default()
                     },
-                    Page { limit: 5000, offset: 0 },
+                    Page {
+                        limit: 5000,
+                        offset: 0,
+                    },
                 )
                 .await
                 .map_err(|e| e.to_string())?;
@@ -121,14 +133,23 @@ pub async fn scan(state: &AppState, now: DateTime<Utc>) -> Result<usize, String>
                 let Some(st) = stations.iter().find(|s| s.id == a.station_id) else {
                     continue;
                 };
-                let half = if a.half_day == HalfDay::Am { st.am } else { st.pm };
+                let half = if a.half_day == HalfDay::Am {
+                    st.am
+                } else {
+                    st.pm
+                };
                 let due = a.date.and_time(half.start)
                     + Duration::minutes(i64::from(policy.alert_late_minutes));
                 let end = a.date.and_time(half.end);
                 if a.role != Role::Primary
                     || local < due
                     || local >= end
-                    || checked.contains(&(a.station_id.clone(), a.date, a.half_day, a.lawyer_id.clone()))
+                    || checked.contains(&(
+                        a.station_id.clone(),
+                        a.date,
+                        a.half_day,
+                        a.lawyer_id.clone(),
+                    ))
                 {
                     continue;
                 }
@@ -194,19 +215,38 @@ async fn uncovered_on(
     let e = |e: zhiban_store::StoreError| e.to_string();
     let rosters = state
         .store
-        .list_rosters(Some(std::slice::from_ref(&centre.id)), Page { limit: 100, offset: 0 })
+        .list_rosters(
+            Some(std::slice::from_ref(&centre.id)),
+            Page {
+                limit: 100,
+                offset: 0,
+            },
+        )
         .await
         .map_err(e)?;
     let mut out = Vec::new();
-    for r in rosters.items.iter().filter(|r| r.from <= day && day <= r.to()) {
+    for r in rosters
+        .items
+        .iter()
+        .filter(|r| r.from <= day && day <= r.to())
+    {
         let versions = state.store.list_versions(r.id).await.map_err(e)?;
-        let Some(v) = versions.iter().find(|v| v.status == VersionStatus::Published) else {
+        let Some(v) = versions
+            .iter()
+            .find(|v| v.status == VersionStatus::Published)
+        else {
             continue;
         };
         let Some(stored) = state.store.get_version(v.id).await.map_err(e)? else {
             continue;
         };
-        for u in v.report.evaluation.uncovered.iter().filter(|u| u.date == day) {
+        for u in v
+            .report
+            .evaluation
+            .uncovered
+            .iter()
+            .filter(|u| u.date == day)
+        {
             // The report is the solve's; count what the published version holds now
             // (claims and repairs may have filled the post since).
             let held = stored
@@ -264,7 +304,10 @@ async fn month_ready(
                 to: Some(last),
                 ..DutyQuery::default()
             },
-            Page { limit: 1, offset: 0 },
+            Page {
+                limit: 1,
+                offset: 0,
+            },
         )
         .await
         .map_err(e)?;

@@ -145,7 +145,8 @@ impl Sms {
         client: reqwest::Client,
         public_url: &str,
     ) -> anyhow::Result<Self> {
-        let url = reqwest::Url::parse(url).map_err(|_| anyhow::anyhow!("the SMS gateway URL is not a URL"))?;
+        let url = reqwest::Url::parse(url)
+            .map_err(|_| anyhow::anyhow!("the SMS gateway URL is not a URL"))?;
         if !matches!(url.scheme(), "http" | "https") {
             anyhow::bail!("the SMS gateway URL must be http or https");
         }
@@ -254,7 +255,11 @@ impl Robot {
         public_url: &str,
     ) -> anyhow::Result<Self> {
         let mut url = reqwest::Url::parse(base).map_err(|e| anyhow::anyhow!("robot URL: {e}"))?;
-        let param = if kind == "wecom" { "key" } else { "access_token" };
+        let param = if kind == "wecom" {
+            "key"
+        } else {
+            "access_token"
+        };
         url.query_pairs_mut().append_pair(param, token);
         Ok(Self {
             kind,
@@ -338,17 +343,51 @@ mod tests {
             serde_json::from_str(&fill(t, "138", "引号\"与\n换行", "k")).unwrap();
         assert_eq!(v["msg"], "引号\"与\n换行");
         assert_eq!(v["to"], "138");
-        let client = reqwest::Client::new();
+        let client = crate::notify::http_client();
         assert!(Sms::new("https://sms.example.cn/send", t, "k", client.clone(), "").is_ok());
-        assert!(Sms::new("https://sms.example.cn/send", r#"{"to": "{phone}"}"#, "k", client.clone(), "").is_err());
-        assert!(Sms::new("https://sms.example.cn/send", "not json {phone} {text}", "k", client.clone(), "").is_err());
+        assert!(
+            Sms::new(
+                "https://sms.example.cn/send",
+                r#"{"to": "{phone}"}"#,
+                "k",
+                client.clone(),
+                ""
+            )
+            .is_err()
+        );
+        assert!(
+            Sms::new(
+                "https://sms.example.cn/send",
+                "not json {phone} {text}",
+                "k",
+                client.clone(),
+                ""
+            )
+            .is_err()
+        );
         assert!(Sms::new("ftp://x/", t, "k", client, "").is_err());
     }
 
     #[test]
     fn smtp_urls_and_senders_are_checked() {
-        assert!(Email::new("smtp://127.0.0.1:2525", "值班系统 <duty@example.cn>", None, "").is_ok());
-        assert!(Email::new("smtps://u@mail.example.cn", "duty@example.cn", Some("p"), "").is_ok());
+        assert!(
+            Email::new(
+                "smtp://127.0.0.1:2525",
+                "值班系统 <duty@example.cn>",
+                None,
+                ""
+            )
+            .is_ok()
+        );
+        assert!(
+            Email::new(
+                "smtps://u@mail.example.cn",
+                "duty@example.cn",
+                Some("p"),
+                ""
+            )
+            .is_ok()
+        );
         assert!(Email::new("http://x", "duty@example.cn", None, "").is_err());
         assert!(Email::new("smtp://mail.example.cn", "duty@example.cn", Some("p"), "").is_err());
         assert!(Email::new("smtp://mail.example.cn", "not an address", None, "").is_err());

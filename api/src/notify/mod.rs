@@ -111,7 +111,9 @@ impl Default for Config {
 pub fn http_client() -> reqwest::Client {
     crate::tls::install_crypto_provider();
     reqwest::Client::builder()
-        .timeout(Duration::from_secs(SEND_TIMEOUT.num_seconds().unsigned_abs()))
+        .timeout(Duration::from_secs(
+            SEND_TIMEOUT.num_seconds().unsigned_abs(),
+        ))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("an HTTP client with rustls")
@@ -166,8 +168,7 @@ impl Config {
             let from = env("ZHIBAN_SMTP_FROM")
                 .ok_or_else(|| anyhow::anyhow!("ZHIBAN_SMTP_URL needs ZHIBAN_SMTP_FROM"))?;
             let password = env_or_file("ZHIBAN_SMTP_PASSWORD")?;
-            let email =
-                channels::Email::new(&url, &from, password.as_deref(), &c.public_url)?;
+            let email = channels::Email::new(&url, &from, password.as_deref(), &c.public_url)?;
             c.server.insert("email", Arc::new(email));
         }
         if let Some(url) = env("ZHIBAN_WEBHOOK_URL") {
@@ -322,7 +323,9 @@ impl Config {
                     Ok(built) => {
                         out.insert(ch.kind.clone(), built);
                     }
-                    Err(e) => tracing::warn!(centre = %c, kind = %ch.kind, error = %e, "a channel cannot be used"),
+                    Err(e) => {
+                        tracing::warn!(centre = %c, kind = %ch.kind, error = %e, "a channel cannot be used")
+                    }
                 }
             }
             hops += 1;
@@ -397,13 +400,15 @@ impl Dispatcher {
         }
         let started = chrono::Utc::now();
         let centres = self.store.list_centres().await.map_err(|e| e.to_string())?;
-        let mut by_centre: BTreeMap<CentreId, BTreeMap<String, Arc<dyn Channel>>> =
-            BTreeMap::new();
+        let mut by_centre: BTreeMap<CentreId, BTreeMap<String, Arc<dyn Channel>>> = BTreeMap::new();
         for n in &leased {
             // A row whose lease could run out during its sends is left for the lease to
             // expire: another dispatcher must never take a row this one is still sending.
             if chrono::Utc::now() + SEND_TIMEOUT * 3 > started.max(now) + LEASE {
-                tracing::warn!(id = n.id, "a notification is left for a later batch (slow channel)");
+                tracing::warn!(
+                    id = n.id,
+                    "a notification is left for a later batch (slow channel)"
+                );
                 break;
             }
             if !by_centre.contains_key(&n.centre_id) {
@@ -451,20 +456,24 @@ impl Dispatcher {
             if !to.phone.is_empty() && chans.contains_key("sms") {
                 reachable.push(Personal::Sms);
             }
-            let broadcast: Vec<&str> = chans.keys().filter(|k| *k == "webhook").map(String::as_str).collect();
+            let broadcast: Vec<&str> = chans
+                .keys()
+                .filter(|k| *k == "webhook")
+                .map(String::as_str)
+                .collect();
             let tz = centres
                 .iter()
                 .find(|c| c.id == n.centre_id)
                 .map_or(zhiban_domain::DEFAULT_TIME_ZONE, |c| c.time_zone);
             let local = now.with_timezone(&tz).naive_local();
             let expired = n.expires_at.is_some_and(|e| now >= e);
-            let r = route_lawyer(&prefs, &n.event, &reachable, &broadcast, &delivered, local, n.urgent, expired);
+            let r = route_lawyer(
+                &prefs, &n.event, &reachable, &broadcast, &delivered, local, n.urgent, expired,
+            );
             // Held until a local time: as the UTC instant (naive) for the outbox.
             let held_until = r.held_until.and_then(|t| {
                 use chrono::TimeZone as _;
-                tz.from_local_datetime(&t)
-                    .earliest()
-                    .map(|t| t.naive_utc())
+                tz.from_local_datetime(&t).earliest().map(|t| t.naive_utc())
             });
             Route {
                 now: r.now,
@@ -525,7 +534,10 @@ impl Dispatcher {
             tracing::warn!(id = n.id, attempts = n.attempts + 1, error = %error, "a notification failed");
         }
         if !held {
-            tracing::warn!(id = n.id, "a notification's lease expired before it was marked");
+            tracing::warn!(
+                id = n.id,
+                "a notification's lease expired before it was marked"
+            );
         }
         Ok(())
     }

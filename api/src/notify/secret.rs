@@ -140,7 +140,11 @@ mod tests {
         let a = SecretBox::new(&[7; 32]);
         let sealed = a.seal("GZ/email", "smtp-pass");
         assert!(!sealed.contains("smtp"));
-        assert_ne!(sealed, a.seal("GZ/email", "smtp-pass"), "a fresh nonce each time");
+        assert_ne!(
+            sealed,
+            a.seal("GZ/email", "smtp-pass"),
+            "a fresh nonce each time"
+        );
         assert_eq!(a.open("GZ/email", &sealed).as_deref(), Some("smtp-pass"));
         assert_eq!(a.open("SZ/email", &sealed), None, "another centre's row");
         assert_eq!(SecretBox::new(&[8; 32]).open("GZ/email", &sealed), None);

@@ -731,6 +731,7 @@ async fn solving_from_the_database_counts_published_history_toward_fair_shares()
                 pins: Default::default(),
                 publish: true,
                 created_by: "test".into(),
+                now: chrono::Utc::now(),
             },
             &zhiban_store::Audit {
                 actor: "test".into(),

@@ -24,6 +24,7 @@ mod leave;
 mod money;
 mod money_property;
 mod notifications;
+mod notify_channels;
 mod open_bids;
 mod open_duties;
 mod panel_admin;

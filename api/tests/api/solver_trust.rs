@@ -150,6 +150,7 @@ async fn solving_from_the_database_respects_other_rosters_and_busy_calendars(bac
                 pins: Default::default(),
                 publish: true,
                 created_by: "test".into(),
+                now: chrono::Utc::now(),
             },
             &audit(),
         )

@@ -91,7 +91,10 @@ impl Lawyer {
             return err("phone", format!("{:?} is not a phone number", self.phone));
         }
         if !self.email.is_empty() && !is_email(&self.email) {
-            return err("email", format!("{:?} is not an e-mail address", self.email));
+            return err(
+                "email",
+                format!("{:?} is not an e-mail address", self.email),
+            );
         }
         if self.licence_date > today {
             return err(
@@ -303,7 +306,8 @@ pub fn is_email(s: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains('@')
-        && s.chars().all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | ',' | ';' | '"' | '\\'))
+        && s.chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | ',' | ';' | '"' | '\\'))
 }
 
 #[cfg(test)]
@@ -314,7 +318,19 @@ mod tests {
     fn e_mail_addresses_are_checked() {
         assert!(is_email("chen@lawfirm.cn"));
         assert!(is_email("a.b+c@mail.gd.gov.cn"));
-        for bad in ["", "chen", "chen@", "@x.cn", "chen@cn", "chen@x.cn.", "a b@x.cn", "a@b@x.cn", "陈@x.cn", "a<b>@x.cn", "a,b@x.cn"] {
+        for bad in [
+            "",
+            "chen",
+            "chen@",
+            "@x.cn",
+            "chen@cn",
+            "chen@x.cn.",
+            "a b@x.cn",
+            "a@b@x.cn",
+            "陈@x.cn",
+            "a<b>@x.cn",
+            "a,b@x.cn",
+        ] {
             assert!(!is_email(bad), "{bad}");
         }
     }

@@ -8,7 +8,17 @@ use std::collections::BTreeMap;
 
 /// The kinds of events a lawyer chooses channels for.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
@@ -71,7 +81,17 @@ impl EventKind {
 
 /// A personal channel (to one lawyer's address or phone).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Personal {
@@ -260,7 +280,9 @@ mod tests {
     fn quiet_hours_over_midnight_end_the_next_morning() {
         let p = Prefs::default();
         assert_eq!(p.quiet_until(at(21, 59)), None);
-        let next = NaiveDate::from_ymd_opt(2026, 12, 8).unwrap().and_hms_opt(7, 0, 0);
+        let next = NaiveDate::from_ymd_opt(2026, 12, 8)
+            .unwrap()
+            .and_hms_opt(7, 0, 0);
         assert_eq!(p.quiet_until(at(22, 0)), next);
         assert_eq!(p.quiet_until(at(6, 59)), at(7, 0).into());
         assert_eq!(p.quiet_until(at(7, 0)), None);
@@ -283,14 +305,41 @@ mod tests {
     fn sms_waits_for_morning_unless_today_changed() {
         let p = Prefs::default();
         let both = [Personal::Email, Personal::Sms];
-        let r = route_lawyer(&p, "roster_changed", &both, &[], &[], at(23, 0), false, false);
+        let r = route_lawyer(
+            &p,
+            "roster_changed",
+            &both,
+            &[],
+            &[],
+            at(23, 0),
+            false,
+            false,
+        );
         assert_eq!(r.now, vec!["email"]);
         assert!(r.held_until.is_some());
-        let r = route_lawyer(&p, "roster_changed", &both, &[], &[], at(23, 0), true, false);
+        let r = route_lawyer(
+            &p,
+            "roster_changed",
+            &both,
+            &[],
+            &[],
+            at(23, 0),
+            true,
+            false,
+        );
         assert_eq!(r.now, vec!["email", "sms"]);
         assert_eq!(r.held_until, None);
         // In the morning the held SMS goes, the e-mail is not sent twice.
-        let r = route_lawyer(&p, "roster_changed", &both, &[], &["email"], at(7, 0), false, false);
+        let r = route_lawyer(
+            &p,
+            "roster_changed",
+            &both,
+            &[],
+            &["email"],
+            at(7, 0),
+            false,
+            false,
+        );
         assert_eq!(r.now, vec!["sms"]);
     }
 
@@ -298,15 +347,51 @@ mod tests {
     fn choices_defaults_reachability_and_broadcasts() {
         let mut p = Prefs::default();
         // Defaults: no SMS for a swap; only what can reach the lawyer.
-        let r = route_lawyer(&p, "swap", &[Personal::Email, Personal::Sms], &[], &[], at(10, 0), false, false);
+        let r = route_lawyer(
+            &p,
+            "swap",
+            &[Personal::Email, Personal::Sms],
+            &[],
+            &[],
+            at(10, 0),
+            false,
+            false,
+        );
         assert_eq!(r.now, vec!["email"]);
-        let r = route_lawyer(&p, "reminder_evening", &[Personal::Sms], &["webhook"], &[], at(10, 0), false, false);
+        let r = route_lawyer(
+            &p,
+            "reminder_evening",
+            &[Personal::Sms],
+            &["webhook"],
+            &[],
+            at(10, 0),
+            false,
+            false,
+        );
         assert_eq!(r.now, vec!["sms", "webhook"]);
         p.channels.insert(EventKind::Reminder, vec![]);
-        let r = route_lawyer(&p, "reminder_before", &[Personal::Email], &[], &[], at(10, 0), false, false);
+        let r = route_lawyer(
+            &p,
+            "reminder_before",
+            &[Personal::Email],
+            &[],
+            &[],
+            at(10, 0),
+            false,
+            false,
+        );
         assert!(r.now.is_empty());
         // An expired reminder goes nowhere outside.
-        let r = route_lawyer(&p, "roster_changed", &[Personal::Email], &["webhook"], &[], at(10, 0), false, true);
+        let r = route_lawyer(
+            &p,
+            "roster_changed",
+            &[Personal::Email],
+            &["webhook"],
+            &[],
+            at(10, 0),
+            false,
+            true,
+        );
         assert!(r.now.is_empty());
         let s = route_staff(&["wecom", "dingtalk", "email", "sms"], &["wecom"]);
         assert_eq!(s.now, vec!["dingtalk"]);
@@ -321,9 +406,10 @@ mod tests {
         assert_eq!(p.for_kind(EventKind::Swap), vec![Personal::Sms]);
         assert_eq!(p.for_kind(EventKind::Leave), vec![Personal::Email]);
         assert!(p.validate().is_ok());
-        let bad: Prefs =
-            serde_json::from_str(r#"{"channels": {"swap": ["sms", "sms"]}, "quiet_start": null, "quiet_end": null}"#)
-                .unwrap();
+        let bad: Prefs = serde_json::from_str(
+            r#"{"channels": {"swap": ["sms", "sms"]}, "quiet_start": null, "quiet_end": null}"#,
+        )
+        .unwrap();
         assert_eq!(bad.validate().unwrap_err().0, "channels.swap");
         let half: Prefs =
             serde_json::from_str(r#"{"quiet_start": "22:00", "quiet_end": null}"#).unwrap();

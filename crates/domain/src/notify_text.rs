@@ -225,7 +225,10 @@ mod tests {
         let r = reminder_times(start, eve, 60, t(6, 12, 0));
         assert_eq!(
             r,
-            vec![(Reminder::Evening, t(7, 18, 0)), (Reminder::Before, t(8, 8, 0))]
+            vec![
+                (Reminder::Evening, t(7, 18, 0)),
+                (Reminder::Before, t(8, 8, 0))
+            ]
         );
         // Published after the evening: only the hour before; after that: none.
         assert_eq!(reminder_times(start, eve, 60, t(7, 19, 0)).len(), 1);
@@ -234,7 +237,12 @@ mod tests {
         assert!(reminder_times(start, None, 0, t(1, 0, 0)).is_empty());
         // An afternoon duty with an evening time after it would be nonsense: never after
         // the start.
-        let late = reminder_times(t(8, 14, 0), NaiveTime::from_hms_opt(23, 0, 0), 600, t(1, 0, 0));
+        let late = reminder_times(
+            t(8, 14, 0),
+            NaiveTime::from_hms_opt(23, 0, 0),
+            600,
+            t(1, 0, 0),
+        );
         assert_eq!(late.len(), 2);
         assert!(late.iter().all(|(_, at)| *at < t(8, 14, 0)));
     }
@@ -249,15 +257,30 @@ mod tests {
             "020-1234",
         );
         assert!(m.subject.contains("明天") && m.subject.contains("12月8日"));
-        assert!(m.body.contains("09:00") && m.body.contains("龙口西路") && m.body.contains("020-1234"));
+        assert!(
+            m.body.contains("09:00") && m.body.contains("龙口西路") && m.body.contains("020-1234")
+        );
         assert!(open_duty_message(&duty(), "急").body.contains("说明：急"));
         assert!(claim_message(&duty(), true).subject.starts_with("认领成功"));
-        assert!(claim_message(&duty(), false).subject.starts_with("认领未选中"));
+        assert!(
+            claim_message(&duty(), false)
+                .subject
+                .starts_with("认领未选中")
+        );
         let l = late_alert(&duty(), "李四", "13800000000", 30);
-        assert!(l.body.contains("30 分钟") && l.body.contains("李四") && l.body.contains("13800000000"));
-        let u = uncovered_alert(duty().date, &[("天河 上午".into(), 2), ("越秀 下午".into(), 1)]);
+        assert!(
+            l.body.contains("30 分钟") && l.body.contains("李四") && l.body.contains("13800000000")
+        );
+        let u = uncovered_alert(
+            duty().date,
+            &[("天河 上午".into(), 2), ("越秀 下午".into(), 1)],
+        );
         assert!(u.subject.contains("3 个岗位"));
-        assert!(out_of_fence_alert(&duty(), "李四", Some(850)).body.contains("850 米"));
+        assert!(
+            out_of_fence_alert(&duty(), "李四", Some(850))
+                .body
+                .contains("850 米")
+        );
         let f = month_ready_message("广州市法律援助中心", "2026-11", 40);
         assert!(f.subject.contains("2026-11") && f.body.contains("40 个值班"));
     }

@@ -263,8 +263,14 @@ pub trait RosterStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 
     /// Publishes a draft, superseding the series' published version; a conflict if it is not
-    /// a draft or another published roster of the centre overlaps its period.
-    async fn publish_version(&self, id: i64, audit: &Audit) -> Result<(), StoreError>;
+    /// a draft or another published roster of the centre overlaps its period. `now` is the
+    /// server's clock (the publication's time, and from when reminders are scheduled).
+    async fn publish_version(
+        &self,
+        id: i64,
+        now: chrono::DateTime<chrono::Utc>,
+        audit: &Audit,
+    ) -> Result<(), StoreError>;
 
     /// Duties of published versions.
     async fn list_duties(&self, q: &DutyQuery, page: Page) -> Result<Paged<Duty>, StoreError>;

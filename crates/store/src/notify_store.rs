@@ -53,8 +53,10 @@ pub trait NotifyStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
 
     /// A lawyer's e-mail address and phone ('' for none), if the lawyer exists.
-    async fn lawyer_contact(&self, lawyer: &LawyerId)
-    -> Result<Option<(String, String)>, StoreError>;
+    async fn lawyer_contact(
+        &self,
+        lawyer: &LawyerId,
+    ) -> Result<Option<(String, String)>, StoreError>;
 
     /// A lawyer's notification preferences (the defaults when they chose none).
     async fn notification_prefs(&self, lawyer: &LawyerId) -> Result<Prefs, StoreError>;

@@ -90,6 +90,12 @@ impl TestApp {
         }
     }
 
+    /// Serves with these notification settings (channels, secret key, robot services).
+    pub fn set_notify(&mut self, config: zhiban_api::notify::Config) {
+        self.state.notify = Arc::new(config);
+        self.router = app(self.state.clone());
+    }
+
     /// Sets the server's clock (None: the real time).
     pub fn set_time(&self, t: Option<chrono::DateTime<chrono::Utc>>) {
         *self.clock.lock().unwrap() = t;

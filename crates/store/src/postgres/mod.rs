@@ -57,12 +57,12 @@ mod notifications_impl;
 #[path = "../sql/notify_channels.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod notify_channels;
-#[path = "../sql/reminders.rs"]
-#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
-pub mod reminders;
 #[path = "../sql/open_duties.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod open_duties;
+#[path = "../sql/reminders.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
+pub mod reminders;
 #[path = "../sql/rosters.rs"]
 #[allow(clippy::duplicate_mod)] // on purpose: one SQL source, compiled per backend
 pub mod rosters;

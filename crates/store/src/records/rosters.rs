@@ -177,6 +177,8 @@ pub struct NewVersion {
     pub publish: bool,
     /// Who.
     pub created_by: String,
+    /// When (the server's clock): its creation, and publication with `publish`.
+    pub now: DateTime<Utc>,
 }
 
 /// Where a swap stands.

@@ -371,12 +371,11 @@ pub async fn claims_decided(
     if winner.is_none() && losers.is_empty() {
         return Ok(());
     }
-    let Some(r) = sqlx::query(
-        "SELECT centre_id, station_id, date, half_day FROM open_duties WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?
+    let Some(r) =
+        sqlx::query("SELECT centre_id, station_id, date, half_day FROM open_duties WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
     else {
         return Ok(());
     };

@@ -93,7 +93,8 @@ pub async fn put_prefs(
     p: &Prefs,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let raw = serde_json::to_string(p).map_err(|e| super::corrupt("notification_prefs", lawyer.as_str(), e.to_string()))?;
+    let raw = serde_json::to_string(p)
+        .map_err(|e| super::corrupt("notification_prefs", lawyer.as_str(), e.to_string()))?;
     sqlx::query(
         "INSERT INTO notification_prefs (lawyer_id, prefs, updated_at) VALUES ($1, $2, $3) \
          ON CONFLICT (lawyer_id) DO UPDATE SET prefs = excluded.prefs, \

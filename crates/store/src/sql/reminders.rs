@@ -3,8 +3,8 @@
 //! they survive restarts; a duty taken away by a later publication takes its unsent
 //! reminders with it, and a duty added (or moved) gets its own.
 
-use super::notifications::insert_many;
 use super::Conn;
+use super::notifications::insert_many;
 use crate::StoreError;
 use crate::records::NewNotification;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
@@ -132,7 +132,9 @@ pub async fn reschedule(
             let half = HalfDay::parse(&d.1).unwrap_or(HalfDay::Am);
             let start_time = if half == HalfDay::Am { st.am } else { st.pm };
             let start = d.0.and_time(start_time);
-            let Some(start_utc) = utc(start) else { continue };
+            let Some(start_utc) = utc(start) else {
+                continue;
+            };
             let line = DutyLine {
                 date: d.0,
                 half_day: half,

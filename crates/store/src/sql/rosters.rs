@@ -6,7 +6,7 @@ use super::{Conn, DbRow};
 use super::{corrupt, decode_doc, encode_doc, parse_instant, to_instant};
 use crate::StoreError;
 use crate::records::*;
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 use std::collections::BTreeSet;
 use zhiban_domain::{Assignment, CentreId, HalfDay, LawyerId, Role, StationId};
@@ -242,7 +242,12 @@ async fn refuse_changes_in_locked_months(
 /// Marks `version` published and the series' earlier published version superseded. Refuses
 /// a version that is not a draft, and a period overlapping another published roster of the
 /// same centre (its duties would be rostered twice).
-async fn publish_on(conn: &mut Conn, version: &VersionRecord, by: &str) -> Result<(), StoreError> {
+async fn publish_on(
+    conn: &mut Conn,
+    version: &VersionRecord,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     if version.status != VersionStatus::Draft {
         return Err(StoreError::Conflict(format!(
             "version {} is {}, only a draft can be published",
@@ -286,7 +291,7 @@ async fn publish_on(conn: &mut Conn, version: &VersionRecord, by: &str) -> Resul
     sqlx::query(
         "UPDATE roster_versions SET status = 'published', published_at = $1, published_by = $2 WHERE id = $3",
     )
-    .bind(to_instant(Utc::now()))
+    .bind(to_instant(now))
     .bind(by)
     .bind(version.id)
     .execute(&mut *conn)
@@ -298,7 +303,7 @@ async fn publish_on(conn: &mut Conn, version: &VersionRecord, by: &str) -> Resul
         &roster.centre_id,
         version.id,
         previous,
-        Utc::now(),
+        now,
     )
     .await?;
     Ok(())
@@ -401,7 +406,7 @@ pub async fn insert_version(conn: &mut Conn, v: &NewVersion) -> Result<i64, Stor
         let rec = version_record(&mut *conn, id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("version {id}")))?;
-        publish_on(&mut *conn, &rec, &v.created_by).await?;
+        publish_on(&mut *conn, &rec, &v.created_by, v.now).await?;
     }
     Ok(id)
 }
@@ -445,12 +450,17 @@ pub async fn update_draft(
 }
 
 /// Publishes a draft.
-pub async fn publish_version(conn: &mut Conn, id: i64, by: &str) -> Result<(), StoreError> {
+pub async fn publish_version(
+    conn: &mut Conn,
+    id: i64,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     lock_version(&mut *conn, id).await?;
     let v = version_record(&mut *conn, id)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("version {id}")))?;
-    publish_on(conn, &v, by).await
+    publish_on(conn, &v, by, now).await
 }
 
 /// Duties of published versions matching `q`, by date, half-day, station.

@@ -381,9 +381,14 @@ impl RosterStore for Backend {
         Ok(())
     }
 
-    async fn publish_version(&self, id: i64, a: &Audit) -> Result<(), StoreError> {
+    async fn publish_version(
+        &self,
+        id: i64,
+        now: chrono::DateTime<chrono::Utc>,
+        a: &Audit,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        rosters::publish_version(&mut tx, id, &a.actor).await?;
+        rosters::publish_version(&mut tx, id, &a.actor, now).await?;
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(())

@@ -36,10 +36,10 @@ pub mod notifications;
 mod notifications_impl;
 #[path = "../sql/notify_channels.rs"]
 pub mod notify_channels;
-#[path = "../sql/reminders.rs"]
-pub mod reminders;
 #[path = "../sql/open_duties.rs"]
 pub mod open_duties;
+#[path = "../sql/reminders.rs"]
+pub mod reminders;
 #[path = "../sql/rosters.rs"]
 pub mod rosters;
 #[path = "../sql/settings.rs"]

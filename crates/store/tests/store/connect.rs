@@ -134,6 +134,7 @@ async fn migrate_db_copies_everything_verified_and_refuses_a_non_empty_target() 
                 pins: Default::default(),
                 publish: true,
                 created_by: "引号 ' 和 | 竖线".into(),
+                now: chrono::Utc::now(),
             },
             &audit("create"),
         )
@@ -171,6 +172,7 @@ async fn migrate_db_copies_everything_verified_and_refuses_a_non_empty_target() 
                 pins: Default::default(),
                 publish: false,
                 created_by: "test".into(),
+                now: chrono::Utc::now(),
             },
             &audit("create"),
         )

@@ -79,6 +79,7 @@ pub(crate) fn new_version(
         pins: Default::default(),
         publish: false,
         created_by: "test".into(),
+        now: chrono::Utc::now(),
     }
 }
 

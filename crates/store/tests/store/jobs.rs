@@ -98,6 +98,7 @@ async fn jobs_are_leased_to_one_worker_and_taken_back_when_it_dies(backend: Back
         pins: Default::default(),
         publish: false,
         created_by: "test".into(),
+        now: chrono::Utc::now(),
     };
     let err = store
         .finish_job(first, &w0, Ok(&version), &audit("job.succeeded"))

@@ -63,9 +63,12 @@ async fn roster_versions_publish_once_and_published_ones_never_change(backend: B
         )
         .await
         .unwrap();
-    store.publish_version(v1, &audit("publish")).await.unwrap();
+    store
+        .publish_version(v1, chrono::Utc::now(), &audit("publish"))
+        .await
+        .unwrap();
     let err = store
-        .publish_version(v1, &audit("publish"))
+        .publish_version(v1, chrono::Utc::now(), &audit("publish"))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
@@ -80,7 +83,7 @@ async fn roster_versions_publish_once_and_published_ones_never_change(backend: B
         .await
         .unwrap();
     let err = store
-        .publish_version(other, &audit("publish"))
+        .publish_version(other, chrono::Utc::now(), &audit("publish"))
         .await
         .unwrap_err();
     assert!(
@@ -140,7 +143,9 @@ async fn concurrent_publishes_of_overlapping_rosters_let_exactly_one_through(bac
         for v in drafts {
             let store = store.clone();
             tasks.push(tokio::spawn(async move {
-                store.publish_version(v, &audit("publish")).await
+                store
+                    .publish_version(v, chrono::Utc::now(), &audit("publish"))
+                    .await
             }));
         }
         let mut ok = 0;

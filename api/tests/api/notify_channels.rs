@@ -1,0 +1,786 @@
+//! Notification channels against real servers on loopback, on both databases: e-mail to a
+//! real SMTP server (Python's aiosmtpd, read back by Python's own e-mail parser), the
+//! 企业微信 and 钉钉 group robots and an SMS gateway (an HTTP receiver checking 钉钉's
+//! signature with openssl), secrets never shown; lawyers' choices and quiet hours; and
+//! reminders that fire at the centre's local times as the clock moves, and follow changes.
+
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use zhiban_api::notify::{Config, Dispatcher, secret::SecretBox};
+use zhiban_store::TokenRole;
+
+use crate::helpers::*;
+
+on_both!(
+    e_mail_reaches_each_lawyer_over_a_real_smtp_server_in_chinese,
+    robots_and_sms_get_signed_messages_and_secrets_are_never_shown,
+    quiet_hours_hold_sms_until_morning_unless_today_changed,
+    reminders_fire_at_local_times_and_follow_changes_of_the_roster,
+);
+
+/// What a receiver got: path, query, headers and body.
+type Got = Arc<Mutex<Vec<(String, String, HeaderMap, Value)>>>;
+
+/// An HTTP receiver on loopback for the robots (answering `errcode` 0) and the SMS gateway.
+async fn receiver() -> (String, Got) {
+    let got: Got = Arc::default();
+    let g = got.clone();
+    let app = axum::Router::new().fallback(
+        move |uri: Uri, headers: HeaderMap, body: axum::body::Bytes| {
+            let g = g.clone();
+            async move {
+                let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                g.lock().unwrap().push((
+                    uri.path().to_string(),
+                    uri.query().unwrap_or("").to_string(),
+                    headers,
+                    v,
+                ));
+                axum::Json(json!({"errcode": 0, "errmsg": "ok"}))
+            }
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, got)
+}
+
+/// Notification settings with a secret key, robots at `base` (when given).
+fn config(base: Option<&str>) -> Config {
+    let mut c = Config {
+        secrets: Some(Arc::new(SecretBox::new(&[42; 32]))),
+        public_url: "https://zhiban.example.cn".into(),
+        ..Config::default()
+    };
+    if let Some(b) = base {
+        c.wecom_base = format!("{b}/wecom");
+        c.dingtalk_base = format!("{b}/dingtalk");
+    }
+    c
+}
+
+/// Runs the outbox at `now` until nothing more is due.
+async fn drain(t: &TestApp, now: chrono::DateTime<chrono::Utc>) -> usize {
+    let d = Dispatcher::new(t.store.clone(), t.state.notify.clone(), "test".into());
+    let mut total = 0;
+    loop {
+        let n = d.run_once(now).await.unwrap();
+        total += n;
+        if n == 0 {
+            return total;
+        }
+    }
+}
+
+async fn put(t: &TestApp, uri: &str, tok: &str, body: Value) -> Reply {
+    t.call(Method::PUT, uri, tok, Some(body)).await
+}
+
+/// The coordinator's log (every message, newest first).
+async fn log(t: &TestApp, coord: &str) -> Vec<Value> {
+    let r = t.get("/api/v1/notifications?limit=200", coord).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body.as_array().unwrap().clone()
+}
+
+/// A real SMTP server (aiosmtpd) on a free loopback port, keeping messages in a folder.
+struct Smtp {
+    port: u16,
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sink() -> String {
+    format!("{}/tests/tools/smtp_sink.py", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn smtp() -> Smtp {
+    use std::io::BufRead;
+    let python = std::env::var("ZHIBAN_PYTHON").expect("ZHIBAN_PYTHON (scripts/test sets it)");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(&python)
+        .args([
+            &sink(),
+            "serve",
+            &port.to_string(),
+            dir.path().to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python with aiosmtpd");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "ready", "the SMTP server started");
+    Smtp { port, dir, child }
+}
+
+impl Smtp {
+    /// What it got, decoded by Python's e-mail package, once `n` messages are in.
+    async fn messages(&self, n: usize) -> Vec<Value> {
+        for _ in 0..100 {
+            let count = std::fs::read_dir(self.dir.path())
+                .unwrap()
+                .filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .path()
+                        .extension()
+                        .is_some_and(|x| x == "eml")
+                })
+                .count();
+            if count >= n {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let python = std::env::var("ZHIBAN_PYTHON").unwrap();
+        let out = std::process::Command::new(python)
+            .args([&sink(), "read", self.dir.path().to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+/// One week of `fixtures/small` from Monday 12 October 2026 (after the National Day
+/// holidays), published on 8 October; the version and its primary duties.
+async fn week(t: &TestApp, coord: &str) -> (i64, Vec<Value>) {
+    t.set_time(Some(local("2026-10-08", "08:00")));
+    let v = t.solve_and_publish(coord, "CH", "2026-10-12", 1).await;
+    (v, t.primaries(coord, v).await)
+}
+
+/// Publishes `v` changed by `ops`; the new version.
+async fn change(t: &TestApp, coord: &str, v: i64, ops: Value) -> i64 {
+    let r = t
+        .post(&format!("/api/v1/versions/{v}/drafts"), coord, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let draft = r.body["id"].as_i64().unwrap();
+    let r = t
+        .post(
+            &format!("/api/v1/versions/{draft}/edits"),
+            coord,
+            json!({ "operations": ops }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = t
+        .post(
+            &format!("/api/v1/versions/{draft}/publish"),
+            coord,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    draft
+}
+
+fn unassign(d: &Value) -> Value {
+    json!({"op": "unassign", "station_id": d["station_id"], "date": d["date"],
+        "half_day": d["half_day"], "lawyer_id": d["lawyer_id"], "role": "primary"})
+}
+
+async fn e_mail_reaches_each_lawyer_over_a_real_smtp_server_in_chinese(backend: Backend) {
+    let mut t = TestApp::on(backend, "small").await;
+    t.set_notify(config(None));
+    let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
+    let server = smtp();
+    let r = put(
+        &t,
+        "/api/v1/centres/CH/channels/email",
+        &coord,
+        json!({"settings": {"url": format!("smtp://127.0.0.1:{}", server.port),
+            "from": "从化值班系统 <duty@zhiban.test>"}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Addresses are a panel field, checked.
+    let lawyers = t
+        .get("/api/v1/lawyers?centre_id=CH&limit=500", &coord)
+        .await
+        .body;
+    let ids: Vec<String> = lawyers["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| s(&l["id"]))
+        .collect();
+    let r = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/lawyers/{}", ids[0]),
+            &coord,
+            Some(json!({"email": "not an address"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.to_string().contains("email"), "{}", r.body);
+    for (i, id) in ids.iter().enumerate() {
+        let r = t
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/lawyers/{id}"),
+                &coord,
+                Some(json!({"email": format!("lawyer{i}@firm.test")})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["record"]["email"], format!("lawyer{i}@firm.test"));
+    }
+    // Finance staff do not see addresses (nor phones).
+    let finance = t.token(TokenRole::Finance, Some("CH"), None).await;
+    let seen = t
+        .get(&format!("/api/v1/lawyers/{}", ids[0]), &finance)
+        .await
+        .body;
+    assert_eq!(seen["email"], "", "{seen}");
+    assert_eq!(seen["phone"], "", "{seen}");
+    let (v, _) = week(&t, &coord).await;
+    // Duties and backups: each lawyer on the roster.
+    let all = t.assignments(&coord, v).await;
+    let mut on_duty: Vec<String> = all.iter().map(|d| s(&d["lawyer_id"])).collect();
+    on_duty.sort();
+    on_duty.dedup();
+    drain(&t, local("2026-10-08", "08:01")).await;
+    let got = server.messages(on_duty.len()).await;
+    assert_eq!(
+        got.len(),
+        on_duty.len(),
+        "one e-mail per lawyer on duty: {got:?}"
+    );
+    let published: Vec<Value> = log(&t, &coord)
+        .await
+        .into_iter()
+        .filter(|n| n["event"] == "roster_published")
+        .collect();
+    for m in &got {
+        let rcpt = m["rcpt"].as_array().unwrap();
+        assert_eq!(rcpt.len(), 1, "one recipient a message: {m}");
+        let address = s(&rcpt[0]);
+        let i: usize = address
+            .trim_start_matches("lawyer")
+            .split('@')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let n = published
+            .iter()
+            .find(|n| n["lawyer_id"] == ids[i].as_str())
+            .expect("their message");
+        assert_eq!(
+            m["subject"], n["subject"],
+            "the Chinese subject decoded: {m}"
+        );
+        let start: String = s(&n["body"]).chars().take(20).collect();
+        assert!(s(&m["body"]).contains(&start), "{m}");
+        assert!(
+            s(&m["body"]).contains("https://zhiban.example.cn/#view=mine"),
+            "{m}"
+        );
+        assert_eq!(m["charset"], "utf-8");
+        assert!(s(&m["from"]).contains("从化值班系统"), "{m}");
+        // Encoded on the wire (RFC 2047), never raw bytes in a header.
+        let headers = s(&m["headers"]);
+        assert!(
+            headers.is_ascii() && headers.contains("=?utf-8?"),
+            "{headers}"
+        );
+        assert_eq!(
+            m["message_id"],
+            format!("<{}@zhiban>", s(&n["idempotency_key"]))
+        );
+        assert_eq!(n["channel"], "email", "{n}");
+    }
+}
+
+async fn robots_and_sms_get_signed_messages_and_secrets_are_never_shown(backend: Backend) {
+    let mut t = TestApp::on(backend, "small").await;
+    let (base, got) = receiver().await;
+    t.set_notify(config(Some(&base)));
+    let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
+    let (wecom_key, dt_token, dt_secret, credential) = (
+        "WECOM-KEY-0123456789",
+        "DT-TOKEN-abcdef",
+        "SEC-dingtalk-secret-42",
+        "SMS-CRED-zyx",
+    );
+    for (kind, body) in [
+        ("wecom", json!({"secrets": {"key": wecom_key}})),
+        (
+            "dingtalk",
+            json!({"secrets": {"access_token": dt_token, "sign_secret": dt_secret}}),
+        ),
+        (
+            "sms",
+            json!({"settings": {"url": format!("{base}/sms"),
+            "template": r#"{"mobile": "{phone}", "content": "{text}", "sign": "{credential}"}"#},
+            "secrets": {"credential": credential}}),
+        ),
+    ] {
+        let r = put(
+            &t,
+            &format!("/api/v1/centres/CH/channels/{kind}"),
+            &coord,
+            body,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{kind}: {}", r.body);
+    }
+    // Refused settings name the field.
+    for (kind, body, field) in [
+        (
+            "wecom",
+            json!({"settings": {"url": "http://x"}}),
+            "settings.url",
+        ),
+        (
+            "webhook",
+            json!({"settings": {"url": "http://x/"}, "secrets": {"secret": "short"}}),
+            "settings",
+        ),
+        (
+            "webhook",
+            json!({"settings": {"url": "http://x/"}}),
+            "secrets.secret",
+        ),
+        (
+            "email",
+            json!({"settings": {"url": "smtp://u:pw@x:25", "from": "a@b.cn"}}),
+            "settings.url",
+        ),
+        (
+            "email",
+            json!({"settings": {"url": "smtp://x:25"}}),
+            "settings.from",
+        ),
+        (
+            "sms",
+            json!({"settings": {"url": "http://x/", "template": "{\"to\": \"{phone}\"}"}}),
+            "settings",
+        ),
+        ("fax", json!({}), ""),
+    ] {
+        let r = put(
+            &t,
+            &format!("/api/v1/centres/CH/channels/{kind}"),
+            &coord,
+            body,
+        )
+        .await;
+        if kind == "fax" {
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+            continue;
+        }
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{kind}: {}",
+            r.body
+        );
+        assert!(r.body.to_string().contains(field), "{field}: {}", r.body);
+    }
+    // Secrets are never returned, and stored sealed.
+    let listed = t.get("/api/v1/centres/CH/channels", &coord).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let text = listed.body.to_string();
+    for secret in [wecom_key, dt_token, dt_secret, credential] {
+        assert!(!text.contains(secret), "{secret} shown: {text}");
+    }
+    let dingtalk = listed
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "dingtalk")
+        .unwrap();
+    assert_eq!(
+        dingtalk["secrets_set"],
+        json!(["access_token", "sign_secret"])
+    );
+    let stored = t
+        .store
+        .centre_channels(&zhiban_domain::CentreId::parse("CH").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 3);
+    for c in &stored {
+        for secret in [wecom_key, dt_token, dt_secret, credential] {
+            assert!(!c.secret.contains(secret) && !c.settings.to_string().contains(secret));
+        }
+    }
+    let audit = t
+        .get("/api/v1/audit?limit=50", &coord)
+        .await
+        .body
+        .to_string();
+    assert!(audit.contains("channel.put"));
+    for secret in [wecom_key, dt_token, dt_secret, credential] {
+        assert!(!audit.contains(secret), "{secret} in the audit log");
+    }
+    // A test message over each.
+    for (kind, to) in [("wecom", ""), ("dingtalk", ""), ("sms", "13800138000")] {
+        let r = t
+            .post(
+                &format!("/api/v1/centres/CH/channels/{kind}/test"),
+                &coord,
+                json!({"to": to}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{kind}: {}", r.body);
+        assert_eq!(r.body["ok"], true, "{kind}: {}", r.body);
+    }
+    let r = t
+        .post(
+            "/api/v1/centres/CH/channels/sms/test",
+            &coord,
+            json!({"to": "x"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    {
+        let got = got.lock().unwrap();
+        assert_eq!(got.len(), 3, "{got:?}");
+        let (path, query, _, body) = &got[0];
+        assert_eq!(path, "/wecom");
+        assert_eq!(query, &format!("key={wecom_key}"));
+        assert_eq!(body["msgtype"], "text");
+        assert!(s(&body["text"]["content"]).contains("测试消息"), "{body}");
+        // 钉钉: access_token, timestamp (ms) and sign, checked with openssl.
+        let (path, query, _, body) = &got[1];
+        assert_eq!(path, "/dingtalk");
+        let q: std::collections::BTreeMap<String, String> = url_pairs(query);
+        assert_eq!(q["access_token"], dt_token);
+        let ts = &q["timestamp"];
+        assert!(
+            (ts.parse::<i64>().unwrap() - chrono::Utc::now().timestamp_millis()).abs() < 60_000
+        );
+        assert_eq!(q["sign"], openssl_dingtalk_sign(dt_secret, ts));
+        assert!(s(&body["text"]["content"]).contains("测试消息"));
+        let (path, _, headers, body) = &got[2];
+        assert_eq!(path, "/sms");
+        assert_eq!(body["mobile"], "13800138000");
+        assert_eq!(body["sign"], credential);
+        assert!(s(&body["content"]).starts_with("【值班】"), "{body}");
+        assert_eq!(
+            headers["authorization"],
+            format!("Bearer {credential}").as_str()
+        );
+    }
+    got.lock().unwrap().clear();
+    // Coordinators' alerts go to their groups: a duty not checked in 30 minutes after its
+    // start (the default).
+    let (_, duties) = week(&t, &coord).await;
+    let d = &duties[0];
+    let (_, start, _) = small_hours(d);
+    let now = local(&s(&d["date"]), &add_minutes(start, 31));
+    t.set_time(Some(now));
+    zhiban_api::notify::alerts::scan(&t.state, now)
+        .await
+        .unwrap();
+    zhiban_api::notify::alerts::scan(&t.state, now)
+        .await
+        .unwrap();
+    let late: Vec<Value> = log(&t, &coord)
+        .await
+        .into_iter()
+        .filter(|n| n["event"] == "late_alert")
+        .collect();
+    assert!(!late.is_empty(), "a late alert");
+    let keys: std::collections::BTreeSet<String> =
+        late.iter().map(|n| s(&n["idempotency_key"])).collect();
+    assert_eq!(
+        keys.len(),
+        late.len(),
+        "each once, however often it is looked for"
+    );
+    assert!(
+        late.iter()
+            .all(|n| n["audience"] == "coordinator" && n["lawyer_id"].is_null())
+    );
+    drain(&t, now).await;
+    let got = got.lock().unwrap();
+    let robots: Vec<_> = got
+        .iter()
+        .filter(|g| {
+            (g.0 == "/wecom" || g.0 == "/dingtalk")
+                && s(&g.3["text"]["content"]).contains("尚未签到")
+        })
+        .collect();
+    assert_eq!(
+        robots.len(),
+        2 * late.len(),
+        "each alert to both groups: {got:?}"
+    );
+    assert!(
+        got.iter()
+            .all(|g| g.0 != "/wecom" || !s(&g.3["text"]["content"]).contains("值班安排已发布")),
+        "lawyers' messages do not go to the coordinators' group"
+    );
+}
+
+/// A lawyer's phone as the panel holds it.
+async fn phone_of(t: &TestApp, coord: &str, lawyer: &str) -> String {
+    s(&t.get(&format!("/api/v1/lawyers/{lawyer}"), coord)
+        .await
+        .body["phone"])
+}
+
+fn url_pairs(query: &str) -> std::collections::BTreeMap<String, String> {
+    reqwest::Url::parse(&format!("http://x/?{query}"))
+        .unwrap()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// 钉钉's `sign` computed with openssl: base64 HMAC-SHA256 of `TIMESTAMP\nSECRET`.
+fn openssl_dingtalk_sign(secret: &str, ts: &str) -> String {
+    let out = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "printf '%s\\n%s' \"$TS\" \"$SECRET\" | openssl dgst -sha256 -hmac \"$SECRET\" -binary | base64",
+        ])
+        .env("TS", ts)
+        .env("SECRET", secret)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+async fn quiet_hours_hold_sms_until_morning_unless_today_changed(backend: Backend) {
+    let mut t = TestApp::on(backend, "small").await;
+    let (base, got) = receiver().await;
+    t.set_notify(config(Some(&base)));
+    let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
+    let r = put(&t, "/api/v1/centres/CH/channels/sms", &coord,
+        json!({"settings": {"url": format!("{base}/sms"), "template": r#"{"to": "{phone}", "text": "{text}"}"#}})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (v, duties) = week(&t, &coord).await;
+    drain(&t, local("2026-10-08", "08:01")).await;
+    got.lock().unwrap().clear();
+    // Two lawyers with duties on Tuesday 6 October and later.
+    let tuesday: Vec<&Value> = duties
+        .iter()
+        .filter(|d| d["date"] == "2026-10-13")
+        .collect();
+    let (a, b) = (
+        tuesday[0],
+        tuesday
+            .iter()
+            .find(|d| d["lawyer_id"] != tuesday[0]["lawyer_id"])
+            .unwrap(),
+    );
+    for d in [a, b] {
+        let tok = t
+            .token(TokenRole::Lawyer, None, Some(&s(&d["lawyer_id"])))
+            .await;
+        let mine = t.get("/api/v1/me/notification-prefs", &tok).await;
+        assert_eq!(mine.status, StatusCode::OK, "{}", mine.body);
+        assert_eq!(mine.body["has_phone"], true);
+        assert_eq!(
+            mine.body["prefs"]["channels"]["roster"],
+            json!(["email", "sms"]),
+            "the default"
+        );
+        let r = put(
+            &t,
+            "/api/v1/me/notification-prefs",
+            &tok,
+            json!({"channels": {"roster": ["sms"], "swap": ["sms", "sms"]},
+            "quiet_start": "22:00", "quiet_end": "07:00"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let r = put(
+            &t,
+            "/api/v1/me/notification-prefs",
+            &tok,
+            json!({"channels": {"roster": ["sms"]},
+            "quiet_start": "22:00", "quiet_end": "07:00"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(
+            r.body["prefs"]["channels"]["swap"],
+            json!(["email"]),
+            "others keep the default"
+        );
+    }
+    let r = t.get("/api/v1/me/notification-prefs", &coord).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // At 23:00 on Monday, A's Tuesday duty is taken away: not today's, so the SMS waits.
+    let night = local("2026-10-12", "23:00");
+    t.set_time(Some(night));
+    let v = change(&t, &coord, v, json!([unassign(a)])).await;
+    drain(&t, night).await;
+    let changes = |got: &Got| {
+        got.lock()
+            .unwrap()
+            .iter()
+            .filter(|g| s(&g.3["text"]).contains("值班安排变动"))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert!(changes(&got).is_empty(), "no SMS at night");
+    let held = log(&t, &coord)
+        .await
+        .into_iter()
+        .find(|n| n["event"] == "roster_changed")
+        .unwrap();
+    assert_eq!(held["status"], "pending");
+    assert_eq!(held["next_attempt_at"], json!(local("2026-10-13", "07:00")));
+    assert_eq!(held["attempts"], 0);
+    // At 06:30 on Tuesday B's duty of that day is taken away: today's, so it goes at once.
+    let dawn = local("2026-10-13", "06:30");
+    t.set_time(Some(dawn));
+    change(&t, &coord, v, json!([unassign(b)])).await;
+    drain(&t, dawn).await;
+    let sent = changes(&got);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(
+        s(&sent[0].3["to"]),
+        phone_of(&t, &coord, &s(&b["lawyer_id"])).await
+    );
+    // At 07:00 A's waiting SMS goes, once.
+    drain(&t, local("2026-10-13", "07:00")).await;
+    drain(&t, local("2026-10-13", "07:05")).await;
+    let sent = changes(&got);
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(
+        s(&sent[1].3["to"]),
+        phone_of(&t, &coord, &s(&a["lawyer_id"])).await
+    );
+    let done = log(&t, &coord)
+        .await
+        .into_iter()
+        .find(|n| n["id"] == held["id"])
+        .unwrap();
+    assert_eq!(done["status"], "sent");
+    assert_eq!(done["channel"], "sms");
+}
+
+async fn reminders_fire_at_local_times_and_follow_changes_of_the_roster(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
+    let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
+    let (v, duties) = week(&t, &coord).await;
+    let d = duties
+        .iter()
+        .find(|d| d["date"] == "2026-10-13" && d["half_day"] == "am")
+        .unwrap();
+    let lawyer = s(&d["lawyer_id"]);
+    let (_, start, _) = small_hours(d);
+    let of = |log: &[Value], event: &str| -> Vec<Value> {
+        log.iter()
+            .filter(|n| {
+                n["event"] == event
+                    && n["lawyer_id"] == lawyer.as_str()
+                    && s(&n["body"]).contains("10月13日 周二 上午")
+            })
+            .cloned()
+            .collect()
+    };
+    let all = log(&t, &coord).await;
+    let evening = of(&all, "reminder_evening");
+    let before = of(&all, "reminder_before");
+    assert_eq!((evening.len(), before.len()), (1, 1), "{all:?}");
+    // 18:00 the evening before and an hour before the start, in Beijing time.
+    assert_eq!(
+        evening[0]["next_attempt_at"],
+        json!(local("2026-10-12", "18:00"))
+    );
+    assert_eq!(
+        before[0]["next_attempt_at"],
+        json!(local("2026-10-13", &add_minutes(start, -60)))
+    );
+    assert!(s(&evening[0]["subject"]).contains("明天"));
+    assert!(s(&evening[0]["body"]).contains(&format!("{start} 开始")));
+    // Not in the lawyer's inbox before its time.
+    let tok = t.token(TokenRole::Lawyer, None, Some(&lawyer)).await;
+    let inbox = t.get("/api/v1/notifications", &tok).await.body.to_string();
+    assert!(!inbox.contains("值班提醒"), "{inbox}");
+    // The clock moves: a minute early nothing goes; at 18:00 it does.
+    drain(&t, local("2026-10-08", "08:01")).await;
+    drain(&t, local("2026-10-12", "17:59")).await;
+    let status =
+        |log: &[Value], id: &Value| log.iter().find(|n| &n["id"] == id).unwrap()["status"].clone();
+    assert_eq!(status(&log(&t, &coord).await, &evening[0]["id"]), "pending");
+    t.set_time(Some(local("2026-10-12", "18:00")));
+    drain(&t, local("2026-10-12", "18:00")).await;
+    let now = log(&t, &coord).await;
+    assert_eq!(status(&now, &evening[0]["id"]), "sent");
+    assert_eq!(status(&now, &before[0]["id"]), "pending");
+    let inbox = t.get("/api/v1/notifications", &tok).await.body.to_string();
+    assert!(inbox.contains("值班提醒（明天）"), "{inbox}");
+    // A change of the roster cancels the reminders of a duty taken away ...
+    let w = duties
+        .iter()
+        .find(|x| x["date"] == "2026-10-14" && x["lawyer_id"] == lawyer.as_str())
+        .or_else(|| duties.iter().find(|x| x["date"] == "2026-10-15"))
+        .unwrap()
+        .clone();
+    let w_lawyer = s(&w["lawyer_id"]);
+    let w_text = format!("10月{}日", &s(&w["date"])[8..].trim_start_matches('0'));
+    let w_key = format!(
+        "-{}-{}-{}-primary-{}",
+        s(&w["station_id"]),
+        s(&w["date"]),
+        s(&w["half_day"]),
+        w_lawyer
+    );
+    let pending_for = |log: &[Value]| -> usize {
+        log.iter()
+            .filter(|n| {
+                n["status"] == "pending"
+                    && s(&n["body"]).contains(&w_text)
+                    && s(&n["idempotency_key"]).ends_with(&w_key)
+            })
+            .count()
+    };
+    assert_eq!(pending_for(&log(&t, &coord).await), 2);
+    let v2 = change(&t, &coord, v, json!([unassign(&w)])).await;
+    assert_eq!(
+        pending_for(&log(&t, &coord).await),
+        0,
+        "cancelled with the duty"
+    );
+    // ... and schedules them again when it comes back.
+    let mut back = unassign(&w);
+    back["op"] = json!("assign");
+    change(&t, &coord, v2, json!([back])).await;
+    assert_eq!(pending_for(&log(&t, &coord).await), 2, "scheduled again");
+    // The hour-before reminder at its time; after the start a late one is not sent out.
+    drain(&t, local("2026-10-13", &add_minutes(start, -61))).await;
+    assert_eq!(status(&log(&t, &coord).await, &before[0]["id"]), "pending");
+    drain(&t, local("2026-10-13", &add_minutes(start, -60))).await;
+    let after = log(&t, &coord).await;
+    let b = after.iter().find(|n| n["id"] == before[0]["id"]).unwrap();
+    assert_eq!(b["status"], "sent");
+    assert_eq!(b["channel"], "inbox");
+}

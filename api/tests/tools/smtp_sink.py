@@ -1,0 +1,71 @@
+"""A real SMTP server for the tests (aiosmtpd), and an independent reader of what it got.
+
+    python smtp_sink.py serve PORT DIR   # accepts mail on 127.0.0.1:PORT, one file per message
+    python smtp_sink.py read DIR         # prints the messages as JSON, decoded by Python's email
+
+Each message is kept as DIR/N.eml with its envelope recipients in DIR/N.rcpt.
+"""
+import asyncio
+import email
+import email.policy
+import json
+import os
+import sys
+
+
+def serve(port, folder):
+    from aiosmtpd.controller import Controller
+
+    class Keep:
+        count = 0
+
+        async def handle_DATA(self, server, session, envelope):
+            Keep.count += 1
+            base = os.path.join(folder, str(Keep.count))
+            with open(base + ".rcpt", "w") as f:
+                f.write("\n".join(envelope.rcpt_tos))
+            with open(base + ".tmp", "wb") as f:
+                f.write(envelope.original_content)
+            os.rename(base + ".tmp", base + ".eml")
+            return "250 OK"
+
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    print("ready", flush=True)
+    try:
+        asyncio.get_event_loop().run_forever()
+    finally:
+        controller.stop()
+
+
+def read(folder):
+    out = []
+    names = sorted((n for n in os.listdir(folder) if n.endswith(".eml")), key=lambda n: int(n[:-4]))
+    for name in names:
+        base = os.path.join(folder, name[:-4])
+        with open(base + ".eml", "rb") as f:
+            raw = f.read()
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        with open(base + ".rcpt") as f:
+            rcpt = f.read().split("\n")
+        body = msg.get_body(preferencelist=("plain",))
+        out.append({
+            "rcpt": rcpt,
+            "from": str(msg["From"]),
+            "to": str(msg["To"]),
+            "subject": str(msg["Subject"]),
+            # The header block as sent: non-ASCII must be encoded (RFC 2047), never raw.
+            "headers": raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0].decode("ascii", "replace"),
+            "message_id": str(msg["Message-ID"]),
+            "content_type": msg.get_content_type(),
+            "charset": body.get_content_charset(),
+            "body": body.get_content(),
+        })
+    print(json.dumps(out, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "serve":
+        serve(int(sys.argv[2]), sys.argv[3])
+    else:
+        read(sys.argv[2])
