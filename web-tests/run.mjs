@@ -1,6 +1,6 @@
 // Drives zhiban's web page in Debian's headless Chromium through playwright-core.
 // Run by api/tests/browser.rs, one phase at a time:
-//   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|panel|import|labels|leaveask|leavedecide|claim|attendance|swaptake|swapapprove|ledgerfill|ledgerrate|pickbid
+//   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|panel|import|labels|leaveask|leavedecide|claim|attendance|swaptake|swapapprove|ledgerfill|ledgerrate|pickbid|channels|prefs
 // Environment: BASE_URL, LOGIN and CODE (an account and its invitation code), SHOTS (screenshot folder), CHROMIUM (executable),
 // for the lawyer LAT and LON (where the browser says it is), for labels CODES (every code
 // the API can return, by table of the page's labels module).
@@ -467,6 +467,47 @@ async function ledgerrate(browser) {
   return { problems };
 }
 
+// The coordinator sets the centre's 企业微信 group robot and sends a test message.
+async function channels(browser) {
+  const { page, problems } = await open(browser, { viewport: { width: 1280, height: 800 } });
+  await page.click("#view-notices");
+  const form = page.locator('#channel-list form[data-kind="wecom"]');
+  await form.waitFor();
+  check((await form.textContent()).includes("未设置"), "not set up yet");
+  await form.locator('input[name="key"]').fill(process.env.ROBOT_KEY);
+  await form.locator('button[type="submit"]').click();
+  await page.getByText("已保存").first().waitFor();
+  const saved = page.locator('#channel-list form[data-kind="wecom"]');
+  await saved.getByText("已启用").waitFor();
+  const key = saved.locator('input[name="key"]');
+  check((await key.inputValue()) === "", "the key is never shown again");
+  check((await key.getAttribute("placeholder")).includes("已设置"), "it says the key is set");
+  await saved.locator("button.test-channel").click();
+  await saved.getByText("测试消息已发送").waitFor();
+  await page.locator("#channels").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${shots}/channels-coordinator-1280x800.png` });
+  return { problems };
+}
+
+// A lawyer on a phone: SMS for swaps, none for roster changes, quiet from 21:30.
+async function prefs(browser) {
+  const { page, problems } = await open(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const form = page.locator("#notify-prefs form");
+  await form.waitFor();
+  const sms = (kind) => form.locator(`input[name="${kind}-sms"]`);
+  check(await sms("roster").isChecked(), "SMS for roster changes by default");
+  check(!(await sms("swap").isChecked()), "no SMS for swaps by default");
+  await sms("roster").uncheck();
+  await sms("swap").check();
+  await form.locator('input[name="quiet_start"]').fill("21:30");
+  await form.locator('input[name="quiet_end"]').fill("07:00");
+  await page.locator("#notify-prefs").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${shots}/prefs-lawyer-390x844.png` });
+  await form.locator('button[type="submit"]').click();
+  await page.getByText("通知设置已保存").waitFor();
+  return { problems };
+}
+
 // The coordinator of a centre that picks among claimants sees two bids for a surge post
 // and picks the second.
 async function pickbid(browser) {
@@ -522,7 +563,7 @@ async function labels(browser) {
 
 const browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"] });
 try {
-  const run = { coordinator, lawyer, finance, director, firmadmin, admin, panel, import: importer, labels, leaveask, leavedecide, claim, attendance, swaptake, swapapprove, ledgerfill, ledgerrate, pickbid }[phase];
+  const run = { coordinator, lawyer, finance, director, firmadmin, admin, panel, import: importer, labels, leaveask, leavedecide, claim, attendance, swaptake, swapapprove, ledgerfill, ledgerrate, pickbid, channels, prefs }[phase];
   check(run, `unknown phase ${phase}`);
   const result = await run(browser);
   check(result.problems.length === 0, `the page logged problems:\n${result.problems.join("\n")}`);

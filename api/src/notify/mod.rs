@@ -6,7 +6,8 @@
 //! inbox only (every message is in it anyway).
 //!
 //! Delivery is at least once: a process that dies after a send and before marking it
-//! leaves the lease to expire ([`LEASE`]), and the message is sent again. Each carries its
+//! leaves the lease to expire ([`LEASE`] by default, `ZHIBAN_NOTIFY_LEASE_SECONDS`), and the
+//! message is sent again. Each carries its
 //! idempotency key (`Idempotency-Key` header, `idempotency_key` field), by which a receiver
 //! drops the repeat. A dispatcher never starts a send that could outlast its lease (it
 //! leaves the rest of a slow batch for later), so a live dispatcher's messages are not
@@ -35,7 +36,7 @@ use zhiban_domain::notify_route::{Personal, Route, route_lawyer, route_staff};
 use zhiban_domain::{Centre, CentreId};
 use zhiban_store::{CentreChannel, Finish, Notification, Store};
 
-/// How long a leased message is held before another dispatcher may take it.
+/// How long a leased message is held before another dispatcher may take it (by default).
 pub const LEASE: chrono::Duration = chrono::Duration::seconds(120);
 /// Messages leased at once.
 pub const BATCH: u32 = 20;
@@ -86,6 +87,9 @@ pub struct Config {
     /// Alerts this process has decided already (a day's uncovered posts, a month's
     /// readiness), so the minute's look stays cheap.
     pub looked: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// How long a dispatcher holds the messages it leased ([`LEASE`] by default): a
+    /// process that dies holding them delays them this long.
+    pub lease: chrono::Duration,
     /// Test messages per centre in the current minute.
     pub tests: std::sync::Mutex<BTreeMap<CentreId, (i64, u32)>>,
 }
@@ -103,6 +107,7 @@ impl Default for Config {
             client: http_client(),
             looked: Default::default(),
             tests: Default::default(),
+            lease: LEASE,
         }
     }
 }
@@ -158,6 +163,17 @@ impl Config {
             }),
             ..Config::default()
         };
+        if let Some(s) = env("ZHIBAN_NOTIFY_LEASE_SECONDS") {
+            let secs: i64 = s
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| (35..=3600).contains(n))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("ZHIBAN_NOTIFY_LEASE_SECONDS must be 35 to 3600 (seconds)")
+                })?;
+            c.lease = chrono::Duration::seconds(secs);
+        }
         if let Some(u) = env("ZHIBAN_WECOM_URL") {
             c.wecom_base = u;
         }
@@ -392,7 +408,7 @@ impl Dispatcher {
     pub async fn run_once(&self, now: chrono::DateTime<chrono::Utc>) -> Result<usize, String> {
         let leased = self
             .store
-            .lease_notifications(&self.owner, now, now + LEASE, BATCH)
+            .lease_notifications(&self.owner, now, now + self.config.lease, BATCH)
             .await
             .map_err(|e| e.to_string())?;
         if leased.is_empty() {
@@ -404,7 +420,7 @@ impl Dispatcher {
         for n in &leased {
             // A row whose lease could run out during its sends is left for the lease to
             // expire: another dispatcher must never take a row this one is still sending.
-            if chrono::Utc::now() + SEND_TIMEOUT * 3 > started.max(now) + LEASE {
+            if chrono::Utc::now() + SEND_TIMEOUT * 3 > started.max(now) + self.config.lease {
                 tracing::warn!(
                     id = n.id,
                     "a notification is left for a later batch (slow channel)"

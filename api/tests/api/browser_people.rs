@@ -87,6 +87,15 @@ async fn director_firm_admin_and_admin_use_the_page_in_chromium() {
         Duration::days(7),
         false,
     ));
+    // Notifications with a secret key, and a loopback 企业微信 robot service.
+    let (robot_url, robot_got) = crate::browser_notify::robot().await;
+    state.notify = Arc::new(zhiban_api::notify::Config {
+        secrets: Some(Arc::new(zhiban_api::notify::secret::SecretBox::new(
+            &[9; 32],
+        ))),
+        wecom_base: robot_url,
+        ..Default::default()
+    });
     let router = app(state);
     let (addr, _server) =
         zhiban_api::serve::spawn_for_test(router.clone(), zhiban_api::serve::Limits::default())
@@ -106,6 +115,7 @@ async fn director_firm_admin_and_admin_use_the_page_in_chromium() {
     panel(&store, &router, &base, &coord, version).await;
     import(&store, &router, &base, &coord).await;
     pick(&store, &router, &base, &coord).await;
+    crate::browser_notify::notify(&store, &base, &robot_got).await;
     drop(db);
 }
 

@@ -44,6 +44,13 @@ const OTHER_LAWYER: &[&str] = &[
     "firm admin elsewhere",
     "other lawyer GZ-TH",
 ];
+/// A lawyer's own settings: everyone not a lawyer (another lawyer has their own).
+const NOT_LAWYERS: &[&str] = &[
+    "coordinator GZ-CH",
+    "finance GZ-CH",
+    "director GZ-CH",
+    "firm admin elsewhere",
+];
 /// Roster and attendance edits: also the centre's own finance staff.
 const EDITS: &[&str] = &[
     "coordinator GZ-CH",
@@ -653,6 +660,48 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             format!("/api/v1/notifications/{nid}/retry"),
             Some(json!({})),
             LAWYER_EDITS,
+        ),
+        case(
+            M::GET,
+            "/api/v1/centres/{id}/channels",
+            "/api/v1/centres/GZ-TH/channels".into(),
+            None,
+            EDITS,
+        ),
+        case(
+            M::PUT,
+            "/api/v1/centres/{id}/channels/{kind}",
+            "/api/v1/centres/GZ-TH/channels/email".into(),
+            Some(json!({"settings": {"url": "smtp://127.0.0.1:25", "from": "duty@example.cn"}})),
+            EDITS,
+        ),
+        case(
+            M::DELETE,
+            "/api/v1/centres/{id}/channels/{kind}",
+            "/api/v1/centres/GZ-TH/channels/email".into(),
+            None,
+            EDITS,
+        ),
+        case(
+            M::POST,
+            "/api/v1/centres/{id}/channels/{kind}/test",
+            "/api/v1/centres/GZ-TH/channels/email/test".into(),
+            Some(json!({"to": "outsider@example.cn"})),
+            EDITS,
+        ),
+        case(
+            M::GET,
+            "/api/v1/me/notification-prefs",
+            "/api/v1/me/notification-prefs".into(),
+            None,
+            NOT_LAWYERS,
+        ),
+        case(
+            M::PUT,
+            "/api/v1/me/notification-prefs",
+            "/api/v1/me/notification-prefs".into(),
+            Some(json!({"channels": {"roster": []}, "quiet_start": "21:00", "quiet_end": "08:00"})),
+            NOT_LAWYERS,
         ),
         case(
             M::POST,

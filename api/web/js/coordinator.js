@@ -35,6 +35,7 @@ export async function coordinatorView(me, { readOnly = false } = {}) {
     h("section", { class: "card", id: "fairness" }, h("h2", {}, "公平性")));
   const centres = await api("GET", "/api/v1/centres");
   const sel = $("#centre");
+  if (!sel) return; // the view was left while loading
   for (const c of centres) sel.append(h("option", { value: c.id }, `${c.name}（${c.id}）`));
   sel.addEventListener("change", () => loadCentre(st, sel.value));
   await loadCentre(st, sel.value);
@@ -56,6 +57,7 @@ async function loadCentre(st, centre) {
 async function listRosters(st, select) {
   const r = await api("GET", `/api/v1/rosters?centre_id=${encodeURIComponent(st.centre)}&limit=50`);
   const sel = $("#rosters");
+  if (!sel) return; // the view was left while loading
   sel.replaceChildren(h("option", { value: "" }, r.items.length ? "请选择" : "暂无"));
   for (const x of r.items) {
     sel.append(h("option", { value: x.id }, `${x.from} 起 ${x.weeks} 周（#${x.id}）`));

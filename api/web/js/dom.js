@@ -57,5 +57,7 @@ export function tabs(views, first) {
   fill(nav, ...Object.entries(views).map(([key, [label]]) =>
     h("button", { "data-view": key, id: `view-${key}`, onclick: () => show(key) }, label)));
   nav.hidden = false;
-  return show(first);
+  // A link from a notification (`#view=attendance`) opens its tab.
+  const wanted = new URLSearchParams(location.hash.slice(1)).get("view");
+  return show(wanted && views[wanted] ? wanted : first);
 }

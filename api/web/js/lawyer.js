@@ -9,7 +9,7 @@ import { leaveSection } from "./leave.js";
 import { mySwaps, offerForm } from "./swap.js";
 import { claimSection } from "./open.js";
 import { ledgerSection } from "./ledger.js";
-import { inboxSection } from "./notices.js";
+import { inboxSection, prefsSection } from "./notices.js";
 
 /** `me` is the signed-in lawyer (`GET /me`). */
 export async function lawyerView(me) {
@@ -24,7 +24,8 @@ export async function lawyerView(me) {
     claimSection(() => lawyerView(me)),
     ledgerSection(),
     leaveSection(null),
-    inboxSection());
+    inboxSection(),
+    prefsSection());
   const today = iso(new Date());
   const [duties, stations] = await Promise.all([
     api("GET", `/api/v1/me/duties?from=${today}&limit=50`),

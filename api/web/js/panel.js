@@ -125,6 +125,7 @@ function lawyerForm(st, l) {
     l ? null : field("编号", "id", "", { required: true, maxlength: 40 }),
     field("姓名", "name", x.name, { required: true, maxlength: 50 }),
     field("手机号", "phone", x.phone, { inputmode: "tel", maxlength: 20 }),
+    field("电子邮箱（接收通知）", "email", x.email || "", { type: "email", maxlength: 254 }),
     h("label", { class: "field" }, "律所", h("select", { name: "firm" },
       st.firms.map((f) => h("option", { value: f.id, selected: f.id === x.firm_id }, f.name)))),
     field("执业证日期", "licence", x.licence_date, { type: "date", required: true }),
@@ -144,7 +145,7 @@ function lawyerForm(st, l) {
     ev.preventDefault();
     const e = form.elements;
     const body = {
-      name: e.name.value, phone: e.phone.value.trim(), firm_id: e.firm.value, licence_date: e.licence.value,
+      name: e.name.value, phone: e.phone.value.trim(), email: e.email.value.trim(), firm_id: e.firm.value, licence_date: e.licence.value,
       skills: list(e.skills.value), languages: list(e.languages.value),
       limits: { per_day: Number(e.per_day.value), per_week: Number(e.per_week.value), per_month: Number(e.per_month.value) },
       base: { lat: Number(e.lat.value), lon: Number(e.lon.value) },

@@ -300,6 +300,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_lawyers_e_mail_is_an_optional_last_column_of_the_files() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/small");
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+        let before = crate::read_dir(&dir, today).unwrap();
+        // Files without the column read (every address empty) and are written without it.
+        assert!(before.lawyers.iter().all(|l| l.email.is_empty()));
+        let files = crate::to_files(&before);
+        assert!(
+            !files["lawyers.csv"]
+                .lines()
+                .next()
+                .unwrap()
+                .contains("email")
+        );
+        let mut after = before.clone();
+        after.lawyers[1].email = "chen@firm.example.cn".into();
+        let files = crate::to_files(&after);
+        assert!(
+            files["lawyers.csv"]
+                .lines()
+                .next()
+                .unwrap()
+                .ends_with(",active,email")
+        );
+        let back = crate::from_files(&files, today).unwrap();
+        assert_eq!(back.lawyers[1].email, "chen@firm.example.cn");
+        assert_eq!(back.lawyers[0].email, "");
+        // A bad address is refused, naming the field.
+        let mut bad = files.clone();
+        let text = bad["lawyers.csv"].replace("chen@firm.example.cn", "not-an-address");
+        bad.insert("lawyers.csv".into(), text);
+        let e = crate::from_files(&bad, today).unwrap_err();
+        assert_eq!(e.field, "email", "{e:?}");
+    }
+
+    #[test]
     fn only_records_changed_since_and_different_in_the_workbook_are_undone() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/small");
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();

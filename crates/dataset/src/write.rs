@@ -29,10 +29,27 @@ pub fn to_files(ds: &Dataset) -> BTreeMap<String, String> {
     let b = |x: bool| x.to_string();
 
     let mut put = |table: Table, rows: Vec<Vec<String>>| {
+        // An optional column nobody uses is left out: files stay as they were before it.
+        let keep: Vec<bool> = columns(table)
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                !crate::read::OPTIONAL.contains(c)
+                    || rows.iter().any(|r| r.get(i).is_some_and(|v| !v.is_empty()))
+            })
+            .collect();
+        let kept = |r: &[String]| -> Vec<String> {
+            r.iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(v, _)| v.clone())
+                .collect()
+        };
+        let header: Vec<String> = columns(table).iter().map(|c| c.to_string()).collect();
         let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(columns(table)).expect("write to memory");
+        w.write_record(kept(&header)).expect("write to memory");
         for r in rows {
-            w.write_record(&r).expect("write to memory");
+            w.write_record(kept(&r)).expect("write to memory");
         }
         let bytes = w.into_inner().expect("flush to memory");
         files.insert(

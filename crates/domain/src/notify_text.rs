@@ -12,7 +12,7 @@ pub fn link_of(event: &str) -> &'static str {
         "leave_decided" => "/#view=leave",
         "open_duty_offered" | "claim_won" | "claim_lost" => "/#view=open",
         "late_alert" | "out_of_fence" => "/#view=attendance",
-        "uncovered" => "/#view=roster",
+        "uncovered" => "/#view=rosters",
         "month_ready" => "/#view=finance",
         _ => "/#view=mine",
     }
