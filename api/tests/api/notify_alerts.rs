@@ -139,6 +139,7 @@ async fn uncovered_posts_waiting_check_ins_and_ready_months_are_told_once(backen
     assert_eq!(ready.len(), 1, "{ready:?}");
     assert!(s(&ready[0]["subject"]).contains("2026-10 值班补贴待审核"));
     // Finance reads it in their inbox (without delivery details); lawyers do not.
+    t.set_time(Some(november + chrono::Duration::minutes(2)));
     let inbox = t.get("/api/v1/notifications", &finance).await.body;
     assert_eq!(inbox.as_array().unwrap().len(), 1, "{inbox}");
     assert_eq!(inbox[0]["subject"], ready[0]["subject"]);
