@@ -291,7 +291,7 @@ async fn month_ready(
         return Ok(None);
     }
     let locked = state.store.locked_months(&centre.id).await.map_err(e)?;
-    if locked.iter().any(|m| m.month.to_string() == month) {
+    if locked.iter().any(|m| m.month == month) {
         first_look(state, &key);
         return Ok(None);
     }

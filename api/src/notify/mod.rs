@@ -32,7 +32,7 @@ pub mod webhook;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use zhiban_domain::notify_route::{Personal, Route, route_lawyer, route_staff};
+use zhiban_domain::notify_route::{Personal, Route, Situation, route_lawyer, route_staff};
 use zhiban_domain::{Centre, CentreId};
 use zhiban_store::{CentreChannel, Finish, Notification, Store};
 
@@ -484,7 +484,16 @@ impl Dispatcher {
             let local = now.with_timezone(&tz).naive_local();
             let expired = n.expires_at.is_some_and(|e| now >= e);
             let r = route_lawyer(
-                &prefs, &n.event, &reachable, &broadcast, &delivered, local, n.urgent, expired,
+                &prefs,
+                &Situation {
+                    event: &n.event,
+                    reachable: &reachable,
+                    broadcast: &broadcast,
+                    delivered: &delivered,
+                    at: local,
+                    urgent: n.urgent,
+                    expired,
+                },
             );
             // Held until a local time: as the UTC instant (naive) for the outbox.
             let held_until = r.held_until.and_then(|t| {

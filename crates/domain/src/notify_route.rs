@@ -209,21 +209,39 @@ pub struct Route {
     pub held_until: Option<NaiveDateTime>,
 }
 
-/// What a lawyer's message of event `event` does at local time `at`: their chosen personal
-/// channels that can reach them (`reachable`), plus the centre's `broadcast` channels (a
-/// generic webhook), less those it has `delivered` to already. SMS waits for the end of
-/// quiet hours unless the message is `urgent` (a change of today's duties). A reminder past
-/// its duty's start (`expired`) goes to the inbox only.
-pub fn route_lawyer(
-    prefs: &Prefs,
-    event: &str,
-    reachable: &[Personal],
-    broadcast: &[&str],
-    delivered: &[&str],
-    at: NaiveDateTime,
-    urgent: bool,
-    expired: bool,
-) -> Route {
+/// A lawyer's message as the dispatcher finds it.
+#[derive(Debug, Clone, Copy)]
+pub struct Situation<'a> {
+    /// Its event code.
+    pub event: &'a str,
+    /// The personal channels that can reach the lawyer (configured, and an address).
+    pub reachable: &'a [Personal],
+    /// The centre's broadcast channels (a generic webhook).
+    pub broadcast: &'a [&'a str],
+    /// The channels it has reached already.
+    pub delivered: &'a [&'a str],
+    /// The local time now.
+    pub at: NaiveDateTime,
+    /// A change of today's duties.
+    pub urgent: bool,
+    /// A reminder past its duty's start.
+    pub expired: bool,
+}
+
+/// What a lawyer's message does now: their chosen personal channels that can reach them,
+/// plus the centre's broadcast channels, less those it has reached already. SMS waits for
+/// the end of quiet hours unless the message is urgent (a change of today's duties). A
+/// reminder past its duty's start goes to the inbox only.
+pub fn route_lawyer(prefs: &Prefs, s: &Situation<'_>) -> Route {
+    let Situation {
+        event,
+        reachable,
+        broadcast,
+        delivered,
+        at,
+        urgent,
+        expired,
+    } = *s;
     if expired {
         return Route {
             now: Vec::new(),
@@ -307,38 +325,44 @@ mod tests {
         let both = [Personal::Email, Personal::Sms];
         let r = route_lawyer(
             &p,
-            "roster_changed",
-            &both,
-            &[],
-            &[],
-            at(23, 0),
-            false,
-            false,
+            &Situation {
+                event: "roster_changed",
+                reachable: &both,
+                broadcast: &[],
+                delivered: &[],
+                at: at(23, 0),
+                urgent: false,
+                expired: false,
+            },
         );
         assert_eq!(r.now, vec!["email"]);
         assert!(r.held_until.is_some());
         let r = route_lawyer(
             &p,
-            "roster_changed",
-            &both,
-            &[],
-            &[],
-            at(23, 0),
-            true,
-            false,
+            &Situation {
+                event: "roster_changed",
+                reachable: &both,
+                broadcast: &[],
+                delivered: &[],
+                at: at(23, 0),
+                urgent: true,
+                expired: false,
+            },
         );
         assert_eq!(r.now, vec!["email", "sms"]);
         assert_eq!(r.held_until, None);
         // In the morning the held SMS goes, the e-mail is not sent twice.
         let r = route_lawyer(
             &p,
-            "roster_changed",
-            &both,
-            &[],
-            &["email"],
-            at(7, 0),
-            false,
-            false,
+            &Situation {
+                event: "roster_changed",
+                reachable: &both,
+                broadcast: &[],
+                delivered: &["email"],
+                at: at(7, 0),
+                urgent: false,
+                expired: false,
+            },
         );
         assert_eq!(r.now, vec!["sms"]);
     }
@@ -349,48 +373,56 @@ mod tests {
         // Defaults: no SMS for a swap; only what can reach the lawyer.
         let r = route_lawyer(
             &p,
-            "swap",
-            &[Personal::Email, Personal::Sms],
-            &[],
-            &[],
-            at(10, 0),
-            false,
-            false,
+            &Situation {
+                event: "swap",
+                reachable: &[Personal::Email, Personal::Sms],
+                broadcast: &[],
+                delivered: &[],
+                at: at(10, 0),
+                urgent: false,
+                expired: false,
+            },
         );
         assert_eq!(r.now, vec!["email"]);
         let r = route_lawyer(
             &p,
-            "reminder_evening",
-            &[Personal::Sms],
-            &["webhook"],
-            &[],
-            at(10, 0),
-            false,
-            false,
+            &Situation {
+                event: "reminder_evening",
+                reachable: &[Personal::Sms],
+                broadcast: &["webhook"],
+                delivered: &[],
+                at: at(10, 0),
+                urgent: false,
+                expired: false,
+            },
         );
         assert_eq!(r.now, vec!["sms", "webhook"]);
         p.channels.insert(EventKind::Reminder, vec![]);
         let r = route_lawyer(
             &p,
-            "reminder_before",
-            &[Personal::Email],
-            &[],
-            &[],
-            at(10, 0),
-            false,
-            false,
+            &Situation {
+                event: "reminder_before",
+                reachable: &[Personal::Email],
+                broadcast: &[],
+                delivered: &[],
+                at: at(10, 0),
+                urgent: false,
+                expired: false,
+            },
         );
         assert!(r.now.is_empty());
         // An expired reminder goes nowhere outside.
         let r = route_lawyer(
             &p,
-            "roster_changed",
-            &[Personal::Email],
-            &["webhook"],
-            &[],
-            at(10, 0),
-            false,
-            true,
+            &Situation {
+                event: "roster_changed",
+                reachable: &[Personal::Email],
+                broadcast: &["webhook"],
+                delivered: &[],
+                at: at(10, 0),
+                urgent: false,
+                expired: true,
+            },
         );
         assert!(r.now.is_empty());
         let s = route_staff(&["wecom", "dingtalk", "email", "sms"], &["wecom"]);
