@@ -101,74 +101,8 @@ pub async fn scan(state: &AppState, now: DateTime<Utc>) -> Result<usize, String>
             }
         }
         if policy.alert_late_minutes > 0 {
-            let checked: BTreeSet<_> = records
-                .iter()
-                .map(|r| {
-                    (
-                        r.duty.station_id.clone(),
-                        r.duty.date,
-                        r.duty.half_day,
-                        r.duty.lawyer_id.clone(),
-                    )
-                })
-                .collect();
-            let duties = state
-                .store
-                .list_duties(
-                    &DutyQuery {
-                        centres: Some(vec![c.id.clone()]),
-                        from: Some(today),
-                        to: Some(today),
-                        ..DutyQuery::default()
-                    },
-                    Page {
-                        limit: 5000,
-                        offset: 0,
-                    },
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-            for d in &duties.items {
-                let a = &d.assignment;
-                let Some(st) = stations.iter().find(|s| s.id == a.station_id) else {
-                    continue;
-                };
-                let half = if a.half_day == HalfDay::Am {
-                    st.am
-                } else {
-                    st.pm
-                };
-                let due = a.date.and_time(half.start)
-                    + Duration::minutes(i64::from(policy.alert_late_minutes));
-                let end = a.date.and_time(half.end);
-                if a.role != Role::Primary
-                    || local < due
-                    || local >= end
-                    || checked.contains(&(
-                        a.station_id.clone(),
-                        a.date,
-                        a.half_day,
-                        a.lawyer_id.clone(),
-                    ))
-                {
-                    continue;
-                }
-                let l = lawyer(&a.lawyer_id);
-                let m = late_alert(
-                    &line(a, st.name.clone()),
-                    l.map_or("律师", |l| l.name.as_str()),
-                    l.map_or("", |l| l.phone.as_str()),
-                    policy.alert_late_minutes,
-                );
-                let key = format!(
-                    "zhiban-late-{}-{}-{}-{}",
-                    a.station_id,
-                    a.date,
-                    a.half_day.code(),
-                    a.lawyer_id
-                );
-                rows.push(staff(c, "coordinator", "late_alert", m, key, now));
-            }
+            let late = late_alerts(state, c, &ds, policy.alert_late_minutes, &records, now).await?;
+            rows.extend(late);
         }
         if policy.alert_uncovered_days > 0 {
             let day = today + Duration::days(i64::from(policy.alert_uncovered_days));
@@ -193,6 +127,86 @@ pub async fn scan(state: &AppState, now: DateTime<Utc>) -> Result<usize, String>
         .await
         .map_err(|e| e.to_string())?;
     Ok(n)
+}
+
+/// To coordinators: today's primary duties of `centre` with no attendance record
+/// `minutes` after their start (until the half-day ends).
+async fn late_alerts(
+    state: &AppState,
+    c: &Centre,
+    ds: &zhiban_domain::Dataset,
+    minutes: u32,
+    records: &[zhiban_store::AttendanceRecord],
+    now: DateTime<Utc>,
+) -> Result<Vec<NewNotification>, String> {
+    let local = now.with_timezone(&c.time_zone).naive_local();
+    let today = local.date();
+    let checked: BTreeSet<_> = records
+        .iter()
+        .map(|r| {
+            (
+                r.duty.station_id.clone(),
+                r.duty.date,
+                r.duty.half_day,
+                r.duty.lawyer_id.clone(),
+            )
+        })
+        .collect();
+    let duties = state
+        .store
+        .list_duties(
+            &DutyQuery {
+                centres: Some(vec![c.id.clone()]),
+                from: Some(today),
+                to: Some(today),
+                ..DutyQuery::default()
+            },
+            Page {
+                limit: 5000,
+                offset: 0,
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+    for d in &duties.items {
+        let a = &d.assignment;
+        let Some(st) = ds.station(&a.station_id) else {
+            continue;
+        };
+        let half = if a.half_day == HalfDay::Am {
+            st.am
+        } else {
+            st.pm
+        };
+        let due = a.date.and_time(half.start) + Duration::minutes(i64::from(minutes));
+        let end = a.date.and_time(half.end);
+        let key = (
+            a.station_id.clone(),
+            a.date,
+            a.half_day,
+            a.lawyer_id.clone(),
+        );
+        if a.role != Role::Primary || local < due || local >= end || checked.contains(&key) {
+            continue;
+        }
+        let l = ds.lawyer(&a.lawyer_id);
+        let m = late_alert(
+            &line(a, st.name.clone()),
+            l.map_or("律师", |l| l.name.as_str()),
+            l.map_or("", |l| l.phone.as_str()),
+            minutes,
+        );
+        let key = format!(
+            "zhiban-late-{}-{}-{}-{}",
+            a.station_id,
+            a.date,
+            a.half_day.code(),
+            a.lawyer_id
+        );
+        rows.push(staff(c, "coordinator", "late_alert", m, key, now));
+    }
+    Ok(rows)
 }
 
 fn line(a: &zhiban_domain::Assignment, station: String) -> DutyLine {

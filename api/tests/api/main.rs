@@ -28,6 +28,7 @@ mod notifications;
 mod notify_alerts;
 mod notify_channels;
 mod notify_crash;
+mod notify_reminders;
 mod open_bids;
 mod open_duties;
 mod panel_admin;

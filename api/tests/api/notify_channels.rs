@@ -1,8 +1,8 @@
 //! Notification channels against real servers on loopback, on both databases: e-mail to a
 //! real SMTP server (Python's aiosmtpd, read back by Python's own e-mail parser), the
 //! 企业微信 and 钉钉 group robots and an SMS gateway (an HTTP receiver checking 钉钉's
-//! signature with openssl), secrets never shown; lawyers' choices and quiet hours; and
-//! reminders that fire at the centre's local times as the clock moves, and follow changes.
+//! signature with openssl), secrets never shown (quiet hours and reminders:
+//! `notify_reminders.rs`).
 
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use serde_json::{Value, json};
@@ -15,15 +15,13 @@ use crate::helpers::*;
 on_both!(
     e_mail_reaches_each_lawyer_over_a_real_smtp_server_in_chinese,
     robots_and_sms_get_signed_messages_and_secrets_are_never_shown,
-    quiet_hours_hold_sms_until_morning_unless_today_changed,
-    reminders_fire_at_local_times_and_follow_changes_of_the_roster,
 );
 
 /// What a receiver got: path, query, headers and body.
-type Got = Arc<Mutex<Vec<(String, String, HeaderMap, Value)>>>;
+pub(crate) type Got = Arc<Mutex<Vec<(String, String, HeaderMap, Value)>>>;
 
 /// An HTTP receiver on loopback for the robots (answering `errcode` 0) and the SMS gateway.
-async fn receiver() -> (String, Got) {
+pub(crate) async fn receiver() -> (String, Got) {
     let got: Got = Arc::default();
     let g = got.clone();
     let app = axum::Router::new().fallback(
@@ -48,7 +46,7 @@ async fn receiver() -> (String, Got) {
 }
 
 /// Notification settings with a secret key, robots at `base` (when given).
-fn config(base: Option<&str>) -> Config {
+pub(crate) fn config(base: Option<&str>) -> Config {
     let mut c = Config {
         secrets: Some(Arc::new(SecretBox::new(&[42; 32]))),
         public_url: "https://zhiban.example.cn".into(),
@@ -62,7 +60,7 @@ fn config(base: Option<&str>) -> Config {
 }
 
 /// Runs the outbox at `now` until nothing more is due.
-async fn drain(t: &TestApp, now: chrono::DateTime<chrono::Utc>) -> usize {
+pub(crate) async fn drain(t: &TestApp, now: chrono::DateTime<chrono::Utc>) -> usize {
     let d = Dispatcher::new(t.store.clone(), t.state.notify.clone(), "test".into());
     let mut total = 0;
     loop {
@@ -74,12 +72,12 @@ async fn drain(t: &TestApp, now: chrono::DateTime<chrono::Utc>) -> usize {
     }
 }
 
-async fn put(t: &TestApp, uri: &str, tok: &str, body: Value) -> Reply {
+pub(crate) async fn put(t: &TestApp, uri: &str, tok: &str, body: Value) -> Reply {
     t.call(Method::PUT, uri, tok, Some(body)).await
 }
 
 /// The coordinator's log (every message, newest first).
-async fn log(t: &TestApp, coord: &str) -> Vec<Value> {
+pub(crate) async fn log(t: &TestApp, coord: &str) -> Vec<Value> {
     let r = t.get("/api/v1/notifications?limit=200", coord).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     r.body.as_array().unwrap().clone()
@@ -169,14 +167,14 @@ impl Smtp {
 
 /// One week of `fixtures/small` from Monday 12 October 2026 (after the National Day
 /// holidays), published on 8 October; the version and its primary duties.
-async fn week(t: &TestApp, coord: &str) -> (i64, Vec<Value>) {
+pub(crate) async fn week(t: &TestApp, coord: &str) -> (i64, Vec<Value>) {
     t.set_time(Some(local("2026-10-08", "08:00")));
     let v = t.solve_and_publish(coord, "CH", "2026-10-12", 1).await;
     (v, t.primaries(coord, v).await)
 }
 
 /// Publishes `v` changed by `ops`; the new version.
-async fn change(t: &TestApp, coord: &str, v: i64, ops: Value) -> i64 {
+pub(crate) async fn change(t: &TestApp, coord: &str, v: i64, ops: Value) -> i64 {
     let r = t
         .post(&format!("/api/v1/versions/{v}/drafts"), coord, json!({}))
         .await;
@@ -201,7 +199,7 @@ async fn change(t: &TestApp, coord: &str, v: i64, ops: Value) -> i64 {
     draft
 }
 
-fn unassign(d: &Value) -> Value {
+pub(crate) fn unassign(d: &Value) -> Value {
     json!({"op": "unassign", "station_id": d["station_id"], "date": d["date"],
         "half_day": d["half_day"], "lawyer_id": d["lawyer_id"], "role": "primary"})
 }
@@ -546,7 +544,7 @@ async fn robots_and_sms_get_signed_messages_and_secrets_are_never_shown(backend:
 }
 
 /// A lawyer's phone as the panel holds it.
-async fn phone_of(t: &TestApp, coord: &str, lawyer: &str) -> String {
+pub(crate) async fn phone_of(t: &TestApp, coord: &str, lawyer: &str) -> String {
     s(&t.get(&format!("/api/v1/lawyers/{lawyer}"), coord)
         .await
         .body["phone"])
@@ -572,215 +570,4 @@ fn openssl_dingtalk_sign(secret: &str, ts: &str) -> String {
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-async fn quiet_hours_hold_sms_until_morning_unless_today_changed(backend: Backend) {
-    let mut t = TestApp::on(backend, "small").await;
-    let (base, got) = receiver().await;
-    t.set_notify(config(Some(&base)));
-    let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
-    let r = put(&t, "/api/v1/centres/CH/channels/sms", &coord,
-        json!({"settings": {"url": format!("{base}/sms"), "template": r#"{"to": "{phone}", "text": "{text}"}"#}})).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let (v, duties) = week(&t, &coord).await;
-    drain(&t, local("2026-10-08", "08:01")).await;
-    got.lock().unwrap().clear();
-    // Two lawyers with duties on Tuesday 6 October and later.
-    let tuesday: Vec<&Value> = duties
-        .iter()
-        .filter(|d| d["date"] == "2026-10-13")
-        .collect();
-    let (a, b) = (
-        tuesday[0],
-        tuesday
-            .iter()
-            .find(|d| d["lawyer_id"] != tuesday[0]["lawyer_id"])
-            .unwrap(),
-    );
-    for d in [a, b] {
-        let tok = t
-            .token(TokenRole::Lawyer, None, Some(&s(&d["lawyer_id"])))
-            .await;
-        let mine = t.get("/api/v1/me/notification-prefs", &tok).await;
-        assert_eq!(mine.status, StatusCode::OK, "{}", mine.body);
-        assert_eq!(mine.body["has_phone"], true);
-        assert_eq!(
-            mine.body["prefs"]["channels"]["roster"],
-            json!(["email", "sms"]),
-            "the default"
-        );
-        let r = put(
-            &t,
-            "/api/v1/me/notification-prefs",
-            &tok,
-            json!({"channels": {"roster": ["sms"], "swap": ["sms", "sms"]},
-            "quiet_start": "22:00", "quiet_end": "07:00"}),
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        let r = put(
-            &t,
-            "/api/v1/me/notification-prefs",
-            &tok,
-            json!({"channels": {"roster": ["sms"]},
-            "quiet_start": "22:00", "quiet_end": "07:00"}),
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        assert_eq!(
-            r.body["prefs"]["channels"]["swap"],
-            json!(["email"]),
-            "others keep the default"
-        );
-    }
-    let r = t.get("/api/v1/me/notification-prefs", &coord).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    // At 23:00 on Monday, A's Tuesday duty is taken away: not today's, so the SMS waits.
-    let night = local("2026-10-12", "23:00");
-    t.set_time(Some(night));
-    let v = change(&t, &coord, v, json!([unassign(a)])).await;
-    drain(&t, night).await;
-    let changes = |got: &Got| {
-        got.lock()
-            .unwrap()
-            .iter()
-            .filter(|g| s(&g.3["text"]).contains("值班安排变动"))
-            .cloned()
-            .collect::<Vec<_>>()
-    };
-    assert!(changes(&got).is_empty(), "no SMS at night");
-    let held = log(&t, &coord)
-        .await
-        .into_iter()
-        .find(|n| n["event"] == "roster_changed")
-        .unwrap();
-    assert_eq!(held["status"], "pending");
-    assert_eq!(held["next_attempt_at"], json!(local("2026-10-13", "07:00")));
-    assert_eq!(held["attempts"], 0);
-    // At 06:30 on Tuesday B's duty of that day is taken away: today's, so it goes at once.
-    let dawn = local("2026-10-13", "06:30");
-    t.set_time(Some(dawn));
-    change(&t, &coord, v, json!([unassign(b)])).await;
-    drain(&t, dawn).await;
-    let sent = changes(&got);
-    assert_eq!(sent.len(), 1, "{sent:?}");
-    assert_eq!(
-        s(&sent[0].3["to"]),
-        phone_of(&t, &coord, &s(&b["lawyer_id"])).await
-    );
-    // At 07:00 A's waiting SMS goes, once.
-    drain(&t, local("2026-10-13", "07:00")).await;
-    drain(&t, local("2026-10-13", "07:05")).await;
-    let sent = changes(&got);
-    assert_eq!(sent.len(), 2, "{sent:?}");
-    assert_eq!(
-        s(&sent[1].3["to"]),
-        phone_of(&t, &coord, &s(&a["lawyer_id"])).await
-    );
-    let done = log(&t, &coord)
-        .await
-        .into_iter()
-        .find(|n| n["id"] == held["id"])
-        .unwrap();
-    assert_eq!(done["status"], "sent");
-    assert_eq!(done["channel"], "sms");
-}
-
-async fn reminders_fire_at_local_times_and_follow_changes_of_the_roster(backend: Backend) {
-    let t = TestApp::on(backend, "small").await;
-    let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
-    let (v, duties) = week(&t, &coord).await;
-    let d = duties
-        .iter()
-        .find(|d| d["date"] == "2026-10-13" && d["half_day"] == "am")
-        .unwrap();
-    let lawyer = s(&d["lawyer_id"]);
-    let (_, start, _) = small_hours(d);
-    let of = |log: &[Value], event: &str| -> Vec<Value> {
-        log.iter()
-            .filter(|n| {
-                n["event"] == event
-                    && n["lawyer_id"] == lawyer.as_str()
-                    && s(&n["body"]).contains("10月13日 周二 上午")
-            })
-            .cloned()
-            .collect()
-    };
-    let all = log(&t, &coord).await;
-    let evening = of(&all, "reminder_evening");
-    let before = of(&all, "reminder_before");
-    assert_eq!((evening.len(), before.len()), (1, 1), "{all:?}");
-    // 18:00 the evening before and an hour before the start, in Beijing time.
-    assert_eq!(
-        evening[0]["next_attempt_at"],
-        json!(local("2026-10-12", "18:00"))
-    );
-    assert_eq!(
-        before[0]["next_attempt_at"],
-        json!(local("2026-10-13", &add_minutes(start, -60)))
-    );
-    assert!(s(&evening[0]["subject"]).contains("明天"));
-    assert!(s(&evening[0]["body"]).contains(&format!("{start} 开始")));
-    // Not in the lawyer's inbox before its time.
-    let tok = t.token(TokenRole::Lawyer, None, Some(&lawyer)).await;
-    let inbox = t.get("/api/v1/notifications", &tok).await.body.to_string();
-    assert!(!inbox.contains("值班提醒"), "{inbox}");
-    // The clock moves: a minute early nothing goes; at 18:00 it does.
-    drain(&t, local("2026-10-08", "08:01")).await;
-    drain(&t, local("2026-10-12", "17:59")).await;
-    let status =
-        |log: &[Value], id: &Value| log.iter().find(|n| &n["id"] == id).unwrap()["status"].clone();
-    assert_eq!(status(&log(&t, &coord).await, &evening[0]["id"]), "pending");
-    t.set_time(Some(local("2026-10-12", "18:00")));
-    drain(&t, local("2026-10-12", "18:00")).await;
-    let now = log(&t, &coord).await;
-    assert_eq!(status(&now, &evening[0]["id"]), "sent");
-    assert_eq!(status(&now, &before[0]["id"]), "pending");
-    let inbox = t.get("/api/v1/notifications", &tok).await.body.to_string();
-    assert!(inbox.contains("值班提醒（明天）"), "{inbox}");
-    // A change of the roster cancels the reminders of a duty taken away ...
-    let w = duties
-        .iter()
-        .find(|x| x["date"] == "2026-10-14" && x["lawyer_id"] == lawyer.as_str())
-        .or_else(|| duties.iter().find(|x| x["date"] == "2026-10-15"))
-        .unwrap()
-        .clone();
-    let w_lawyer = s(&w["lawyer_id"]);
-    let w_text = format!("10月{}日", &s(&w["date"])[8..].trim_start_matches('0'));
-    let w_key = format!(
-        "-{}-{}-{}-primary-{}",
-        s(&w["station_id"]),
-        s(&w["date"]),
-        s(&w["half_day"]),
-        w_lawyer
-    );
-    let pending_for = |log: &[Value]| -> usize {
-        log.iter()
-            .filter(|n| {
-                n["status"] == "pending"
-                    && s(&n["body"]).contains(&w_text)
-                    && s(&n["idempotency_key"]).ends_with(&w_key)
-            })
-            .count()
-    };
-    assert_eq!(pending_for(&log(&t, &coord).await), 2);
-    let v2 = change(&t, &coord, v, json!([unassign(&w)])).await;
-    assert_eq!(
-        pending_for(&log(&t, &coord).await),
-        0,
-        "cancelled with the duty"
-    );
-    // ... and schedules them again when it comes back.
-    let mut back = unassign(&w);
-    back["op"] = json!("assign");
-    change(&t, &coord, v2, json!([back])).await;
-    assert_eq!(pending_for(&log(&t, &coord).await), 2, "scheduled again");
-    // The hour-before reminder at its time; after the start a late one is not sent out.
-    drain(&t, local("2026-10-13", &add_minutes(start, -61))).await;
-    assert_eq!(status(&log(&t, &coord).await, &before[0]["id"]), "pending");
-    drain(&t, local("2026-10-13", &add_minutes(start, -60))).await;
-    let after = log(&t, &coord).await;
-    let b = after.iter().find(|n| n["id"] == before[0]["id"]).unwrap();
-    assert_eq!(b["status"], "sent");
-    assert_eq!(b["channel"], "inbox");
 }
