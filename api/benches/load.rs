@@ -255,7 +255,7 @@ async fn run(backend: &str, seconds: u64, rate: f64) {
             ..zhiban_store::CentrePolicy::default()
         };
         store
-            .put_centre_policy(&c.id, &policy, &audit)
+            .put_centre_policy(&c.id, &policy, chrono::Utc::now(), &audit)
             .await
             .unwrap();
     }

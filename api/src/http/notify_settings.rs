@@ -215,6 +215,17 @@ fn check(state: &AppState, kind: &str, r: &ChannelIn) -> Result<(), ApiError> {
                 "put the password in secrets, not in the URL",
             ));
         }
+        // Settings are shown and audited: no credential may hide in the URL.
+        let query_ok = match kind {
+            "email" => parsed.query_pairs().all(|(k, _)| k == "tls"),
+            _ => parsed.query().is_none() && parsed.username().is_empty(),
+        };
+        if !query_ok || parsed.fragment().is_some() {
+            return Err(ApiError::invalid(
+                "settings.url",
+                "no query or user in the URL (credentials go in secrets)",
+            ));
+        }
         let host = parsed.host_str().unwrap_or("");
         if !state.notify.host_allowed(host) {
             return Err(ApiError::invalid(
@@ -249,9 +260,22 @@ async fn put_channel(
         .await?
         .into_iter()
         .find(|c| c.kind == kind);
+    // Stored secrets stay only while the channel points where it did: a new scheme, host
+    // or port must be given its secrets again (they never follow a URL elsewhere).
+    let origin = |settings: &serde_json::Value| {
+        settings
+            .get("url")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|u| reqwest::Url::parse(u).ok())
+            .map(|u| u.origin().ascii_serialization())
+    };
+    let new_settings =
+        serde_json::to_value(&r.settings).map_err(|e| ApiError::Internal(e.into()))?;
     let mut secrets = match &before {
-        Some(c) => opened(&state, c).unwrap_or_default(),
-        None => BTreeMap::new(),
+        Some(c) if origin(&c.settings) == origin(&new_settings) => {
+            opened(&state, c).unwrap_or_default()
+        }
+        _ => BTreeMap::new(),
     };
     for (k, v) in &r.secrets {
         if v.is_empty() {
@@ -278,7 +302,7 @@ async fn put_channel(
         centre_id: centre.clone(),
         kind: kind.to_string(),
         enabled: r.enabled,
-        settings: serde_json::to_value(&r.settings).map_err(|e| ApiError::Internal(e.into()))?,
+        settings: new_settings,
         secret: sealed,
         updated_at: state.now(),
     };
@@ -407,17 +431,35 @@ async fn test_channel(
         return Err(ApiError::TooManyRequests);
     }
     let ds = state.dataset().await?;
-    let chans = state
-        .notify
-        .channels_for(state.store.as_ref(), &centre, &ds.centres)
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;
-    let ch = chans.get(kind).ok_or_else(|| {
-        ApiError::invalid(
-            "kind",
-            format!("no {kind} channel is set up for this centre"),
-        )
-    })?;
+    // A coordinator tests the centre's own channel; the server's and a parent's are
+    // tested by an administrator (a test goes to any address the caller names).
+    let own = state
+        .store
+        .centre_channels(&centre)
+        .await?
+        .into_iter()
+        .find(|c| c.kind == kind);
+    let ch = match own {
+        Some(c) => state
+            .notify
+            .build(&c)
+            .map_err(|e| ApiError::invalid("settings", e))?,
+        None if who.role() == TokenRole::Admin => state
+            .notify
+            .channels_for(state.store.as_ref(), &centre, &ds.centres)
+            .await
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?
+            .remove(kind)
+            .ok_or_else(|| {
+                ApiError::invalid("kind", format!("no {kind} channel applies to this centre"))
+            })?,
+        None => {
+            return Err(ApiError::invalid(
+                "kind",
+                format!("this centre has no {kind} channel of its own to test"),
+            ));
+        }
+    };
     let now = state.now();
     let name = ds
         .centre(&centre)
@@ -429,8 +471,7 @@ async fn test_channel(
         event: "test".into(),
         subject: format!("【{name}】值班系统测试消息"),
         body: format!(
-            "这是一条测试消息，由{}于 {} 发送。收到即表示通知渠道工作正常。",
-            who.actor(),
+            "这是一条测试消息，由{name}协调员于 {} 发送。收到即表示通知渠道工作正常。",
             now.format("%Y-%m-%d %H:%M UTC")
         ),
         link: "/".into(),

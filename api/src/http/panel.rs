@@ -200,7 +200,7 @@ async fn put_policy(
     );
     state
         .store
-        .put_centre_policy(&c.id, &policy, &audit)
+        .put_centre_policy(&c.id, &policy, state.now(), &audit)
         .await?;
     Ok(Json(policy))
 }

@@ -1,7 +1,8 @@
 //! Personal data (个人信息保护法): `GET /api/v1/me/data` gives a person everything zhiban
 //! holds about them, as one JSON download: their account and sessions, and for a lawyer
-//! their panel record (phone included), availability, duties, swaps, check-ins with the
-//! positions still kept, ledger entries and imported busy times; what the audit log holds
+//! their panel record (phone and e-mail included), availability, duties, swaps, check-ins with the
+//! positions still kept, ledger entries, imported busy times, the messages sent to them and
+//! their notification preferences; what the audit log holds
 //! about them (what they did, and what was done to their account) and the sign-in attempts
 //! under their login name. Each download is audited, and at most [`AT_ONCE`] are made at
 //! once in a process.
@@ -64,6 +65,11 @@ pub(crate) struct MyData {
     ledger: Vec<LedgerEntryOut>,
     /// Busy times imported from the lawyer's own calendar.
     busy_times: Vec<BusyTime>,
+    /// Messages to the lawyer (reminders scheduled for later included), newest first, with
+    /// how each was delivered.
+    notifications: Vec<zhiban_store::Notification>,
+    /// The lawyer's choice of notification channels and quiet hours.
+    notification_prefs: Option<zhiban_domain::notify_route::Prefs>,
     /// Audit entries the person made, or that name their account or login name, newest
     /// first.
     audit: Vec<AuditOut>,
@@ -115,6 +121,8 @@ async fn my_data(State(state): State<AppState>, who: Principal) -> Result<Respon
         check_ins: vec![],
         ledger: vec![],
         busy_times: vec![],
+        notifications: vec![],
+        notification_prefs: None,
         audit: vec![],
         sign_in_attempts: vec![],
         truncated: vec![],
@@ -219,6 +227,15 @@ async fn lawyer_data(state: &AppState, l: &LawyerId, data: &mut MyData) -> Resul
         data.truncated.push("ledger");
     }
     data.ledger = ledger.into_iter().map(Into::into).collect();
+    let q = zhiban_store::NotificationQuery {
+        lawyer: Some(l.clone()),
+        ..Default::default()
+    };
+    data.notifications = state.store.list_notifications(&q, MAX_RECORDS).await?;
+    if data.notifications.len() >= MAX_RECORDS as usize {
+        data.truncated.push("notifications");
+    }
+    data.notification_prefs = Some(state.store.notification_prefs(l).await?);
     let far = chrono::Duration::days(3660);
     data.busy_times = state
         .store

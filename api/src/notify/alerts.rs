@@ -66,10 +66,40 @@ fn staff(
 }
 
 /// Looks once at `now`; how many alerts were written (repeats included, dropped by key).
+/// A centre whose look fails is logged and left for the next look; the others go on.
 pub async fn scan(state: &AppState, now: DateTime<Utc>) -> Result<usize, String> {
     let ds = state.dataset().await.map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
+    // Keys decided once (a day's uncovered posts, a month's readiness), noted as looked at
+    // only once what was found is written.
+    let mut decided = Vec::new();
     for c in &ds.centres {
+        if let Err(e) = centre_alerts(state, &ds, c, now, &mut rows, &mut decided).await {
+            tracing::warn!(centre = %c.id, error = %e, "looking for a centre's alerts failed");
+        }
+    }
+    let n = rows.len();
+    state
+        .store
+        .write_notifications(&rows, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    for key in decided {
+        first_look(state, &key);
+    }
+    Ok(n)
+}
+
+/// The alerts of centre `c` at `now`, added to `rows`; keys decided once to `decided`.
+async fn centre_alerts(
+    state: &AppState,
+    ds: &zhiban_domain::Dataset,
+    c: &Centre,
+    now: DateTime<Utc>,
+    rows: &mut Vec<NewNotification>,
+    decided: &mut Vec<String>,
+) -> Result<(), String> {
+    {
         let policy = state
             .store
             .centre_policy(&c.id)
@@ -101,14 +131,15 @@ pub async fn scan(state: &AppState, now: DateTime<Utc>) -> Result<usize, String>
             }
         }
         if policy.alert_late_minutes > 0 {
-            let late = late_alerts(state, c, &ds, policy.alert_late_minutes, &records, now).await?;
+            let late = late_alerts(state, c, ds, policy.alert_late_minutes, &records, now).await?;
             rows.extend(late);
         }
         if policy.alert_uncovered_days > 0 {
             let day = today + Duration::days(i64::from(policy.alert_uncovered_days));
             let key = format!("zhiban-uncovered-{}-{day}", c.id);
             // Looked at once a day per centre (in this process): the date N days ahead.
-            if first_look(state, &key) {
+            if !seen(state, &key) {
+                decided.push(key.clone());
                 let lines = uncovered_on(state, c, day, &name).await?;
                 if !lines.is_empty() {
                     let m = uncovered_alert(day, &lines);
@@ -116,17 +147,11 @@ pub async fn scan(state: &AppState, now: DateTime<Utc>) -> Result<usize, String>
                 }
             }
         }
-        if let Some(row) = month_ready(state, c, today, now).await? {
+        if let Some(row) = month_ready(state, c, today, now, decided).await? {
             rows.push(row);
         }
     }
-    let n = rows.len();
-    state
-        .store
-        .write_notifications(&rows, now)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(n)
+    Ok(())
 }
 
 /// To coordinators: today's primary duties of `centre` with no attendance record
@@ -292,6 +317,7 @@ async fn month_ready(
     centre: &Centre,
     today: NaiveDate,
     now: DateTime<Utc>,
+    decided: &mut Vec<String>,
 ) -> Result<Option<NewNotification>, String> {
     let e = |e: zhiban_store::StoreError| e.to_string();
     if today.day() > 10 {
@@ -306,7 +332,7 @@ async fn month_ready(
     }
     let locked = state.store.locked_months(&centre.id).await.map_err(e)?;
     if locked.iter().any(|m| m.month == month) {
-        first_look(state, &key);
+        decided.push(key.clone());
         return Ok(None);
     }
     let duties = state
@@ -326,7 +352,7 @@ async fn month_ready(
         .await
         .map_err(e)?;
     if duties.total == 0 {
-        first_look(state, &key);
+        decided.push(key.clone());
         return Ok(None);
     }
     let month_records = state
@@ -340,7 +366,7 @@ async fn month_ready(
     {
         return Ok(None);
     }
-    first_look(state, &key);
+    decided.push(key.clone());
     let m = month_ready_message(&centre.name, &month, duties.total);
     Ok(Some(staff(centre, "finance", "month_ready", m, key, now)))
 }

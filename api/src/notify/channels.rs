@@ -57,6 +57,16 @@ impl Email {
             .map_err(|e| anyhow::anyhow!("the SMTP URL: {e}"))?
             .timeout(Some(timeout()));
         if let Some(p) = password {
+            // Never a password in clear text: TLS from the start, or STARTTLS required.
+            let tls = parsed.scheme() == "smtps"
+                || parsed
+                    .query_pairs()
+                    .any(|(k, v)| k == "tls" && v == "required");
+            if !tls {
+                anyhow::bail!(
+                    "an SMTP password needs an encrypted connection: smtps:// or ?tls=required"
+                );
+            }
             let user = percent_decode(parsed.username());
             if user.is_empty() {
                 anyhow::bail!("an SMTP password needs a user name in the URL (smtp://user@host)");
@@ -166,16 +176,32 @@ impl Sms {
     }
 }
 
-/// `template` with the placeholders replaced by JSON string contents.
+/// `template` with its placeholders replaced by JSON string contents, in one pass: what
+/// is filled in is never read again (a station named `{credential}` stays that text).
 pub fn fill(template: &str, phone: &str, text: &str, credential: &str) -> String {
     let esc = |s: &str| {
         let q = serde_json::Value::from(s).to_string();
         q[1..q.len() - 1].to_string()
     };
-    template
-        .replace("{phone}", &esc(phone))
-        .replace("{text}", &esc(text))
-        .replace("{credential}", &esc(credential))
+    let mut out = String::with_capacity(template.len() + text.len());
+    let mut rest = template;
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let (value, len) = if tail.starts_with("{phone}") {
+            (esc(phone), "{phone}".len())
+        } else if tail.starts_with("{text}") {
+            (esc(text), "{text}".len())
+        } else if tail.starts_with("{credential}") {
+            (esc(credential), "{credential}".len())
+        } else {
+            ("{".to_string(), 1)
+        };
+        out.push_str(&value);
+        rest = &tail[len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A message's SMS text: the subject, and the link when known, cut to [`SMS_CHARS`].
@@ -342,6 +368,12 @@ mod tests {
         let v: serde_json::Value =
             serde_json::from_str(&fill(t, "138", "引号\"与\n换行", "k")).unwrap();
         assert_eq!(v["msg"], "引号\"与\n换行");
+        // What is filled in is not filled in again: no credential through a station name.
+        let v: serde_json::Value =
+            serde_json::from_str(&fill(t, "138", "{credential} {phone}", "SECRET")).unwrap();
+        assert_eq!(v["msg"], "{credential} {phone}");
+        assert_eq!(v["key"], "SECRET");
+        assert_eq!(fill("{x} {{phone}", "1", "", ""), "{x} {1");
         assert_eq!(v["to"], "138");
         let client = crate::notify::http_client();
         assert!(Sms::new("https://sms.example.cn/send", t, "k", client.clone(), "").is_ok());
@@ -390,6 +422,15 @@ mod tests {
         );
         assert!(Email::new("http://x", "duty@example.cn", None, "").is_err());
         assert!(Email::new("smtp://mail.example.cn", "duty@example.cn", Some("p"), "").is_err());
+        let tls = "smtp://u@mail.example.cn:587?tls=required";
+        assert!(Email::new(tls, "a@b.cn", Some("p"), "").is_ok());
+        let plain = "smtp://u@mail.example.cn:587";
+        assert!(
+            Email::new(plain, "a@b.cn", Some("p"), "").is_err(),
+            "no password in clear"
+        );
+        let maybe = "smtp://u@mail.example.cn:587?tls=opportunistic";
+        assert!(Email::new(maybe, "a@b.cn", Some("p"), "").is_err());
         assert!(Email::new("smtp://mail.example.cn", "not an address", None, "").is_err());
         assert_eq!(percent_decode("a%40b"), "a@b");
     }

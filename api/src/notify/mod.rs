@@ -80,7 +80,8 @@ pub struct Config {
     pub wecom_base: String,
     /// 钉钉's robot send URL.
     pub dingtalk_base: String,
-    /// Hosts centres may send to (SMTP, SMS gateways, webhooks); none: any.
+    /// Hosts centres may send to (SMTP, SMS gateways, webhooks); none: any but this
+    /// machine's and private networks' ([`is_internal`]).
     pub allow_hosts: Option<Vec<String>>,
     /// The HTTP client of every HTTP channel (no redirects, [`SEND_TIMEOUT`]).
     pub client: reqwest::Client,
@@ -236,11 +237,13 @@ impl Config {
         e.1 <= per_minute
     }
 
-    /// Whether a centre may send to `host`.
+    /// Whether a centre may send to `host`: one the server names, or without a list any
+    /// host but this machine's and private networks'.
     pub fn host_allowed(&self, host: &str) -> bool {
-        self.allow_hosts
-            .as_ref()
-            .is_none_or(|l| l.iter().any(|h| h.eq_ignore_ascii_case(host)))
+        match &self.allow_hosts {
+            Some(l) => l.iter().any(|h| h.eq_ignore_ascii_case(host)),
+            None => !is_internal(host),
+        }
     }
 
     /// The channel configured by `c`, or why it cannot be used.
@@ -265,6 +268,16 @@ impl Config {
         };
         let settings = c.settings.as_object().cloned().unwrap_or_default();
         let e = |e: anyhow::Error| e.to_string();
+        // Checked again at each use: a host allowed when it was set may be refused since.
+        if let Some(url) = settings.get("url").and_then(serde_json::Value::as_str) {
+            let host = reqwest::Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default();
+            if !self.host_allowed(&host) {
+                return Err(format!("the server does not allow sending to {host}"));
+            }
+        }
         Ok(match c.kind.as_str() {
             "email" => {
                 let password = text(&secrets, "password");
@@ -335,14 +348,13 @@ impl Config {
                 if !decided.insert(ch.kind.clone()) || !ch.enabled {
                     continue;
                 }
-                match self.build(&ch) {
-                    Ok(built) => {
-                        out.insert(ch.kind.clone(), built);
-                    }
-                    Err(e) => {
-                        tracing::warn!(centre = %c, kind = %ch.kind, error = %e, "a channel cannot be used")
-                    }
-                }
+                // A channel that cannot be built fails the messages that need it (kept
+                // with the error, retried, a dead letter at last): never a silent skip.
+                let built = self.build(&ch).unwrap_or_else(|e| {
+                    tracing::warn!(centre = %c, kind = %ch.kind, error = %e, "a channel cannot be used");
+                    Arc::new(Broken::new(&ch.kind, e))
+                });
+                out.insert(ch.kind.clone(), built);
             }
             hops += 1;
             at = centres
@@ -357,6 +369,83 @@ impl Config {
             }
         }
         Ok(out)
+    }
+}
+
+/// A local time in `tz` as an instant: the earlier of an ambiguous time, and in a gap
+/// (a clock put forward) the time an hour later.
+pub fn local_to_utc(tz: chrono_tz::Tz, t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone as _;
+    tz.from_local_datetime(&t)
+        .earliest()
+        .or_else(|| {
+            tz.from_local_datetime(&(t + chrono::Duration::hours(1)))
+                .earliest()
+        })
+        .map_or_else(|| t.and_utc(), |x| x.to_utc())
+}
+
+/// A channel of a centre that cannot be used (its secret does not open, a setting the
+/// server refuses): every send fails with why, so the message is kept and retried.
+struct Broken {
+    kind: &'static str,
+    error: String,
+}
+
+impl Broken {
+    fn new(kind: &str, error: String) -> Self {
+        let kind = KINDS
+            .iter()
+            .find(|k| **k == kind)
+            .copied()
+            .unwrap_or("channel");
+        Self { kind, error }
+    }
+}
+
+#[async_trait::async_trait]
+impl Channel for Broken {
+    fn name(&self) -> &'static str {
+        self.kind
+    }
+
+    async fn send(&self, _n: &Notification, _to: &Recipient) -> Result<(), String> {
+        Err(format!("{}: {}", self.kind, self.error))
+    }
+}
+
+/// Whether `host` is this machine or a private network's (loopback, private, link-local,
+/// shared or unique-local addresses, `localhost`): centres may not point channels there
+/// unless the server allows it by name (`ZHIBAN_CHANNEL_HOSTS`).
+pub fn is_internal(host: &str) -> bool {
+    let h = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    if h == "localhost" || h.ends_with(".localhost") || h.is_empty() {
+        return true;
+    }
+    match h.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(a)) => {
+            let [x, y, ..] = a.octets();
+            a.is_loopback()
+                || a.is_private()
+                || a.is_link_local()
+                || a.is_unspecified()
+                || a.is_broadcast()
+                || (x == 100 && (64..128).contains(&y))
+                || x == 0
+        }
+        Ok(std::net::IpAddr::V6(a)) => {
+            let first = a.segments()[0];
+            a.is_loopback()
+                || a.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || a.to_ipv4_mapped()
+                    .is_some_and(|v4| is_internal(&v4.to_string()))
+        }
+        Err(_) => false,
     }
 }
 
@@ -417,16 +506,8 @@ impl Dispatcher {
         let started = chrono::Utc::now();
         let centres = self.store.list_centres().await.map_err(|e| e.to_string())?;
         let mut by_centre: BTreeMap<CentreId, BTreeMap<String, Arc<dyn Channel>>> = BTreeMap::new();
+        let lease_end = started.max(now) + self.config.lease;
         for n in &leased {
-            // A row whose lease could run out during its sends is left for the lease to
-            // expire: another dispatcher must never take a row this one is still sending.
-            if chrono::Utc::now() + SEND_TIMEOUT * 3 > started.max(now) + self.config.lease {
-                tracing::warn!(
-                    id = n.id,
-                    "a notification is left for a later batch (slow channel)"
-                );
-                break;
-            }
             if !by_centre.contains_key(&n.centre_id) {
                 let chans = self
                     .config
@@ -436,29 +517,49 @@ impl Dispatcher {
             }
             let chans = &by_centre[&n.centre_id];
             let at = now + (chrono::Utc::now() - started);
-            let outcome = self.deliver(n, chans, &centres, at).await;
+            let lease_left = lease_end - (started.max(now) + (chrono::Utc::now() - started));
+            let Some(outcome) = self.deliver(n, chans, &centres, at, lease_left).await else {
+                // Its sends could outlast the lease: it is left for the lease to expire
+                // (another dispatcher must never take a row this one is still sending).
+                tracing::warn!(id = n.id, "a notification is left for a later batch");
+                break;
+            };
             self.finish(n, outcome, now + (chrono::Utc::now() - started))
                 .await?;
         }
         Ok(leased.len())
     }
 
-    /// Which channels `n` takes at `now`, sent.
+    /// Which channels `n` takes at `now`, sent (each within [`SEND_TIMEOUT`]); `None` when
+    /// its sends could outlast `lease_left`. A failure to read the lawyer's choices or
+    /// address fails the message (it is tried again), never a guess.
     async fn deliver(
         &self,
         n: &Notification,
         chans: &BTreeMap<String, Arc<dyn Channel>>,
         centres: &[Centre],
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Outcome {
+        lease_left: chrono::Duration,
+    ) -> Option<Outcome> {
         let delivered: Vec<&str> = n.delivered.split(',').filter(|s| !s.is_empty()).collect();
+        let failed = |e: String| Outcome {
+            delivered: delivered.iter().map(|s| (*s).to_string()).collect(),
+            errors: vec![e],
+            held_until: None,
+        };
         let mut to = Recipient::default();
         let route: Route = if n.audience == "lawyer" {
             let (prefs, contact) = match &n.lawyer_id {
-                Some(id) => (
-                    self.store.notification_prefs(id).await.unwrap_or_default(),
-                    self.store.lawyer_contact(id).await.ok().flatten(),
-                ),
+                Some(id) => {
+                    let prefs = match self.store.notification_prefs(id).await {
+                        Ok(p) => p,
+                        Err(e) => return Some(failed(format!("preferences: {e}"))),
+                    };
+                    match self.store.lawyer_contact(id).await {
+                        Ok(c) => (prefs, c),
+                        Err(e) => return Some(failed(format!("contact: {e}"))),
+                    }
+                }
                 None => Default::default(),
             };
             if let Some((email, phone)) = contact {
@@ -496,10 +597,7 @@ impl Dispatcher {
                 },
             );
             // Held until a local time: as the UTC instant (naive) for the outbox.
-            let held_until = r.held_until.and_then(|t| {
-                use chrono::TimeZone as _;
-                tz.from_local_datetime(&t).earliest().map(|t| t.naive_utc())
-            });
+            let held_until = r.held_until.map(|t| local_to_utc(tz, t).naive_utc());
             Route {
                 now: r.now,
                 held_until,
@@ -508,19 +606,27 @@ impl Dispatcher {
             let kinds: Vec<&str> = chans.keys().map(String::as_str).collect();
             route_staff(&kinds, &delivered)
         };
+        let sends = i32::try_from(route.now.len()).unwrap_or(i32::MAX);
+        if SEND_TIMEOUT * sends + chrono::Duration::seconds(5) > lease_left {
+            return None;
+        }
         let mut out = Outcome {
             delivered: delivered.iter().map(|s| (*s).to_string()).collect(),
             errors: Vec::new(),
             held_until: route.held_until.map(|t| t.and_utc()),
         };
+        let limit = std::time::Duration::from_secs(SEND_TIMEOUT.num_seconds().unsigned_abs());
         for kind in &route.now {
             let Some(ch) = chans.get(kind) else { continue };
-            match ch.send(n, &to).await {
-                Ok(()) => out.delivered.push(kind.clone()),
-                Err(e) => out.errors.push(e),
+            match tokio::time::timeout(limit, ch.send(n, &to)).await {
+                Ok(Ok(())) => out.delivered.push(kind.clone()),
+                Ok(Err(e)) => out.errors.push(e),
+                Err(_) => out
+                    .errors
+                    .push(format!("{kind}: no answer within {limit:?}")),
             }
         }
-        out
+        Some(out)
     }
 
     async fn finish(
@@ -579,5 +685,71 @@ impl Dispatcher {
                 tokio::time::sleep(EVERY).await;
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_hosts_are_refused_unless_the_server_names_them() {
+        for h in [
+            "localhost",
+            "a.localhost",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "[::1]",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "",
+        ] {
+            assert!(is_internal(h), "{h}");
+        }
+        for h in [
+            "smtp.example.gov.cn",
+            "8.8.8.8",
+            "2001:db8::1",
+            "100.128.0.1",
+        ] {
+            assert!(!is_internal(h), "{h}");
+        }
+        let open = Config::default();
+        assert!(open.host_allowed("sms.example.cn") && !open.host_allowed("127.0.0.1"));
+        let listed = Config {
+            allow_hosts: Some(vec!["127.0.0.1".into()]),
+            ..Config::default()
+        };
+        assert!(listed.host_allowed("127.0.0.1") && !listed.host_allowed("sms.example.cn"));
+    }
+
+    #[test]
+    fn a_local_time_in_a_gap_moves_forward() {
+        use chrono::NaiveDate;
+        let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        // 2026-03-08 02:30 does not exist in New York (clocks go from 02:00 to 03:00).
+        let gap = NaiveDate::from_ymd_opt(2026, 3, 8)
+            .unwrap()
+            .and_hms_opt(2, 30, 0)
+            .unwrap();
+        assert_eq!(
+            local_to_utc(ny, gap).to_rfc3339(),
+            "2026-03-08T07:30:00+00:00"
+        );
+        let sh = zhiban_domain::DEFAULT_TIME_ZONE;
+        let t = NaiveDate::from_ymd_opt(2026, 12, 7)
+            .unwrap()
+            .and_hms_opt(7, 0, 0)
+            .unwrap();
+        assert_eq!(
+            local_to_utc(sh, t).to_rfc3339(),
+            "2026-12-06T23:00:00+00:00"
+        );
     }
 }

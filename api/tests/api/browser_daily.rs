@@ -480,7 +480,7 @@ pub(crate) async fn pick(store: &Arc<dyn Store>, router: &axum::Router, base: &s
         detail: Value::Null,
     };
     store
-        .put_centre_policy(&centre, &policy, &audit)
+        .put_centre_policy(&centre, &policy, chrono::Utc::now(), &audit)
         .await
         .unwrap();
     let duties = get(router, "/api/v1/duties?centre_id=CH&limit=500", coord).await;

@@ -50,6 +50,8 @@ pub(crate) fn config(base: Option<&str>) -> Config {
     let mut c = Config {
         secrets: Some(Arc::new(SecretBox::new(&[42; 32]))),
         public_url: "https://zhiban.example.cn".into(),
+        // The loopback servers of the tests; any other internal host stays refused.
+        allow_hosts: Some(vec!["127.0.0.1".into(), "sms.example.cn".into()]),
         ..Config::default()
     };
     if let Some(b) = base {
@@ -360,12 +362,12 @@ async fn robots_and_sms_get_signed_messages_and_secrets_are_never_shown(backend:
         ),
         (
             "webhook",
-            json!({"settings": {"url": "http://x/"}, "secrets": {"secret": "short"}}),
+            json!({"settings": {"url": "https://sms.example.cn/hook"}, "secrets": {"secret": "short"}}),
             "settings",
         ),
         (
             "webhook",
-            json!({"settings": {"url": "http://x/"}}),
+            json!({"settings": {"url": "https://sms.example.cn/hook"}}),
             "secrets.secret",
         ),
         (
@@ -380,7 +382,7 @@ async fn robots_and_sms_get_signed_messages_and_secrets_are_never_shown(backend:
         ),
         (
             "sms",
-            json!({"settings": {"url": "http://x/", "template": "{\"to\": \"{phone}\"}"}}),
+            json!({"settings": {"url": "https://sms.example.cn/hook", "template": "{\"to\": \"{phone}\"}"}}),
             "settings",
         ),
         ("fax", json!({}), ""),
@@ -404,6 +406,49 @@ async fn robots_and_sms_get_signed_messages_and_secrets_are_never_shown(backend:
         );
         assert!(r.body.to_string().contains(field), "{field}: {}", r.body);
     }
+    // A credential may not hide in a URL, a host the server does not allow is refused,
+    // and no SMTP password goes without TLS.
+    for (kind, body, field) in [
+        (
+            "webhook",
+            json!({"settings": {"url": format!("{base}/hook?key=abc")}, "secrets": {"secret": "a webhook secret 123"}}),
+            "settings.url",
+        ),
+        (
+            "sms",
+            json!({"settings": {"url": "http://10.0.0.7/send", "template": "{\"to\": \"{phone}\", \"t\": \"{text}\"}"}}),
+            "settings.url",
+        ),
+        (
+            "email",
+            json!({"settings": {"url": "smtp://duty@127.0.0.1:25", "from": "a@b.cn"}, "secrets": {"password": "pw"}}),
+            "settings",
+        ),
+    ] {
+        let r = put(
+            &t,
+            &format!("/api/v1/centres/CH/channels/{kind}"),
+            &coord,
+            body,
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{kind}: {}",
+            r.body
+        );
+        assert!(r.body.to_string().contains(field), "{field}: {}", r.body);
+    }
+    // A coordinator tests only the centre's own channels.
+    let r = t
+        .post(
+            "/api/v1/centres/CH/channels/webhook/test",
+            &coord,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     // Secrets are never returned, and stored sealed.
     let listed = t.get("/api/v1/centres/CH/channels", &coord).await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
@@ -492,6 +537,28 @@ async fn robots_and_sms_get_signed_messages_and_secrets_are_never_shown(backend:
         );
     }
     got.lock().unwrap().clear();
+    // Pointed elsewhere, a channel keeps no secret: the credential never follows the URL.
+    let r = put(
+        &t,
+        "/api/v1/centres/CH/channels/sms",
+        &coord,
+        json!({"settings": {"url": "https://sms.example.cn/send",
+            "template": r#"{"mobile": "{phone}", "content": "{text}", "sign": "{credential}"}"#}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["secrets_set"], json!([]), "{}", r.body);
+    // ... and back at the receiver, it is given again.
+    let r = put(
+        &t,
+        "/api/v1/centres/CH/channels/sms",
+        &coord,
+        json!({"settings": {"url": format!("{base}/sms"),
+            "template": r#"{"mobile": "{phone}", "content": "{text}", "sign": "{credential}"}"#},
+            "secrets": {"credential": credential}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // Coordinators' alerts go to their groups: a duty not checked in 30 minutes after its
     // start (the default).
     let (_, duties) = week(&t, &coord).await;

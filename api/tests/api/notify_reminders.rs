@@ -108,7 +108,7 @@ async fn reminders_fire_at_local_times_and_follow_changes_of_the_roster(backend:
     back["op"] = json!("assign");
     change(&t, &coord, v2, json!([back])).await;
     assert_eq!(pending_for(&log(&t, &coord).await), 2, "scheduled again");
-    // The hour-before reminder at its time; after the start a late one is not sent out.
+    // The hour-before reminder at its time.
     drain(&t, local("2026-10-13", &add_minutes(start, -61))).await;
     assert_eq!(status(&log(&t, &coord).await, &before[0]["id"]), "pending");
     drain(&t, local("2026-10-13", &add_minutes(start, -60))).await;
@@ -116,6 +116,25 @@ async fn reminders_fire_at_local_times_and_follow_changes_of_the_roster(backend:
     let b = after.iter().find(|n| n["id"] == before[0]["id"]).unwrap();
     assert_eq!(b["status"], "sent");
     assert_eq!(b["channel"], "inbox");
+    // New reminder times move the reminders not yet sent; those sent stay as they were.
+    t.set_time(Some(local("2026-10-13", "10:00")));
+    let mut policy = t.get("/api/v1/centres/CH/policy", &coord).await.body;
+    policy["reminder_evening"] = json!("20:00");
+    let r = put(&t, "/api/v1/centres/CH/policy", &coord, policy).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let all = log(&t, &coord).await;
+    let waiting: Vec<&Value> = all
+        .iter()
+        .filter(|n| n["event"] == "reminder_evening" && n["status"] == "pending")
+        .collect();
+    assert!(!waiting.is_empty());
+    for n in &waiting {
+        assert!(
+            s(&n["next_attempt_at"]).ends_with("T12:00:00Z"),
+            "20:00 in Beijing: {n}"
+        );
+    }
+    assert_eq!(status(&all, &evening[0]["id"]), "sent");
 }
 
 async fn quiet_hours_hold_sms_until_morning_unless_today_changed(backend: Backend) {

@@ -210,11 +210,13 @@ pub trait PanelStore: Send + Sync + 'static {
     /// A centre's policy (the default when none was set).
     async fn centre_policy(&self, centre: &CentreId) -> Result<CentrePolicy, StoreError>;
 
-    /// Sets a centre's policy.
+    /// Sets a centre's policy; new reminder times move the reminders not yet sent of its
+    /// duties from `now` (the server's clock) on.
     async fn put_centre_policy(
         &self,
         centre: &CentreId,
         policy: &CentrePolicy,
+        now: chrono::DateTime<chrono::Utc>,
         audit: &Audit,
     ) -> Result<(), StoreError>;
 

@@ -160,7 +160,7 @@ pub async fn roster_published(
         removed_by.insert(l.clone(), removed);
     }
     insert_many(&mut *conn, &rows, now).await?;
-    super::reminders::reschedule(conn, centre, &added_by, &removed_by, now).await
+    super::reminders::reschedule(conn, centre, &added_by, &removed_by, now, false).await
 }
 
 /// Writes `rows` in the caller's transaction, each once per idempotency key, many rows

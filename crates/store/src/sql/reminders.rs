@@ -80,13 +80,16 @@ async fn stations(
 
 /// In the caller's transaction: drops the unsent reminders of the duties `removed` and
 /// schedules those of the duties `added` (by lawyer), of `centre`'s roster published at
-/// `now`, at the centre's reminder times.
+/// `now`, at the centre's reminder times. With `keep_started`, a reminder already sent
+/// over some channel (the rest waiting for quiet hours to end, or a retry), or being sent
+/// now, is kept as it is: it is not sent again over the channels it reached.
 pub async fn reschedule(
     conn: &mut Conn,
     centre: &CentreId,
     added: &BTreeMap<String, Vec<Duty>>,
     removed: &BTreeMap<String, Vec<Duty>>,
     now: DateTime<Utc>,
+    keep_started: bool,
 ) -> Result<(), StoreError> {
     let mut gone = Vec::new();
     for (lawyer, duties) in removed {
@@ -99,10 +102,12 @@ pub async fn reschedule(
     for chunk in gone.chunks(200) {
         let list = serde_json::Value::from(chunk.to_vec()).to_string();
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM notifications WHERE status = 'pending' AND idempotency_key IN {}",
+            "DELETE FROM notifications WHERE status = 'pending' AND idempotency_key IN {} \
+             AND ($2 = 0 OR (delivered = '' AND lease_owner IS NULL))",
             super::dialect::JSON_LIST_1
         )))
         .bind(list)
+        .bind(i64::from(keep_started))
         .execute(&mut *conn)
         .await?;
     }
@@ -121,7 +126,16 @@ pub async fn reschedule(
         .unwrap_or(zhiban_domain::DEFAULT_TIME_ZONE);
     let info = stations(&mut *conn, added.values().flatten().map(|d| &d.2)).await?;
     let local_now = now.with_timezone(&tz).naive_local();
-    let utc = |t: chrono::NaiveDateTime| tz.from_local_datetime(&t).earliest().map(|t| t.to_utc());
+    // A local time in a gap (a clock put forward) counts as the time an hour later.
+    let utc = |t: chrono::NaiveDateTime| {
+        tz.from_local_datetime(&t)
+            .earliest()
+            .or_else(|| {
+                tz.from_local_datetime(&(t + chrono::Duration::hours(1)))
+                    .earliest()
+            })
+            .map(|t| t.to_utc())
+    };
     let mut rows = Vec::new();
     for (lawyer, duties) in added {
         let Ok(lawyer_id) = LawyerId::parse(lawyer) else {
@@ -167,6 +181,36 @@ pub async fn reschedule(
         }
     }
     insert_many(conn, &rows, now).await
+}
+
+/// In the caller's transaction, after `centre`'s reminder times changed: the unsent
+/// reminders of its published duties from today on are scheduled again at the new times
+/// (those already sent stay sent).
+pub async fn follow_policy(
+    conn: &mut Conn,
+    centre: &CentreId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let today = local_today(&mut *conn, centre, now).await?;
+    let rows = sqlx::query(
+        "SELECT a.lawyer_id, a.date, a.half_day, a.station_id, a.role FROM assignments a \
+         JOIN roster_versions v ON v.id = a.version_id JOIN rosters r ON r.id = v.roster_id \
+         WHERE v.status = 'published' AND r.centre_id = $1 AND a.date >= $2",
+    )
+    .bind(centre.as_str())
+    .bind(today)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut duties: BTreeMap<String, Vec<Duty>> = BTreeMap::new();
+    for r in rows {
+        duties.entry(r.try_get("lawyer_id")?).or_default().push((
+            r.try_get("date")?,
+            r.try_get("half_day")?,
+            r.try_get("station_id")?,
+            r.try_get("role")?,
+        ));
+    }
+    reschedule(conn, centre, &duties, &duties, now, true).await
 }
 
 /// The local date of `now` in `centre`'s time zone.

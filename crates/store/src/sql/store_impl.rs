@@ -5,7 +5,8 @@
 
 use super::{
     Backend, Conn, attendance, audit, calendar, centres, corrections, feeds, firms, jobs, lawyers,
-    leave_requests, ledger, notifications, open_duties, rosters, settings, stations, swaps,
+    leave_requests, ledger, notifications, open_duties, reminders, rosters, settings, stations,
+    swaps,
 };
 use crate::backend::{Backend as _, WriteTx as _};
 use crate::prelude::*;
@@ -286,11 +287,18 @@ impl PanelStore for Backend {
         &self,
         centre: &CentreId,
         policy: &CentrePolicy,
+        now: chrono::DateTime<chrono::Utc>,
         a: &Audit,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
+        let before = audit::get_policy(&mut tx, centre).await?;
         // Cached with the panel (`Revisions`): the `PanelTx` bumps its revision.
         audit::put_policy(&mut settings::panel_write(&mut tx).await?, centre, policy).await?;
+        if (before.reminder_evening, before.reminder_before_minutes)
+            != (policy.reminder_evening, policy.reminder_before_minutes)
+        {
+            reminders::follow_policy(&mut tx, centre, now).await?;
+        }
         audit::insert_audit(&mut tx, a).await?;
         tx.commit().await?;
         Ok(())
