@@ -488,7 +488,12 @@ async fn test_channel(
         urgent: false,
         expires_at: None,
     };
-    let result = ch.send(&n, &recipient).await;
+    let limit =
+        std::time::Duration::from_secs(crate::notify::SEND_TIMEOUT.num_seconds().unsigned_abs());
+    let result = match tokio::time::timeout(limit, ch.send(&n, &recipient)).await {
+        Ok(r) => r,
+        Err(_) => Err(format!("{kind}: no answer within {limit:?}")),
+    };
     let audit = who.audit(
         Some(&centre),
         "channel.test",

@@ -40,12 +40,15 @@ pub struct Email {
 
 impl Email {
     /// An SMTP channel to `url` (`smtp://[user[:password]@]host:port[?tls=required]` or
-    /// `smtps://…`), sending as `from`, with `password` overriding the URL's.
+    /// `smtps://…`), sending as `from`, with `password` overriding the URL's; `ca` (PEM)
+    /// is a certificate authority to trust besides the system's (a city's own mail server),
+    /// and with it TLS is required.
     pub fn new(
         url: &str,
         from: &str,
         password: Option<&str>,
         public_url: &str,
+        ca: Option<&str>,
     ) -> anyhow::Result<Self> {
         crate::tls::install_crypto_provider();
         let parsed =
@@ -56,9 +59,25 @@ impl Email {
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| anyhow::anyhow!("the SMTP URL: {e}"))?
             .timeout(Some(timeout()));
+        if let Some(pem) = ca {
+            use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+            let cert = Certificate::from_pem(pem.as_bytes())
+                .map_err(|e| anyhow::anyhow!("the SMTP certificate authority: {e}"))?;
+            let host = parsed.host_str().unwrap_or_default().to_string();
+            let params = TlsParameters::builder(host)
+                .add_root_certificate(cert)
+                .build_rustls()
+                .map_err(|e| anyhow::anyhow!("SMTP TLS: {e}"))?;
+            builder = builder.tls(if parsed.scheme() == "smtps" {
+                Tls::Wrapper(params)
+            } else {
+                Tls::Required(params)
+            });
+        }
         if let Some(p) = password {
             // Never a password in clear text: TLS from the start, or STARTTLS required.
             let tls = parsed.scheme() == "smtps"
+                || ca.is_some()
                 || parsed
                     .query_pairs()
                     .any(|(k, v)| k == "tls" && v == "required");
@@ -407,7 +426,8 @@ mod tests {
                 "smtp://127.0.0.1:2525",
                 "值班系统 <duty@example.cn>",
                 None,
-                ""
+                "",
+                None
             )
             .is_ok()
         );
@@ -416,22 +436,32 @@ mod tests {
                 "smtps://u@mail.example.cn",
                 "duty@example.cn",
                 Some("p"),
-                ""
+                "",
+                None
             )
             .is_ok()
         );
-        assert!(Email::new("http://x", "duty@example.cn", None, "").is_err());
-        assert!(Email::new("smtp://mail.example.cn", "duty@example.cn", Some("p"), "").is_err());
+        assert!(Email::new("http://x", "duty@example.cn", None, "", None).is_err());
+        assert!(
+            Email::new(
+                "smtp://mail.example.cn",
+                "duty@example.cn",
+                Some("p"),
+                "",
+                None
+            )
+            .is_err()
+        );
         let tls = "smtp://u@mail.example.cn:587?tls=required";
-        assert!(Email::new(tls, "a@b.cn", Some("p"), "").is_ok());
+        assert!(Email::new(tls, "a@b.cn", Some("p"), "", None).is_ok());
         let plain = "smtp://u@mail.example.cn:587";
         assert!(
-            Email::new(plain, "a@b.cn", Some("p"), "").is_err(),
+            Email::new(plain, "a@b.cn", Some("p"), "", None).is_err(),
             "no password in clear"
         );
         let maybe = "smtp://u@mail.example.cn:587?tls=opportunistic";
-        assert!(Email::new(maybe, "a@b.cn", Some("p"), "").is_err());
-        assert!(Email::new("smtp://mail.example.cn", "not an address", None, "").is_err());
+        assert!(Email::new(maybe, "a@b.cn", Some("p"), "", None).is_err());
+        assert!(Email::new("smtp://mail.example.cn", "not an address", None, "", None).is_err());
         assert_eq!(percent_decode("a%40b"), "a@b");
     }
 }

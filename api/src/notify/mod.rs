@@ -148,7 +148,7 @@ fn env_or_file(name: &str) -> anyhow::Result<Option<String>> {
 impl Config {
     /// From the environment: `ZHIBAN_SMTP_URL` (`smtp://[user[:pass]@]host:port`, with
     /// `?tls=required` for STARTTLS, or `smtps://` for TLS), `ZHIBAN_SMTP_FROM` and
-    /// `ZHIBAN_SMTP_PASSWORD[_FILE]`; `ZHIBAN_WEBHOOK_URL` and `ZHIBAN_WEBHOOK_SECRET[_FILE]`;
+    /// `ZHIBAN_SMTP_PASSWORD[_FILE]` and `ZHIBAN_SMTP_CA_FILE` (PEM: an authority to trust); `ZHIBAN_WEBHOOK_URL` and `ZHIBAN_WEBHOOK_SECRET[_FILE]`;
     /// `ZHIBAN_PUBLIC_URL`; `ZHIBAN_CHANNEL_HOSTS` (comma-separated); `ZHIBAN_WECOM_URL`
     /// and `ZHIBAN_DINGTALK_URL` (the robots' services, for a proxy); the secrets' key
     /// (see [`secret`]), or `key_file` created when given.
@@ -185,7 +185,20 @@ impl Config {
             let from = env("ZHIBAN_SMTP_FROM")
                 .ok_or_else(|| anyhow::anyhow!("ZHIBAN_SMTP_URL needs ZHIBAN_SMTP_FROM"))?;
             let password = env_or_file("ZHIBAN_SMTP_PASSWORD")?;
-            let email = channels::Email::new(&url, &from, password.as_deref(), &c.public_url)?;
+            let ca = match env("ZHIBAN_SMTP_CA_FILE") {
+                Some(path) => Some(
+                    std::fs::read_to_string(&path)
+                        .map_err(|e| anyhow::anyhow!("ZHIBAN_SMTP_CA_FILE {path}: {e}"))?,
+                ),
+                None => None,
+            };
+            let email = channels::Email::new(
+                &url,
+                &from,
+                password.as_deref(),
+                &c.public_url,
+                ca.as_deref(),
+            )?;
             c.server.insert("email", Arc::new(email));
         }
         if let Some(url) = env("ZHIBAN_WEBHOOK_URL") {
@@ -287,6 +300,7 @@ impl Config {
                         &text(&settings, "from"),
                         Some(password.as_str()).filter(|p| !p.is_empty()),
                         &self.public_url,
+                        None,
                     )
                     .map_err(e)?,
                 )

@@ -29,6 +29,7 @@ mod notify_alerts;
 mod notify_channels;
 mod notify_crash;
 mod notify_reminders;
+mod notify_smtp;
 mod open_bids;
 mod open_duties;
 mod panel_admin;

@@ -1,6 +1,8 @@
 """A real SMTP server for the tests (aiosmtpd), and an independent reader of what it got.
 
-    python smtp_sink.py serve PORT DIR   # accepts mail on 127.0.0.1:PORT, one file per message
+    python smtp_sink.py serve PORT DIR [CERT KEY USER PASSWORD]
+        # accepts mail on 127.0.0.1:PORT, one file per message; with a certificate, STARTTLS
+        # is required and so is AUTH as USER with PASSWORD (logins go to DIR/auth.log)
     python smtp_sink.py read DIR         # prints the messages as JSON, decoded by Python's email
 
 Each message is kept as DIR/N.eml with its envelope recipients in DIR/N.rcpt.
@@ -13,8 +15,9 @@ import os
 import sys
 
 
-def serve(port, folder):
+def serve(port, folder, tls=None):
     from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
 
     class Keep:
         count = 0
@@ -29,7 +32,23 @@ def serve(port, folder):
             os.rename(base + ".tmp", base + ".eml")
             return "250 OK"
 
-    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    options = {}
+    if tls:
+        import ssl
+
+        cert, key, user, password = tls
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = auth_data.login.decode() == user and auth_data.password.decode() == password
+            with open(os.path.join(folder, "auth.log"), "a") as f:
+                f.write(f"{mechanism} {auth_data.login.decode()} {'ok' if ok else 'refused'}\n")
+            return AuthResult(success=ok)
+
+        options = dict(tls_context=context, require_starttls=True, authenticator=authenticator,
+                       auth_require_tls=True)
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port, **options)
     controller.start()
     print("ready", flush=True)
     try:
@@ -66,6 +85,6 @@ def read(folder):
 
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
-        serve(int(sys.argv[2]), sys.argv[3])
+        serve(int(sys.argv[2]), sys.argv[3], sys.argv[4:8] if len(sys.argv) > 4 else None)
     else:
         read(sys.argv[2])
