@@ -266,7 +266,7 @@ async fn e_mail_goes_over_starttls_with_auth_and_a_wrong_password_is_retried() {
     };
     t.set_notify(with_password("a wrong password"));
     let (v, _) = week(&t, &coord).await;
-    // Two lawyers on the roster have addresses (each TLS session costs a few seconds).
+    // Two lawyers on the roster have addresses (a refused login waits out lettre's 10 s).
     let mut on_duty: Vec<String> = t
         .assignments(&coord, v)
         .await
