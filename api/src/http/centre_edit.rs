@@ -78,6 +78,7 @@ async fn update_centre(
         serde_json::json!({"before": old, "after": c}),
     );
     let write = PanelWrite {
+        now: Some(state.now()),
         centres: vec![c.clone()],
         ..PanelWrite::default()
     };
@@ -148,6 +149,7 @@ async fn put_calendar_year(
         serde_json::json!({"days": y.days.len()}),
     );
     let write = PanelWrite {
+        now: Some(state.now()),
         calendar: Some(calendar),
         ..PanelWrite::default()
     };

@@ -80,6 +80,7 @@ async fn create_station(
         serde_json::json!({"name": s.name, "kind": s.kind}),
     );
     let write = PanelWrite {
+        now: Some(state.now()),
         stations: vec![s.clone()],
         ..PanelWrite::default()
     };
@@ -190,6 +191,7 @@ async fn update_station(
         serde_json::json!({"before": old, "after": s, "affected_duties": affected.len()}),
     );
     let write = PanelWrite {
+        now: Some(state.now()),
         stations: vec![s.clone()],
         ..PanelWrite::default()
     };
@@ -277,6 +279,7 @@ async fn set_demand(
         serde_json::json!({"before": before, "after": now}),
     );
     let write = PanelWrite {
+        now: Some(state.now()),
         demand: vec![(id, now.clone())],
         ..PanelWrite::default()
     };

@@ -135,6 +135,41 @@ async fn reminders_fire_at_local_times_and_follow_changes_of_the_roster(backend:
         );
     }
     assert_eq!(status(&all, &evening[0]["id"]), "sent");
+    // A station whose morning starts later takes its duties' reminders along.
+    let thu = duties
+        .iter()
+        .find(|x| x["date"] == "2026-10-15" && x["half_day"] == "am")
+        .unwrap();
+    let station = s(&thu["station_id"]);
+    let (_, thu_start, thu_end) = small_hours(thu);
+    let key_end = format!(
+        "reminder_before-{station}-2026-10-15-am-primary-{}",
+        s(&thu["lawyer_id"])
+    );
+    let before_of = |log: &[Value]| {
+        log.iter()
+            .find(|n| s(&n["idempotency_key"]).ends_with(&key_end) && n["status"] == "pending")
+            .map(|n| n["next_attempt_at"].clone())
+    };
+    assert_eq!(
+        before_of(&log(&t, &coord).await),
+        Some(json!(local("2026-10-15", &add_minutes(thu_start, -60))))
+    );
+    let later = add_minutes(thu_start, 30);
+    let r = t
+        .call(
+            axum::http::Method::PATCH,
+            &format!("/api/v1/stations/{station}"),
+            &coord,
+            Some(json!({"am": {"start": format!("{later}:00"), "end": format!("{thu_end}:00")}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        before_of(&log(&t, &coord).await),
+        Some(json!(local("2026-10-15", &add_minutes(&later, -60)))),
+        "moved with the station's start"
+    );
 }
 
 async fn quiet_hours_hold_sms_until_morning_unless_today_changed(backend: Backend) {

@@ -210,6 +210,10 @@ pub struct PanelWrite {
     /// Years of the working calendar replaced by these days.
     #[serde(default)]
     pub calendar: Option<zhiban_domain::WorkingCalendar>,
+    /// The server's clock at the change (duties that now start at other times have their
+    /// unsent reminders moved from then on); none: the real time.
+    #[serde(default)]
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One lawyer's availability, replaced whole.

@@ -213,6 +213,42 @@ pub async fn follow_policy(
     reschedule(conn, centre, &duties, &duties, now, true).await
 }
 
+/// The centres whose duties start at other times after panel write `w`: a station's
+/// half-day start changed, or a centre's time zone (read before the write).
+pub async fn moved_by(
+    conn: &mut Conn,
+    w: &crate::records::PanelWrite,
+) -> Result<std::collections::BTreeSet<CentreId>, StoreError> {
+    let mut moved = std::collections::BTreeSet::new();
+    let time = |raw: &str| {
+        NaiveTime::parse_from_str(raw, "%H:%M")
+            .or_else(|_| NaiveTime::parse_from_str(raw, "%H:%M:%S"))
+            .ok()
+    };
+    for st in &w.stations {
+        let old = sqlx::query("SELECT am_start, pm_start FROM stations WHERE id = $1")
+            .bind(st.id.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(r) = old {
+            let (am, pm): (String, String) = (r.try_get("am_start")?, r.try_get("pm_start")?);
+            if time(&am) != Some(st.am.start) || time(&pm) != Some(st.pm.start) {
+                moved.insert(st.centre_id.clone());
+            }
+        }
+    }
+    for c in &w.centres {
+        let old: Option<String> = sqlx::query_scalar("SELECT time_zone FROM centres WHERE id = $1")
+            .bind(c.id.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+        if old.is_some_and(|tz| tz != c.time_zone.name()) {
+            moved.insert(c.id.clone());
+        }
+    }
+    Ok(moved)
+}
+
 /// The local date of `now` in `centre`'s time zone.
 pub async fn local_today(
     conn: &mut Conn,

@@ -139,7 +139,13 @@ impl PanelStore for Backend {
 
     async fn write_panel(&self, w: &PanelWrite, audits: &[Audit]) -> Result<Revisions, StoreError> {
         let mut tx = self.write().await?;
+        // Duties that now start at other times take their unsent reminders along.
+        let moved = reminders::moved_by(&mut tx, w).await?;
         let rev = settings::write_changes(&mut tx, w).await?;
+        for centre in &moved {
+            let now = w.now.unwrap_or_else(chrono::Utc::now);
+            reminders::follow_policy(&mut tx, centre, now).await?;
+        }
         for a in audits {
             audit::insert_audit(&mut tx, a).await?;
         }
