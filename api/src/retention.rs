@@ -1,7 +1,8 @@
 //! Keeping personal data no longer than needed (个人信息保护法): the exact position sent with
 //! a check-in is forgotten once its centre's `position_retention_days` (default 90) have
 //! passed; the distance from the station and the inside/outside verdict stay, because pay
-//! and approvals rest on them.
+//! and approvals rest on them. Notifications sent (or dead) are deleted after
+//! [`NOTIFICATION_DAYS`].
 //!
 //! Every `zhiban serve` process runs [`start`]: at start-up and then every hour, each
 //! centre's old positions are cleared in one statement (idempotent, so several processes on
@@ -45,7 +46,21 @@ pub async fn forget_old_positions(state: &AppState) -> Result<u64, zhiban_store:
     Ok(total)
 }
 
-/// Runs [`forget_old_positions`] now and every [`EVERY`], for as long as the process lives.
+/// Messages sent (or dead) are kept this many days, then deleted: they name lawyers and
+/// their duties; a year and a month covers a year's questions about who was told what.
+pub const NOTIFICATION_DAYS: u32 = 400;
+
+/// Deletes the messages sent or dead more than [`NOTIFICATION_DAYS`] ago by the server's
+/// clock; how many.
+pub async fn purge_old_notifications(state: &AppState) -> Result<u64, zhiban_store::StoreError> {
+    state
+        .store
+        .purge_notifications(cutoff(state.now(), NOTIFICATION_DAYS))
+        .await
+}
+
+/// Runs [`forget_old_positions`] and [`purge_old_notifications`] now and every [`EVERY`],
+/// for as long as the process lives.
 pub fn start(state: &AppState) {
     let state = state.clone();
     tokio::spawn(async move {
@@ -58,6 +73,11 @@ pub fn start(state: &AppState) {
                     tracing::info!(forgotten = n, "check-in positions past retention forgotten")
                 }
                 Err(e) => tracing::warn!(error = %e, "could not forget old check-in positions"),
+            }
+            match purge_old_notifications(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "notifications past retention deleted"),
+                Err(e) => tracing::warn!(error = %e, "could not delete old notifications"),
             }
         }
     });

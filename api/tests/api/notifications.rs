@@ -302,6 +302,27 @@ async fn the_dispatcher_signs_retries_and_a_dead_letter_is_sent_again(backend: B
         .body
         .to_string();
     assert!(audit.contains("notification.retry"));
+    // Past the retention (400 days) sent and dead messages are deleted; what waits stays.
+    t.set_time(Some(chrono::Utc::now() + chrono::Duration::days(399)));
+    assert_eq!(
+        zhiban_api::retention::purge_old_notifications(&t.state)
+            .await
+            .unwrap(),
+        0
+    );
+    t.set_time(Some(chrono::Utc::now() + chrono::Duration::days(401)));
+    let gone = zhiban_api::retention::purge_old_notifications(&t.state)
+        .await
+        .unwrap();
+    assert_eq!(gone as usize, lawyers.len());
+    let left = t.get("/api/v1/notifications?limit=200", &coord).await.body;
+    assert!(
+        left.as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["status"] == "pending"),
+        "{left}"
+    );
 }
 
 async fn two_dispatchers_never_send_a_message_twice_and_a_dead_one_leaves_its_lease(

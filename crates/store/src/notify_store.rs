@@ -52,6 +52,10 @@ pub trait NotifyStore: Send + Sync + 'static {
         audit: &Audit,
     ) -> Result<bool, StoreError>;
 
+    /// Deletes the messages sent, or dead, before `before` (they hold personal data: names,
+    /// duties); how many.
+    async fn purge_notifications(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
     /// A lawyer's e-mail address and phone ('' for none), if the lawyer exists.
     async fn lawyer_contact(
         &self,

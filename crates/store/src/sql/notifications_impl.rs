@@ -79,6 +79,19 @@ impl NotifyStore for Backend {
         Ok(gone)
     }
 
+    async fn purge_notifications(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query(
+            "DELETE FROM notifications WHERE status IN ('sent', 'dead') AND created_at < $1",
+        )
+        .bind(crate::codec::to_instant(before))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
     async fn lawyer_contact(
         &self,
         lawyer: &LawyerId,
