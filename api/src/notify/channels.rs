@@ -36,6 +36,8 @@ pub struct Email {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
     public_url: String,
+    host: String,
+    guard: Option<std::sync::Arc<super::guard::Guard>>,
 }
 
 impl Email {
@@ -99,7 +101,15 @@ impl Email {
             transport: builder.build(),
             from,
             public_url: public_url.to_string(),
+            host: parsed.host_str().unwrap_or_default().to_string(),
+            guard: None,
         })
+    }
+
+    /// The same channel connecting only where `guard` allows (a centre's).
+    pub fn guarded(mut self, guard: std::sync::Arc<super::guard::Guard>) -> Self {
+        self.guard = Some(guard);
+        self
     }
 }
 
@@ -130,6 +140,13 @@ impl Channel for Email {
     }
 
     async fn send(&self, n: &Notification, to: &Recipient) -> Result<(), String> {
+        if let Some(g) = &self.guard
+            && self.host.parse::<std::net::IpAddr>().is_err()
+        {
+            g.resolve(&self.host, 0)
+                .await
+                .map_err(|e| format!("email: {e}"))?;
+        }
         let address = to
             .email
             .parse()
@@ -394,7 +411,7 @@ mod tests {
         assert_eq!(v["key"], "SECRET");
         assert_eq!(fill("{x} {{phone}", "1", "", ""), "{x} {1");
         assert_eq!(v["to"], "138");
-        let client = crate::notify::http_client();
+        let client = crate::notify::http_client(Default::default());
         assert!(Sms::new("https://sms.example.cn/send", t, "k", client.clone(), "").is_ok());
         assert!(
             Sms::new(

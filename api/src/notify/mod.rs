@@ -26,6 +26,7 @@
 
 pub mod alerts;
 pub mod channels;
+pub mod guard;
 pub mod secret;
 pub mod webhook;
 
@@ -83,8 +84,11 @@ pub struct Config {
     /// Hosts centres may send to (SMTP, SMS gateways, webhooks); none: any but this
     /// machine's and private networks' ([`is_internal`]).
     pub allow_hosts: Option<Vec<String>>,
-    /// The HTTP client of every HTTP channel (no redirects, [`SEND_TIMEOUT`]).
+    /// The HTTP client of every HTTP channel (no redirects, [`SEND_TIMEOUT`], names that
+    /// resolve inward refused by [`Self::guard`]).
     pub client: reqwest::Client,
+    /// Where centres' channels may connect by name.
+    pub guard: Arc<guard::Guard>,
     /// Alerts this process has decided already (a day's uncovered posts, a month's
     /// readiness), so the minute's look stays cheap.
     pub looked: std::sync::Mutex<std::collections::HashSet<String>>,
@@ -105,7 +109,8 @@ impl Default for Config {
             wecom_base: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send".into(),
             dingtalk_base: "https://oapi.dingtalk.com/robot/send".into(),
             allow_hosts: None,
-            client: http_client(),
+            client: http_client(Arc::default()),
+            guard: Arc::default(),
             looked: Default::default(),
             tests: Default::default(),
             lease: LEASE,
@@ -113,10 +118,11 @@ impl Default for Config {
     }
 }
 
-/// The HTTP client of the channels.
-pub fn http_client() -> reqwest::Client {
+/// The HTTP client of the channels, resolving names through `guard`.
+pub fn http_client(guard: Arc<guard::Guard>) -> reqwest::Client {
     crate::tls::install_crypto_provider();
     reqwest::Client::builder()
+        .dns_resolver(guard::Resolver(guard))
         .timeout(Duration::from_secs(
             SEND_TIMEOUT.num_seconds().unsigned_abs(),
         ))
@@ -181,6 +187,19 @@ impl Config {
         if let Some(u) = env("ZHIBAN_DINGTALK_URL") {
             c.dingtalk_base = u;
         }
+        // The names the server was given may resolve anywhere: the allowed hosts, and the
+        // robots' services (a proxy on the city's network).
+        let robots = [&c.wecom_base, &c.dingtalk_base]
+            .into_iter()
+            .filter_map(|u| reqwest::Url::parse(u).ok()?.host_str().map(str::to_string));
+        let named = c
+            .allow_hosts
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .chain(robots);
+        c.guard = Arc::new(guard::Guard::new(named.collect::<Vec<_>>()));
+        c.client = http_client(c.guard.clone());
         if let Some(url) = env("ZHIBAN_SMTP_URL") {
             let from = env("ZHIBAN_SMTP_FROM")
                 .ok_or_else(|| anyhow::anyhow!("ZHIBAN_SMTP_URL needs ZHIBAN_SMTP_FROM"))?;
@@ -302,7 +321,8 @@ impl Config {
                         &self.public_url,
                         None,
                     )
-                    .map_err(e)?,
+                    .map_err(e)?
+                    .guarded(self.guard.clone()),
                 )
             }
             "sms" => Arc::new(
@@ -317,7 +337,8 @@ impl Config {
             ),
             "webhook" => Arc::new(
                 webhook::Webhook::new(&text(&settings, "url"), &text(&secrets, "secret"))
-                    .map_err(e)?,
+                    .map_err(e)?
+                    .with_client(self.client.clone()),
             ),
             "wecom" => Arc::new(
                 channels::Robot::new(

@@ -42,6 +42,15 @@ impl Webhook {
     }
 }
 
+impl Webhook {
+    /// The same webhook sending through `client` (a centre's: names resolving inward are
+    /// refused).
+    pub fn with_client(mut self, client: reqwest::Client) -> Self {
+        self.client = client;
+        self
+    }
+}
+
 /// The signature of `body` sent at `timestamp`: `sha256=` and the hex HMAC-SHA256 of
 /// `TIMESTAMP.BODY` with `secret`.
 pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
