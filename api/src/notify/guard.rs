@@ -7,6 +7,41 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+/// Whether `host` is this machine or a private network's (loopback, private, link-local,
+/// shared or unique-local addresses, `localhost`): centres may not point channels there
+/// unless the server allows it by name (`ZHIBAN_CHANNEL_HOSTS`).
+pub fn is_internal(host: &str) -> bool {
+    let h = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    if h == "localhost" || h.ends_with(".localhost") || h.is_empty() {
+        return true;
+    }
+    match h.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(a)) => {
+            let [x, y, ..] = a.octets();
+            a.is_loopback()
+                || a.is_private()
+                || a.is_link_local()
+                || a.is_unspecified()
+                || a.is_broadcast()
+                || (x == 100 && (64..128).contains(&y))
+                || x == 0
+        }
+        Ok(std::net::IpAddr::V6(a)) => {
+            let first = a.segments()[0];
+            a.is_loopback()
+                || a.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || a.to_ipv4_mapped()
+                    .is_some_and(|v4| is_internal(&v4.to_string()))
+        }
+        Err(_) => false,
+    }
+}
+
 /// The names that may resolve to internal addresses.
 #[derive(Debug, Default)]
 pub struct Guard {
@@ -36,7 +71,7 @@ impl Guard {
         }
         let outside: Vec<SocketAddr> = addrs
             .into_iter()
-            .filter(|a| !super::is_internal(&a.ip().to_string()))
+            .filter(|a| !is_internal(&a.ip().to_string()))
             .collect();
         if outside.is_empty() {
             return Err(format!(
@@ -64,6 +99,44 @@ impl reqwest::dns::Resolve for Resolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::notify::Config;
+
+    #[test]
+    fn internal_hosts_are_refused_unless_the_server_names_them() {
+        for h in [
+            "localhost",
+            "a.localhost",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "[::1]",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "",
+        ] {
+            assert!(is_internal(h), "{h}");
+        }
+        for h in [
+            "smtp.example.gov.cn",
+            "8.8.8.8",
+            "2001:db8::1",
+            "100.128.0.1",
+        ] {
+            assert!(!is_internal(h), "{h}");
+        }
+        let open = Config::default();
+        assert!(open.host_allowed("sms.example.cn") && !open.host_allowed("127.0.0.1"));
+        let listed = Config {
+            allow_hosts: Some(vec!["127.0.0.1".into()]),
+            ..Config::default()
+        };
+        assert!(listed.host_allowed("127.0.0.1") && !listed.host_allowed("sms.example.cn"));
+    }
 
     #[tokio::test]
     async fn names_of_this_machine_are_refused_unless_allowed() {
