@@ -486,6 +486,20 @@ async function channels(browser) {
   await saved.getByText("测试消息已发送").waitFor();
   await page.locator("#channels").scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${shots}/channels-coordinator-1280x800.png` });
+  // Their own alerts: an address and phone of their own, e-mail and SMS, quiet hours.
+  const mine = page.locator("#notify-prefs form");
+  await mine.waitFor();
+  check((await mine.locator('input[name="alert-email"]').isChecked()), "e-mail for alerts by default");
+  check(!(await mine.locator('input[name="alert-sms"]').isChecked()), "no SMS for alerts by default");
+  await mine.locator('input[name="email"]').fill("keeper@centre.test");
+  await mine.locator('input[name="phone"]').fill("13900000088");
+  await mine.locator('input[name="alert-sms"]').check();
+  await mine.locator('input[name="quiet_start"]').fill("22:30");
+  await mine.locator('input[name="quiet_end"]').fill("06:30");
+  await mine.locator('button[type="submit"]').click();
+  await page.getByText("通知设置已保存").waitFor();
+  await page.locator("#notify-prefs").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${shots}/prefs-coordinator-1280x800.png` });
   return { problems };
 }
 

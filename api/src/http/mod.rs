@@ -46,6 +46,7 @@ pub(crate) mod imports;
 pub(crate) mod leave;
 pub(crate) mod ledger;
 pub(crate) mod notifications;
+pub(crate) mod notify_prefs;
 pub(crate) mod notify_settings;
 pub(crate) mod open_bids;
 pub(crate) mod open_claims;
@@ -88,6 +89,7 @@ pub(crate) fn router(base: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .merge(open_bids::router())
         .merge(notifications::router())
         .merge(notify_settings::router())
+        .merge(notify_prefs::router())
         .merge(audit::router())
         .merge(checkins::router())
         .merge(attendance::router())

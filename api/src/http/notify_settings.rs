@@ -1,6 +1,6 @@
 //! Where notifications go: a centre's own channels (e-mail, SMS gateway, generic webhook,
-//! 企业微信 and 钉钉 group robots), set by its coordinators, with a test message for each;
-//! and each lawyer's own choice of channels per kind of event and quiet hours.
+//! 企业微信 and 钉钉 group robots), set by its coordinators, with a test message for each.
+//! Each person's own choices are `notify_prefs.rs`.
 //!
 //! Secrets (an SMTP password, a gateway credential, a webhook secret, robot tokens) are
 //! write-only: stored sealed with the server's key, never returned (the API says only
@@ -20,7 +20,6 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_domain::CentreId;
-use zhiban_domain::notify_route::{EventKind, Prefs};
 use zhiban_store::{CentreChannel, Notification, NotificationStatus, TokenRole};
 
 /// The routes of this module.
@@ -29,7 +28,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_channels))
         .routes(routes!(put_channel, delete_channel))
         .routes(routes!(test_channel))
-        .routes(routes!(get_prefs, put_prefs))
 }
 
 /// The settings and secrets each kind takes: (settings, secrets, secrets required).
@@ -416,11 +414,11 @@ async fn test_channel(
         }
         "email" => Recipient {
             email: to.to_string(),
-            phone: String::new(),
+            ..Recipient::default()
         },
         "sms" => Recipient {
-            email: String::new(),
             phone: to.to_string(),
+            ..Recipient::default()
         },
         _ => Recipient::default(),
     };
@@ -505,87 +503,4 @@ async fn test_channel(
         ok: result.is_ok(),
         error: result.err(),
     }))
-}
-
-/// A lawyer's notification preferences, with what can reach them.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct PrefsOut {
-    /// The preferences (kinds left out take the defaults, shown filled in).
-    prefs: Prefs,
-    /// The kinds of events with their names in the page.
-    kinds: Vec<KindOut>,
-    /// The lawyer has an e-mail address on the panel.
-    has_email: bool,
-    /// The lawyer has a phone on the panel.
-    has_phone: bool,
-}
-
-/// A kind of event.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct KindOut {
-    /// Code.
-    kind: EventKind,
-    /// Name (Chinese).
-    label: &'static str,
-}
-
-async fn prefs_out(state: &AppState, me: &zhiban_domain::LawyerId) -> Result<PrefsOut, ApiError> {
-    let mut prefs = state.store.notification_prefs(me).await?;
-    for k in EventKind::ALL {
-        let chosen = prefs.for_kind(k);
-        prefs.channels.insert(k, chosen);
-    }
-    let (email, phone) = state.store.lawyer_contact(me).await?.unwrap_or_default();
-    Ok(PrefsOut {
-        prefs,
-        kinds: EventKind::ALL
-            .iter()
-            .map(|k| KindOut {
-                kind: *k,
-                label: k.label_zh(),
-            })
-            .collect(),
-        has_email: !email.is_empty(),
-        has_phone: !phone.is_empty(),
-    })
-}
-
-fn me(who: &Principal) -> Result<zhiban_domain::LawyerId, ApiError> {
-    match (who.role(), who.lawyer()) {
-        (TokenRole::Lawyer, Some(me)) => Ok(me.clone()),
-        _ => Err(ApiError::Forbidden(
-            "notification preferences are a lawyer's own".into(),
-        )),
-    }
-}
-
-/// The caller's own notification preferences (lawyers).
-#[utoipa::path(get, path = "/api/v1/me/notification-prefs", tag = "notifications",
-    responses((status = 200, body = PrefsOut), (status = 403, body = crate::error::Problem)))]
-async fn get_prefs(
-    State(state): State<AppState>,
-    who: Principal,
-) -> Result<Json<PrefsOut>, ApiError> {
-    let me = me(&who)?;
-    Ok(Json(prefs_out(&state, &me).await?))
-}
-
-/// Sets the caller's own notification preferences (lawyers): channels per kind of event
-/// (`email`, `sms`; the page's inbox always), and quiet hours without SMS.
-#[utoipa::path(put, path = "/api/v1/me/notification-prefs", tag = "notifications",
-    request_body = Prefs,
-    responses((status = 200, body = PrefsOut), (status = 403, body = crate::error::Problem),
-        (status = 422, body = crate::error::Problem)))]
-async fn put_prefs(
-    State(state): State<AppState>,
-    who: Principal,
-    Body(p): Body<Prefs>,
-) -> Result<Json<PrefsOut>, ApiError> {
-    let me = me(&who)?;
-    p.validate().map_err(|(f, m)| ApiError::invalid(f, m))?;
-    state
-        .store
-        .put_notification_prefs(&me, &p, state.now())
-        .await?;
-    Ok(Json(prefs_out(&state, &me).await?))
 }

@@ -25,7 +25,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiban_domain::{Lawyer, LawyerId};
-use zhiban_store::{BusyTime, DutyQuery, Page};
+use zhiban_store::{BusyTime, DutyQuery, Page, TokenRole};
 
 /// Most records of each kind in one download (a lawyer on duty every working day for twenty
 /// years stays below it); the download says when a list was cut, keeping the newest.
@@ -68,8 +68,10 @@ pub(crate) struct MyData {
     /// Messages to the lawyer (reminders scheduled for later included), newest first, with
     /// how each was delivered.
     notifications: Vec<zhiban_store::Notification>,
-    /// The lawyer's choice of notification channels and quiet hours.
+    /// The person's choice of notification channels and quiet hours.
     notification_prefs: Option<zhiban_domain::notify_route::Prefs>,
+    /// A coordinator's or finance officer's own address and phone for notifications.
+    notification_contact: Option<ContactOut>,
     /// Audit entries the person made, or that name their account or login name, newest
     /// first.
     audit: Vec<AuditOut>,
@@ -77,6 +79,15 @@ pub(crate) struct MyData {
     sign_in_attempts: Vec<AttemptOut>,
     /// Lists cut at [`MAX_RECORDS`] items, by name.
     truncated: Vec<&'static str>,
+}
+
+/// A staff member's own address and phone for notifications ('' for none).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ContactOut {
+    /// E-mail address.
+    email: String,
+    /// Mobile phone.
+    phone: String,
 }
 
 /// A sign-in attempt.
@@ -123,6 +134,7 @@ async fn my_data(State(state): State<AppState>, who: Principal) -> Result<Respon
         busy_times: vec![],
         notifications: vec![],
         notification_prefs: None,
+        notification_contact: None,
         audit: vec![],
         sign_in_attempts: vec![],
         truncated: vec![],
@@ -153,6 +165,16 @@ async fn my_data(State(state): State<AppState>, who: Principal) -> Result<Respon
         .into_iter()
         .map(Into::into)
         .collect();
+    if let Some(u) = who.user()
+        && matches!(u.role, TokenRole::Coordinator | TokenRole::Finance)
+        && let Some(s) = state.store.staff_notify(u.id).await?
+    {
+        data.notification_prefs = Some(s.prefs);
+        data.notification_contact = Some(ContactOut {
+            email: s.email,
+            phone: s.phone,
+        });
+    }
     if let Some(u) = who.user() {
         data.sign_in_attempts = state
             .store

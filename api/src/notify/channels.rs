@@ -157,7 +157,7 @@ impl Channel for Email {
             .subject(n.subject.clone())
             // The idempotency key as the Message-ID: a repeat after a crash is the same
             // message to a mail system that drops duplicates.
-            .message_id(Some(format!("<{}@zhiban>", n.idempotency_key)))
+            .message_id(Some(format!("<{}@zhiban>", to.key(n))))
             .header(ContentType::TEXT_PLAIN)
             .body(text_of(n, &self.public_url))
             .map_err(|e| format!("email: {e}"))?;
@@ -270,7 +270,7 @@ impl Channel for Sms {
             .client
             .post(self.url.clone())
             .header("content-type", "application/json; charset=utf-8")
-            .header("idempotency-key", &n.idempotency_key);
+            .header("idempotency-key", to.key(n));
         if !self.credential.is_empty() {
             req = req.bearer_auth(&self.credential);
         }

@@ -21,8 +21,11 @@
 //! and a centre with none uses the server's defaults from the environment
 //! (`ZHIBAN_SMTP_URL` and `ZHIBAN_SMTP_FROM`, `ZHIBAN_WEBHOOK_URL`; see [`Config::from_env`]).
 //! Which channels a message takes is `zhiban_domain::notify_route`: a lawyer's choice per
-//! kind of event, SMS held through their quiet hours unless today's duties changed; the
-//! centre's group robots and webhook for messages to its staff.
+//! kind of event, SMS held through their quiet hours unless today's duties changed; for
+//! messages to a centre's staff, the centre's group robots and webhook, and each active
+//! coordinator or finance officer of the centre by their own choice (recorded per person
+//! in `delivered`, as `email:u42`, so a retry or the end of quiet hours sends only what
+//! is left).
 
 pub mod alerts;
 pub mod channels;
@@ -37,7 +40,9 @@ pub use guard::is_internal;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use zhiban_domain::notify_route::{Personal, Route, Situation, route_lawyer, route_staff};
+use zhiban_domain::notify_route::{
+    Member, Personal, Prefs, Route, Situation, route_lawyer, route_staff,
+};
 use zhiban_domain::{Centre, CentreId};
 use zhiban_store::{Finish, Notification, Store};
 
@@ -57,6 +62,21 @@ pub struct Recipient {
     pub email: String,
     /// Mobile phone ('' for none).
     pub phone: String,
+    /// One of several people a message reaches (`u42`, a staff account); '' for the one
+    /// recipient of a lawyer's message or a group.
+    pub tag: String,
+}
+
+impl Recipient {
+    /// The idempotency key of `n` to this recipient: the message's own, with the person's
+    /// tag when it reaches several (a receiver must not drop the second person's copy).
+    pub fn key(&self, n: &Notification) -> String {
+        if self.tag.is_empty() {
+            n.idempotency_key.clone()
+        } else {
+            format!("{}.{}", n.idempotency_key, self.tag)
+        }
+    }
 }
 
 /// Where a message goes out.
@@ -162,8 +182,9 @@ impl Dispatcher {
     }
 
     /// Which channels `n` takes at `now`, sent (each within [`SEND_TIMEOUT`]); `None` when
-    /// its sends could outlast `lease_left`. A failure to read the lawyer's choices or
-    /// address fails the message (it is tried again), never a guess.
+    /// not one send fits in `lease_left`. Sends that do not fit wait for the next batch.
+    /// A failure to read a recipient's choices or address fails the message (it is tried
+    /// again), never a guess.
     async fn deliver(
         &self,
         n: &Notification,
@@ -173,91 +194,150 @@ impl Dispatcher {
         lease_left: chrono::Duration,
     ) -> Option<Outcome> {
         let delivered: Vec<&str> = n.delivered.split(',').filter(|s| !s.is_empty()).collect();
-        let failed = |e: String| Outcome {
-            delivered: delivered.iter().map(|s| (*s).to_string()).collect(),
-            errors: vec![e],
-            held_until: None,
+        let tz = centres
+            .iter()
+            .find(|c| c.id == n.centre_id)
+            .map_or(zhiban_domain::DEFAULT_TIME_ZONE, |c| c.time_zone);
+        let (mut route, to) = match self.route(n, chans, tz, now, &delivered).await {
+            Ok(r) => r,
+            Err(e) => {
+                return Some(Outcome {
+                    delivered: delivered.iter().map(|s| (*s).to_string()).collect(),
+                    errors: vec![e],
+                    held_until: None,
+                });
+            }
         };
-        let mut to = Recipient::default();
-        let route: Route = if n.audience == "lawyer" {
-            let (prefs, contact) = match &n.lawyer_id {
-                Some(id) => {
-                    let prefs = match self.store.notification_prefs(id).await {
-                        Ok(p) => p,
-                        Err(e) => return Some(failed(format!("preferences: {e}"))),
-                    };
-                    match self.store.lawyer_contact(id).await {
-                        Ok(c) => (prefs, c),
-                        Err(e) => return Some(failed(format!("contact: {e}"))),
-                    }
-                }
-                None => Default::default(),
-            };
-            if let Some((email, phone)) = contact {
-                to.email = email;
-                to.phone = phone;
+        // Held until a local time: as the UTC instant for the outbox.
+        let mut held_until = route.held_until.map(|t| local_to_utc(tz, t));
+        let fit = (lease_left - chrono::Duration::seconds(5)).num_seconds()
+            / SEND_TIMEOUT.num_seconds().max(1);
+        let fit = usize::try_from(fit).unwrap_or(0);
+        if route.now.len() > fit {
+            if fit == 0 {
+                return None;
             }
-            let mut reachable = Vec::new();
-            if !to.email.is_empty() && chans.contains_key("email") {
-                reachable.push(Personal::Email);
-            }
-            if !to.phone.is_empty() && chans.contains_key("sms") {
-                reachable.push(Personal::Sms);
-            }
-            let broadcast: Vec<&str> = chans
-                .keys()
-                .filter(|k| *k == "webhook")
-                .map(String::as_str)
-                .collect();
-            let tz = centres
-                .iter()
-                .find(|c| c.id == n.centre_id)
-                .map_or(zhiban_domain::DEFAULT_TIME_ZONE, |c| c.time_zone);
-            let local = now.with_timezone(&tz).naive_local();
-            let expired = n.expires_at.is_some_and(|e| now >= e);
-            let r = route_lawyer(
-                &prefs,
-                &Situation {
-                    event: &n.event,
-                    reachable: &reachable,
-                    broadcast: &broadcast,
-                    delivered: &delivered,
-                    at: local,
-                    urgent: n.urgent,
-                    expired,
-                },
-            );
-            // Held until a local time: as the UTC instant (naive) for the outbox.
-            let held_until = r.held_until.map(|t| local_to_utc(tz, t).naive_utc());
-            Route {
-                now: r.now,
-                held_until,
-            }
-        } else {
-            let kinds: Vec<&str> = chans.keys().map(String::as_str).collect();
-            route_staff(&kinds, &delivered)
-        };
-        let sends = i32::try_from(route.now.len()).unwrap_or(i32::MAX);
-        if SEND_TIMEOUT * sends + chrono::Duration::seconds(5) > lease_left {
-            return None;
+            // The rest go in the next batch (nothing delivered is sent again): still due.
+            route.now.truncate(fit);
+            held_until = Some(n.next_attempt_at.min(now));
         }
         let mut out = Outcome {
             delivered: delivered.iter().map(|s| (*s).to_string()).collect(),
             errors: Vec::new(),
-            held_until: route.held_until.map(|t| t.and_utc()),
+            held_until,
         };
         let limit = std::time::Duration::from_secs(SEND_TIMEOUT.num_seconds().unsigned_abs());
-        for kind in &route.now {
+        let nobody = Recipient::default();
+        for target in &route.now {
+            // `email:u42`: e-mail to staff account 42; `email`: to the lawyer or the group.
+            let (kind, tag) = target.split_once(':').unwrap_or((target.as_str(), ""));
             let Some(ch) = chans.get(kind) else { continue };
-            match tokio::time::timeout(limit, ch.send(n, &to)).await {
-                Ok(Ok(())) => out.delivered.push(kind.clone()),
+            let who = to.get(tag).unwrap_or(&nobody);
+            match tokio::time::timeout(limit, ch.send(n, who)).await {
+                Ok(Ok(())) => out.delivered.push(target.clone()),
                 Ok(Err(e)) => out.errors.push(e),
                 Err(_) => out
                     .errors
-                    .push(format!("{kind}: no answer within {limit:?}")),
+                    .push(format!("{target}: no answer within {limit:?}")),
             }
         }
         Some(out)
+    }
+
+    /// Where `n` goes now, and the recipients by tag ('' for a lawyer, `u42` for a staff
+    /// account).
+    async fn route(
+        &self,
+        n: &Notification,
+        chans: &BTreeMap<String, Arc<dyn Channel>>,
+        tz: chrono_tz::Tz,
+        now: chrono::DateTime<chrono::Utc>,
+        delivered: &[&str],
+    ) -> Result<(Route, BTreeMap<String, Recipient>), String> {
+        let reachable = |to: &Recipient| {
+            let mut r = Vec::new();
+            if !to.email.is_empty() && chans.contains_key("email") {
+                r.push(Personal::Email);
+            }
+            if !to.phone.is_empty() && chans.contains_key("sms") {
+                r.push(Personal::Sms);
+            }
+            r
+        };
+        let situation = Situation {
+            event: &n.event,
+            reachable: &[],
+            broadcast: &[],
+            delivered,
+            at: now.with_timezone(&tz).naive_local(),
+            urgent: n.urgent,
+            expired: n.expires_at.is_some_and(|e| now >= e),
+        };
+        let mut to = BTreeMap::new();
+        if n.audience != "lawyer" {
+            let staff = self
+                .store
+                .staff_recipients(&n.centre_id, &n.audience)
+                .await
+                .map_err(|e| format!("staff: {e}"))?;
+            let mut members = Vec::new();
+            for s in &staff {
+                let r = Recipient {
+                    email: s.email.clone(),
+                    phone: s.phone.clone(),
+                    tag: format!("u{}", s.user_id),
+                };
+                members.push((format!("u{}", s.user_id), reachable(&r), &s.prefs));
+                to.insert(format!("u{}", s.user_id), r);
+            }
+            let members: Vec<Member<'_>> = members
+                .iter()
+                .map(|(tag, reachable, prefs)| Member {
+                    tag,
+                    prefs,
+                    reachable,
+                })
+                .collect();
+            let kinds: Vec<&str> = chans.keys().map(String::as_str).collect();
+            return Ok((route_staff(&kinds, &members, &situation), to));
+        }
+        let mut prefs = Prefs::default();
+        let mut r = Recipient::default();
+        if let Some(id) = &n.lawyer_id {
+            prefs = self
+                .store
+                .notification_prefs(id)
+                .await
+                .map_err(|e| format!("preferences: {e}"))?;
+            if let Some((email, phone)) = self
+                .store
+                .lawyer_contact(id)
+                .await
+                .map_err(|e| format!("contact: {e}"))?
+            {
+                r = Recipient {
+                    email,
+                    phone,
+                    tag: String::new(),
+                };
+            }
+        }
+        let reach = reachable(&r);
+        let broadcast: Vec<&str> = chans
+            .keys()
+            .filter(|k| *k == "webhook")
+            .map(String::as_str)
+            .collect();
+        let route = route_lawyer(
+            &prefs,
+            &Situation {
+                reachable: &reach,
+                broadcast: &broadcast,
+                ..situation
+            },
+        );
+        to.insert(String::new(), r);
+        Ok((route, to))
     }
 
     async fn finish(

@@ -1,6 +1,7 @@
 //! Notifications in a real browser (`browser_people.rs` runs these phases): the
 //! coordinator sets the centre's 企业微信 group robot under 通知 → 通知渠道 and sends a test
-//! message that reaches a loopback receiver; a lawyer on a phone chooses SMS for swaps, no
+//! message that reaches a loopback receiver, then gives their own address and phone and
+//! chooses SMS for alerts under 我的通知设置; a lawyer on a phone chooses SMS for swaps, no
 //! SMS for roster changes, and quiet hours (`web-tests/run.mjs`, phases `channels` and
 //! `prefs`).
 
@@ -73,6 +74,21 @@ pub(crate) async fn notify(store: &Arc<dyn Store>, base: &str, got: &Got) {
                 .contains("测试消息")
         );
     }
+    // The coordinator's own choices, saved from 我的通知设置.
+    let keeper = store.user_by_login("notify.keeper").await.unwrap().unwrap();
+    let mine = store.staff_notify(keeper.id).await.unwrap().unwrap();
+    assert_eq!(
+        (mine.email.as_str(), mine.phone.as_str()),
+        ("keeper@centre.test", "13900000088")
+    );
+    assert_eq!(
+        mine.prefs.for_kind(EventKind::Alert),
+        vec![Personal::Email, Personal::Sms]
+    );
+    assert_eq!(
+        mine.prefs.quiet_start,
+        chrono::NaiveTime::from_hms_opt(22, 30, 0)
+    );
     let free = store.lawyers_without_account(None).await.unwrap();
     let lawyer = free
         .iter()

@@ -30,6 +30,7 @@ mod notify_channels;
 mod notify_crash;
 mod notify_reminders;
 mod notify_smtp;
+mod notify_staff;
 mod open_bids;
 mod open_duties;
 mod panel_admin;

@@ -15,8 +15,8 @@ use crate::notify_channels::{config, drain, log, put, week};
 on_both!(e_mail_reaches_each_lawyer_over_a_real_smtp_server_in_chinese);
 
 /// A real SMTP server (aiosmtpd) on a free loopback port, keeping messages in a folder.
-struct Smtp {
-    port: u16,
+pub(crate) struct Smtp {
+    pub(crate) port: u16,
     dir: tempfile::TempDir,
     child: std::process::Child,
 }
@@ -32,7 +32,7 @@ fn sink() -> String {
     format!("{}/tests/tools/smtp_sink.py", env!("CARGO_MANIFEST_DIR"))
 }
 
-fn smtp() -> Smtp {
+pub(crate) fn smtp() -> Smtp {
     smtp_with(&[])
 }
 
@@ -67,7 +67,7 @@ fn smtp_with(tls: &[&str]) -> Smtp {
 
 impl Smtp {
     /// What it got, decoded by Python's e-mail package, once `n` messages are in.
-    async fn messages(&self, n: usize) -> Vec<Value> {
+    pub(crate) async fn messages(&self, n: usize) -> Vec<Value> {
         for _ in 0..100 {
             let count = std::fs::read_dir(self.dir.path())
                 .unwrap()

@@ -44,7 +44,8 @@ const OTHER_LAWYER: &[&str] = &[
     "firm admin elsewhere",
     "other lawyer GZ-TH",
 ];
-/// A lawyer's own settings: everyone not a lawyer (another lawyer has their own).
+/// A person's own notification settings: tokens (no account) and people who receive no
+/// messages (another lawyer has their own).
 const NOT_LAWYERS: &[&str] = &[
     "coordinator GZ-CH",
     "finance GZ-CH",
@@ -702,6 +703,13 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             "/api/v1/me/notification-prefs".into(),
             Some(json!({"channels": {"roster": []}, "quiet_start": "21:00", "quiet_end": "08:00"})),
             NOT_LAWYERS,
+        ),
+        case(
+            M::PUT,
+            "/api/v1/me/contact",
+            "/api/v1/me/contact".into(),
+            Some(json!({"email": "me@elsewhere.cn", "phone": "13900000009"})),
+            OTHER_CENTRE,
         ),
         case(
             M::POST,

@@ -4,7 +4,7 @@ import { api, download, names } from "./api.js";
 import { $, fail, fill, h, main, toast } from "./dom.js";
 import { thisMonth, yuan } from "./format.js";
 import { STATEMENT_STATUS } from "./labels.js";
-import { inboxSection } from "./notices.js";
+import { inboxSection, prefsSection } from "./notices.js";
 
 /** `readOnly` for a director: the statements and their exports, no approval. */
 export async function financeView(me, { readOnly = false } = {}) {
@@ -19,7 +19,7 @@ export async function financeView(me, { readOnly = false } = {}) {
       h("button", { class: "secondary", id: "xlsx", onclick: () => exportAs("xlsx") }, "导出 Excel"),
       readOnly ? null : h("button", { id: "approve", onclick: () => approve(st) }, "审核通过本月")),
     h("p", { id: "fin-error", class: "error", role: "alert" }),
-    h("div", { id: "statement" })), readOnly ? null : inboxSection());
+    h("div", { id: "statement" })), readOnly ? null : inboxSection(), readOnly ? null : prefsSection());
   const [centres, known] = await Promise.all([api("GET", "/api/v1/centres"), names()]);
   st.names = known.names;
   st.firms = known.firms;

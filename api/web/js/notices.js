@@ -1,5 +1,6 @@
-// Notifications in the page: a lawyer's inbox (消息: the messages sent to them) and their
-// choice of channels (通知设置); the coordinator's log (通知: every message about the
+// Notifications in the page: a lawyer's or finance officer's inbox (消息: the messages
+// sent to them) and each person's choice of channels (通知设置; staff also give their own
+// e-mail address and phone there); the coordinator's log (通知: every message about the
 // centre's rosters, where it stands, and 重新发送 for one that failed for good) and the
 // centre's channels (通知渠道), each with 发送测试消息.
 import { api } from "./api.js";
@@ -7,7 +8,15 @@ import { $, fail, fill, h, main, toast } from "./dom.js";
 
 const STATUS = { pending: "待发送", sent: "已发送", dead: "发送失败" };
 const CHANNEL = { webhook: "消息接口", inbox: "仅站内", email: "电子邮件", sms: "短信", wecom: "企业微信群", dingtalk: "钉钉群", "": "" };
-const channelText = (c) => c.split(",").map((x) => CHANNEL[x] ?? x).join("、");
+// `email:u42` is an e-mail to one staff member: shown as the channel, with how many.
+const channelText = (c) => {
+  const n = new Map();
+  for (const x of c.split(",")) {
+    const name = CHANNEL[x.split(":")[0]] ?? x;
+    n.set(name, (n.get(name) || 0) + 1);
+  }
+  return [...n].map(([name, k]) => (k > 1 ? `${name}×${k}` : name)).join("、");
+};
 
 const when = (t) => new Date(t).toLocaleString("zh-CN");
 
@@ -30,7 +39,7 @@ export function inboxSection() {
 }
 
 /** The coordinator's log of notifications. */
-export async function noticesView() {
+export async function noticesView(me) {
   fill(main(), h("section", { class: "card", id: "notices" }, h("h2", {}, "通知记录"),
     h("div", { class: "row" },
       h("label", {}, "状态 ", h("select", { id: "notice-status", onchange: () => show() },
@@ -39,8 +48,9 @@ export async function noticesView() {
     h("p", { class: "muted" }, "排班发布或变动、换班、请假审批、空缺值班后，系统自动通知相关律师，并在值班前提醒；未签到、无人值班等提醒发给协调员。发送失败的消息会自动重试，多次失败后可在此重新发送。待发送的值班提醒在提醒时间到达后发出。"),
     h("div", { id: "notice-list" }, h("p", { class: "muted" }, "加载中…"))),
     h("section", { class: "card", id: "channels" }, h("h2", {}, "通知渠道"),
-      h("p", { class: "muted" }, "律师按个人设置通过电子邮件、短信接收通知；协调员提醒（未签到、无人值班、待审核签到）发到中心的企业微信群或钉钉群。密钥保存后不再显示。"),
-      h("div", { id: "channel-list" }, h("p", { class: "muted" }, "加载中…"))));
+      h("p", { class: "muted" }, "律师按个人设置通过电子邮件、短信接收通知；协调员提醒（未签到、无人值班、待审核签到）发到中心的企业微信群或钉钉群，并按每位协调员的“我的通知设置”发邮件或短信。密钥保存后不再显示。"),
+      h("div", { id: "channel-list" }, h("p", { class: "muted" }, "加载中…"))),
+    me?.role === "coordinator" ? prefsSection() : null);
   await Promise.all([show(), channels()]);
 }
 
@@ -136,22 +146,31 @@ function channelForm(centre, c, reload) {
 }
 
 /** A lawyer's choice of channels per kind of event, and quiet hours. */
+/** The person's own choice of channels; staff (who have no panel entry) also give their
+ * own e-mail address and phone here. */
 export function prefsSection() {
   const box = h("div", { id: "prefs-form" }, h("p", { class: "muted" }, "加载中…"));
   const section = h("section", { class: "card", id: "notify-prefs" }, h("h2", {}, "通知设置"), box);
   (async () => {
     try {
       const p = await api("GET", "/api/v1/me/notification-prefs");
+      const staff = Boolean(p.contact);
+      if (staff) section.querySelector("h2").textContent = "我的通知设置";
       const err = h("p", { class: "error", role: "alert" });
       const check = (kind, ch, able) => h("input", { type: "checkbox", name: `${kind}-${ch}`, disabled: !able,
         checked: p.prefs.channels[kind]?.includes(ch), "aria-label": `${p.kinds.find((x) => x.kind === kind).label} ${ch === "email" ? "邮件" : "短信"}` });
+      const contact = staff ? h("div", { class: "row" },
+        h("label", {}, "我的电子邮箱 ", h("input", { type: "email", name: "email", value: p.contact.email, maxlength: 254, autocomplete: "email" })),
+        h("label", {}, "我的手机号 ", h("input", { type: "tel", name: "phone", value: p.contact.phone, maxlength: 32, autocomplete: "tel" }))) : null;
       const form = h("form", {},
-        h("p", { class: "muted" }, "所有消息都会出现在上方“消息”中；可另选通过邮件或短信接收。",
-          p.has_email ? "" : "名册中没有您的电子邮箱，请联系协调员添加。", p.has_phone ? "" : "名册中没有您的手机号。"),
+        staff ? h("p", { class: "muted" }, "提醒都会显示在本页；填写邮箱或手机号后，可另选通过邮件或短信接收。")
+          : h("p", { class: "muted" }, "所有消息都会出现在上方“消息”中；可另选通过邮件或短信接收。",
+            p.has_email ? "" : "名册中没有您的电子邮箱，请联系协调员添加。", p.has_phone ? "" : "名册中没有您的手机号。"),
+        contact,
         h("table", { class: "list" },
           h("thead", {}, h("tr", {}, ["事项", "邮件", "短信"].map((t) => h("th", { scope: "col" }, t)))),
           h("tbody", {}, p.kinds.map(({ kind, label }) => h("tr", {},
-            h("td", {}, label), h("td", {}, check(kind, "email", p.has_email)), h("td", {}, check(kind, "sms", p.has_phone)))))),
+            h("td", {}, label), h("td", {}, check(kind, "email", staff || p.has_email)), h("td", {}, check(kind, "sms", staff || p.has_phone)))))),
         h("div", { class: "row" },
           h("label", {}, "免打扰 从 ", h("input", { type: "time", name: "quiet_start", value: p.prefs.quiet_start?.slice(0, 5) || "" })),
           h("label", {}, " 到 ", h("input", { type: "time", name: "quiet_end", value: p.prefs.quiet_end?.slice(0, 5) || "" }))),
@@ -166,6 +185,7 @@ export function prefsSection() {
         }
         const quiet = (v) => (v ? v : null);
         try {
+          if (staff) await api("PUT", "/api/v1/me/contact", { email: e.email.value.trim(), phone: e.phone.value.trim() });
           await api("PUT", "/api/v1/me/notification-prefs", { channels, quiet_start: quiet(e.quiet_start.value), quiet_end: quiet(e.quiet_end.value) });
           toast("通知设置已保存");
         } catch (x) {

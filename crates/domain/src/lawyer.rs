@@ -80,14 +80,7 @@ impl Lawyer {
         if self.name.trim().is_empty() {
             return err("name", "must not be empty".into());
         }
-        let digits = self.phone.chars().filter(char::is_ascii_digit).count();
-        if !self.phone.is_empty()
-            && (digits < 7
-                || self
-                    .phone
-                    .chars()
-                    .any(|c| !(c.is_ascii_digit() || matches!(c, '+' | '-' | ' '))))
-        {
+        if !self.phone.is_empty() && !is_phone(&self.phone) {
             return err("phone", format!("{:?} is not a phone number", self.phone));
         }
         if !self.email.is_empty() && !is_email(&self.email) {
@@ -293,6 +286,16 @@ pub fn on_weekday(date: NaiveDate, weekday: Weekday) -> bool {
     date.weekday() == weekday
 }
 
+/// Whether `s` looks like a phone number: at least 7 digits, with `+`, `-` or spaces, at
+/// most 32 characters.
+pub fn is_phone(s: &str) -> bool {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    digits >= 7
+        && s.len() <= 32
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '))
+}
+
 /// Whether `s` looks like an e-mail address: one `@` between a local part and a dotted
 /// domain, printable ASCII without spaces, at most 254 characters (RFC 5321).
 pub fn is_email(s: &str) -> bool {
@@ -420,6 +423,15 @@ mod tests {
         let mut l = sample();
         l.phone = "call me".into();
         assert_eq!(l.validate(d("2026-11-21")).unwrap_err().field, "phone");
+    }
+
+    #[test]
+    fn phones_have_digits_and_a_bound() {
+        assert!(is_phone("+86 138-0013-8000"));
+        assert!(is_phone("020-12345678"));
+        assert!(!is_phone("123456"));
+        assert!(!is_phone("13800138000 ext"));
+        assert!(!is_phone(&"1".repeat(33)));
     }
 
     #[test]

@@ -1,12 +1,14 @@
-//! Where a notification goes: each lawyer's choice of channels per kind of event, quiet
+//! Where a notification goes: each person's choice of channels per kind of event, quiet
 //! hours (no SMS at night, except a change of today's duties), and the channels a message
-//! to a centre's staff takes. Pure functions; the API's dispatcher applies them.
+//! to a centre's staff takes (its group robots, and each staff member's own choice).
+//! Pure functions; the API's dispatcher applies them.
 
 use chrono::{NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The kinds of events a lawyer chooses channels for.
+/// The kinds of events a person chooses channels for (lawyers the first five, coordinators
+/// alerts, finance staff a month ready).
 #[derive(
     Debug,
     Clone,
@@ -32,11 +34,16 @@ pub enum EventKind {
     OpenDuty,
     /// The evening before a duty, and shortly before it.
     Reminder,
+    /// To coordinators: a duty not checked in, posts still uncovered, out-of-fence
+    /// check-ins waiting.
+    Alert,
+    /// To finance staff: a month ready to approve.
+    MonthReady,
 }
 
 impl EventKind {
-    /// Every kind.
-    pub const ALL: [EventKind; 5] = [
+    /// The kinds of a lawyer's messages.
+    pub const LAWYER: [EventKind; 5] = [
         EventKind::Roster,
         EventKind::Swap,
         EventKind::Leave,
@@ -52,6 +59,8 @@ impl EventKind {
             "leave_decided" => EventKind::Leave,
             "open_duty_offered" | "claim_won" | "claim_lost" => EventKind::OpenDuty,
             "reminder_evening" | "reminder_before" => EventKind::Reminder,
+            "late_alert" | "uncovered" | "out_of_fence" => EventKind::Alert,
+            "month_ready" => EventKind::MonthReady,
             _ => return None,
         })
     }
@@ -64,6 +73,8 @@ impl EventKind {
             EventKind::Leave => "leave",
             EventKind::OpenDuty => "open_duty",
             EventKind::Reminder => "reminder",
+            EventKind::Alert => "alert",
+            EventKind::MonthReady => "month_ready",
         }
     }
 
@@ -75,11 +86,24 @@ impl EventKind {
             EventKind::Leave => "请假审批",
             EventKind::OpenDuty => "空缺值班",
             EventKind::Reminder => "值班提醒",
+            EventKind::Alert => "值班异常提醒（未签到、空缺、范围外签到）",
+            EventKind::MonthReady => "月度补贴待审批",
+        }
+    }
+
+    /// The kinds of messages an account of `audience` (`lawyer`, `coordinator`,
+    /// `finance`) receives; none for anyone else.
+    pub fn of_audience(audience: &str) -> &'static [EventKind] {
+        match audience {
+            "lawyer" => &Self::LAWYER,
+            "coordinator" => &[EventKind::Alert],
+            "finance" => &[EventKind::MonthReady],
+            _ => &[],
         }
     }
 }
 
-/// A personal channel (to one lawyer's address or phone).
+/// A personal channel (to one person's address or phone).
 #[derive(
     Debug,
     Clone,
@@ -95,9 +119,9 @@ impl EventKind {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Personal {
-    /// E-mail to the lawyer's address.
+    /// E-mail to the person's address.
     Email,
-    /// SMS to the lawyer's phone.
+    /// SMS to the person's phone.
     Sms,
 }
 
@@ -111,7 +135,7 @@ impl Personal {
     }
 }
 
-/// A lawyer's notification preferences. Every message is in their page's inbox whatever
+/// A person's notification preferences. Every message is in their page's inbox whatever
 /// they choose.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -138,7 +162,7 @@ impl Default for Prefs {
 }
 
 impl Prefs {
-    /// The channels chosen for `kind`: the lawyer's, or by default e-mail for everything
+    /// The channels chosen for `kind`: the person's, or by default e-mail for everything
     /// and SMS for roster changes and reminders.
     pub fn for_kind(&self, kind: EventKind) -> Vec<Personal> {
         if let Some(c) = self.channels.get(&kind) {
@@ -150,8 +174,9 @@ impl Prefs {
         }
     }
 
-    /// Checks the preferences: quiet hours given both or neither, and no channel twice.
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    /// Checks the preferences of a person receiving `kinds`: quiet hours given both or
+    /// neither, no channel twice, and only kinds they receive.
+    pub fn validate(&self, kinds: &[EventKind]) -> Result<(), (String, String)> {
         if self.quiet_start.is_some() != self.quiet_end.is_some() {
             return Err((
                 "quiet_end".into(),
@@ -165,6 +190,12 @@ impl Prefs {
             ));
         }
         for (k, c) in &self.channels {
+            if !kinds.contains(k) {
+                return Err((
+                    format!("channels.{}", k.code()),
+                    "not a kind of message this account receives".into(),
+                ));
+            }
             let mut seen = c.clone();
             seen.sort();
             seen.dedup();
@@ -209,12 +240,12 @@ pub struct Route {
     pub held_until: Option<NaiveDateTime>,
 }
 
-/// A lawyer's message as the dispatcher finds it.
+/// A person's message as the dispatcher finds it.
 #[derive(Debug, Clone, Copy)]
 pub struct Situation<'a> {
     /// Its event code.
     pub event: &'a str,
-    /// The personal channels that can reach the lawyer (configured, and an address).
+    /// The personal channels that can reach the person (configured, and an address).
     pub reachable: &'a [Personal],
     /// The centre's broadcast channels (a generic webhook).
     pub broadcast: &'a [&'a str],
@@ -228,7 +259,7 @@ pub struct Situation<'a> {
     pub expired: bool,
 }
 
-/// What a lawyer's message does now: their chosen personal channels that can reach them,
+/// What a person's message does now (a lawyer's, or one staff member's): their chosen personal channels that can reach them,
 /// plus the centre's broadcast channels, less those it has reached already. SMS waits for
 /// the end of quiet hours unless the message is urgent (a change of today's duties). A
 /// reminder past its duty's start goes to the inbox only.
@@ -269,17 +300,52 @@ pub fn route_lawyer(prefs: &Prefs, s: &Situation<'_>) -> Route {
     Route { now, held_until }
 }
 
+/// One staff member a message to their centre's staff reaches.
+#[derive(Debug, Clone, Copy)]
+pub struct Member<'a> {
+    /// Their tag in the channels delivered (`u42`: `email:u42`).
+    pub tag: &'a str,
+    /// Their choices.
+    pub prefs: &'a Prefs,
+    /// The personal channels that can reach them (configured, and an address).
+    pub reachable: &'a [Personal],
+}
+
 /// The channels a message to a centre's coordinators or finance staff takes: the centre's
-/// group robots and webhook (`configured`), less those `delivered` to already.
-pub fn route_staff(configured: &[&str], delivered: &[&str]) -> Route {
-    Route {
-        now: configured
+/// group robots and webhook (`configured`), and each member's own channels as
+/// [`route_lawyer`] chooses them, named `channel:tag` (`email:u42`), less those
+/// `delivered` to already. SMS held by one member's quiet hours: the message comes back at
+/// the earliest end of those.
+pub fn route_staff(configured: &[&str], members: &[Member<'_>], s: &Situation<'_>) -> Route {
+    let mut now: Vec<String> = configured
+        .iter()
+        .filter(|c| matches!(**c, "wecom" | "dingtalk" | "webhook") && !s.delivered.contains(c))
+        .map(|c| (*c).to_string())
+        .collect();
+    let mut held_until: Option<NaiveDateTime> = None;
+    for m in members {
+        let suffix = format!(":{}", m.tag);
+        let theirs: Vec<&str> = s
+            .delivered
             .iter()
-            .filter(|c| matches!(**c, "wecom" | "dingtalk" | "webhook") && !delivered.contains(c))
-            .map(|c| (*c).to_string())
-            .collect(),
-        held_until: None,
+            .filter_map(|d| d.strip_suffix(suffix.as_str()))
+            .collect();
+        let r = route_lawyer(
+            m.prefs,
+            &Situation {
+                reachable: m.reachable,
+                broadcast: &[],
+                delivered: &theirs,
+                ..*s
+            },
+        );
+        now.extend(r.now.iter().map(|c| format!("{c}{suffix}")));
+        held_until = match (held_until, r.held_until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
     }
+    Route { now, held_until }
 }
 
 #[cfg(test)]
@@ -425,8 +491,84 @@ mod tests {
             },
         );
         assert!(r.now.is_empty());
-        let s = route_staff(&["wecom", "dingtalk", "email", "sms"], &["wecom"]);
-        assert_eq!(s.now, vec!["dingtalk"]);
+    }
+
+    #[test]
+    fn staff_messages_reach_the_groups_and_each_member_by_their_choice() {
+        let situation = |delivered: &'static [&'static str], h: u32| Situation {
+            event: "late_alert",
+            reachable: &[],
+            broadcast: &[],
+            delivered,
+            at: at(h, 0),
+            urgent: false,
+            expired: false,
+        };
+        let both = [Personal::Email, Personal::Sms];
+        let email_only = [Personal::Email];
+        let mut sms_too = Prefs::default();
+        sms_too
+            .channels
+            .insert(EventKind::Alert, vec![Personal::Email, Personal::Sms]);
+        let mut nothing = Prefs::default();
+        nothing.channels.insert(EventKind::Alert, vec![]);
+        let defaults = Prefs::default();
+        let members = [
+            Member {
+                tag: "u1",
+                prefs: &sms_too,
+                reachable: &both,
+            },
+            Member {
+                tag: "u2",
+                prefs: &defaults,
+                reachable: &email_only,
+            },
+            Member {
+                tag: "u3",
+                prefs: &nothing,
+                reachable: &both,
+            },
+        ];
+        let configured = ["wecom", "dingtalk", "email", "sms"];
+        // By day: the groups, u1 by e-mail and SMS, u2 by e-mail (its default), u3 nothing.
+        let r = route_staff(&configured, &members, &situation(&["wecom"], 10));
+        assert_eq!(r.now, vec!["dingtalk", "email:u1", "sms:u1", "email:u2"]);
+        assert_eq!(r.held_until, None);
+        // At night u1's SMS waits for 07:00; what was delivered is not sent again.
+        let r = route_staff(
+            &configured,
+            &members,
+            &situation(&["wecom", "dingtalk", "email:u1"], 23),
+        );
+        assert_eq!(r.now, vec!["email:u2"]);
+        assert_eq!(
+            r.held_until,
+            NaiveDate::from_ymd_opt(2026, 12, 8)
+                .unwrap()
+                .and_hms_opt(7, 0, 0)
+        );
+        // A tag is matched whole: u1's deliveries are not u11's.
+        let u11 = [Member {
+            tag: "u11",
+            prefs: &defaults,
+            reachable: &email_only,
+        }];
+        let r = route_staff(&[], &u11, &situation(&["email:u1"], 10));
+        assert_eq!(r.now, vec!["email:u11"]);
+        // A finance message follows the finance kind's choice.
+        let mut no_month = Prefs::default();
+        no_month.channels.insert(EventKind::MonthReady, vec![]);
+        let fin = [Member {
+            tag: "u5",
+            prefs: &no_month,
+            reachable: &both,
+        }];
+        let s = Situation {
+            event: "month_ready",
+            ..situation(&[], 10)
+        };
+        assert!(route_staff(&[], &fin, &s).now.is_empty());
     }
 
     #[test]
@@ -437,15 +579,40 @@ mod tests {
         .unwrap();
         assert_eq!(p.for_kind(EventKind::Swap), vec![Personal::Sms]);
         assert_eq!(p.for_kind(EventKind::Leave), vec![Personal::Email]);
-        assert!(p.validate().is_ok());
+        assert!(p.validate(&EventKind::LAWYER).is_ok());
+        // A kind the account does not receive is refused, naming it.
+        assert_eq!(
+            p.validate(EventKind::of_audience("coordinator"))
+                .unwrap_err()
+                .0,
+            "channels.swap"
+        );
+        let alert: Prefs =
+            serde_json::from_str(r#"{"channels": {"alert": ["email", "sms"]}}"#).unwrap();
+        assert!(
+            alert
+                .validate(EventKind::of_audience("coordinator"))
+                .is_ok()
+        );
+        assert_eq!(
+            alert.validate(&EventKind::LAWYER).unwrap_err().0,
+            "channels.alert"
+        );
+        assert!(EventKind::of_audience("director").is_empty());
         let bad: Prefs = serde_json::from_str(
             r#"{"channels": {"swap": ["sms", "sms"]}, "quiet_start": null, "quiet_end": null}"#,
         )
         .unwrap();
-        assert_eq!(bad.validate().unwrap_err().0, "channels.swap");
+        assert_eq!(
+            bad.validate(&EventKind::LAWYER).unwrap_err().0,
+            "channels.swap"
+        );
         let half: Prefs =
             serde_json::from_str(r#"{"quiet_start": "22:00", "quiet_end": null}"#).unwrap();
-        assert_eq!(half.validate().unwrap_err().0, "quiet_end");
+        assert_eq!(
+            half.validate(&EventKind::LAWYER).unwrap_err().0,
+            "quiet_end"
+        );
         assert!(serde_json::from_str::<Prefs>(r#"{"channels": {"fax": []}}"#).is_err());
         assert!(serde_json::from_str::<Prefs>(r#"{"pager": 1}"#).is_err());
     }

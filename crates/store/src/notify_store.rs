@@ -73,6 +73,37 @@ pub trait NotifyStore: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
+    /// A coordinator's or finance officer's own notification settings, if the account
+    /// exists.
+    async fn staff_notify(&self, user: i64) -> Result<Option<StaffNotify>, StoreError>;
+
+    /// The active accounts of `role` (`coordinator`, `finance`) at `centre` that can be
+    /// reached outside the page (an address or a phone), by id.
+    async fn staff_recipients(
+        &self,
+        centre: &CentreId,
+        role: &str,
+    ) -> Result<Vec<StaffNotify>, StoreError>;
+
+    /// Stores a staff account's choices; false when there is no such account.
+    async fn put_staff_prefs(
+        &self,
+        user: i64,
+        prefs: &Prefs,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Stores a staff account's address and phone, with the audit entry; false when there
+    /// is no such account (nothing is written).
+    async fn put_staff_contact(
+        &self,
+        user: i64,
+        email: &str,
+        phone: &str,
+        now: DateTime<Utc>,
+        audit: &Audit,
+    ) -> Result<bool, StoreError>;
+
     /// Makes a dead letter due again, with the audit entry; a conflict unless it was dead.
     async fn retry_notification(
         &self,

@@ -167,3 +167,16 @@ pub struct NotificationQuery {
     /// Only those due by then (an inbox does not show tomorrow's reminders).
     pub due_by: Option<DateTime<Utc>>,
 }
+
+/// A coordinator's or finance officer's own notification settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StaffNotify {
+    /// The account.
+    pub user_id: i64,
+    /// E-mail address ('' for none).
+    pub email: String,
+    /// Mobile phone ('' for none).
+    pub phone: String,
+    /// Their choices (the defaults when they chose none).
+    pub prefs: zhiban_domain::notify_route::Prefs,
+}

@@ -115,6 +115,47 @@ impl NotifyStore for Backend {
         Ok(())
     }
 
+    async fn staff_notify(&self, user: i64) -> Result<Option<StaffNotify>, StoreError> {
+        notify_channels::staff(&mut *self.read_pool().acquire().await?, user).await
+    }
+
+    async fn staff_recipients(
+        &self,
+        centre: &CentreId,
+        role: &str,
+    ) -> Result<Vec<StaffNotify>, StoreError> {
+        notify_channels::staff_of(&mut *self.read_pool().acquire().await?, centre, role).await
+    }
+
+    async fn put_staff_prefs(
+        &self,
+        user: i64,
+        prefs: &Prefs,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let done = notify_channels::put_staff(&mut tx, user, Some(prefs), None, now).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    async fn put_staff_contact(
+        &self,
+        user: i64,
+        email: &str,
+        phone: &str,
+        now: DateTime<Utc>,
+        a: &Audit,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        if !notify_channels::put_staff(&mut tx, user, None, Some((email, phone)), now).await? {
+            return Ok(false);
+        }
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     async fn retry_notification(
         &self,
         id: i64,

@@ -1,9 +1,10 @@
 //! Where notifications go: a centre's own channels (settings, and the secret as the API
-//! encrypted it), and each lawyer's choice of channels and quiet hours.
+//! encrypted it), each lawyer's choice of channels and quiet hours, and each staff
+//! account's own address, phone and choices.
 
 use super::{Conn, parse_instant, to_instant};
 use crate::StoreError;
-use crate::records::CentreChannel;
+use crate::records::{CentreChannel, StaffNotify};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use zhiban_domain::notify_route::Prefs;
@@ -119,4 +120,80 @@ pub async fn contact(
         .await?;
     row.map(|r| Ok((r.try_get("email")?, r.try_get("phone")?)))
         .transpose()
+}
+
+fn staff_row(r: &super::DbRow) -> Result<StaffNotify, StoreError> {
+    let user_id: i64 = r.try_get("id")?;
+    let prefs = match r.try_get::<Option<String>, _>("notify_prefs")? {
+        None => Prefs::default(),
+        Some(raw) => serde_json::from_str(&raw)
+            .map_err(|e| super::corrupt("users", &user_id.to_string(), e.to_string()))?,
+    };
+    Ok(StaffNotify {
+        user_id,
+        email: r.try_get("email")?,
+        phone: r.try_get("phone")?,
+        prefs,
+    })
+}
+
+/// Account `user`'s notification settings, if it exists.
+pub async fn staff(conn: &mut Conn, user: i64) -> Result<Option<StaffNotify>, StoreError> {
+    let row = sqlx::query("SELECT id, email, phone, notify_prefs FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(staff_row).transpose()
+}
+
+/// The active accounts of `role` (`coordinator`, `finance`) at `centre` with an address or
+/// a phone, by id.
+pub async fn staff_of(
+    conn: &mut Conn,
+    centre: &CentreId,
+    role: &str,
+) -> Result<Vec<StaffNotify>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT u.id, u.email, u.phone, u.notify_prefs FROM users u \
+         JOIN user_centres c ON c.user_id = u.id \
+         WHERE c.centre_id = $1 AND u.role = $2 AND u.state = 'active' \
+         AND (u.email <> '' OR u.phone <> '') ORDER BY u.id",
+    )
+    .bind(centre.as_str())
+    .bind(role)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(staff_row).collect()
+}
+
+/// Stores account `user`'s choices (`prefs`) or address and phone (`contact`); whether the
+/// account exists.
+pub async fn put_staff(
+    conn: &mut Conn,
+    user: i64,
+    prefs: Option<&Prefs>,
+    contact: Option<(&str, &str)>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = if let Some(p) = prefs {
+        let raw = serde_json::to_string(p)
+            .map_err(|e| super::corrupt("users", &user.to_string(), e.to_string()))?;
+        sqlx::query("UPDATE users SET notify_prefs = $1, updated_at = $2 WHERE id = $3")
+            .bind(raw)
+            .bind(to_instant(now))
+            .bind(user)
+            .execute(&mut *conn)
+            .await?
+    } else if let Some((email, phone)) = contact {
+        sqlx::query("UPDATE users SET email = $1, phone = $2, updated_at = $3 WHERE id = $4")
+            .bind(email)
+            .bind(phone)
+            .bind(to_instant(now))
+            .bind(user)
+            .execute(&mut *conn)
+            .await?
+    } else {
+        return Ok(true);
+    };
+    Ok(done.rows_affected() == 1)
 }

@@ -1,0 +1,331 @@
+//! Messages to a centre's staff reach each coordinator and finance officer by their own
+//! choice, on both databases: their own address and phone (checked, never a lawyer's
+//! route), channels per kind and quiet hours; e-mail to a real SMTP server and SMS to an
+//! HTTP gateway on loopback, each once, across batches cut short by the lease.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use zhiban_store::{NewNotification, TokenRole};
+
+use crate::helpers::*;
+use crate::notify_channels::{config, drain, log, put, receiver, week};
+use crate::notify_smtp::smtp;
+use crate::people::{Browser, page, person};
+
+on_both!(staff_choose_their_own_channels_and_each_gets_the_centres_alerts_once);
+
+/// A signed-in staff member of `centre` with `role`.
+async fn staff(t: &TestApp, admin: &str, login: &str, role: &str, centre: &str) -> Browser {
+    person(
+        t,
+        admin,
+        json!({"login": login, "display_name": login, "role": role, "centres": [centre]}),
+        "a long enough password",
+    )
+    .await
+}
+
+async fn set(t: &TestApp, b: &Browser, uri: &str, body: Value) -> Value {
+    let r = page(t, b, Method::PUT, uri, Some(body)).await;
+    assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.body);
+    r.body
+}
+
+async fn staff_choose_their_own_channels_and_each_gets_the_centres_alerts_once(backend: Backend) {
+    let mut t = TestApp::on(backend, "small").await;
+    let (base, got) = receiver().await;
+    let mut cfg = config(Some(&base));
+    // A short lease: 3 sends a batch, so the alert's 8 sends take several batches.
+    cfg.lease = chrono::Duration::seconds(35);
+    t.set_notify(cfg);
+    let admin = t.token(TokenRole::Admin, None, None).await;
+    let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
+    let zhao = staff(&t, &admin, "coord.zhao", "coordinator", "CH").await;
+    let qian = staff(&t, &admin, "coord.qian", "coordinator", "CH").await;
+    let sun = staff(&t, &admin, "coord.sun", "coordinator", "CH").await;
+    let fin = staff(&t, &admin, "fin.li", "finance", "CH").await;
+    let gone = staff(&t, &admin, "coord.gone", "coordinator", "CH").await;
+
+    // Each sees the kinds of message they receive, and their own (empty) address.
+    let r = page(
+        &t,
+        &zhao,
+        Method::GET,
+        "/api/v1/me/notification-prefs",
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["kinds"][0]["kind"], "alert", "{}", r.body);
+    assert_eq!(r.body["kinds"].as_array().unwrap().len(), 1);
+    assert_eq!(r.body["contact"], json!({"email": "", "phone": ""}));
+    assert_eq!(r.body["prefs"]["channels"], json!({"alert": ["email"]}));
+    let r = page(&t, &fin, Method::GET, "/api/v1/me/notification-prefs", None).await;
+    assert_eq!(r.body["kinds"][0]["kind"], "month_ready", "{}", r.body);
+    // Bad input names the field and writes nothing.
+    for (body, field) in [
+        (json!({"email": "not an address", "phone": ""}), "email"),
+        (json!({"email": "", "phone": "call me"}), "phone"),
+        (json!({"email": "", "phone": "1".repeat(40)}), "phone"),
+        (json!({"email": "", "phone": "", "fax": "1"}), "fax"),
+    ] {
+        let r = page(&t, &zhao, Method::PUT, "/api/v1/me/contact", Some(body)).await;
+        assert!(r.status.is_client_error(), "{}", r.body);
+        assert!(r.body.to_string().contains(field), "{field}: {}", r.body);
+    }
+    let r = page(
+        &t,
+        &zhao,
+        Method::PUT,
+        "/api/v1/me/notification-prefs",
+        Some(json!({"channels": {"swap": ["email"]}})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.to_string().contains("channels.swap"), "{}", r.body);
+    // A lawyer's address is the panel's; directors receive nothing; tokens have no account.
+    let lawyer = t.token(TokenRole::Lawyer, None, Some("CH-L01")).await;
+    let r = put(
+        &t,
+        "/api/v1/me/contact",
+        &lawyer,
+        json!({"email": "me@x.cn", "phone": ""}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = put(
+        &t,
+        "/api/v1/me/contact",
+        &coord,
+        json!({"email": "me@x.cn", "phone": ""}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
+    // 赵: e-mail and SMS, quiet from 09:00 to 12:00; 钱: e-mail only (the default);
+    // 孙: nothing outside the page; the finance officer: e-mail; 周, whose account is then
+    // disabled: e-mail.
+    let out = set(
+        &t,
+        &zhao,
+        "/api/v1/me/contact",
+        json!({"email": " zhao@centre.test ", "phone": "139 0000 0001"}),
+    )
+    .await;
+    assert_eq!(out["contact"]["email"], "zhao@centre.test");
+    assert_eq!(out["has_phone"], true);
+    set(
+        &t,
+        &zhao,
+        "/api/v1/me/notification-prefs",
+        json!({"channels": {"alert": ["email", "sms"]}, "quiet_start": "09:00", "quiet_end": "12:00"}),
+    )
+    .await;
+    set(
+        &t,
+        &qian,
+        "/api/v1/me/contact",
+        json!({"email": "qian@centre.test", "phone": "13900000002"}),
+    )
+    .await;
+    set(
+        &t,
+        &sun,
+        "/api/v1/me/contact",
+        json!({"email": "sun@centre.test", "phone": "13900000003"}),
+    )
+    .await;
+    set(
+        &t,
+        &sun,
+        "/api/v1/me/notification-prefs",
+        json!({"channels": {"alert": []}}),
+    )
+    .await;
+    set(
+        &t,
+        &fin,
+        "/api/v1/me/contact",
+        json!({"email": "li@finance.test", "phone": ""}),
+    )
+    .await;
+    set(
+        &t,
+        &gone,
+        "/api/v1/me/contact",
+        json!({"email": "gone@centre.test", "phone": ""}),
+    )
+    .await;
+    let gone_id = page(&t, &gone, Method::GET, "/api/v1/me", None).await.body["user"]["id"]
+        .as_i64()
+        .unwrap();
+    let r = t
+        .post(
+            &format!("/api/v1/users/{gone_id}/state"),
+            &admin,
+            json!({"state": "disabled"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The audit says an address was set, never which.
+    let audit = t
+        .get("/api/v1/audit?limit=500", &admin)
+        .await
+        .body
+        .to_string();
+    assert!(audit.contains("contact.update"), "{audit}");
+    assert!(!audit.contains("zhao@centre.test") && !audit.contains("139 0000 0001"));
+    // Their own data holds them.
+    let mine = page(&t, &zhao, Method::GET, "/api/v1/me/data", None).await;
+    assert_eq!(
+        mine.body["notification_contact"]["email"], "zhao@centre.test",
+        "{}",
+        mine.body
+    );
+    assert_eq!(mine.body["notification_prefs"]["quiet_start"], "09:00:00");
+
+    // The centre's channels: e-mail to a real SMTP server, SMS to a gateway, a group robot.
+    let server = smtp();
+    for (kind, body) in [
+        (
+            "email",
+            json!({"settings": {"url": format!("smtp://127.0.0.1:{}", server.port),
+                "from": "从化值班系统 <duty@zhiban.test>"}}),
+        ),
+        (
+            "sms",
+            json!({"settings": {"url": format!("{base}/sms"),
+                "template": r#"{"mobile": "{phone}", "content": "{text}"}"#}}),
+        ),
+        ("wecom", json!({"secrets": {"key": "WECOM-KEY-0123456789"}})),
+    ] {
+        let r = put(
+            &t,
+            &format!("/api/v1/centres/CH/channels/{kind}"),
+            &coord,
+            body,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{kind}: {}", r.body);
+    }
+    let (_, duties) = week(&t, &coord).await;
+    // The lawyers' messages of the publication go first (none has an address).
+    drain(&t, local("2026-10-08", "08:01")).await;
+    got.lock().unwrap().clear();
+
+    // Morning duties not checked in 31 minutes after their start, in 赵's quiet hours.
+    let d = duties.iter().find(|d| d["half_day"] == "am").unwrap();
+    let (_, start, _) = small_hours(d);
+    assert_eq!(start, "09:00");
+    let now = local(&s(&d["date"]), &add_minutes(start, 31));
+    t.set_time(Some(now));
+    zhiban_api::notify::alerts::scan(&t.state, now)
+        .await
+        .unwrap();
+    let late: Vec<Value> = log(&t, &coord)
+        .await
+        .into_iter()
+        .filter(|n| n["event"] == "late_alert")
+        .collect();
+    assert!(!late.is_empty(), "a late alert");
+    drain(&t, now).await;
+    // Each alert: the group, 赵 and 钱 by e-mail; 赵's SMS waits for 12:00.
+    let mails = server.messages(2 * late.len()).await;
+    let to = |who: &str| mails.iter().filter(|m| m["rcpt"][0] == who).count();
+    assert_eq!(to("zhao@centre.test"), late.len(), "{mails:?}");
+    assert_eq!(to("qian@centre.test"), late.len(), "{mails:?}");
+    assert_eq!(mails.len(), 2 * late.len(), "nobody else: {mails:?}");
+    assert!(
+        mails
+            .iter()
+            .all(|m| s(&m["subject"]).contains("未签到") || s(&m["body"]).contains("尚未签到")),
+        "{mails:?}"
+    );
+    // (Lawyers' reminders due by now go to their phones: only 赵's number counts here.)
+    let to_zhao = |g: &&(String, String, axum::http::HeaderMap, Value)| {
+        g.0 == "/sms" && g.3["mobile"] == "139 0000 0001"
+    };
+    assert_eq!(
+        got.lock().unwrap().iter().filter(to_zhao).count(),
+        0,
+        "quiet hours hold 赵's SMS"
+    );
+    assert_eq!(
+        got.lock()
+            .unwrap()
+            .iter()
+            .filter(|g| g.0 == "/wecom")
+            .count(),
+        late.len()
+    );
+    let held: Vec<Value> = log(&t, &coord)
+        .await
+        .into_iter()
+        .filter(|n| n["event"] == "late_alert")
+        .collect();
+    assert!(held.iter().all(|n| n["status"] == "pending"), "{held:?}");
+    let zhao_id = page(&t, &zhao, Method::GET, "/api/v1/me", None).await.body["user"]["id"]
+        .as_i64()
+        .unwrap();
+    // At 12:00 the SMS goes to 赵's phone, once; nothing else is sent again.
+    let noon = local(&s(&d["date"]), "12:00");
+    t.set_time(Some(noon));
+    drain(&t, noon).await;
+    drain(&t, noon).await;
+    {
+        let got = got.lock().unwrap();
+        let sms: Vec<_> = got.iter().filter(to_zhao).collect();
+        assert_eq!(sms.len(), late.len(), "{got:?}");
+        assert!(s(&sms[0].3["content"]).contains("未签到"), "{:?}", sms[0]);
+        // Each person's copy has its own idempotency key (the message's, with their tag).
+        assert!(
+            sms.iter().all(|g| g.2["idempotency-key"]
+                .to_str()
+                .unwrap()
+                .ends_with(&format!(".u{zhao_id}"))),
+            "{sms:?}"
+        );
+        assert_eq!(got.iter().filter(|g| g.0 == "/wecom").count(), late.len());
+    }
+    assert_eq!(server.messages(2 * late.len()).await.len(), 2 * late.len());
+    let sent: Vec<Value> = log(&t, &coord)
+        .await
+        .into_iter()
+        .filter(|n| n["event"] == "late_alert")
+        .collect();
+    assert!(sent.iter().all(|n| n["status"] == "sent"), "{sent:?}");
+    assert!(
+        s(&sent[0]["channel"]).contains(&format!("sms:u{zhao_id}")),
+        "{}",
+        sent[0]
+    );
+
+    // A month ready: the finance officer by e-mail, no coordinator.
+    t.store
+        .write_notifications(
+            &[NewNotification {
+                centre_id: zhiban_domain::CentreId::parse("CH").unwrap(),
+                lawyer_id: None,
+                audience: "finance",
+                event: "month_ready".into(),
+                subject: "2026年10月值班补贴待审批".into(),
+                body: "从化区2026年10月的签到已全部审核，请审批补贴。".into(),
+                link: "/#view=finance".into(),
+                idempotency_key: "month-ready-CH-2026-10".into(),
+                due: noon,
+                expires_at: None,
+                urgent: false,
+            }],
+            noon,
+        )
+        .await
+        .unwrap();
+    drain(&t, noon).await;
+    let mails = server.messages(2 * late.len() + 1).await;
+    let fin_mail: Vec<_> = mails
+        .iter()
+        .filter(|m| s(&m["subject"]).contains("补贴待审批"))
+        .collect();
+    assert_eq!(fin_mail.len(), 1, "{mails:?}");
+    assert_eq!(fin_mail[0]["rcpt"][0], "li@finance.test");
+}
