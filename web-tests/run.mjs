@@ -519,6 +519,14 @@ async function prefs(browser) {
   await page.screenshot({ path: `${shots}/prefs-lawyer-390x844.png` });
   await form.locator('button[type="submit"]').click();
   await page.getByText("通知设置已保存").waitFor();
+  // A message's link (`/#view=leave`) leads to its part of the lawyer's one page.
+  await page.goto(base + "/#view=leave");
+  await page.reload();
+  await page.locator("#leave").waitFor();
+  await page.waitForFunction(() => {
+    const r = document.getElementById("leave").getBoundingClientRect();
+    return r.top >= -1 && r.top < window.innerHeight / 2;
+  });
   return { problems };
 }
 

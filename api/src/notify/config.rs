@@ -37,8 +37,6 @@ pub struct Config {
     /// How long a dispatcher holds the messages it leased ([`LEASE`] by default): a
     /// process that dies holding them delays them this long.
     pub lease: chrono::Duration,
-    /// Test messages per centre in the current minute.
-    pub tests: std::sync::Mutex<BTreeMap<CentreId, (i64, u32)>>,
 }
 
 impl Default for Config {
@@ -54,7 +52,6 @@ impl Default for Config {
             client: http_client(Arc::default()),
             guard: Arc::default(),
             looked: Default::default(),
-            tests: Default::default(),
             lease: LEASE,
         }
     }
@@ -190,25 +187,6 @@ impl Config {
                 "unavailable (no ZHIBAN_SECRET_KEY)"
             }
         )
-    }
-
-    /// Whether `centre` may send another test message at `now` (at most `per_minute`).
-    pub fn allow_test(
-        &self,
-        centre: &CentreId,
-        now: chrono::DateTime<chrono::Utc>,
-        per_minute: u32,
-    ) -> bool {
-        let Ok(mut t) = self.tests.lock() else {
-            return false;
-        };
-        let minute = now.timestamp() / 60;
-        let e = t.entry(centre.clone()).or_insert((minute, 0));
-        if e.0 != minute {
-            *e = (minute, 0);
-        }
-        e.1 += 1;
-        e.1 <= per_minute
     }
 
     /// Whether a centre may send to `host`: one the server names, or without a list any

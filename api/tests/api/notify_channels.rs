@@ -408,6 +408,34 @@ async fn robots_and_sms_get_signed_messages_and_secrets_are_never_shown(backend:
             .all(|g| g.0 != "/wecom" || !s(&g.3["text"]["content"]).contains("值班安排已发布")),
         "lawyers' messages do not go to the coordinators' group"
     );
+    drop(got);
+    // At most five test messages a minute per centre, however many processes serve it: a
+    // new process (the state built again on the same database) counts those sent before.
+    let mut answers = Vec::new();
+    for i in 0..7 {
+        if i == 2 {
+            t.set_notify(config(Some(&base)));
+        }
+        let r = t
+            .post("/api/v1/centres/CH/channels/wecom/test", &coord, json!({}))
+            .await;
+        answers.push(r.status);
+    }
+    // Three were sent above, moments ago: two more go, then none.
+    let mut expected = vec![StatusCode::OK; 2];
+    expected.resize(7, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(answers, expected);
+    let tests = t
+        .get("/api/v1/audit?limit=500", &coord)
+        .await
+        .body
+        .to_string()
+        .matches("channel.test")
+        .count();
+    assert_eq!(
+        tests, 5,
+        "each test sent is in the audit log, the refused ones are not"
+    );
 }
 
 /// A lawyer's phone as the panel holds it.

@@ -26,6 +26,9 @@ export async function lawyerView(me) {
     leaveSection(null),
     inboxSection(),
     prefsSection());
+  // A link from a message (`#view=swaps`) leads to its part of this one page.
+  const part = { swaps: "swaps", leave: "leave", open: "claim", mine: "duties" }[new URLSearchParams(location.hash.slice(1)).get("view")];
+  if (part) document.getElementById(part)?.scrollIntoView({ block: "start" });
   const today = iso(new Date());
   const [duties, stations] = await Promise.all([
     api("GET", `/api/v1/me/duties?from=${today}&limit=50`),

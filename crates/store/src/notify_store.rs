@@ -104,6 +104,11 @@ pub trait NotifyStore: Send + Sync + 'static {
         audit: &Audit,
     ) -> Result<bool, StoreError>;
 
+    /// Records a test message of a centre's channel (`audit`, action `channel.test`) unless
+    /// `per_minute` were recorded for the centre in the last minute, across processes;
+    /// whether it was recorded (then the test may be sent).
+    async fn claim_channel_test(&self, audit: &Audit, per_minute: u32) -> Result<bool, StoreError>;
+
     /// Makes a dead letter due again, with the audit entry; a conflict unless it was dead.
     async fn retry_notification(
         &self,

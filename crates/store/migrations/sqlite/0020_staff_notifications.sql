@@ -4,3 +4,5 @@
 ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN phone TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN notify_prefs TEXT;
+-- Test messages are limited per centre across every `serve` (counted in the audit log).
+CREATE INDEX audit_by_action ON audit_log (action, centre_id, id);

@@ -156,6 +156,16 @@ impl NotifyStore for Backend {
         Ok(true)
     }
 
+    async fn claim_channel_test(&self, a: &Audit, per_minute: u32) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        if !notify_channels::claim_test(&mut tx, a, per_minute).await? {
+            return Ok(false);
+        }
+        audit::insert_audit(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     async fn retry_notification(
         &self,
         id: i64,

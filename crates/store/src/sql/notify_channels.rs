@@ -197,3 +197,31 @@ pub async fn put_staff(
     };
     Ok(done.rows_affected() == 1)
 }
+
+/// Whether a centre may record another test message (`a`): fewer than `per_minute` in the
+/// audit log in the last minute. Serialised per centre (on PostgreSQL by an advisory lock,
+/// as processes may test at once; SQLite's writer is one).
+pub async fn claim_test(
+    conn: &mut Conn,
+    a: &crate::records::Audit,
+    per_minute: u32,
+) -> Result<bool, StoreError> {
+    let centre = a.centre_id.as_ref().map_or("", |c| c.as_str());
+    super::dialect::lock(&mut *conn, &format!("channel-test:{centre}")).await?;
+    // The audit log's clock is the real one (`bind_audit`).
+    let since = to_instant(Utc::now() - chrono::Duration::minutes(1));
+    let recent: Vec<String> = sqlx::query_scalar(
+        "SELECT at FROM audit_log WHERE action = $1 AND centre_id = $2 \
+         ORDER BY id DESC LIMIT $3",
+    )
+    .bind(&a.action)
+    .bind(centre)
+    .bind(i64::from(per_minute))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(recent
+        .iter()
+        .filter(|at| at.as_str() >= since.as_str())
+        .count()
+        < per_minute as usize)
+}
