@@ -50,15 +50,14 @@ pub(crate) struct KindOut {
     label: &'static str,
 }
 
-/// A staff member's own address and phone for notifications ('' for none).
+/// A staff member's own address and phone for notifications ('' for none; both are
+/// given, so that leaving one out never clears it by accident).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Contact {
     /// E-mail address.
-    #[serde(default)]
     email: String,
     /// Mobile phone.
-    #[serde(default)]
     phone: String,
 }
 
@@ -184,7 +183,9 @@ async fn put_prefs(
 fn check_contact(c: &Contact) -> Result<(String, String), ApiError> {
     let email = c.email.trim().to_string();
     let phone = c.phone.trim().to_string();
-    if !email.is_empty() && !zhiban_domain::lawyer::is_email(&email) {
+    if !email.is_empty()
+        && (!zhiban_domain::lawyer::is_email(&email) || email.parse::<lettre::Address>().is_err())
+    {
         return Err(ApiError::invalid("email", "not an e-mail address"));
     }
     if !phone.is_empty() && !zhiban_domain::lawyer::is_phone(&phone) {

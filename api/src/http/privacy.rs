@@ -165,8 +165,9 @@ async fn my_data(State(state): State<AppState>, who: Principal) -> Result<Respon
         .into_iter()
         .map(Into::into)
         .collect();
+    // An account's own address, phone and choices, whatever its role now.
     if let Some(u) = who.user()
-        && matches!(u.role, TokenRole::Coordinator | TokenRole::Finance)
+        && u.role != TokenRole::Lawyer
         && let Some(s) = state.store.staff_notify(u.id).await?
     {
         data.notification_prefs = Some(s.prefs);

@@ -61,7 +61,9 @@ fn staff(
         idempotency_key: key,
         due: now,
         expires_at: None,
-        urgent: false,
+        // A duty under way without its lawyer is today's matter: its SMS goes in quiet
+        // hours too.
+        urgent: event == "late_alert",
     }
 }
 

@@ -114,10 +114,16 @@ pub struct Dispatcher {
 }
 
 /// What one message's delivery came to.
+#[derive(Default)]
 struct Outcome {
-    delivered: Vec<String>,
+    /// Each target sent to, and whether it was reached.
+    results: Vec<(String, bool)>,
+    /// Why targets failed (`target: error`, addresses and numbers left out).
     errors: Vec<String>,
+    /// When to come back for what is held (quiet hours, or the rest of a long batch).
     held_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// The recipients could not be read: the message is tried again as a whole.
+    lookup: Option<String>,
 }
 
 impl Dispatcher {
@@ -157,7 +163,6 @@ impl Dispatcher {
         let started = chrono::Utc::now();
         let centres = self.store.list_centres().await.map_err(|e| e.to_string())?;
         let mut by_centre: BTreeMap<CentreId, BTreeMap<String, Arc<dyn Channel>>> = BTreeMap::new();
-        let lease_end = started.max(now) + self.config.lease;
         for n in &leased {
             if !by_centre.contains_key(&n.centre_id) {
                 let chans = self
@@ -168,8 +173,9 @@ impl Dispatcher {
             }
             let chans = &by_centre[&n.centre_id];
             let at = now + (chrono::Utc::now() - started);
-            let lease_left = lease_end - (started.max(now) + (chrono::Utc::now() - started));
-            let Some(outcome) = self.deliver(n, chans, &centres, at, lease_left).await else {
+            // The lease runs out `lease` after it was taken, on the real clock.
+            let deadline = started + self.config.lease;
+            let Some(outcome) = self.deliver(n, chans, &centres, at, deadline).await else {
                 // Its sends could outlast the lease: it is left for the lease to expire
                 // (another dispatcher must never take a row this one is still sending).
                 tracing::warn!(id = n.id, "a notification is left for a later batch");
@@ -181,50 +187,42 @@ impl Dispatcher {
         Ok(leased.len())
     }
 
-    /// Which channels `n` takes at `now`, sent (each within [`SEND_TIMEOUT`]); `None` when
-    /// not one send fits in `lease_left`. Sends that do not fit wait for the next batch.
-    /// A failure to read a recipient's choices or address fails the message (it is tried
-    /// again), never a guess.
+    /// Which targets `n` takes at `now`, sent (each within [`SEND_TIMEOUT`]); `None` when
+    /// not one send fits before the lease's `deadline` (real clock). Sends that do not fit
+    /// wait for the next batch. A failure to read the recipients fails the message as a
+    /// whole (it is tried again), never a guess; the group channels still go.
     async fn deliver(
         &self,
         n: &Notification,
         chans: &BTreeMap<String, Arc<dyn Channel>>,
         centres: &[Centre],
         now: chrono::DateTime<chrono::Utc>,
-        lease_left: chrono::Duration,
+        deadline: chrono::DateTime<chrono::Utc>,
     ) -> Option<Outcome> {
-        let delivered: Vec<&str> = n.delivered.split(',').filter(|s| !s.is_empty()).collect();
+        let marked: Vec<&str> = n.delivered.split(',').filter(|s| !s.is_empty()).collect();
+        let done = zhiban_domain::notify_settle::done(&marked);
         let tz = centres
             .iter()
             .find(|c| c.id == n.centre_id)
             .map_or(zhiban_domain::DEFAULT_TIME_ZONE, |c| c.time_zone);
-        let (mut route, to) = match self.route(n, chans, tz, now, &delivered).await {
-            Ok(r) => r,
-            Err(e) => {
-                return Some(Outcome {
-                    delivered: delivered.iter().map(|s| (*s).to_string()).collect(),
-                    errors: vec![e],
-                    held_until: None,
-                });
-            }
-        };
+        let (mut route, to, lookup) = self.route(n, chans, tz, now, &done).await;
         // Held until a local time: as the UTC instant for the outbox.
         let mut held_until = route.held_until.map(|t| local_to_utc(tz, t));
-        let fit = (lease_left - chrono::Duration::seconds(5)).num_seconds()
-            / SEND_TIMEOUT.num_seconds().max(1);
-        let fit = usize::try_from(fit).unwrap_or(0);
+        let left = deadline - chrono::Utc::now() - chrono::Duration::seconds(5);
+        let fit =
+            usize::try_from(left.num_seconds() / SEND_TIMEOUT.num_seconds().max(1)).unwrap_or(0);
         if route.now.len() > fit {
             if fit == 0 {
                 return None;
             }
-            // The rest go in the next batch (nothing delivered is sent again): still due.
+            // The rest go in the next batch (nothing reached is sent again): still due.
             route.now.truncate(fit);
             held_until = Some(n.next_attempt_at.min(now));
         }
         let mut out = Outcome {
-            delivered: delivered.iter().map(|s| (*s).to_string()).collect(),
-            errors: Vec::new(),
             held_until,
+            lookup,
+            ..Outcome::default()
         };
         let limit = std::time::Duration::from_secs(SEND_TIMEOUT.num_seconds().unsigned_abs());
         let nobody = Recipient::default();
@@ -233,12 +231,15 @@ impl Dispatcher {
             let (kind, tag) = target.split_once(':').unwrap_or((target.as_str(), ""));
             let Some(ch) = chans.get(kind) else { continue };
             let who = to.get(tag).unwrap_or(&nobody);
-            match tokio::time::timeout(limit, ch.send(n, who)).await {
-                Ok(Ok(())) => out.delivered.push(target.clone()),
-                Ok(Err(e)) => out.errors.push(e),
-                Err(_) => out
-                    .errors
-                    .push(format!("{target}: no answer within {limit:?}")),
+            let error = match tokio::time::timeout(limit, ch.send(n, who)).await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e),
+                Err(_) => Some(format!("no answer within {limit:?}")),
+            };
+            out.results.push((target.clone(), error.is_none()));
+            if let Some(e) = error {
+                let e = zhiban_domain::notify_settle::redact(&e);
+                out.errors.push(format!("{target}: {e}"));
             }
         }
         Some(out)
@@ -253,7 +254,7 @@ impl Dispatcher {
         tz: chrono_tz::Tz,
         now: chrono::DateTime<chrono::Utc>,
         delivered: &[&str],
-    ) -> Result<(Route, BTreeMap<String, Recipient>), String> {
+    ) -> (Route, BTreeMap<String, Recipient>, Option<String>) {
         let reachable = |to: &Recipient| {
             let mut r = Vec::new();
             if !to.email.is_empty() && chans.contains_key("email") {
@@ -274,12 +275,13 @@ impl Dispatcher {
             expired: n.expires_at.is_some_and(|e| now >= e),
         };
         let mut to = BTreeMap::new();
+        let kinds: Vec<&str> = chans.keys().map(String::as_str).collect();
         if n.audience != "lawyer" {
-            let staff = self
-                .store
-                .staff_recipients(&n.centre_id, &n.audience)
-                .await
-                .map_err(|e| format!("staff: {e}"))?;
+            let (staff, lookup) = match self.store.staff_recipients(&n.centre_id, &n.audience).await
+            {
+                Ok(s) => (s, None),
+                Err(e) => (Vec::new(), Some(format!("staff: {e}"))),
+            };
             let mut members = Vec::new();
             for s in &staff {
                 let r = Recipient {
@@ -298,28 +300,35 @@ impl Dispatcher {
                     reachable,
                 })
                 .collect();
-            let kinds: Vec<&str> = chans.keys().map(String::as_str).collect();
-            return Ok((route_staff(&kinds, &members, &situation), to));
+            return (route_staff(&kinds, &members, &situation), to, lookup);
         }
         let mut prefs = Prefs::default();
         let mut r = Recipient::default();
         if let Some(id) = &n.lawyer_id {
-            prefs = self
-                .store
-                .notification_prefs(id)
-                .await
-                .map_err(|e| format!("preferences: {e}"))?;
-            if let Some((email, phone)) = self
-                .store
-                .lawyer_contact(id)
-                .await
-                .map_err(|e| format!("contact: {e}"))?
-            {
-                r = Recipient {
-                    email,
-                    phone,
-                    tag: String::new(),
-                };
+            let read = async {
+                let prefs = self.store.notification_prefs(id).await;
+                let contact = self.store.lawyer_contact(id).await;
+                (prefs, contact)
+            };
+            match read.await {
+                (Ok(p), Ok(c)) => {
+                    prefs = p;
+                    if let Some((email, phone)) = c {
+                        r = Recipient {
+                            email,
+                            phone,
+                            tag: String::new(),
+                        };
+                    }
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    // Nothing personal is guessed; the broadcast channels wait too.
+                    let none = Route {
+                        now: Vec::new(),
+                        held_until: None,
+                    };
+                    return (none, to, Some(format!("the lawyer's choices: {e}")));
+                }
             }
         }
         let reach = reachable(&r);
@@ -337,7 +346,7 @@ impl Dispatcher {
             },
         );
         to.insert(String::new(), r);
-        Ok((route, to))
+        (route, to, None)
     }
 
     async fn finish(
@@ -346,20 +355,42 @@ impl Dispatcher {
         o: Outcome,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), String> {
-        let delivered = o.delivered.join(",");
-        let error = o.errors.join("; ");
-        let finish = if !o.errors.is_empty() {
-            // The wait counts from the failure, not from the batch's start.
-            Finish::Failed {
-                error: &error,
-                next: zhiban_domain::notify::next_attempt(n.attempts + 1, now),
-                delivered: &delivered,
-            }
+        let before: Vec<&str> = n.delivered.split(',').filter(|s| !s.is_empty()).collect();
+        let settled = zhiban_domain::notify_settle::settle(&before, &o.results);
+        let delivered = settled.delivered.join(",");
+        let mut errors = o.errors.clone();
+        if let Some(e) = &o.lookup {
+            errors.insert(0, e.clone());
+        }
+        let error = if errors.is_empty() {
+            n.last_error.clone()
+        } else {
+            errors.join("; ")
+        };
+        let failed = |next| Finish::Failed {
+            error: &error,
+            next,
+            delivered: &delivered,
+        };
+        // The waits count from the failure, not from the batch's start.
+        let finish = if o.lookup.is_some() {
+            failed(zhiban_domain::notify::next_attempt(n.attempts + 1, now))
+        } else if let Some(k) = settled.retry_after {
+            let retry = zhiban_domain::notify::next_attempt(k, now).unwrap_or(now);
+            failed(Some(o.held_until.map_or(retry, |h| h.min(retry))))
         } else if let Some(until) = o.held_until {
-            Finish::Held {
-                until,
-                delivered: &delivered,
+            if o.errors.is_empty() {
+                Finish::Held {
+                    until,
+                    delivered: &delivered,
+                }
+            } else {
+                failed(Some(until))
             }
+        } else if settled.given_up {
+            // Nothing left to send, a target given up: a dead letter (a retry sends it to
+            // the targets given up, and only to them).
+            failed(None)
         } else if delivered.is_empty() {
             Finish::Sent { channels: "inbox" }
         } else {
@@ -372,7 +403,7 @@ impl Dispatcher {
             .finish_notification(n.id, &self.owner, finish, now)
             .await
             .map_err(|e| e.to_string())?;
-        if !o.errors.is_empty() {
+        if !errors.is_empty() {
             tracing::warn!(id = n.id, attempts = n.attempts + 1, error = %error, "a notification failed");
         }
         if !held {

@@ -102,9 +102,9 @@ async fn staff_choose_their_own_channels_and_each_gets_the_centres_alerts_once(b
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
 
-    // 赵: e-mail and SMS, quiet from 09:00 to 12:00; 钱: e-mail only (the default);
-    // 孙: nothing outside the page; the finance officer: e-mail; 周, whose account is then
-    // disabled: e-mail.
+    // 赵: e-mail and SMS, quiet from 09:00 to 12:00; 钱: e-mail only (the default), to an
+    // address the mail server refuses; 孙: nothing outside the page; the finance officer:
+    // e-mail and SMS, quiet from 09:00 to 12:00; 周, whose account is then disabled: e-mail.
     let out = set(
         &t,
         &zhao,
@@ -125,7 +125,7 @@ async fn staff_choose_their_own_channels_and_each_gets_the_centres_alerts_once(b
         &t,
         &qian,
         "/api/v1/me/contact",
-        json!({"email": "qian@centre.test", "phone": "13900000002"}),
+        json!({"email": "bounce.qian@centre.test", "phone": "13900000002"}),
     )
     .await;
     set(
@@ -146,7 +146,14 @@ async fn staff_choose_their_own_channels_and_each_gets_the_centres_alerts_once(b
         &t,
         &fin,
         "/api/v1/me/contact",
-        json!({"email": "li@finance.test", "phone": ""}),
+        json!({"email": "li@finance.test", "phone": "13900000004"}),
+    )
+    .await;
+    set(
+        &t,
+        &fin,
+        "/api/v1/me/notification-prefs",
+        json!({"channels": {"month_ready": ["email", "sms"]}, "quiet_start": "09:00", "quiet_end": "12:00"}),
     )
     .await;
     set(
@@ -213,7 +220,8 @@ async fn staff_choose_their_own_channels_and_each_gets_the_centres_alerts_once(b
     drain(&t, local("2026-10-08", "08:01")).await;
     got.lock().unwrap().clear();
 
-    // Morning duties not checked in 31 minutes after their start, in 赵's quiet hours.
+    // Morning duties not checked in 31 minutes after their start; and a month ready for
+    // finance at the same time, in 赵's and the finance officer's quiet hours.
     let d = duties.iter().find(|d| d["half_day"] == "am").unwrap();
     let (_, start, _) = small_hours(d);
     assert_eq!(start, "09:00");
@@ -222,33 +230,47 @@ async fn staff_choose_their_own_channels_and_each_gets_the_centres_alerts_once(b
     zhiban_api::notify::alerts::scan(&t.state, now)
         .await
         .unwrap();
-    let late: Vec<Value> = log(&t, &coord)
-        .await
-        .into_iter()
-        .filter(|n| n["event"] == "late_alert")
-        .collect();
+    let late: Vec<Value> = alerts(&t, &coord, "late_alert").await;
     assert!(!late.is_empty(), "a late alert");
+    month_ready(&t, now).await;
     drain(&t, now).await;
-    // Each alert: the group, 赵 and 钱 by e-mail; 赵's SMS waits for 12:00.
-    let mails = server.messages(2 * late.len()).await;
+    // Each alert: the group, and 赵 by e-mail and, as a duty is under way without its
+    // lawyer, by SMS in quiet hours too; 钱's address is refused. The finance officer gets
+    // the month by e-mail; its SMS waits for 12:00.
+    let mails = server.messages(late.len() + 1).await;
     let to = |who: &str| mails.iter().filter(|m| m["rcpt"][0] == who).count();
     assert_eq!(to("zhao@centre.test"), late.len(), "{mails:?}");
-    assert_eq!(to("qian@centre.test"), late.len(), "{mails:?}");
-    assert_eq!(mails.len(), 2 * late.len(), "nobody else: {mails:?}");
-    assert!(
-        mails
+    assert_eq!(to("li@finance.test"), 1, "{mails:?}");
+    assert_eq!(mails.len(), late.len() + 1, "nobody else: {mails:?}");
+    let sms_to = |phone: &str| {
+        got.lock()
+            .unwrap()
             .iter()
-            .all(|m| s(&m["subject"]).contains("未签到") || s(&m["body"]).contains("尚未签到")),
-        "{mails:?}"
-    );
-    // (Lawyers' reminders due by now go to their phones: only 赵's number counts here.)
-    let to_zhao = |g: &&(String, String, axum::http::HeaderMap, Value)| {
-        g.0 == "/sms" && g.3["mobile"] == "139 0000 0001"
+            .filter(|g| g.0 == "/sms" && g.3["mobile"] == phone)
+            .cloned()
+            .collect::<Vec<_>>()
     };
-    assert_eq!(
-        got.lock().unwrap().iter().filter(to_zhao).count(),
-        0,
-        "quiet hours hold 赵's SMS"
+    let zhao_sms = sms_to("139 0000 0001");
+    assert_eq!(zhao_sms.len(), late.len(), "urgent: at once");
+    assert!(
+        s(&zhao_sms[0].3["content"]).contains("未签到"),
+        "{:?}",
+        zhao_sms[0]
+    );
+    assert!(
+        sms_to("13900000004").is_empty(),
+        "quiet hours hold finance's SMS"
+    );
+    let zhao_id = page(&t, &zhao, Method::GET, "/api/v1/me", None).await.body["user"]["id"]
+        .as_i64()
+        .unwrap();
+    // Each person's copy has its own idempotency key (the message's, with their tag).
+    assert!(
+        zhao_sms.iter().all(|g| g.2["idempotency-key"]
+            .to_str()
+            .unwrap()
+            .ends_with(&format!(".u{zhao_id}"))),
+        "{zhao_sms:?}"
     );
     assert_eq!(
         got.lock()
@@ -256,51 +278,77 @@ async fn staff_choose_their_own_channels_and_each_gets_the_centres_alerts_once(b
             .iter()
             .filter(|g| g.0 == "/wecom")
             .count(),
+        late.len() + 1
+    );
+    // 钱's refusal waits for its retry without holding back the others, and says whose
+    // copy failed without the address.
+    for n in alerts(&t, &coord, "late_alert").await {
+        assert_eq!(n["status"], "pending", "{n}");
+        assert!(s(&n["last_error"]).starts_with("email:u"), "{n}");
+        assert!(!s(&n["last_error"]).contains("bounce.qian"), "{n}");
+        assert!(
+            s(&n["delivered"]).contains(&format!("sms:u{zhao_id}")),
+            "{n}"
+        );
+    }
+    // At 12:00 the finance officer's SMS goes, once; 钱's address is tried at each retry
+    // until it is given up: then each alert is a dead letter, nothing else sent twice.
+    let mut at = local(&s(&d["date"]), "12:00");
+    for _ in 0..8 {
+        t.set_time(Some(at));
+        drain(&t, at).await;
+        at += chrono::Duration::minutes(20);
+    }
+    assert_eq!(sms_to("13900000004").len(), 1);
+    assert!(s(&sms_to("13900000004")[0].3["content"]).contains("补贴"));
+    assert_eq!(sms_to("139 0000 0001").len(), late.len(), "not again");
+    assert_eq!(server.messages(late.len() + 1).await.len(), late.len() + 1);
+    let dead = alerts(&t, &coord, "late_alert").await;
+    assert!(dead.iter().all(|n| n["status"] == "dead"), "{dead:?}");
+    // A retry after the address is fixed sends only 钱's copy.
+    set(
+        &t,
+        &qian,
+        "/api/v1/me/contact",
+        json!({"email": "qian@centre.test", "phone": "13900000002"}),
+    )
+    .await;
+    for n in &dead {
+        let r = t
+            .post(
+                &format!("/api/v1/notifications/{}/retry", n["id"]),
+                &coord,
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    drain(&t, at).await;
+    let mails = server.messages(2 * late.len() + 1).await;
+    assert_eq!(mails.len(), 2 * late.len() + 1, "{mails:?}");
+    assert_eq!(
+        mails
+            .iter()
+            .filter(|m| m["rcpt"][0] == "qian@centre.test")
+            .count(),
         late.len()
     );
-    let held: Vec<Value> = log(&t, &coord)
-        .await
-        .into_iter()
-        .filter(|n| n["event"] == "late_alert")
-        .collect();
-    assert!(held.iter().all(|n| n["status"] == "pending"), "{held:?}");
-    let zhao_id = page(&t, &zhao, Method::GET, "/api/v1/me", None).await.body["user"]["id"]
-        .as_i64()
-        .unwrap();
-    // At 12:00 the SMS goes to 赵's phone, once; nothing else is sent again.
-    let noon = local(&s(&d["date"]), "12:00");
-    t.set_time(Some(noon));
-    drain(&t, noon).await;
-    drain(&t, noon).await;
-    {
-        let got = got.lock().unwrap();
-        let sms: Vec<_> = got.iter().filter(to_zhao).collect();
-        assert_eq!(sms.len(), late.len(), "{got:?}");
-        assert!(s(&sms[0].3["content"]).contains("未签到"), "{:?}", sms[0]);
-        // Each person's copy has its own idempotency key (the message's, with their tag).
-        assert!(
-            sms.iter().all(|g| g.2["idempotency-key"]
-                .to_str()
-                .unwrap()
-                .ends_with(&format!(".u{zhao_id}"))),
-            "{sms:?}"
-        );
-        assert_eq!(got.iter().filter(|g| g.0 == "/wecom").count(), late.len());
-    }
-    assert_eq!(server.messages(2 * late.len()).await.len(), 2 * late.len());
-    let sent: Vec<Value> = log(&t, &coord)
-        .await
-        .into_iter()
-        .filter(|n| n["event"] == "late_alert")
-        .collect();
+    let sent = alerts(&t, &coord, "late_alert").await;
     assert!(sent.iter().all(|n| n["status"] == "sent"), "{sent:?}");
-    assert!(
-        s(&sent[0]["channel"]).contains(&format!("sms:u{zhao_id}")),
-        "{}",
-        sent[0]
-    );
+    assert_eq!(sms_to("139 0000 0001").len(), late.len(), "not again");
+}
 
-    // A month ready: the finance officer by e-mail, no coordinator.
+/// The coordinators' log of messages of `event`.
+async fn alerts(t: &TestApp, coord: &str, event: &str) -> Vec<Value> {
+    log(t, coord)
+        .await
+        .into_iter()
+        .filter(|n| n["event"] == event)
+        .collect()
+}
+
+/// A month ready for the finance officers of CH, written at `now`.
+async fn month_ready(t: &TestApp, now: chrono::DateTime<chrono::Utc>) {
     t.store
         .write_notifications(
             &[NewNotification {
@@ -312,20 +360,12 @@ async fn staff_choose_their_own_channels_and_each_gets_the_centres_alerts_once(b
                 body: "从化区2026年10月的签到已全部审核，请审批补贴。".into(),
                 link: "/#view=finance".into(),
                 idempotency_key: "month-ready-CH-2026-10".into(),
-                due: noon,
+                due: now,
                 expires_at: None,
                 urgent: false,
             }],
-            noon,
+            now,
         )
         .await
         .unwrap();
-    drain(&t, noon).await;
-    let mails = server.messages(2 * late.len() + 1).await;
-    let fin_mail: Vec<_> = mails
-        .iter()
-        .filter(|m| s(&m["subject"]).contains("补贴待审批"))
-        .collect();
-    assert_eq!(fin_mail.len(), 1, "{mails:?}");
-    assert_eq!(fin_mail[0]["rcpt"][0], "li@finance.test");
 }

@@ -5,7 +5,9 @@
         # is required and so is AUTH as USER with PASSWORD (logins go to DIR/auth.log)
     python smtp_sink.py read DIR         # prints the messages as JSON, decoded by Python's email
 
-Each message is kept as DIR/N.eml with its envelope recipients in DIR/N.rcpt.
+Each message is kept as DIR/N.eml with its envelope recipients in DIR/N.rcpt. A recipient
+whose address starts with `bounce` is refused (550, quoting the address), as a mail server
+refuses an unknown user.
 """
 import asyncio
 import email
@@ -21,6 +23,12 @@ def serve(port, folder, tls=None):
 
     class Keep:
         count = 0
+
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if address.startswith("bounce"):
+                return f"550 5.1.1 <{address}>: user unknown"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
 
         async def handle_DATA(self, server, session, envelope):
             Keep.count += 1

@@ -163,7 +163,7 @@ export function prefsSection() {
         h("label", {}, "我的电子邮箱 ", h("input", { type: "email", name: "email", value: p.contact.email, maxlength: 254, autocomplete: "email" })),
         h("label", {}, "我的手机号 ", h("input", { type: "tel", name: "phone", value: p.contact.phone, maxlength: 32, autocomplete: "tel" }))) : null;
       const form = h("form", {},
-        staff ? h("p", { class: "muted" }, "提醒都会显示在本页；填写邮箱或手机号后，可另选通过邮件或短信接收。")
+        staff ? h("p", { class: "muted" }, "提醒都会显示在本页；填写邮箱或手机号后，可另选通过邮件或短信接收（未填写邮箱则不发邮件，未填写手机号则不发短信；中心需已设置相应通知渠道）。")
           : h("p", { class: "muted" }, "所有消息都会出现在上方“消息”中；可另选通过邮件或短信接收。",
             p.has_email ? "" : "名册中没有您的电子邮箱，请联系协调员添加。", p.has_phone ? "" : "名册中没有您的手机号。"),
         contact,
@@ -174,7 +174,7 @@ export function prefsSection() {
         h("div", { class: "row" },
           h("label", {}, "免打扰 从 ", h("input", { type: "time", name: "quiet_start", value: p.prefs.quiet_start?.slice(0, 5) || "" })),
           h("label", {}, " 到 ", h("input", { type: "time", name: "quiet_end", value: p.prefs.quiet_end?.slice(0, 5) || "" }))),
-        h("p", { class: "muted" }, "免打扰时段内不发短信（当天值班变动除外），时段结束后补发。"),
+        h("p", { class: "muted" }, staff ? "免打扰时段内不发短信（值班未签到提醒除外），时段结束后补发。" : "免打扰时段内不发短信（当天值班变动除外），时段结束后补发。"),
         h("button", { type: "submit" }, "保存通知设置"), err);
       form.addEventListener("submit", async (ev) => {
         ev.preventDefault();
@@ -185,8 +185,14 @@ export function prefsSection() {
         }
         const quiet = (v) => (v ? v : null);
         try {
-          if (staff) await api("PUT", "/api/v1/me/contact", { email: e.email.value.trim(), phone: e.phone.value.trim() });
+          // The choices first (nothing is saved if they are refused), then the address and
+          // phone when they changed.
           await api("PUT", "/api/v1/me/notification-prefs", { channels, quiet_start: quiet(e.quiet_start.value), quiet_end: quiet(e.quiet_end.value) });
+          const contact = staff && { email: e.email.value.trim(), phone: e.phone.value.trim() };
+          if (staff && (contact.email !== p.contact.email || contact.phone !== p.contact.phone)) {
+            const out = await api("PUT", "/api/v1/me/contact", contact);
+            p.contact = out.contact;
+          }
           toast("通知设置已保存");
         } catch (x) {
           fail(x, err);

@@ -296,21 +296,29 @@ pub fn is_phone(s: &str) -> bool {
             .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '))
 }
 
-/// Whether `s` looks like an e-mail address: one `@` between a local part and a dotted
-/// domain, printable ASCII without spaces, at most 254 characters (RFC 5321).
+/// Whether `s` is an e-mail address a mail server takes: a dot-atom local part (letters,
+/// digits and `!#$%&'*+/=?^_`{|}~-`, dots between) of at most 64 characters, `@`, and a
+/// domain of two or more labels (letters, digits, inner hyphens), at most 254 characters
+/// in all (RFC 5321, 5322).
 pub fn is_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
     };
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c);
+    let labels: Vec<&str> = domain.split('.').collect();
     s.len() <= 254
-        && !local.is_empty()
         && local.len() <= 64
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && s.chars()
-            .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | ',' | ';' | '"' | '\\'))
+        && local
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(atext))
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
 }
 
 #[cfg(test)]
@@ -321,6 +329,18 @@ mod tests {
     fn e_mail_addresses_are_checked() {
         assert!(is_email("chen@lawfirm.cn"));
         assert!(is_email("a.b+c@mail.gd.gov.cn"));
+        for bad in [
+            "a(b)@x.cn",
+            "a..b@x.cn",
+            "me@mail..cn",
+            ".a@x.cn",
+            "a@-x.cn",
+            "a@x",
+            "a b@x.cn",
+            "@x.cn",
+        ] {
+            assert!(!is_email(bad), "{bad}");
+        }
         for bad in [
             "",
             "chen",

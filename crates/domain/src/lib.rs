@@ -51,6 +51,7 @@ pub mod leave_request;
 pub mod month;
 pub mod notify;
 pub mod notify_route;
+pub mod notify_settle;
 pub mod notify_text;
 pub mod presence;
 pub mod problem;

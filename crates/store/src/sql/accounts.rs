@@ -338,7 +338,13 @@ pub async fn set_user_role(
         }
     }
     let n = sqlx::query(
-        "UPDATE users SET role = $1, lawyer_id = $2, firm_id = $3, updated_at = $4 WHERE id = $5",
+        // Staff's own address, phone and choices of notifications go with a move to a
+        // role that gets none (kept only while they are used).
+        "UPDATE users SET role = $1, lawyer_id = $2, firm_id = $3, updated_at = $4, \
+         email = CASE WHEN $1 IN ('coordinator', 'finance') THEN email ELSE '' END, \
+         phone = CASE WHEN $1 IN ('coordinator', 'finance') THEN phone ELSE '' END, \
+         notify_prefs = CASE WHEN $1 IN ('coordinator', 'finance') THEN notify_prefs END \
+         WHERE id = $5",
     )
     .bind(c.role.code())
     .bind(c.lawyer_id.as_ref().map(LawyerId::as_str))

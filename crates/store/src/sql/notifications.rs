@@ -493,14 +493,22 @@ pub async fn retry(
     )))
     .bind(to_instant(now))
     .bind(id)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    match row {
-        Some(r) => from_row(&r),
-        None => Err(StoreError::Conflict(format!(
+    let Some(r) = row else {
+        return Err(StoreError::Conflict(format!(
             "notification {id} is not a dead letter: only failed messages are sent again"
-        ))),
-    }
+        )));
+    };
+    // The targets given up are tried again (those reached are not).
+    let mut n = from_row(&r)?;
+    n.delivered = zhiban_domain::notify_settle::clear_marks(&n.delivered);
+    sqlx::query("UPDATE notifications SET delivered = $1 WHERE id = $2")
+        .bind(&n.delivered)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(n)
 }
 
 /// A message.
