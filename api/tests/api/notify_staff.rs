@@ -5,6 +5,7 @@
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
+use std::sync::Arc;
 use zhiban_store::{NewNotification, TokenRole};
 
 use crate::helpers::*;
@@ -35,7 +36,7 @@ async fn staff_choose_their_own_channels_and_each_gets_the_centres_alerts_once(b
     let mut t = TestApp::on(backend, "small").await;
     let (base, got) = receiver().await;
     let mut cfg = config(Some(&base));
-    // A short lease: 3 sends a batch, so the alert's 8 sends take several batches.
+    // A short lease: 3 sends a message a batch, so an alert (a group, 赵 twice, 钱) takes two.
     cfg.lease = chrono::Duration::seconds(35);
     t.set_notify(cfg);
     let admin = t.token(TokenRole::Admin, None, None).await;
@@ -368,4 +369,119 @@ async fn month_ready(t: &TestApp, now: chrono::DateTime<chrono::Utc>) {
         )
         .await
         .unwrap();
+}
+
+/// A channel that keeps who each message went to.
+struct Recorder(std::sync::Mutex<Vec<(String, String)>>);
+
+#[async_trait::async_trait]
+impl zhiban_api::notify::Channel for Recorder {
+    fn name(&self) -> &'static str {
+        "email"
+    }
+
+    async fn send(
+        &self,
+        n: &zhiban_store::Notification,
+        to: &zhiban_api::notify::Recipient,
+    ) -> Result<(), String> {
+        self.0
+            .lock()
+            .unwrap()
+            .push((n.idempotency_key.clone(), to.email.clone()));
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_centres_alerts_reach_its_own_coordinators_only() {
+    let t = TestApp::on(Backend::Postgres, "guangzhou").await;
+    let admin = t.token(TokenRole::Admin, None, None).await;
+    // 天河's coordinator, 从化's, and one of both; a finance officer of 天河.
+    let mut people = Vec::new();
+    for (login, role, centres) in [
+        ("coord.th", "coordinator", json!(["GZ-TH"])),
+        ("coord.ch", "coordinator", json!(["GZ-CH"])),
+        ("coord.both", "coordinator", json!(["GZ-TH", "GZ-CH"])),
+        ("fin.th", "finance", json!(["GZ-TH"])),
+    ] {
+        let b = person(
+            &t,
+            &admin,
+            json!({"login": login, "display_name": login, "role": role, "centres": centres}),
+            "a long enough password",
+        )
+        .await;
+        set(
+            &t,
+            &b,
+            "/api/v1/me/contact",
+            json!({"email": format!("{login}@centre.test"), "phone": ""}),
+        )
+        .await;
+        people.push(b);
+    }
+    let now = chrono::Utc::now();
+    let alert = |centre: &str| NewNotification {
+        centre_id: zhiban_domain::CentreId::parse(centre).unwrap(),
+        lawyer_id: None,
+        audience: "coordinator",
+        event: "uncovered".into(),
+        subject: "仍有空缺".into(),
+        body: "三天后仍有岗位无人值班。".into(),
+        link: "/#view=rosters".into(),
+        idempotency_key: format!("uncovered-{centre}"),
+        due: now,
+        expires_at: None,
+        urgent: false,
+    };
+    t.store
+        .write_notifications(&[alert("GZ-TH")], now)
+        .await
+        .unwrap();
+    let recorder = Arc::new(Recorder(Default::default()));
+    let mut config = zhiban_api::notify::Config::default();
+    config.server.insert("email", recorder.clone());
+    let d = zhiban_api::notify::Dispatcher::new(t.store.clone(), Arc::new(config), "t".into());
+    while d.run_once(now).await.unwrap() > 0 {}
+    let mut got: Vec<String> = recorder
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.1.clone())
+        .collect();
+    got.sort();
+    assert_eq!(got, vec!["coord.both@centre.test", "coord.th@centre.test"]);
+    // Moved to director, an account's address goes, and with it its copies.
+    let both = page(&t, &people[2], Method::GET, "/api/v1/me", None)
+        .await
+        .body["user"]["id"]
+        .as_i64()
+        .unwrap();
+    let r = t
+        .call(
+            Method::PUT,
+            &format!("/api/v1/users/{both}/role"),
+            &admin,
+            Some(json!({"role": "director", "centres": ["GZ-TH"]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let gone = t.store.staff_notify(both).await.unwrap().unwrap();
+    assert_eq!((gone.email.as_str(), gone.phone.as_str()), ("", ""));
+    recorder.0.lock().unwrap().clear();
+    t.store
+        .write_notifications(&[alert("GZ-CH")], now)
+        .await
+        .unwrap();
+    while d.run_once(now).await.unwrap() > 0 {}
+    let got: Vec<String> = recorder
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.1.clone())
+        .collect();
+    assert_eq!(got, vec!["coord.ch@centre.test"]);
 }
