@@ -2,8 +2,9 @@
 # shellcheck shell=bash
 
 # Debian packages the build needs: a C toolchain for the bundled SQLite, cmake and
-# libclang for the HiGHS solver, and Python for the independent checkers the tests run.
-ZHIBAN_APT_PACKAGES=(build-essential pkg-config cmake libclang-dev python3 python3-venv)
+# libclang for the HiGHS solver, and Python for the independent checkers the tests run;
+# and the Chinese font the server prints rosters (PDF) with.
+ZHIBAN_APT_PACKAGES=(build-essential pkg-config cmake libclang-dev python3 python3-venv fonts-noto-cjk)
 
 ensure_system_packages() {
   local missing=()

@@ -114,6 +114,22 @@ async function coordinator(browser) {
   await page.screenshot({ path: `${shots}/coordinator-1280x800.png` });
   await page.click("#publish");
   await page.waitForFunction(() => document.querySelector("#version-status")?.textContent === "已发布");
+  // The server's printed roster downloads as a PDF.
+  const [pdf] = await Promise.all([page.waitForEvent("download"), page.click("#export-pdf")]);
+  const pdfBytes = readFileSync(await pdf.path());
+  check(pdfBytes.subarray(0, 5).toString() === "%PDF-", "the printed roster is a PDF");
+  check(pdf.suggestedFilename().endsWith(".pdf"), `a .pdf file: ${pdf.suggestedFilename()}`);
+  // Printing the page itself: only the roster grid, no buttons or header.
+  await page.emulateMedia({ media: "print" });
+  check(await page.isVisible("#grid"), "the grid prints");
+  for (const hidden of ["header#top", "#publish, #new-draft", "#fairness", "#slot"]) {
+    check(!(await page.isVisible(hidden)), `${hidden} does not print`);
+  }
+  const fits = await page.evaluate(() => document.querySelector("#grid").getBoundingClientRect().right <= document.documentElement.clientWidth + 1);
+  check(fits, "the whole grid fits the page's width");
+  await page.pdf({ path: `${shots}/coordinator-print.pdf`, landscape: true, format: "A4" });
+  await page.screenshot({ path: `${shots}/coordinator-print-1280x800.png` });
+  await page.emulateMedia({ media: "screen" });
   return { problems, slot, before, after, uncovered: uncovered.length, filled };
 }
 

@@ -38,6 +38,7 @@ pub mod http;
 pub mod jobs;
 pub mod notify;
 mod pages;
+pub mod pdf;
 mod planning;
 pub mod retention;
 pub mod security;

@@ -59,6 +59,7 @@ pub(crate) mod poster;
 pub mod presence;
 pub(crate) mod privacy;
 pub(crate) mod roster_export;
+pub(crate) mod roster_pdf;
 pub(crate) mod rosters;
 pub(crate) mod signin;
 pub(crate) mod station_edit;
@@ -80,6 +81,7 @@ pub(crate) fn router(base: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .merge(rosters::router())
         .merge(versions::router())
         .merge(roster_export::router())
+        .merge(roster_pdf::router())
         .merge(edits::router())
         .merge(duties::router())
         .merge(swap_candidates::router())

@@ -324,7 +324,7 @@ async fn table(
     ))
 }
 
-fn file(bytes: Vec<u8>, kind: &str, name: &str) -> Response {
+pub(crate) fn file(bytes: Vec<u8>, kind: &str, name: &str) -> Response {
     // RFC 6266: an ASCII fallback and the UTF-8 name.
     let ascii: String = name.chars().filter(char::is_ascii).collect();
     let encoded: String = name

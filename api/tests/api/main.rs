@@ -40,6 +40,7 @@ mod poster;
 mod presence;
 mod privacy;
 mod roster_export;
+mod roster_pdf;
 mod schemathesis;
 mod solver_trust;
 mod statements;

@@ -14,7 +14,7 @@ use crate::helpers::*;
 
 on_both!(a_published_roster_exports_by_station_and_by_lawyer,);
 
-async fn bytes(t: &TestApp, uri: &str, token: &str) -> (StatusCode, Vec<u8>) {
+pub(crate) async fn bytes(t: &TestApp, uri: &str, token: &str) -> (StatusCode, Vec<u8>) {
     let res = t
         .router
         .clone()

@@ -535,6 +535,13 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
         ),
         case(
             M::GET,
+            "/api/v1/versions/{id}/export.pdf",
+            format!("/api/v1/versions/{v}/export.pdf"),
+            None,
+            OTHER_CENTRE,
+        ),
+        case(
+            M::GET,
             "/api/v1/versions/{id}/export.csv",
             format!("/api/v1/versions/{v}/export.csv?layout=lawyer"),
             None,

@@ -158,7 +158,9 @@ function renderRoster(st) {
     version.status === "draft" && !st.readOnly ? h("button", { id: "publish", onclick: () => publish(st) }, "发布") : null,
     version.status === "published" && !st.readOnly ? h("button", { class: "secondary", id: "new-draft", onclick: () => newDraft(st) }, "建立草稿以修改") : null,
     h("button", { class: "secondary", id: "export-station", onclick: () => exportRoster(st, "station") }, "导出排班表（Excel）"),
-    h("button", { class: "secondary", id: "export-lawyer", onclick: () => exportRoster(st, "lawyer") }, "按律师导出"));
+    h("button", { class: "secondary", id: "export-lawyer", onclick: () => exportRoster(st, "lawyer") }, "按律师导出"),
+    h("button", { class: "secondary", id: "export-pdf", onclick: () => printRoster(st) }, "打印排班表（PDF）"),
+    h("button", { class: "secondary", id: "print-grid", onclick: () => window.print() }, "打印本页"));
   fill($("#roster"), h("h2", {}, `${roster.from} 起 ${roster.weeks} 周`), actions,
     h("div", { class: "grid-wrap" }, h("table", { class: "grid", id: "grid" }, h("thead", {}, head), h("tbody", {}, rows))));
 }
@@ -168,6 +170,17 @@ async function exportRoster(st, layout) {
     const v = st.version;
     await download(`/api/v1/versions/${v.id}/export.xlsx?layout=${layout}`, `排班表-${st.centre}-第${v.number}版-${layout === "station" ? "按工作站" : "按律师"}.xlsx`);
     toast("已导出");
+  } catch (e) {
+    fail(e, $("#controls-error"));
+  }
+}
+
+/** The server's printed 排班表: a page per station and week (A4 landscape). */
+async function printRoster(st) {
+  try {
+    const v = st.version;
+    await download(`/api/v1/versions/${v.id}/export.pdf`, `排班表-${st.centre}-第${v.number}版.pdf`);
+    toast("已生成 PDF");
   } catch (e) {
     fail(e, $("#controls-error"));
   }
