@@ -56,6 +56,7 @@ pub mod notify_text;
 pub mod presence;
 pub mod problem;
 pub mod report;
+pub mod reports;
 pub mod roster;
 pub mod station;
 pub mod subsidy;
