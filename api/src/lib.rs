@@ -176,6 +176,7 @@ impl AppState {
         (name = "audit", description = "Who changed what, when"),
         (name = "attendance", description = "Check-in and check-out (签到), absences, the duty ledger (台账)"),
         (name = "finance", description = "Subsidy policies, monthly statements (值班补贴), approval, exports"),
+        (name = "reports", description = "Reports over months for a centre and those below it: coverage, attendance, workload, ledger, subsidy"),
         (name = "feeds", description = "iCal feeds for lawyers and stations; lawyers' busy calendars"),
         (name = "health", description = "Liveness"),
     )

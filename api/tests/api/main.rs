@@ -39,6 +39,7 @@ mod people;
 mod poster;
 mod presence;
 mod privacy;
+mod reports;
 mod roster_export;
 mod roster_pdf;
 mod schemathesis;

@@ -535,6 +535,13 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
         ),
         case(
             M::GET,
+            "/api/v1/reports/summary",
+            "/api/v1/reports/summary?centre_id=GZ-TH&from=2026-01&to=2026-12".into(),
+            None,
+            OTHER_CENTRE,
+        ),
+        case(
+            M::GET,
             "/api/v1/versions/{id}/export.pdf",
             format!("/api/v1/versions/{v}/export.pdf"),
             None,

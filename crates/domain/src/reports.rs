@@ -26,8 +26,8 @@ pub struct DutyRow {
     pub half_day: HalfDay,
     /// Lawyer.
     pub lawyer_id: LawyerId,
-    /// Their firm.
-    pub firm_id: FirmId,
+    /// Their firm (none for a lawyer no longer on the panel).
+    pub firm_id: Option<FirmId>,
     /// Primary or backup.
     pub role: Role,
     /// The half-day's length at the station (hours).
@@ -265,7 +265,8 @@ pub fn workload(duties: &[DutyRow], panel: &[(LawyerId, String, FirmId, String)]
         f.fair_share += share;
     }
     for d in duties {
-        let (Some(l), Some(f)) = (lawyers.get_mut(&d.lawyer_id), firms.get_mut(&d.firm_id)) else {
+        let Some(firm) = &d.firm_id else { continue };
+        let (Some(l), Some(f)) = (lawyers.get_mut(&d.lawyer_id), firms.get_mut(firm)) else {
             continue;
         };
         match d.role {
@@ -481,7 +482,7 @@ mod tests {
             station_id: StationId::parse("S1").unwrap(),
             half_day: HalfDay::Am,
             lawyer_id: LawyerId::parse(lawyer).unwrap(),
-            firm_id: FirmId::parse("F1").unwrap(),
+            firm_id: Some(FirmId::parse("F1").unwrap()),
             role,
             hours: 3.0,
         }

@@ -1,0 +1,231 @@
+//! The report over months (`/reports/summary`), on both databases: each section's totals
+//! equal an independent count over the database's raw rows (the store's dump of the
+//! tables, read here), and the spread is recomputed here.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use zhiban_store::TokenRole;
+
+use crate::helpers::*;
+use crate::notify_channels::{change, unassign, week};
+
+on_both!(a_months_report_agrees_with_the_raw_rows);
+
+/// The rows of `table` in the store's dump, as column → value.
+fn rows(dump: &zhiban_store::Dump, table: &str) -> Vec<BTreeMap<String, String>> {
+    dump[table]
+        .iter()
+        .map(|line| {
+            line.split('|')
+                .filter_map(|c| c.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// An independent Gini coefficient: the mean absolute difference over twice the mean.
+fn gini(x: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / n;
+    if mean == 0.0 {
+        return 0.0;
+    }
+    let diffs: f64 = x
+        .iter()
+        .flat_map(|a| x.iter().map(move |b| (a - b).abs()))
+        .sum();
+    diffs / (2.0 * n * n * mean)
+}
+
+async fn a_months_report_agrees_with_the_raw_rows(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
+    let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
+    let (v, duties) = week(&t, &coord).await;
+    // A duty taken off in a republished version: its post is uncovered.
+    change(&t, &coord, v, json!([unassign(&duties[5])])).await;
+    // After the week: three duties checked in by hand (two on time, one 40 minutes late),
+    // the rest never; two ledgers, one application forwarded in time and one not at all.
+    t.set_time(Some(local("2026-10-20", "10:00")));
+    for (i, d) in duties.iter().take(3).enumerate() {
+        let (_, start, end) = small_hours(d);
+        let at = if i == 2 {
+            add_minutes(start, 40)
+        } else {
+            start.to_string()
+        };
+        let r = t
+            .post(
+                "/api/v1/checkins/manual",
+                &coord,
+                json!({"station_id": d["station_id"], "date": d["date"], "half_day": d["half_day"],
+                    "lawyer_id": d["lawyer_id"], "check_in_at": local(&s(&d["date"]), &at),
+                    "check_out_at": local(&s(&d["date"]), end), "reason": "值班记录本为证"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    for (i, d) in duties.iter().take(2).enumerate() {
+        let received = local(&s(&d["date"]), "10:00");
+        let applications = if i == 0 {
+            json!([{"applicant": "王某", "received_at": received,
+                "forwarded_at": local(&s(&d["date"]), "16:00")}])
+        } else {
+            json!([{"applicant": "张某", "received_at": received}])
+        };
+        let r = t
+            .call(
+                Method::PUT,
+                "/api/v1/ledger",
+                &coord,
+                Some(json!({"station_id": d["station_id"], "date": d["date"],
+                    "half_day": d["half_day"], "lawyer_id": d["lawyer_id"],
+                    "consultations": 3 + i, "plea_signings": 1, "applications": applications})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let r = t
+        .get(
+            "/api/v1/reports/summary?centre_id=CH&from=2026-09&to=2026-11",
+            &coord,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rep = r.body;
+    assert_eq!(rep["months"], json!(["2026-09", "2026-10", "2026-11"]));
+
+    // The raw rows.
+    let dump = t.store.dump_tables().await.unwrap();
+    let published: Vec<String> = rows(&dump, "roster_versions")
+        .into_iter()
+        .filter(|v| v["status"] == "published")
+        .map(|v| v["id"].clone())
+        .collect();
+    let assignments: Vec<BTreeMap<String, String>> = rows(&dump, "assignments")
+        .into_iter()
+        .filter(|a| published.contains(&a["version_id"]))
+        .collect();
+    let primaries: Vec<&BTreeMap<String, String>> = assignments
+        .iter()
+        .filter(|a| a["role"] == "primary")
+        .collect();
+    // Coverage: filled = the published primaries; uncovered from the published reports.
+    let mut short = 0u64;
+    for v in rows(&dump, "roster_versions")
+        .iter()
+        .filter(|v| v["status"] == "published")
+    {
+        let report: Value = serde_json::from_str(&v["report"]).unwrap();
+        for u in report["uncovered"].as_array().unwrap() {
+            short += u["wanted"].as_u64().unwrap() - u["filled"].as_u64().unwrap();
+        }
+    }
+    assert!(
+        short > 0,
+        "the week leaves posts uncovered, so that they are counted"
+    );
+    let total = &rep["coverage"][3];
+    assert_eq!(total["month"], "合计");
+    assert_eq!(total["filled"], primaries.len() as u64, "{rep}");
+    assert_eq!(total["uncovered"], short, "{rep}");
+    assert_eq!(total["wanted"], primaries.len() as u64 + short);
+    assert_eq!(rep["coverage"][1]["filled"], primaries.len() as u64);
+    assert_eq!(rep["coverage"][0]["wanted"], 0);
+    let reasons: u64 = total["by_reason"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(reasons, short);
+    // Attendance: each published primary of the week, by its record.
+    let records = rows(&dump, "attendance");
+    assert_eq!(records.len(), 3);
+    let late = records.iter().filter(|r| r["late"] == "1").count() as u64;
+    let a = &rep["attendance"];
+    assert_eq!(a["duties"], primaries.len() as u64);
+    assert_eq!(a["late"], late);
+    assert_eq!(late, 1);
+    assert_eq!(a["on_time"], 3 - late);
+    assert_eq!(a["no_show"], primaries.len() as u64 - 3);
+    // Workload: per lawyer of the panel, with the spread recomputed here.
+    let lawyers = rows(&dump, "lawyers");
+    let active: Vec<&BTreeMap<String, String>> =
+        lawyers.iter().filter(|l| l["active"] == "1").collect();
+    let per: Vec<f64> = active
+        .iter()
+        .map(|l| {
+            primaries
+                .iter()
+                .filter(|a| a["lawyer_id"] == l["id"])
+                .count() as f64
+        })
+        .collect();
+    let w = &rep["workload"];
+    assert_eq!(w["lawyers"].as_array().unwrap().len(), active.len());
+    let max = per.iter().cloned().fold(0.0, f64::max);
+    let min = per.iter().cloned().fold(f64::MAX, f64::min);
+    assert_eq!(w["max"].as_f64().unwrap(), max);
+    assert_eq!(w["min"].as_f64().unwrap(), min);
+    assert!(
+        (w["gini"].as_f64().unwrap() - gini(&per)).abs() < 1e-3,
+        "{w}"
+    );
+    let firm_duties: u64 = w["firms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["duties"].as_u64().unwrap())
+        .sum();
+    assert_eq!(firm_duties, primaries.len() as u64);
+    // Ledger: the two entries.
+    let l = &rep["ledger"];
+    let entries = rows(&dump, "ledger_entries");
+    let consultations: u64 = entries
+        .iter()
+        .map(|e| e["consultations"].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(l["entries"], entries.len() as u64);
+    assert_eq!(l["consultations"], consultations);
+    assert_eq!(consultations, 7);
+    assert_eq!(
+        l["plea_signings_confirmed"], 2,
+        "a coordinator's write confirms: {l}"
+    );
+    assert_eq!(l["applications_received"], 2);
+    assert_eq!(l["applications_forwarded"], 1);
+    assert_eq!(l["forwards_overdue"], 1);
+    // Subsidy: no month approved yet; each of the three months is open.
+    let sub = &rep["subsidy"];
+    assert_eq!(sub["total_fen"], 0);
+    assert!(
+        sub["months"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["open"] == 1)
+    );
+
+    // Bad input names the field; a centre out of reach is not found.
+    for (q, field) in [
+        ("centre_id=CH&from=2026-13&to=2026-12", "from"),
+        ("centre_id=CH&from=2026-10&to=2026-09", "to"),
+        ("centre_id=CH&from=2020-01&to=2026-12", "to"),
+        ("centre_id=CH&from=2026-10", "to"),
+        ("centre_id=CH&from=2026-10&to=2026-10&x=1", "x"),
+    ] {
+        let r = t.get(&format!("/api/v1/reports/summary?{q}"), &coord).await;
+        assert!(r.status.is_client_error(), "{q}: {}", r.status);
+        assert!(r.body.to_string().contains(field), "{q}: {}", r.body);
+    }
+    let lawyer = t.token(TokenRole::Lawyer, None, Some("CH-L01")).await;
+    let r = t
+        .get(
+            "/api/v1/reports/summary?centre_id=CH&from=2026-10&to=2026-10",
+            &lawyer,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
