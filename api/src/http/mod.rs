@@ -58,6 +58,7 @@ pub(crate) mod panel_files;
 pub(crate) mod poster;
 pub mod presence;
 pub(crate) mod privacy;
+pub(crate) mod report_files;
 pub(crate) mod reports;
 pub(crate) mod roster_export;
 pub(crate) mod roster_pdf;
@@ -84,6 +85,7 @@ pub(crate) fn router(base: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .merge(roster_export::router())
         .merge(roster_pdf::router())
         .merge(reports::router())
+        .merge(report_files::router())
         .merge(edits::router())
         .merge(duties::router())
         .merge(swap_candidates::router())

@@ -208,6 +208,55 @@ async fn a_months_report_agrees_with_the_raw_rows(backend: Backend) {
             .all(|m| m["open"] == 1)
     );
 
+    // The workbook, read back by an independent program (Python's openpyxl), and the CSV.
+    let uri = "/api/v1/reports/summary.xlsx?centre_id=CH&from=2026-09&to=2026-11";
+    let (status, book) = crate::roster_export::bytes(&t, uri, &coord).await;
+    assert_eq!(status, StatusCode::OK);
+    let sheets = read_workbook(&book);
+    let cov = &sheets["覆盖率"];
+    assert_eq!(
+        cov[1],
+        json!([
+            "月份",
+            "需值班岗位",
+            "已安排",
+            "未覆盖",
+            "无符合条件的律师",
+            "符合条件但不可用",
+            "符合条件但已排满"
+        ])
+    );
+    let last = cov.last().unwrap();
+    assert_eq!(last[0], "合计");
+    assert_eq!(last[1].as_f64().unwrap(), total["wanted"].as_f64().unwrap());
+    assert_eq!(last[2].as_f64().unwrap(), primaries.len() as f64);
+    assert_eq!(last[3].as_f64().unwrap(), short as f64);
+    let per_lawyer: f64 = sheets["律师工作量"][2..]
+        .iter()
+        .map(|r| r[2].as_f64().unwrap())
+        .sum();
+    assert_eq!(per_lawyer, primaries.len() as f64);
+    let ledger_rows = &sheets["台账"];
+    assert_eq!(ledger_rows[3], json!(["法律咨询", 7]));
+    assert_eq!(ledger_rows[8], json!(["逾期转交（超过24小时）", 1]));
+    assert_eq!(sheets["考勤"][4], json!(["迟到", 1]));
+    let (status, csv) = crate::roster_export::bytes(
+        &t,
+        "/api/v1/reports/summary.csv?centre_id=CH&from=2026-09&to=2026-11",
+        &coord,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(csv.starts_with(&[0xEF, 0xBB, 0xBF]), "a BOM for Excel");
+    let csv = String::from_utf8(csv[3..].to_vec()).unwrap();
+    assert!(csv.starts_with("部分,名称,指标,数值"), "{csv}");
+    assert!(
+        csv.lines()
+            .any(|l| l == format!("覆盖率,合计,已安排,{}", primaries.len())),
+        "{csv}"
+    );
+    assert!(csv.lines().any(|l| l == "台账,法律咨询,数量,7"), "{csv}");
+
     // Bad input names the field; a centre out of reach is not found.
     for (q, field) in [
         ("centre_id=CH&from=2026-13&to=2026-12", "from"),
@@ -228,4 +277,26 @@ async fn a_months_report_agrees_with_the_raw_rows(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+/// Every sheet's rows, read by openpyxl (numbers as numbers).
+fn read_workbook(book: &[u8]) -> BTreeMap<String, Vec<Value>> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.xlsx");
+    std::fs::write(&path, book).unwrap();
+    let python = std::env::var("ZHIBAN_PYTHON").expect("ZHIBAN_PYTHON (scripts/test sets it)");
+    let script = "import sys, json, openpyxl\nwb = openpyxl.load_workbook(sys.argv[1])\nprint(json.dumps({ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in wb.worksheets}, ensure_ascii=False, default=str))\n";
+    let out = std::process::Command::new(python)
+        .args(["-c", script, path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: BTreeMap<String, Value> = serde_json::from_slice(&out.stdout).unwrap();
+    v.into_iter()
+        .map(|(k, rows)| (k, rows.as_array().unwrap().clone()))
+        .collect()
 }

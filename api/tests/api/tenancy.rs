@@ -542,6 +542,20 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
         ),
         case(
             M::GET,
+            "/api/v1/reports/summary.xlsx",
+            "/api/v1/reports/summary.xlsx?centre_id=GZ-TH&from=2026-01&to=2026-12".into(),
+            None,
+            OTHER_CENTRE,
+        ),
+        case(
+            M::GET,
+            "/api/v1/reports/summary.csv",
+            "/api/v1/reports/summary.csv?centre_id=GZ-TH&from=2026-01&to=2026-12".into(),
+            None,
+            OTHER_CENTRE,
+        ),
+        case(
+            M::GET,
             "/api/v1/versions/{id}/export.pdf",
             format!("/api/v1/versions/{v}/export.pdf"),
             None,
