@@ -219,6 +219,19 @@ async function director(browser) {
   await page.waitForFunction(() => document.querySelector("#total")?.textContent.includes("元"));
   check((await page.$("#approve")) === null, "a director cannot approve a month");
   check((await page.getAttribute("#view-statements", "aria-pressed")) === "true", "the header says which view is open");
+  // 统计: each section a chart with an accessible name and its numbers in a table; Excel.
+  await page.click("#view-reports");
+  await page.waitForSelector("#report-coverage svg");
+  for (const id of ["#report-coverage", "#report-attendance", "#report-workload", "#report-subsidy"]) {
+    const label = await page.getAttribute(`${id} svg`, "aria-label");
+    check(Boolean(label) && label.length > 5, `${id}: the chart has an accessible name (${label})`);
+  }
+  const wanted = Number(await page.$eval("#coverage-table tbody tr:last-child td", (e) => e.textContent));
+  check(wanted > 0, `the year's coverage counts the published roster (${wanted})`);
+  check((await page.textContent("#report-coverage")).includes("未覆盖"), "uncovered posts are said in words");
+  await page.screenshot({ path: `${shots}/reports-director-1280x800.png`, fullPage: true });
+  const [book] = await Promise.all([page.waitForEvent("download"), page.click("#report-xlsx")]);
+  check(readFileSync(await book.path()).subarray(0, 4).toString("hex") === "504b0304", "the report's workbook is a zip file");
   await page.click("#account");
   const [dl] = await Promise.all([page.waitForEvent("download"), page.click("#my-data")]);
   const data = JSON.parse(readFileSync(await dl.path(), "utf8"));

@@ -15,7 +15,7 @@ const STATION_STYLE: &str = include_str!("../web/station.css");
 
 /// The page's ES modules (`web/js/`), by path: `main.js` signs the user in and imports the
 /// rest (API, DOM helpers, formats, labels, one module per role's view).
-const MODULES: [(&str, &str); 19] = [
+const MODULES: [(&str, &str); 20] = [
     ("/js/main.js", include_str!("../web/js/main.js")),
     ("/js/api.js", include_str!("../web/js/api.js")),
     ("/js/dom.js", include_str!("../web/js/dom.js")),
@@ -38,6 +38,7 @@ const MODULES: [(&str, &str); 19] = [
     ("/js/attendance.js", include_str!("../web/js/attendance.js")),
     ("/js/ledger.js", include_str!("../web/js/ledger.js")),
     ("/js/notices.js", include_str!("../web/js/notices.js")),
+    ("/js/reports.js", include_str!("../web/js/reports.js")),
 ];
 
 const JAVASCRIPT: &str = "text/javascript; charset=utf-8";

@@ -275,6 +275,6 @@ function renderFairness(st) {
   const firms = (report.firms || []).map((f) => ({ label: st.firms[f.firm_id] || f.firm_id, value: f.load, target: f.fair_share }));
   fill($("#fairness"), h("h2", {}, "公平性"),
     h("p", { class: "muted" }, "条形为值班次数（含历史），竖线为按可值班时间计算的应得份额；律所份额按在册律师人数分配。"),
-    h("h3", {}, "律师"), lawyers.length ? bars(lawyers, 560) : h("p", {}, "无"),
-    h("h3", {}, "律所"), firms.length ? bars(firms, 560) : h("p", {}, "无"));
+    h("h3", {}, "律师"), lawyers.length ? bars(lawyers, 560, "各律师值班负荷与应有份额（竖线为应有份额）") : h("p", {}, "无"),
+    h("h3", {}, "律所"), firms.length ? bars(firms, 560, "各律所值班负荷与应有份额（竖线为应有份额）") : h("p", {}, "无"));
 }

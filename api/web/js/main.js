@@ -17,6 +17,7 @@ import { leaveQueue } from "./leave.js";
 import { attendanceView } from "./attendance.js";
 import { ledgerView } from "./ledger.js";
 import { noticesView } from "./notices.js";
+import { reportsView } from "./reports.js";
 
 /** Coordinators and admins: the roster grid, the 名册 and leave to decide, switched from
  *  the header. */
@@ -27,10 +28,16 @@ const keeperView = (me) => tabs({
   attendance: ["考勤", () => attendanceView(me)],
   ledger: ["台账", () => ledgerView(me)],
   notices: ["通知", () => noticesView(me)],
+  reports: ["统计", () => reportsView(me)],
 }, "rosters");
 
 /** The view of each role. */
-const VIEWS = { lawyer: lawyerView, finance: financeView, director: directorView, firm_admin: firmView };
+const VIEWS = {
+  lawyer: lawyerView,
+  finance: (me) => tabs({ finance: ["值班补贴", () => financeView(me)], reports: ["统计", () => reportsView(me)] }, "finance"),
+  director: directorView,
+  firm_admin: firmView,
+};
 
 function showActivation(code) {
   $("#login").hidden = true;
