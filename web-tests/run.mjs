@@ -93,7 +93,11 @@ async function coordinator(browser) {
     return td.getAttribute("data-slot");
   });
   const before = await page.$eval(`td[data-slot="${slot}"] span.p`, (e) => e.textContent);
-  await page.click(`td[data-slot="${slot}"]`);
+  // The grid's text is at least 14 px, and a slot opens from the keyboard.
+  const gridPx = await page.$eval("#grid", (e) => parseFloat(getComputedStyle(e).fontSize));
+  check(gridPx >= 14, `the grid's text is ${gridPx} px`);
+  await page.focus(`td[data-slot="${slot}"]`);
+  await page.keyboard.press("Enter");
   await page.waitForSelector("#suggestions ol.suggest li");
   const invalid = await page.$$eval("#suggestions li.invalid .violation", (els) => els.map((e) => e.textContent));
   check(invalid.length > 0, "rule violations are shown before saving");
@@ -130,6 +134,15 @@ async function coordinator(browser) {
   await page.pdf({ path: `${shots}/coordinator-print.pdf`, landscape: true, format: "A4" });
   await page.screenshot({ path: `${shots}/coordinator-print-1280x800.png` });
   await page.emulateMedia({ media: "screen" });
+  // 字号: larger text, kept with the account (it is there again after a reload).
+  await page.selectOption("#font-scale", "130");
+  await page.waitForFunction(() => getComputedStyle(document.body).zoom === "1.3");
+  await page.waitForTimeout(300);
+  await page.goto(base + "/");
+  await page.waitForFunction(() => document.querySelector("#font-scale")?.value === "130" && getComputedStyle(document.body).zoom === "1.3");
+  await page.screenshot({ path: `${shots}/coordinator-large-text-1280x800.png` });
+  await page.selectOption("#font-scale", "100");
+  await page.waitForFunction(() => getComputedStyle(document.body).zoom === "1");
   return { problems, slot, before, after, uncovered: uncovered.length, filled };
 }
 
@@ -144,6 +157,8 @@ async function lawyer(browser) {
     permissions: ["geolocation"],
   });
   await page.waitForSelector("article.duty");
+  const bodyPx = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+  check(bodyPx >= 16, `a phone's text is at least 16 px (${bodyPx})`);
   check((await page.$("#generate")) === null && (await page.$("#approve")) === null, "a lawyer sees no coordinator or finance controls");
   const duties = await page.$$eval("article.duty", (els) => els.length);
   const first = page.locator("article.duty").first();

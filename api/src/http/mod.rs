@@ -35,6 +35,7 @@ pub(crate) mod audit;
 pub(crate) mod centre_edit;
 pub(crate) mod checkins;
 pub(crate) mod corrections;
+pub(crate) mod display;
 pub(crate) mod duties;
 pub(crate) mod edits;
 pub(crate) mod exports;
@@ -96,6 +97,7 @@ pub(crate) fn router(base: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .merge(notifications::router())
         .merge(notify_settings::router())
         .merge(notify_prefs::router())
+        .merge(display::router())
         .merge(audit::router())
         .merge(checkins::router())
         .merge(attendance::router())

@@ -15,6 +15,7 @@ mod browser_people;
 mod cli;
 mod contract;
 mod crash;
+mod display;
 mod duty_review;
 mod feeds;
 mod feeds_trust;

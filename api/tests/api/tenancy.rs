@@ -733,6 +733,20 @@ async fn every_route_of_the_openapi_document_refuses_other_tenants_and_writes_no
             NOT_LAWYERS,
         ),
         case(
+            M::GET,
+            "/api/v1/me/display",
+            "/api/v1/me/display".into(),
+            None,
+            TOKENS,
+        ),
+        case(
+            M::PUT,
+            "/api/v1/me/display",
+            "/api/v1/me/display".into(),
+            Some(json!({"font_scale": 130})),
+            TOKENS,
+        ),
+        case(
             M::PUT,
             "/api/v1/me/contact",
             "/api/v1/me/contact".into(),

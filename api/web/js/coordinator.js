@@ -145,7 +145,15 @@ function renderRoster(st) {
         const cls = ["slot", u ? "uncovered" : "", !list.length && !u ? "closed" : ""].join(" ");
         return h("td", {
           class: cls, "data-slot": key, title: u ? reasonText(u.reason) : "",
+          // Reached and opened from the keyboard too (Tab, then Enter or Space).
+          tabindex: "0",
           onclick: () => selectSlot(st, s, d, hd),
+          onkeydown: (e) => {
+            if (e.key === "Enter" || e.key === " ") {
+              e.preventDefault();
+              selectSlot(st, s, d, hd);
+            }
+          },
         },
         ...list.filter((a) => a.role === "primary").map((a) => h("span", { class: "p" }, name(a.lawyer_id), a.pinned ? " 📌" : "")),
         ...list.filter((a) => a.role === "backup").map((a) => h("span", { class: "b" }, "备 ", name(a.lawyer_id))),

@@ -139,8 +139,32 @@ async function enter(quiet = false) {
   if (me.user) {
     $("#account").hidden = false;
     $("#account").addEventListener("click", () => accountView(me, home));
+    await fontSize();
   }
   return home();
+}
+
+/** The person's 字号, kept with their account: applied now, and saved when changed. */
+async function fontSize() {
+  const apply = (scale) => document.documentElement.style.setProperty("--scale", String(scale / 100));
+  const select = $("#font-scale");
+  try {
+    const d = await api("GET", "/api/v1/me/display");
+    select.value = String(d.font_scale);
+    apply(d.font_scale);
+  } catch {
+    return; // the page works at its normal size
+  }
+  $("#font-size").hidden = false;
+  select.addEventListener("change", async () => {
+    const scale = Number(select.value);
+    apply(scale);
+    try {
+      await api("PUT", "/api/v1/me/display", { font_scale: scale });
+    } catch (e) {
+      $("#who").title = String(e.message || e);
+    }
+  });
 }
 
 // A module runs once the document is parsed.

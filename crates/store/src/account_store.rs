@@ -184,6 +184,13 @@ pub trait AccountStore: Send + Sync + 'static {
     /// The sign-in attempts kept under a login name (the last day's), newest first.
     async fn login_attempts_of(&self, login: &str) -> Result<Vec<LoginAttempt>, StoreError>;
 
+    /// An account's text size in the page (percent), if the account exists.
+    async fn font_scale(&self, user: i64) -> Result<Option<u32>, StoreError>;
+
+    /// Sets an account's text size in the page (percent); false when there is no such
+    /// account.
+    async fn set_font_scale(&self, user: i64, scale: u32) -> Result<bool, StoreError>;
+
     /// Writes one audit entry on its own: a read worth recording (a personal-data download).
     async fn record_audit(&self, audit: &Audit) -> Result<(), StoreError>;
 }

@@ -267,6 +267,26 @@ impl AccountStore for Backend {
         accounts::attempts_of(&mut *self.read_pool().acquire().await?, login).await
     }
 
+    async fn font_scale(&self, user: i64) -> Result<Option<u32>, StoreError> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT font_scale FROM users WHERE id = $1")
+            .bind(user)
+            .fetch_optional(&mut *self.read_pool().acquire().await?)
+            .await?;
+        Ok(v.map(|x| u32::try_from(x).unwrap_or(100)))
+    }
+
+    async fn set_font_scale(&self, user: i64, scale: u32) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query("UPDATE users SET font_scale = $1 WHERE id = $2")
+            .bind(i64::from(scale))
+            .bind(user)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
     async fn record_audit(&self, a: &Audit) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         audit::insert_audit(&mut tx, a).await?;
