@@ -34,6 +34,7 @@ pub mod auth;
 pub mod cache;
 pub mod cli;
 pub mod error;
+pub mod history;
 pub mod http;
 pub mod jobs;
 pub mod notify;

@@ -10,6 +10,7 @@
 pub mod backup;
 pub mod export;
 pub mod fixtures;
+pub mod history;
 pub mod import;
 pub mod migrate;
 pub mod serve;
@@ -85,6 +86,10 @@ pub enum Command {
         #[command(subcommand)]
         command: user::UserCommand,
     },
+    /// Make a year of duty work on the panel in the database (seeded, repeatable): rosters
+    /// solved and published, check-ins, ledgers, months approved. For the demo and the
+    /// reports' benchmarks.
+    DemoHistory(history::HistoryArgs),
     /// Synthetic data sets.
     Fixtures {
         /// What to do with fixtures.
@@ -150,6 +155,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
         Command::Token { command } => token::run(command, out).await,
         Command::User { command } => user::run(command, out).await,
         Command::Fixtures { command } => fixtures::run(command, out),
+        Command::DemoHistory(args) => history::run(args, out).await,
     }
 }
 

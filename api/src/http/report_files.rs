@@ -26,8 +26,12 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 pub(crate) enum Cell {
     /// Text.
     Text(String),
-    /// A number.
+    /// A whole number (counts, fen).
     Num(f64),
+    /// A number shown with decimals (hours, shares, Gini).
+    Dec(f64),
+    /// Yuan, shown with two decimals.
+    Yuan(f64),
 }
 
 /// One section as a table.
@@ -50,7 +54,11 @@ fn n(x: impl Into<f64>) -> Cell {
 
 #[allow(clippy::cast_precision_loss)]
 fn yuan(fen: i64) -> Cell {
-    Cell::Num(fen as f64 / 100.0)
+    Cell::Yuan(fen as f64 / 100.0)
+}
+
+fn dec(x: f64) -> Cell {
+    Cell::Dec((x * 100.0).round() / 100.0)
 }
 
 #[allow(clippy::cast_precision_loss)]
@@ -72,8 +80,8 @@ pub(crate) fn sections(s: &Summary) -> Vec<Section> {
             t(&x.name),
             n(x.duties),
             n(x.backups),
-            n(x.hours),
-            n((x.fair_share * 100.0).round() / 100.0),
+            dec(x.hours),
+            dec(x.fair_share),
         ]
     };
     vec![
@@ -147,7 +155,7 @@ pub(crate) fn sections(s: &Summary) -> Vec<Section> {
             rows: vec![
                 vec![t("律师最多值班次数"), n(w.max)],
                 vec![t("律师最少值班次数"), n(w.min)],
-                vec![t("基尼系数（0 为完全均衡）"), n(w.gini)],
+                vec![t("基尼系数（0 为完全均衡）"), Cell::Dec(w.gini)],
             ],
         },
         Section {
@@ -242,9 +250,15 @@ pub(crate) fn workbook(s: &Summary) -> Result<Vec<u8>, rust_xlsxwriter::XlsxErro
         .set_background_color("#DCE6F1")
         .set_border(FormatBorder::Thin);
     let cell = Format::new().set_border(FormatBorder::Thin);
-    let number = Format::new()
+    let whole = Format::new()
         .set_border(FormatBorder::Thin)
-        .set_num_format("0.##");
+        .set_num_format("0");
+    let decimal = Format::new()
+        .set_border(FormatBorder::Thin)
+        .set_num_format("0.0###");
+    let money = Format::new()
+        .set_border(FormatBorder::Thin)
+        .set_num_format("#,##0.00");
     for sec in sections(s) {
         let ws = wb.add_worksheet();
         ws.set_name(sec.name)?;
@@ -260,7 +274,9 @@ pub(crate) fn workbook(s: &Summary) -> Result<Vec<u8>, rust_xlsxwriter::XlsxErro
                 let c = u16::try_from(c).unwrap_or(u16::MAX);
                 match v {
                     Cell::Text(x) => ws.write_string_with_format(r, c, x, &cell)?,
-                    Cell::Num(x) => ws.write_number_with_format(r, c, *x, &number)?,
+                    Cell::Num(x) => ws.write_number_with_format(r, c, *x, &whole)?,
+                    Cell::Dec(x) => ws.write_number_with_format(r, c, *x, &decimal)?,
+                    Cell::Yuan(x) => ws.write_number_with_format(r, c, *x, &money)?,
                 };
             }
         }
@@ -289,8 +305,12 @@ pub(crate) fn csv(s: &Summary) -> Result<Vec<u8>, ApiError> {
                 .collect();
             let name = name.join(" ");
             for (c, v) in row.iter().enumerate() {
-                if let Cell::Num(x) = v {
-                    let value = format!("{x}");
+                let value = match v {
+                    Cell::Text(_) => None,
+                    Cell::Num(x) | Cell::Dec(x) => Some(format!("{x}")),
+                    Cell::Yuan(x) => Some(format!("{x:.2}")),
+                };
+                if let Some(value) = value {
                     w.write_record([
                         sec.name.to_string(),
                         text(&name).into_owned(),

@@ -30,6 +30,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(summary))
 }
 
+/// Reports made at once.
+static REPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// The most months one report covers.
 pub(crate) const MAX_MONTHS: usize = 36;
 
@@ -69,18 +72,7 @@ pub(crate) struct Summary {
 
 /// `centre` and the centres below it.
 fn subtree(all: &[zhiban_domain::Centre], centre: &CentreId) -> Vec<CentreId> {
-    let mut out = vec![centre.clone()];
-    let mut i = 0;
-    while i < out.len() {
-        let parent = out[i].clone();
-        out.extend(
-            all.iter()
-                .filter(|c| c.parent_id.as_ref() == Some(&parent))
-                .map(|c| c.id.clone()),
-        );
-        i += 1;
-    }
-    out
+    zhiban_domain::centre::with_descendants(all, std::slice::from_ref(centre))
 }
 
 /// The report of `q` as `who` sees it.
@@ -91,6 +83,12 @@ pub(crate) async fn build(
 ) -> Result<Summary, ApiError> {
     let months =
         reports::months(&q.from, &q.to, MAX_MONTHS).map_err(|(f, m)| ApiError::invalid(f, m))?;
+    // Reports read many rows: two at a time (a cancelled request frees its turn with its
+    // work, which runs in this future).
+    let _turn = REPORTS
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
     let centre = CentreId::parse(&q.centre_id).map_err(|e| ApiError::invalid("centre_id", e))?;
     let ds = state.dataset().await?;
     if ds.centre(&centre).is_none() || !who.sees_centre(&centre) {
@@ -123,6 +121,7 @@ pub(crate) async fn build(
                 half_day: r.duty.half_day,
                 lawyer_id: r.duty.lawyer_id.clone(),
                 excused: r.status == zhiban_domain::attendance::AttendanceStatus::Excused,
+                open: r.status == zhiban_domain::attendance::AttendanceStatus::CheckedIn,
                 late: r.late,
                 outside: r.outside_geofence,
                 approved: r.approved,

@@ -18,7 +18,6 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use zhiban_domain::problem::Slot;
 use zhiban_domain::{Dataset, HalfDay, Role, StationId};
 use zhiban_store::StoredVersion;
 
@@ -68,13 +67,16 @@ pub(crate) struct SheetRow {
 /// What one half-day at one station says.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Cell {
-    /// Not kept (no duty wanted, outside the print).
+    /// No duty wanted (不值班).
     Closed,
-    /// Lawyers on duty (`name（firm）`), backups, and posts left uncovered.
+    /// Outside the dates printed or the roster (不在本表范围).
+    Outside,
+    /// Lawyers on duty (`name（firm）`), backups, and posts and backups left uncovered.
     Duty {
         primaries: Vec<String>,
         backups: Vec<String>,
         uncovered: u32,
+        backups_missing: u32,
     },
 }
 
@@ -91,12 +93,11 @@ fn lawyer_line(ds: &Dataset, id: &zhiban_domain::LawyerId) -> String {
 }
 
 /// The pages of version `v` for the stations of `only` (or all of its centre), for the
-/// weeks meeting `from..=to`; `slots` are the roster's wanted half-days (empty when the
-/// panel no longer builds them: then only what was assigned shows).
+/// weeks meeting `from..=to`. What was wanted and left uncovered is the version's own
+/// report, never the panel as it is today.
 pub(crate) fn sheets(
     ds: &Dataset,
     v: &StoredVersion,
-    slots: &[Slot],
     only: Option<&StationId>,
     from: NaiveDate,
     to: NaiveDate,
@@ -123,7 +124,7 @@ pub(crate) fn sheets(
                     hours: format!("{}–{}", t.start.format("%H:%M"), t.end.format("%H:%M")),
                     cells: days
                         .iter()
-                        .map(|d| cell(ds, v, slots, &s.id, *d, h, from, to))
+                        .map(|d| cell(ds, v, &s.id, *d, h, from, to))
                         .collect(),
                 })
                 .collect();
@@ -138,11 +139,9 @@ pub(crate) fn sheets(
     out
 }
 
-#[allow(clippy::too_many_arguments)]
 fn cell(
     ds: &Dataset,
     v: &StoredVersion,
-    slots: &[Slot],
     station: &StationId,
     d: NaiveDate,
     h: HalfDay,
@@ -150,7 +149,7 @@ fn cell(
     to: NaiveDate,
 ) -> Cell {
     if d < from || d > to || d < v.roster.from || d > v.roster.to() {
-        return Cell::Closed;
+        return Cell::Outside;
     }
     let here = |role: Role| -> Vec<String> {
         v.assignments
@@ -162,18 +161,21 @@ fn cell(
             .collect()
     };
     let (primaries, backups) = (here(Role::Primary), here(Role::Backup));
-    let wanted = slots
+    let gap = v
+        .version
+        .report
+        .evaluation
+        .uncovered
         .iter()
-        .find(|s| &s.station_id == station && s.date == d && s.half_day == h)
-        .map_or(0, |s| s.lawyers);
-    if wanted == 0 && primaries.is_empty() && backups.is_empty() {
+        .find(|u| &u.station_id == station && u.date == d && u.half_day == h);
+    if gap.is_none() && primaries.is_empty() && backups.is_empty() {
         return Cell::Closed;
     }
-    let uncovered = wanted.saturating_sub(u32::try_from(primaries.len()).unwrap_or(u32::MAX));
     Cell::Duty {
         primaries,
         backups,
-        uncovered,
+        uncovered: gap.map_or(0, |u| u.wanted.saturating_sub(u.filled)),
+        backups_missing: gap.map_or(0, |u| u.backups_wanted.saturating_sub(u.backups_filled)),
     }
 }
 
@@ -253,25 +255,38 @@ fn draw_sheet(p: &mut Painter<'_, '_>, frame: &Frame, s: &Sheet, page: usize, to
         p.text_centred(MARGIN + LABEL_W / 2.0, y + 36.0, 9.0, &row.hours, GREY);
         for (i, c) in row.cells.iter().enumerate() {
             let x = MARGIN + LABEL_W + col_w * i as f32;
-            let shade = matches!(c, Cell::Closed).then_some(CLOSED);
+            let shade = matches!(c, Cell::Closed | Cell::Outside).then_some(CLOSED);
             p.rect(x, y, col_w, row_h, shade, true);
             draw_cell(p, c, x + 4.0, y + 4.0, col_w - 8.0, row_h - 8.0);
         }
     }
 }
 
-/// A cell's lines at `size`: each lawyer on duty (name, then firm in grey), the backups
-/// (grey), and what is uncovered (in words); `true` for the black lines.
+/// A cell's lines at `size`: what is missing, each lawyer on duty (name, then firm in
+/// grey), the backups (grey); `true` for the black lines.
 fn cell_lines(font: &CjkFont, c: &Cell, size: f32, width: f32) -> Vec<(String, bool)> {
-    let Cell::Duty {
-        primaries,
-        backups,
-        uncovered,
-    } = c
-    else {
-        return vec![("不值班".into(), false)];
+    let (primaries, backups, uncovered, backups_missing) = match c {
+        Cell::Closed => return vec![("不值班".into(), false)],
+        Cell::Outside => return vec![("不在本表范围".into(), false)],
+        Cell::Duty {
+            primaries,
+            backups,
+            uncovered,
+            backups_missing,
+        } => (primaries, backups, *uncovered, *backups_missing),
     };
     let mut lines = Vec::new();
+    // What is missing first: it is never what a full cell leaves out.
+    let mut missing = Vec::new();
+    if uncovered > 0 {
+        missing.push(format!("空缺 {uncovered} 人（无人值班）"));
+    }
+    if backups_missing > 0 {
+        missing.push(format!("缺备班 {backups_missing} 人"));
+    }
+    for m in missing {
+        lines.extend(font.wrap(&m, size, width).into_iter().map(|x| (x, true)));
+    }
     for l in primaries {
         // `陈志明（某律师事务所）`: the name on its line, the firm after.
         let (name, firm) = l
@@ -286,13 +301,6 @@ fn cell_lines(font: &CjkFont, c: &Cell, size: f32, width: f32) -> Vec<(String, b
             font.wrap(&text, size, width)
                 .into_iter()
                 .map(|x| (x, false)),
-        );
-    }
-    if *uncovered > 0 {
-        lines.extend(
-            font.wrap(&format!("空缺 {uncovered} 人（无人值班）"), size, width)
-                .into_iter()
-                .map(|x| (x, true)),
         );
     }
     lines
@@ -312,7 +320,7 @@ fn draw_cell(p: &mut Painter<'_, '_>, c: &Cell, x: f32, y: f32, w: f32, h: f32) 
     if lines.len() > room {
         let left = lines.len() - (room - 1);
         lines.truncate(room - 1);
-        lines.push((format!("……另有 {left} 行，见电子版"), false));
+        lines.push((format!("……另有 {left} 行未印出，见电子版"), false));
     }
     for (i, (text, main)) in lines.iter().enumerate() {
         let colour = if *main { BLACK } else { GREY };
@@ -356,29 +364,29 @@ async fn export_pdf(
         q.from.unwrap_or(v.roster.from),
         q.to.unwrap_or(v.roster.to()),
     );
+    let outside = || {
+        format!(
+            "outside the roster ({} to {})",
+            v.roster.from,
+            v.roster.to()
+        )
+    };
+    if from > v.roster.to() {
+        return Err(ApiError::invalid("from", outside()));
+    }
+    if to < v.roster.from {
+        return Err(ApiError::invalid("to", outside()));
+    }
     if to < from {
         return Err(ApiError::invalid("to", "must not be before from"));
     }
-    if to < v.roster.from || from > v.roster.to() {
-        return Err(ApiError::invalid(
-            "from",
-            format!(
-                "outside the roster ({} to {})",
-                v.roster.from,
-                v.roster.to()
-            ),
-        ));
-    }
-    let font = crate::pdf::font().map_err(ApiError::Unavailable)?;
-    let slots = zhiban_domain::problem::RosterProblem::build(
-        &ds,
-        std::slice::from_ref(&v.roster.centre_id),
-        v.roster.from,
-        v.roster.weeks,
-        Vec::new(),
-    )
-    .map(|p| p.slots)
-    .unwrap_or_default();
+    // Made one or two at a time; the turn goes with the work (a request given up does not
+    // free it while the work still runs).
+    let turn = PRINTS
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
     let (centre, tz) = ds.centre(&v.roster.centre_id).map_or_else(
         || {
             (
@@ -390,37 +398,44 @@ async fn export_pdf(
     );
     let frame = Frame {
         title: format!("{centre} 值班律师排班表"),
-        version: match v.version.published_at {
-            Some(t) => format!(
+        version: match (v.version.status, v.version.published_at) {
+            (zhiban_store::VersionStatus::Superseded, Some(t)) => format!(
+                "第 {} 版 · 发布于 {} · 已被新版本取代，以最新版为准",
+                v.version.number,
+                t.with_timezone(&tz).format("%Y-%m-%d")
+            ),
+            (_, Some(t)) => format!(
                 "第 {} 版 · 发布于 {}",
                 v.version.number,
                 t.with_timezone(&tz).format("%Y-%m-%d")
             ),
-            None => format!("第 {} 版 · 草稿（未发布）", v.version.number),
+            (_, None) => format!("第 {} 版 · 草稿（未发布，仅供核对）", v.version.number),
         },
     };
-    let pages = sheets(&ds, &v, &slots, only.as_ref(), from, to);
-    let _turn = PRINTS
-        .acquire()
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    let bytes = tokio::task::spawn_blocking(move || render(font, &frame, &pages))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;
-    let station = only.as_ref().map_or(String::new(), |s| format!("-{s}"));
+    let name = format!(
+        "排班表-{}{}-{from}至{to}-v{}.pdf",
+        v.roster.centre_id,
+        only.as_ref().map_or(String::new(), |s| format!("-{s}")),
+        v.version.number
+    );
+    let bytes = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        let font = crate::pdf::font().map_err(ApiError::Unavailable)?;
+        let pages = sheets(&ds, &v, only.as_ref(), from, to);
+        render(font, &frame, &pages).map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))??;
     Ok(crate::http::roster_export::file(
         bytes,
         "application/pdf",
-        &format!(
-            "排班表-{}{station}-{from}-v{}.pdf",
-            v.roster.centre_id, v.version.number
-        ),
+        &name,
     ))
 }
 
 /// PDFs made at once (each takes a core for a moment).
-static PRINTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+static PRINTS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(2)));
 
 #[cfg(test)]
 mod tests {
@@ -433,17 +448,24 @@ mod tests {
             primaries: vec!["陈志明（广东从化某某律师事务所）".into()],
             backups: vec!["李晓燕（某律所）".into()],
             uncovered: 1,
+            backups_missing: 1,
         };
         let lines = cell_lines(&font, &c, 10.0, 90.0);
         let text: String = lines.iter().map(|l| l.0.as_str()).collect();
-        assert!(text.starts_with("陈志明"), "{lines:?}");
-        assert!(text.contains("备班：李晓燕"), "{lines:?}");
-        assert!(text.ends_with("空缺 1 人（无人值班）"), "{lines:?}");
+        // What is missing comes first, then the lawyer (name, then firm), then the backup.
+        assert!(
+            text.starts_with("空缺 1 人（无人值班）缺备班 1 人陈志明"),
+            "{lines:?}"
+        );
+        assert!(text.ends_with("备班：李晓燕（某律所）"), "{lines:?}");
         assert!(lines.iter().all(|l| font.width(&l.0, 10.0) <= 90.0 + 0.01));
-        assert_eq!(
-            lines[0],
-            ("陈志明".to_string(), true),
+        assert!(
+            lines.contains(&("陈志明".to_string(), true)),
             "the name on its own line"
+        );
+        assert_eq!(
+            cell_lines(&font, &Cell::Outside, 10.0, 90.0)[0].0,
+            "不在本表范围"
         );
         assert_eq!(cell_lines(&font, &Cell::Closed, 10.0, 90.0)[0].0, "不值班");
     }

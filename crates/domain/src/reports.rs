@@ -90,9 +90,11 @@ pub fn coverage(
         if let Some(r) = rows.get_mut(&month_of(u.date)) {
             r.uncovered += short;
             r.wanted += short;
-            *r.by_reason
-                .entry(reason_code(&u.reason).into())
-                .or_default() += short;
+            if short > 0 {
+                *r.by_reason
+                    .entry(reason_code(&u.reason).into())
+                    .or_default() += short;
+            }
         }
     }
     let mut out: Vec<CoverageRow> = rows.into_values().collect();
@@ -125,6 +127,8 @@ pub struct CheckRow {
     pub lawyer_id: LawyerId,
     /// Absent, excused by a coordinator.
     pub excused: bool,
+    /// Checked in and never out.
+    pub open: bool,
     /// Later than the grace period.
     pub late: bool,
     /// Outside the station's range.
@@ -152,24 +156,31 @@ pub struct Attendance {
     pub no_show: u32,
     /// Absent, excused.
     pub excused: u32,
+    /// Checked in and never out (also counted as on time, late or outside).
+    pub not_checked_out: u32,
 }
 
 /// Attendance of the primary duties before `today`: each duty counts once, by its record
 /// (a voided record is as none).
 pub fn attendance(duties: &[DutyRow], records: &[CheckRow], today: NaiveDate) -> Attendance {
     let mut a = Attendance::default();
+    type Key<'a> = (NaiveDate, &'a StationId, HalfDay, &'a LawyerId);
+    let by_duty: std::collections::HashMap<Key<'_>, &CheckRow> = records
+        .iter()
+        .filter(|r| !r.voided)
+        .map(|r| ((r.date, &r.station_id, r.half_day, &r.lawyer_id), r))
+        .collect();
     for d in duties
         .iter()
         .filter(|d| d.role == Role::Primary && d.date < today)
     {
         a.duties += 1;
-        let r = records.iter().find(|r| {
-            !r.voided
-                && r.date == d.date
-                && r.station_id == d.station_id
-                && r.half_day == d.half_day
-                && r.lawyer_id == d.lawyer_id
-        });
+        let r = by_duty
+            .get(&(d.date, &d.station_id, d.half_day, &d.lawyer_id))
+            .copied();
+        if r.is_some_and(|r| r.open && !r.excused) {
+            a.not_checked_out += 1;
+        }
         match r {
             None => a.no_show += 1,
             Some(r) if r.excused => a.excused += 1,
@@ -545,6 +556,7 @@ mod tests {
             .chain([duty("2026-10-20", "L1", Role::Primary)])
             .collect();
         let rec = |l: &str, late, outside, approved, excused, voided| CheckRow {
+            open: false,
             date: d("2026-10-12"),
             station_id: StationId::parse("S1").unwrap(),
             half_day: HalfDay::Am,
@@ -574,6 +586,7 @@ mod tests {
                 out_of_fence_waiting: 1,
                 excused: 1,
                 no_show: 1,
+                not_checked_out: 0,
             }
         );
     }
