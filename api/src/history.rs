@@ -6,7 +6,9 @@
 //! approved, a few absences excused or missed; those of the current month outside the range
 //! still wait for review) and its ledger (台账: consultations, plea agreements confirmed,
 //! applications forwarded, a few late); and every month that is over approved by finance
-//! with its statement. A seed makes it repeatable: the same seed and panel give the same
+//! with its statement. The messages this year would have brought (publications, reminders)
+//! count as read in the page at their time; those still to come wait as usual. A seed
+//! makes it repeatable: the same seed and panel give the same
 //! year. A centre that already has rosters in the year is left alone.
 
 use crate::AppState;
@@ -152,6 +154,11 @@ pub async fn generate(
             left -= weeks;
         }
         lived(state, centre, jan1, dec31, seed, &mut out).await?;
+        // The year's messages were read in the page then; only those still to come wait.
+        state
+            .store
+            .settle_past_notifications(centre, state.now())
+            .await?;
         say(format!("{centre}: check-ins and ledgers written"));
     }
     let skipped = out.skipped.clone();

@@ -14,9 +14,14 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "ZHIBAN_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: String,
-    /// Import the Guangzhou demo data set when the database is empty.
+    /// Import the Guangzhou demo data set when the database is empty, and make this year's
+    /// duty work on it in the background (`zhiban demo-history`).
     #[arg(long)]
     pub demo: bool,
+    /// With --demo: make this year's duty work (rosters, check-ins, ledgers, approved
+    /// months) after the start; `false` for the panel alone.
+    #[arg(long, env = "ZHIBAN_DEMO_HISTORY", default_value_t = true, action = clap::ArgAction::Set)]
+    pub demo_history: bool,
     /// Seconds a solve job's lease lasts without renewal: a job whose process stopped
     /// is taken back and run again by a live process after this long.
     #[arg(long, env = "ZHIBAN_JOB_LEASE_SECONDS", default_value_t = 60)]
@@ -80,6 +85,7 @@ pub(crate) async fn run(args: ServeArgs, out: &mut (dyn Write + Send)) -> anyhow
     let ServeArgs {
         addr,
         demo,
+        demo_history,
         job_lease_seconds,
         job_concurrency,
         failed_auth_per_minute,
@@ -181,6 +187,9 @@ pub(crate) async fn run(args: ServeArgs, out: &mut (dyn Write + Send)) -> anyhow
     )
     .start();
     crate::notify::alerts::start(&state);
+    if fresh_demo && demo_history {
+        demo_year(&state);
+    }
     let limits = crate::serve::Limits {
         header_read: Duration::from_secs(header_read_timeout_seconds.max(1)),
         ..crate::serve::Limits::default()
@@ -194,6 +203,27 @@ pub(crate) async fn run(args: ServeArgs, out: &mut (dyn Write + Send)) -> anyhow
     .await?;
     say(out, format_args!("zhiban stopped"));
     Ok(())
+}
+
+/// Makes this year's duty work on the demo panel in the background; its progress is
+/// logged (the page fills as each centre is done).
+fn demo_year(state: &crate::AppState) {
+    use chrono::Datelike as _;
+    let state = state.clone();
+    tokio::spawn(async move {
+        let year = chrono::Utc::now().year();
+        tracing::info!(year, "demo: making this year's duty work");
+        let mut log = |line: String| tracing::info!("demo: {line}");
+        match crate::history::generate(&state, year, 1, 20.0, &mut log).await {
+            Ok(h) => tracing::info!(
+                rosters = h.rosters,
+                check_ins = h.check_ins,
+                months = h.months,
+                "demo: this year's duty work is ready"
+            ),
+            Err(e) => tracing::error!(error = ?e, "demo: making this year's duty work failed"),
+        }
+    });
 }
 
 /// Where the key of channel secrets is kept by default: beside an embedded database file

@@ -231,6 +231,9 @@ fn serve_demo_imports_guangzhou_once_and_answers_healthz() {
             .args([
                 "serve",
                 "--demo",
+                // The panel alone: this year's made-up history is its own test (`reports.rs`).
+                "--demo-history",
+                "false",
                 "--addr",
                 "127.0.0.1:0",
                 "--database-url",

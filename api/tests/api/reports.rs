@@ -305,3 +305,125 @@ fn read_workbook(book: &[u8]) -> BTreeMap<String, Vec<Value>> {
         .map(|(k, rows)| (k, rows.as_array().unwrap().clone()))
         .collect()
 }
+
+on_both!(a_generated_year_reports_what_its_rows_hold);
+
+/// A year made by `zhiban demo-history` (small fixture, 2026, as on 6 December): the year's
+/// report equals what an independent count over the raw rows finds.
+async fn a_generated_year_reports_what_its_rows_hold(backend: Backend) {
+    let t = TestApp::on(backend, "small").await;
+    let now = local("2026-12-06", "10:00");
+    t.set_time(Some(now));
+    let h = zhiban_api::history::generate(&t.state, 2026, 7, 20.0, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(h.rosters, 3, "26 + 26 + 1 weeks");
+    assert_eq!(h.months, 11, "January to November approved");
+    assert!(h.check_ins > 100 && h.ledgers > 100, "{h:?}");
+    // Again: the centre has its year already and is left alone.
+    let again = zhiban_api::history::generate(&t.state, 2026, 7, 20.0, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(again.rosters, 0);
+    assert_eq!(again.skipped.len(), 1);
+
+    let coord = t.token(TokenRole::Coordinator, Some("CH"), None).await;
+    let r = t
+        .get(
+            "/api/v1/reports/summary?centre_id=CH&from=2026-01&to=2026-12",
+            &coord,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rep = r.body;
+    let dump = t.store.dump_tables().await.unwrap();
+    let in_year = |d: &str| d.starts_with("2026-");
+    let published: Vec<String> = rows(&dump, "roster_versions")
+        .into_iter()
+        .filter(|v| v["status"] == "published")
+        .map(|v| v["id"].clone())
+        .collect();
+    let primaries: Vec<BTreeMap<String, String>> = rows(&dump, "assignments")
+        .into_iter()
+        .filter(|a| {
+            published.contains(&a["version_id"]) && a["role"] == "primary" && in_year(&a["date"])
+        })
+        .collect();
+    let total = rep["coverage"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(total["filled"], primaries.len() as u64);
+    // Attendance: the duties before 6 December, by their records.
+    let past: Vec<&BTreeMap<String, String>> = primaries
+        .iter()
+        .filter(|a| a["date"].as_str() < "2026-12-06")
+        .collect();
+    let records = rows(&dump, "attendance");
+    let key = |r: &BTreeMap<String, String>| {
+        (
+            r["date"].clone(),
+            r["station_id"].clone(),
+            r["half_day"].clone(),
+            r["lawyer_id"].clone(),
+        )
+    };
+    let by_duty: BTreeMap<_, &BTreeMap<String, String>> = records
+        .iter()
+        .filter(|r| r["voided"] == "0")
+        .map(|r| (key(r), r))
+        .collect();
+    let (mut no_show, mut excused, mut late, mut outside, mut on_time) =
+        (0u64, 0u64, 0u64, 0u64, 0u64);
+    for a in &past {
+        match by_duty.get(&key(a)) {
+            None => no_show += 1,
+            Some(r) if r["status"] == "excused" => excused += 1,
+            Some(r) if r["outside_geofence"] == "1" => outside += 1,
+            Some(r) if r["late"] == "1" => late += 1,
+            Some(_) => on_time += 1,
+        }
+    }
+    let a = &rep["attendance"];
+    assert_eq!(a["duties"], past.len() as u64, "{a}");
+    assert_eq!(a["no_show"], no_show, "{a}");
+    assert_eq!(a["excused"], excused, "{a}");
+    assert_eq!(a["late"], late, "{a}");
+    assert_eq!(a["on_time"], on_time, "{a}");
+    assert_eq!(
+        a["out_of_fence_approved"].as_u64().unwrap() + a["out_of_fence_waiting"].as_u64().unwrap(),
+        outside
+    );
+    assert!(no_show > 0 && excused > 0 && late > 0 && outside > 0, "{a}");
+    // Ledger: consultations and applications of the year's entries.
+    let entries = rows(&dump, "ledger_entries");
+    let consultations: u64 = entries
+        .iter()
+        .filter(|e| in_year(&e["date"]))
+        .map(|e| e["consultations"].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(rep["ledger"]["consultations"], consultations);
+    let applications = rows(&dump, "ledger_applications");
+    assert_eq!(
+        rep["ledger"]["applications_received"],
+        applications.len() as u64
+    );
+    // Subsidy: the approved statements' totals.
+    let paid: i64 = rows(&dump, "subsidy_months")
+        .iter()
+        .filter(|m| in_year(&m["month"]))
+        .map(|m| {
+            let s: Value = serde_json::from_str(&m["statement"]).unwrap();
+            s["total_fen"].as_i64().unwrap()
+        })
+        .sum();
+    assert!(paid > 0);
+    assert_eq!(rep["subsidy"]["total_fen"], paid);
+    let by_firm: i64 = rep["subsidy"]["firms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["fen"].as_i64().unwrap())
+        .sum();
+    assert_eq!(by_firm, paid, "the firms' amounts add up to the total");
+    let months = rep["subsidy"]["months"].as_array().unwrap();
+    assert_eq!(months[0]["approved"], 1);
+    assert_eq!(months[11]["open"], 1, "December is not over");
+}

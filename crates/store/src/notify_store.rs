@@ -109,6 +109,15 @@ pub trait NotifyStore: Send + Sync + 'static {
     /// whether it was recorded (then the test may be sent).
     async fn claim_channel_test(&self, audit: &Audit, per_minute: u32) -> Result<bool, StoreError>;
 
+    /// Marks `centre`'s messages still waiting and due before `before` as delivered to the
+    /// page's inbox at their due time: a made-up past (`zhiban demo-history`) whose messages
+    /// were read then, not sent out now. How many.
+    async fn settle_past_notifications(
+        &self,
+        centre: &CentreId,
+        before: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
     /// Makes a dead letter due again, with the audit entry; a conflict unless it was dead.
     async fn retry_notification(
         &self,

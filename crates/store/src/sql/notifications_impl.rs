@@ -166,6 +166,25 @@ impl NotifyStore for Backend {
         Ok(true)
     }
 
+    async fn settle_past_notifications(
+        &self,
+        centre: &CentreId,
+        before: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query(
+            "UPDATE notifications SET status = 'sent', channel = 'inbox', sent_at = next_attempt_at \
+             WHERE centre_id = $1 AND status = 'pending' AND next_attempt_at < $2",
+        )
+        .bind(centre.as_str())
+        .bind(crate::codec::to_instant(before))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
     async fn retry_notification(
         &self,
         id: i64,
