@@ -108,7 +108,7 @@ pub(crate) async fn build(
         .and_then(|d| d.pred_opt())
         .unwrap_or(last_month);
     let duties = duty_rows(state, &ds, &centres, first, last).await?;
-    let uncovered = uncovered(state, &centres, first, last).await?;
+    let (uncovered, shares) = uncovered(state, &centres, first, last).await?;
     let mut checks = Vec::new();
     let mut ledger_rows = Vec::new();
     let mut statements = Vec::new();
@@ -160,10 +160,12 @@ pub(crate) async fn build(
             }
         }
     }
+    // The active panels of the centres, and any lawyer of a shared pool who held a duty.
+    let on_duty: BTreeSet<&zhiban_domain::LawyerId> = duties.iter().map(|d| &d.lawyer_id).collect();
     let panel: Vec<_> = ds
         .lawyers
         .iter()
-        .filter(|l| l.active && centres.contains(&l.home_centre_id))
+        .filter(|l| (l.active && centres.contains(&l.home_centre_id)) || on_duty.contains(&l.id))
         .map(|l| {
             let firm = ds
                 .firms
@@ -182,7 +184,7 @@ pub(crate) async fn build(
     Ok(Summary {
         coverage: reports::coverage(&duties, &uncovered, &months),
         attendance: reports::attendance(&duties, &checks, today),
-        workload: reports::workload(&duties, &panel),
+        workload: reports::workload(&duties, &panel, &reports::fair_shares(&duties, &shares)),
         ledger: reports::ledger(&ledger_rows),
         subsidy: reports::subsidy(
             &statements,
@@ -248,6 +250,7 @@ async fn duty_rows(
             });
             let firm_id = ds.lawyer(&a.lawyer_id).map(|l| l.firm_id.clone());
             out.push(reports::DutyRow {
+                version: d.version_id,
                 date: a.date,
                 station_id: a.station_id,
                 half_day: a.half_day,
@@ -265,14 +268,19 @@ async fn duty_rows(
     Ok(out)
 }
 
-/// What the published versions of `centres`' rosters left uncovered from `from` to `to`.
+/// Each published version's lawyers' fair shares.
+type Shares = Vec<(i64, Vec<(zhiban_domain::LawyerId, f64)>)>;
+
+/// What the published versions of `centres`' rosters left uncovered from `from` to `to`,
+/// and their fair shares.
 async fn uncovered(
     state: &AppState,
     centres: &[CentreId],
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Vec<zhiban_domain::report::Uncovered>, ApiError> {
+) -> Result<(Vec<zhiban_domain::report::Uncovered>, Shares), ApiError> {
     let mut out = Vec::new();
+    let mut shares = Vec::new();
     let mut seen = BTreeSet::new();
     let mut offset = 0;
     loop {
@@ -290,6 +298,15 @@ async fn uncovered(
                 .into_iter()
                 .find(|v| v.status == VersionStatus::Published)
             {
+                shares.push((
+                    v.id,
+                    v.report
+                        .evaluation
+                        .lawyers
+                        .iter()
+                        .map(|l| (l.lawyer_id.clone(), l.fair_share))
+                        .collect(),
+                ));
                 out.extend(
                     v.report
                         .evaluation
@@ -304,7 +321,7 @@ async fn uncovered(
             break;
         }
     }
-    Ok(out)
+    Ok((out, shares))
 }
 
 /// The report: coverage, attendance, workload, ledger and subsidy over the months, for

@@ -213,6 +213,14 @@ async fn a_months_report_agrees_with_the_raw_rows(backend: Backend) {
     let (status, book) = crate::roster_export::bytes(&t, uri, &coord).await;
     assert_eq!(status, StatusCode::OK);
     let sheets = read_workbook(&book);
+    // The summary sheet, one column of figures to paste into a 统计报表.
+    let sum = &sheets["汇总"];
+    assert_eq!(sum[1], json!(["项目", "数值"]));
+    assert_eq!(
+        sum[3],
+        json!(["已安排值班（人次）", primaries.len() as u64])
+    );
+    assert_eq!(sum[12], json!(["法律咨询（人次）", 7]));
     let cov = &sheets["覆盖率"];
     assert_eq!(
         cov[1],
@@ -351,6 +359,21 @@ async fn a_generated_year_reports_what_its_rows_hold(backend: Backend) {
         .collect();
     let total = rep["coverage"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(total["filled"], primaries.len() as u64);
+    // Workload: each roster's fair shares share out exactly its duties in the year.
+    let shares: f64 = rep["workload"]["lawyers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["fair_share"].as_f64().unwrap())
+        .sum();
+    assert!((shares - primaries.len() as f64).abs() < 0.01, "{shares}");
+    let duties: u64 = rep["workload"]["lawyers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["duties"].as_u64().unwrap())
+        .sum();
+    assert_eq!(duties, primaries.len() as u64);
     // Attendance: the duties before 6 December, by their records.
     let past: Vec<&BTreeMap<String, String>> = primaries
         .iter()

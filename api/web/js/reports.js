@@ -91,7 +91,10 @@ function workload(r) {
   return h("section", { class: "card", id: "report-workload" }, h("h2", {}, "工作量"),
     h("p", {}, `律师值班最多 ${w.max} 次，最少 ${w.min} 次，基尼系数 ${w.gini.toFixed(3)}（0 为完全均衡）。`),
     bars(top.map((l) => ({ label: l.name, value: l.duties, target: l.fair_share })), width(), `律师值班次数与应有份额（前 ${top.length} 名），最多 ${w.max} 次，最少 ${w.min} 次`),
-    table("firm-table", "各律所工作量", ["律所", "值班次数", "备班次数", "值班小时", "应有份额"], w.firms.map((f) => [f.name, f.duties, f.backups, f.hours, f.fair_share.toFixed(1)])));
+    table("firm-table", "各律所工作量", ["律所", "值班次数", "备班次数", "值班小时", "应有份额"], w.firms.map((f) => [f.name, f.duties, f.backups, f.hours.toFixed(1), f.fair_share.toFixed(1)])),
+    h("details", {}, h("summary", {}, `全部 ${w.lawyers.length} 名律师`),
+      table("lawyer-table", "各律师工作量（应有份额按各排班的公平份额计算）", ["律师", "值班次数", "备班次数", "值班小时", "应有份额"],
+        w.lawyers.map((l) => [l.name, l.duties, l.backups, l.hours.toFixed(1), l.fair_share.toFixed(1)]))));
 }
 
 function ledger(r) {

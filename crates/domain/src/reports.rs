@@ -32,6 +32,8 @@ pub struct DutyRow {
     pub role: Role,
     /// The half-day's length at the station (hours).
     pub hours: f64,
+    /// The published version it is of.
+    pub version: i64,
 }
 
 /// Posts wanted, filled and left uncovered in one month (or in all).
@@ -206,8 +208,9 @@ pub struct Work {
     pub backups: u32,
     /// Hours on primary duty.
     pub hours: f64,
-    /// Fair share of the primary duties (the duties shared equally among the active
-    /// lawyers of the panels in the report).
+    /// Fair share of the primary duties in the range: each roster's own fair shares (in
+    /// proportion to availability, history counted, as the solver balanced them) applied
+    /// to its duties in the range ([`fair_shares`]); an equal split of the rest.
     pub fair_share: f64,
 }
 
@@ -244,13 +247,49 @@ pub fn gini(values: &[f64]) -> f64 {
     weighted / (n * sum)
 }
 
-/// Workload of `panel` (lawyer, name, firm, firm name) over `duties`.
-pub fn workload(duties: &[DutyRow], panel: &[(LawyerId, String, FirmId, String)]) -> Workload {
+/// Each lawyer's fair share of the primary `duties`: the duties of each published version
+/// (`versions`: its id and its lawyers' fair shares) split in proportion to that version's
+/// fair shares.
+pub fn fair_shares(
+    duties: &[DutyRow],
+    versions: &[(i64, Vec<(LawyerId, f64)>)],
+) -> BTreeMap<LawyerId, f64> {
+    let mut out: BTreeMap<LawyerId, f64> = BTreeMap::new();
+    for (id, shares) in versions {
+        let posts = duties
+            .iter()
+            .filter(|d| d.version == *id && d.role == Role::Primary)
+            .count() as f64;
+        let total: f64 = shares.iter().map(|(_, s)| s.max(0.0)).sum();
+        if posts == 0.0 || total <= 0.0 {
+            continue;
+        }
+        for (l, s) in shares {
+            *out.entry(l.clone()).or_default() += posts * s.max(0.0) / total;
+        }
+    }
+    out
+}
+
+/// Workload of `panel` (lawyer, name, firm, firm name) over `duties`, against `fair`
+/// ([`fair_shares`]); without any, the primaries are split equally.
+pub fn workload(
+    duties: &[DutyRow],
+    panel: &[(LawyerId, String, FirmId, String)],
+    fair: &BTreeMap<LawyerId, f64>,
+) -> Workload {
     let primaries = duties.iter().filter(|d| d.role == Role::Primary).count() as f64;
-    let share = if panel.is_empty() {
+    let equal = if panel.is_empty() {
         0.0
     } else {
         primaries / panel.len() as f64
+    };
+    let share = |id: &LawyerId| {
+        if fair.is_empty() {
+            equal
+        } else {
+            fair.get(id).copied().unwrap_or(0.0)
+        }
     };
     let mut lawyers: BTreeMap<&LawyerId, Work> = panel
         .iter()
@@ -260,20 +299,20 @@ pub fn workload(duties: &[DutyRow], panel: &[(LawyerId, String, FirmId, String)]
                 Work {
                     id: id.to_string(),
                     name: name.clone(),
-                    fair_share: share,
+                    fair_share: share(id),
                     ..Work::default()
                 },
             )
         })
         .collect();
     let mut firms: BTreeMap<&FirmId, Work> = BTreeMap::new();
-    for (_, _, firm, firm_name) in panel {
+    for (id, _, firm, firm_name) in panel {
         let f = firms.entry(firm).or_insert_with(|| Work {
             id: firm.to_string(),
             name: firm_name.clone(),
             ..Work::default()
         });
-        f.fair_share += share;
+        f.fair_share += share(id);
     }
     for d in duties {
         let Some(firm) = &d.firm_id else { continue };
@@ -496,6 +535,7 @@ mod tests {
             firm_id: Some(FirmId::parse("F1").unwrap()),
             role,
             hours: 3.0,
+            version: 1,
         }
     }
 
@@ -608,7 +648,7 @@ mod tests {
             ),
             (LawyerId::parse("L2").unwrap(), "乙".into(), f, "所".into()),
         ];
-        let w = workload(&duties, &panel);
+        let w = workload(&duties, &panel, &BTreeMap::new());
         assert_eq!((w.max, w.min), (2, 0));
         assert_eq!(w.lawyers[0].id, "L1");
         assert_eq!(w.lawyers[0].hours, 6.0);
@@ -617,6 +657,22 @@ mod tests {
         assert_eq!(w.firms[0].duties, 2);
         assert_eq!(w.firms[0].fair_share, 2.0);
         assert!((w.gini - 0.5).abs() < 1e-9, "{}", w.gini);
+        // Against the roster's own shares: L2 was to carry three times L1's part.
+        let fair = fair_shares(
+            &duties,
+            &[(
+                1,
+                vec![
+                    (LawyerId::parse("L1").unwrap(), 1.0),
+                    (LawyerId::parse("L2").unwrap(), 3.0),
+                ],
+            )],
+        );
+        assert_eq!(fair[&LawyerId::parse("L1").unwrap()], 0.5);
+        assert_eq!(fair[&LawyerId::parse("L2").unwrap()], 1.5);
+        let w = workload(&duties, &panel, &fair);
+        assert_eq!(w.lawyers[0].fair_share, 0.5);
+        assert_eq!(w.firms[0].fair_share, 2.0);
     }
 
     #[test]
