@@ -1,4 +1,6 @@
 // Drives zhiban's web page in Debian's headless Chromium through playwright-core.
+// (Over 600 lines: one short function per phase, sharing the sign-in and checks above them;
+// splitting the phases across files would only add imports.)
 // Run by api/tests/browser.rs, one phase at a time:
 //   node run.mjs coordinator|lawyer|finance|director|firmadmin|admin|panel|import|labels|leaveask|leavedecide|claim|attendance|swaptake|swapapprove|ledgerfill|ledgerrate|pickbid|channels|prefs
 // Environment: BASE_URL, LOGIN and CODE (an account and its invitation code), SHOTS (screenshot folder), CHROMIUM (executable),

@@ -269,35 +269,7 @@ async fn lived(
             if excused {
                 continue;
             }
-            let applications = if roll(seed, &key, 3) < 0.3 {
-                let received = at(t.start, 60);
-                let hours = if roll(seed, &key, 4) < 0.1 { 30 } else { 3 };
-                vec![LedgerApplication {
-                    applicant: "某当事人".into(),
-                    received_at: received,
-                    forwarded_at: Some(received + Duration::hours(hours)),
-                }]
-            } else {
-                vec![]
-            };
-            let plea = (roll(seed, &key, 5) * 3.0) as u32;
-            let entry = LedgerEntry {
-                centre_id: centre.clone(),
-                station_id: a.station_id.clone(),
-                date: a.date,
-                half_day: a.half_day,
-                lawyer_id: a.lawyer_id.clone(),
-                consultations: (roll(seed, &key, 6) * 7.0) as u32,
-                plea_signings: plea,
-                confirmed_plea_signings: Some(plea),
-                confirmed_by: Some("demo-history".into()),
-                confirmed_at: Some(at(t.end, 60)),
-                quality: None,
-                notes: String::new(),
-                applications,
-                updated_at: at(t.end, 30),
-                updated_by: "demo-history".into(),
-            };
+            let entry = ledger_of(centre, &a, seed, &key, at(t.start, 60), at(t.end, 30));
             state
                 .store
                 .put_ledger(
@@ -314,6 +286,47 @@ async fn lived(
         }
     }
     Ok(())
+}
+
+/// The ledger of duty `a` (key `key`): consultations, plea agreements confirmed, now and
+/// then an application (received at `received`, mostly forwarded within hours); written at
+/// `written`.
+fn ledger_of(
+    centre: &CentreId,
+    a: &zhiban_domain::Assignment,
+    seed: u64,
+    key: &str,
+    received: DateTime<Utc>,
+    written: DateTime<Utc>,
+) -> LedgerEntry {
+    let applications = if roll(seed, key, 3) < 0.3 {
+        let hours = if roll(seed, key, 4) < 0.1 { 30 } else { 3 };
+        vec![LedgerApplication {
+            applicant: "某当事人".into(),
+            received_at: received,
+            forwarded_at: Some(received + Duration::hours(hours)),
+        }]
+    } else {
+        vec![]
+    };
+    let plea = (roll(seed, key, 5) * 3.0) as u32;
+    LedgerEntry {
+        centre_id: centre.clone(),
+        station_id: a.station_id.clone(),
+        date: a.date,
+        half_day: a.half_day,
+        lawyer_id: a.lawyer_id.clone(),
+        consultations: (roll(seed, key, 6) * 7.0) as u32,
+        plea_signings: plea,
+        confirmed_plea_signings: Some(plea),
+        confirmed_by: Some("demo-history".into()),
+        confirmed_at: Some(written),
+        quality: None,
+        notes: String::new(),
+        applications,
+        updated_at: written,
+        updated_by: "demo-history".into(),
+    }
 }
 
 /// Approves every month of `year` that is over, for the centres made; how many.

@@ -84,41 +84,8 @@ pub(crate) fn sections(s: &Summary) -> Vec<Section> {
             dec(x.fair_share),
         ]
     };
-    let total = s.coverage.last().cloned().unwrap_or_default();
-    let served = w.lawyers.iter().filter(|x| x.duties > 0).count();
-    let hours: f64 = w.lawyers.iter().map(|x| x.hours).sum();
-    let rate = if total.wanted == 0 {
-        0.0
-    } else {
-        (f64::from(total.filled) * 1000.0 / f64::from(total.wanted)).round() / 10.0
-    };
-    vec![
-        // One column of figures, to paste into a 统计报表 (over a year: the year's).
-        Section {
-            name: "汇总",
-            header: vec!["项目", "数值"],
-            rows: vec![
-                vec![t("需值班岗位（人次）"), n(total.wanted)],
-                vec![t("已安排值班（人次）"), n(total.filled)],
-                vec![t("未覆盖岗位（人次）"), n(total.uncovered)],
-                vec![t("覆盖率（%）"), dec(rate)],
-                vec![
-                    t("参与值班律师（人）"),
-                    n(u32::try_from(served).unwrap_or(u32::MAX)),
-                ],
-                vec![t("值班时长（小时）"), dec(hours)],
-                vec![t("按时签到（次）"), n(a.on_time)],
-                vec![t("迟到（次）"), n(a.late)],
-                vec![t("未签到（次）"), n(a.no_show)],
-                vec![t("请假（次）"), n(a.excused)],
-                vec![t("法律咨询（人次）"), n(l.consultations)],
-                vec![t("见证认罪认罚具结书（份）"), n(l.plea_signings_confirmed)],
-                vec![t("收到法律援助申请（件）"), n(l.applications_received)],
-                vec![t("转交申请（件）"), n(l.applications_forwarded)],
-                vec![t("逾期转交（件）"), n(l.forwards_overdue)],
-                vec![t("已审批值班补贴（元）"), yuan(s.subsidy.total_fen)],
-            ],
-        },
+    let mut out = vec![
+        summary_section(s),
         Section {
             name: "覆盖率",
             header: vec![
@@ -211,6 +178,52 @@ pub(crate) fn sections(s: &Summary) -> Vec<Section> {
                 vec![t("逾期转交（超过24小时）"), n(l.forwards_overdue)],
             ],
         },
+    ];
+    out.extend(subsidy_sections(s));
+    out
+}
+
+/// One column of figures, to paste into a 统计报表 (over a year: the year's).
+fn summary_section(s: &Summary) -> Section {
+    let (a, l, w) = (&s.attendance, &s.ledger, &s.workload);
+    let total = s.coverage.last().cloned().unwrap_or_default();
+    let served = w.lawyers.iter().filter(|x| x.duties > 0).count();
+    let hours: f64 = w.lawyers.iter().map(|x| x.hours).sum();
+    let rate = if total.wanted == 0 {
+        0.0
+    } else {
+        (f64::from(total.filled) * 1000.0 / f64::from(total.wanted)).round() / 10.0
+    };
+    Section {
+        name: "汇总",
+        header: vec!["项目", "数值"],
+        rows: vec![
+            vec![t("需值班岗位（人次）"), n(total.wanted)],
+            vec![t("已安排值班（人次）"), n(total.filled)],
+            vec![t("未覆盖岗位（人次）"), n(total.uncovered)],
+            vec![t("覆盖率（%）"), dec(rate)],
+            vec![
+                t("参与值班律师（人）"),
+                n(u32::try_from(served).unwrap_or(u32::MAX)),
+            ],
+            vec![t("值班时长（小时）"), dec(hours)],
+            vec![t("按时签到（次）"), n(a.on_time)],
+            vec![t("迟到（次）"), n(a.late)],
+            vec![t("未签到（次）"), n(a.no_show)],
+            vec![t("请假（次）"), n(a.excused)],
+            vec![t("法律咨询（人次）"), n(l.consultations)],
+            vec![t("见证认罪认罚具结书（份）"), n(l.plea_signings_confirmed)],
+            vec![t("收到法律援助申请（件）"), n(l.applications_received)],
+            vec![t("转交申请（件）"), n(l.applications_forwarded)],
+            vec![t("逾期转交（件）"), n(l.forwards_overdue)],
+            vec![t("已审批值班补贴（元）"), yuan(s.subsidy.total_fen)],
+        ],
+    }
+}
+
+/// Subsidy by month, firm and station kind.
+fn subsidy_sections(s: &Summary) -> Vec<Section> {
+    vec![
         Section {
             name: "补贴（按月）",
             header: vec![
