@@ -239,7 +239,7 @@ async function director(browser) {
   // 统计: each section a chart with an accessible name and its numbers in a table; Excel.
   await page.click("#view-reports");
   await page.waitForSelector("#report-coverage svg");
-  for (const id of ["#report-coverage", "#report-attendance", "#report-workload", "#report-subsidy"]) {
+  for (const id of ["#report-coverage", "#report-attendance", "#report-workload", "#report-ledger", "#report-subsidy"]) {
     const label = await page.getAttribute(`${id} svg`, "aria-label");
     check(Boolean(label) && label.length > 5, `${id}: the chart has an accessible name (${label})`);
   }

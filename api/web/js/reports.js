@@ -99,9 +99,11 @@ function workload(r) {
 
 function ledger(r) {
   const l = r.ledger;
+  const rows = [["法律咨询", l.consultations], ["见证具结书（已确认）", l.plea_signings_confirmed], ["见证具结书（待确认）", l.plea_signings_unconfirmed],
+    ["收到法律援助申请", l.applications_received], ["已转交申请", l.applications_forwarded], ["逾期转交（超过24小时）", l.forwards_overdue]];
   return h("section", { class: "card", id: "report-ledger" }, h("h2", {}, "台账"),
-    table("ledger-table", "台账合计", ["项目", "数量"], [["法律咨询", l.consultations], ["见证认罪认罚具结书（已确认）", l.plea_signings_confirmed], ["见证认罪认罚具结书（待确认）", l.plea_signings_unconfirmed],
-      ["收到法律援助申请", l.applications_received], ["已转交申请", l.applications_forwarded], ["逾期转交（超过24小时）", l.forwards_overdue]]));
+    bars(rows.map(([label, value]) => ({ label, value, target: null })), width(), `台账：${rows.map(([k, v]) => `${k} ${v}`).join("，")}`),
+    table("ledger-table", "台账合计", ["项目", "数量"], rows));
 }
 
 function subsidy(r) {
