@@ -85,6 +85,18 @@ pub(crate) async fn problem_from_store(
         .await?;
     let history = past_duties(past.items);
     let mut problem = RosterProblem::build(ds, centres, from, weeks, history)?;
+    // Each centre's fairness settings: its stations' and its lawyers' (pool lawyers of other
+    // centres follow their own centre's).
+    let homes: std::collections::BTreeSet<CentreId> = problem
+        .centres
+        .iter()
+        .cloned()
+        .chain(problem.lawyers.iter().map(|l| l.home_centre_id.clone()))
+        .collect();
+    for c in homes {
+        let policy = store.centre_policy(&c).await?.fairness;
+        problem.fairness.insert(c, policy);
+    }
     // Surges: posts a coordinator opened beyond the weekly demand are posts to fill too.
     for (station, date, half_day, posts) in
         store.extra_posts(centres, problem.from, problem.to).await?

@@ -352,3 +352,94 @@ fn too_far_apart(
         }
     }
 }
+
+/// A roster's spread over time, counted here from the problem's data and the roster alone
+/// (no model, no evaluation): the figures [`crate::Evaluation::spread`] reports, recounted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SpreadCount {
+    /// Pairs of consecutive days a lawyer is on primary duty on both.
+    pub consecutive_days: u32,
+    /// Duties on a weekday beyond a lawyer's even spread.
+    pub weekday_excess: u32,
+    /// Duties in the mornings (afternoons) beyond half a lawyer's share.
+    pub half_day_excess: u32,
+    /// A firm's duties beyond one in two consecutive open half-days of a station.
+    pub firm_consecutive: u32,
+}
+
+/// Counts the spread terms of `roster` (primary duties only; assignments naming no slot or
+/// lawyer are skipped). A lawyer's share of the period's duties, which the weekday and
+/// morning/afternoon caps divide, is each slot's posts split evenly over the lawyers
+/// eligible and available for it.
+pub fn spread(problem: &RosterProblem, roster: &Roster) -> SpreadCount {
+    use zhiban_domain::fairness::{half_day_cap, weekday_cap};
+    let n = problem.lawyers.len();
+    let mut share = vec![0.0f64; n];
+    let mut weekdays = vec![std::collections::BTreeSet::new(); n];
+    let mut halves = vec![std::collections::BTreeSet::new(); n];
+    for s in &problem.slots {
+        let free: Vec<usize> = s
+            .eligible
+            .iter()
+            .copied()
+            .filter(|&l| !problem.lawyers[l].unavailable.contains(&(s.date, s.half_day)))
+            .collect();
+        for &l in &free {
+            share[l] += f64::from(s.lawyers) / free.len() as f64;
+            weekdays[l].insert(s.date.weekday().num_days_from_monday());
+            halves[l].insert(s.half_day);
+        }
+    }
+    let mut out = SpreadCount::default();
+    // Per lawyer: the dates and half-days of primary duties; per slot: the firms on duty.
+    let mut duties: HashMap<usize, Vec<(NaiveDate, HalfDay)>> = HashMap::new();
+    let mut firms_at: HashMap<usize, Vec<&zhiban_domain::FirmId>> = HashMap::new();
+    for a in roster.assignments.iter().filter(|a| a.role == Role::Primary) {
+        let slot = problem.slots.iter().position(|s| {
+            s.station_id == a.station_id && s.date == a.date && s.half_day == a.half_day
+        });
+        let lawyer = problem.lawyers.iter().position(|x| x.id == a.lawyer_id);
+        if let (Some(s), Some(l)) = (slot, lawyer) {
+            duties.entry(l).or_default().push((a.date, a.half_day));
+            firms_at
+                .entry(s)
+                .or_default()
+                .push(&problem.lawyers[l].firm_id);
+        }
+    }
+    for (l, mine) in &duties {
+        let days: std::collections::BTreeSet<NaiveDate> = mine.iter().map(|d| d.0).collect();
+        out.consecutive_days += days
+            .iter()
+            .filter(|d| days.contains(&(**d + chrono::Duration::days(1))))
+            .count() as u32;
+        let cap = weekday_cap(share[*l], weekdays[*l].len() as u32);
+        let mut per_weekday: HashMap<u32, u32> = HashMap::new();
+        for (d, _) in mine {
+            *per_weekday.entry(d.weekday().num_days_from_monday()).or_default() += 1;
+        }
+        out.weekday_excess += per_weekday.values().map(|c| c.saturating_sub(cap)).sum::<u32>();
+        if halves[*l].len() == 2 {
+            let cap = half_day_cap(share[*l]);
+            let am = mine.iter().filter(|d| d.1 == HalfDay::Am).count() as u32;
+            let pm = mine.len() as u32 - am;
+            out.half_day_excess += am.saturating_sub(cap) + pm.saturating_sub(cap);
+        }
+    }
+    // A station's open half-days in time order: its slots, as the problem lists them.
+    for st in &problem.stations {
+        let open: Vec<usize> = (0..problem.slots.len())
+            .filter(|&i| problem.slots[i].station_id == st.id)
+            .collect();
+        for w in open.windows(2) {
+            let mut count: HashMap<&zhiban_domain::FirmId, u32> = HashMap::new();
+            for s in w {
+                for f in firms_at.get(s).into_iter().flatten() {
+                    *count.entry(f).or_default() += 1;
+                }
+            }
+            out.firm_consecutive += count.values().map(|c| c - 1).sum::<u32>();
+        }
+    }
+    out
+}

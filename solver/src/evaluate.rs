@@ -4,13 +4,18 @@
 //! run's statistics, [`crate::report`]), so the greedy baseline, repair and the API's
 //! suggestions score rosters with it too.
 
-use crate::fair::{fair_shares, outside_band};
+use crate::fair::{fair_shares, kind_index, outside_band};
 use crate::objective::{Components, coverage_per_post, tie_break_cost, travel_cost, wish_cost};
 use crate::roster::{Role, Roster};
 use crate::settings::Weights;
 use chrono::{Datelike, NaiveDate};
 use std::collections::{BTreeMap, HashMap};
-use zhiban_domain::{FirmId, HalfDay, LawyerId, RosterProblem, Slot, StationId};
+use zhiban_domain::fairness::{consecutive_pairs, excess, half_day_cap, weekday_cap};
+use zhiban_domain::report::{KindLoad, Spread};
+use zhiban_domain::{
+    CentreId, FairnessPolicy, FirmId, HalfDay, LawyerId, RosterProblem, Slot, StationId,
+    StationKind,
+};
 
 // The evaluation's types are contracts kept by the store: they live in the domain.
 pub use zhiban_domain::report::{
@@ -33,7 +38,8 @@ pub fn evaluate(
         ..Components::default()
     };
     let uncovered = uncovered(p, &tally, w, &mut components);
-    let (lawyers, firms) = loads(p, &tally, w, &mut components);
+    let (mut lawyers, firms) = loads(p, &tally, w, &mut components);
+    let spread = spread(p, &tally, w, &mut lawyers, &mut components);
     if let Some(prev) = previous {
         let d = crate::roster::Diff::between(prev, roster);
         components.stability = w.stability * (d.added.len() + d.removed.len()) as f64;
@@ -48,6 +54,7 @@ pub fn evaluate(
         uncovered,
         lawyers,
         firms,
+        spread,
     }
 }
 
@@ -60,6 +67,10 @@ struct Tally {
     primary: Vec<u32>,
     /// Per lawyer: backup duties.
     backup: Vec<u32>,
+    /// Per lawyer: the slots of their primary duties.
+    primary_slots: Vec<Vec<usize>>,
+    /// Per slot: the lawyers on primary duty.
+    on_slot: Vec<Vec<usize>>,
     /// The station of each lawyer's duty on each half-day.
     on_half: HashMap<(usize, NaiveDate, HalfDay), usize>,
     on_day: HashMap<(usize, NaiveDate), u32>,
@@ -88,6 +99,8 @@ impl Tally {
             filled: vec![[0u32; 2]; p.slots.len()],
             primary: vec![0u32; p.lawyers.len()],
             backup: vec![0u32; p.lawyers.len()],
+            primary_slots: vec![vec![]; p.lawyers.len()],
+            on_slot: vec![vec![]; p.slots.len()],
             on_half: HashMap::new(),
             on_day: HashMap::new(),
             on_week: HashMap::new(),
@@ -118,6 +131,8 @@ impl Tally {
                 Role::Primary => {
                     t.filled[s][0] += 1;
                     t.primary[l] += 1;
+                    t.primary_slots[l].push(s);
+                    t.on_slot[s].push(l);
                 }
                 Role::Backup => {
                     t.filled[s][1] += 1;
@@ -250,14 +265,20 @@ fn loads(
     let mut max_dev: f64 = 0.0;
     let mut sum_dev = 0.0;
     for (l, law) in p.lawyers.iter().enumerate() {
-        let load =
-            shares.history[l] + f64::from(t.primary[l]) + w.backup_load * f64::from(t.backup[l]);
+        let backups = w.backup_load * f64::from(t.backup[l]);
+        let load = shares.history[l]
+            + f64::from(t.primary[l])
+            + if w.separate_backups { 0.0 } else { backups };
         let deviation = load - shares.lawyer_target[l];
         let outside = outside_band(load, shares.lawyer_target[l]);
         max_dev = max_dev.max(outside);
         sum_dev += outside;
+        if w.separate_backups {
+            let b = outside_band(f64::from(t.backup[l]), shares.backup_target[l]);
+            components.backup_fairness += w.backup_fairness * b;
+        }
         let e = firms.entry(law.firm_id.clone()).or_default();
-        e.1 += load;
+        e.1 += shares.history[l] + f64::from(t.primary[l]) + backups;
         lawyers.push(LawyerLoad {
             lawyer_id: law.id.clone(),
             firm_id: law.firm_id.clone(),
@@ -266,6 +287,13 @@ fn loads(
             backup: t.backup[l],
             fair_share: shares.lawyer_target[l],
             deviation,
+            backup_share: shares.backup_target[l],
+            consecutive_days: 0,
+            weekdays: [0; 7],
+            half_days: [0; 2],
+            weekday_excess: 0,
+            half_day_excess: 0,
+            kinds: vec![],
         });
     }
     components.fairness_max = w.fairness_max * max_dev;
@@ -284,4 +312,93 @@ fn loads(
         })
         .collect();
     (lawyers, firms)
+}
+
+/// The policy of `centre` as the weights use it (every term off without `w.spread`).
+fn policy_of(p: &RosterProblem, w: &Weights, centre: &CentreId) -> FairnessPolicy {
+    if w.spread {
+        p.fairness.get(centre).copied().unwrap_or_default()
+    } else {
+        FairnessPolicy::OFF
+    }
+}
+
+/// Each lawyer's spread over time and balance by station kind, and one firm at a station
+/// on consecutive open half-days; fills `lawyers`' spread fields and adds the terms.
+fn spread(
+    p: &RosterProblem,
+    t: &Tally,
+    w: &Weights,
+    lawyers: &mut [LawyerLoad],
+    components: &mut Components,
+) -> Spread {
+    let shares = fair_shares(p, w);
+    let mut out = Spread::default();
+    for (l, load) in lawyers.iter_mut().enumerate() {
+        let policy = policy_of(p, w, &p.lawyers[l].home_centre_id);
+        let mut days = vec![];
+        let mut by_kind = [0u32; 3];
+        for &s in &t.primary_slots[l] {
+            let slot = &p.slots[s];
+            days.push(slot.date);
+            load.weekdays[slot.date.weekday().num_days_from_monday() as usize] += 1;
+            load.half_days[usize::from(slot.half_day == HalfDay::Pm)] += 1;
+            by_kind[kind_index(p.stations[slot.station].kind)] += 1;
+        }
+        days.sort();
+        days.dedup();
+        load.consecutive_days = consecutive_pairs(&days);
+        load.weekday_excess = excess(
+            &load.weekdays,
+            weekday_cap(shares.period_duty[l], shares.weekdays[l]),
+        );
+        if shares.both_halves[l] {
+            load.half_day_excess = excess(&load.half_days, half_day_cap(shares.period_duty[l]));
+        }
+        components.consecutive_days +=
+            f64::from(policy.consecutive_days) * f64::from(load.consecutive_days);
+        components.weekday_spread += f64::from(policy.weekday_spread * load.weekday_excess);
+        components.half_day_spread += f64::from(policy.half_day_spread * load.half_day_excess);
+        out.consecutive_days += load.consecutive_days;
+        out.weekday_excess += load.weekday_excess;
+        out.half_day_excess += load.half_day_excess;
+        out.backup_outside += if w.separate_backups {
+            outside_band(f64::from(t.backup[l]), shares.backup_target[l])
+        } else {
+            0.0
+        };
+        if policy.by_station_kind {
+            for (k, kind) in StationKind::ALL.into_iter().enumerate() {
+                let duties = shares.kind_history[l][k] + f64::from(by_kind[k]);
+                let outside = outside_band(duties, shares.kind_target[l][k]);
+                components.kind_fairness += w.kind_fairness * outside;
+                out.kind_outside += outside;
+                load.kinds.push(KindLoad {
+                    kind,
+                    duties: duties as u32,
+                    fair_share: shares.kind_target[l][k],
+                });
+            }
+        }
+    }
+    // One firm at a station on two consecutive open half-days.
+    let mut station_slots: Vec<Vec<usize>> = vec![vec![]; p.stations.len()];
+    for (si, s) in p.slots.iter().enumerate() {
+        station_slots[s.station].push(si);
+    }
+    for (st, slots) in station_slots.iter().enumerate() {
+        let weight = f64::from(policy_of(p, w, &p.stations[st].centre_id).firm_consecutive);
+        for pair in slots.windows(2) {
+            let mut by_firm: BTreeMap<&FirmId, u32> = BTreeMap::new();
+            for &s in pair {
+                for &l in &t.on_slot[s] {
+                    *by_firm.entry(&p.lawyers[l].firm_id).or_default() += 1;
+                }
+            }
+            let n: u32 = by_firm.values().map(|n| n.saturating_sub(1)).sum();
+            out.firm_consecutive += n;
+            components.firm_consecutive += weight * f64::from(n);
+        }
+    }
+    out
 }

@@ -58,7 +58,7 @@ pub mod report;
 pub mod settings;
 pub mod suggest;
 
-pub use check::{LimitPeriod, Violation, check, check_with_pins};
+pub use check::{LimitPeriod, SpreadCount, Violation, check, check_with_pins};
 pub use evaluate::{Busy, Evaluation, FirmLoad, LawyerLoad, Uncovered, UncoveredReason, evaluate};
 pub use greedy::greedy;
 pub use model::{SolveError, SolveInput, Solved};

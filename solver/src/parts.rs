@@ -16,8 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use zhiban_domain::{HalfDay, LawyerId, RosterProblem, StationId};
 
-/// Splits a problem into parts that share no lawyer: centres that do not share a pool
-/// (and whose lawyers are eligible nowhere else) are independent and are solved apart.
+/// Splits a problem into parts that share no lawyer (nor a station): centres that do not
+/// share a pool (and whose lawyers are eligible nowhere else) are independent and are
+/// solved apart.
 pub fn components(problem: &RosterProblem) -> Vec<RosterProblem> {
     // Union-find over slots, joined through their eligible lawyers.
     let n = problem.slots.len();
@@ -40,6 +41,17 @@ pub fn components(problem: &RosterProblem) -> Vec<RosterProblem> {
                         parent[a] = b;
                     }
                 }
+            }
+        }
+    }
+    // A station's consecutive slots stay together: one firm on both is a term of the
+    // objective (`FairnessPolicy::firm_consecutive`), whoever the lawyers are.
+    let mut last_of_station: Vec<Option<usize>> = vec![None; problem.stations.len()];
+    for (si, s) in problem.slots.iter().enumerate() {
+        if let Some(prev) = last_of_station[s.station].replace(si) {
+            let (a, b) = (find(&mut parent, si), find(&mut parent, prev));
+            if a != b {
+                parent[a] = b;
             }
         }
     }

@@ -13,14 +13,23 @@ use std::time::Duration;
 /// | (b) backups | per unnamed backup (AB岗) | 1 000 |
 /// | (g) stability (repair only) | per assignment changed against the previous version | 300 |
 /// | (c) lawyer fairness | worst deviation from fair share / total deviation | 40 / 8 |
+/// | (c) backup fairness | total deviation of backups from their own fair share | 6 |
+/// | (c) station kinds (centres that ask) | total deviation by kind of station | 4 |
+/// | (h) spread over time (per centre) | consecutive days / weekday / AM-PM / same firm in a row | 6 / 2 / 1 / 1 |
 /// | (d) firm fairness | total deviation of firm loads from their panel-size share | 2 |
 /// | (e) preferences | per duty at an avoided (+) or wished-for (−) station or weekday | 1 |
 /// | (f) travel | per km from the lawyer's base to the station | 0.02 |
 /// | tie-break | a fixed pseudo-random cost in [0, 1) per choice | 0.01 |
 ///
+/// Duties and backups are balanced separately, each against its own fair share (a backup is
+/// standby, not a half-day at the station); firms are balanced on both together. The spread
+/// terms (h) are set per centre ([`zhiban_domain::FairnessPolicy`], which documents them);
+/// `spread: false` and `separate_backups: false` give the model of the first round.
+///
 /// Stability sits above fairness in repair mode: a repair should change as little as
 /// possible, and only coverage and backups may justify touching an unaffected duty.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Weights {
     /// Per unfilled primary post; multiplied by 1 + the station's priority.
     pub coverage: f64,
@@ -45,6 +54,26 @@ pub struct Weights {
     /// Scale of a fixed pseudo-random cost in [0, 1) per (lawyer, slot, role) that breaks
     /// ties between otherwise equal choices, making the optimum unique and reproducible.
     pub tie_break: f64,
+    /// On the sum of deviations of lawyers' backups from their own fair share.
+    pub backup_fairness: f64,
+    /// On the sum of deviations by station kind, for centres that balance by kind.
+    pub kind_fairness: f64,
+    /// Balance backups on their own (else they count `backup_load` toward one load).
+    pub separate_backups: bool,
+    /// Use the centres' spread terms (consecutive days, weekdays, AM/PM, same firm in a row)
+    /// and balance by station kind where asked.
+    pub spread: bool,
+}
+
+impl Weights {
+    /// The model of the first solver round: one load of duties and backups, no spread terms.
+    pub fn classic() -> Self {
+        Self {
+            separate_backups: false,
+            spread: false,
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for Weights {
@@ -60,6 +89,10 @@ impl Default for Weights {
             stability: 300.0,
             backup_load: 1.0,
             tie_break: 0.01,
+            backup_fairness: 6.0,
+            kind_fairness: 4.0,
+            separate_backups: true,
+            spread: true,
         }
     }
 }

@@ -54,6 +54,15 @@ pub struct SolveArgs {
     /// Do not print the solver's progress log.
     #[arg(long)]
     pub quiet: bool,
+    /// Solve with the fairness of the first solver round (duties and backups as one load,
+    /// no spread over time), to compare.
+    #[arg(long)]
+    pub classic_fairness: bool,
+    /// The fairness policy of every centre, as JSON (e.g. '{"by_station_kind":true,
+    /// "firm_consecutive":0}'; fields left out keep their defaults). From the database,
+    /// each centre's own policy is used otherwise.
+    #[arg(long)]
+    pub fairness: Option<String>,
 }
 
 pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
@@ -108,6 +117,17 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
         }
         None => RosterProblem::build(&ds, &centres, args.from, args.weeks, vec![])?,
     };
+    let mut problem = problem;
+    if let Some(json) = &args.fairness {
+        let policy: zhiban_domain::FairnessPolicy =
+            serde_json::from_str(json).context("--fairness must be a JSON fairness policy")?;
+        policy
+            .validate()
+            .map_err(|e| anyhow::anyhow!("--fairness: {}: {}", e.field, e.message))?;
+        for c in &ds.centres {
+            problem.fairness.insert(c.id.clone(), policy);
+        }
+    }
     let years = ds.calendar.years();
     let last_year = chrono::Datelike::year(&problem.to);
     for y in chrono::Datelike::year(&problem.from)..=last_year {
@@ -140,6 +160,11 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
         export_mps: args.export_mps.clone(),
         max_candidates: args.max_candidates,
         exact_pairs: args.exact_pairs,
+        weights: if args.classic_fairness {
+            zhiban_solver::Weights::classic()
+        } else {
+            zhiban_solver::Weights::default()
+        },
         ..SolveSettings::default()
     };
     let problem_ref = &problem;
@@ -213,6 +238,16 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
         c.firm_fairness,
         c.preference,
         c.distance
+    )?;
+    let sp = &r.evaluation.spread;
+    writeln!(
+        out,
+        "spread: consecutive days {}, weekday excess {}, AM/PM excess {}, same firm in a row {}, backups outside their band {:.1}",
+        sp.consecutive_days,
+        sp.weekday_excess,
+        sp.half_day_excess,
+        sp.firm_consecutive,
+        sp.backup_outside
     )?;
     let on_duty = r
         .evaluation

@@ -186,6 +186,10 @@ async fn put_policy(
             return Err(ApiError::invalid(field, what));
         }
     }
+    policy
+        .fairness
+        .validate()
+        .map_err(|e| ApiError::invalid(&e.field, e.message))?;
     if !(1..=3650).contains(&policy.position_retention_days) {
         return Err(ApiError::invalid(
             "position_retention_days",

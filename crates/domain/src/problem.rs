@@ -150,6 +150,10 @@ pub struct RosterProblem {
     pub firm_panel_sizes: BTreeMap<FirmId, u32>,
     /// Rules of the data set.
     pub rules: RuleSettings,
+    /// Fairness and spread settings of centres (by code); a centre left out has the
+    /// default. Lawyer terms follow the lawyer's home centre, station terms the station's.
+    #[serde(default)]
+    pub fairness: BTreeMap<CentreId, crate::FairnessPolicy>,
 }
 
 /// Why a problem could not be built.
@@ -451,6 +455,7 @@ impl RosterProblem {
             history,
             firm_panel_sizes,
             rules: ds.settings.rules.clone(),
+            fairness: BTreeMap::new(),
         })
     }
 

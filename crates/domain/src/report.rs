@@ -97,10 +97,65 @@ pub struct LawyerLoad {
     pub primary: u32,
     /// Backup duties in the period.
     pub backup: u32,
-    /// Fair share of history plus period, in duty units.
+    /// Fair share of history plus period, in duty units: primary duties only when backups
+    /// are balanced on their own (since issue 25), else duties and backups together.
     pub fair_share: f64,
-    /// History + primary + backup_load × backup − fair share.
+    /// History + primary − fair share (with backups balanced together: + backup_load ×
+    /// backup).
     pub deviation: f64,
+    /// Fair share of backups in the period (0 when backups count with duties).
+    #[serde(default)]
+    pub backup_share: f64,
+    /// Pairs of consecutive days with a primary duty on both.
+    #[serde(default)]
+    pub consecutive_days: u32,
+    /// Primary duties by weekday of the date, Monday first.
+    #[serde(default)]
+    pub weekdays: [u32; 7],
+    /// Primary duties in the mornings and in the afternoons.
+    #[serde(default)]
+    pub half_days: [u32; 2],
+    /// Duties on a weekday beyond the lawyer's even spread over the weekdays they can work.
+    #[serde(default)]
+    pub weekday_excess: u32,
+    /// Duties in one half of the day beyond half the lawyer's share (0 for a lawyer who can
+    /// only do one).
+    #[serde(default)]
+    pub half_day_excess: u32,
+    /// Primary duties by station kind against their fair shares (history included), when
+    /// the lawyer's centre balances by kind; empty otherwise.
+    #[serde(default)]
+    pub kinds: Vec<KindLoad>,
+}
+
+/// A lawyer's duties at one kind of station.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct KindLoad {
+    /// The kind.
+    pub kind: crate::StationKind,
+    /// Duties there, history included.
+    pub duties: u32,
+    /// Fair share there, history included.
+    pub fair_share: f64,
+}
+
+/// A roster's spread over time, summed over lawyers and stations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Spread {
+    /// Pairs of consecutive days a lawyer is on duty on both.
+    pub consecutive_days: u32,
+    /// Duties on a weekday beyond a lawyer's even spread.
+    pub weekday_excess: u32,
+    /// Duties in one half of the day beyond half a lawyer's share.
+    pub half_day_excess: u32,
+    /// Times one firm holds a station on two consecutive open half-days (a station with
+    /// several posts counts each duty of the firm beyond one).
+    pub firm_consecutive: u32,
+    /// Backups outside a lawyer's fair band of backups, summed.
+    pub backup_outside: f64,
+    /// Duties outside a lawyer's fair band at a kind of station, summed (centres that
+    /// balance by kind).
+    pub kind_outside: f64,
 }
 
 /// One firm's load.
@@ -137,6 +192,10 @@ pub struct Evaluation {
     pub lawyers: Vec<LawyerLoad>,
     /// Load per firm.
     pub firms: Vec<FirmLoad>,
+    /// Spread over time and the balance of backups and station kinds (issue 25); zero in
+    /// reports written before.
+    #[serde(default)]
+    pub spread: Spread,
 }
 
 /// The objective, term by term (already weighted, except where noted).
@@ -160,6 +219,24 @@ pub struct Components {
     pub stability: f64,
     /// The tie-breaking term (tiny by design).
     pub tie_break: f64,
+    /// (c) backups outside their own fair band.
+    #[serde(default)]
+    pub backup_fairness: f64,
+    /// (c) duties outside the fair band at a kind of station (centres that balance by kind).
+    #[serde(default)]
+    pub kind_fairness: f64,
+    /// (h) consecutive days on duty.
+    #[serde(default)]
+    pub consecutive_days: f64,
+    /// (h) duties beyond an even spread over weekdays.
+    #[serde(default)]
+    pub weekday_spread: f64,
+    /// (h) duties beyond an even spread over mornings and afternoons.
+    #[serde(default)]
+    pub half_day_spread: f64,
+    /// (h) one firm at a station on consecutive open half-days.
+    #[serde(default)]
+    pub firm_consecutive: f64,
 }
 
 impl Components {
@@ -174,6 +251,12 @@ impl Components {
             + self.distance
             + self.stability
             + self.tie_break
+            + self.backup_fairness
+            + self.kind_fairness
+            + self.consecutive_days
+            + self.weekday_spread
+            + self.half_day_spread
+            + self.firm_consecutive
     }
 }
 

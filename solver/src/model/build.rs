@@ -7,6 +7,7 @@
 
 use super::Model;
 use super::candidates::Cand;
+use super::spread::SpreadRows;
 use super::warm_start::StartCol;
 use crate::fair::{FairShares, band, fair_shares};
 use crate::objective::{coverage_per_post, load_factor};
@@ -15,7 +16,7 @@ use crate::settings::Weights;
 use chrono::{Datelike, NaiveDate};
 use good_lp::{Expression, Variable, variable};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use zhiban_domain::{FirmId, HalfDay, LawyerId, ProblemLawyer, RosterProblem};
+use zhiban_domain::{FairnessPolicy, FirmId, HalfDay, LawyerId, ProblemLawyer, RosterProblem};
 
 /// Where each kind of row sits in a built model, for pricing pairs left out of it.
 pub(super) struct Rows {
@@ -25,6 +26,8 @@ pub(super) struct Rows {
     pub(super) limits: LimitRows,
     /// Lawyer and firm fairness.
     pub(super) fairness: FairnessRows,
+    /// Backups and station kinds balanced on their own, and the spread over time.
+    pub(super) spread: SpreadRows,
 }
 
 /// The rows of the per-lawyer limits, by lawyer and period.
@@ -57,13 +60,17 @@ struct Duties {
 /// What building a model over any subset of the pairs needs.
 pub(super) struct BuildContext<'a> {
     pub(super) p: &'a RosterProblem,
-    w: Weights,
-    shares: FairShares,
+    pub(super) w: Weights,
+    pub(super) shares: FairShares,
     hist_week: HashMap<(usize, (i32, u32)), u32>,
     hist_month: HashMap<(usize, (i32, u32)), u32>,
     /// Firm of each lawyer, as an index into `firms`.
-    firm_of: Vec<usize>,
+    pub(super) firm_of: Vec<usize>,
     firms: Vec<&'a FirmId>,
+    /// The fairness policy of each lawyer's home centre, and of each station's centre
+    /// (all off without `w.spread`).
+    pub(super) lawyer_policy: Vec<FairnessPolicy>,
+    pub(super) station_policy: Vec<FairnessPolicy>,
 }
 
 impl<'a> BuildContext<'a> {
@@ -96,6 +103,13 @@ impl<'a> BuildContext<'a> {
             .iter()
             .map(|l| firms.binary_search(&&l.firm_id).unwrap_or(0))
             .collect();
+        let policy = |c: &zhiban_domain::CentreId| {
+            if w.spread {
+                p.fairness.get(c).copied().unwrap_or_default()
+            } else {
+                FairnessPolicy::OFF
+            }
+        };
         Self {
             p,
             w: *w,
@@ -104,12 +118,24 @@ impl<'a> BuildContext<'a> {
             hist_month,
             firm_of,
             firms,
+            lawyer_policy: p.lawyers.iter().map(|l| policy(&l.home_centre_id)).collect(),
+            station_policy: p.stations.iter().map(|s| policy(&s.centre_id)).collect(),
         }
     }
 
-    /// How much a duty in `role` counts toward a load.
+    /// How much a duty in `role` counts toward a firm's load.
     fn load_factor(&self, role: Role) -> f64 {
         load_factor(&self.w, role)
+    }
+
+    /// How much a duty in `role` counts toward a lawyer's duty load: backups not at all
+    /// when they are balanced on their own.
+    fn duty_factor(&self, role: Role) -> f64 {
+        if self.w.separate_backups && role == Role::Backup {
+            0.0
+        } else {
+            load_factor(&self.w, role)
+        }
     }
 
     /// The MILP over the pairs `chosen` (indices into `cands`, in order).
@@ -135,6 +161,13 @@ impl<'a> BuildContext<'a> {
             }
         }
         let fairness = self.add_fairness(&mut m, &by_lawyer);
+        let mut spread = SpreadRows::default();
+        self.add_backup_fairness(&mut m, &by_lawyer, &mut spread);
+        self.add_kind_fairness(&mut m, &by_lawyer, &mut spread);
+        for (l, mine) in by_lawyer.iter().enumerate() {
+            self.add_lawyer_spread(&mut m, l, mine, &mut spread);
+        }
+        self.add_firm_consecutive(&mut m, &by_slot, &mut spread);
         Self::add_pair_costs(&mut m);
         (
             m,
@@ -142,6 +175,7 @@ impl<'a> BuildContext<'a> {
                 cover,
                 limits,
                 fairness,
+                spread,
             },
         )
     }
@@ -298,6 +332,10 @@ impl<'a> BuildContext<'a> {
         for l in 0..p.lawyers.len() {
             let load: Expression = by_lawyer[l]
                 .iter()
+                .map(|&i| self.duty_factor(m.pairs[i].role) * m.pairs[i].var)
+                .sum();
+            let firm_part: Expression = by_lawyer[l]
+                .iter()
                 .map(|&i| self.load_factor(m.pairs[i].role) * m.pairs[i].var)
                 .sum();
             let (lo, hi) = band(shares.lawyer_target[l]);
@@ -308,6 +346,7 @@ impl<'a> BuildContext<'a> {
                 StartCol::Over {
                     lawyers: vec![l],
                     cap: hi - shares.history[l],
+                    firm: false,
                 },
             ));
             m.starts.push((
@@ -315,6 +354,7 @@ impl<'a> BuildContext<'a> {
                 StartCol::Under {
                     lawyers: vec![l],
                     floor: lo - shares.history[l],
+                    firm: false,
                 },
             ));
             firm_lawyers[self.firm_of[l]].push(l);
@@ -322,7 +362,7 @@ impl<'a> BuildContext<'a> {
             rows.under[l] = Some(m.add_row((load.clone() + under).geq(lo - shares.history[l])));
             m.add_row((Expression::from(over) + under - zmax).leq(0.0));
             m.objective += w.fairness_sum * (over + under);
-            firm_load[self.firm_of[l]] += load + shares.history[l];
+            firm_load[self.firm_of[l]] += firm_part + shares.history[l];
         }
         for (f, load) in firm_load.into_iter().enumerate() {
             let members = std::mem::take(&mut firm_lawyers[f]);
@@ -353,6 +393,7 @@ impl<'a> BuildContext<'a> {
             StartCol::Over {
                 lawyers: members.clone(),
                 cap: hi - hist,
+                firm: true,
             },
         ));
         m.starts.push((
@@ -360,6 +401,7 @@ impl<'a> BuildContext<'a> {
             StartCol::Under {
                 lawyers: members,
                 floor: lo - hist,
+                firm: true,
             },
         ));
         let o = m.add_row((load.clone() - over).leq(hi));
@@ -392,8 +434,9 @@ impl<'a> BuildContext<'a> {
         let le = |r: Option<usize>| dual(r).min(0.0);
         let ge = |r: Option<usize>| dual(r).max(0.0);
         let wk = s.date.iso_week();
-        let f = self.load_factor(c.role);
+        let (f, d) = (self.load_factor(c.role), self.duty_factor(c.role));
         let firm = self.firm_of[c.lawyer];
+        let backup = c.role == Role::Backup;
         let (lim, fair) = (&rows.limits, &rows.fairness);
         c.cost
             - dual(rows.cover[c.slot][usize::from(c.role == Role::Backup)])
@@ -404,9 +447,8 @@ impl<'a> BuildContext<'a> {
                 .month
                 .get(&(c.lawyer, (s.date.year(), s.date.month())))
                 .copied())
-            - f * (le(fair.over[c.lawyer])
-                + ge(fair.under[c.lawyer])
-                + le(fair.firm_over[firm])
-                + ge(fair.firm_under[firm]))
+            - d * (le(fair.over[c.lawyer]) + ge(fair.under[c.lawyer]))
+            - f * (le(fair.firm_over[firm]) + ge(fair.firm_under[firm]))
+            - self.spread_dual(&rows.spread, c.lawyer, c.slot, backup, &le, &ge)
     }
 }

@@ -26,6 +26,7 @@ mod candidates;
 mod highs;
 mod pins;
 mod pricing;
+mod spread;
 mod warm_start;
 
 use self::build::BuildContext;

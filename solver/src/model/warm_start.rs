@@ -14,10 +14,20 @@ pub(super) enum StartCol {
     Unmet { slot: usize, role: Role, posts: f64 },
     /// The largest lawyer deviation.
     Zmax,
-    /// Load above the band: `load - cap`.
-    Over { lawyers: Vec<usize>, cap: f64 },
+    /// Load above the band: `load - cap` (a firm's load counts backups too).
+    Over {
+        lawyers: Vec<usize>,
+        cap: f64,
+        firm: bool,
+    },
     /// Load below the band: `floor - load`.
-    Under { lawyers: Vec<usize>, floor: f64 },
+    Under {
+        lawyers: Vec<usize>,
+        floor: f64,
+        firm: bool,
+    },
+    /// A penalty: the largest of `sign × Σ x(pairs) − rhs` over its rows, and 0.
+    Excess { rows: Vec<(Vec<usize>, f64, f64)> },
 }
 
 /// A complete start vector from a roster.
@@ -30,6 +40,7 @@ pub(super) fn warm_start(p: &RosterProblem, m: &Model, w: &Weights, roster: &Ros
     let mut x = vec![0.0; m.cols];
     let mut filled = vec![[0.0f64; 2]; p.slots.len()];
     let mut load = vec![0.0f64; p.lawyers.len()];
+    let mut firm_load = vec![0.0f64; p.lawyers.len()];
     for pr in &m.pairs {
         let s = &p.slots[pr.slot];
         if index.contains(&(
@@ -41,7 +52,10 @@ pub(super) fn warm_start(p: &RosterProblem, m: &Model, w: &Weights, roster: &Ros
         )) {
             x[pr.col] = 1.0;
             filled[pr.slot][usize::from(pr.role == Role::Backup)] += 1.0;
-            load[pr.lawyer] += load_factor(w, pr.role);
+            if !(w.separate_backups && pr.role == Role::Backup) {
+                load[pr.lawyer] += load_factor(w, pr.role);
+            }
+            firm_load[pr.lawyer] += load_factor(w, pr.role);
         }
     }
     let mut zmax: f64 = 0.0;
@@ -56,16 +70,28 @@ pub(super) fn warm_start(p: &RosterProblem, m: &Model, w: &Weights, roster: &Ros
                 zcol = Some(*col);
                 0.0
             }
-            StartCol::Over { lawyers, cap } => {
-                let v = (lawyers.iter().map(|&l| load[l]).sum::<f64>() - cap).max(0.0);
-                if lawyers.len() == 1 {
+            StartCol::Over { lawyers, cap, firm } => {
+                let of = if *firm { &firm_load } else { &load };
+                let v = (lawyers.iter().map(|&l| of[l]).sum::<f64>() - cap).max(0.0);
+                if !firm {
                     per_lawyer[lawyers[0]] += v;
                 }
                 v
             }
-            StartCol::Under { lawyers, floor } => {
-                let v = (floor - lawyers.iter().map(|&l| load[l]).sum::<f64>()).max(0.0);
-                if lawyers.len() == 1 {
+            StartCol::Excess { rows } => rows
+                .iter()
+                .map(|(idx, sign, rhs)| {
+                    sign * idx.iter().map(|&i| x[m.pairs[i].col]).sum::<f64>() - rhs
+                })
+                .fold(0.0, f64::max),
+            StartCol::Under {
+                lawyers,
+                floor,
+                firm,
+            } => {
+                let of = if *firm { &firm_load } else { &load };
+                let v = (floor - lawyers.iter().map(|&l| of[l]).sum::<f64>()).max(0.0);
+                if !firm {
                     per_lawyer[lawyers[0]] += v;
                 }
                 v

@@ -61,6 +61,10 @@ pub struct CentrePolicy {
     /// most 30; 0 for never).
     #[serde(default = "default_alert_uncovered")]
     pub alert_uncovered_days: u32,
+    /// How the centre's rosters weigh fairness and spread duties over time (issue 25): by
+    /// station kind or not, and the weight of each spread term.
+    #[serde(default)]
+    pub fairness: zhiban_domain::FairnessPolicy,
 }
 
 fn default_alert_late() -> u32 {
@@ -139,6 +143,7 @@ impl Default for CentrePolicy {
             reminder_before_minutes: default_reminder_before(),
             alert_late_minutes: default_alert_late(),
             alert_uncovered_days: default_alert_uncovered(),
+            fairness: zhiban_domain::FairnessPolicy::default(),
         }
     }
 }

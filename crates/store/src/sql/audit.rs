@@ -251,8 +251,8 @@ pub async fn get_policy(conn: &mut Conn, centre: &CentreId) -> Result<CentrePoli
         "SELECT swap_same_firm, swap_min_hours, swap_auto_approve, checkin_early_minutes, \
          late_grace_minutes, checkout_grace_minutes, min_presence_pct, max_plea_signings, \
          presence_proof, position_retention_days, leave_notice_days, claims_picked, \
-         reminder_evening, reminder_before_minutes, alert_late_minutes, alert_uncovered_days \
-         FROM centre_policies \
+         reminder_evening, reminder_before_minutes, alert_late_minutes, alert_uncovered_days, \
+         fairness FROM centre_policies \
          WHERE centre_id = $1",
     )
     .bind(centre.as_str())
@@ -298,6 +298,11 @@ pub async fn get_policy(conn: &mut Conn, centre: &CentreId) -> Result<CentrePoli
                 .unwrap_or(30),
             alert_uncovered_days: u32::try_from(r.try_get::<i64, _>("alert_uncovered_days")?)
                 .unwrap_or(3),
+            fairness: match r.try_get::<Option<String>, _>("fairness")? {
+                None => zhiban_domain::FairnessPolicy::default(),
+                Some(raw) => serde_json::from_str(&raw)
+                    .map_err(|e| corrupt("centre_policies", centre.as_str(), e.to_string()))?,
+            },
         },
     })
 }
@@ -314,8 +319,8 @@ pub async fn put_policy(
          checkin_early_minutes, late_grace_minutes, checkout_grace_minutes, min_presence_pct, \
          max_plea_signings, presence_proof, position_retention_days, leave_notice_days, \
          claims_picked, reminder_evening, reminder_before_minutes, alert_late_minutes, \
-         alert_uncovered_days) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         alert_uncovered_days, fairness) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
          ON CONFLICT(centre_id) DO UPDATE SET \
          swap_same_firm = excluded.swap_same_firm, swap_min_hours = excluded.swap_min_hours, \
          swap_auto_approve = excluded.swap_auto_approve, \
@@ -329,7 +334,7 @@ pub async fn put_policy(
          claims_picked = excluded.claims_picked, reminder_evening = excluded.reminder_evening, \
          reminder_before_minutes = excluded.reminder_before_minutes, \
          alert_late_minutes = excluded.alert_late_minutes, \
-         alert_uncovered_days = excluded.alert_uncovered_days",
+         alert_uncovered_days = excluded.alert_uncovered_days, fairness = excluded.fairness",
     )
     .bind(centre.as_str())
     .bind(p.swap_same_firm)
@@ -352,6 +357,7 @@ pub async fn put_policy(
     .bind(i64::from(p.reminder_before_minutes))
     .bind(i64::from(p.alert_late_minutes))
     .bind(i64::from(p.alert_uncovered_days))
+    .bind(serde_json::to_string(&p.fairness).map_err(|e| corrupt("centre_policies", centre.as_str(), e.to_string()))?)
     .execute(conn)
     .await?;
     Ok(())
