@@ -117,6 +117,11 @@ async function coordinator(browser) {
   // The fairness chart has a bar per lawyer and per firm.
   const bars = await page.$$eval("#fairness svg rect", (els) => els.length);
   check(bars > 3, `fairness bars: ${bars}`);
+  // The spread over time: a row per term, and the weekday chart with its accessible name.
+  const spreadRows = await page.$$eval("#spread-table tbody tr", (els) => els.length);
+  check(spreadRows === 4, `spread rows: ${spreadRows}`);
+  const charts = await page.$$eval("#fairness svg", (els) => els.map((e) => e.getAttribute("aria-label")));
+  check(charts.some((n) => n && n.includes("星期几")), `fairness charts: ${charts}`);
   await page.screenshot({ path: `${shots}/coordinator-1280x800.png` });
   await page.click("#publish");
   await page.waitForFunction(() => document.querySelector("#version-status")?.textContent === "已发布");
@@ -348,6 +353,9 @@ async function panel(browser) {
   // The centre shares its pool of lawyers from now on.
   await page.click("#tab-settings");
   await page.check("#settings-form input[name=shares_pool]");
+  // Its rosters: balanced by kind of station, consecutive days weighed 10.
+  await page.check("#settings-form input[name=by_station_kind]");
+  await page.fill('#settings-form input[name="fairness.consecutive_days"]', "10");
   await page.click("#settings-form button[type=submit]");
   await page.getByText("设置已保存").waitFor();
   return { problems, affected, headers };

@@ -17,6 +17,7 @@ mod contract;
 mod crash;
 mod display;
 mod duty_review;
+mod fairness;
 mod feeds;
 mod feeds_trust;
 mod http;

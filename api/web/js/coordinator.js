@@ -22,7 +22,7 @@ export async function coordinatorView(me, { readOnly = false } = {}) {
       h("div", { class: "row" },
         h("label", {}, "中心 ", h("select", { id: "centre" })),
         readOnly ? null : h("label", {}, "开始日期 ", h("input", { id: "from", type: "date", value: nextMonday() })),
-        readOnly ? null : h("label", {}, "周数 ", h("select", { id: "weeks" }, ...[1, 2, 4].map((w) => h("option", { value: w }, `${w} 周`)))),
+        readOnly ? null : h("label", {}, "周数 ", h("select", { id: "weeks" }, ...[1, 2, 4, 8, 13, 26].map((w) => h("option", { value: w }, w === 13 ? "13 周（一季度）" : w === 26 ? "26 周（半年）" : `${w} 周`)))),
         readOnly ? null : h("button", { id: "generate", onclick: () => generate(st) }, "生成排班"),
         h("label", {}, "已有排班 ", h("select", { id: "rosters", onchange: (e) => e.target.value && openRoster(st, e.target.value) }))),
       h("div", { class: "row", id: "job", hidden: true },
@@ -273,16 +273,61 @@ async function reassign(st, old, lawyer) {
   }
 }
 
+const WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"];
+const KIND = { detention_centre: "看守所", court: "法院", procuratorate: "检察院" };
+
 function renderFairness(st) {
   const report = st.version.report || {};
-  const lawyers = (report.lawyers || []).map((l) => ({
-    label: st.names[l.lawyer_id] || l.lawyer_id,
-    value: l.primary + l.backup + (l.history || 0),
-    target: l.fair_share + (l.history || 0),
-  }));
+  const all = report.lawyers || [];
+  const name = (l) => st.names[l.lawyer_id] || l.lawyer_id;
+  // Duties (history included) against their fair share; backups against their own.
+  const lawyers = all.map((l) => ({ label: name(l), value: l.primary + (l.history || 0), target: l.fair_share }));
+  const backups = all.filter((l) => l.backup || l.backup_share).map((l) => ({ label: name(l), value: l.backup, target: l.backup_share || 0 }));
   const firms = (report.firms || []).map((f) => ({ label: st.firms[f.firm_id] || f.firm_id, value: f.load, target: f.fair_share }));
+  const sp = report.spread || {};
+  const c = report.components || {};
+  const spreadRows = [
+    ["连续两天值班", sp.consecutive_days, c.consecutive_days],
+    ["集中在某个星期几（超出均匀分布的次数）", sp.weekday_excess, c.weekday_spread],
+    ["集中在上午或下午（超出一半的次数）", sp.half_day_excess, c.half_day_spread],
+    ["同一律所连续值守同一工作站", sp.firm_consecutive, c.firm_consecutive],
+  ];
+  const spread = h("table", { id: "spread-table" },
+    h("caption", {}, "值班分布（次数越少越好）"),
+    h("thead", {}, h("tr", {}, h("th", {}, "项目"), h("th", {}, "次数"), h("th", {}, "计分"))),
+    h("tbody", {}, ...spreadRows.map(([label, n, cost]) =>
+      h("tr", {}, h("td", {}, label), h("td", { class: n ? "warn" : "" }, `${n ?? 0}`), h("td", {}, (cost ?? 0).toFixed(1))))));
+  // The lawyers whose duties bunch up: on consecutive days, or on one weekday or half-day.
+  const bunched = all.filter((l) => l.consecutive_days || l.weekday_excess || l.half_day_excess);
+  const days = all.filter((l) => l.primary > 0).map((l) => ({
+    label: name(l),
+    value: Math.max(...(l.weekdays || [0])),
+    target: l.primary / Math.max(1, (l.weekdays || []).filter((n) => n > 0).length || 1),
+  }));
+  const byWeekday = h("table", { id: "weekday-table" },
+    h("caption", {}, bunched.length ? "值班集中的律师（按星期几、上下午统计的值班次数）" : "没有律师的值班集中在连续两天、同一个星期几或同一个半天"),
+    h("thead", {}, h("tr", {}, h("th", {}, "律师"), ...WEEKDAYS.map((d) => h("th", {}, `周${d}`)), h("th", {}, "上午"), h("th", {}, "下午"), h("th", {}, "连续两天"))),
+    h("tbody", {}, ...bunched.map((l) => h("tr", {}, h("td", {}, name(l)),
+      ...(l.weekdays || []).map((n) => h("td", {}, `${n}`)),
+      ...(l.half_days || []).map((n) => h("td", {}, `${n}`)),
+      h("td", { class: l.consecutive_days ? "warn" : "" }, `${l.consecutive_days}`)))));
+  const withKinds = all.filter((l) => (l.kinds || []).length);
+  const kinds = withKinds.length ? h("details", {},
+    h("summary", {}, "按工作站类型的值班（含历史）与应得份额"),
+    h("table", { id: "kind-table" },
+      h("thead", {}, h("tr", {}, h("th", {}, "律师"), ...Object.values(KIND).map((k) => h("th", {}, k)))),
+      h("tbody", {}, ...withKinds.map((l) => h("tr", {}, h("td", {}, name(l)),
+        ...Object.keys(KIND).map((k) => {
+          const x = l.kinds.find((y) => y.kind === k) || { duties: 0, fair_share: 0 };
+          return h("td", {}, `${x.duties} / ${x.fair_share.toFixed(1)}`);
+        })))))) : null;
   fill($("#fairness"), h("h2", {}, "公平性"),
-    h("p", { class: "muted" }, "条形为值班次数（含历史），竖线为按可值班时间计算的应得份额；律所份额按在册律师人数分配。"),
-    h("h3", {}, "律师"), lawyers.length ? bars(lawyers, 560, "各律师值班负荷与应有份额（竖线为应有份额）") : h("p", {}, "无"),
+    h("p", { class: "muted" }, "条形为值班次数（含历史），竖线为按可值班时间计算的应得份额；备班单独计算份额；律所份额按在册律师人数分配。"),
+    h("h3", {}, "值班分布"), spread,
+    days.length ? bars(days, 560, "各律师同一个星期几的最多值班次数（竖线为均匀分布时的次数）") : null,
+    byWeekday, kinds,
+    h("h3", {}, "律师值班"), lawyers.length ? bars(lawyers, 560, "各律师值班负荷与应有份额（竖线为应有份额）") : h("p", {}, "无"),
+    backups.length ? h("h3", {}, "律师备班") : null,
+    backups.length ? bars(backups, 560, "各律师备班次数与应有份额（竖线为应有份额）") : null,
     h("h3", {}, "律所"), firms.length ? bars(firms, 560, "各律所值班负荷与应有份额（竖线为应有份额）") : h("p", {}, "无"));
 }

@@ -361,8 +361,16 @@ const POLICY = [
   ["alert_uncovered_days", "岗位无人值班时提前几天提醒协调员（0 则不提醒）", "number"],
 ];
 
-/** The centre's own settings: pool sharing and its check-in and swap policy; for admins,
- *  a year of holidays. */
+/** How rosters spread duties (issue 25): each weight from 0 (off) to 20. */
+const FAIRNESS = [
+  ["consecutive_days", "同一律师连续两天值班（每次）"],
+  ["weekday_spread", "同一律师集中在某个星期几（每多一次）"],
+  ["half_day_spread", "同一律师集中在上午或下午（每多一次）"],
+  ["firm_consecutive", "同一律所连续值守同一工作站（每次；开启后排班较慢）"],
+];
+
+/** The centre's own settings: pool sharing, its check-in and swap policy and how its rosters
+ *  spread duties; for admins, a year of holidays. */
 async function settings(st) {
   const id = encodeURIComponent(st.centre);
   const [centre, policy] = await Promise.all([api("GET", `/api/v1/centres/${id}`), api("GET", `/api/v1/centres/${id}/policy`)]);
@@ -372,6 +380,12 @@ async function settings(st) {
     ...POLICY.map(([k, label, type]) => type === "checkbox"
       ? h("label", { class: "field" }, h("input", { type, name: k, checked: policy[k] }), ` ${label}`)
       : field(label, k, type === "time" ? (policy[k] || "").slice(0, 5) : policy[k], { type, min: 0 })),
+    h("fieldset", { id: "fairness-settings" },
+      h("legend", {}, "排班公平与分布"),
+      h("p", { class: "muted" }, "值班和备班各自按应得份额平衡。下面的数字是各项的权重：0 为不考虑，越大越优先避免（最大 20）。作为参照，偏离应得份额一次计 8，律师的意愿一次计 1。"),
+      h("label", { class: "field" }, h("input", { type: "checkbox", name: "by_station_kind", checked: policy.fairness.by_station_kind }),
+        " 按工作站类型（看守所、法院、检察院）分别平衡每位律师的值班"),
+      ...FAIRNESS.map(([k, label]) => field(label, `fairness.${k}`, policy.fairness[k], { type: "number", min: 0, max: 20, step: 1 }))),
     h("button", { type: "submit" }, "保存设置"), h("p", { class: "error", role: "alert" }));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -380,6 +394,8 @@ async function settings(st) {
     for (const [k, , type] of POLICY) {
       next[k] = type === "checkbox" ? e[k].checked : type === "time" ? (e[k].value ? e[k].value.slice(0, 5) : null) : Number(e[k].value);
     }
+    next.fairness = { by_station_kind: e.by_station_kind.checked };
+    for (const [k] of FAIRNESS) next.fairness[k] = Number(e[`fairness.${k}`].value);
     try {
       await api("PATCH", `/api/v1/centres/${id}`, { shares_pool: e.shares_pool.checked });
       await api("PUT", `/api/v1/centres/${id}/policy`, next);
