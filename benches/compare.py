@@ -3,6 +3,10 @@
 plus the randomised greedy baseline (the UK MoJ rota tool's method) on coverage and fairness.
 
 Usage: python3 benches/compare.py        (pip install ortools highspy first)
+The model is issue 25's (backups balanced apart, consecutive days, weekday and AM/PM spread);
+the roster table adds each roster's spread: pairs of consecutive days, weekday and AM/PM
+duties beyond an even spread, and one firm's duties beyond one on a station's consecutive
+half-days (a measure only: the same-firm term is off by default).
 Builds the release binaries, exports each case's model with `zhiban solve --export-mps`
 (one model, no decomposition, so every solver sees exactly the same problem), and prints one
 table row per solver and case.
@@ -73,7 +77,8 @@ def greedy_vs_solver(case, weeks):
     solver = re.search(r"posts (\d+)/(\d+) backups (\d+)/(\d+)", out)
     comp = re.search(r"components .*? total ([0-9.]+)", out)
     greedy = re.search(r"greedy ([0-9.]+)s posts (\d+)/(\d+) backups (\d+) total ([0-9.]+)", out)
-    return solver.groups(), comp.group(1), greedy.groups()
+    spread = lambda who: re.search(rf"spread {who} consecutive (\d+) weekday (\d+) ampm (\d+) firm (\d+)", out).groups()
+    return solver.groups(), comp.group(1), greedy.groups(), spread("solver"), spread("greedy")
 
 
 def main():
@@ -92,11 +97,15 @@ def main():
                 except Exception as e:  # a solver that cannot read or solve the model says so
                     print(f"{name:<16} {label:<14} failed: {e}", flush=True)
     print()
-    print(f"{'case':<16} {'roster':<24} {'posts':>10} {'backups':>8} {'objective':>10}")
+    print(f"{'case':<16} {'roster':<24} {'posts':>10} {'backups':>8} {'objective':>10} "
+          f"{'consec.':>8} {'weekday':>8} {'AM/PM':>6} {'firm':>6}")
     for case, weeks in CASES:
-        (fp, wp, fb, wb), total, (gt, gp, gw, gb, gtotal) = greedy_vs_solver(case, weeks)
-        print(f"{case + ' ' + str(weeks) + 'w':<16} {'zhiban (decomposed)':<24} {fp + '/' + wp:>10} {fb:>8} {float(total):>10.2f}")
-        print(f"{case + ' ' + str(weeks) + 'w':<16} {'greedy, best of 100':<24} {gp + '/' + gw:>10} {gb:>8} {float(gtotal):>10.2f}")
+        (fp, wp, fb, wb), total, (gt, gp, gw, gb, gtotal), ss, gs = greedy_vs_solver(case, weeks)
+        name = case + ' ' + str(weeks) + 'w'
+        print(f"{name:<16} {'zhiban (decomposed)':<24} {fp + '/' + wp:>10} {fb:>8} {float(total):>10.2f} "
+              f"{ss[0]:>8} {ss[1]:>8} {ss[2]:>6} {ss[3]:>6}")
+        print(f"{name:<16} {'greedy, best of 100':<24} {gp + '/' + gw:>10} {gb:>8} {float(gtotal):>10.2f} "
+              f"{gs[0]:>8} {gs[1]:>8} {gs[2]:>6} {gs[3]:>6}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Solver benchmarks: time to a proven (or time-limited) roster, gap, coverage and peak memory,
 # on the committed fixtures and a generated province set; then a repair.
-# Usage: benches/solver.sh   (builds release binaries first; takes about 5 minutes)
+# Each case runs twice: with the first round's fairness (`--classic-fairness`: duties and
+# backups one load, no spread terms) and with issue 25's (backups apart, consecutive days,
+# weekdays and AM/PM spread; the same-firm term and balance by kind are off by default and
+# are run once each on Guangzhou's month). Then the suggestions and edit checks of a city month.
+# Usage: benches/solver.sh   (builds release binaries first; takes about 25 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked -p zhiban-api -p zhiban-solver --examples >/dev/null 2>&1
@@ -22,12 +26,23 @@ run() { # name, dir, weeks, extra args...
   [ -n "$status" ] || status="failed: $(tail -1 "$work/out")"
   local kib wall
   read -r kib wall < <(tail -1 "$work/mem")
-  printf '%-28s %-26s %-12s posts %-12s peak %6d MiB  wall %s s\n' "$name" "$status" "$gap" "$filled" "$(( kib / 1024 ))" "$wall"
+  local spread
+  spread=$(grep -oE '^spread: .*' "$work/out" | sed 's/^spread: //' || true)
+  printf '%-40s %-26s %-12s posts %-12s peak %6d MiB  wall %s s\n    spread: %s\n' "$name" "$status" "$gap" "$filled" "$(( kib / 1024 ))" "$wall" "$spread"
 }
 
-run "guangzhou 1 week" fixtures/guangzhou 1 --gap 0.0001
-run "guangzhou 4 weeks" fixtures/guangzhou 4 --gap 0.005 --time-limit 20
-run "baotou 4 weeks" fixtures/baotou 4 --gap 0.0001
-run "guangzhou 4 weeks (priced)" fixtures/guangzhou 4 --gap 0.005 --time-limit 20 --max-candidates 8
-run "province 4 weeks" "$work/province" 4 --gap 0.01 --time-limit 120
+both() { # name, dir, weeks, extra args...
+  local name=$1; shift
+  run "$name, classic" "$@" --classic-fairness
+  run "$name, new terms" "$@"
+}
+both "guangzhou 1 week" fixtures/guangzhou 1 --gap 0.0001
+both "guangzhou 4 weeks" fixtures/guangzhou 4 --gap 0.0001 --time-limit 60
+run "guangzhou 4 weeks, + by kind" fixtures/guangzhou 4 --gap 0.0001 --time-limit 60 --fairness '{"by_station_kind":true}'
+run "guangzhou 4 weeks, + same firm" fixtures/guangzhou 4 --gap 0.0001 --time-limit 60 --fairness '{"firm_consecutive":1}'
+both "baotou 4 weeks" fixtures/baotou 4 --gap 0.0001
+both "guangzhou 26 weeks" fixtures/guangzhou 26 --gap 0.005 --time-limit 60
+both "province 4 weeks" "$work/province" 4 --gap 0.001 --time-limit 120
+both "province 26 weeks" "$work/province" 26 --gap 0.01 --time-limit 300
 ./target/release/examples/repair_bench
+./target/release/examples/suggest_bench

@@ -64,6 +64,14 @@ fn main() {
         r.evaluation.components.total()
     );
     println!("violations {}", check(&problem, &solved.roster).len());
+    let spread = |e: &Evaluation| {
+        let s = &e.spread;
+        format!(
+            "consecutive {} weekday {} ampm {} firm {}",
+            s.consecutive_days, s.weekday_excess, s.half_day_excess, s.firm_consecutive
+        )
+    };
+    println!("spread solver {}", spread(&r.evaluation));
     let t = std::time::Instant::now();
     let g = greedy(&problem, 100, 1, &settings.weights);
     let gr = build_report(&problem, &g, None, &settings.weights);
@@ -76,6 +84,7 @@ fn main() {
         gr.evaluation.components.total(),
         check(&problem, &g).len()
     );
+    println!("spread greedy {}", spread(&gr.evaluation));
 }
 
 /// Per-part timings (`-- guangzhou 1 parts`).

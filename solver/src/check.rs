@@ -152,8 +152,22 @@ impl Counts {
             per_week: HashMap::new(),
             per_month: HashMap::new(),
         };
+        // Indexes, so that a check stays linear in the roster (suggestions run one per
+        // candidate).
+        let lawyer_at: HashMap<&LawyerId, usize> = problem
+            .lawyers
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (&x.id, i))
+            .collect();
+        let slot_at: HashMap<(&StationId, NaiveDate, HalfDay), usize> = problem
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((&s.station_id, s.date, s.half_day), i))
+            .collect();
         for h in &problem.history {
-            if let Some(l) = problem.lawyers.iter().position(|x| x.id == h.lawyer_id) {
+            if let Some(&l) = lawyer_at.get(&h.lawyer_id) {
                 let w = h.date.iso_week();
                 *c.per_week.entry((l, w.year(), w.week())).or_default() += 1;
                 *c.per_month
@@ -162,15 +176,13 @@ impl Counts {
             }
         }
         for a in &roster.assignments {
-            let Some(slot) = problem.slots.iter().position(|s| {
-                s.station_id == a.station_id && s.date == a.date && s.half_day == a.half_day
-            }) else {
+            let Some(&slot) = slot_at.get(&(&a.station_id, a.date, a.half_day)) else {
                 out.push(Violation::NoSuchSlot {
                     assignment: a.clone(),
                 });
                 continue;
             };
-            let Some(l) = problem.lawyers.iter().position(|x| x.id == a.lawyer_id) else {
+            let Some(&l) = lawyer_at.get(&a.lawyer_id) else {
                 out.push(Violation::UnknownLawyer {
                     assignment: a.clone(),
                 });
@@ -253,6 +265,16 @@ fn double_booked(per_half: &HashMap<HalfKey, Vec<usize>>, out: &mut Vec<Violatio
 /// lawyer, period and day, week or month.
 fn over_limits(problem: &RosterProblem, c: &Counts, out: &mut Vec<Violation>) {
     let mut found = Vec::new();
+    let weeks: std::collections::HashSet<(i32, u32)> = problem
+        .slots
+        .iter()
+        .map(|s| (s.date.iso_week().year(), s.date.iso_week().week()))
+        .collect();
+    let months: std::collections::HashSet<(i32, u32)> = problem
+        .slots
+        .iter()
+        .map(|s| (s.date.year(), s.date.month()))
+        .collect();
     for ((l, date), n) in &c.per_day {
         let limit = problem.lawyers[*l].limits.per_day;
         if *n > limit {
@@ -268,10 +290,7 @@ fn over_limits(problem: &RosterProblem, c: &Counts, out: &mut Vec<Violation>) {
     for ((l, y, w), n) in &c.per_week {
         let limit = problem.lawyers[*l].limits.per_week;
         // Weeks wholly before the period hold only history; they are not this roster's doing.
-        let in_period = problem
-            .slots
-            .iter()
-            .any(|s| s.date.iso_week().year() == *y && s.date.iso_week().week() == *w);
+        let in_period = weeks.contains(&(*y, *w));
         if in_period && *n > limit {
             found.push(Violation::OverLimit {
                 lawyer: problem.lawyers[*l].id.clone(),
@@ -284,10 +303,7 @@ fn over_limits(problem: &RosterProblem, c: &Counts, out: &mut Vec<Violation>) {
     }
     for ((l, y, m), n) in &c.per_month {
         let limit = problem.lawyers[*l].limits.per_month;
-        let in_period = problem
-            .slots
-            .iter()
-            .any(|s| s.date.year() == *y && s.date.month() == *m);
+        let in_period = months.contains(&(*y, *m));
         if in_period && *n > limit {
             found.push(Violation::OverLimit {
                 lawyer: problem.lawyers[*l].id.clone(),
@@ -382,7 +398,11 @@ pub fn spread(problem: &RosterProblem, roster: &Roster) -> SpreadCount {
             .eligible
             .iter()
             .copied()
-            .filter(|&l| !problem.lawyers[l].unavailable.contains(&(s.date, s.half_day)))
+            .filter(|&l| {
+                !problem.lawyers[l]
+                    .unavailable
+                    .contains(&(s.date, s.half_day))
+            })
             .collect();
         for &l in &free {
             share[l] += f64::from(s.lawyers) / free.len() as f64;
@@ -394,7 +414,11 @@ pub fn spread(problem: &RosterProblem, roster: &Roster) -> SpreadCount {
     // Per lawyer: the dates and half-days of primary duties; per slot: the firms on duty.
     let mut duties: HashMap<usize, Vec<(NaiveDate, HalfDay)>> = HashMap::new();
     let mut firms_at: HashMap<usize, Vec<&zhiban_domain::FirmId>> = HashMap::new();
-    for a in roster.assignments.iter().filter(|a| a.role == Role::Primary) {
+    for a in roster
+        .assignments
+        .iter()
+        .filter(|a| a.role == Role::Primary)
+    {
         let slot = problem.slots.iter().position(|s| {
             s.station_id == a.station_id && s.date == a.date && s.half_day == a.half_day
         });
@@ -416,9 +440,14 @@ pub fn spread(problem: &RosterProblem, roster: &Roster) -> SpreadCount {
         let cap = weekday_cap(share[*l], weekdays[*l].len() as u32);
         let mut per_weekday: HashMap<u32, u32> = HashMap::new();
         for (d, _) in mine {
-            *per_weekday.entry(d.weekday().num_days_from_monday()).or_default() += 1;
+            *per_weekday
+                .entry(d.weekday().num_days_from_monday())
+                .or_default() += 1;
         }
-        out.weekday_excess += per_weekday.values().map(|c| c.saturating_sub(cap)).sum::<u32>();
+        out.weekday_excess += per_weekday
+            .values()
+            .map(|c| c.saturating_sub(cap))
+            .sum::<u32>();
         if halves[*l].len() == 2 {
             let cap = half_day_cap(share[*l]);
             let am = mine.iter().filter(|d| d.1 == HalfDay::Am).count() as u32;

@@ -4,7 +4,7 @@
 //! run's statistics, [`crate::report`]), so the greedy baseline, repair and the API's
 //! suggestions score rosters with it too.
 
-use crate::fair::{fair_shares, kind_index, outside_band};
+use crate::fair::{FairShares, fair_shares, kind_index, outside_band};
 use crate::objective::{Components, coverage_per_post, tie_break_cost, travel_cost, wish_cost};
 use crate::roster::{Role, Roster};
 use crate::settings::Weights;
@@ -29,6 +29,18 @@ pub fn evaluate(
     previous: Option<&Roster>,
     w: &Weights,
 ) -> Evaluation {
+    evaluate_with(problem, roster, previous, w, &fair_shares(problem, w))
+}
+
+/// [`evaluate`] with the problem's fair shares under `w` already computed (they depend on
+/// the problem alone: suggestions score many rosters of one problem).
+pub(crate) fn evaluate_with(
+    problem: &RosterProblem,
+    roster: &Roster,
+    previous: Option<&Roster>,
+    w: &Weights,
+    shares: &FairShares,
+) -> Evaluation {
     let p = problem;
     let tally = Tally::count(p, roster, w);
     let mut components = Components {
@@ -38,8 +50,8 @@ pub fn evaluate(
         ..Components::default()
     };
     let uncovered = uncovered(p, &tally, w, &mut components);
-    let (mut lawyers, firms) = loads(p, &tally, w, &mut components);
-    let spread = spread(p, &tally, w, &mut lawyers, &mut components);
+    let (mut lawyers, firms) = loads(p, &tally, w, shares, &mut components);
+    let spread = spread(p, &tally, w, shares, &mut lawyers, &mut components);
     if let Some(prev) = previous {
         let d = crate::roster::Diff::between(prev, roster);
         components.stability = w.stability * (d.added.len() + d.removed.len()) as f64;
@@ -257,9 +269,9 @@ fn loads(
     p: &RosterProblem,
     t: &Tally,
     w: &Weights,
+    shares: &FairShares,
     components: &mut Components,
 ) -> (Vec<LawyerLoad>, Vec<FirmLoad>) {
-    let shares = fair_shares(p, w);
     let mut lawyers = vec![];
     let mut firms: BTreeMap<FirmId, (u32, f64)> = BTreeMap::new();
     let mut max_dev: f64 = 0.0;
@@ -329,10 +341,10 @@ fn spread(
     p: &RosterProblem,
     t: &Tally,
     w: &Weights,
+    shares: &FairShares,
     lawyers: &mut [LawyerLoad],
     components: &mut Components,
 ) -> Spread {
-    let shares = fair_shares(p, w);
     let mut out = Spread::default();
     for (l, load) in lawyers.iter_mut().enumerate() {
         let policy = policy_of(p, w, &p.lawyers[l].home_centre_id);

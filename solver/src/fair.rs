@@ -1,8 +1,8 @@
 //! Fair shares: what each lawyer and firm would carry if duties were spread evenly.
 
 use crate::settings::Weights;
-use std::collections::BTreeMap;
 use chrono::Datelike;
+use std::collections::BTreeMap;
 use zhiban_domain::{FirmId, RosterProblem, StationKind};
 
 /// Fair-share targets for one problem.
@@ -34,7 +34,10 @@ pub struct FairShares {
 
 /// The index of `kind` in [`StationKind::ALL`].
 pub fn kind_index(kind: StationKind) -> usize {
-    StationKind::ALL.iter().position(|k| *k == kind).unwrap_or(0)
+    StationKind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(0)
 }
 
 /// Computes fair shares.
@@ -99,13 +102,12 @@ pub fn fair_shares(problem: &RosterProblem, weights: &Weights) -> FairShares {
         }
     }
     // Per home centre: the history summed, by kind too, and the lawyers counted.
-    let mut centre_hist: BTreeMap<&zhiban_domain::CentreId, (f64, [f64; 3], f64)> =
-        BTreeMap::new();
+    let mut centre_hist: BTreeMap<&zhiban_domain::CentreId, (f64, [f64; 3], f64)> = BTreeMap::new();
     for (i, l) in problem.lawyers.iter().enumerate() {
         let e = centre_hist.entry(&l.home_centre_id).or_default();
         e.0 += history[i];
-        for k in 0..3 {
-            e.1[k] += kind_history[i][k];
+        for (sum, n) in e.1.iter_mut().zip(kind_history[i]) {
+            *sum += n;
         }
         e.2 += 1.0;
     }

@@ -32,8 +32,8 @@
 //!   `zhiban-domain` and are re-exported here.
 //!
 //! Dependencies run one way: `parts` → `model` → `greedy` → `evaluate` → `objective`;
-//! `report` holds an `evaluate::Evaluation` and imports no `model`; `suggest` uses `check`
-//! and `evaluate` only.
+//! `report` holds an `evaluate::Evaluation` and imports no `model`; `suggest` uses `check`,
+//! `evaluate` and `fair` only.
 //!
 //! ```
 //! use zhiban_solver::{solve, check, SolveInput, SolveSettings};

@@ -126,6 +126,9 @@ pub fn suggest(
         .cloned()
         .collect();
     let base_roster = Roster::new(base.clone());
+    // What the roster breaks already, once: each choice is checked for what it adds.
+    let old = check_with_pins(problem, &base_roster, pins);
+    let shares = crate::fair::fair_shares(problem, w);
     let mut out = vec![];
     for &l in &found.eligible {
         let lawyer = &problem.lawyers[l];
@@ -145,8 +148,11 @@ pub fn suggest(
             role: slot.role,
         });
         let after = Roster::new(with);
-        let violations = new_violations(problem, &base_roster, &after, pins);
-        let scored = evaluate(problem, &after, None, w);
+        let violations: Vec<Violation> = check_with_pins(problem, &after, pins)
+            .into_iter()
+            .filter(|v| !old.contains(v))
+            .collect();
+        let scored = crate::evaluate::evaluate_with(problem, &after, None, w, &shares);
         let (load, fair_share) = scored
             .lawyers
             .iter()

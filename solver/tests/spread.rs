@@ -63,7 +63,10 @@ fn the_checker_counts_the_spread_the_report_shows_on_guangzhou() {
     // A roster made without the terms (the greedy baseline's) has plenty to count.
     let baseline = greedy(&problem, 5, 1, &w);
     let base = build_report(&problem, &baseline, None, &w);
-    assert_eq!(zhiban_solver::check::spread(&problem, &baseline), reported(&base.evaluation));
+    assert_eq!(
+        zhiban_solver::check::spread(&problem, &baseline),
+        reported(&base.evaluation)
+    );
     assert!(base.evaluation.spread.firm_consecutive > 0);
     assert!(base.evaluation.spread.weekday_excess + base.evaluation.spread.consecutive_days > 0);
     // The solver's roster: the same count, and far less of it.
@@ -83,15 +86,25 @@ fn the_checker_counts_the_spread_the_report_shows_on_guangzhou() {
         e.components.weekday_spread,
         2.0 * f64::from(e.spread.weekday_excess)
     );
-    assert_eq!(e.components.firm_consecutive, f64::from(e.spread.firm_consecutive));
+    assert_eq!(
+        e.components.firm_consecutive,
+        f64::from(e.spread.firm_consecutive)
+    );
     // Balance by kind: three kinds per lawyer, duties adding up to the posts filled.
     assert!(e.lawyers.iter().all(|l| l.kinds.len() == 3));
     assert_eq!(
-        e.lawyers.iter().flat_map(|l| &l.kinds).map(|k| k.duties).sum::<u32>(),
+        e.lawyers
+            .iter()
+            .flat_map(|l| &l.kinds)
+            .map(|k| k.duties)
+            .sum::<u32>(),
         e.posts_filled
     );
     // The solver's objective is the report's total, term by term.
-    assert!((solved.report.solver_objective - e.components.total()).abs() < 1e-6 * e.components.total().max(1.0));
+    assert!(
+        (solved.report.solver_objective - e.components.total()).abs()
+            < 1e-6 * e.components.total().max(1.0)
+    );
 }
 
 #[test]
@@ -108,7 +121,10 @@ fn backups_are_balanced_on_their_own() {
     assert_eq!(e.posts_filled, classic.report.evaluation.posts_filled);
     assert_eq!(e.backups_filled, classic.report.evaluation.backups_filled);
     assert!(e.spread.backup_outside <= classic_backup_outside(&problem, &classic.roster) + 1e-9);
-    assert_eq!(e.spread.backup_outside, 0.0, "every lawyer's backups within their band");
+    assert_eq!(
+        e.spread.backup_outside, 0.0,
+        "every lawyer's backups within their band"
+    );
     // Backup shares add up to the backups wanted, duty shares count primaries only.
     let backup_shares: f64 = e.lawyers.iter().map(|l| l.backup_share).sum();
     assert!((backup_shares - f64::from(e.backups_wanted)).abs() < 1e-6);
@@ -128,7 +144,10 @@ fn classic_backup_outside(problem: &RosterProblem, roster: &Roster) -> f64 {
 /// One station open on `days` (mornings, one post), lawyers `wishes` (their preferred
 /// weekdays, 0 = Monday), all of one firm and place, one duty a day at most.
 fn hand_made(days: &[NaiveDate], wishes: &[&[u32]]) -> RosterProblem {
-    let here = Coordinates { lat: 23.1, lon: 113.3 };
+    let here = Coordinates {
+        lat: 23.1,
+        lon: 113.3,
+    };
     let centre = CentreId::parse("C").unwrap();
     let station = StationId::parse("S").unwrap();
     let lawyers: Vec<ProblemLawyer> = wishes
@@ -138,7 +157,11 @@ fn hand_made(days: &[NaiveDate], wishes: &[&[u32]]) -> RosterProblem {
             id: LawyerId::parse(&format!("L{i}")).unwrap(),
             firm_id: FirmId::parse(&format!("F{i}")).unwrap(),
             home_centre_id: centre.clone(),
-            limits: Limits { per_day: 1, per_week: 5, per_month: 20 },
+            limits: Limits {
+                per_day: 1,
+                per_week: 5,
+                per_month: 20,
+            },
             base: here,
             unavailable: BTreeSet::new(),
             prefer_stations: BTreeSet::new(),
@@ -196,14 +219,19 @@ fn adjacent_days_are_avoided_when_an_equal_roster_without_them_exists() {
     // Monday to Friday; L0 would like Monday to Wednesday, L1 Thursday and Friday. Wishes
     // alone give L0 three days in a row and L1 two; alternating days is just as fair and
     // covers as much.
-    let week: Vec<NaiveDate> = (0..5).map(|i| d("2026-10-12") + Duration::days(i)).collect();
+    let week: Vec<NaiveDate> = (0..5)
+        .map(|i| d("2026-10-12") + Duration::days(i))
+        .collect();
     let problem = hand_made(&week, &[&[0, 1, 2], &[3, 4]]);
     let classic = solve_with(&problem, Weights::classic());
     let new = solve_with(&problem, Weights::default());
     let (c, n) = (&classic.report.evaluation, &new.report.evaluation);
     assert!(c.spread.consecutive_days >= 2, "{:?}", classic.roster);
     assert_eq!(n.spread.consecutive_days, 0, "{:?}", new.roster);
-    assert_eq!(zhiban_solver::check::spread(&problem, &new.roster).consecutive_days, 0);
+    assert_eq!(
+        zhiban_solver::check::spread(&problem, &new.roster).consecutive_days,
+        0
+    );
     // Equal in coverage and fairness: only wishes give way.
     assert_eq!(n.posts_filled, 5);
     assert_eq!(c.posts_filled, 5);
@@ -225,14 +253,22 @@ fn adjacent_days_are_avoided_when_an_equal_roster_without_them_exists() {
 fn weekday_repeats_are_avoided_when_an_equal_roster_without_them_exists() {
     // Two weeks of Mondays and Wednesdays; L0 would like Mondays, L1 Wednesdays. Wishes alone
     // give each the same weekday twice; one of each is as fair.
-    let days = [d("2026-10-12"), d("2026-10-14"), d("2026-10-19"), d("2026-10-21")];
+    let days = [
+        d("2026-10-12"),
+        d("2026-10-14"),
+        d("2026-10-19"),
+        d("2026-10-21"),
+    ];
     let problem = hand_made(&days, &[&[0], &[2]]);
     let classic = solve_with(&problem, Weights::classic());
     let new = solve_with(&problem, Weights::default());
     let (c, n) = (&classic.report.evaluation, &new.report.evaluation);
     assert_eq!(c.spread.weekday_excess, 2, "{:?}", classic.roster);
     assert_eq!(n.spread.weekday_excess, 0, "{:?}", new.roster);
-    assert_eq!(zhiban_solver::check::spread(&problem, &new.roster).weekday_excess, 0);
+    assert_eq!(
+        zhiban_solver::check::spread(&problem, &new.roster).weekday_excess,
+        0
+    );
     assert_eq!((n.posts_filled, c.posts_filled), (4, 4));
     assert_eq!(n.components.fairness_sum, c.components.fairness_sum);
     for l in &n.lawyers {
@@ -243,9 +279,20 @@ fn weekday_repeats_are_avoided_when_an_equal_roster_without_them_exists() {
     let mut off = problem.clone();
     off.fairness.insert(
         CentreId::parse("C").unwrap(),
-        FairnessPolicy { weekday_spread: 0, consecutive_days: 0, ..FairnessPolicy::default() },
+        FairnessPolicy {
+            weekday_spread: 0,
+            consecutive_days: 0,
+            ..FairnessPolicy::default()
+        },
     );
-    assert_eq!(solve_with(&off, Weights::default()).report.evaluation.spread.weekday_excess, 2);
+    assert_eq!(
+        solve_with(&off, Weights::default())
+            .report
+            .evaluation
+            .spread
+            .weekday_excess,
+        2
+    );
 }
 
 proptest! {

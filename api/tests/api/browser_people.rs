@@ -345,7 +345,10 @@ async fn panel(
     assert!(ds.firms.iter().any(|f| f.id.as_str() == "CH-F09"));
     assert!(ds.centres[0].shares_pool, "pool sharing set in the page");
     let policy = store.centre_policy(&ds.centres[0].id).await.unwrap();
-    assert!(policy.fairness.by_station_kind, "balance by kind set in the page");
+    assert!(
+        policy.fairness.by_station_kind,
+        "balance by kind set in the page"
+    );
     assert_eq!(policy.fairness.consecutive_days, 10);
     assert_eq!(policy.fairness.weekday_spread, 2, "the other weights kept");
     let jcy = ds

@@ -49,13 +49,21 @@ async fn a_centres_fairness_settings_shape_its_rosters_and_the_report_shows_them
         );
         assert!(r.body.to_string().contains(field), "{field}: {}", r.body);
     }
-    assert_eq!(t.get("/api/v1/centres/CH/policy", &coord).await.body, policy);
+    assert_eq!(
+        t.get("/api/v1/centres/CH/policy", &coord).await.body,
+        policy
+    );
     // Every term on, by kind too.
     let mut all = policy.clone();
     all["fairness"] = json!({"by_station_kind": true, "consecutive_days": 8, "weekday_spread": 3,
         "half_day_spread": 1, "firm_consecutive": 1});
     let r = t
-        .call(Method::PUT, "/api/v1/centres/CH/policy", &coord, Some(all.clone()))
+        .call(
+            Method::PUT,
+            "/api/v1/centres/CH/policy",
+            &coord,
+            Some(all.clone()),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(t.get("/api/v1/centres/CH/policy", &coord).await.body, all);
@@ -104,16 +112,38 @@ async fn a_centres_fairness_settings_shape_its_rosters_and_the_report_shows_them
     }
     let consecutive: u64 = days
         .values()
-        .map(|d| d.iter().filter(|x| d.contains(&x.succ_opt().unwrap())).count() as u64)
+        .map(|d| {
+            d.iter()
+                .filter(|x| d.contains(&x.succ_opt().unwrap()))
+                .count() as u64
+        })
         .sum();
     assert_eq!(spread["consecutive_days"].as_u64().unwrap(), consecutive);
     let lawyers = report["lawyers"].as_array().unwrap();
     for l in lawyers {
         let id = l["lawyer_id"].as_str().unwrap();
-        let w: Vec<u64> = l["weekdays"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect();
-        assert_eq!(w, weekdays.get(id).copied().unwrap_or_default().to_vec(), "{id}");
-        let h: Vec<u64> = l["half_days"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect();
-        assert_eq!(h, halves.get(id).copied().unwrap_or_default().to_vec(), "{id}");
+        let w: Vec<u64> = l["weekdays"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            w,
+            weekdays.get(id).copied().unwrap_or_default().to_vec(),
+            "{id}"
+        );
+        let h: Vec<u64> = l["half_days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            h,
+            halves.get(id).copied().unwrap_or_default().to_vec(),
+            "{id}"
+        );
         // Balance by kind: a line per kind, duties adding up to the lawyer's (no history).
         let kinds = l["kinds"].as_array().unwrap();
         assert_eq!(kinds.len(), 3, "{l}");
@@ -144,8 +174,19 @@ async fn a_centres_fairness_settings_shape_its_rosters_and_the_report_shows_them
     let v2 = job["version_id"].as_i64().unwrap();
     let report: Value =
         t.get(&format!("/api/v1/versions/{v2}"), &coord).await.body["version"]["report"].clone();
-    for term in ["kind_fairness", "consecutive_days", "weekday_spread", "firm_consecutive"] {
+    for term in [
+        "kind_fairness",
+        "consecutive_days",
+        "weekday_spread",
+        "firm_consecutive",
+    ] {
         assert_eq!(report["components"][term], 0.0, "{term}");
     }
-    assert!(report["lawyers"].as_array().unwrap().iter().all(|l| l["kinds"] == json!([])));
+    assert!(
+        report["lawyers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["kinds"] == json!([]))
+    );
 }

@@ -144,7 +144,10 @@ async fn retiring_a_lawyer_lists_their_duties_and_the_repair_replans_them(backen
         .await;
     let duties = t.primaries(&coord, v).await;
     let lawyer = s(&duties[0]["lawyer_id"]);
-    let theirs = duties
+    // Their duties and backups alike.
+    let theirs = t
+        .assignments(&coord, v)
+        .await
         .iter()
         .filter(|d| s(&d["lawyer_id"]) == lawyer)
         .count();

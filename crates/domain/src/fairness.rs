@@ -158,7 +158,12 @@ mod tests {
     fn excess_and_consecutive_days_count_what_they_say() {
         assert_eq!(excess(&[3, 1, 0, 2, 1], 1), 3);
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let days = [d("2026-10-12"), d("2026-10-13"), d("2026-10-14"), d("2026-10-16")];
+        let days = [
+            d("2026-10-12"),
+            d("2026-10-13"),
+            d("2026-10-14"),
+            d("2026-10-16"),
+        ];
         assert_eq!(consecutive_pairs(&days), 2);
         // Friday and Monday are not consecutive days.
         assert_eq!(consecutive_pairs(&[d("2026-10-16"), d("2026-10-19")]), 0);

@@ -118,7 +118,11 @@ impl<'a> BuildContext<'a> {
             hist_month,
             firm_of,
             firms,
-            lawyer_policy: p.lawyers.iter().map(|l| policy(&l.home_centre_id)).collect(),
+            lawyer_policy: p
+                .lawyers
+                .iter()
+                .map(|l| policy(&l.home_centre_id))
+                .collect(),
             station_policy: p.stations.iter().map(|s| policy(&s.centre_id)).collect(),
         }
     }

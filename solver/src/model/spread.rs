@@ -17,6 +17,9 @@ use std::collections::{BTreeMap, HashMap};
 use zhiban_domain::HalfDay;
 use zhiban_domain::fairness::{half_day_cap, weekday_cap};
 
+/// A date and half-day.
+type HalfKey = (NaiveDate, HalfDay);
+
 /// Rows of the spread and balance terms, by what a pair would join.
 #[derive(Default)]
 pub(super) struct SpreadRows {
@@ -172,7 +175,10 @@ impl BuildContext<'_> {
             let cap = weekday_cap(self.shares.period_duty[l], self.shares.weekdays[l]);
             for (wd, idx) in by_weekday {
                 if idx.len() > cap as usize {
-                    let r = m.add_excess(f64::from(policy.weekday_spread), vec![(idx, f64::from(cap))]);
+                    let r = m.add_excess(
+                        f64::from(policy.weekday_spread),
+                        vec![(idx, f64::from(cap))],
+                    );
                     rows.weekday.insert((l, wd), r[0]);
                 }
             }
@@ -181,7 +187,10 @@ impl BuildContext<'_> {
             let cap = half_day_cap(self.shares.period_duty[l]);
             for (h, idx) in by_ampm {
                 if idx.len() > cap as usize {
-                    let r = m.add_excess(f64::from(policy.half_day_spread), vec![(idx, f64::from(cap))]);
+                    let r = m.add_excess(
+                        f64::from(policy.half_day_spread),
+                        vec![(idx, f64::from(cap))],
+                    );
                     rows.half.insert((l, h), r[0]);
                 }
             }
@@ -215,7 +224,7 @@ impl BuildContext<'_> {
             if tomorrow.is_empty() {
                 continue;
             }
-            let mut groups: Vec<(Vec<(NaiveDate, HalfDay)>, Vec<usize>)> = vec![];
+            let mut groups: Vec<(Vec<HalfKey>, Vec<usize>)> = vec![];
             if one_a_day {
                 let mut keys = vec![];
                 let mut idx = vec![];
@@ -234,7 +243,7 @@ impl BuildContext<'_> {
                     }
                 }
             }
-            let keys: Vec<Vec<(NaiveDate, HalfDay)>> = groups.iter().map(|g| g.0.clone()).collect();
+            let keys: Vec<Vec<HalfKey>> = groups.iter().map(|g| g.0.clone()).collect();
             let ids = m.add_excess(weight, groups.into_iter().map(|g| (g.1, 1.0)).collect());
             for (row, ks) in ids.into_iter().zip(keys) {
                 for (day, h) in ks {
