@@ -1,4 +1,4 @@
-// Over the ~600-line sizing rule for now: the solver's end-to-end cases share fixtures and helpers; the second round (issue 25) splits them by concern.
+// Over the ~600-line sizing rule for now: the solver's end-to-end cases share fixtures and helpers. Issue 25's cases live in spread.rs; splitting these by concern is still to do.
 //! The solver on real fixtures and on hand-made cases; every roster goes through the
 //! independent checker.
 

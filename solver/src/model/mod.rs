@@ -18,6 +18,8 @@
 //! - `candidates`: the (lawyer, slot, role) pairs and their costs;
 //! - `build`: the model over a subset of the pairs, one `add_*` per constraint family;
 //! - `pricing`: column generation on the linear relaxation, and its bound;
+//! - `spread`: backups and station kinds balanced on their own, and the spread over time
+//!   (issue 25), with the rows pricing charges;
 //! - `highs`: HiGHS options, the solve with its log watched, status mapping;
 //! - `warm_start`: the start vector from the greedy roster.
 
