@@ -112,20 +112,148 @@ pub fn check_with_pins(
     roster: &Roster,
     pins: &[Assignment],
 ) -> Vec<Violation> {
-    let mut out = vec![];
-    let counts = Counts::of(problem, roster, &mut out);
-    over_filled(problem, &counts.per_slot, &mut out);
-    double_booked(&counts.per_half, &mut out);
-    over_limits(problem, &counts, &mut out);
-    too_far_apart(problem, &counts.per_half, &mut out);
-    for pin in pins {
-        if !roster.assignments.contains(pin) {
-            out.push(Violation::PinDropped {
-                assignment: pin.clone(),
-            });
+    Checked::new(problem, roster, pins).found
+}
+
+/// A roster checked once, with its counts kept: [`Checked::added`] finds what one more
+/// assignment would break without checking the whole roster again (suggestions weigh every
+/// eligible lawyer of a slot this way).
+pub(crate) struct Checked<'a> {
+    problem: &'a RosterProblem,
+    counts: Counts,
+    /// The roster's violations, as [`check_with_pins`] lists them.
+    pub(crate) found: Vec<Violation>,
+}
+
+impl<'a> Checked<'a> {
+    /// Checks `roster` (with `pins`) against `problem`.
+    pub(crate) fn new(problem: &'a RosterProblem, roster: &Roster, pins: &[Assignment]) -> Self {
+        let mut out = vec![];
+        let counts = Counts::of(problem, roster, &mut out);
+        over_filled(problem, &counts.per_slot, &mut out);
+        double_booked(&counts.per_half, &mut out);
+        over_limits(problem, &counts, &mut out);
+        too_far_apart(problem, &counts.per_half, &mut out);
+        for pin in pins {
+            if !roster.assignments.contains(pin) {
+                out.push(Violation::PinDropped {
+                    assignment: pin.clone(),
+                });
+            }
+        }
+        Checked {
+            problem,
+            counts,
+            found: out,
         }
     }
-    out
+
+    /// The violations the roster with lawyer `l` added at slot `slot` in `role` has and
+    /// this one has not, in [`check`]'s order: exactly what checking that roster in full
+    /// and dropping the violations found here would give (a test holds the two equal).
+    pub(crate) fn added(&self, slot: usize, l: usize, role: Role) -> Vec<Violation> {
+        let (p, c) = (self.problem, &self.counts);
+        let s = &p.slots[slot];
+        let lawyer = &p.lawyers[l];
+        let a = Assignment {
+            date: s.date,
+            half_day: s.half_day,
+            station_id: s.station_id.clone(),
+            lawyer_id: lawyer.id.clone(),
+            role,
+        };
+        let mut out = vec![];
+        if !s.eligible.contains(&l) {
+            out.push(Violation::NotEligible {
+                assignment: a.clone(),
+            });
+        }
+        if lawyer.unavailable.contains(&(s.date, s.half_day)) {
+            out.push(Violation::Unavailable { assignment: a });
+        }
+        let posts = if role == Role::Primary {
+            s.lawyers
+        } else {
+            s.backups
+        };
+        let assigned = c.per_slot.get(&(slot, role)).copied().unwrap_or(0) + 1;
+        if assigned > posts {
+            out.push(Violation::OverFilled {
+                station: s.station_id.clone(),
+                date: s.date,
+                half_day: s.half_day,
+                role,
+                assigned,
+                posts,
+            });
+        }
+        let key = (lawyer.id.clone(), s.date, s.half_day);
+        if c.per_half.get(&key).is_some_and(|v| !v.is_empty()) {
+            out.push(Violation::DoubleBooked {
+                lawyer: lawyer.id.clone(),
+                date: s.date,
+                half_day: s.half_day,
+            });
+        }
+        let (wk, limits) = (s.date.iso_week(), &lawyer.limits);
+        let day = c.per_day.get(&(l, s.date)).copied().unwrap_or(0) + 1;
+        let week = c.per_week.get(&(l, wk.year(), wk.week()));
+        let month = c.per_month.get(&(l, s.date.year(), s.date.month()));
+        for (period, count, limit, key) in [
+            (LimitPeriod::Day, day, limits.per_day, s.date.to_string()),
+            (
+                LimitPeriod::Week,
+                week.copied().unwrap_or(0) + 1,
+                limits.per_week,
+                format!("{}-W{:02}", wk.year(), wk.week()),
+            ),
+            (
+                LimitPeriod::Month,
+                month.copied().unwrap_or(0) + 1,
+                limits.per_month,
+                format!("{}-{:02}", s.date.year(), s.date.month()),
+            ),
+        ] {
+            if count > limit {
+                out.push(Violation::OverLimit {
+                    lawyer: lawyer.id.clone(),
+                    period,
+                    key,
+                    count,
+                    limit,
+                });
+            }
+        }
+        let other = match s.half_day {
+            HalfDay::Am => HalfDay::Pm,
+            HalfDay::Pm => HalfDay::Am,
+        };
+        let max_m = f64::from(p.rules.am_pm_max_distance_km) * 1000.0;
+        let here = p.stations[s.station].location;
+        for &b in c
+            .per_half
+            .get(&(lawyer.id.clone(), s.date, other))
+            .into_iter()
+            .flatten()
+        {
+            let there = p.stations[p.slots[b].station].location;
+            // Measured morning to afternoon, as the full check does.
+            let d = if s.half_day == HalfDay::Am {
+                here.distance_m(&there)
+            } else {
+                there.distance_m(&here)
+            };
+            if d > max_m {
+                out.push(Violation::TooFarApart {
+                    lawyer: lawyer.id.clone(),
+                    date: s.date,
+                    km: d / 1000.0,
+                });
+            }
+        }
+        out.retain(|v| !self.found.contains(v));
+        out
+    }
 }
 
 /// Half-day key: lawyer, date, half-day.

@@ -71,18 +71,18 @@ pub(crate) fn evaluate_with(
 }
 
 /// The roster counted by slot, lawyer and period, history included, with the costs of its
-/// choices.
-struct Tally {
+/// choices (suggestions score changes against one base tally: [`crate::suggest`]).
+pub(crate) struct Tally {
     /// Per slot: primary and backup posts filled.
-    filled: Vec<[u32; 2]>,
+    pub(crate) filled: Vec<[u32; 2]>,
     /// Per lawyer: primary duties.
-    primary: Vec<u32>,
+    pub(crate) primary: Vec<u32>,
     /// Per lawyer: backup duties.
-    backup: Vec<u32>,
+    pub(crate) backup: Vec<u32>,
     /// Per lawyer: the slots of their primary duties.
-    primary_slots: Vec<Vec<usize>>,
+    pub(crate) primary_slots: Vec<Vec<usize>>,
     /// Per slot: the lawyers on primary duty.
-    on_slot: Vec<Vec<usize>>,
+    pub(crate) on_slot: Vec<Vec<usize>>,
     /// The station of each lawyer's duty on each half-day.
     on_half: HashMap<(usize, NaiveDate, HalfDay), usize>,
     on_day: HashMap<(usize, NaiveDate), u32>,
@@ -94,7 +94,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn count(p: &RosterProblem, roster: &Roster, w: &Weights) -> Self {
+    pub(crate) fn count(p: &RosterProblem, roster: &Roster, w: &Weights) -> Self {
         let lawyer_index: HashMap<&LawyerId, usize> = p
             .lawyers
             .iter()
@@ -277,10 +277,7 @@ fn loads(
     let mut max_dev: f64 = 0.0;
     let mut sum_dev = 0.0;
     for (l, law) in p.lawyers.iter().enumerate() {
-        let backups = w.backup_load * f64::from(t.backup[l]);
-        let load = shares.history[l]
-            + f64::from(t.primary[l])
-            + if w.separate_backups { 0.0 } else { backups };
+        let load = duty_load(shares, w, l, t.primary[l], t.backup[l]);
         let deviation = load - shares.lawyer_target[l];
         let outside = outside_band(load, shares.lawyer_target[l]);
         max_dev = max_dev.max(outside);
@@ -290,7 +287,7 @@ fn loads(
             components.backup_fairness += w.backup_fairness * b;
         }
         let e = firms.entry(law.firm_id.clone()).or_default();
-        e.1 += shares.history[l] + f64::from(t.primary[l]) + backups;
+        e.1 += firm_part(shares, w, l, t.primary[l], t.backup[l]);
         lawyers.push(LawyerLoad {
             lawyer_id: law.id.clone(),
             firm_id: law.firm_id.clone(),
@@ -326,8 +323,32 @@ fn loads(
     (lawyers, firms)
 }
 
+/// Lawyer `l`'s load as their fair share counts it: history and primary duties, and backups
+/// weighted unless they are balanced on their own.
+pub(crate) fn duty_load(
+    shares: &FairShares,
+    w: &Weights,
+    l: usize,
+    primary: u32,
+    backup: u32,
+) -> f64 {
+    let backups = w.backup_load * f64::from(backup);
+    shares.history[l] + f64::from(primary) + if w.separate_backups { 0.0 } else { backups }
+}
+
+/// What lawyer `l` adds to their firm's load: history, primary duties and weighted backups.
+pub(crate) fn firm_part(
+    shares: &FairShares,
+    w: &Weights,
+    l: usize,
+    primary: u32,
+    backup: u32,
+) -> f64 {
+    shares.history[l] + f64::from(primary) + w.backup_load * f64::from(backup)
+}
+
 /// The policy of `centre` as the weights use it (every term off without `w.spread`).
-fn policy_of(p: &RosterProblem, w: &Weights, centre: &CentreId) -> FairnessPolicy {
+pub(crate) fn policy_of(p: &RosterProblem, w: &Weights, centre: &CentreId) -> FairnessPolicy {
     if w.spread {
         p.fairness.get(centre).copied().unwrap_or_default()
     } else {
@@ -348,25 +369,12 @@ fn spread(
     let mut out = Spread::default();
     for (l, load) in lawyers.iter_mut().enumerate() {
         let policy = policy_of(p, w, &p.lawyers[l].home_centre_id);
-        let mut days = vec![];
-        let mut by_kind = [0u32; 3];
-        for &s in &t.primary_slots[l] {
-            let slot = &p.slots[s];
-            days.push(slot.date);
-            load.weekdays[slot.date.weekday().num_days_from_monday() as usize] += 1;
-            load.half_days[usize::from(slot.half_day == HalfDay::Pm)] += 1;
-            by_kind[kind_index(p.stations[slot.station].kind)] += 1;
-        }
-        days.sort();
-        days.dedup();
-        load.consecutive_days = consecutive_pairs(&days);
-        load.weekday_excess = excess(
-            &load.weekdays,
-            weekday_cap(shares.period_duty[l], shares.weekdays[l]),
-        );
-        if shares.both_halves[l] {
-            load.half_day_excess = excess(&load.half_days, half_day_cap(shares.period_duty[l]));
-        }
+        let mine = LawyerSpread::of(p, shares, l, &t.primary_slots[l]);
+        load.weekdays = mine.weekdays;
+        load.half_days = mine.half_days;
+        load.consecutive_days = mine.consecutive_days;
+        load.weekday_excess = mine.weekday_excess;
+        load.half_day_excess = mine.half_day_excess;
         components.consecutive_days +=
             f64::from(policy.consecutive_days) * f64::from(load.consecutive_days);
         components.weekday_spread += f64::from(policy.weekday_spread * load.weekday_excess);
@@ -379,6 +387,7 @@ fn spread(
         } else {
             0.0
         };
+        let by_kind = mine.by_kind;
         if policy.by_station_kind {
             for (k, kind) in StationKind::ALL.into_iter().enumerate() {
                 let duties = shares.kind_history[l][k] + f64::from(by_kind[k]);
@@ -413,4 +422,74 @@ fn spread(
         }
     }
     out
+}
+
+/// One lawyer's primary duties over time and by kind of station, with what the spread terms
+/// count (the evaluation and the suggestions' scoring both use it).
+pub(crate) struct LawyerSpread {
+    /// Duties per weekday, Monday first.
+    pub(crate) weekdays: [u32; 7],
+    /// Duties in the mornings and in the afternoons.
+    pub(crate) half_days: [u32; 2],
+    /// Duties per kind of station ([`StationKind::ALL`] order), the period only.
+    pub(crate) by_kind: [u32; 3],
+    /// Pairs of consecutive days on duty.
+    pub(crate) consecutive_days: u32,
+    /// Duties on a weekday beyond the even spread.
+    pub(crate) weekday_excess: u32,
+    /// Duties in the mornings (afternoons) beyond half the share.
+    pub(crate) half_day_excess: u32,
+}
+
+impl LawyerSpread {
+    /// Counts lawyer `l`'s primary duties at `slots`.
+    pub(crate) fn of(p: &RosterProblem, shares: &FairShares, l: usize, slots: &[usize]) -> Self {
+        let mut out = LawyerSpread {
+            weekdays: [0; 7],
+            half_days: [0; 2],
+            by_kind: [0; 3],
+            consecutive_days: 0,
+            weekday_excess: 0,
+            half_day_excess: 0,
+        };
+        let mut days = Vec::with_capacity(slots.len());
+        for &s in slots {
+            let slot = &p.slots[s];
+            days.push(slot.date);
+            out.weekdays[slot.date.weekday().num_days_from_monday() as usize] += 1;
+            out.half_days[usize::from(slot.half_day == HalfDay::Pm)] += 1;
+            out.by_kind[kind_index(p.stations[slot.station].kind)] += 1;
+        }
+        days.sort_unstable();
+        days.dedup();
+        out.consecutive_days = consecutive_pairs(&days);
+        out.weekday_excess = excess(
+            &out.weekdays,
+            weekday_cap(shares.period_duty[l], shares.weekdays[l]),
+        );
+        if shares.both_halves[l] {
+            out.half_day_excess = excess(&out.half_days, half_day_cap(shares.period_duty[l]));
+        }
+        out
+    }
+
+    /// What the spread terms and the balance by kind cost under `policy`.
+    pub(crate) fn cost(
+        &self,
+        policy: &FairnessPolicy,
+        w: &Weights,
+        shares: &FairShares,
+        l: usize,
+    ) -> f64 {
+        let mut cost = f64::from(policy.consecutive_days) * f64::from(self.consecutive_days)
+            + f64::from(policy.weekday_spread * self.weekday_excess)
+            + f64::from(policy.half_day_spread * self.half_day_excess);
+        if policy.by_station_kind {
+            for k in 0..3 {
+                let duties = shares.kind_history[l][k] + f64::from(self.by_kind[k]);
+                cost += w.kind_fairness * outside_band(duties, shares.kind_target[l][k]);
+            }
+        }
+        cost
+    }
 }
