@@ -126,6 +126,15 @@ pub struct SolveSettings {
     /// Force pricing and start it from this many cheapest pairs per slot and role (0: price
     /// only above `exact_pairs`, starting from 12).
     pub max_candidates: usize,
+    /// Parts whose model holds at least this many pairs first solve the MILP over the pairs
+    /// their linear relaxation uses; its roster ends the part when within `gap` of the
+    /// relaxation's bound, and warm-starts the whole MILP otherwise (`usize::MAX`: never).
+    #[serde(default = "default_rounding_pairs")]
+    pub rounding_pairs: usize,
+}
+
+fn default_rounding_pairs() -> usize {
+    20_000
 }
 
 impl Default for SolveSettings {
@@ -141,6 +150,7 @@ impl Default for SolveSettings {
             warm_start: true,
             exact_pairs: 250_000,
             max_candidates: 0,
+            rounding_pairs: default_rounding_pairs(),
         }
     }
 }

@@ -51,6 +51,11 @@ pub struct SolveArgs {
     /// generation) instead of holding every pair.
     #[arg(long, default_value_t = 250_000)]
     pub exact_pairs: usize,
+    /// Parts of at least this many pairs first solve the MILP over the pairs their linear
+    /// relaxation uses, which ends the part when within --gap, else warm-starts it (0 for
+    /// every part; a huge number turns it off, to compare).
+    #[arg(long, default_value_t = 20_000)]
+    pub rounding_pairs: usize,
     /// Do not print the solver's progress log.
     #[arg(long)]
     pub quiet: bool,
@@ -160,6 +165,7 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
         export_mps: args.export_mps.clone(),
         max_candidates: args.max_candidates,
         exact_pairs: args.exact_pairs,
+        rounding_pairs: args.rounding_pairs,
         weights: if args.classic_fairness {
             zhiban_solver::Weights::classic()
         } else {

@@ -18,6 +18,8 @@
 //! - `candidates`: the (lawyer, slot, role) pairs and their costs;
 //! - `build`: the model over a subset of the pairs, one `add_*` per constraint family;
 //! - `pricing`: column generation on the linear relaxation, and its bound;
+//! - `rounding`: on large parts, a roster from the MILP over the pairs the relaxation uses,
+//!   which ends the part when within the gap of the relaxation's bound, else warm-starts it;
 //! - `spread`: backups and station kinds balanced on their own, and the spread over time
 //!   (issue 25), with the rows pricing charges;
 //! - `highs`: HiGHS options, the solve with its log watched, status mapping;
@@ -28,6 +30,7 @@ mod candidates;
 mod highs;
 mod pins;
 mod pricing;
+mod rounding;
 mod spread;
 mod warm_start;
 
@@ -217,6 +220,7 @@ pub(crate) fn solve_one(
     // bound valid for the whole problem whatever the subset (see `pricing`).
     let pricing = settings.max_candidates > 0 || cands.len() > settings.exact_pairs;
     let mut priced_bound = None;
+    let mut support = None;
     let chosen: Vec<usize> = if pricing {
         let priced = column_generation(
             &ctx,
@@ -233,21 +237,51 @@ pub(crate) fn solve_one(
             return Ok(one.whole_relaxation(&cands, whole, priced.bound, priced.chosen.len()));
         }
         priced_bound = Some(priced.bound + constant);
+        support = priced.support;
         priced.chosen
     } else {
         (0..cands.len()).collect()
     };
 
+    // Large parts: a roster rounded from the relaxation first (see `rounding`).
+    let mut start_roster = greedy_roster;
+    if chosen.len() >= settings.rounding_pairs && settings.export_mps.is_none() {
+        if support.is_none() {
+            support = rounding::relax(&ctx, &cands, &chosen, settings, started)?;
+        }
+        if let Some(support) = support
+            && let Some((mut sub, pairs)) =
+                rounding::round(&ctx, &cands, &support, settings, started)?
+        {
+            sub.objective += constant;
+            sub.bound += constant;
+            // Pricing's bound covers every pair; else the relaxation's over every pair.
+            let bound = priced_bound.unwrap_or(support.objective + constant);
+            if highs::relative_gap(sub.objective, bound) <= settings.gap {
+                return Ok(one.finish(sub, &pairs, start_roster, Some(bound)));
+            }
+            let rounded = one.roster_of(&pairs, &sub.columns);
+            let total = |r: &Roster| one.evaluate(r).components.total();
+            if start_roster
+                .as_ref()
+                .is_none_or(|g| total(&rounded) < total(g))
+            {
+                start_roster = Some(rounded);
+            }
+        }
+    }
+
     let (m, _rows) = ctx.build(&cands, &chosen);
-    // A warm start from the greedy baseline: the solver begins with a complete roster and
-    // spends its time improving and proving, which matters on province-scale problems.
-    let start = greedy_roster.as_ref().map(|g| warm_start(p, &m, &w, g));
+    // A warm start from the greedy baseline (or the rounded roster when better): the solver
+    // begins with a complete roster and spends its time improving and proving, which
+    // matters on province-scale problems.
+    let start = start_roster.as_ref().map(|g| warm_start(p, &m, &w, g));
     let variables = m.cols;
     let constraints = m.constraints.len();
     let (model, pairs) = m.into_highs(settings.threads)?;
     let solved = highs::solve_milp(model, settings, pricing, start.as_deref(), started, live)?;
     let elapsed = started.elapsed().as_secs_f64();
-    let (status, has_solution) = highs::status(&solved, greedy_roster.is_some(), settings)?;
+    let (status, has_solution) = highs::status(&solved, start_roster.is_some(), settings)?;
     let milp = Milp {
         status,
         has_solution,
@@ -262,7 +296,7 @@ pub(crate) fn solve_one(
         constraints,
         pruned_candidates: cands.len() - chosen.len(),
     };
-    Ok(one.finish(milp, &pairs, greedy_roster, priced_bound))
+    Ok(one.finish(milp, &pairs, start_roster, priced_bound))
 }
 
 /// One connected problem being solved: what the ways a solve can end share.
@@ -342,7 +376,6 @@ impl OneSolve<'_> {
         greedy_roster: Option<Roster>,
         priced_bound: Option<f64>,
     ) -> Solved {
-        let p = self.input.problem;
         let Milp {
             mut status,
             has_solution,
@@ -350,24 +383,13 @@ impl OneSolve<'_> {
             mut objective,
             ..
         } = milp;
-        let mut roster = Roster::new(
-            pairs
-                .iter()
-                .filter(|_| has_solution)
-                .filter(|pr| milp.columns[pr.col] > 0.5)
-                .map(|pr| {
-                    let s = &p.slots[pr.slot];
-                    Assignment {
-                        date: s.date,
-                        half_day: s.half_day,
-                        station_id: s.station_id.clone(),
-                        lawyer_id: p.lawyers[pr.lawyer].id.clone(),
-                        role: pr.role,
-                    }
-                }),
-        );
-        // Stopped early: never return anything worse than the greedy roster the solver
-        // started from.
+        let mut roster = if has_solution {
+            self.roster_of(pairs, &milp.columns)
+        } else {
+            Roster::default()
+        };
+        // Stopped early: never return anything worse than the roster the solver started
+        // from (the greedy one, or the one rounded from the relaxation).
         if let Some(g) = greedy_roster
             && status != SolveStatus::Optimal
         {
@@ -411,6 +433,21 @@ impl OneSolve<'_> {
             ..SolveReport::not_solved(self.evaluate(&roster))
         };
         Solved { roster, report }
+    }
+
+    /// The roster of a MILP's solution `columns` over `pairs`.
+    fn roster_of(&self, pairs: &[Pair], columns: &[f64]) -> Roster {
+        let p = self.input.problem;
+        Roster::new(pairs.iter().filter(|pr| columns[pr.col] > 0.5).map(|pr| {
+            let s = &p.slots[pr.slot];
+            Assignment {
+                date: s.date,
+                half_day: s.half_day,
+                station_id: s.station_id.clone(),
+                lawyer_id: p.lawyers[pr.lawyer].id.clone(),
+                role: pr.role,
+            }
+        }))
     }
 
     fn evaluate(&self, roster: &Roster) -> crate::evaluate::Evaluation {

@@ -27,6 +27,8 @@ pub(super) struct Priced {
     pub(super) bound: f64,
     /// When the last relaxation was already a roster.
     pub(super) integral: Option<Integral>,
+    /// The pairs the last relaxation used, for a roster rounded from it.
+    pub(super) support: Option<Support>,
 }
 
 /// A relaxation whose pairs were all 0 or 1: a roster.
@@ -40,12 +42,35 @@ pub(super) struct Integral {
 }
 
 /// A solved linear relaxation.
-struct Relaxed {
-    objective: f64,
+pub(super) struct Relaxed {
+    pub(super) objective: f64,
     /// Row duals, in the order the rows were added.
-    duals: Vec<f64>,
+    pub(super) duals: Vec<f64>,
     /// Column values, the pairs' first.
-    columns: Vec<f64>,
+    pub(super) columns: Vec<f64>,
+}
+
+/// The pairs a relaxation over `chosen` (indices into the candidates) uses, and its value.
+pub(super) struct Support {
+    /// The candidates with a positive value in the relaxation.
+    pub(super) pairs: Vec<usize>,
+    /// The relaxation's objective.
+    pub(super) objective: f64,
+}
+
+impl Support {
+    /// The support of `relaxed`, a relaxation over `chosen`.
+    pub(super) fn of(relaxed: &Relaxed, chosen: &[usize]) -> Self {
+        Support {
+            pairs: chosen
+                .iter()
+                .zip(&relaxed.columns)
+                .filter(|(_, x)| **x > 1e-6)
+                .map(|(&i, _)| i)
+                .collect(),
+            objective: relaxed.objective,
+        }
+    }
 }
 
 /// Chooses the pairs to model by pricing (column generation on the linear relaxation) and
@@ -67,6 +92,7 @@ pub(super) fn column_generation(
     let mut inset = initial_subset(ctx, cands, greedy, settings);
     let deadline = settings.time_limit.mul_f64(PRICING_TIME_SHARE);
     let mut best = f64::NEG_INFINITY;
+    let mut support = None;
     for _ in 0..PRICING_ROUNDS {
         let chosen: Vec<usize> = (0..cands.len()).filter(|&i| inset[i]).collect();
         let (m, rows) = ctx.build(cands, &chosen);
@@ -78,6 +104,7 @@ pub(super) fn column_generation(
         let Some(relaxed) = solve_relaxation(m, left, settings.threads)? else {
             break;
         };
+        support = Some(Support::of(&relaxed, &chosen));
         let (lp_objective, y) = (relaxed.objective, &relaxed.duals);
         let mut negative: Vec<(f64, usize)> = vec![];
         let mut bound = lp_objective;
@@ -133,6 +160,7 @@ pub(super) fn column_generation(
                         objective: lp_objective,
                         constraints,
                     }),
+                    support: None,
                 });
             }
             break;
@@ -147,6 +175,7 @@ pub(super) fn column_generation(
         chosen: (0..cands.len()).filter(|&i| inset[i]).collect(),
         bound: best,
         integral: None,
+        support,
     })
 }
 
@@ -211,7 +240,7 @@ fn initial_subset(
 
 /// Solves the linear relaxation of `m`: its objective and row duals, or `None` when it
 /// did not finish in time.
-fn solve_relaxation(
+pub(super) fn solve_relaxation(
     m: Model,
     time_limit: std::time::Duration,
     threads: u32,

@@ -1,0 +1,90 @@
+//! A roster rounded from the linear relaxation. On a large part, HiGHS spends most of its
+//! time before its first good roster: presolve, the root relaxation, then heuristics that
+//! start from the greedy roster. But the relaxation of a rostering model is nearly whole
+//! (within thousandths of a percent of the optimum on Guangzhou's month), and the pairs it
+//! uses are few. So a large part first solves its relaxation (or takes pricing's last one),
+//! then the MILP over only the pairs with a positive value there. That small MILP's roster is
+//! a roster of the whole part; when it is within the gap target of the relaxation's bound
+//! (a bound for the whole part: HiGHS's relaxation over every pair, or pricing's Lagrangian
+//! bound), the part is done. Otherwise it warm-starts the whole MILP, in place of the greedy
+//! roster when it is better.
+
+use super::build::BuildContext;
+use super::candidates::Cand;
+use super::pricing::{Support, solve_relaxation};
+use super::{Milp, Pair, SolveError, highs};
+use crate::settings::SolveSettings;
+use std::time::{Duration, Instant};
+
+/// The share of the time left the relaxation may take, and the rounded MILP.
+const RELAX_SHARE: f64 = 0.4;
+const ROUND_SHARE: f64 = 0.3;
+
+/// The time left of `settings.time_limit` since `started`, times `share`.
+fn share_left(settings: &SolveSettings, started: Instant, share: f64) -> Duration {
+    settings
+        .time_limit
+        .saturating_sub(started.elapsed())
+        .mul_f64(share)
+}
+
+/// The relaxation over the pairs `chosen` (indices into `cands`), solved within a share of
+/// the time left: the pairs it uses and its objective (a bound for every roster over
+/// `chosen`), or `None` when it did not finish.
+pub(super) fn relax(
+    ctx: &BuildContext<'_>,
+    cands: &[Cand],
+    chosen: &[usize],
+    settings: &SolveSettings,
+    started: Instant,
+) -> Result<Option<Support>, SolveError> {
+    let left = share_left(settings, started, RELAX_SHARE);
+    if left.is_zero() {
+        return Ok(None);
+    }
+    let (m, _) = ctx.build(cands, chosen);
+    Ok(solve_relaxation(m, left, settings.threads)?.map(|r| Support::of(&r, chosen)))
+}
+
+/// The MILP over the pairs of `support` alone, within a share of the time left (its gap
+/// target halved, as the bound it is judged against is lower than its own): the solve and
+/// its pairs, or `None` when it found no roster.
+pub(super) fn round(
+    ctx: &BuildContext<'_>,
+    cands: &[Cand],
+    support: &Support,
+    settings: &SolveSettings,
+    started: Instant,
+) -> Result<Option<(Milp, Vec<Pair>)>, SolveError> {
+    let budget = share_left(settings, started, ROUND_SHARE);
+    if budget.is_zero() || support.pairs.is_empty() {
+        return Ok(None);
+    }
+    let sub = SolveSettings {
+        time_limit: started.elapsed() + budget,
+        export_mps: None,
+        ..settings.clone()
+    };
+    let (m, _) = ctx.build(cands, &support.pairs);
+    let (variables, constraints) = (m.cols, m.constraints.len());
+    let (model, pairs) = m.into_highs(settings.threads)?;
+    let solved = highs::solve_milp(model, &sub, true, None, started, None)?;
+    let (status, has_solution) = highs::status(&solved, true, &sub)?;
+    if !has_solution {
+        return Ok(None);
+    }
+    let milp = Milp {
+        status,
+        has_solution,
+        bound: solved
+            .double_info_value(c"mip_dual_bound")
+            .unwrap_or(f64::NAN),
+        objective: solved.objective_value(),
+        columns: solved.get_solution().columns().to_vec(),
+        elapsed: started.elapsed().as_secs_f64(),
+        variables,
+        constraints,
+        pruned_candidates: cands.len() - support.pairs.len(),
+    };
+    Ok(Some((milp, pairs)))
+}
