@@ -17,7 +17,7 @@ const START_PER_SLOT: usize = 12;
 const START_PER_LAWYER: usize = 8;
 /// Pricing rounds at most, and the share of the time limit they may use.
 const PRICING_ROUNDS: usize = 12;
-const PRICING_TIME_SHARE: f64 = 0.5;
+const PRICING_TIME_SHARE: f64 = 0.6;
 
 /// What pricing chose.
 pub(super) struct Priced {
