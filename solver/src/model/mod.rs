@@ -245,26 +245,34 @@ pub(crate) fn solve_one(
 
     // Large parts: a roster rounded from the relaxation first (see `rounding`).
     let mut start_roster = greedy_roster;
+    // The relaxation's bound over every pair (not pricing's subset), kept for the MILP.
+    let mut relaxed_bound = None;
     if chosen.len() >= settings.rounding_pairs && settings.export_mps.is_none() {
         if support.is_none() {
-            support = rounding::relax(&ctx, &cands, &chosen, settings, started)?;
+            support = rounding::relax(&ctx, &cands, &chosen, settings, started);
+            // Solver tolerances: never claim more than the relaxation proves.
+            relaxed_bound = support
+                .as_ref()
+                .map(|s| s.objective + constant - 1e-6 * s.objective.abs().max(1.0));
         }
         if let Some(support) = support
             && let Some((mut sub, pairs)) =
-                rounding::round(&ctx, &cands, &support, settings, started)?
+                rounding::round(&ctx, &cands, &support, settings, started)
         {
             sub.objective += constant;
             sub.bound += constant;
             // Pricing's bound covers every pair; else the relaxation's over every pair.
-            let bound = priced_bound.unwrap_or(support.objective + constant);
-            if highs::relative_gap(sub.objective, bound) <= settings.gap {
+            if let Some(bound) = priced_bound.or(relaxed_bound)
+                && highs::relative_gap(sub.objective, bound) <= settings.gap
+            {
                 return Ok(one.finish(sub, &pairs, start_roster, Some(bound)));
             }
             let rounded = one.roster_of(&pairs, &sub.columns);
             let total = |r: &Roster| one.evaluate(r).components.total();
-            if start_roster
-                .as_ref()
-                .is_none_or(|g| total(&rounded) < total(g))
+            if settings.warm_start
+                && start_roster
+                    .as_ref()
+                    .is_none_or(|g| total(&rounded) < total(g))
             {
                 start_roster = Some(rounded);
             }
@@ -282,7 +290,7 @@ pub(crate) fn solve_one(
     let solved = highs::solve_milp(model, settings, pricing, start.as_deref(), started, live)?;
     let elapsed = started.elapsed().as_secs_f64();
     let (status, has_solution) = highs::status(&solved, start_roster.is_some(), settings)?;
-    let milp = Milp {
+    let mut milp = Milp {
         status,
         has_solution,
         bound: solved
@@ -296,6 +304,12 @@ pub(crate) fn solve_one(
         constraints,
         pruned_candidates: cands.len() - chosen.len(),
     };
+    // HiGHS stopped before its root relaxation: the one solved before it still holds.
+    if let Some(b) = relaxed_bound
+        && !(milp.bound >= b)
+    {
+        milp.bound = b;
+    }
     Ok(one.finish(milp, &pairs, start_roster, priced_bound))
 }
 
@@ -420,6 +434,10 @@ impl OneSolve<'_> {
             } else {
                 status
             };
+        } else if gap <= self.settings.gap + 1e-12 {
+            // Stopped at the time limit, yet the roster kept (HiGHS's, or the one it started
+            // from) is within the gap target of a bound for every pair.
+            status = SolveStatus::Optimal;
         }
         let report = SolveReport {
             status,

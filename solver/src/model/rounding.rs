@@ -12,7 +12,7 @@
 use super::build::BuildContext;
 use super::candidates::Cand;
 use super::pricing::{Support, solve_relaxation};
-use super::{Milp, Pair, SolveError, highs};
+use super::{Milp, Pair, highs};
 use crate::settings::SolveSettings;
 use std::time::{Duration, Instant};
 
@@ -30,35 +30,36 @@ fn share_left(settings: &SolveSettings, started: Instant, share: f64) -> Duratio
 
 /// The relaxation over the pairs `chosen` (indices into `cands`), solved within a share of
 /// the time left: the pairs it uses and its objective (a bound for every roster over
-/// `chosen`), or `None` when it did not finish.
+/// `chosen`), or `None` when it did not finish or failed (the full MILP follows anyway).
 pub(super) fn relax(
     ctx: &BuildContext<'_>,
     cands: &[Cand],
     chosen: &[usize],
     settings: &SolveSettings,
     started: Instant,
-) -> Result<Option<Support>, SolveError> {
+) -> Option<Support> {
     let left = share_left(settings, started, RELAX_SHARE);
     if left.is_zero() {
-        return Ok(None);
+        return None;
     }
     let (m, _) = ctx.build(cands, chosen);
-    Ok(solve_relaxation(m, left, settings.threads)?.map(|r| Support::of(&r, chosen)))
+    let relaxed = solve_relaxation(m, left, settings.threads).ok()??;
+    Some(Support::of(&relaxed, chosen))
 }
 
 /// The MILP over the pairs of `support` alone, within a share of the time left (its gap
 /// target halved, as the bound it is judged against is lower than its own): the solve and
-/// its pairs, or `None` when it found no roster.
+/// its pairs, or `None` when it found no roster or failed (the full MILP follows anyway).
 pub(super) fn round(
     ctx: &BuildContext<'_>,
     cands: &[Cand],
     support: &Support,
     settings: &SolveSettings,
     started: Instant,
-) -> Result<Option<(Milp, Vec<Pair>)>, SolveError> {
+) -> Option<(Milp, Vec<Pair>)> {
     let budget = share_left(settings, started, ROUND_SHARE);
     if budget.is_zero() || support.pairs.is_empty() {
-        return Ok(None);
+        return None;
     }
     let sub = SolveSettings {
         time_limit: started.elapsed() + budget,
@@ -67,11 +68,11 @@ pub(super) fn round(
     };
     let (m, _) = ctx.build(cands, &support.pairs);
     let (variables, constraints) = (m.cols, m.constraints.len());
-    let (model, pairs) = m.into_highs(settings.threads)?;
-    let solved = highs::solve_milp(model, &sub, true, None, started, None)?;
-    let (status, has_solution) = highs::status(&solved, true, &sub)?;
+    let (model, pairs) = m.into_highs(settings.threads).ok()?;
+    let solved = highs::solve_milp(model, &sub, true, None, started, None).ok()?;
+    let (status, has_solution) = highs::status(&solved, true, &sub).ok()?;
     if !has_solution {
-        return Ok(None);
+        return None;
     }
     let milp = Milp {
         status,
@@ -86,5 +87,5 @@ pub(super) fn round(
         constraints,
         pruned_candidates: cands.len() - support.pairs.len(),
     };
-    Ok(Some((milp, pairs)))
+    Some((milp, pairs))
 }
