@@ -306,7 +306,7 @@ pub(crate) fn solve_one(
     };
     // HiGHS stopped before its root relaxation: the one solved before it still holds.
     if let Some(b) = relaxed_bound
-        && !(milp.bound >= b)
+        && (milp.bound.is_nan() || milp.bound < b)
     {
         milp.bound = b;
     }
