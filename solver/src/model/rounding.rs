@@ -14,6 +14,7 @@ use super::candidates::Cand;
 use super::pricing::{Support, solve_relaxation};
 use super::{Milp, Pair, highs};
 use crate::settings::SolveSettings;
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 /// The share of the time left the relaxation may take, and the rounded MILP.
@@ -29,7 +30,8 @@ fn share_left(settings: &SolveSettings, started: Instant, share: f64) -> Duratio
 }
 
 /// The relaxation over the pairs `chosen` (indices into `cands`), solved within a share of
-/// the time left: the pairs it uses and its objective (a bound for every roster over
+/// the time left: the pairs it uses (and, where it is fractional, the pairs between its
+/// fractional slots and lawyers) and its objective (a bound for every roster over
 /// `chosen`), or `None` when it did not finish or failed (the full MILP follows anyway).
 pub(super) fn relax(
     ctx: &BuildContext<'_>,
@@ -44,7 +46,27 @@ pub(super) fn relax(
     }
     let (m, _) = ctx.build(cands, chosen);
     let relaxed = solve_relaxation(m, left, settings.threads).ok()??;
-    Some(Support::of(&relaxed, chosen))
+    let mut support = Support::of(&relaxed, chosen);
+    // Where the relaxation is fractional its support alone may hold no roster near it (on
+    // Guangzhou's month from 2026-12-14 it did not): every pair of a slot with a
+    // fractional value there, for a lawyer with a fractional value somewhere, joins too.
+    let mut slots = HashSet::new();
+    let mut lawyers = HashSet::new();
+    for (&i, &x) in chosen.iter().zip(&relaxed.columns) {
+        if x > 1e-6 && x < 1.0 - 1e-6 {
+            slots.insert(cands[i].slot);
+            lawyers.insert(cands[i].lawyer);
+        }
+    }
+    let used: HashSet<usize> = support.pairs.iter().copied().collect();
+    for &i in chosen {
+        let c = &cands[i];
+        if !used.contains(&i) && slots.contains(&c.slot) && lawyers.contains(&c.lawyer) {
+            support.pairs.push(i);
+        }
+    }
+    support.pairs.sort_unstable();
+    Some(support)
 }
 
 /// The MILP over the pairs of `support` alone, within a share of the time left (its gap
