@@ -3,7 +3,8 @@
 //! start from the greedy roster. But the relaxation of a rostering model is nearly whole
 //! (within thousandths of a percent of the optimum on Guangzhou's month), and the pairs it
 //! uses are few. So a large part first solves its relaxation (or takes pricing's last one),
-//! then the MILP over only the pairs with a positive value there. That small MILP's roster is
+//! then the MILP over only the pairs with a positive value there (and, solved whole, every
+//! pair between its fractional slots and lawyers). That small MILP's roster is
 //! a roster of the whole part; when it is within the gap target of the relaxation's bound
 //! (a bound for the whole part: HiGHS's relaxation over every pair, or pricing's Lagrangian
 //! bound), the part is done. Otherwise it warm-starts the whole MILP, in place of the greedy
