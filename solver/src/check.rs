@@ -1,3 +1,4 @@
+// Just over the ~600-line sizing rule (602): the full check, the incremental one suggestions use (`Checked::added`, which must match it rule by rule, so it sits beside it) and the spread recount. Moving `spread` to its own file is the split when it next grows.
 //! An independent checker of hard rules. It shares no code with the model builder: it reads
 //! the problem's data and the roster and recounts everything itself, so a bug in the model
 //! shows up here as a violation.
