@@ -127,6 +127,18 @@ impl<'a> BuildContext<'a> {
         }
     }
 
+    /// What is left of lawyer `l`'s limit for ISO week `k` (year, week) after history.
+    pub(super) fn week_cap(&self, l: usize, k: (i32, u32)) -> u32 {
+        let done = self.hist_week.get(&(l, k)).copied().unwrap_or(0);
+        self.p.lawyers[l].limits.per_week.saturating_sub(done)
+    }
+
+    /// What is left of lawyer `l`'s limit for month `k` (year, month) after history.
+    pub(super) fn month_cap(&self, l: usize, k: (i32, u32)) -> u32 {
+        let done = self.hist_month.get(&(l, k)).copied().unwrap_or(0);
+        self.p.lawyers[l].limits.per_month.saturating_sub(done)
+    }
+
     /// How much a duty in `role` counts toward a firm's load.
     fn load_factor(&self, role: Role) -> f64 {
         load_factor(&self.w, role)
@@ -245,15 +257,13 @@ impl<'a> BuildContext<'a> {
             }
         }
         for (k, idx) in &d.week {
-            let done = self.hist_week.get(&(l, *k)).copied().unwrap_or(0);
-            let cap = law.limits.per_week.saturating_sub(done);
+            let cap = self.week_cap(l, *k);
             if idx.len() as u32 > cap {
                 rows.week.insert((l, *k), m.add_cap(idx, cap));
             }
         }
         for (k, idx) in &d.month {
-            let done = self.hist_month.get(&(l, *k)).copied().unwrap_or(0);
-            let cap = law.limits.per_month.saturating_sub(done);
+            let cap = self.month_cap(l, *k);
             if idx.len() as u32 > cap {
                 rows.month.insert((l, *k), m.add_cap(idx, cap));
             }

@@ -18,6 +18,7 @@
 //! - `candidates`: the (lawyer, slot, role) pairs and their costs;
 //! - `build`: the model over a subset of the pairs, one `add_*` per constraint family;
 //! - `pricing`: column generation on the linear relaxation, and its bound;
+//! - `lawyer_bound`: pricing's Lagrangian bound with each lawyer's own limits kept;
 //! - `rounding`: on large parts, a roster from the MILP over the pairs the relaxation uses,
 //!   which ends the part when within the gap of the relaxation's bound, else warm-starts it;
 //! - `spread`: backups and station kinds balanced on their own, and the spread over time
@@ -28,6 +29,7 @@
 mod build;
 mod candidates;
 mod highs;
+mod lawyer_bound;
 mod pins;
 mod pricing;
 mod rounding;

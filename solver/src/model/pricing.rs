@@ -4,6 +4,7 @@
 use super::build::BuildContext;
 use super::candidates::Cand;
 use super::highs::relative_gap;
+use super::lawyer_bound::{Caps, PricedPair, least_cost};
 use super::{Model, SolveError};
 use crate::roster::{Role, Roster};
 use crate::settings::SolveSettings;
@@ -48,6 +49,8 @@ pub(super) struct Relaxed {
     pub(super) duals: Vec<f64>,
     /// Column values, the pairs' first.
     pub(super) columns: Vec<f64>,
+    /// Column duals (reduced costs), in the same order.
+    pub(super) column_duals: Vec<f64>,
 }
 
 /// The pairs a relaxation over `chosen` (indices into the candidates) uses, and its value.
@@ -107,19 +110,21 @@ pub(super) fn column_generation(
         support = Some(Support::of(&relaxed, &chosen));
         let (lp_objective, y) = (relaxed.objective, &relaxed.duals);
         let mut negative: Vec<(f64, usize)> = vec![];
-        let mut bound = lp_objective;
+        // Every pair's reduced cost: HiGHS's for the modelled ones, priced for the others.
+        let mut rc = vec![0.0; cands.len()];
+        for (k, &i) in chosen.iter().enumerate() {
+            rc[i] = relaxed.column_duals[k];
+        }
         for (i, c) in cands.iter().enumerate() {
             if inset[i] {
                 continue;
             }
-            let rc = ctx.reduced_cost(c, &rows, y);
-            if rc < 0.0 {
-                bound += rc;
-                if rc < -1e-6 {
-                    negative.push((rc, i));
-                }
+            rc[i] = ctx.reduced_cost(c, &rows, y);
+            if rc[i] < -1e-6 {
+                negative.push((rc[i], i));
             }
         }
+        let mut bound = lagrangian_bound(ctx, cands, &chosen, &relaxed, &rc);
         // Solver tolerances: never claim more than the relaxation proves.
         bound -= 1e-6 * lp_objective.abs().max(1.0);
         best = best.max(bound);
@@ -177,6 +182,54 @@ pub(super) fn column_generation(
         integral: None,
         support,
     })
+}
+
+/// The Lagrangian bound at the relaxation's duals, each lawyer's limits kept (see
+/// [`lawyer_bound`](super::lawyer_bound)): the relaxation's value less what its modelled
+/// pairs contribute, plus each lawyer's least reduced cost over all their pairs within their
+/// limits. `rc` holds every candidate's reduced cost (HiGHS's for the modelled ones).
+fn lagrangian_bound(
+    ctx: &BuildContext<'_>,
+    cands: &[Cand],
+    chosen: &[usize],
+    relaxed: &Relaxed,
+    rc: &[f64],
+) -> f64 {
+    let p = ctx.p;
+    // The duals' own part (y·b plus the penalty columns' part), by complementary slackness.
+    let modelled: f64 = chosen
+        .iter()
+        .zip(&relaxed.columns)
+        .map(|(&i, x)| rc[i] * x)
+        .sum();
+    let mut by_lawyer: Vec<Vec<PricedPair>> = vec![vec![]; p.lawyers.len()];
+    for (c, &r) in cands.iter().zip(rc) {
+        if r < 0.0 || c.fixed {
+            let s = &p.slots[c.slot];
+            by_lawyer[c.lawyer].push(PricedPair {
+                rc: r,
+                date: s.date,
+                half_day: s.half_day,
+                fixed: c.fixed,
+            });
+        }
+    }
+    let lawyers: f64 = by_lawyer
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(l, pairs)| {
+            let week = |k| ctx.week_cap(l, k);
+            let month = |k| ctx.month_cap(l, k);
+            let caps = Caps {
+                per_day: p.lawyers[l].limits.per_day,
+                week: &week,
+                month: &month,
+            };
+            least_cost(pairs, &caps)
+        })
+        .sum();
+    relaxed.objective - modelled + lawyers
 }
 
 /// The pairs pricing starts from: the pinned and previous ones, the cheapest of each slot
@@ -261,5 +314,6 @@ pub(super) fn solve_relaxation(
         objective,
         duals: solution.dual_rows().to_vec(),
         columns: solution.columns().to_vec(),
+        column_duals: solution.dual_columns().to_vec(),
     }))
 }
