@@ -84,7 +84,9 @@ proptest! {
         let from = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let problem = RosterProblem::build(&ds, &ids, from, weeks, vec![]).unwrap();
         let input = SolveInput { problem: &problem, pins: &[], previous: None };
-        let full = solve(input, &SolveSettings::default()).unwrap();
+        // The full model: every pair, no rounding from the relaxation first.
+        let whole = SolveSettings { rounding_pairs: usize::MAX, ..SolveSettings::default() };
+        let full = solve(input, &whole).unwrap();
         prop_assert_eq!(full.report.pruned_candidates, 0);
         let priced = solve(input, &SolveSettings { max_candidates: start, ..SolveSettings::default() }).unwrap();
         prop_assert!(check(&problem, &priced.roster).is_empty());

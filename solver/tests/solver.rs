@@ -565,7 +565,12 @@ fn progress_is_reported_while_solving_and_ends_at_the_result() {
             pins: &[],
             previous: None,
         },
-        &SolveSettings::default(),
+        // The full MILP in every part, whose HiGHS log is read for progress (rounding from
+        // the relaxation would end this week's parts before HiGHS logs a line).
+        &SolveSettings {
+            rounding_pairs: usize::MAX,
+            ..SolveSettings::default()
+        },
         &|p| seen.lock().unwrap().push(p),
     )
     .unwrap();
@@ -601,7 +606,12 @@ fn pricing_a_shared_pool_from_few_pairs_reaches_the_full_models_optimum_with_a_v
         pins: &[],
         previous: None,
     };
-    let full = solve(input, &SolveSettings::default()).unwrap();
+    // The full model: every pair, no rounding from the relaxation first.
+    let whole = SolveSettings {
+        rounding_pairs: usize::MAX,
+        ..SolveSettings::default()
+    };
+    let full = solve(input, &whole).unwrap();
     assert_eq!(full.report.status, SolveStatus::Optimal);
     assert_eq!(full.report.pruned_candidates, 0);
     // Start from the 2 cheapest pairs per slot and role (and 8 per lawyer): pricing must find

@@ -54,7 +54,7 @@ pub struct SolveArgs {
     /// Parts of at least this many pairs first solve the MILP over the pairs their linear
     /// relaxation uses, which ends the part when within --gap, else warm-starts it (0 for
     /// every part; a huge number turns it off, to compare).
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 0)]
     pub rounding_pairs: usize,
     /// Do not print the solver's progress log.
     #[arg(long)]
@@ -221,7 +221,7 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
     if r.pruned_candidates > 0 {
         writeln!(
             out,
-            "note: solved by pricing: {} (lawyer, slot, role) pairs priced out of the model; the bound covers them too",
+            "note: {} (lawyer, slot, role) pairs left out of the final model (by pricing, or by rounding from the relaxation); the bound covers them too",
             r.pruned_candidates
         )?;
     }

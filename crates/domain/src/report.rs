@@ -297,9 +297,10 @@ pub struct SolveReport {
     pub constraints: usize,
     /// Independent parts (groups of centres sharing no lawyer) solved separately.
     pub parts: usize,
-    /// (lawyer, slot, role) pairs left out of the MILP when a large part is solved by
-    /// pricing (column generation). `best_bound` and `gap` still cover them: the bound is
-    /// the Lagrangian bound of the whole problem's linear relaxation, not the subset's.
+    /// (lawyer, slot, role) pairs left out of the final MILP: by pricing (column
+    /// generation) on a large part, or by rounding from the relaxation (the MILP over the
+    /// pairs the relaxation uses). `best_bound` and `gap` still cover them: the bound is
+    /// the Lagrangian bound of the whole problem's relaxation, or that relaxation itself.
     pub pruned_candidates: usize,
     /// The roster's score, coverage and loads; serialised beside the fields above.
     #[serde(flatten)]
