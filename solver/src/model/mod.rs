@@ -20,8 +20,9 @@
 //! - `build`: the model over a subset of the pairs, one `add_*` per constraint family;
 //! - `pricing`: column generation on the linear relaxation, and its bound;
 //! - `lawyer_bound`: pricing's Lagrangian bound with each lawyer's own limits kept;
-//! - `rounding`: on large parts, a roster from the MILP over the pairs the relaxation uses,
-//!   which ends the part when within the gap of the relaxation's bound, else warm-starts it;
+//! - `rounding`: on every part by default, a roster from the MILP over the pairs the
+//!   relaxation uses, which ends the part when within the gap of the relaxation's bound,
+//!   else warm-starts it;
 //! - `spread`: backups and station kinds balanced on their own, and the spread over time
 //!   (issue 25), with the rows pricing charges;
 //! - `highs`: HiGHS options, the solve with its log watched, status mapping;
@@ -246,7 +247,8 @@ pub(crate) fn solve_one(
         (0..cands.len()).collect()
     };
 
-    // Large parts: a roster rounded from the relaxation first (see `rounding`).
+    // Parts of `rounding_pairs` pairs or more (every part by default): a roster rounded from
+    // the relaxation first (see `rounding`).
     let mut start_roster = greedy_roster;
     // The relaxation's bound over every pair (not pricing's subset), kept for the MILP.
     let mut relaxed_bound = None;

@@ -113,7 +113,7 @@ pub(super) fn column_generation(
         // Every pair's reduced cost: HiGHS's for the modelled ones, priced for the others.
         let mut rc = vec![0.0; cands.len()];
         for (k, &i) in chosen.iter().enumerate() {
-            rc[i] = relaxed.column_duals[k];
+            rc[i] = relaxed.column_duals.get(k).copied().unwrap_or(0.0);
         }
         for (i, c) in cands.iter().enumerate() {
             if inset[i] {
@@ -124,7 +124,12 @@ pub(super) fn column_generation(
                 negative.push((rc[i], i));
             }
         }
-        let mut bound = lagrangian_bound(ctx, cands, &chosen, &relaxed, &rc);
+        // Without a dual for every modelled column there is no bound from this round.
+        let mut bound = if relaxed.column_duals.len() >= chosen.len() {
+            lagrangian_bound(ctx, cands, &chosen, &relaxed, &rc)
+        } else {
+            f64::NEG_INFINITY
+        };
         // Solver tolerances: never claim more than the relaxation proves.
         bound -= 1e-6 * lp_objective.abs().max(1.0);
         best = best.max(bound);

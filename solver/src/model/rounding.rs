@@ -8,7 +8,8 @@
 //! a roster of the whole part; when it is within the gap target of the relaxation's bound
 //! (a bound for the whole part: HiGHS's relaxation over every pair, or pricing's Lagrangian
 //! bound), the part is done. Otherwise it warm-starts the whole MILP, in place of the greedy
-//! roster when it is better.
+//! roster when it is better. Small parts gain too (a province centre's month, 10,000 pairs,
+//! 3.7 s to 1.8 s; Baotou's month 20 s to 15 s), so it is on for every part by default.
 
 use super::build::BuildContext;
 use super::candidates::Cand;
