@@ -373,7 +373,7 @@ impl<'a> BuildContext<'a> {
             ));
             firm_lawyers[self.firm_of[l]].push(l);
             rows.over[l] = Some(m.add_row((load.clone() - over).leq(hi - shares.history[l])));
-            rows.under[l] = Some(m.add_row((load.clone() + under).geq(lo - shares.history[l])));
+            rows.under[l] = Some(m.add_floor(load.clone() + under, lo - shares.history[l]));
             m.add_row((Expression::from(over) + under - zmax).leq(0.0));
             m.objective += w.fairness_sum * (over + under);
             firm_load[self.firm_of[l]] += firm_part + shares.history[l];
@@ -419,7 +419,7 @@ impl<'a> BuildContext<'a> {
             },
         ));
         let o = m.add_row((load.clone() - over).leq(hi));
-        let u = m.add_row((load + under).geq(lo));
+        let u = m.add_floor(load + under, lo);
         m.objective += self.w.firm_fairness * (over + under);
         (o, u)
     }

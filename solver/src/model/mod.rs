@@ -20,6 +20,7 @@
 //! - `build`: the model over a subset of the pairs, one `add_*` per constraint family;
 //! - `pricing`: column generation on the linear relaxation, and its bound;
 //! - `lawyer_bound`: pricing's Lagrangian bound with each lawyer's own limits kept;
+//! - `dual_bound`: that bound in its robust form, from one clamped dual vector;
 //! - `rounding`: on every part by default, a roster from the MILP over the pairs the
 //!   relaxation uses, which ends the part when within the gap of the relaxation's bound,
 //!   else warm-starts it;
@@ -30,6 +31,7 @@
 
 mod build;
 mod candidates;
+mod dual_bound;
 mod highs;
 mod lawyer_bound;
 mod pins;
@@ -116,6 +118,10 @@ struct Model {
     cols: usize,
     pairs: Vec<Pair>,
     constraints: Vec<Constraint>,
+    /// Whether each row is a `≥` row (`good_lp` keeps that private).
+    row_ge: Vec<bool>,
+    /// Each variable's column.
+    col_of: Vec<(Variable, usize)>,
     objective: Expression,
 }
 
@@ -127,6 +133,8 @@ impl Model {
             cols: 0,
             pairs: vec![],
             constraints: vec![],
+            row_ge: vec![],
+            col_of: vec![],
             objective: Expression::from(0.0),
         }
     }
@@ -134,6 +142,7 @@ impl Model {
     /// Adds a variable; its HiGHS column is the order of addition.
     fn add_var(&mut self, def: good_lp::VariableDefinition) -> (Variable, usize) {
         let v = self.vars.add(def);
+        self.col_of.push((v, self.cols));
         self.cols += 1;
         (v, self.cols - 1)
     }
@@ -155,9 +164,17 @@ impl Model {
         });
     }
 
-    /// Adds a row; its id (HiGHS row) is the order of addition.
+    /// Adds a `≤` or `=` row; its id (HiGHS row) is the order of addition.
     fn add_row(&mut self, c: Constraint) -> usize {
         self.constraints.push(c);
+        self.row_ge.push(false);
+        self.constraints.len() - 1
+    }
+
+    /// Adds the row `e ≥ floor`; its id is the order of addition.
+    fn add_floor(&mut self, e: Expression, floor: f64) -> usize {
+        self.constraints.push(e.geq(floor));
+        self.row_ge.push(true);
         self.constraints.len() - 1
     }
 
@@ -250,15 +267,16 @@ pub(crate) fn solve_one(
     // Parts of `rounding_pairs` pairs or more (every part by default): a roster rounded from
     // the relaxation first (see `rounding`).
     let mut start_roster = greedy_roster;
-    // The relaxation's bound over every pair (not pricing's subset), kept for the MILP.
+    // The relaxation's Lagrangian bound (for every pair), kept for the MILP.
     let mut relaxed_bound = None;
     if chosen.len() >= settings.rounding_pairs && settings.export_mps.is_none() {
         if support.is_none() {
             support = rounding::relax(&ctx, &cands, &chosen, settings, started);
-            // Solver tolerances: never claim more than the relaxation proves.
-            relaxed_bound = support
-                .as_ref()
-                .map(|s| s.objective + constant - 1e-6 * s.objective.abs().max(1.0));
+            // The Lagrangian bound at its duals holds for every pair, like pricing's.
+            relaxed_bound = support.as_ref().map(|s| s.bound + constant);
+            if let (Some(priced), Some(relaxed)) = (&mut priced_bound, relaxed_bound) {
+                *priced = priced.max(relaxed);
+            }
         }
         if let Some(support) = support
             && let Some((mut sub, pairs)) =

@@ -2,7 +2,9 @@
 //! holds, and a lower bound that covers the pairs left out.
 
 use super::build::BuildContext;
+use super::build::Rows;
 use super::candidates::Cand;
+use super::dual_bound::LpData;
 use super::highs::relative_gap;
 use super::lawyer_bound::{Caps, PricedPair, least_cost};
 use super::{Model, SolveError};
@@ -49,21 +51,20 @@ pub(super) struct Relaxed {
     pub(super) duals: Vec<f64>,
     /// Column values, the pairs' first.
     pub(super) columns: Vec<f64>,
-    /// Column duals (reduced costs), in the same order.
-    pub(super) column_duals: Vec<f64>,
 }
 
 /// The pairs a relaxation over `chosen` (indices into the candidates) uses, and its value.
 pub(super) struct Support {
     /// The candidates with a positive value in the relaxation.
     pub(super) pairs: Vec<usize>,
-    /// The relaxation's objective.
-    pub(super) objective: f64,
+    /// The Lagrangian bound at its duals: a bound for every pair, not only `chosen`.
+    pub(super) bound: f64,
 }
 
 impl Support {
-    /// The support of `relaxed`, a relaxation over `chosen`.
-    pub(super) fn of(relaxed: &Relaxed, chosen: &[usize]) -> Self {
+    /// The support of `relaxed`, a relaxation over `chosen` whose duals bound every roster
+    /// by `bound`.
+    pub(super) fn of(relaxed: &Relaxed, chosen: &[usize], bound: f64) -> Self {
         Support {
             pairs: chosen
                 .iter()
@@ -71,7 +72,7 @@ impl Support {
                 .filter(|(_, x)| **x > 1e-6)
                 .map(|(&i, _)| i)
                 .collect(),
-            objective: relaxed.objective,
+            bound,
         }
     }
 }
@@ -79,11 +80,11 @@ impl Support {
 /// Chooses the pairs to model by pricing (column generation on the linear relaxation) and
 /// returns them with a lower bound on the objective of every roster of the whole problem.
 ///
-/// The bound is Lagrangian: for the relaxation's row duals `y` over the subset, any roster
-/// costs at least `LP(subset) + Σ min(0, reduced cost)` over the pairs left out, because the
-/// subset's dual solution, extended with zeros for rows only the whole model has, is
-/// feasible for the whole relaxation once each left-out binary is charged its negative
-/// reduced cost. When no left-out pair prices negative the bound is the whole relaxation's.
+/// The bound is Lagrangian (see [`lagrangian_bound`]): the relaxation's row duals over the
+/// subset, extended with zeros for rows only the whole model has and clamped to their
+/// signs, priced over every pair with each lawyer's limits kept. It holds whatever the
+/// subset and whatever the duals' accuracy; at the subset's optimum it is the relaxation's
+/// value less what the left-out pairs could still save.
 pub(super) fn column_generation(
     ctx: &BuildContext<'_>,
     cands: &[Cand],
@@ -104,34 +105,19 @@ pub(super) fn column_generation(
         if left.is_zero() {
             break;
         }
+        let lp = m.lp_data();
         let Some(relaxed) = solve_relaxation(m, left, settings.threads)? else {
             break;
         };
-        support = Some(Support::of(&relaxed, &chosen));
-        let (lp_objective, y) = (relaxed.objective, &relaxed.duals);
-        let mut negative: Vec<(f64, usize)> = vec![];
-        // Every pair's reduced cost: HiGHS's for the modelled ones, priced for the others.
-        let mut rc = vec![0.0; cands.len()];
-        for (k, &i) in chosen.iter().enumerate() {
-            rc[i] = relaxed.column_duals.get(k).copied().unwrap_or(0.0);
-        }
-        for (i, c) in cands.iter().enumerate() {
-            if inset[i] {
-                continue;
-            }
-            rc[i] = ctx.reduced_cost(c, &rows, y);
-            if rc[i] < -1e-6 {
-                negative.push((rc[i], i));
-            }
-        }
-        // Without a dual for every modelled column there is no bound from this round.
-        let mut bound = if relaxed.column_duals.len() >= chosen.len() {
-            lagrangian_bound(ctx, cands, &chosen, &relaxed, &rc)
-        } else {
-            f64::NEG_INFINITY
-        };
-        // Solver tolerances: never claim more than the relaxation proves.
-        bound -= 1e-6 * lp_objective.abs().max(1.0);
+        let lp_objective = relaxed.objective;
+        let (bound, rc) = lagrangian_bound(ctx, cands, &chosen, &lp, &rows, &relaxed.duals);
+        support = Some(Support::of(&relaxed, &chosen, bound));
+        let mut negative: Vec<(f64, usize)> = rc
+            .iter()
+            .enumerate()
+            .filter(|&(i, &r)| !inset[i] && r < -1e-6)
+            .map(|(i, &r)| (r, i))
+            .collect();
         best = best.max(bound);
         // Progress: the relaxation over the subset stands for the incumbent until a roster
         // exists (it is one when whole), and the bound is the priced one.
@@ -189,26 +175,40 @@ pub(super) fn column_generation(
     })
 }
 
-/// The Lagrangian bound at the relaxation's duals, each lawyer's limits kept (see
-/// [`lawyer_bound`](super::lawyer_bound)): the relaxation's value less what its modelled
-/// pairs contribute, plus each lawyer's least reduced cost over all their pairs within their
-/// limits. `rc` holds every candidate's reduced cost (HiGHS's for the modelled ones).
-fn lagrangian_bound(
+/// The Lagrangian bound at the row duals `duals` of a model over `chosen` (indices into the
+/// candidates; `lp` is that model's data), in its robust form (see
+/// [`dual_bound`](super::dual_bound)), each lawyer's limits kept (see
+/// [`lawyer_bound`](super::lawyer_bound)); and every candidate's reduced cost under the
+/// clamped duals (from the model's own columns for the modelled pairs, priced for the
+/// others).
+pub(super) fn lagrangian_bound(
     ctx: &BuildContext<'_>,
     cands: &[Cand],
     chosen: &[usize],
-    relaxed: &Relaxed,
-    rc: &[f64],
-) -> f64 {
+    lp: &LpData,
+    rows: &Rows,
+    duals: &[f64],
+) -> (f64, Vec<f64>) {
     let p = ctx.p;
-    // The duals' own part (y·b plus the penalty columns' part), by complementary slackness.
-    let modelled: f64 = chosen
+    let mut y = lp.clamp(duals);
+    lp.repair(&mut y);
+    let mut rc = vec![f64::NAN; cands.len()];
+    for (k, &i) in chosen.iter().enumerate() {
+        rc[i] = lp.reduced_cost(lp.pair_col[k], &y);
+    }
+    for (c, r) in cands.iter().zip(rc.iter_mut()) {
+        if r.is_nan() {
+            *r = ctx.reduced_cost(c, rows, &y);
+        }
+    }
+    let duties: f64 = p
+        .slots
         .iter()
-        .zip(&relaxed.columns)
-        .map(|(&i, x)| rc[i] * x)
+        .map(|s| f64::from(s.lawyers) + f64::from(s.backups))
         .sum();
+    let (base, magnitude) = lp.rows_and_penalties(&y, lp.implied_upper(duties));
     let mut by_lawyer: Vec<Vec<PricedPair>> = vec![vec![]; p.lawyers.len()];
-    for (c, &r) in cands.iter().zip(rc) {
+    for (c, &r) in cands.iter().zip(&rc) {
         if r < 0.0 || c.fixed {
             let s = &p.slots[c.slot];
             by_lawyer[c.lawyer].push(PricedPair {
@@ -219,7 +219,7 @@ fn lagrangian_bound(
             });
         }
     }
-    let lawyers: f64 = by_lawyer
+    let lawyer_costs: Vec<f64> = by_lawyer
         .iter()
         .enumerate()
         .filter(|(_, v)| !v.is_empty())
@@ -233,8 +233,13 @@ fn lagrangian_bound(
             };
             least_cost(pairs, &caps)
         })
-        .sum();
-    relaxed.objective - modelled + lawyers
+        .collect();
+    let lawyers: f64 = lawyer_costs.iter().sum();
+    // Rounding: the bound is a difference of sums far larger than itself (the coverage rows'
+    // duals are the penalty per post), so the margin is relative to those sums' terms.
+    let magnitude = magnitude + lawyer_costs.iter().map(|c| c.abs()).sum::<f64>();
+    let margin = 1e-11 * magnitude;
+    (base + lawyers - margin, rc)
 }
 
 /// The pairs pricing starts from: the pinned and previous ones, the cheapest of each slot
@@ -319,6 +324,5 @@ pub(super) fn solve_relaxation(
         objective,
         duals: solution.dual_rows().to_vec(),
         columns: solution.columns().to_vec(),
-        column_duals: solution.dual_columns().to_vec(),
     }))
 }

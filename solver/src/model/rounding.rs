@@ -13,7 +13,7 @@
 
 use super::build::BuildContext;
 use super::candidates::Cand;
-use super::pricing::{Support, solve_relaxation};
+use super::pricing::{Support, lagrangian_bound, solve_relaxation};
 use super::{Milp, Pair, highs};
 use crate::settings::SolveSettings;
 use std::collections::HashSet;
@@ -33,8 +33,9 @@ fn share_left(settings: &SolveSettings, started: Instant, share: f64) -> Duratio
 
 /// The relaxation over the pairs `chosen` (indices into `cands`), solved within a share of
 /// the time left: the pairs it uses (and, where it is fractional, the pairs between its
-/// fractional slots and lawyers) and its objective (a bound for every roster over
-/// `chosen`), or `None` when it did not finish or failed (the full MILP follows anyway).
+/// fractional slots and lawyers), its objective, and the Lagrangian bound at its duals (a
+/// bound for every roster, whatever `chosen` holds), or `None` when it did not finish or
+/// failed (the full MILP follows anyway).
 pub(super) fn relax(
     ctx: &BuildContext<'_>,
     cands: &[Cand],
@@ -46,9 +47,11 @@ pub(super) fn relax(
     if left.is_zero() {
         return None;
     }
-    let (m, _) = ctx.build(cands, chosen);
+    let (m, rows) = ctx.build(cands, chosen);
+    let lp = m.lp_data();
     let relaxed = solve_relaxation(m, left, settings.threads).ok()??;
-    let mut support = Support::of(&relaxed, chosen);
+    let (bound, _) = lagrangian_bound(ctx, cands, chosen, &lp, &rows, &relaxed.duals);
+    let mut support = Support::of(&relaxed, chosen, bound);
     // Where the relaxation is fractional its support alone may hold no roster near it (on
     // Guangzhou's month from 2026-12-14 it did not): every pair of a slot with a
     // fractional value there, for a lawyer with a fractional value somewhere, joins too.

@@ -66,7 +66,7 @@ impl Model {
         let (v, col) = self.add_var(variable().min(0.0));
         self.objective += weight * v;
         let e: Expression = self.sum(&idx) + v;
-        let row = self.add_row(e.geq(floor));
+        let row = self.add_floor(e, floor);
         self.starts.push((
             col,
             StartCol::Excess {
