@@ -390,6 +390,34 @@ fn pinned_pairs_priced_keep_the_bound_true_and_stay_in_the_roster() {
     }
 }
 
+/// A part that runs out of time before its first relaxation still reports a proven bound
+/// (each post at its cheapest lawyer or its penalty), below its roster.
+#[test]
+fn a_part_stopped_before_its_first_relaxation_still_has_a_bound() {
+    // Guangzhou's month priced, given a millisecond: no pricing round, no relaxation, and
+    // HiGHS stopped in its presolve.
+    let ds = zhiban_fixtures::guangzhou();
+    let centres: Vec<CentreId> = ds.centres.iter().map(|c| c.id.clone()).collect();
+    let problem = RosterProblem::build(&ds, &centres, d("2026-11-23"), 4, vec![]).unwrap();
+    let input = SolveInput {
+        problem: &problem,
+        pins: &[],
+        previous: None,
+    };
+    let s = SolveSettings {
+        max_candidates: 2,
+        decompose: false,
+        time_limit: std::time::Duration::from_millis(1),
+        ..SolveSettings::default()
+    };
+    let solved = solve(input, &s).unwrap();
+    let r = &solved.report;
+    assert!(check(&problem, &solved.roster).is_empty());
+    assert_ne!(r.status, SolveStatus::Optimal);
+    assert!(r.best_bound.is_finite() && r.best_bound > 0.0, "{r:?}");
+    assert!(r.best_bound <= r.solver_objective, "{r:?}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
 

@@ -210,7 +210,7 @@ mod tests {
     use super::super::build::{BuildContext, Rows};
     use super::super::candidates::{Cand, candidates};
     use super::super::pins::Pins;
-    use super::super::pricing::{lagrangian_bound, solve_relaxation};
+    use super::super::pricing::{first_bound, lagrangian_bound, solve_relaxation};
     use super::super::{SolveInput, solve_one};
     use super::LpData;
     use crate::settings::SolveSettings;
@@ -322,6 +322,12 @@ mod tests {
             let optimum = solve_one(input, &settings, None).unwrap().report;
             assert_eq!(optimum.gap, 0.0);
             let optimum = optimum.solver_objective;
+            // The first bound, before any relaxation: proven, and more than nothing.
+            let first = first_bound(&ctx, &cands);
+            assert!(
+                first > 0.0 && first <= optimum + 1e-9,
+                "{first} vs {optimum}"
+            );
             // Any duals, over every pair and over half of them: never above the optimum.
             // The relaxation's own duals, then those moved by noise of growing size (near an
             // optimum is where a wrong term would show), then noise alone.

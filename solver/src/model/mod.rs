@@ -224,16 +224,22 @@ pub(crate) fn solve_one(
     let constant = input
         .previous
         .map_or(0.0, |r| w.stability * r.assignments.len() as f64);
-    let one = OneSolve {
+    let mut one = OneSolve {
         input,
         settings,
         started,
         constant,
+        floor: f64::NEG_INFINITY,
     };
     if cands.is_empty() {
         return Ok(one.nothing_to_decide());
     }
     let ctx = BuildContext::new(p, &pins.lawyer_index, &w);
+    // A bound from the start, before any relaxation (see `pricing::first_bound`).
+    one.floor = pricing::first_bound(&ctx, &cands) + constant;
+    if let Some(live) = live {
+        live(f64::INFINITY, one.floor);
+    }
 
     // Large models are solved over a subset of the pairs chosen by pricing: the linear
     // relaxation over the subset gives dual values, with which every left-out pair is priced;
@@ -343,6 +349,8 @@ struct OneSolve<'a> {
     started: Instant,
     /// The objective's constant (see [`solve_one`]), added to objectives and bounds.
     constant: f64,
+    /// A bound known before any relaxation, the constant added: no reported bound is lower.
+    floor: f64,
 }
 
 /// A MILP solved by HiGHS, the objective and bound with the constant added.
@@ -389,7 +397,10 @@ impl OneSolve<'_> {
         let p = self.input.problem;
         let roster = Roster::new(whole.taken.iter().map(|&i| cands[i].assignment(p)));
         let evaluation = self.evaluate(&roster);
-        let (objective, bound) = (whole.objective + self.constant, bound + self.constant);
+        let (objective, bound) = (
+            whole.objective + self.constant,
+            (bound + self.constant).max(self.floor),
+        );
         let report = SolveReport {
             status: SolveStatus::Optimal,
             solver_objective: objective,
@@ -420,6 +431,11 @@ impl OneSolve<'_> {
             mut objective,
             ..
         } = milp;
+        // The first bound holds whatever came after it (HiGHS may have stopped without one).
+        let priced_bound = priced_bound.map(|b| b.max(self.floor));
+        if bound.is_nan() || bound < self.floor {
+            bound = self.floor;
+        }
         let mut roster = if has_solution {
             self.roster_of(pairs, &milp.columns)
         } else {

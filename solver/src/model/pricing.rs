@@ -8,6 +8,7 @@ use super::dual_bound::LpData;
 use super::highs::relative_gap;
 use super::lawyer_bound::{Caps, PricedPair, least_cost};
 use super::{Model, SolveError};
+use crate::objective::coverage_per_post;
 use crate::roster::{Role, Roster};
 use crate::settings::SolveSettings;
 use highs::HighsModelStatus;
@@ -240,6 +241,35 @@ pub(super) fn lagrangian_bound(
     let magnitude = magnitude + lawyer_costs.iter().map(|c| c.abs()).sum::<f64>();
     let margin = 1e-11 * magnitude;
     (base + lawyers - margin, rc)
+}
+
+/// A bound before any relaxation: the Lagrangian bound (see [`lagrangian_bound`]) at duals
+/// set by hand, each slot's coverage row at the cheaper of its cheapest pair and its
+/// penalty per post, every other row at 0. Every post costs at least its cheapest lawyer
+/// (their travel and unmet wishes) or its penalty, within each lawyer's limits; so a part
+/// that stops before its first relaxation still has a proven bound.
+pub(super) fn first_bound(ctx: &BuildContext<'_>, cands: &[Cand]) -> f64 {
+    let p = ctx.p;
+    let (m, rows) = ctx.build(cands, &[]);
+    let lp = m.lp_data();
+    let mut cheapest = vec![[f64::INFINITY; 2]; p.slots.len()];
+    for c in cands {
+        let k = usize::from(c.role == Role::Backup);
+        cheapest[c.slot][k] = cheapest[c.slot][k].min(c.cost);
+    }
+    let mut y = vec![0.0; lp.kind.len()];
+    for (si, s) in p.slots.iter().enumerate() {
+        let penalty = [
+            coverage_per_post(&ctx.w, &p.stations[s.station]),
+            ctx.w.backup,
+        ];
+        for k in 0..2 {
+            if let Some(r) = rows.cover[si][k] {
+                y[r] = cheapest[si][k].min(penalty[k]).max(0.0);
+            }
+        }
+    }
+    lagrangian_bound(ctx, cands, &[], &lp, &rows, &y).0
 }
 
 /// The pairs pricing starts from: the pinned and previous ones, the cheapest of each slot
