@@ -336,7 +336,7 @@ mod tests {
             for chosen in [&all, &half] {
                 let (lp, rows) = data(&ctx, &cands, chosen);
                 let (m, _) = ctx.build(&cands, chosen);
-                let relaxed = solve_relaxation(m, std::time::Duration::from_secs(30), 1)
+                let relaxed = solve_relaxation(m, std::time::Duration::from_secs(30), 0)
                     .unwrap()
                     .unwrap();
                 for (k, scale) in [0.01, 0.1, 1.0, 10.0, f64::INFINITY]

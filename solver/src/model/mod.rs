@@ -285,8 +285,14 @@ pub(crate) fn solve_one(
             }
         }
         if let Some(support) = support
-            && let Some((mut sub, pairs)) =
-                rounding::round(&ctx, &cands, &support, settings, started)
+            && let Some((mut sub, pairs)) = rounding::round(
+                &ctx,
+                &cands,
+                &support,
+                start_roster.as_ref(),
+                settings,
+                started,
+            )
         {
             sub.objective += constant;
             sub.bound += constant;

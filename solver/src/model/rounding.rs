@@ -14,7 +14,9 @@
 use super::build::BuildContext;
 use super::candidates::Cand;
 use super::pricing::{Support, lagrangian_bound, solve_relaxation};
+use super::warm_start::warm_start;
 use super::{Milp, Pair, highs};
+use crate::roster::Roster;
 use crate::settings::SolveSettings;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -81,6 +83,7 @@ pub(super) fn round(
     ctx: &BuildContext<'_>,
     cands: &[Cand],
     support: &Support,
+    start: Option<&Roster>,
     settings: &SolveSettings,
     started: Instant,
 ) -> Option<(Milp, Vec<Pair>)> {
@@ -93,10 +96,38 @@ pub(super) fn round(
         export_mps: None,
         ..settings.clone()
     };
-    let (m, _) = ctx.build(cands, &support.pairs);
+    // The start roster's pairs join, and it starts HiGHS: its sub-MIP search (RINS) needs a
+    // roster, and HiGHS's own rounding of a fractional relaxation finds only poor ones (on a
+    // province centre's month, rosters with unfilled posts for the first 1.8 s).
+    let mut chosen = support.pairs.clone();
+    if let Some(r) = start {
+        let p = ctx.p;
+        let wanted: HashSet<_> = r
+            .assignments
+            .iter()
+            .map(|a| (&a.station_id, a.date, a.half_day, &a.lawyer_id, a.role))
+            .collect();
+        let inside: HashSet<usize> = chosen.iter().copied().collect();
+        for (i, c) in cands.iter().enumerate() {
+            let s = &p.slots[c.slot];
+            let key = (
+                &s.station_id,
+                s.date,
+                s.half_day,
+                &p.lawyers[c.lawyer].id,
+                c.role,
+            );
+            if !inside.contains(&i) && wanted.contains(&key) {
+                chosen.push(i);
+            }
+        }
+        chosen.sort_unstable();
+    }
+    let (m, _) = ctx.build(cands, &chosen);
+    let warm = start.map(|r| warm_start(ctx.p, &m, &ctx.w, r));
     let (variables, constraints) = (m.cols, m.constraints.len());
     let (model, pairs) = m.into_highs(settings.threads).ok()?;
-    let solved = highs::solve_milp(model, &sub, true, None, started, None).ok()?;
+    let solved = highs::solve_milp(model, &sub, true, warm.as_deref(), started, None).ok()?;
     let (status, has_solution) = highs::status(&solved, true, &sub).ok()?;
     if !has_solution {
         return None;
@@ -112,7 +143,7 @@ pub(super) fn round(
         elapsed: started.elapsed().as_secs_f64(),
         variables,
         constraints,
-        pruned_candidates: cands.len() - support.pairs.len(),
+        pruned_candidates: cands.len() - chosen.len(),
     };
     Some((milp, pairs))
 }
