@@ -237,9 +237,6 @@ pub(crate) fn solve_one(
     let ctx = BuildContext::new(p, &pins.lawyer_index, &w);
     // A bound from the start, before any relaxation (see `pricing::first_bound`).
     one.floor = pricing::first_bound(&ctx, &cands) + constant;
-    if let Some(live) = live {
-        live(f64::INFINITY, one.floor);
-    }
 
     // Large models are solved over a subset of the pairs chosen by pricing: the linear
     // relaxation over the subset gives dual values, with which every left-out pair is priced;

@@ -8,7 +8,7 @@ use super::dual_bound::LpData;
 use super::highs::relative_gap;
 use super::lawyer_bound::{Caps, PricedPair, least_cost};
 use super::{Model, SolveError};
-use crate::objective::coverage_per_post;
+use crate::objective::{coverage_per_post, load_factor};
 use crate::roster::{Role, Roster};
 use crate::settings::SolveSettings;
 use highs::HighsModelStatus;
@@ -207,7 +207,11 @@ pub(super) fn lagrangian_bound(
         .iter()
         .map(|s| f64::from(s.lawyers) + f64::from(s.backups))
         .sum();
-    let (base, magnitude) = lp.rows_and_penalties(&y, lp.implied_upper(duties));
+    let a_max = [Role::Primary, Role::Backup]
+        .into_iter()
+        .map(|r| load_factor(&ctx.w, r))
+        .fold(1.0, f64::max);
+    let (base, magnitude) = lp.rows_and_penalties(&y, lp.implied_upper(duties, a_max));
     let mut by_lawyer: Vec<Vec<PricedPair>> = vec![vec![]; p.lawyers.len()];
     for (c, &r) in cands.iter().zip(&rc) {
         if r < 0.0 || c.fixed {
@@ -237,7 +241,9 @@ pub(super) fn lagrangian_bound(
         .collect();
     let lawyers: f64 = lawyer_costs.iter().sum();
     // Rounding: the bound is a difference of sums far larger than itself (the coverage rows'
-    // duals are the penalty per post), so the margin is relative to those sums' terms.
+    // duals are the penalty per post), so the margin is relative to those sums' terms. It is
+    // a generous allowance (about 45,000 times the double precision), not a proven bound on
+    // the rounding error of sums of a million terms, whose worst case is larger.
     let magnitude = magnitude + lawyer_costs.iter().map(|c| c.abs()).sum::<f64>();
     let margin = 1e-11 * magnitude;
     (base + lawyers - margin, rc)
