@@ -5,10 +5,12 @@
 //! the model starts from the cheapest pairs of each slot and of each lawyer plus the greedy
 //! start's; its linear relaxation is solved, every left-out pair is priced with the row
 //! duals, and the pairs with negative reduced cost join, until none is left or the
-//! relaxation is within half the gap target of the bound. The bound, `LP(subset)` plus each
-//! lawyer's least sum of negative reduced costs within their own limits (one duty a
-//! half-day, the day's, week's and month's limits; see `lawyer_bound`), is a Lagrangian
-//! bound of the whole problem, valid whatever the subset. When the last relaxation is already whole
+//! relaxation is within half the gap target of the bound. The bound, the Lagrangian function
+//! at the relaxation's duals clamped to their signs (`dual_bound`), each lawyer charged their
+//! least sum of reduced costs within their own limits (one duty a half-day, the day's, week's
+//! and month's limits; see `lawyer_bound`), holds for the whole problem whatever the subset
+//! and whatever the duals' accuracy; every part also has one from its start
+//! (`pricing::first_bound`). When the last relaxation is already whole
 //! (every pair 0 or 1, as the transport-like structure of rostering usually makes it) it is
 //! the roster; otherwise the MILP over the subset is solved, warm-started from the greedy.
 //!
