@@ -178,10 +178,8 @@ struct Scheduler<'a> {
     work: Vec<usize>,
     /// Parts by increasing work: the order they are handed out in.
     order: Vec<usize>,
-    /// Work of the parts not yet started, for sharing the time left between them.
+    /// The need (see [`need`]) of the parts not yet started, for sharing the time left.
     unstarted: AtomicUsize,
-    /// Parts not yet started.
-    unstarted_parts: AtomicUsize,
     /// The next position in `order` to hand out.
     next: AtomicUsize,
     /// Each finished part's result.
@@ -211,10 +209,9 @@ impl<'a> Scheduler<'a> {
             threads: if parts.len() > 1 { 1 } else { settings.threads },
             ..settings.clone()
         };
-        // Smallest parts first, handed out to a fixed number of worker threads: a small part
-        // needs far more time per pair than its share of the work (a province centre's month,
-        // 10,000 pairs, takes 1 to 2 s to prove; by work it would get 0.4 s of 120), and it
-        // stops at its gap, so what it does not use passes to the large parts after it.
+        // Smallest parts first, handed out to a fixed number of worker threads, each with a
+        // share of the time left by its need (see `time_share`); a part that stops at its gap
+        // passes what it does not use to the larger parts after it.
         let work: Vec<usize> = parts
             .iter()
             .map(|p| {
@@ -235,8 +232,7 @@ impl<'a> Scheduler<'a> {
             started,
             workers,
             part_settings,
-            unstarted: AtomicUsize::new(work.iter().sum()),
-            unstarted_parts: AtomicUsize::new(parts.len()),
+            unstarted: AtomicUsize::new(work.iter().map(|&w| need(w)).sum()),
             next: AtomicUsize::new(0),
             work,
             order,
@@ -281,14 +277,14 @@ impl<'a> Scheduler<'a> {
         };
         // HiGHS's progress log, when asked for, follows the largest part only. The time left
         // is shared by the parts not yet started (see `time_share`).
-        let rest = self.unstarted.fetch_sub(self.work[i], Ordering::SeqCst);
-        let rest_parts = self.unstarted_parts.fetch_sub(1, Ordering::SeqCst);
+        let mine = need(self.work[i]);
+        let rest = self.unstarted.fetch_sub(mine, Ordering::SeqCst);
         let left = self
             .settings
             .time_limit
             .saturating_sub(self.started.elapsed());
         let workers = self.workers.min(self.parts.len());
-        let share = time_share(self.work[i], rest, rest_parts, workers);
+        let share = time_share(mine, rest, workers);
         let left = left.mul_f64(share).max(Duration::from_millis(200));
         let part_settings = SolveSettings {
             log_to_console: self.part_settings.log_to_console && k + 1 == self.parts.len(),
@@ -412,24 +408,26 @@ impl<'a> Scheduler<'a> {
     }
 }
 
-/// The share of the time left that a part of `work` gets when `rest_work` and `rest_parts`
-/// (its own included) are not yet started, on `workers` threads: its share by work, but
-/// never less than an equal share of the parts left, times the workers, at most all of it.
+/// A part's need of time: the square root of its work (its eligible pairs), in thousandths.
 ///
-/// Small parts need far more time per pair than large ones, and stop once within the gap,
-/// leaving their time to the parts after them. Measured on the province's month with the
-/// spread terms (66 centres of about 10,000 pairs, 6 pools of about 650,000, 120 s):
-/// - by work alone, the centres got 0.2 to 0.4 s and kept rosters 5 to 10 times their
-///   optimum;
-/// - with this rule they get about 3.3 s, and the pools what is left (1.6 to 3.6 s each);
-///   objective 33,390;
-/// - with the mean of the two rules, the centres got 1.2 s (still 5 to 10 times their
-///   optimum) and the pools 20 to 27 s, still short of their first relaxation and rounding:
-///   objective 37,522. So this rule stays.
-fn time_share(work: usize, rest_work: usize, rest_parts: usize, workers: usize) -> f64 {
-    let by_work = work as f64 / rest_work.max(1) as f64;
-    let by_count = 1.0 / rest_parts.max(1) as f64;
-    (workers.max(1) as f64 * by_work.max(by_count)).min(1.0)
+/// Time to a good roster grows far slower than the pairs. Measured on the province's month
+/// with the spread terms (66 centres of about 10,000 pairs, 6 pools of about 650,000 to
+/// 760,000, 120 s, two workers): a centre leaves its greedy roster within 1 to 2 s and is
+/// near its bound by 3 s; a pool needs about 8 s of pricing and as much again of MILP
+/// before its roster is far below the greedy one. Ten times the pairs, about three times
+/// the time: the square root. Shares by work alone gave the centres 0.2 to 0.4 s (rosters 5
+/// to 10 times their optimum); shares with an equal share as floor gave each pool 2 to 4 s
+/// (greedy-level rosters: objective 22,439); see benches/README.md for this rule's figures.
+fn need(work: usize) -> usize {
+    ((work as f64).sqrt() * 1000.0).round() as usize
+}
+
+/// The share of the time left that a part of need `need` (see [`need`]) gets when parts of
+/// `rest_need` (its own included) are not yet started, on `workers` threads: its share of
+/// the need left, times the workers, at most all of it. A part that finishes early leaves
+/// its time to the parts after it, since each share is taken of the time left.
+fn time_share(need: usize, rest_need: usize, workers: usize) -> f64 {
+    (workers.max(1) as f64 * need as f64 / rest_need.max(1) as f64).min(1.0)
 }
 
 /// The relative gap of objectives and bounds summed over parts: 0 when the objective is 0.
@@ -444,28 +442,40 @@ fn summed_gap(objective: f64, bound: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::time_share;
+    use super::{need, time_share};
 
     #[test]
     fn a_lone_part_gets_all_the_time_and_so_does_the_last() {
-        assert_eq!(time_share(500, 500, 1, 1), 1.0);
-        assert_eq!(time_share(500, 500, 1, 2), 1.0);
-        assert_eq!(time_share(10, 10, 1, 1), 1.0);
-        assert_eq!(time_share(10, 20, 2, 2), 1.0);
-        assert!((time_share(10, 20, 2, 1) - 0.5).abs() < 1e-12);
+        assert_eq!(time_share(500, 500, 1), 1.0);
+        assert_eq!(time_share(500, 500, 2), 1.0);
+        assert_eq!(time_share(10, 20, 2), 1.0);
+        assert!((time_share(10, 20, 1) - 0.5).abs() < 1e-12);
+        assert_eq!(time_share(0, 0, 0), 0.0);
     }
 
     #[test]
-    fn small_parts_get_an_equal_share_and_large_ones_their_work_share() {
-        // A province month: 66 centres of 10,000 pairs, 6 pools of 650,000, two workers.
-        let (small, pool) = (10_000, 650_000);
+    fn need_grows_as_the_square_root_of_work() {
+        assert_eq!(need(0), 0);
+        assert_eq!(need(1), 1000);
+        assert_eq!(need(10_000), 100_000);
+        assert_eq!(need(1_000_000), 1_000_000);
+        // Four times the pairs, twice the need.
+        assert_eq!(need(40_000), 2 * need(10_000));
+    }
+
+    #[test]
+    fn province_month_centres_get_seconds_and_pools_a_large_share() {
+        // A province month: 66 centres of 10,000 pairs, 6 pools of 640,000, two workers.
+        let (small, pool) = (need(10_000), need(640_000));
+        assert_eq!(pool, 8 * small);
         let total = 66 * small + 6 * pool;
-        assert!((time_share(small, total, 72, 2) - 2.0 / 72.0).abs() < 1e-12);
-        // The last small part, with the pools still to come, still gets an equal share.
-        let rest = small + 6 * pool;
-        assert!((time_share(small, rest, 7, 2) - 2.0 / 7.0).abs() < 1e-12);
-        // The pools, after the small parts, share by work: a third each for the first two.
-        assert!((time_share(pool, 6 * pool, 6, 2) - 2.0 / 6.0).abs() < 1e-12);
-        assert!((time_share(2 * pool, 6 * pool, 5, 2) - 4.0 / 6.0).abs() < 1e-12);
+        // The first centre: 2 of 114 centre-equivalents (about 2.1 s of 120).
+        assert!((time_share(small, total, 2) - 2.0 / 114.0).abs() < 1e-12);
+        // The pools, after the centres: a third each for the first two, then of what is left.
+        assert!((time_share(pool, 6 * pool, 2) - 2.0 / 6.0).abs() < 1e-12);
+        assert!((time_share(pool, 2 * pool, 2) - 1.0).abs() < 1e-12);
+        // A pool gets eight times a centre's share of the same time left.
+        let (a, b) = (time_share(small, total, 2), time_share(pool, total, 2));
+        assert!((b / a - 8.0).abs() < 1e-9);
     }
 }

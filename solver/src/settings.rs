@@ -131,6 +131,20 @@ pub struct SolveSettings {
     /// relaxation's bound, and warm-starts the whole MILP otherwise (`usize::MAX`: never).
     #[serde(default = "default_rounding_pairs")]
     pub rounding_pairs: usize,
+    /// Priced models of more candidate pairs than this solve pricing's relaxations without
+    /// each lawyer's spread over time (consecutive days, weekdays, AM/PM): a province pool's
+    /// relaxation then takes about 1 s a round instead of 6 to 24 s, at the price of a
+    /// bound without those terms (see `model::pricing`).
+    #[serde(default = "default_lean_pairs")]
+    pub lean_pairs: usize,
+}
+
+/// Measured on 2026-12-07 (benches/README.md, sixth round): the province's pools (650,000
+/// to 900,000 candidate pairs) gain (their month's objective about 3,400 each to 220 to
+/// 1,200), Guangzhou's largest part over 26 weeks (271,000) loses (its bound 1,166 → 1,013
+/// against a roster of about 1,250), so only the pools' size uses it.
+fn default_lean_pairs() -> usize {
+    500_000
 }
 
 /// Every part: measured on 2026-12-07, rounding first is faster on small parts too
@@ -153,6 +167,7 @@ impl Default for SolveSettings {
             exact_pairs: 250_000,
             max_candidates: 0,
             rounding_pairs: default_rounding_pairs(),
+            lean_pairs: default_lean_pairs(),
         }
     }
 }

@@ -473,3 +473,57 @@ proptest! {
         }
     }
 }
+
+/// Pricing with lean relaxations (each lawyer's spread over time left out of them, as on a
+/// province's pools) still reports a bound below the proven optimum, and a roster that
+/// keeps the hard rules and is scored with the spread terms it pays.
+#[test]
+fn lean_pricing_keeps_the_bound_true_and_scores_the_spread_the_roster_pays() {
+    let ds = small();
+    let centres: Vec<CentreId> = ds.centres.iter().map(|c| c.id.clone()).collect();
+    let problem = RosterProblem::build(&ds, &centres, d("2026-11-23"), 2, vec![]).unwrap();
+    let input = SolveInput {
+        problem: &problem,
+        pins: &[],
+        previous: None,
+    };
+    let exact = SolveSettings {
+        rounding_pairs: usize::MAX,
+        gap: 0.0,
+        ..SolveSettings::default()
+    };
+    let optimum = solve(input, &exact).unwrap();
+    assert_eq!(optimum.report.status, SolveStatus::Optimal);
+    let best = optimum.report.solver_objective;
+    let tol = 1e-6 * best.abs().max(1.0);
+    for (name, decompose) in [("lean pricing", true), ("lean pricing, whole", false)] {
+        let s = SolveSettings {
+            max_candidates: 1,
+            lean_pairs: 0,
+            decompose,
+            ..SolveSettings::default()
+        };
+        let solved = solve(input, &s).unwrap();
+        let r = &solved.report;
+        assert!(r.pruned_candidates > 0, "{name}: pricing left pairs out");
+        assert!(check(&problem, &solved.roster).is_empty(), "{name}");
+        // The objective is the roster's own score, its spread terms included.
+        assert!(
+            (r.solver_objective - r.evaluation.components.total()).abs() <= tol,
+            "{name}: solver {} vs components {}",
+            r.solver_objective,
+            r.evaluation.components.total()
+        );
+        assert!(r.solver_objective >= best - tol, "{name}: {r:?}");
+        assert!(
+            r.best_bound.is_finite() && r.best_bound <= best + tol,
+            "{name}: bound {} above the optimum {best}",
+            r.best_bound
+        );
+        assert_eq!(
+            r.status == SolveStatus::Optimal,
+            r.gap <= s.gap + 1e-12,
+            "{name}: {r:?}"
+        );
+    }
+}

@@ -56,6 +56,10 @@ pub struct SolveArgs {
     /// every part; a huge number turns it off, to compare).
     #[arg(long, default_value_t = 0)]
     pub rounding_pairs: usize,
+    /// Priced models of more candidate pairs than this solve pricing's relaxations without
+    /// each lawyer's spread over time (faster rounds on a province's pools, weaker bound).
+    #[arg(long, default_value_t = 500_000)]
+    pub lean_pairs: usize,
     /// Do not print the solver's progress log.
     #[arg(long)]
     pub quiet: bool,
@@ -166,6 +170,7 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
         max_candidates: args.max_candidates,
         exact_pairs: args.exact_pairs,
         rounding_pairs: args.rounding_pairs,
+        lean_pairs: args.lean_pairs,
         weights: if args.classic_fairness {
             zhiban_solver::Weights::classic()
         } else {

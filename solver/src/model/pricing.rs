@@ -86,6 +86,10 @@ impl Support {
 /// signs, priced over every pair with each lawyer's limits kept. It holds whatever the
 /// subset and whatever the duals' accuracy; at the subset's optimum it is the relaxation's
 /// value less what the left-out pairs could still save.
+///
+/// Above `settings.lean_pairs` candidates the relaxations leave out each lawyer's spread
+/// over time (`BuildContext::build_lean`): those terms are penalties `≥ 0`, so the bound
+/// still holds (it only misses what they add), and the MILP that follows holds them.
 pub(super) fn column_generation(
     ctx: &BuildContext<'_>,
     cands: &[Cand],
@@ -95,12 +99,18 @@ pub(super) fn column_generation(
     live: Option<&(dyn Fn(f64, f64) + Sync)>,
 ) -> Result<Priced, SolveError> {
     let mut inset = initial_subset(ctx, cands, greedy, settings);
+    // Large pools: relaxations without the spread terms (see `SolveSettings::lean_pairs`).
+    let lean = cands.len() > settings.lean_pairs;
     let deadline = settings.time_limit.mul_f64(PRICING_TIME_SHARE);
     let mut best = f64::NEG_INFINITY;
     let mut support = None;
     for _ in 0..PRICING_ROUNDS {
         let chosen: Vec<usize> = (0..cands.len()).filter(|&i| inset[i]).collect();
-        let (m, rows) = ctx.build(cands, &chosen);
+        let (m, rows) = if lean {
+            ctx.build_lean(cands, &chosen)
+        } else {
+            ctx.build(cands, &chosen)
+        };
         let constraints = m.constraints.len();
         let left = deadline.saturating_sub(started.elapsed());
         if left.is_zero() {
@@ -138,11 +148,12 @@ pub(super) fn column_generation(
         // Done when nothing prices negative, or when the relaxation over the subset is
         // already within half the gap target of the bound for every pair.
         if negative.is_empty() || relative_gap(lp_objective, bound) <= settings.gap / 2.0 {
-            // A relaxation whose pairs are all 0 or 1 is a roster: the MILP has nothing to add.
+            // A relaxation whose pairs are all 0 or 1 is a roster: the MILP has nothing to add
+            // (unless it was lean: its objective leaves out the spread terms the roster pays).
             let whole = relaxed.columns[..chosen.len()]
                 .iter()
                 .all(|x| x.min(1.0 - x).abs() <= 1e-6);
-            if whole && relative_gap(lp_objective, best) <= settings.gap {
+            if whole && !lean && relative_gap(lp_objective, best) <= settings.gap {
                 let taken = chosen
                     .iter()
                     .zip(&relaxed.columns)
