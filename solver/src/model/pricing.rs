@@ -62,7 +62,34 @@ pub(super) struct Support {
     pub(super) bound: f64,
 }
 
+/// Pairs of each slot and role, of the cheapest reduced cost, that a rounding after lean
+/// relaxations holds besides the relaxation's own (see [`Support::widened`]).
+const LEAN_ALTERNATIVES: usize = 4;
+
 impl Support {
+    /// `self` with, for each slot and role, the `per_slot` modelled pairs (of `chosen`) of
+    /// least reduced cost `rc`. A lean relaxation (see `column_generation`) places duties
+    /// blind to the spread terms, so the MILP rounded from its pairs alone cannot move a
+    /// duty off a lawyer's second consecutive day or third Monday: on a province pool it
+    /// kept rosters of 1,100 to 1,400 where the relaxation's bound was 150 to 240.
+    fn widened(mut self, cands: &[Cand], chosen: &[usize], rc: &[f64], per_slot: usize) -> Self {
+        let mut by_slot: std::collections::HashMap<(usize, Role), Vec<usize>> =
+            std::collections::HashMap::new();
+        for &i in chosen {
+            by_slot
+                .entry((cands[i].slot, cands[i].role))
+                .or_default()
+                .push(i);
+        }
+        for idx in by_slot.values_mut() {
+            idx.sort_by(|&a, &b| rc[a].total_cmp(&rc[b]).then(a.cmp(&b)));
+            self.pairs.extend(idx.iter().take(per_slot));
+        }
+        self.pairs.sort_unstable();
+        self.pairs.dedup();
+        self
+    }
+
     /// The support of `relaxed`, a relaxation over `chosen` whose duals bound every roster
     /// by `bound`.
     pub(super) fn of(relaxed: &Relaxed, chosen: &[usize], bound: f64) -> Self {
@@ -122,7 +149,12 @@ pub(super) fn column_generation(
         };
         let lp_objective = relaxed.objective;
         let (bound, rc) = lagrangian_bound(ctx, cands, &chosen, &lp, &rows, &relaxed.duals);
-        support = Some(Support::of(&relaxed, &chosen, bound));
+        let found = Support::of(&relaxed, &chosen, bound);
+        support = Some(if lean {
+            found.widened(cands, &chosen, &rc, LEAN_ALTERNATIVES)
+        } else {
+            found
+        });
         let mut negative: Vec<(f64, usize)> = rc
             .iter()
             .enumerate()
@@ -372,4 +404,48 @@ pub(super) fn solve_relaxation(
         duals: solution.dual_rows().to_vec(),
         columns: solution.columns().to_vec(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Cand, Support};
+    use crate::roster::Role;
+
+    fn cand(slot: usize, lawyer: usize, role: Role) -> Cand {
+        Cand {
+            lawyer,
+            slot,
+            role,
+            cost: 0.0,
+            fixed: false,
+            keep: false,
+        }
+    }
+
+    #[test]
+    fn widening_adds_each_slot_and_roles_cheapest_reduced_costs_once() {
+        // Slot 0: primaries 0..4 and a backup 4; slot 1: primaries 5..7.
+        let cands: Vec<Cand> = (0..4)
+            .map(|l| cand(0, l, Role::Primary))
+            .chain([cand(0, 9, Role::Backup)])
+            .chain((5..8).map(|l| cand(1, l, Role::Primary)))
+            .collect();
+        let rc = [3.0, -1.0, 0.5, 2.0, 7.0, 1.0, 0.0, -2.0];
+        // Pair 6 is not modelled: it may not join, however cheap.
+        let chosen = [0, 1, 2, 3, 4, 5, 7];
+        let support = Support {
+            pairs: vec![1, 3],
+            bound: 1.5,
+        };
+        let wide = support.widened(&cands, &chosen, &rc, 2);
+        // Slot 0 primary: 1 and 2 (least rc); backup: 4; slot 1: 7 and 5 (6 left out).
+        assert_eq!(wide.pairs, vec![1, 2, 3, 4, 5, 7]);
+        assert_eq!(wide.bound, 1.5);
+        let none = Support {
+            pairs: vec![3],
+            bound: 0.0,
+        }
+        .widened(&cands, &chosen, &rc, 0);
+        assert_eq!(none.pairs, vec![3]);
+    }
 }
