@@ -127,6 +127,13 @@ impl<'a> BuildContext<'a> {
         }
     }
 
+    /// Whether any lawyer's spread over time is in the model (what a lean model leaves out).
+    pub(super) fn has_lawyer_spread(&self) -> bool {
+        self.lawyer_policy
+            .iter()
+            .any(|p| p.consecutive_days > 0 || p.weekday_spread > 0 || p.half_day_spread > 0)
+    }
+
     /// What is left of lawyer `l`'s limit for ISO week `k` (year, week) after history.
     pub(super) fn week_cap(&self, l: usize, k: (i32, u32)) -> u32 {
         let done = self.hist_week.get(&(l, k)).copied().unwrap_or(0);

@@ -20,7 +20,9 @@
 //! - `pins`: pins and the previous version, by index, with pins checked;
 //! - `candidates`: the (lawyer, slot, role) pairs and their costs;
 //! - `build`: the model over a subset of the pairs, one `add_*` per constraint family;
-//! - `pricing`: column generation on the linear relaxation, and its bound;
+//! - `pricing`: column generation on the linear relaxation, and its bound; above
+//!   `SolveSettings::lean_pairs` its relaxations leave out each lawyer's spread over time
+//!   (`BuildContext::build_lean`), and the pairs a rounding then holds are widened;
 //! - `lawyer_bound`: pricing's Lagrangian bound with each lawyer's own limits kept;
 //! - `dual_bound`: that bound in its robust form, from one clamped dual vector;
 //! - `rounding`: on every part by default, a roster from the MILP over the pairs the

@@ -10,6 +10,8 @@
 //! bound), the part is done. Otherwise it warm-starts the whole MILP, in place of the greedy
 //! roster when it is better. Small parts gain too (a province centre's month, 10,000 pairs,
 //! 3.7 s to 1.8 s; Baotou's month 20 s to 15 s), so it is on for every part by default.
+//! After pricing's lean relaxations (blind to the spread terms) the pairs also include each
+//! slot's cheapest by reduced cost (`Support::widened`), so the MILP can move duties apart.
 
 use super::build::BuildContext;
 use super::candidates::Cand;
