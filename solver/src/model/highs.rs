@@ -75,7 +75,8 @@ pub(super) fn solve_milp(
         model.set_option("write_model_file", path.display().to_string().as_str());
     }
     model.set_option("random_seed", 1);
-    // A model over pricing's subset (or over a relaxation's pairs) has little for presolve
+    // A model over pricing's subset (or over a relaxation's pairs: every part's rounding
+    // MILP, which passes `priced`; not measured apart on small parts) has little for presolve
     // to remove (a province pool's: no column of 87,000, a quarter of the rows), and HiGHS's
     // presolve does not stop at the time limit: there it took 4 s of a 6 s share, and the
     // parts after it lost what it overran. Without it the feasibility jump starts at once:
