@@ -48,18 +48,19 @@ pub struct SolveArgs {
     #[arg(long, default_value_t = 0)]
     pub max_candidates: usize,
     /// Models with more (lawyer, slot, role) pairs than this are solved by pricing (column
-    /// generation) instead of holding every pair.
-    #[arg(long, default_value_t = 250_000)]
-    pub exact_pairs: usize,
+    /// generation) instead of holding every pair [default: the solver's, 250,000].
+    #[arg(long)]
+    pub exact_pairs: Option<usize>,
     /// Parts of at least this many pairs first solve the MILP over the pairs their linear
     /// relaxation uses, which ends the part when within --gap, else warm-starts it (0 for
-    /// every part; a huge number turns it off, to compare).
-    #[arg(long, default_value_t = 0)]
-    pub rounding_pairs: usize,
+    /// every part; a huge number turns it off, to compare) [default: the solver's, 0].
+    #[arg(long)]
+    pub rounding_pairs: Option<usize>,
     /// Priced models of more candidate pairs than this solve pricing's relaxations without
-    /// each lawyer's spread over time (faster rounds on a province's pools, weaker bound).
-    #[arg(long, default_value_t = 500_000)]
-    pub lean_pairs: usize,
+    /// each lawyer's spread over time (faster rounds on a province's pools, weaker bound)
+    /// [default: the solver's, 500,000].
+    #[arg(long)]
+    pub lean_pairs: Option<usize>,
     /// Do not print the solver's progress log.
     #[arg(long)]
     pub quiet: bool,
@@ -161,6 +162,7 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
         problem.lawyers.len()
     )?;
     out.flush()?;
+    let defaults = SolveSettings::default();
     let settings = SolveSettings {
         time_limit: Duration::from_secs_f64(args.time_limit),
         gap: args.gap,
@@ -168,15 +170,15 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
         log_to_console: !args.quiet,
         export_mps: args.export_mps.clone(),
         max_candidates: args.max_candidates,
-        exact_pairs: args.exact_pairs,
-        rounding_pairs: args.rounding_pairs,
-        lean_pairs: args.lean_pairs,
+        exact_pairs: args.exact_pairs.unwrap_or(defaults.exact_pairs),
+        rounding_pairs: args.rounding_pairs.unwrap_or(defaults.rounding_pairs),
+        lean_pairs: args.lean_pairs.unwrap_or(defaults.lean_pairs),
         weights: if args.classic_fairness {
             zhiban_solver::Weights::classic()
         } else {
             zhiban_solver::Weights::default()
         },
-        ..SolveSettings::default()
+        ..defaults
     };
     let problem_ref = &problem;
     let solved = tokio::task::spawn_blocking({

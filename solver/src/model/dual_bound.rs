@@ -273,8 +273,28 @@ mod tests {
             .collect()
     }
 
-    fn data(ctx: &BuildContext<'_>, cands: &[Cand], chosen: &[usize]) -> (LpData, Rows) {
-        let (m, rows) = ctx.build(cands, chosen);
+    /// The model over `chosen`, whole or lean (without each lawyer's spread over time, as
+    /// pricing builds it for a province's pools).
+    fn model(
+        ctx: &BuildContext<'_>,
+        cands: &[Cand],
+        chosen: &[usize],
+        lean: bool,
+    ) -> (super::super::Model, Rows) {
+        if lean {
+            ctx.build_lean(cands, chosen)
+        } else {
+            ctx.build(cands, chosen)
+        }
+    }
+
+    fn data(
+        ctx: &BuildContext<'_>,
+        cands: &[Cand],
+        chosen: &[usize],
+        lean: bool,
+    ) -> (LpData, Rows) {
+        let (m, rows) = model(ctx, cands, chosen, lean);
         (m.lp_data(), rows)
     }
 
@@ -290,17 +310,22 @@ mod tests {
             p.rules.am_pm_max_distance_km = 100_000;
             let (cands, ctx) = setup(&p);
             let all: Vec<usize> = (0..cands.len()).collect();
-            let (lp, rows) = data(&ctx, &cands, &all);
-            assert!(lp.kind.len() > cands.len() / 2, "the model has its rows");
-            for k in 0..4 {
-                let y = lp.clamp(&noise(seed * 10 + k, lp.kind.len()));
-                for (i, c) in cands.iter().enumerate() {
-                    let from_matrix = lp.reduced_cost(lp.pair_col[i], &y);
-                    let priced = ctx.reduced_cost(c, &rows, &y);
-                    assert!(
-                        (from_matrix - priced).abs() <= 1e-9 * from_matrix.abs().max(1.0),
-                        "seed {seed}, pair {i}: matrix {from_matrix} vs priced {priced}"
-                    );
+            let full_rows = data(&ctx, &cands, &all, false).0.kind.len();
+            for lean in [false, true] {
+                let (lp, rows) = data(&ctx, &cands, &all, lean);
+                assert!(lp.kind.len() > cands.len() / 2, "the model has its rows");
+                // The lean model leaves rows out: the spread terms are on in this problem.
+                assert_eq!(lean, lp.kind.len() < full_rows, "seed {seed}, lean {lean}");
+                for k in 0..4 {
+                    let y = lp.clamp(&noise(seed * 10 + k, lp.kind.len()));
+                    for (i, c) in cands.iter().enumerate() {
+                        let from_matrix = lp.reduced_cost(lp.pair_col[i], &y);
+                        let priced = ctx.reduced_cost(c, &rows, &y);
+                        assert!(
+                            (from_matrix - priced).abs() <= 1e-9 * from_matrix.abs().max(1.0),
+                            "seed {seed}, lean {lean}, pair {i}: matrix {from_matrix} vs priced {priced}"
+                        );
+                    }
                 }
             }
         }
@@ -336,9 +361,10 @@ mod tests {
             // optimum is where a wrong term would show), then noise alone.
             let half: Vec<usize> = (0..cands.len()).step_by(2).collect();
             let all: Vec<usize> = (0..cands.len()).collect();
-            for chosen in [&all, &half] {
-                let (lp, rows) = data(&ctx, &cands, chosen);
-                let (m, _) = ctx.build(&cands, chosen);
+            let mut whole_relaxation = [f64::NAN; 2];
+            for (chosen, lean) in [(&all, false), (&half, false), (&all, true), (&half, true)] {
+                let (lp, rows) = data(&ctx, &cands, chosen, lean);
+                let (m, _) = model(&ctx, &cands, chosen, lean);
                 let relaxed = solve_relaxation(m, std::time::Duration::from_secs(30), 0)
                     .unwrap()
                     .unwrap();
@@ -368,6 +394,7 @@ mod tests {
                 assert!(bound <= optimum + 1e-9, "seed {seed}: {bound} > {optimum}");
                 assert!(bound <= relaxed.objective + 1e-6 * relaxed.objective.abs().max(1.0));
                 if chosen.len() == cands.len() {
+                    whole_relaxation[usize::from(lean)] = relaxed.objective;
                     assert!(
                         bound >= relaxed.objective - 1e-6 * relaxed.objective.abs().max(1.0),
                         "seed {seed}: at the optimal duals {bound} vs relaxation {}",
@@ -375,6 +402,12 @@ mod tests {
                     );
                 }
             }
+            // Without the spread terms the relaxation is no dearer than with them.
+            let [full, lean] = whole_relaxation;
+            assert!(
+                lean <= full + 1e-6 * full.abs().max(1.0),
+                "seed {seed}: {lean} vs {full}"
+            );
         }
     }
 }

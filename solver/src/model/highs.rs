@@ -39,11 +39,13 @@ impl Model {
 ///
 /// `priced` (the model holds a subset of the pairs) halves the gap target: HiGHS's gap is
 /// against the subset's bound, and the gap against the bound for every pair must meet it.
+/// `presolve` runs HiGHS's presolve first (see below for where it does not pay).
 /// With `settings.export_mps` HiGHS writes the model and stops: [`SolveError::Exported`].
 pub(super) fn solve_milp(
     mut model: highs::Model,
     settings: &SolveSettings,
     priced: bool,
+    presolve: bool,
     start: Option<&[f64]>,
     started: Instant,
     live: Option<&(dyn Fn(f64, f64) + Sync)>,
@@ -75,13 +77,14 @@ pub(super) fn solve_milp(
         model.set_option("write_model_file", path.display().to_string().as_str());
     }
     model.set_option("random_seed", 1);
-    // A model over pricing's subset (or over a relaxation's pairs: every part's rounding
-    // MILP, which passes `priced`; not measured apart on small parts) has little for presolve
-    // to remove (a province pool's: no column of 87,000, a quarter of the rows), and HiGHS's
-    // presolve does not stop at the time limit: there it took 4 s of a 6 s share, and the
-    // parts after it lost what it overran. Without it the feasibility jump starts at once:
-    // the province month's pools 3,132 → 1,688 in the same 120 s (benches/README.md).
-    if priced {
+    // Callers turn presolve off on models over a subset of the pairs (pricing's subset,
+    // every part's rounding MILP): there it has little to remove (a province pool's: no
+    // column of 87,000, a quarter of the rows), and HiGHS's presolve does not stop at the
+    // time limit: on that pool it took 4 s of a 6 s share, and the parts after it lost what
+    // it overran. Without it the feasibility jump starts at once: the province month's pools
+    // 3,132 → 1,688 in the same 120 s. With presolve on for these models, the classic
+    // province 26 weeks ended at 9.7% against 9.8% without, one run each (benches/README.md).
+    if !presolve {
         model.set_option("presolve", "off");
     }
     if let Some(start) = start {

@@ -250,14 +250,11 @@ pub(crate) fn solve_one(
     let mut priced_bound = None;
     let mut support = None;
     let chosen: Vec<usize> = if pricing {
-        let priced = column_generation(
-            &ctx,
-            &cands,
-            greedy_roster.as_ref(),
-            settings,
-            started,
-            live,
-        )?;
+        // The greedy roster exists only without pins and a previous version: no constant.
+        let greedy = greedy_roster
+            .as_ref()
+            .map(|g| (g, one.evaluate(g).components.total()));
+        let priced = column_generation(&ctx, &cands, greedy, settings, started, live)?;
         if let Some(whole) = priced.integral
             && settings.export_mps.is_none()
         {
@@ -323,7 +320,16 @@ pub(crate) fn solve_one(
     let variables = m.cols;
     let constraints = m.constraints.len();
     let (model, pairs) = m.into_highs(settings.threads)?;
-    let solved = highs::solve_milp(model, settings, pricing, start.as_deref(), started, live)?;
+    // Presolve only on the model of every pair (see `highs::solve_milp`).
+    let solved = highs::solve_milp(
+        model,
+        settings,
+        pricing,
+        !pricing,
+        start.as_deref(),
+        started,
+        live,
+    )?;
     let elapsed = started.elapsed().as_secs_f64();
     let (status, has_solution) = highs::status(&solved, start_roster.is_some(), settings)?;
     let mut milp = Milp {

@@ -70,14 +70,16 @@ const LEAN_ALTERNATIVES: usize = 4;
 
 impl Support {
     /// `self` with, for each slot and role, the `per_slot` modelled pairs (of `chosen`) of
-    /// least reduced cost `rc`. A lean relaxation (see `column_generation`) places duties
+    /// least reduced cost `rc` that it does not hold already (a slot of four posts keeps its
+    /// alternatives too). A lean relaxation (see `column_generation`) places duties
     /// blind to the spread terms, so the MILP rounded from its pairs alone cannot move a
     /// duty off a lawyer's second consecutive day or third Monday: on a province pool it
     /// kept rosters of 1,100 to 1,400 where the relaxation's bound was 150 to 240.
     fn widened(mut self, cands: &[Cand], chosen: &[usize], rc: &[f64], per_slot: usize) -> Self {
         let mut by_slot: std::collections::HashMap<(usize, Role), Vec<usize>> =
             std::collections::HashMap::new();
-        for &i in chosen {
+        let held: std::collections::HashSet<usize> = self.pairs.iter().copied().collect();
+        for &i in chosen.iter().filter(|i| !held.contains(i)) {
             by_slot
                 .entry((cands[i].slot, cands[i].role))
                 .or_default()
@@ -116,18 +118,20 @@ impl Support {
 /// subset and whatever the duals' accuracy; at the subset's optimum it is the relaxation's
 /// value less what the left-out pairs could still save.
 ///
+/// `greedy` is the greedy roster and its objective, when there is one.
+///
 /// Above `settings.lean_pairs` candidates the relaxations leave out each lawyer's spread
 /// over time (`BuildContext::build_lean`): those terms are penalties `≥ 0`, so the bound
 /// still holds (it only misses what they add), and the MILP that follows holds them.
 pub(super) fn column_generation(
     ctx: &BuildContext<'_>,
     cands: &[Cand],
-    greedy: Option<&Roster>,
+    greedy: Option<(&Roster, f64)>,
     settings: &SolveSettings,
     started: Instant,
     live: Option<&(dyn Fn(f64, f64) + Sync)>,
 ) -> Result<Priced, SolveError> {
-    let mut inset = initial_subset(ctx, cands, greedy, settings);
+    let mut inset = initial_subset(ctx, cands, greedy.map(|g| g.0), settings);
     // Large pools: relaxations without the spread terms (see `SolveSettings::lean_pairs`).
     let lean = cands.len() > settings.lean_pairs && ctx.has_lawyer_spread();
     let deadline = settings.time_limit.mul_f64(PRICING_TIME_SHARE);
@@ -165,9 +169,16 @@ pub(super) fn column_generation(
             .collect();
         best = best.max(bound);
         // Progress: the relaxation over the subset stands for the incumbent until a roster
-        // exists (it is one when whole), and the bound is the priced one.
+        // exists (it is one when whole), and the bound is the priced one. A lean relaxation
+        // leaves out terms every roster pays, so there the greedy roster's score stands for
+        // it (none without one: the part then counts with its bound alone).
         if let Some(live) = live {
-            live(lp_objective, best);
+            let incumbent = if lean {
+                greedy.map_or(f64::INFINITY, |g| g.1)
+            } else {
+                lp_objective
+            };
+            live(incumbent, best);
         }
         if settings.log_to_console {
             println!(
@@ -440,8 +451,9 @@ mod tests {
             bound: 1.5,
         };
         let wide = support.widened(&cands, &chosen, &rc, 2);
-        // Slot 0 primary: 1 and 2 (least rc); backup: 4; slot 1: 7 and 5 (6 left out).
-        assert_eq!(wide.pairs, vec![1, 2, 3, 4, 5, 7]);
+        // Slot 0 primary: 1 and 3 held, then 2 and 0 (least rc of the others; the held
+        // pairs do not count among the 2); backup: 4; slot 1: 7 and 5 (6 left out).
+        assert_eq!(wide.pairs, vec![0, 1, 2, 3, 4, 5, 7]);
         assert_eq!(wide.bound, 1.5);
         let none = Support {
             pairs: vec![3],

@@ -129,7 +129,8 @@ pub(super) fn round(
     let warm = start.map(|r| warm_start(ctx.p, &m, &ctx.w, r));
     let (variables, constraints) = (m.cols, m.constraints.len());
     let (model, pairs) = m.into_highs(settings.threads).ok()?;
-    let solved = highs::solve_milp(model, &sub, true, warm.as_deref(), started, None).ok()?;
+    let solved =
+        highs::solve_milp(model, &sub, true, false, warm.as_deref(), started, None).ok()?;
     let (status, has_solution) = highs::status(&solved, true, &sub).ok()?;
     if !has_solution {
         return None;
