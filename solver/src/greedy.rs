@@ -3,11 +3,12 @@
 //! half-day slots and zhiban's hard rules.
 
 use crate::evaluate::evaluate;
-use crate::fair::fair_shares;
+use crate::fair::{FairShares, fair_shares};
 use crate::roster::{Assignment, Role, Roster};
 use crate::settings::Weights;
 use chrono::Datelike;
 use std::collections::HashMap;
+use zhiban_domain::fairness::{half_day_cap, weekday_cap};
 use zhiban_domain::{HalfDay, RosterProblem};
 
 /// A tiny deterministic generator for the shuffles (SplitMix64).
@@ -27,15 +28,10 @@ impl Stream {
 pub fn greedy(problem: &RosterProblem, attempts: u32, seed: u64, weights: &Weights) -> Roster {
     let mut rng = Stream(seed);
     let shares = fair_shares(problem, weights);
+    let spread = SpreadTerms::of(problem, &shares, weights);
     let mut best: Option<(f64, Roster)> = None;
     for _ in 0..attempts.max(1) {
-        let roster = attempt(
-            problem,
-            &shares.lawyer_target,
-            &shares.history,
-            &mut rng,
-            weights,
-        );
+        let roster = attempt(problem, &shares, &spread, &mut rng, weights);
         let score = evaluate(problem, &roster, None, weights).components.total();
         if best.as_ref().is_none_or(|(b, _)| score < *b) {
             best = Some((score, roster));
@@ -44,26 +40,64 @@ pub fn greedy(problem: &RosterProblem, attempts: u32, seed: u64, weights: &Weigh
     best.map(|b| b.1).unwrap_or_default()
 }
 
-fn attempt(
-    p: &RosterProblem,
-    target: &[f64],
-    history: &[f64],
-    rng: &mut Stream,
-    w: &Weights,
-) -> Roster {
-    let mut order: Vec<usize> = (0..p.slots.len()).collect();
-    // Shuffle, then keep higher-priority stations first (stable sort keeps the shuffle within a priority).
-    for i in (1..order.len()).rev() {
-        let j = (rng.next() % (i as u64 + 1)) as usize;
-        order.swap(i, j);
-    }
-    order.sort_by_key(|&s| std::cmp::Reverse(p.stations[p.slots[s].station].priority));
+/// A lawyer's spread terms as the greedy weighs them: the weights of their centre's policy
+/// (all 0 when the weights leave spread out) and their even caps.
+#[derive(Debug, Clone, Copy, Default)]
+struct SpreadTerms {
+    consecutive: f64,
+    weekday: f64,
+    half_day: f64,
+    weekday_cap: u32,
+    /// `None` when the lawyer cannot work both halves of the day (no AM/PM term).
+    half_cap: Option<u32>,
+}
 
-    let mut load: Vec<f64> = history.to_vec();
-    let mut half: HashMap<(usize, chrono::NaiveDate, HalfDay), usize> = HashMap::new();
-    let mut day: HashMap<(usize, chrono::NaiveDate), u32> = HashMap::new();
-    let mut week: HashMap<(usize, (i32, u32)), u32> = HashMap::new();
-    let mut month: HashMap<(usize, (i32, u32)), u32> = HashMap::new();
+impl SpreadTerms {
+    fn of(p: &RosterProblem, shares: &FairShares, w: &Weights) -> Vec<Self> {
+        p.lawyers
+            .iter()
+            .enumerate()
+            .map(|(l, law)| {
+                if !w.spread {
+                    return Self::default();
+                }
+                let f = p
+                    .fairness
+                    .get(&law.home_centre_id)
+                    .copied()
+                    .unwrap_or_default();
+                let share = shares.period_duty[l];
+                Self {
+                    consecutive: f64::from(f.consecutive_days),
+                    weekday: f64::from(f.weekday_spread),
+                    half_day: f64::from(f.half_day_spread),
+                    weekday_cap: weekday_cap(share, shares.weekdays[l]),
+                    half_cap: shares.both_halves[l].then(|| half_day_cap(share)),
+                }
+            })
+            .collect()
+    }
+
+    /// What one more duty adds to these terms, for a lawyer already on duty the day before
+    /// and the day after (`neighbours` of them), with `same_weekday` duties on its weekday
+    /// and `same_half` in its half of the day.
+    fn added(&self, neighbours: u32, same_weekday: u32, same_half: u32) -> f64 {
+        let mut cost = self.consecutive * f64::from(neighbours);
+        if same_weekday >= self.weekday_cap {
+            cost += self.weekday;
+        }
+        if self.half_cap.is_some_and(|cap| same_half >= cap) {
+            cost += self.half_day;
+        }
+        cost
+    }
+}
+
+/// Duties per lawyer (index) and ISO week, and per lawyer and month, in the history.
+type Counts = HashMap<(usize, (i32, u32)), u32>;
+fn history_counts(p: &RosterProblem) -> (Counts, Counts) {
+    let mut week = Counts::new();
+    let mut month = Counts::new();
     let index: HashMap<&zhiban_domain::LawyerId, usize> = p
         .lawyers
         .iter()
@@ -79,6 +113,32 @@ fn attempt(
                 .or_default() += 1;
         }
     }
+    (week, month)
+}
+
+fn attempt(
+    p: &RosterProblem,
+    shares: &FairShares,
+    spread: &[SpreadTerms],
+    rng: &mut Stream,
+    w: &Weights,
+) -> Roster {
+    let (target, history) = (&shares.lawyer_target, &shares.history);
+    let mut order: Vec<usize> = (0..p.slots.len()).collect();
+    // Shuffle, then keep higher-priority stations first (stable sort keeps the shuffle within a priority).
+    for i in (1..order.len()).rev() {
+        let j = (rng.next() % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    order.sort_by_key(|&s| std::cmp::Reverse(p.stations[p.slots[s].station].priority));
+
+    let mut load: Vec<f64> = history.to_vec();
+    let mut half: HashMap<(usize, chrono::NaiveDate, HalfDay), usize> = HashMap::new();
+    let mut day: HashMap<(usize, chrono::NaiveDate), u32> = HashMap::new();
+    let (mut week, mut month) = history_counts(p);
+    // Primary duties per lawyer and weekday, and per half of the day, for the spread terms.
+    let mut weekdays = vec![[0u32; 7]; p.lawyers.len()];
+    let mut halves = vec![[0u32; 2]; p.lawyers.len()];
     let max_m = f64::from(p.rules.am_pm_max_distance_km) * 1000.0;
     let mut out = vec![];
     for pass in [Role::Primary, Role::Backup] {
@@ -113,13 +173,28 @@ fn attempt(
                             .get(&(l, s.date, other))
                             .is_none_or(|&st| p.stations[st].location.distance_m(&here) <= max_m)
                 };
-                // The least-loaded fitting lawyer against their fair share; random ties.
+                // The least-loaded fitting lawyer against their fair share, a primary duty's
+                // spread terms counted as load (at the fairness weight of a duty); random ties.
+                let (wd, hd) = (
+                    s.date.weekday().num_days_from_monday() as usize,
+                    usize::from(s.half_day == HalfDay::Pm),
+                );
                 let mut best: Option<(f64, u64, usize)> = None;
                 for &l in &s.eligible {
                     if !fits(l) {
                         continue;
                     }
-                    let key = (load[l] - target[l], rng.next(), l);
+                    let mut key = load[l] - target[l];
+                    if pass == Role::Primary {
+                        let near = [s.date.pred_opt(), s.date.succ_opt()]
+                            .into_iter()
+                            .flatten()
+                            .filter(|d| day.contains_key(&(l, *d)))
+                            .count() as u32;
+                        let added = spread[l].added(near, weekdays[l][wd], halves[l][hd]);
+                        key += added / w.fairness_sum.max(1e-9);
+                    }
+                    let key = (key, rng.next(), l);
                     if best.is_none_or(|b| (key.0, key.1) < (b.0, b.1)) {
                         best = Some(key);
                     }
@@ -130,6 +205,10 @@ fn attempt(
                 } else {
                     w.backup_load
                 };
+                if pass == Role::Primary {
+                    weekdays[l][wd] += 1;
+                    halves[l][hd] += 1;
+                }
                 half.insert((l, s.date, s.half_day), s.station);
                 *day.entry((l, s.date)).or_default() += 1;
                 *week.entry((l, (wk.year(), wk.week()))).or_default() += 1;
@@ -147,4 +226,35 @@ fn attempt(
         }
     }
     Roster::new(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SpreadTerms;
+
+    #[test]
+    fn a_duty_costs_its_neighbours_and_what_passes_the_even_caps() {
+        let t = SpreadTerms {
+            consecutive: 6.0,
+            weekday: 2.0,
+            half_day: 1.0,
+            weekday_cap: 2,
+            half_cap: Some(3),
+        };
+        assert_eq!(t.added(0, 0, 0), 0.0);
+        // On duty the day before and the day after: two consecutive pairs.
+        assert_eq!(t.added(2, 0, 0), 12.0);
+        // Below a cap nothing; at it, the duty is one beyond.
+        assert_eq!(t.added(0, 1, 2), 0.0);
+        assert_eq!(t.added(0, 2, 0), 2.0);
+        assert_eq!(t.added(1, 2, 3), 9.0);
+        // A lawyer who cannot work both halves has no AM/PM term.
+        let one_half = SpreadTerms {
+            half_cap: None,
+            ..t
+        };
+        assert_eq!(one_half.added(0, 0, 100), 0.0);
+        // Spread left out (classic weights): nothing costs.
+        assert_eq!(SpreadTerms::default().added(2, 0, 0), 0.0);
+    }
 }
