@@ -1,12 +1,16 @@
 //! The baseline a centre might use today: the randomised greedy of the UK Ministry of
 //! Justice's rota tool (100 shuffled attempts, keep the best-scoring roster), adapted to
-//! half-day slots and zhiban's hard rules.
+//! half-day slots and zhiban's hard rules. Each post goes to the fitting lawyer least loaded
+//! against their fair share; when the weights hold the spread terms, a primary duty's
+//! consecutive days and weekday and AM/PM bunching count as load too (that tool never puts
+//! a solicitor on adjacent days), at the fairness weight of one duty. Every part of a solve
+//! starts from this roster.
 
 use crate::evaluate::evaluate;
 use crate::fair::{FairShares, fair_shares};
 use crate::roster::{Assignment, Role, Roster};
 use crate::settings::Weights;
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 use std::collections::HashMap;
 use zhiban_domain::fairness::{half_day_cap, weekday_cap};
 use zhiban_domain::{HalfDay, RosterProblem};
@@ -91,6 +95,20 @@ impl SpreadTerms {
         }
         cost
     }
+}
+
+/// The consecutive-day pairs a duty on `date` adds for a lawyer on duty on the dates where
+/// `on_duty` holds: its neighbouring days on duty, none when already on duty that day (the
+/// score counts days, not duties).
+fn new_neighbours(date: NaiveDate, on_duty: impl Fn(NaiveDate) -> bool) -> u32 {
+    if on_duty(date) {
+        return 0;
+    }
+    [date.pred_opt(), date.succ_opt()]
+        .into_iter()
+        .flatten()
+        .filter(|d| on_duty(*d))
+        .count() as u32
 }
 
 /// Duties per lawyer (index) and ISO week, and per lawyer and month, in the history.
@@ -186,13 +204,9 @@ fn attempt(
                     }
                     let mut key = load[l] - target[l];
                     if pass == Role::Primary {
-                        let near = [s.date.pred_opt(), s.date.succ_opt()]
-                            .into_iter()
-                            .flatten()
-                            .filter(|d| day.contains_key(&(l, *d)))
-                            .count() as u32;
+                        let near = new_neighbours(s.date, |d| day.contains_key(&(l, d)));
                         let added = spread[l].added(near, weekdays[l][wd], halves[l][hd]);
-                        key += added / w.fairness_sum.max(1e-9);
+                        key += added / w.fairness_sum.max(1.0);
                     }
                     let key = (key, rng.next(), l);
                     if best.is_none_or(|b| (key.0, key.1) < (b.0, b.1)) {
@@ -230,7 +244,8 @@ fn attempt(
 
 #[cfg(test)]
 mod tests {
-    use super::SpreadTerms;
+    use super::{SpreadTerms, new_neighbours};
+    use chrono::NaiveDate;
 
     #[test]
     fn a_duty_costs_its_neighbours_and_what_passes_the_even_caps() {
@@ -256,5 +271,24 @@ mod tests {
         assert_eq!(one_half.added(0, 0, 100), 0.0);
         // Spread left out (classic weights): nothing costs.
         assert_eq!(SpreadTerms::default().added(2, 0, 0), 0.0);
+    }
+
+    #[test]
+    fn a_duty_adds_a_consecutive_pair_per_neighbouring_day_unless_the_day_is_held() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let on = |days: &'static [&'static str]| move |x: NaiveDate| days.iter().any(|s| d(s) == x);
+        assert_eq!(new_neighbours(d("2026-12-08"), on(&[])), 0);
+        assert_eq!(new_neighbours(d("2026-12-08"), on(&["2026-12-07"])), 1);
+        assert_eq!(
+            new_neighbours(d("2026-12-08"), on(&["2026-12-07", "2026-12-09"])),
+            2
+        );
+        // Two days away is not consecutive.
+        assert_eq!(new_neighbours(d("2026-12-08"), on(&["2026-12-10"])), 0);
+        // A second duty on a day already held (the morning, say) adds no pair.
+        assert_eq!(
+            new_neighbours(d("2026-12-08"), on(&["2026-12-07", "2026-12-08"])),
+            0
+        );
     }
 }

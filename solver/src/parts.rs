@@ -340,14 +340,9 @@ impl<'a> Scheduler<'a> {
             bound += s.report.best_bound;
         }
         if let Ok(l) = self.running.lock() {
-            for (i, b) in l.iter().flatten() {
-                if i.is_finite() {
-                    inc += i;
-                }
-                if b.is_finite() {
-                    bound += b;
-                }
-            }
+            let (i, b) = running_sums(&l);
+            inc += i;
+            bound += b;
         }
         let Some(on_progress) = self.on_progress else {
             return;
@@ -430,6 +425,16 @@ fn time_share(need: usize, rest_need: usize, workers: usize) -> f64 {
     (workers.max(1) as f64 * need as f64 / rest_need.max(1) as f64).min(1.0)
 }
 
+/// The incumbents and bounds of the running parts, summed: a part counts once it has both
+/// (its bound without its incumbent could pass the summed incumbent and show a gap of 0).
+fn running_sums(running: &[Option<(f64, f64)>]) -> (f64, f64) {
+    running
+        .iter()
+        .flatten()
+        .filter(|(i, b)| i.is_finite() && b.is_finite())
+        .fold((0.0, 0.0), |(si, sb), (i, b)| (si + i, sb + b))
+}
+
 /// The relative gap of objectives and bounds summed over parts: 0 when the objective is 0.
 /// Unlike a single part's gap, it is not infinite without a bound (a NaN bound gives 0).
 fn summed_gap(objective: f64, bound: f64) -> f64 {
@@ -442,7 +447,23 @@ fn summed_gap(objective: f64, bound: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{need, time_share};
+    use super::{need, running_sums, summed_gap, time_share};
+
+    #[test]
+    fn a_running_part_counts_only_with_both_its_incumbent_and_its_bound() {
+        let running = [
+            Some((100.0, 90.0)),
+            // Pricing's lean relaxations without a greedy roster: a bound, no incumbent.
+            Some((f64::INFINITY, 500.0)),
+            Some((50.0, f64::NEG_INFINITY)),
+            None,
+            Some((10.0, 10.0)),
+        ];
+        assert_eq!(running_sums(&running), (110.0, 100.0));
+        let (inc, bound) = running_sums(&running);
+        assert!(summed_gap(inc, bound) > 0.0);
+        assert_eq!(running_sums(&[]), (0.0, 0.0));
+    }
 
     #[test]
     fn a_lone_part_gets_all_the_time_and_so_does_the_last() {

@@ -48,19 +48,18 @@ pub struct SolveArgs {
     #[arg(long, default_value_t = 0)]
     pub max_candidates: usize,
     /// Models with more (lawyer, slot, role) pairs than this are solved by pricing (column
-    /// generation) instead of holding every pair [default: the solver's, 250,000].
-    #[arg(long)]
-    pub exact_pairs: Option<usize>,
+    /// generation) instead of holding every pair.
+    #[arg(long, default_value_t = SolveSettings::default().exact_pairs)]
+    pub exact_pairs: usize,
     /// Parts of at least this many pairs first solve the MILP over the pairs their linear
     /// relaxation uses, which ends the part when within --gap, else warm-starts it (0 for
-    /// every part; a huge number turns it off, to compare) [default: the solver's, 0].
-    #[arg(long)]
-    pub rounding_pairs: Option<usize>,
+    /// every part; a huge number turns it off, to compare).
+    #[arg(long, default_value_t = SolveSettings::default().rounding_pairs)]
+    pub rounding_pairs: usize,
     /// Priced models of more candidate pairs than this solve pricing's relaxations without
-    /// each lawyer's spread over time (faster rounds on a province's pools, weaker bound)
-    /// [default: the solver's, 500,000].
-    #[arg(long)]
-    pub lean_pairs: Option<usize>,
+    /// each lawyer's spread over time (faster rounds on a province's pools, weaker bound).
+    #[arg(long, default_value_t = SolveSettings::default().lean_pairs)]
+    pub lean_pairs: usize,
     /// Do not print the solver's progress log.
     #[arg(long)]
     pub quiet: bool,
@@ -162,7 +161,6 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
         problem.lawyers.len()
     )?;
     out.flush()?;
-    let defaults = SolveSettings::default();
     let settings = SolveSettings {
         time_limit: Duration::from_secs_f64(args.time_limit),
         gap: args.gap,
@@ -170,15 +168,15 @@ pub(crate) async fn run(args: SolveArgs, out: &mut (dyn Write + Send)) -> anyhow
         log_to_console: !args.quiet,
         export_mps: args.export_mps.clone(),
         max_candidates: args.max_candidates,
-        exact_pairs: args.exact_pairs.unwrap_or(defaults.exact_pairs),
-        rounding_pairs: args.rounding_pairs.unwrap_or(defaults.rounding_pairs),
-        lean_pairs: args.lean_pairs.unwrap_or(defaults.lean_pairs),
+        exact_pairs: args.exact_pairs,
+        rounding_pairs: args.rounding_pairs,
+        lean_pairs: args.lean_pairs,
         weights: if args.classic_fairness {
             zhiban_solver::Weights::classic()
         } else {
             zhiban_solver::Weights::default()
         },
-        ..defaults
+        ..SolveSettings::default()
     };
     let problem_ref = &problem;
     let solved = tokio::task::spawn_blocking({

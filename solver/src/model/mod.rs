@@ -312,40 +312,8 @@ pub(crate) fn solve_one(
         }
     }
 
-    let (m, _rows) = ctx.build(&cands, &chosen);
-    // A warm start from the greedy baseline (or the rounded roster when better): the solver
-    // begins with a complete roster and spends its time improving and proving, which
-    // matters on province-scale problems.
-    let start = start_roster.as_ref().map(|g| warm_start(p, &m, &w, g));
-    let variables = m.cols;
-    let constraints = m.constraints.len();
-    let (model, pairs) = m.into_highs(settings.threads)?;
-    // Presolve only on the model of every pair (see `highs::solve_milp`).
-    let solved = highs::solve_milp(
-        model,
-        settings,
-        pricing,
-        !pricing,
-        start.as_deref(),
-        started,
-        live,
-    )?;
-    let elapsed = started.elapsed().as_secs_f64();
-    let (status, has_solution) = highs::status(&solved, start_roster.is_some(), settings)?;
-    let mut milp = Milp {
-        status,
-        has_solution,
-        bound: solved
-            .double_info_value(c"mip_dual_bound")
-            .unwrap_or(f64::NAN)
-            + constant,
-        objective: solved.objective_value() + constant,
-        columns: solved.get_solution().columns().to_vec(),
-        elapsed,
-        variables,
-        constraints,
-        pruned_candidates: cands.len() - chosen.len(),
-    };
+    let (mut milp, pairs) =
+        one.full_milp(&ctx, &cands, &chosen, pricing, start_roster.as_ref(), live)?;
     // HiGHS stopped before its root relaxation: the one solved before it still holds.
     if let Some(b) = relaxed_bound
         && (milp.bound.is_nan() || milp.bound < b)
@@ -381,6 +349,56 @@ struct Milp {
 }
 
 impl OneSolve<'_> {
+    /// The MILP over the pairs `chosen` (all of them unless `pricing`), warm-started from
+    /// `start_roster`: its result with the constant added, and its pairs.
+    fn full_milp(
+        &self,
+        ctx: &BuildContext<'_>,
+        cands: &[Cand],
+        chosen: &[usize],
+        pricing: bool,
+        start_roster: Option<&Roster>,
+        live: Option<&(dyn Fn(f64, f64) + Sync)>,
+    ) -> Result<(Milp, Vec<Pair>), SolveError> {
+        let (p, w, settings) = (self.input.problem, self.settings.weights, self.settings);
+        let (started, constant) = (self.started, self.constant);
+        let (m, _rows) = ctx.build(cands, chosen);
+        // A warm start from the greedy baseline (or the rounded roster when better): the solver
+        // begins with a complete roster and spends its time improving and proving, which
+        // matters on province-scale problems.
+        let start = start_roster.map(|g| warm_start(p, &m, &w, g));
+        let variables = m.cols;
+        let constraints = m.constraints.len();
+        let (model, pairs) = m.into_highs(settings.threads)?;
+        // Presolve only on the model of every pair (see `highs::solve_milp`).
+        let solved = highs::solve_milp(
+            model,
+            settings,
+            pricing,
+            !pricing,
+            start.as_deref(),
+            started,
+            live,
+        )?;
+        let elapsed = started.elapsed().as_secs_f64();
+        let (status, has_solution) = highs::status(&solved, start_roster.is_some(), settings)?;
+        let milp = Milp {
+            status,
+            has_solution,
+            bound: solved
+                .double_info_value(c"mip_dual_bound")
+                .unwrap_or(f64::NAN)
+                + constant,
+            objective: solved.objective_value() + constant,
+            columns: solved.get_solution().columns().to_vec(),
+            elapsed,
+            variables,
+            constraints,
+            pruned_candidates: cands.len() - chosen.len(),
+        };
+        Ok((milp, pairs))
+    }
+
     /// Nothing to decide (a slot nobody is eligible or available for): the empty roster is
     /// the only one, and its score is the objective and the bound alike. HiGHS, given a
     /// model without integer columns, would solve a linear programme and report no bound.
