@@ -171,7 +171,8 @@ pub(super) fn column_generation(
         // Progress: the relaxation over the subset stands for the incumbent until a roster
         // exists (it is one when whole), and the bound is the priced one. A lean relaxation
         // leaves out terms every roster pays, so there the greedy roster's score stands for
-        // it (none without one: the part then counts with its bound alone).
+        // it (none without one: the part then counts in the summed progress only once
+        // HiGHS logs a roster, see `parts::running_sums`).
         if let Some(live) = live {
             let incumbent = if lean {
                 greedy.map_or(f64::INFINITY, |g| g.1)
