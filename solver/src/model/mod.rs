@@ -25,6 +25,7 @@
 //!   (`BuildContext::build_lean`), and the pairs a rounding then holds are widened;
 //! - `lawyer_bound`: pricing's Lagrangian bound with each lawyer's own limits kept;
 //! - `dual_bound`: that bound in its robust form, from one clamped dual vector;
+//! - `improve`: the greedy roster taken to a local optimum by fill and replace moves;
 //! - `rounding`: on every part by default, a roster from the MILP over the pairs the
 //!   relaxation uses, which ends the part when within the gap of the relaxation's bound,
 //!   else warm-starts it;
@@ -37,6 +38,7 @@ mod build;
 mod candidates;
 mod dual_bound;
 mod highs;
+mod improve;
 mod lawyer_bound;
 mod pins;
 mod pricing;
@@ -228,17 +230,27 @@ pub(crate) fn solve_one(
     let constant = input
         .previous
         .map_or(0.0, |r| w.stability * r.assignments.len() as f64);
+    let polish_until = greedy_roster
+        .is_some()
+        .then(|| started + settings.time_limit);
+    let milp_settings = milp_settings(settings, polish_until.is_some());
+    let full_limit = settings.time_limit;
+    let settings = &milp_settings;
     let mut one = OneSolve {
         input,
         settings,
         started,
         constant,
         floor: f64::NEG_INFINITY,
+        polish_until,
     };
     if cands.is_empty() {
         return Ok(one.nothing_to_decide());
     }
     let ctx = BuildContext::new(p, &pins.lawyer_index, &w);
+    // The greedy roster taken to a local optimum first (see `improve`).
+    let improve_until = started + full_limit.mul_f64(improve::TIME_SHARE);
+    let greedy_roster = greedy_roster.map(|g| improve::improve(&ctx, &cands, g, improve_until));
     // A bound from the start, before any relaxation (see `pricing::first_bound`).
     one.floor = pricing::first_bound(&ctx, &cands) + constant;
 
@@ -282,33 +294,12 @@ pub(crate) fn solve_one(
                 *priced = priced.max(relaxed);
             }
         }
+        // Pricing's bound covers every pair; else the relaxation's over every pair.
+        let bound = priced_bound.or(relaxed_bound);
         if let Some(support) = support
-            && let Some((mut sub, pairs)) = rounding::round(
-                &ctx,
-                &cands,
-                &support,
-                start_roster.as_ref(),
-                settings,
-                started,
-            )
+            && let Some(done) = one.round(&ctx, &cands, &support, &mut start_roster, bound)
         {
-            sub.objective += constant;
-            sub.bound += constant;
-            // Pricing's bound covers every pair; else the relaxation's over every pair.
-            if let Some(bound) = priced_bound.or(relaxed_bound)
-                && highs::relative_gap(sub.objective, bound) <= settings.gap
-            {
-                return Ok(one.finish(sub, &pairs, start_roster, Some(bound)));
-            }
-            let rounded = one.roster_of(&pairs, &sub.columns);
-            let total = |r: &Roster| one.evaluate(r).components.total();
-            if settings.warm_start
-                && start_roster
-                    .as_ref()
-                    .is_none_or(|g| total(&rounded) < total(g))
-            {
-                start_roster = Some(rounded);
-            }
+            return Ok(done);
         }
     }
 
@@ -320,7 +311,22 @@ pub(crate) fn solve_one(
     {
         milp.bound = b;
     }
-    Ok(one.finish(milp, &pairs, start_roster, priced_bound))
+    let solved = one.finish(milp, &pairs, start_roster, priced_bound);
+    Ok(one.polished(solved, &ctx, &cands))
+}
+
+/// The settings the MILP runs under: without pins or a previous version (`polishing`), a
+/// share of the time is left to the local search that polishes its roster (see `improve`).
+fn milp_settings(settings: &SolveSettings, polishing: bool) -> SolveSettings {
+    let kept = if polishing {
+        improve::POLISH_SHARE
+    } else {
+        0.0
+    };
+    SolveSettings {
+        time_limit: settings.time_limit.mul_f64(1.0 - kept),
+        ..settings.clone()
+    }
 }
 
 /// One connected problem being solved: what the ways a solve can end share.
@@ -332,6 +338,8 @@ struct OneSolve<'a> {
     constant: f64,
     /// A bound known before any relaxation, the constant added: no reported bound is lower.
     floor: f64,
+    /// Until when the local search may polish the MILP's roster (`None`: it may not).
+    polish_until: Option<Instant>,
 }
 
 /// A MILP solved by HiGHS, the objective and bound with the constant added.
@@ -521,6 +529,35 @@ impl OneSolve<'_> {
             ..SolveReport::not_solved(self.evaluate(&roster))
         };
         Solved { roster, report }
+    }
+
+    /// The MILP over the pairs `support` holds (see `rounding`): the part's result when
+    /// within the gap target of `bound` (which holds for every pair); else its roster
+    /// replaces `start` when cheaper.
+    fn round(
+        &self,
+        ctx: &BuildContext<'_>,
+        cands: &[Cand],
+        support: &pricing::Support,
+        start: &mut Option<Roster>,
+        bound: Option<f64>,
+    ) -> Option<Solved> {
+        let (settings, constant) = (self.settings, self.constant);
+        let (mut sub, pairs) =
+            rounding::round(ctx, cands, support, start.as_ref(), settings, self.started)?;
+        sub.objective += constant;
+        sub.bound += constant;
+        if let Some(bound) = bound
+            && highs::relative_gap(sub.objective, bound) <= settings.gap
+        {
+            return Some(self.finish(sub, &pairs, start.take(), Some(bound)));
+        }
+        let rounded = self.roster_of(&pairs, &sub.columns);
+        let total = |r: &Roster| self.evaluate(r).components.total();
+        if settings.warm_start && start.as_ref().is_none_or(|g| total(&rounded) < total(g)) {
+            *start = Some(rounded);
+        }
+        None
     }
 
     /// The roster of a MILP's solution `columns` over `pairs`.

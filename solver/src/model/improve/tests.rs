@@ -1,0 +1,152 @@
+//! The local search's prices against full evaluations, and its rosters against the rules.
+
+use super::*;
+use crate::evaluate::evaluate;
+use crate::model::candidates::candidates;
+use crate::settings::Weights;
+use std::collections::BTreeSet;
+use zhiban_domain::{FairnessPolicy, RosterProblem};
+
+/// Baotou's centres over `weeks`, with every term on (the same-firm run and the
+/// balance by kind included).
+fn problem(weeks: u32) -> RosterProblem {
+    let ds = zhiban_fixtures::baotou();
+    let from = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let centres: Vec<_> = ds.centres.iter().map(|c| c.id.clone()).collect();
+    let mut p = RosterProblem::build(&ds, &centres, from, weeks, vec![]).unwrap();
+    let all = FairnessPolicy {
+        by_station_kind: true,
+        firm_consecutive: 1,
+        ..FairnessPolicy::default()
+    };
+    p.fairness = centres.iter().map(|c| (c.clone(), all)).collect();
+    p
+}
+
+fn total(p: &RosterProblem, r: &Roster, w: &Weights) -> f64 {
+    evaluate(p, r, None, w).components.total()
+}
+
+fn context<'a>(p: &'a RosterProblem, w: &Weights) -> (BuildContext<'a>, Vec<Cand>) {
+    let index: HashMap<&LawyerId, usize> = p
+        .lawyers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (&l.id, i))
+        .collect();
+    let none = BTreeSet::new();
+    let cands = candidates(p, &none, &none, false, w);
+    (BuildContext::new(p, &index, w), cands)
+}
+
+#[test]
+fn a_move_is_priced_as_the_difference_of_two_full_evaluations() {
+    let p = problem(1);
+    let (mut adds, mut removes) = (0, 0);
+    for w in [Weights::default(), Weights::classic()] {
+        let (ctx, cands) = context(&p, &w);
+        // The greedy roster with every fourth slot's holders taken off: open posts,
+        // lawyers below and above their bands.
+        let mut local = Local::new(&ctx, &cands, &crate::greedy::greedy(&p, 1, 3, &w))
+            .expect("the greedy roster's pairs are candidates");
+        for s in (0..p.slots.len()).step_by(4) {
+            for role in ROLES {
+                for l in local.held[s][ri(role)].clone() {
+                    let before = total(&p, &local.roster(), &w);
+                    let cost = local.cost(s, l, role).unwrap();
+                    local.apply(s, l, role, false);
+                    let after = total(&p, &local.roster(), &w);
+                    let back = local.add_delta(s, l, role, cost);
+                    assert!(
+                        (before - after - back).abs() < 1e-6,
+                        "{before} {after} {back}"
+                    );
+                    removes += 1;
+                }
+            }
+        }
+        let base = total(&p, &local.roster(), &w);
+        for s in (0..p.slots.len()).step_by(3) {
+            for role in ROLES {
+                for &(l, cost) in &local.options[s][ri(role)].clone() {
+                    if !local.fits(s, l) {
+                        continue;
+                    }
+                    let d = local.add_delta(s, l, role, cost);
+                    local.apply(s, l, role, true);
+                    let after = total(&p, &local.roster(), &w);
+                    assert!((base + d - after).abs() < 1e-6, "{s} {l} {role:?}: {d}");
+                    local.apply(s, l, role, false);
+                    adds += 1;
+                }
+            }
+        }
+    }
+    // The cases were there: many additions and removals compared.
+    assert!(adds > 500 && removes > 50, "{adds} {removes}");
+}
+
+#[test]
+fn the_search_lowers_the_greedy_roster_s_score_and_keeps_every_hard_rule() {
+    let p = problem(4);
+    let w = Weights::default();
+    let (ctx, cands) = context(&p, &w);
+    let greedy = crate::greedy::greedy(&p, 1, 1, &w);
+    assert!(crate::check::check(&p, &greedy).is_empty());
+    let far = Instant::now() + std::time::Duration::from_secs(600);
+    let better = improve(&ctx, &cands, greedy.clone(), far);
+    let (g, b) = (total(&p, &greedy, &w), total(&p, &better, &w));
+    eprintln!("greedy {g:.2}, improved {b:.2}");
+    assert!(b < 0.9 * g, "greedy {g}, improved {b}");
+    assert_eq!(crate::check::check(&p, &better), vec![]);
+    let filled = |r: &Roster| evaluate(&p, r, None, &w).posts_filled;
+    assert!(filled(&better) >= filled(&greedy));
+    // A local optimum: one more pass finds nothing.
+    let mut local = Local::new(&ctx, &cands, &better).unwrap();
+    assert_eq!(local.pass(far), Some(false));
+    assert_eq!(local.swap_pass(far), Some(false));
+    // A deadline already passed leaves the roster as it was.
+    let now = improve(&ctx, &cands, greedy.clone(), Instant::now());
+    assert_eq!(now.assignments, greedy.assignments);
+}
+
+#[test]
+fn swaps_lower_the_spread_and_leave_every_load_as_it_was() {
+    let p = problem(4);
+    let w = Weights::default();
+    let (ctx, cands) = context(&p, &w);
+    let greedy = crate::greedy::greedy(&p, 1, 1, &w);
+    let mut local = Local::new(&ctx, &cands, &greedy).unwrap();
+    let far = Instant::now() + std::time::Duration::from_secs(600);
+    let mut passes = 0;
+    while local.swap_pass(far) == Some(true) {
+        passes += 1;
+    }
+    let swapped = local.roster();
+    let (before, after) = (
+        evaluate(&p, &greedy, None, &w),
+        evaluate(&p, &swapped, None, &w),
+    );
+    let spread = |e: &crate::evaluate::Evaluation| {
+        let c = &e.components;
+        c.consecutive_days + c.weekday_spread + c.half_day_spread + c.kind_fairness
+    };
+    eprintln!(
+        "{passes} passes: spread {} -> {}, total {} -> {}",
+        spread(&before),
+        spread(&after),
+        before.components.total(),
+        after.components.total()
+    );
+    assert!(passes > 0);
+    assert!(spread(&after) < 0.8 * spread(&before));
+    assert!(after.components.total() < before.components.total());
+    let loads = |e: &crate::evaluate::Evaluation| {
+        e.lawyers
+            .iter()
+            .map(|l| (l.lawyer_id.clone(), l.primary, l.backup))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(loads(&before), loads(&after));
+    assert_eq!(crate::check::check(&p, &swapped), vec![]);
+}
