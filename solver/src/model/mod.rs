@@ -25,7 +25,8 @@
 //!   (`BuildContext::build_lean`), and the pairs a rounding then holds are widened;
 //! - `lawyer_bound`: pricing's Lagrangian bound with each lawyer's own limits kept;
 //! - `dual_bound`: that bound in its robust form, from one clamped dual vector;
-//! - `improve`: the greedy roster taken to a local optimum by fill and replace moves;
+//! - `improve`: a local search (fill, replace and swap moves) that takes the greedy roster
+//!   towards a local optimum, and polishes the MILP's roster in a share of time kept for it;
 //! - `rounding`: on every part by default, a roster from the MILP over the pairs the
 //!   relaxation uses, which ends the part when within the gap of the relaxation's bound,
 //!   else warm-starts it;
@@ -231,8 +232,8 @@ pub(crate) fn solve_one(
         .previous
         .map_or(0.0, |r| w.stability * r.assignments.len() as f64);
     let polish_until = greedy_roster
-        .is_some()
-        .then(|| started + settings.time_limit);
+        .as_ref()
+        .and_then(|_| started.checked_add(settings.time_limit));
     let milp_settings = milp_settings(settings, polish_until.is_some());
     let full_limit = settings.time_limit;
     let settings = &milp_settings;
@@ -249,7 +250,7 @@ pub(crate) fn solve_one(
     }
     let ctx = BuildContext::new(p, &pins.lawyer_index, &w);
     // The greedy roster taken to a local optimum first (see `improve`).
-    let improve_until = started + full_limit.mul_f64(improve::TIME_SHARE);
+    let improve_until = started + share(full_limit, improve::TIME_SHARE);
     let greedy_roster = greedy_roster.map(|g| improve::improve(&ctx, &cands, g, improve_until));
     // A bound from the start, before any relaxation (see `pricing::first_bound`).
     one.floor = pricing::first_bound(&ctx, &cands) + constant;
@@ -324,9 +325,15 @@ fn milp_settings(settings: &SolveSettings, polishing: bool) -> SolveSettings {
         0.0
     };
     SolveSettings {
-        time_limit: settings.time_limit.mul_f64(1.0 - kept),
+        time_limit: share(settings.time_limit, 1.0 - kept),
         ..settings.clone()
     }
+}
+
+/// `fraction` (in [0, 1]) of `limit`, at most a year (a limit beyond that is no limit).
+fn share(limit: std::time::Duration, fraction: f64) -> std::time::Duration {
+    const YEAR: f64 = 365.0 * 86_400.0;
+    std::time::Duration::from_secs_f64(limit.as_secs_f64().min(YEAR) * fraction)
 }
 
 /// One connected problem being solved: what the ways a solve can end share.

@@ -1,11 +1,16 @@
-//! A local search that improves the greedy roster before the MILP starts from it.
+//! A local search that improves the greedy roster before the MILP starts from it, and the
+//! MILP's roster after it.
 //!
 //! On long horizons the MILP of a large part often cannot finish its relaxation in the time
-//! the part gets, and the part ends at the roster it started from. So the start is first
-//! taken to a local optimum of the whole objective under two moves:
+//! the part gets, and the part ends at the roster it started from; on a province's pools it
+//! stops with lawyers bunched on a weekday or a half of the day that an exchange of duties
+//! would spread. So the greedy roster is first taken towards a local optimum of the whole
+//! objective (in [`TIME_SHARE`] of the part's time at most), and the MILP's, when short of
+//! the gap target, again in the [`POLISH_SHARE`] kept from the MILP, under three moves:
 //! - **fill**: an open post of a slot gets the fitting lawyer who costs least;
 //! - **replace**: a lawyer's duty passes to another fitting lawyer when that lowers the
-//!   objective (each held duty is tried against every other lawyer who may take it).
+//!   objective (each held duty is tried against every other lawyer who may take it);
+//! - **swap**: two lawyers exchange primary duties (see [`swap`]).
 //!
 //! "Fitting" is every hard rule the model holds: the lawyer may take the pair (eligible and
 //! available), is free that half-day, within their day's, week's and month's limits (history
@@ -87,6 +92,10 @@ impl<'c, 'a> Local<'c, 'a> {
         for c in cands {
             options[c.slot][ri(c.role)].push((c.lawyer, c.cost));
         }
+        // In lawyer order, for `cost`'s binary search.
+        for o in options.iter_mut().flatten() {
+            o.sort_unstable_by_key(|&(l, _)| l);
+        }
         let mut station_slots: Vec<Vec<usize>> = vec![vec![]; p.stations.len()];
         let mut place = Vec::with_capacity(ns);
         for (si, s) in p.slots.iter().enumerate() {
@@ -151,8 +160,7 @@ impl<'c, 'a> Local<'c, 'a> {
         Some(me)
     }
 
-    /// The cost of the pair (`l` at `s` in `role`), if it is one (the options are in
-    /// lawyer order, as the candidates are).
+    /// The cost of the pair (`l` at `s` in `role`), if it is one.
     fn cost(&self, s: usize, l: usize, role: Role) -> Option<f64> {
         let opts = &self.options[s][ri(role)];
         let at = opts.binary_search_by_key(&l, |o| o.0).ok()?;
@@ -420,21 +428,26 @@ impl<'c, 'a> Local<'c, 'a> {
     }
 }
 
-/// `roster` taken by fill and replace moves to a local optimum of the objective, or as far
-/// as `deadline` allows; `roster` itself when it holds a pair not among `cands`. For
-/// problems without pins or a previous version (no stability term).
+/// `roster` taken by fill, replace and swap moves towards a local optimum of the objective,
+/// as far as `deadline` allows; `roster` itself when it holds a pair not among `cands` or
+/// the deadline has passed. For problems without pins or a previous version (no stability
+/// term).
 pub(super) fn improve(
     ctx: &BuildContext<'_>,
     cands: &[Cand],
     roster: Roster,
     deadline: Instant,
 ) -> Roster {
+    if Instant::now() >= deadline {
+        return roster;
+    }
     let Some(mut local) = Local::new(ctx, cands, &roster) else {
         return roster;
     };
     loop {
-        let swapped = local.swap_pass(deadline);
+        // Fill and replace first: they reach coverage and the loads, the largest terms.
         let replaced = local.pass(deadline);
+        let swapped = local.swap_pass(deadline);
         if replaced.is_none()
             || swapped.is_none()
             || replaced == Some(false) && swapped == Some(false)
@@ -457,7 +470,9 @@ impl super::OneSolve<'_> {
         let Some(until) = self.polish_until else {
             return solved;
         };
-        if solved.report.status == SolveStatus::Optimal {
+        // Polishing runs only without a previous version: no constant in the objective.
+        debug_assert_eq!(self.constant, 0.0);
+        if solved.report.status == SolveStatus::Optimal || Instant::now() >= until {
             return solved;
         }
         let before = solved.report.evaluation.components.total();

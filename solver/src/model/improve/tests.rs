@@ -10,8 +10,11 @@ use zhiban_domain::{FairnessPolicy, RosterProblem};
 /// Baotou's centres over `weeks`, with every term on (the same-firm run and the
 /// balance by kind included).
 fn problem(weeks: u32) -> RosterProblem {
+    problem_from(NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(), weeks)
+}
+
+fn problem_from(from: NaiveDate, weeks: u32) -> RosterProblem {
     let ds = zhiban_fixtures::baotou();
-    let from = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let centres: Vec<_> = ds.centres.iter().map(|c| c.id.clone()).collect();
     let mut p = RosterProblem::build(&ds, &centres, from, weeks, vec![]).unwrap();
     let all = FairnessPolicy {
@@ -149,4 +152,114 @@ fn swaps_lower_the_spread_and_leave_every_load_as_it_was() {
     };
     assert_eq!(loads(&before), loads(&after));
     assert_eq!(crate::check::check(&p, &swapped), vec![]);
+}
+
+#[test]
+fn a_swap_is_priced_as_the_difference_of_two_full_evaluations() {
+    let p = problem(2);
+    let w = Weights::default();
+    let (ctx, cands) = context(&p, &w);
+    let mut local = Local::new(&ctx, &cands, &crate::greedy::greedy(&p, 1, 5, &w)).unwrap();
+    let (mut priced, mut forbidden, mut saving) = (0, 0, 0);
+    for a in (0..p.lawyers.len()).step_by(3) {
+        for s in local.primary_slots[a].clone() {
+            let cost_as = local.cost(s, a, Role::Primary).unwrap();
+            for &(b, cost_bs) in local.options[s][0].clone().iter().step_by(2) {
+                if b == a {
+                    continue;
+                }
+                for t in local.primary_slots[b].clone() {
+                    let (Some(cost_at), Some(cost_bt)) = (
+                        local.cost(t, a, Role::Primary),
+                        local.cost(t, b, Role::Primary),
+                    ) else {
+                        continue;
+                    };
+                    let before = local.roster();
+                    let (sa, sb) = ((a, s, cost_as), (b, t, cost_bt));
+                    let Some(d) = local.price_swap(sa, sb, cost_bs, cost_at) else {
+                        forbidden += 1;
+                        continue;
+                    };
+                    assert_eq!(
+                        local.roster(),
+                        before,
+                        "pricing leaves the roster as it was"
+                    );
+                    local.swap(sa, sb);
+                    let after = local.roster();
+                    let (x, y) = (total(&p, &before, &w), total(&p, &after, &w));
+                    assert!(
+                        (x + d - y).abs() < 1e-6,
+                        "{a}@{s} <-> {b}@{t}: {x} + {d} vs {y}"
+                    );
+                    assert_eq!(crate::check::check(&p, &after), vec![]);
+                    local.swap((a, t, cost_at), (b, s, cost_bs));
+                    assert_eq!(local.roster(), before);
+                    priced += 1;
+                    saving += usize::from(d < -EPS);
+                }
+            }
+        }
+    }
+    eprintln!("{priced} swaps priced, {forbidden} forbidden, {saving} saving");
+    assert!(
+        priced > 200 && forbidden > 20 && saving > 5,
+        "{priced} {forbidden} {saving}"
+    );
+}
+
+#[test]
+fn a_lawyer_fits_a_slot_exactly_when_the_checker_finds_nothing_against_it() {
+    // From a Wednesday, with history on the Monday and Tuesday before: the caps of the
+    // period's first week and month count it.
+    let from = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let mut p = problem_from(from, 2);
+    let station_id = p.slots[0].station_id.clone();
+    for (i, l) in p.lawyers.clone().iter().enumerate().step_by(2) {
+        for k in 0..(1 + i as i64 % 2) {
+            p.history.push(zhiban_domain::PastDuty {
+                lawyer_id: l.id.clone(),
+                station_id: station_id.clone(),
+                date: from - chrono::Duration::days(1 + k),
+                half_day: HalfDay::Am,
+            });
+        }
+    }
+    let w = Weights::default();
+    let (ctx, cands) = context(&p, &w);
+    let roster = crate::greedy::greedy(&p, 1, 9, &w);
+    assert_eq!(crate::check::check(&p, &roster), vec![]);
+    let local = Local::new(&ctx, &cands, &roster).unwrap();
+    let (mut fits, mut not) = (0, 0);
+    for s in 0..p.slots.len() {
+        let slot = &p.slots[s];
+        for &(l, _) in &local.options[s][0] {
+            // Already there: the roster would hold the assignment once (a set).
+            if local.held[s].iter().any(|h| h.contains(&l)) {
+                assert!(!local.fits(s, l));
+                continue;
+            }
+            let mut with = roster.assignments.clone();
+            with.push(Assignment {
+                date: slot.date,
+                half_day: slot.half_day,
+                station_id: slot.station_id.clone(),
+                lawyer_id: p.lawyers[l].id.clone(),
+                role: Role::Backup,
+            });
+            // Over-filling the slot is not a rule `fits` weighs (fill counts the posts).
+            let broken: Vec<_> = crate::check::check(&p, &Roster::new(with))
+                .into_iter()
+                .filter(|v| !matches!(v, crate::check::Violation::OverFilled { .. }))
+                .collect();
+            assert_eq!(local.fits(s, l), broken.is_empty(), "{s} {l}: {broken:?}");
+            if broken.is_empty() {
+                fits += 1;
+            } else {
+                not += 1;
+            }
+        }
+    }
+    assert!(fits > 100 && not > 100, "{fits} {not}");
 }
