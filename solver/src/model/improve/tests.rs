@@ -263,3 +263,69 @@ fn a_lawyer_fits_a_slot_exactly_when_the_checker_finds_nothing_against_it() {
     }
     assert!(fits > 100 && not > 100, "{fits} {not}");
 }
+
+#[test]
+fn a_polished_roster_is_scored_again_never_worse_and_optimal_only_within_the_gap() {
+    use crate::model::{OneSolve, SolveInput};
+    use crate::report::{SolveReport, SolveStatus};
+    use crate::settings::SolveSettings;
+    let p = problem(4);
+    let settings = SolveSettings {
+        gap: 0.01,
+        ..SolveSettings::default()
+    };
+    let w = settings.weights;
+    let (ctx, cands) = context(&p, &w);
+    let started = Instant::now();
+    let far = started + std::time::Duration::from_secs(600);
+    let one = |polish_until| OneSolve {
+        input: SolveInput {
+            problem: &p,
+            pins: &[],
+            previous: None,
+        },
+        settings: &settings,
+        started,
+        constant: 0.0,
+        floor: f64::NEG_INFINITY,
+        polish_until,
+    };
+    let greedy = crate::greedy::greedy(&p, 1, 1, &w);
+    let before = total(&p, &greedy, &w);
+    // As the MILP leaves a roster: at its time limit, against `bound`.
+    let stopped = |status, bound: f64| super::Solved {
+        roster: greedy.clone(),
+        report: SolveReport {
+            status,
+            solver_objective: before,
+            best_bound: bound,
+            gap: highs::relative_gap(before, bound),
+            ..SolveReport::not_solved(evaluate(&p, &greedy, None, &w))
+        },
+    };
+    let polished = one(Some(far)).polished(stopped(SolveStatus::TimeLimit, 1.0), &ctx, &cands);
+    let after = total(&p, &polished.roster, &w);
+    let r = &polished.report;
+    assert!(after < before, "{after} vs {before}");
+    assert!((r.solver_objective - after).abs() < 1e-9);
+    assert!((r.evaluation.components.total() - after).abs() < 1e-9);
+    assert_eq!(r.best_bound, 1.0);
+    assert_eq!(r.gap, highs::relative_gap(after, 1.0));
+    assert_eq!(r.status, SolveStatus::TimeLimit);
+    assert_eq!(crate::check::check(&p, &polished.roster), vec![]);
+    // Within 1% of a bound just below it: the same polished roster is optimal.
+    let near = 0.995 * after;
+    let again = one(Some(far)).polished(stopped(SolveStatus::TimeLimit, near), &ctx, &cands);
+    assert_eq!(again.roster, polished.roster);
+    assert_eq!(again.report.status, SolveStatus::Optimal);
+    // Left alone: an optimal roster, no polishing, a deadline passed.
+    for (status, until) in [
+        (SolveStatus::Optimal, Some(far)),
+        (SolveStatus::TimeLimit, None),
+        (SolveStatus::TimeLimit, Some(started)),
+    ] {
+        let kept = one(until).polished(stopped(status, 1.0), &ctx, &cands);
+        assert_eq!(kept.roster, greedy);
+        assert_eq!(kept.report.solver_objective, before);
+    }
+}
