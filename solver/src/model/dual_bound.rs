@@ -211,7 +211,9 @@ mod tests {
     use super::super::build::{BuildContext, Rows};
     use super::super::candidates::{Cand, candidates};
     use super::super::pins::Pins;
-    use super::super::pricing::{first_bound, lagrangian_bound, solve_relaxation};
+    use super::super::pricing::{
+        first_bound, lagrangian_bound, relaxation_within, solve_relaxation,
+    };
     use super::super::{SolveInput, solve_one};
     use super::LpData;
     use crate::settings::SolveSettings;
@@ -408,6 +410,56 @@ mod tests {
                 lean <= full + 1e-6 * full.abs().max(1.0),
                 "seed {seed}: {lean} vs {full}"
             );
+        }
+    }
+
+    #[test]
+    fn a_relaxation_stopped_early_still_bounds_every_roster() {
+        for seed in [4, 5] {
+            let p = problem(seed);
+            let (cands, ctx) = setup(&p);
+            let settings = SolveSettings {
+                gap: 0.0,
+                rounding_pairs: usize::MAX,
+                ..SolveSettings::default()
+            };
+            let input = SolveInput {
+                problem: &p,
+                pins: &[],
+                previous: None,
+            };
+            let optimum = solve_one(input, &settings, None).unwrap().report;
+            assert!(optimum.gap <= 1e-6, "{optimum:?}");
+            let optimum = optimum.solver_objective;
+            let first = first_bound(&ctx, &cands);
+            let all: Vec<usize> = (0..cands.len()).collect();
+            let (lp, rows) = data(&ctx, &cands, &all, false);
+            let limit = std::time::Duration::from_secs(30);
+            // Stopped after ever more simplex iterations (as a time limit would stop it, but
+            // the same on every machine; both problems need more than 160), then solved.
+            let mut bounds = vec![];
+            for n in [5, 20, 80, 160, i32::MAX] {
+                let (m, _) = model(&ctx, &cands, &all, false);
+                let relaxed = relaxation_within(m, limit, 0, Some(n)).unwrap().unwrap();
+                let (bound, _) = lagrangian_bound(&ctx, &cands, &all, &lp, &rows, &relaxed.duals);
+                assert!(
+                    bound <= optimum + 1e-9,
+                    "seed {seed}, {n}: {bound} > {optimum}"
+                );
+                assert_eq!(
+                    relaxed.finished,
+                    n == i32::MAX,
+                    "seed {seed}, {n} iterations"
+                );
+                bounds.push(bound);
+            }
+            // Its duals are the model's own (no presolve): the bound grows as it goes, well
+            // above the first bound (seed 4: 6.4 at first, 101.5 after 160 iterations).
+            assert!(
+                bounds[3] > 10.0 * first,
+                "seed {seed}: {bounds:?}, first {first}"
+            );
+            assert!(bounds[3] > bounds[0], "seed {seed}: {bounds:?}");
         }
     }
 }

@@ -38,8 +38,8 @@ fn share_left(settings: &SolveSettings, started: Instant, share: f64) -> Duratio
 /// The relaxation over the pairs `chosen` (indices into `cands`), solved within a share of
 /// the time left: the pairs it uses (and, where it is fractional, the pairs between its
 /// fractional slots and lawyers), its objective, and the Lagrangian bound at its duals (a
-/// bound for every roster, whatever `chosen` holds), or `None` when it did not finish or
-/// failed (the full MILP follows anyway).
+/// bound for every roster, whatever `chosen` holds). Stopped at its time limit, only the
+/// bound, with no pairs; `None` when it failed (the full MILP follows anyway).
 pub(super) fn relax(
     ctx: &BuildContext<'_>,
     cands: &[Cand],
@@ -55,6 +55,13 @@ pub(super) fn relax(
     let lp = m.lp_data();
     let relaxed = solve_relaxation(m, left, settings.threads).ok()??;
     let (bound, _) = lagrangian_bound(ctx, cands, chosen, &lp, &rows, &relaxed.duals);
+    if !relaxed.finished {
+        // Stopped at its time limit: a bound, and no pairs to round.
+        return Some(Support {
+            pairs: vec![],
+            bound,
+        });
+    }
     let mut support = Support::of(&relaxed, chosen, bound);
     // Where the relaxation is fractional its support alone may hold no roster near it (on
     // Guangzhou's month from 2026-12-14 it did not): every pair of a slot with a
