@@ -440,7 +440,9 @@ mod tests {
             let mut bounds = vec![];
             for n in [5, 20, 80, 160, i32::MAX] {
                 let (m, _) = model(&ctx, &cands, &all, false);
-                let relaxed = relaxation_within(m, limit, 0, Some(n)).unwrap().unwrap();
+                let relaxed = relaxation_within(m, limit, 0, false, Some(n))
+                    .unwrap()
+                    .unwrap();
                 let (bound, _) = lagrangian_bound(&ctx, &cands, &all, &lp, &rows, &relaxed.duals);
                 assert!(
                     bound <= optimum + 1e-9,

@@ -9,8 +9,10 @@
 //! at the relaxation's duals clamped to their signs (`dual_bound`), each lawyer charged their
 //! least sum of reduced costs within their own limits (one duty a half-day, the day's, week's
 //! and month's limits; see `lawyer_bound`), holds for the whole problem whatever the subset
-//! and whatever the duals' accuracy; every part also has one from its start
-//! (`pricing::first_bound`). When the last relaxation is already whole
+//! and whatever the duals' accuracy, so a relaxation stopped at its time limit (solved
+//! without presolve when it is likely to stop, it still has the model's duals) gives one
+//! too; every part also has one from its start (`pricing::first_bound`). When the last
+//! relaxation is already whole
 //! (every pair 0 or 1, as the transport-like structure of rostering usually makes it) it is
 //! the roster; otherwise the MILP over the subset is solved, warm-started from the greedy.
 //!
