@@ -370,6 +370,7 @@ mod tests {
                 let relaxed = solve_relaxation(m, std::time::Duration::from_secs(30), 0)
                     .unwrap()
                     .unwrap();
+                assert!(relaxed.finished, "seed {seed}: the relaxation was stopped");
                 for (k, scale) in [0.01, 0.1, 1.0, 10.0, f64::INFINITY]
                     .into_iter()
                     .enumerate()

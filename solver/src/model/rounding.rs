@@ -12,6 +12,7 @@
 //! 3.7 s to 1.8 s; Baotou's month 20 s to 15 s), so it is on for every part by default.
 //! After pricing's lean relaxations (blind to the spread terms) the pairs also include each
 //! slot's cheapest by reduced cost (`Support::widened`), so the MILP can move duties apart.
+//! A relaxation stopped at its time limit gives its bound only, and no rounding.
 
 use super::build::BuildContext;
 use super::candidates::Cand;
